@@ -1,0 +1,39 @@
+/**
+ * Traffic counters kept per frontend, backend and server, named as HAProxy's
+ * stats fields so operators recognise them. Plain numbers: counting never
+ * allocates.
+ *
+ * @module
+ */
+
+/** Counters shared by frontends, backends and servers. */
+export class Counters {
+  /** Current sessions (streams). */
+  scur = 0;
+  /** Highest `scur` seen. */
+  smax = 0;
+  /** Total sessions. */
+  stot = 0;
+  /** Bytes received from clients. */
+  bin = 0;
+  /** Bytes sent to clients. */
+  bout = 0;
+  /** Connection errors towards servers. */
+  econ = 0;
+  /** Response errors (server failed during the exchange). */
+  eresp = 0;
+  /** Request errors (client-side errors before the server was reached). */
+  ereq = 0;
+  /** Connection retries. */
+  wretr = 0;
+  /** Streams aborted by the client. */
+  cliAbrt = 0;
+  /** Streams aborted by the server. */
+  srvAbrt = 0;
+
+  /** Counts a new session. */
+  open(): void {
+    this.stot++;
+    if (++this.scur > this.smax) this.smax = this.scur;
+  }
+}

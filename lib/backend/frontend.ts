@@ -1,0 +1,100 @@
+/**
+ * A frontend: listeners, the connection limit they share, and what happens to
+ * an accepted connection (a stream towards the default backend) and to a
+ * stream that ends (counters, log line, listener slot).
+ *
+ * @module
+ */
+import type { Address } from "../core/addr_types.ts";
+import { Connection } from "../conn/connection.ts";
+import { RAW_SOCK } from "../conn/raw_sock.ts";
+import { TLS_ACCEPT, TLS_SOCK } from "../conn/tls_sock.ts";
+import { ConnLimit, Listener, type ListenerTls } from "../listener/listener.ts";
+import { Stream, type StreamEnv } from "../stream/stream.ts";
+import type { StreamFrontend } from "../stream/stream_types.ts";
+import type { Backend } from "./backend.ts";
+import { Counters } from "./counters.ts";
+
+/** Receives every ended stream of a frontend, to write its log line. */
+export type StreamLogger = (strm: Stream, fe: Frontend) => void;
+
+/** Frontend settings. */
+export interface FrontendOptions {
+  /** `timeout client` in ms (0: none). */
+  clientTimeout: number;
+  /** Maximum concurrent connections, 0 for none. */
+  maxconn: number;
+}
+
+/** A frontend at run time. */
+export class Frontend implements StreamFrontend {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly clientTimeout: number;
+  /** The frontend's maxconn, shared by its listeners. */
+  readonly limit: ConnLimit;
+  readonly listeners: Listener[] = [];
+  readonly counters: Counters = new Counters();
+  /** Live streams, for graceful stop and `show sess`. */
+  readonly streams: Set<Stream> = new Set();
+  /** Log writer, or null for no access log. */
+  logger: StreamLogger | null = null;
+  readonly #env: StreamEnv;
+  readonly #processLimit: ConnLimit;
+
+  constructor(
+    env: StreamEnv,
+    name: string,
+    backend: Backend,
+    opts: FrontendOptions,
+    processLimit: ConnLimit,
+  ) {
+    this.#env = env;
+    this.name = name;
+    this.backend = backend;
+    this.clientTimeout = opts.clientTimeout;
+    this.limit = new ConnLimit(opts.maxconn);
+    this.#processLimit = processLimit;
+  }
+
+  /** Creates (not binds) a listener of this frontend. */
+  addListener(addr: Address, tls: ListenerTls | null): Listener {
+    const li = new Listener(
+      addr,
+      tls,
+      [this.limit, this.#processLimit],
+      this.#onAccept,
+    );
+    this.listeners.push(li);
+    return li;
+  }
+
+  streamEnd(strm: Stream): void {
+    this.logger?.(strm, this);
+    const c = this.counters;
+    c.scur--;
+    c.bin += strm.req.total;
+    c.bout += strm.res.total;
+    this.streams.delete(strm);
+    (strm.feCtx as Listener).release();
+  }
+
+  #onAccept = (sock: Deno.Conn, li: Listener): void => {
+    const env = this.#env;
+    const conn = li.tls
+      ? new Connection(env.sched, TLS_SOCK, TLS_ACCEPT)
+      : new Connection(env.sched, RAW_SOCK);
+    const strm = new Stream(env, this, this.backend, conn);
+    strm.feCtx = li;
+    const ra = sock.remoteAddr;
+    if (ra.transport === "tcp") {
+      strm.cliAddr = ra.hostname;
+      strm.cliPort = ra.port;
+    } else strm.cliAddr = "unix";
+    strm.setTcpMode();
+    conn.attachAccepted(sock);
+    this.counters.open();
+    this.streams.add(strm);
+    strm.start();
+  };
+}

@@ -1,0 +1,301 @@
+/**
+ * Checks a configuration object and resolves it: every default applied,
+ * every address parsed, every reference followed. Errors name the field
+ * (`backends[0].servers[1].weight`) and why, with code ERR_CONFIG (or
+ * ERR_ADDRESS for addresses).
+ *
+ * @module
+ */
+import type { Address } from "../core/addr_types.ts";
+import { SluiceError } from "../core/errors.ts";
+import { DEFAULT_BUFSIZE } from "../core/pool.ts";
+import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
+import { parseAddress } from "./address.ts";
+import type {
+  BalanceAlgo,
+  BindTlsConfig,
+  LogFormat,
+  ProxyMode,
+  SluiceConfig,
+  TimeoutsConfig,
+} from "./config_types.ts";
+import { MAX_DURATION_MS } from "./duration.ts";
+
+/** Default process maxconn. */
+export const DEFAULT_MAXCONN = 4096;
+/** Default grace period after a stop signal, in ms. */
+export const DEFAULT_GRACE_MS = 10_000;
+/** Default timeouts, in ms (0: none). */
+export const DEFAULT_TIMEOUTS: Readonly<Required<TimeoutsConfig>> = {
+  client: 30_000,
+  server: 30_000,
+  connect: 5_000,
+  tunnel: 0,
+  queue: 0,
+};
+/** Default connection retries. */
+export const DEFAULT_RETRIES = 3;
+/** Default queue of log bytes waiting for a slow sink. */
+export const DEFAULT_LOG_QUEUE_BYTES = 1 << 20;
+
+/** TLS client settings of a resolved server. */
+export interface ResolvedServerTls {
+  serverName: string;
+  caCerts?: string[];
+  noVerifyHost: boolean;
+}
+
+/** A server with defaults applied. */
+export interface ResolvedServer {
+  name: string;
+  addr: Address;
+  tls: ResolvedServerTls | null;
+  weight: number;
+  maxconn: number;
+}
+
+/** A backend with defaults applied. */
+export interface ResolvedBackend {
+  name: string;
+  mode: ProxyMode;
+  balance: BalanceAlgo;
+  retries: number;
+  timeouts: { connect: number; server: number; tunnel: number; queue: number };
+  servers: ResolvedServer[];
+}
+
+/** A listener with its address parsed. */
+export interface ResolvedBind {
+  addr: Address;
+  tls: BindTlsConfig | null;
+}
+
+/** A frontend with defaults applied. */
+export interface ResolvedFrontend {
+  name: string;
+  mode: ProxyMode;
+  binds: ResolvedBind[];
+  maxconn: number;
+  clientTimeout: number;
+  backend: string;
+}
+
+/** A configuration ready to run. */
+export interface ResolvedConfig {
+  global: {
+    maxconn: number;
+    bufsize: number;
+    buffers: number;
+    runqueueDepth: number;
+    graceMs: number;
+    log: {
+      target: "stdout" | "stderr" | "none" | ((line: string) => void);
+      format: LogFormat;
+      queueBytes: number;
+    };
+  };
+  frontends: ResolvedFrontend[];
+  backends: ResolvedBackend[];
+}
+
+const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+function fail(where: string, why: string): never {
+  throw new SluiceError("ERR_CONFIG", `Invalid configuration at ${where}: ${why}`, where);
+}
+
+function int(
+  where: string,
+  v: unknown,
+  dflt: number,
+  min: number,
+  max: number,
+): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    fail(where, `expected an integer, got ${JSON.stringify(v)}`);
+  }
+  if (v < min || v > max) fail(where, `${v} is outside ${min}..${max}`);
+  return v;
+}
+
+function name(where: string, v: unknown): string {
+  if (typeof v !== "string" || !NAME.test(v)) {
+    fail(where, `expected a name of letters, digits, "-", "_", ".", ":", got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function timeout(where: string, v: unknown, dflt: number): number {
+  return int(where, v, dflt, 0, MAX_DURATION_MS);
+}
+
+function mode(where: string, v: unknown): ProxyMode {
+  if (v === undefined || v === "tcp") return "tcp";
+  if (v === "http") fail(where, 'HTTP mode is not available yet; use "tcp"');
+  return fail(where, `unknown mode ${JSON.stringify(v)} (expected "tcp")`);
+}
+
+function pem(where: string, v: unknown): string {
+  if (typeof v !== "string" || !v.includes("-----BEGIN ")) fail(where, "expected PEM text");
+  return v;
+}
+
+function address(where: string, text: unknown, opts: { port0?: boolean; tls?: boolean }) {
+  if (typeof text !== "string") fail(where, "expected an address string");
+  try {
+    return parseAddress(text, opts);
+  } catch (err) {
+    if (err instanceof SluiceError) {
+      throw new SluiceError(
+        "ERR_ADDRESS",
+        `Invalid configuration at ${where}: ${err.message}`,
+        where,
+      );
+    }
+    throw err;
+  }
+}
+
+/** Checks `cfg` and returns it resolved; throws SluiceError on the first problem. */
+export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
+  const g = cfg.global ?? {};
+  const maxconn = int("global.maxconn", g.maxconn, DEFAULT_MAXCONN, 1, 1_000_000);
+  const bufsize = int("global.bufsize", g.bufsize, DEFAULT_BUFSIZE, 1024, 1 << 20);
+  const buffers = int("global.buffers", g.buffers, 2 * maxconn + 64, 2, 1 << 24);
+  const log = g.log ?? {};
+  const target = log.target ?? "stdout";
+  if (
+    typeof target !== "function" && target !== "stdout" && target !== "stderr" &&
+    target !== "none"
+  ) fail("global.log.target", `expected "stdout", "stderr", "none" or a function`);
+  const format = log.format ?? "tcplog";
+  if (format !== "tcplog" && format !== "json") {
+    fail("global.log.format", `expected "tcplog" or "json", got ${JSON.stringify(format)}`);
+  }
+  const resolved: ResolvedConfig = {
+    global: {
+      maxconn,
+      bufsize,
+      buffers,
+      runqueueDepth: int("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
+      graceMs: timeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
+      log: {
+        target,
+        format,
+        queueBytes: int(
+          "global.log.queueBytes",
+          log.queueBytes,
+          DEFAULT_LOG_QUEUE_BYTES,
+          0,
+          1 << 30,
+        ),
+      },
+    },
+    frontends: [],
+    backends: [],
+  };
+
+  if (!Array.isArray(cfg.backends) || cfg.backends.length === 0) {
+    fail("backends", "at least one backend is needed");
+  }
+  const beNames = new Set<string>();
+  cfg.backends.forEach((b, i) => {
+    const at = `backends[${i}]`;
+    const bname = name(`${at}.name`, b.name);
+    if (beNames.has(bname)) fail(`${at}.name`, `duplicate backend name "${bname}"`);
+    beNames.add(bname);
+    const balance = b.balance ?? "roundrobin";
+    if (balance !== "roundrobin") {
+      fail(`${at}.balance`, `unknown algorithm ${JSON.stringify(balance)} (expected "roundrobin")`);
+    }
+    const t = b.timeouts ?? {};
+    const connect = timeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect);
+    if (!Array.isArray(b.servers) || b.servers.length === 0) {
+      fail(`${at}.servers`, "at least one server is needed");
+    }
+    const srvNames = new Set<string>();
+    const servers = b.servers.map((s, j): ResolvedServer => {
+      const sat = `${at}.servers[${j}]`;
+      const sname = name(`${sat}.name`, s.name);
+      if (srvNames.has(sname)) fail(`${sat}.name`, `duplicate server name "${sname}"`);
+      srvNames.add(sname);
+      const { addr, tls: tlsPrefix } = address(`${sat}.address`, s.address, { tls: true });
+      let tls: ResolvedServerTls | null = null;
+      if (tlsPrefix || s.tls !== undefined) {
+        if (addr.kind === "unix") fail(`${sat}.tls`, "TLS to a unix socket is not supported");
+        const st = s.tls ?? {};
+        const ca = st.ca?.map((c, k) => pem(`${sat}.tls.ca[${k}]`, c));
+        tls = {
+          serverName: st.sni ?? addr.host,
+          caCerts: ca,
+          noVerifyHost: st.verifyHost === false,
+        };
+      }
+      return {
+        name: sname,
+        addr,
+        tls,
+        weight: int(`${sat}.weight`, s.weight, 1, 0, 256),
+        maxconn: int(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000),
+      };
+    });
+    resolved.backends.push({
+      name: bname,
+      mode: mode(`${at}.mode`, b.mode),
+      balance,
+      retries: int(`${at}.retries`, b.retries, DEFAULT_RETRIES, 0, 100),
+      timeouts: {
+        connect,
+        server: timeout(`${at}.timeouts.server`, t.server, DEFAULT_TIMEOUTS.server),
+        tunnel: timeout(`${at}.timeouts.tunnel`, t.tunnel, DEFAULT_TIMEOUTS.tunnel),
+        queue: timeout(`${at}.timeouts.queue`, t.queue, connect),
+      },
+      servers,
+    });
+  });
+
+  if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
+    fail("frontends", "at least one frontend is needed");
+  }
+  const feNames = new Set<string>();
+  cfg.frontends.forEach((f, i) => {
+    const at = `frontends[${i}]`;
+    const fname = name(`${at}.name`, f.name);
+    if (feNames.has(fname)) fail(`${at}.name`, `duplicate frontend name "${fname}"`);
+    feNames.add(fname);
+    const fmode = mode(`${at}.mode`, f.mode);
+    const be = resolved.backends.find((b) => b.name === f.defaultBackend);
+    if (be === undefined) {
+      fail(`${at}.defaultBackend`, `no backend named ${JSON.stringify(f.defaultBackend)}`);
+    }
+    if (be.mode !== fmode) {
+      fail(
+        `${at}.defaultBackend`,
+        `backend "${be.name}" is in ${be.mode} mode, frontend in ${fmode} mode`,
+      );
+    }
+    if (!Array.isArray(f.binds) || f.binds.length === 0) {
+      fail(`${at}.binds`, "at least one bind address is needed");
+    }
+    const binds = f.binds.map((b, j): ResolvedBind => {
+      const bat = `${at}.binds[${j}]`;
+      const { addr } = address(`${bat}.address`, b.address, { port0: true });
+      let tls: BindTlsConfig | null = null;
+      if (b.tls !== undefined) {
+        if (addr.kind === "unix") fail(`${bat}.tls`, "TLS on a unix socket is not supported");
+        tls = { cert: pem(`${bat}.tls.cert`, b.tls.cert), key: pem(`${bat}.tls.key`, b.tls.key) };
+      }
+      return { addr, tls };
+    });
+    resolved.frontends.push({
+      name: fname,
+      mode: fmode,
+      binds,
+      maxconn: int(`${at}.maxconn`, f.maxconn, maxconn, 1, 1_000_000),
+      clientTimeout: timeout(`${at}.timeouts.client`, f.timeouts?.client, DEFAULT_TIMEOUTS.client),
+      backend: be.name,
+    });
+  });
+  return resolved;
+}

@@ -1,0 +1,154 @@
+/**
+ * The configuration model: what the CLI flags and the configuration file
+ * produce and what `startSluice()` takes. Durations are milliseconds; a
+ * timeout of 0 means "none". Every field not given takes the default named in
+ * its documentation.
+ *
+ * @module
+ */
+
+/** Proxy mode: byte relay or HTTP. */
+export type ProxyMode = "tcp";
+
+/** Access log formats. */
+export type LogFormat = "tcplog" | "json";
+
+/** Where access and event logs go. */
+export interface LogConfig {
+  /**
+   * `"stdout"`, `"stderr"`, `"none"`, or a function receiving each line
+   * (without newline), for embedding. Default `"stdout"`.
+   */
+  target?: "stdout" | "stderr" | "none" | ((line: string) => void);
+  /** Line format. Default `"tcplog"`. */
+  format?: LogFormat;
+  /**
+   * Bytes of log lines that may wait for a slow sink before new lines are
+   * dropped (and counted). Default 1 MiB.
+   */
+  queueBytes?: number;
+}
+
+/** Process-wide settings (HAProxy's `global` section). */
+export interface GlobalConfig {
+  /** Maximum concurrent connections over all frontends. Default 4096. */
+  maxconn?: number;
+  /** Size of each buffer in bytes (`tune.bufsize`). Default 16384. */
+  bufsize?: number;
+  /**
+   * Maximum number of buffers (`tune.buffers.limit`). Each stream takes two;
+   * when none are left, new streams wait. Default `2 * maxconn + 64`.
+   */
+  buffers?: number;
+  /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
+  runqueueDepth?: number;
+  /**
+   * Time active connections get to finish after a stop signal before they
+   * are closed (like `hard-stop-after`). Default 10000.
+   */
+  graceMs?: number;
+  /** Access log settings. */
+  log?: LogConfig;
+}
+
+/** TLS termination on a listener. */
+export interface BindTlsConfig {
+  /** Certificate chain, PEM. */
+  cert: string;
+  /** Private key, PEM. */
+  key: string;
+}
+
+/** One listening address of a frontend. */
+export interface BindConfig {
+  /** `host:port`, `[v6]:port`, `:port` or `unix:/path`. Port 0 picks a free port. */
+  address: string;
+  /** Terminate TLS with this certificate. */
+  tls?: BindTlsConfig;
+}
+
+/** Timeouts; frontends use `client`, backends the others. */
+export interface TimeoutsConfig {
+  /** Inactivity of the client side. Default 30000. */
+  client?: number;
+  /** Inactivity of the server side. Default 30000. */
+  server?: number;
+  /** Time allowed to establish a server connection, per attempt. Default 5000. */
+  connect?: number;
+  /**
+   * Inactivity of an established tunnel (both sides), replacing `client` and
+   * `server` once the server connection is up in TCP mode. Default none.
+   */
+  tunnel?: number;
+  /** Time a stream may wait in a queue for a server slot. Default: `connect`. */
+  queue?: number;
+}
+
+/** A frontend: where clients connect. */
+export interface FrontendConfig {
+  /** Unique name, used in logs and stats. */
+  name: string;
+  /** Proxy mode. Default `"tcp"`. */
+  mode?: ProxyMode;
+  /** Listening addresses (at least one). */
+  binds: BindConfig[];
+  /** Maximum concurrent connections of this frontend; excess ones wait in the backlog. Default: global maxconn. */
+  maxconn?: number;
+  /** Timeouts (only `client` applies here). */
+  timeouts?: TimeoutsConfig;
+  /** Name of the backend that receives the traffic. */
+  defaultBackend: string;
+}
+
+/** TLS towards a server. */
+export interface ServerTlsConfig {
+  /** Extra CA certificates (PEM) trusted to verify the server, besides the system's. */
+  ca?: string[];
+  /** Name sent as SNI and checked against the certificate. Default: the server's host. */
+  sni?: string;
+  /** Check the certificate's name (the chain is always checked). Default true. */
+  verifyHost?: boolean;
+}
+
+/** A server of a backend. */
+export interface ServerConfig {
+  /** Name, unique in its backend. */
+  name: string;
+  /** `host:port`, `[v6]:port`, `unix:/path`, or `tls://host:port`. */
+  address: string;
+  /** Weight for load balancing, 0 to 256. Default 1. */
+  weight?: number;
+  /** Maximum concurrent connections to this server, 0 for none. Default 0. */
+  maxconn?: number;
+  /** Connect with TLS (also implied by a `tls://` address). */
+  tls?: ServerTlsConfig;
+}
+
+/** Load-balancing algorithms. */
+export type BalanceAlgo = "roundrobin";
+
+/** A backend: a pool of servers. */
+export interface BackendConfig {
+  /** Unique name, used in logs and stats. */
+  name: string;
+  /** Proxy mode; must match the frontends using it. Default `"tcp"`. */
+  mode?: ProxyMode;
+  /** Algorithm choosing the server of each new connection. Default `"roundrobin"`. */
+  balance?: BalanceAlgo;
+  /** Connection attempts after a failed one (to the next server). Default 3. */
+  retries?: number;
+  /** Timeouts (`server`, `connect`, `tunnel`, `queue` apply here). */
+  timeouts?: TimeoutsConfig;
+  /** The servers (at least one). */
+  servers: ServerConfig[];
+}
+
+/** A whole configuration. */
+export interface SluiceConfig {
+  /** Process-wide settings. */
+  global?: GlobalConfig;
+  /** Frontends (at least one). */
+  frontends: FrontendConfig[];
+  /** Backends referenced by the frontends. */
+  backends: BackendConfig[];
+}

@@ -1,0 +1,34 @@
+/**
+ * Errors at the edges (CLI, configuration, public API) carry a stable `code`
+ * that programs can test; hot paths never throw and record codes instead.
+ *
+ * @module
+ */
+
+/** Stable codes of edge errors. Never renumber or rename: users match on them. */
+export type SluiceErrorCode =
+  | "ERR_USAGE" // unknown flag, missing value, bad combination
+  | "ERR_CONFIG" // a configuration value or keyword is invalid
+  | "ERR_ADDRESS" // an address cannot be parsed
+  | "ERR_DURATION" // a duration cannot be parsed
+  | "ERR_BIND" // a listener cannot be bound
+  | "ERR_TLS" // certificate or key cannot be read or used
+  | "ERR_STATE"; // the operation does not fit the current state (e.g. closed)
+
+/**
+ * An error reported to a person: one sentence-case line, no final period,
+ * values quoted. `where` is `file:line` for configuration errors.
+ */
+export class SluiceError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: SluiceErrorCode;
+  /** `file:line` for configuration errors, otherwise undefined. */
+  readonly where?: string;
+
+  constructor(code: SluiceErrorCode, message: string, where?: string) {
+    super(message);
+    this.name = "SluiceError";
+    this.code = code;
+    this.where = where;
+  }
+}

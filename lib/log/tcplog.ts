@@ -1,0 +1,90 @@
+/**
+ * The per-connection log line of TCP mode, modelled on HAProxy's `tcplog`:
+ *
+ *     client:port [date] frontend backend/server Tw/Tc/Tt bytes_out bytes_in ts ac/fc/bc/sc/rc sq/bq
+ *
+ * `Tw` is the time spent in queues, `Tc` the time to connect to the server
+ * (-1 if never connected), `Tt` the total time, in ms. `bytes_out` are bytes
+ * sent to the client (HAProxy's %B), `bytes_in` bytes received from it (%U).
+ * `ts` is the two-letter termination state. Then the connection counts at the
+ * end (process, frontend, backend, server, retries) and the queue lengths.
+ *
+ * @module
+ */
+import type { Frontend } from "../backend/frontend.ts";
+import type { Server } from "../backend/server.ts";
+import { tickSpan } from "../core/time.ts";
+import type { ConnLimit } from "../listener/listener.ts";
+import { type Stream, streamTermState } from "../stream/stream.ts";
+import { logDate } from "./logdate.ts";
+
+/** The fields of one TCP log record. */
+export interface TcpLogRecord {
+  client: string;
+  client_port: number;
+  accept_date: string;
+  frontend: string;
+  backend: string;
+  server: string;
+  tw: number;
+  tc: number;
+  tt: number;
+  bytes_out: number;
+  bytes_in: number;
+  termination_state: string;
+  actconn: number;
+  feconn: number;
+  beconn: number;
+  srv_conn: number;
+  retries: number;
+  srv_queue: number;
+  backend_queue: number;
+}
+
+/** Collects the log fields of an ended stream. */
+export function tcpLogRecord(
+  strm: Stream,
+  fe: Frontend,
+  process: ConnLimit,
+): TcpLogRecord {
+  const srv = strm.target as Server | null;
+  const tw = strm.tQueue < 0
+    ? 0
+    : tickSpan(strm.tQueue, strm.tDequeue < 0 ? strm.tEnd : strm.tDequeue);
+  return {
+    client: strm.cliAddr,
+    client_port: strm.cliPort,
+    accept_date: "",
+    frontend: fe.name,
+    backend: fe.backend.name,
+    server: srv === null ? "<NOSRV>" : srv.name,
+    tw,
+    tc: strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd),
+    tt: tickSpan(strm.tAccept, strm.tEnd),
+    bytes_out: strm.res.total,
+    bytes_in: strm.req.total,
+    termination_state: streamTermState(strm),
+    actconn: process.cur,
+    feconn: fe.limit.cur,
+    beconn: fe.backend.counters.scur,
+    srv_conn: srv === null ? 0 : srv.cur,
+    retries: strm.scb.connRetries,
+    srv_queue: 0,
+    backend_queue: 0,
+  };
+}
+
+/** Formats a record as a tcplog text line. */
+export function formatTcpLog(r: TcpLogRecord, acceptDate: number): string {
+  const client = r.client.includes(":") ? `[${r.client}]` : r.client;
+  return `${client}:${r.client_port} [${logDate(acceptDate)}] ${r.frontend} ` +
+    `${r.backend}/${r.server} ${r.tw}/${r.tc}/${r.tt} ${r.bytes_out} ` +
+    `${r.bytes_in} ${r.termination_state} ${r.actconn}/${r.feconn}/` +
+    `${r.beconn}/${r.srv_conn}/${r.retries} ${r.srv_queue}/${r.backend_queue}`;
+}
+
+/** Formats a record as one JSON object. */
+export function formatTcpLogJson(r: TcpLogRecord, acceptDate: number): string {
+  r.accept_date = new Date(acceptDate).toISOString();
+  return JSON.stringify(r);
+}

@@ -1,0 +1,106 @@
+/**
+ * Stream flags (SF_*), termination causes (SF_ERR_*) and phases (SF_FINST_*),
+ * and the interfaces through which the layers above (frontend, backend,
+ * analysers) plug into a stream without the stream knowing them.
+ *
+ * @module
+ */
+import type { FlagTable } from "../core/flags.ts";
+import type { Stream } from "./stream.ts";
+
+/** Waiting for the pool to grant the channel buffers. */
+export const SF_WAIT_BUF = 1 << 0;
+/** The stream ended: logged, counters updated; releasing resources. */
+export const SF_ENDED = 1 << 1;
+/** Someone asked the stream to die (shutdown after grace, admin). */
+export const SF_KILL_REQ = 1 << 2;
+/** The back side was established at least once. */
+export const SF_WAS_EST = 1 << 3;
+/** Counted in the backend (beconn) and must be uncounted at the end. */
+export const SF_BE_ASSIGNED = 1 << 4;
+/** Resources released; the task is dead. */
+export const SF_RELEASED = 1 << 5;
+/** Holds a connection slot on `target` (server). */
+export const SF_SRV_SLOT = 1 << 6;
+
+/** Names for `showFlags()`. */
+export const SF_FLAG_NAMES: FlagTable = [
+  [SF_WAIT_BUF, "WAIT_BUF"],
+  [SF_ENDED, "ENDED"],
+  [SF_KILL_REQ, "KILL_REQ"],
+  [SF_WAS_EST, "WAS_EST"],
+  [SF_BE_ASSIGNED, "BE_ASSIGNED"],
+  [SF_RELEASED, "RELEASED"],
+  [SF_SRV_SLOT, "SRV_SLOT"],
+];
+
+/** Normal end. */
+export const SF_ERR_NONE = 0;
+/** Client-side timeout. */
+export const SF_ERR_CLITO = 1;
+/** Client closed or failed. */
+export const SF_ERR_CLICL = 2;
+/** Server-side timeout. */
+export const SF_ERR_SRVTO = 3;
+/** Server closed or failed. */
+export const SF_ERR_SRVCL = 4;
+/** Stopped by the proxy (rule, invalid input, limit). */
+export const SF_ERR_PRXCOND = 5;
+/** Resource shortage (memory, sockets, no buffer). */
+export const SF_ERR_RESOURCE = 6;
+/** Internal error (a bug). */
+export const SF_ERR_INTERNAL = 7;
+/** Killed because the server went down. */
+export const SF_ERR_DOWN = 8;
+/** Killed by an administrator or by the end of the grace period. */
+export const SF_ERR_KILLED = 9;
+
+/** First letter of the termination state, indexed by SF_ERR_*. */
+export const SF_ERR_CHARS = "-cCsSPRIDK";
+
+/** No phase (normal end). */
+export const SF_FINST_NONE = 0;
+/** Waiting for the request (HTTP) or the client handshake. */
+export const SF_FINST_R = 1;
+/** Waiting in a queue. */
+export const SF_FINST_Q = 2;
+/** Connecting to the server. */
+export const SF_FINST_C = 3;
+/** Waiting for response headers (HTTP). */
+export const SF_FINST_H = 4;
+/** Transferring data. */
+export const SF_FINST_D = 5;
+/** Sending the last data to the client after the server finished. */
+export const SF_FINST_L = 6;
+/** Tarpitted. */
+export const SF_FINST_T = 7;
+
+/** Second letter of the termination state, indexed by SF_FINST_*. */
+export const SF_FINST_CHARS = "-RQCHDLT";
+
+/** The frontend side of a stream: where it came from and where it reports. */
+export interface StreamFrontend {
+  /** Frontend name, for logs. */
+  readonly name: string;
+  /** `timeout client` in ms (0: none). */
+  readonly clientTimeout: number;
+  /** Called once when the stream ends (log, counters, listener slot). */
+  streamEnd(strm: Stream): void;
+}
+
+/** The backend side of a stream: how it gets a server connection. */
+export interface StreamBackend {
+  /** Backend name, for logs. */
+  readonly name: string;
+  /** `timeout server` in ms (0: none). */
+  readonly serverTimeout: number;
+  /** `timeout tunnel` in ms (0: none); replaces client/server once established. */
+  readonly tunnelTimeout: number;
+  /**
+   * Advances the back side (REQ, QUE, ASS, CON, CER) towards EST or CLO,
+   * setting the stream's termination state when it gives up.
+   */
+  processBack(strm: Stream, now: number): void;
+  /** Called once when the stream ends: frees server slots, counts. */
+  streamEnd(strm: Stream): void;
+}

@@ -1,0 +1,241 @@
+/**
+ * An instance: one running configuration on this thread — scheduler, buffer
+ * pool, frontends with their listeners, backends with their servers, and the
+ * log sink. It binds everything or nothing, and stops either at once or
+ * gracefully (stop accepting, let streams finish within the grace period,
+ * then close the rest).
+ *
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import { Backend } from "../backend/backend.ts";
+import { Frontend } from "../backend/frontend.ts";
+import { Server } from "../backend/server.ts";
+import type { ResolvedConfig } from "../cfg/config_check.ts";
+import { addrFormat } from "../core/addr_types.ts";
+import { SluiceError } from "../core/errors.ts";
+import { BufferPool, type PoolCounters } from "../core/pool.ts";
+import { RAW_SOCK } from "../conn/raw_sock.ts";
+import { TLS_SOCK, tlsConnectLayer } from "../conn/tls_sock.ts";
+import { RoundRobin } from "../lb/roundrobin.ts";
+import { ConnLimit } from "../listener/listener.ts";
+import { LogSink } from "../log/sink.ts";
+import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
+import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
+import type { Stream } from "../stream/stream.ts";
+
+/** A listening address of a running instance. */
+export interface ListenAddress {
+  /** Frontend name. */
+  frontend: string;
+  /** Bound address as text, with the real port (`127.0.0.1:40123`, `unix:/p`). */
+  address: string;
+  /** Bound TCP port, 0 for unix sockets. */
+  port: number;
+  /** True when the listener terminates TLS. */
+  tls: boolean;
+}
+
+/** Counters of one proxy or server, named as HAProxy's stats fields. */
+export interface ProxyStats {
+  name: string;
+  scur: number;
+  smax: number;
+  stot: number;
+  bin: number;
+  bout: number;
+  econ: number;
+  eresp: number;
+  ereq: number;
+  wretr: number;
+  cli_abrt: number;
+  srv_abrt: number;
+}
+
+/** A snapshot of an instance's counters. */
+export interface InstanceStats {
+  frontends: ProxyStats[];
+  backends: (ProxyStats & { servers: ProxyStats[] })[];
+  /** Current connections over all frontends. */
+  actconn: number;
+  pool: PoolCounters;
+  sched: SchedCounters;
+  log: { lines: number; dropped: number };
+}
+
+function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
+  return {
+    name,
+    scur: c.scur,
+    smax: c.smax,
+    stot: c.stot,
+    bin: c.bin,
+    bout: c.bout,
+    econ: c.econ,
+    eresp: c.eresp,
+    ereq: c.ereq,
+    wretr: c.wretr,
+    cli_abrt: c.cliAbrt,
+    srv_abrt: c.srvAbrt,
+  };
+}
+
+/** A running configuration. */
+export class Instance {
+  readonly sched: Scheduler;
+  readonly pool: BufferPool;
+  readonly processLimit: ConnLimit;
+  readonly frontends: Frontend[] = [];
+  readonly backends: Backend[] = [];
+  readonly sink: LogSink;
+  readonly graceMs: number;
+  #live = 0;
+  #drained: (() => void) | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(cfg: ResolvedConfig) {
+    const g = cfg.global;
+    this.sched = new Scheduler({ budget: g.runqueueDepth });
+    this.pool = new BufferPool(g.bufsize, g.buffers);
+    this.processLimit = new ConnLimit(g.maxconn);
+    this.graceMs = g.graceMs;
+    this.sink = new LogSink(g.log.target, g.log.queueBytes);
+    const env = {
+      sched: this.sched,
+      pool: this.pool,
+      streamNew: this.#streamNew,
+      streamFree: this.#streamFree,
+    };
+    for (const b of cfg.backends) {
+      const servers = b.servers.map((s, i) =>
+        new Server(
+          s.name,
+          s.addr,
+          i,
+          s.tls ? { xprt: TLS_SOCK, hs: tlsConnectLayer(s.tls) } : { xprt: RAW_SOCK, hs: null },
+          { weight: s.weight, maxconn: s.maxconn },
+        )
+      );
+      this.backends.push(
+        new Backend(this.sched, b.name, servers, new RoundRobin(servers), {
+          timeouts: b.timeouts,
+          retries: b.retries,
+        }),
+      );
+    }
+    const json = g.log.format === "json";
+    const logger = (strm: Stream, fe: Frontend) => {
+      const rec = tcpLogRecord(strm, fe, this.processLimit);
+      this.sink.write(
+        json ? formatTcpLogJson(rec, strm.acceptDate) : formatTcpLog(rec, strm.acceptDate),
+      );
+    };
+    for (const f of cfg.frontends) {
+      const be = this.backends.find((b) => b.name === f.backend)!;
+      const fe = new Frontend(env, f.name, be, {
+        clientTimeout: f.clientTimeout,
+        maxconn: f.maxconn,
+      }, this.processLimit);
+      fe.logger = logger;
+      for (const b of f.binds) fe.addListener(b.addr, b.tls);
+      this.frontends.push(fe);
+    }
+  }
+
+  /**
+   * Binds every listener and starts accepting. On failure closes what was
+   * bound and throws a SluiceError (ERR_BIND or ERR_TLS) naming the address.
+   */
+  start(): void {
+    const all = this.frontends.flatMap((fe) => fe.listeners);
+    for (const li of all) {
+      try {
+        li.bind();
+      } catch (err) {
+        for (const l of all) l.close();
+        const what = addrFormat(li.addr);
+        const msg = err instanceof Error ? err.message : String(err);
+        if (li.tls && !(err instanceof Deno.errors.AddrInUse)) {
+          throw new SluiceError(
+            "ERR_TLS",
+            `Cannot use the certificate or key for "${what}": ${msg}`,
+          );
+        }
+        throw new SluiceError("ERR_BIND", `Cannot listen on "${what}": ${msg}`);
+      }
+    }
+    for (const li of all) li.resume();
+  }
+
+  /** The bound addresses. */
+  addresses(): ListenAddress[] {
+    return this.frontends.flatMap((fe) =>
+      fe.listeners.map((li) => ({
+        frontend: fe.name,
+        address: li.boundAddress(),
+        port: li.boundPort(),
+        tls: li.tls !== null,
+      }))
+    );
+  }
+
+  /** A snapshot of the counters. */
+  stats(): InstanceStats {
+    return {
+      frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters)),
+      backends: this.backends.map((be) => ({
+        ...proxyStats(be.name, be.counters),
+        servers: be.servers.map((s) => proxyStats(s.name, s.counters)),
+      })),
+      actconn: this.processLimit.cur,
+      pool: this.pool.counters(),
+      sched: this.sched.counters(),
+      log: { lines: this.sink.lines, dropped: this.sink.dropped },
+    };
+  }
+
+  /**
+   * Stops. Listeners close at once. With `graceful`, live streams get
+   * `graceMs` to finish before being killed; without, they are killed now.
+   * Resolves when every stream has released its resources and logs are out.
+   */
+  close(opts: { graceful?: boolean; graceMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(opts.graceful ?? false, opts.graceMs ?? this.graceMs);
+    return this.#closing;
+  }
+
+  async #close(graceful: boolean, graceMs: number): Promise<void> {
+    for (const fe of this.frontends) for (const li of fe.listeners) li.close();
+    if (this.#live > 0) {
+      const drained = new Promise<void>((resolve) => this.#drained = resolve);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (graceful && graceMs > 0) {
+        timer = setTimeout(() => this.#killAll(), graceMs);
+      } else this.#killAll();
+      await drained;
+      clearTimeout(timer);
+    }
+    for (const fe of this.frontends) for (const li of fe.listeners) await li.closed();
+    await this.sink.drain();
+    // Let a scheduler turn already queued run out before reporting closed.
+    while (this.sched.counters().queued > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #killAll(): void {
+    for (const fe of this.frontends) for (const strm of fe.streams) strm.kill();
+  }
+
+  #streamNew = (): void => {
+    this.#live++;
+  };
+
+  #streamFree = (): void => {
+    if (--this.#live === 0 && this.#drained !== null) {
+      const resolve = this.#drained;
+      this.#drained = null;
+      resolve();
+    }
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * sluice command line: parse flags, start, print one ready line, stop on
+ * SIGINT/SIGTERM (gracefully; a second signal stops at once).
+ *
+ * Exit codes: 0 after a stop signal, 2 for bad input (flags, addresses,
+ * durations, certificates), 1 when the proxy cannot start (address in use).
+ *
+ * @module
+ */
+import { startEchoServer } from "./lib/applet/echo_server.ts";
+import { parseCli, USAGE } from "./lib/cfg/cli.ts";
+import { SluiceError } from "./lib/core/errors.ts";
+import { VERSION } from "./lib/version.ts";
+import { type SluiceHandle, startSluice } from "./mod.ts";
+
+function fatal(err: unknown): never {
+  if (err instanceof SluiceError) {
+    console.error(`sluice: ${err.message}`);
+    Deno.exit(err.code === "ERR_BIND" || err.code === "ERR_STATE" ? 1 : 2);
+  }
+  console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+  Deno.exit(1);
+}
+
+async function main(): Promise<void> {
+  let action;
+  try {
+    action = parseCli(Deno.args);
+  } catch (err) {
+    fatal(err);
+  }
+  if (action.kind === "help") {
+    console.log(USAGE);
+    return;
+  }
+  if (action.kind === "version") {
+    console.log(`sluice ${VERSION} (deno ${Deno.version.deno})`);
+    return;
+  }
+  let echo: { close(): Promise<void> } | null = null;
+  if (action.kind === "demo") {
+    const e = startEchoServer();
+    echo = e;
+    action.config.backends[0].servers = [{ name: "echo", address: `127.0.0.1:${e.port}` }];
+  }
+  let proxy: SluiceHandle;
+  try {
+    proxy = await startSluice(action.config);
+  } catch (err) {
+    await echo?.close();
+    fatal(err);
+  }
+  const where = proxy.addresses.map((a) => `${a.address}${a.tls ? " (tls)" : ""}`).join(", ");
+  console.log(`sluice ${VERSION} ready, listening on ${where}`);
+  if (action.kind === "demo") {
+    console.log(
+      `demo: relaying ${action.listen} to a built-in echo server; try: nc ${
+        action.listen.replace(":", " ")
+      }`,
+    );
+  }
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) {
+      // Second signal: do not wait for the grace period.
+      await proxy.close({ graceful: false });
+      Deno.exit(0);
+    }
+    stopping = true;
+    await proxy.close({ graceful: true });
+    await echo?.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,117 @@
+/**
+ * sluice: a TCP reverse proxy and load balancer for Deno, embeddable.
+ *
+ * ```ts
+ * import { startSluice } from "./mod.ts";
+ *
+ * await using proxy = await startSluice({
+ *   global: { log: { target: "none" } },
+ *   frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+ *   backends: [{ name: "be", servers: [{ name: "s1", address: "127.0.0.1:9000" }] }],
+ * });
+ * console.log(proxy.addresses[0].address);
+ * ```
+ *
+ * @module
+ */
+import { resolveConfig } from "./lib/cfg/config_check.ts";
+import type { SluiceConfig } from "./lib/cfg/config_types.ts";
+import { SluiceError } from "./lib/core/errors.ts";
+import { Instance, type InstanceStats, type ListenAddress } from "./lib/worker/instance.ts";
+
+export type {
+  BackendConfig,
+  BalanceAlgo,
+  BindConfig,
+  BindTlsConfig,
+  FrontendConfig,
+  GlobalConfig,
+  LogConfig,
+  LogFormat,
+  ProxyMode,
+  ServerConfig,
+  ServerTlsConfig,
+  SluiceConfig,
+  TimeoutsConfig,
+} from "./lib/cfg/config_types.ts";
+export type { InstanceStats, ListenAddress, ProxyStats } from "./lib/worker/instance.ts";
+export type { SluiceErrorCode } from "./lib/core/errors.ts";
+export type { PoolCounters } from "./lib/core/pool.ts";
+export type { SchedCounters } from "./lib/sched/scheduler.ts";
+export { SluiceError };
+export { parseDuration } from "./lib/cfg/duration.ts";
+export { VERSION } from "./lib/version.ts";
+
+/** Options of `SluiceHandle.close()`. */
+export interface CloseOptions {
+  /**
+   * Let live connections finish (up to `graceMs`) before closing them.
+   * Default false: close them at once.
+   */
+  graceful?: boolean;
+  /** Grace period in ms. Default: the configuration's `global.graceMs`. */
+  graceMs?: number;
+}
+
+/** A running sluice. */
+export interface SluiceHandle extends AsyncDisposable {
+  /** Every bound address, with real ports when port 0 was asked. */
+  readonly addresses: readonly ListenAddress[];
+  /** A snapshot of counters: per frontend, backend, server, pool, scheduler. */
+  stats(): InstanceStats;
+  /**
+   * Stops accepting and closes connections (at once, or gracefully). Resolves
+   * when everything is released. Calling it again returns the same promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * Checks `config`, binds every listener and starts proxying. Throws a
+ * {@linkcode SluiceError} (code ERR_CONFIG, ERR_ADDRESS, ERR_BIND or ERR_TLS)
+ * when the configuration is invalid or an address cannot be bound; nothing
+ * stays bound then.
+ *
+ * @example
+ * ```ts
+ * import { startSluice } from "./mod.ts";
+ *
+ * // A TCP echo server to proxy to.
+ * const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * (async () => {
+ *   for await (const c of upstream) c.readable.pipeTo(c.writable).catch(() => {});
+ * })();
+ *
+ * const proxy = await startSluice({
+ *   global: { log: { target: "none" } },
+ *   frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+ *   backends: [{
+ *     name: "be",
+ *     servers: [{ name: "s1", address: `127.0.0.1:${upstream.addr.port}` }],
+ *   }],
+ * });
+ * const client = await Deno.connect({ port: proxy.addresses[0].port });
+ * await client.write(new TextEncoder().encode("ping"));
+ * const buf = new Uint8Array(4);
+ * await client.read(buf);
+ * console.assert(new TextDecoder().decode(buf) === "ping");
+ * client.close();
+ * await proxy.close();
+ * upstream.close();
+ * ```
+ */
+export function startSluice(config: SluiceConfig): Promise<SluiceHandle> {
+  try {
+    const inst = new Instance(resolveConfig(config));
+    inst.start();
+    const handle: SluiceHandle = {
+      addresses: inst.addresses(),
+      stats: () => inst.stats(),
+      close: (opts?: CloseOptions) => inst.close(opts),
+      [Symbol.asyncDispose]: () => inst.close(),
+    };
+    return Promise.resolve(handle);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
