@@ -100,18 +100,13 @@ export interface SluiceHandle extends AsyncDisposable {
  * upstream.close();
  * ```
  */
-export function startSluice(config: SluiceConfig): Promise<SluiceHandle> {
-  try {
-    const inst = new Instance(resolveConfig(config));
-    inst.start();
-    const handle: SluiceHandle = {
-      addresses: inst.addresses(),
-      stats: () => inst.stats(),
-      close: (opts?: CloseOptions) => inst.close(opts),
-      [Symbol.asyncDispose]: () => inst.close(),
-    };
-    return Promise.resolve(handle);
-  } catch (err) {
-    return Promise.reject(err);
-  }
+export async function startSluice(config: SluiceConfig): Promise<SluiceHandle> {
+  const inst = new Instance(resolveConfig(config));
+  await inst.start();
+  return {
+    addresses: inst.addresses(),
+    stats: () => inst.stats(),
+    close: (opts?: CloseOptions) => inst.close(opts),
+    [Symbol.asyncDispose]: () => inst.close(),
+  };
 }

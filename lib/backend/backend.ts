@@ -6,7 +6,7 @@
  * @module
  */
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
-import { sockConnect } from "../conn/connect.ts";
+import { sockConnect } from "../conn/sock.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_FL_ERROR } from "../conn/conn_types.ts";
 import type { LbAlgo } from "../lb/lb_types.ts";
@@ -111,7 +111,7 @@ export class Backend implements StreamBackend {
           sc.conn = conn;
           sc.state = SC_ST_CON;
           sc.exp = tickAdd(now, this.timeouts.connect);
-          conn.connect(sockConnect(srv.addr));
+          sockConnect(conn, srv.addr);
           return;
         }
         case SC_ST_CON: {

@@ -5,10 +5,11 @@
  *
  * @module
  */
+import type { Socket } from "node:net";
 import type { Address } from "../core/addr_types.ts";
 import { Connection } from "../conn/connection.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
-import { TLS_ACCEPT, TLS_SOCK } from "../conn/tls_sock.ts";
+import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
 import { ConnLimit, Listener, type ListenerTls } from "../listener/listener.ts";
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
@@ -59,12 +60,12 @@ export class Frontend implements StreamFrontend {
 
   /** Creates (not binds) a listener of this frontend. */
   addListener(addr: Address, tls: ListenerTls | null): Listener {
-    const li = new Listener(
-      addr,
-      tls,
-      [this.limit, this.#processLimit],
-      this.#onAccept,
-    );
+    // The kernel backlog follows maxconn, like HAProxy (the OS caps it).
+    const backlog = Math.min(Math.max(this.limit.max || 1024, 128), 65535);
+    const li = new Listener(addr, tls, [this.limit, this.#processLimit], {
+      backlog,
+      onAccept: this.#onAccept,
+    });
     this.listeners.push(li);
     return li;
   }
@@ -79,17 +80,16 @@ export class Frontend implements StreamFrontend {
     (strm.feCtx as Listener).release();
   }
 
-  #onAccept = (sock: Deno.Conn, li: Listener): void => {
+  #onAccept = (sock: Socket, li: Listener): void => {
     const env = this.#env;
-    const conn = li.tls
-      ? new Connection(env.sched, TLS_SOCK, TLS_ACCEPT)
+    const conn = li.secureContext
+      ? new Connection(env.sched, TLS_SOCK, tlsAcceptLayer(li.secureContext))
       : new Connection(env.sched, RAW_SOCK);
     const strm = new Stream(env, this, this.backend, conn);
     strm.feCtx = li;
-    const ra = sock.remoteAddr;
-    if (ra.transport === "tcp") {
-      strm.cliAddr = ra.hostname;
-      strm.cliPort = ra.port;
+    if (li.addr.kind === "tcp") {
+      strm.cliAddr = sock.remoteAddress ?? "-";
+      strm.cliPort = sock.remotePort ?? 0;
     } else strm.cliAddr = "unix";
     strm.setTcpMode();
     conn.attachAccepted(sock);

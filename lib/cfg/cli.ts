@@ -37,6 +37,8 @@ ${DEMO_LISTEN} in front of a built-in echo server.
   --tls-ca FILE                 extra CA (PEM) trusted for tls:// servers (repeatable)
   --tls-sni NAME                name sent and verified for tls:// servers
                                 (default: the server's host)
+  --tls-verify required|none    check tls:// server certificates (default
+                                required; none = encrypt without authenticating)
   --balance roundrobin          load-balancing algorithm (default roundrobin)
   --timeout NAME=DURATION       connect (5s), client (30s), server (30s),
                                 tunnel (none), queue (= connect) (repeatable)
@@ -65,6 +67,7 @@ const OPTIONS = {
   server: { type: "string", multiple: true },
   "tls-ca": { type: "string", multiple: true },
   "tls-sni": { type: "string" },
+  "tls-verify": { type: "string" },
   balance: { type: "string" },
   timeout: { type: "string", multiple: true },
   maxconn: { type: "string" },
@@ -176,6 +179,10 @@ export function parseCli(args: string[]): CliAction {
   }
 
   const ca = (v["tls-ca"] ?? []).map((f) => readPem("tls-ca", f));
+  const verify = v["tls-verify"] ?? "required";
+  if (verify !== "required" && verify !== "none") {
+    throw usage(`Invalid value "${verify}" for --tls-verify: expected required or none`);
+  }
   const servers: ServerConfig[] = (v.server ?? []).map((text, i) => {
     const { tls } = parseAddress(text, { tls: true });
     const srv: ServerConfig = { name: `srv${i + 1}`, address: text };
@@ -183,6 +190,7 @@ export function parseCli(args: string[]): CliAction {
       srv.tls = {};
       if (ca.length > 0) srv.tls.ca = ca;
       if (v["tls-sni"] !== undefined) srv.tls.sni = v["tls-sni"];
+      if (verify === "none") srv.tls.verify = "none";
     }
     return srv;
   });

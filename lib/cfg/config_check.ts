@@ -43,6 +43,7 @@ export interface ResolvedServerTls {
   serverName: string;
   caCerts?: string[];
   noVerifyHost: boolean;
+  noVerify: boolean;
 }
 
 /** A server with defaults applied. */
@@ -226,10 +227,17 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         if (addr.kind === "unix") fail(`${sat}.tls`, "TLS to a unix socket is not supported");
         const st = s.tls ?? {};
         const ca = st.ca?.map((c, k) => pem(`${sat}.tls.ca[${k}]`, c));
+        if (st.verify !== undefined && st.verify !== "required" && st.verify !== "none") {
+          fail(
+            `${sat}.tls.verify`,
+            `expected "required" or "none", got ${JSON.stringify(st.verify)}`,
+          );
+        }
         tls = {
           serverName: st.sni ?? addr.host,
           caCerts: ca,
           noVerifyHost: st.verifyHost === false,
+          noVerify: st.verify === "none",
         };
       }
       return {

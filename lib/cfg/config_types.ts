@@ -106,8 +106,14 @@ export interface ServerTlsConfig {
   ca?: string[];
   /** Name sent as SNI and checked against the certificate. Default: the server's host. */
   sni?: string;
-  /** Check the certificate's name (the chain is always checked). Default true. */
+  /** Check the certificate's name (the chain is checked unless `verify` is "none"). Default true. */
   verifyHost?: boolean;
+  /**
+   * `"required"` (default) checks the certificate chain; `"none"` accepts any
+   * certificate, like HAProxy's `verify none` (encryption without
+   * authentication: only for servers on a trusted network).
+   */
+  verify?: "required" | "none";
 }
 
 /** A server of a backend. */

@@ -84,13 +84,15 @@ export const CO_ER_NAMES: readonly string[] = [
 export interface DataLayer {
   /** Name for logs and tests ("raw", "tls"). */
   readonly name: string;
-  /** Starts receiving into the free room of `buf`. */
+  /** Starts using `conn.sock` for data (after accept, connect or handshake). */
+  attach(conn: Connection): void;
+  /** Arms one receive into the free room of `buf`. */
   rcvBuf(conn: Connection, buf: Buf): void;
   /** Starts sending the contiguous output of `buf`. */
   sndBuf(conn: Connection, buf: Buf): void;
   /** Shuts the write side (FIN, or close_notify then FIN for TLS). */
   shutw(conn: Connection): void;
-  /** Closes the socket; in-flight operations complete with an error. */
+  /** Closes the socket; a send in flight completes with an error. */
   close(conn: Connection): void;
 }
 
@@ -101,6 +103,9 @@ export interface DataLayer {
 export interface HandshakeLayer {
   /** Name for logs and tests. */
   readonly name: string;
-  /** Starts the handshake; completion clears CO_FL_HANDSHAKE or sets CO_FL_ERROR. */
+  /**
+   * Starts the handshake on `conn.sock`; completion calls
+   * `conn.handshakeDone(newSocket)` or records an error.
+   */
   start(conn: Connection): void;
 }

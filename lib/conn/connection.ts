@@ -2,14 +2,16 @@
  * A connection: one socket, its flags and error code, the data layer that
  * moves its bytes, and the handshake layer (if any) that must finish first.
  *
- * Deno's socket API is asynchronous, so the layers start operations and the
- * completions land here: they update the buffer and the counters (`rcvd`,
- * `sent`), set flags, and wake the owner task. The owner reads and resets the
- * counters when it runs. Completions arriving after `close()` only settle the
- * bookkeeping, so a closed connection never touches its owner's state.
+ * Sockets are `node:net` sockets (see conn/sock.ts for why). The layers start
+ * operations and the completions land here: they update the buffer and the
+ * counters (`rcvd`, `sent`), set flags, and wake the owner task, which reads
+ * and resets the counters when it runs. Completions arriving after `close()`
+ * only settle the bookkeeping, so a closed connection never touches its
+ * owner's state.
  *
  * @module
  */
+import type { Socket } from "node:net";
 import type { Buf } from "../buf/buffer.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import type { Task } from "../sched/task.ts";
@@ -36,26 +38,39 @@ import {
   type DataLayer,
   type HandshakeLayer,
 } from "./conn_types.ts";
+import { sockAdopt } from "./sock.ts";
 
-/** Maps a Deno I/O error to a CO_ER_* code. */
+const ERR_CODES: Record<string, number> = {
+  ECONNREFUSED: CO_ER_REFUSED,
+  ECONNRESET: CO_ER_RESET,
+  ECONNABORTED: CO_ER_RESET,
+  ECANCELED: CO_ER_RESET,
+  EPIPE: CO_ER_BROKEN_PIPE,
+  EHOSTUNREACH: CO_ER_UNREACH,
+  ENETUNREACH: CO_ER_UNREACH,
+  EADDRNOTAVAIL: CO_ER_UNREACH,
+  ENOENT: CO_ER_NOT_FOUND,
+  ENOTFOUND: CO_ER_NOT_FOUND,
+  EAI_AGAIN: CO_ER_NOT_FOUND,
+  EACCES: CO_ER_PERM,
+  EPERM: CO_ER_PERM,
+  ETIMEDOUT: CO_ER_TIMEOUT,
+};
+
+/** Maps a socket error (Node-style `code`) to a CO_ER_* code. */
 export function connErrCode(err: unknown): number {
-  if (err instanceof Deno.errors.ConnectionRefused) return CO_ER_REFUSED;
-  if (
-    err instanceof Deno.errors.ConnectionReset ||
-    err instanceof Deno.errors.ConnectionAborted
-  ) return CO_ER_RESET;
-  if (err instanceof Deno.errors.BrokenPipe) return CO_ER_BROKEN_PIPE;
-  if (
-    err instanceof Deno.errors.AddrNotAvailable ||
-    err instanceof Deno.errors.NetworkUnreachable
-  ) return CO_ER_UNREACH;
-  if (err instanceof Deno.errors.NotFound) return CO_ER_NOT_FOUND;
-  if (
-    err instanceof Deno.errors.PermissionDenied ||
-    err instanceof Deno.errors.NotCapable
-  ) return CO_ER_PERM;
-  if (err instanceof Deno.errors.TimedOut) return CO_ER_TIMEOUT;
-  if (err instanceof Deno.errors.InvalidData) return CO_ER_TLS;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string") {
+    const c = ERR_CODES[code];
+    if (c !== undefined) return c;
+    if (
+      code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") ||
+      code.includes("CERT") || code.includes("VERIFY") || code.includes("SIGNATURE")
+    ) return CO_ER_TLS;
+  }
+  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+    return CO_ER_PERM;
+  }
   return CO_ER_OTHER;
 }
 
@@ -67,8 +82,8 @@ export class Connection {
   errCode = 0;
   /** Message of the first error, for event logs (never sent to peers). */
   errMsg = "";
-  /** The socket, once accepted or connected. */
-  sock: Deno.Conn | null = null;
+  /** The socket, once accepted or connected (the TLS socket after a handshake). */
+  sock: Socket | null = null;
   /** Moves bytes. */
   readonly xprt: DataLayer;
   /** Runs before data may flow, or null. */
@@ -79,19 +94,15 @@ export class Connection {
   sent = 0;
   /** Receives and sends in flight (each references a buffer). */
   ioPending = 0;
-  /** Other operations in flight (connect, handshake, shutdown). */
-  opsPending = 0;
   /** Task woken by completions; set by the owner before any I/O starts. */
   owner!: Task;
+  /** Buffer the armed receive fills (data layers use it). */
+  rbuf: Buf | null = null;
+  /** Buffer the send in flight reads from. */
+  wbuf: Buf | null = null;
   #sched: Scheduler;
-  #rbuf: Buf | null = null;
-  #wbuf: Buf | null = null;
 
-  constructor(
-    sched: Scheduler,
-    xprt: DataLayer,
-    hs: HandshakeLayer | null = null,
-  ) {
+  constructor(sched: Scheduler, xprt: DataLayer, hs: HandshakeLayer | null = null) {
     this.#sched = sched;
     this.xprt = xprt;
     this.hs = hs;
@@ -99,8 +110,7 @@ export class Connection {
 
   /** True once data may flow: connected, no handshake pending, no error. */
   isReady(): boolean {
-    return (this.flags &
-      (CO_FL_CONNECTED | CO_FL_HANDSHAKE | CO_FL_ERROR | CO_FL_CLOSED)) ===
+    return (this.flags & (CO_FL_CONNECTED | CO_FL_HANDSHAKE | CO_FL_ERROR | CO_FL_CLOSED)) ===
       CO_FL_CONNECTED;
   }
 
@@ -120,38 +130,51 @@ export class Connection {
     this.wake();
   }
 
-  /**
-   * Adopts an accepted socket. With a handshake layer the connection is not
-   * ready until it completes.
-   */
-  attachAccepted(sock: Deno.Conn): void {
+  /** Adopts an accepted socket; a handshake layer then starts at once. */
+  attachAccepted(sock: Socket): void {
     this.sock = sock;
+    sockAdopt(this, sock);
     this.flags |= CO_FL_CONNECTED;
     if (this.hs) {
       this.flags |= CO_FL_HANDSHAKE;
       this.hs.start(this);
-    }
+    } else this.xprt.attach(this);
   }
 
-  /** Starts connecting with `connect` (which resolves to the socket). */
-  connect(connect: Promise<Deno.Conn>): void {
+  /** Marks the L4 connect as started (the data layer's `connect` does it). */
+  connectStarted(): void {
     this.flags |= CO_FL_WAIT_L4_CONN;
-    this.opsPending++;
-    connect.then(this.#onConnect, this.#onConnectErr);
   }
 
-  /** Marks the handshake done (called by handshake layers). */
-  handshakeDone(): void {
-    this.flags &= ~CO_FL_HANDSHAKE;
+  /** The L4 connect completed: start the handshake or become ready. */
+  connected(): void {
+    if (this.flags & CO_FL_CLOSED) return;
+    this.flags = (this.flags & ~CO_FL_WAIT_L4_CONN) | CO_FL_CONNECTED;
+    if (this.hs) {
+      this.flags |= CO_FL_HANDSHAKE;
+      this.hs.start(this);
+    } else this.xprt.attach(this);
     this.wake();
   }
 
-  /** Called by the data layer when it starts a receive into `buf`. */
+  /** The handshake layer finished; `sock` is now the socket data flows on. */
+  handshakeDone(sock: Socket): void {
+    if (this.flags & CO_FL_CLOSED) {
+      sock.destroy();
+      return;
+    }
+    this.sock = sock;
+    this.flags &= ~CO_FL_HANDSHAKE;
+    this.xprt.attach(this);
+    this.wake();
+  }
+
+  /** Called by the data layer when it arms a receive into `buf`. */
   rcvStarted(buf: Buf): void {
     this.flags |= CO_FL_RD_PENDING;
     this.ioPending++;
     buf.rcvPending = true;
-    this.#rbuf = buf;
+    this.rbuf = buf;
   }
 
   /** Called by the data layer when it starts sending `n` bytes of `buf`. */
@@ -159,110 +182,74 @@ export class Connection {
     this.flags |= CO_FL_WR_PENDING;
     this.ioPending++;
     buf.sndPending = n;
-    this.#wbuf = buf;
+    this.wbuf = buf;
   }
 
-  /** Completion of a receive: `n` bytes, or null at end of stream. */
-  onRcv = (n: number | null): void => {
-    this.flags &= ~CO_FL_RD_PENDING;
-    this.ioPending--;
-    const buf = this.#rbuf!;
-    buf.rcvPending = false;
-    this.#rbuf = null;
-    if (this.flags & CO_FL_CLOSED) return this.wake();
-    if (n === null) this.flags |= CO_FL_SOCK_RD_SH;
-    else {
-      buf.rcvCommit(n);
-      this.rcvd += n;
-    }
+  /** Completion of the armed receive with `n` bytes already in `rbuf`'s room. */
+  rcvDone(n: number): void {
+    const buf = this.rbuf!;
+    this.#rcvSettle();
+    buf.rcvCommit(n);
+    this.rcvd += n;
     this.wake();
-  };
+  }
 
-  /** Failure of a receive. A TLS peer closing without close_notify is EOF. */
-  onRcvErr = (err: unknown): void => {
-    this.flags &= ~CO_FL_RD_PENDING;
-    this.ioPending--;
-    this.#rbuf!.rcvPending = false;
-    this.#rbuf = null;
-    if (this.flags & CO_FL_CLOSED) return this.wake();
-    if (err instanceof Deno.errors.UnexpectedEof) {
-      this.flags |= CO_FL_SOCK_RD_SH;
-      return this.wake();
-    }
-    this.setError(connErrCode(err), err);
-  };
+  /** The peer closed its write side (end of stream). */
+  rcvEof(): void {
+    if (this.flags & CO_FL_RD_PENDING) this.#rcvSettle();
+    this.flags |= CO_FL_SOCK_RD_SH;
+    this.wake();
+  }
 
-  /** Completion of a send of `n` bytes. */
-  onSnd = (n: number): void => {
+  /** Completion of the send in flight (`err` set when it failed). */
+  sndDone(err: unknown): void {
+    if (!(this.flags & CO_FL_WR_PENDING)) return;
+    const buf = this.wbuf!;
+    const n = buf.sndPending;
     this.flags &= ~CO_FL_WR_PENDING;
     this.ioPending--;
-    const buf = this.#wbuf!;
     buf.sndPending = 0;
-    this.#wbuf = null;
+    this.wbuf = null;
+    if (err) {
+      this.setError(connErrCode(err), err);
+      this.wake();
+      return;
+    }
     buf.sndCommit(n);
     this.sent += n;
     this.wake();
-  };
+  }
 
-  /** Failure of a send. */
-  onSndErr = (err: unknown): void => {
-    this.flags &= ~CO_FL_WR_PENDING;
-    this.ioPending--;
-    this.#wbuf!.sndPending = 0;
-    this.#wbuf = null;
-    if (this.flags & CO_FL_CLOSED) return this.wake();
+  /** A socket error: fails the armed receive, records the error. */
+  sockError(err: unknown): void {
+    if (this.flags & CO_FL_RD_PENDING) this.#rcvSettle();
     this.setError(connErrCode(err), err);
-  };
+  }
 
-  /** Settles an operation that does not touch buffers (shutdown, handshake). */
-  onOpDone = (): void => {
-    this.opsPending--;
-    this.wake();
-  };
-
-  /** Failure of an operation that does not touch buffers. */
-  onOpErr = (err: unknown): void => {
-    this.opsPending--;
-    this.setError(connErrCode(err), err);
-  };
-
-  /** Shuts our write side once (FIN). */
+  /** Shuts our write side once (FIN after pending data). */
   shutw(): void {
     if (this.flags & (CO_FL_SOCK_WR_SH | CO_FL_CLOSED)) return;
     this.flags |= CO_FL_SOCK_WR_SH;
     if (this.sock) this.xprt.shutw(this);
   }
 
-  /** Closes the socket once. In-flight operations then fail and are ignored. */
+  /**
+   * Closes the socket once. An armed receive is settled at once (no data can
+   * arrive after destroy); a send in flight settles when its callback reports
+   * the cancellation, so its bytes are never reused while the runtime may
+   * still read them.
+   */
   close(): void {
     if (this.flags & CO_FL_CLOSED) return;
     this.flags |= CO_FL_CLOSED;
+    if (this.flags & CO_FL_RD_PENDING) this.#rcvSettle();
     if (this.sock) this.xprt.close(this);
   }
 
-  #onConnect = (sock: Deno.Conn): void => {
-    this.opsPending--;
-    if (this.flags & CO_FL_CLOSED) {
-      // Given up (connect timeout) before the connect completed.
-      sock.close();
-      return;
-    }
-    this.sock = sock;
-    this.flags &= ~CO_FL_WAIT_L4_CONN;
-    if (sock.remoteAddr.transport === "tcp") {
-      (sock as Deno.TcpConn).setNoDelay(true);
-    }
-    this.flags |= CO_FL_CONNECTED;
-    if (this.hs) {
-      this.flags |= CO_FL_HANDSHAKE;
-      this.hs.start(this);
-    }
-    this.wake();
-  };
-
-  #onConnectErr = (err: unknown): void => {
-    this.opsPending--;
-    this.flags &= ~CO_FL_WAIT_L4_CONN;
-    this.setError(connErrCode(err), err);
-  };
+  #rcvSettle(): void {
+    this.flags &= ~CO_FL_RD_PENDING;
+    this.ioPending--;
+    this.rbuf!.rcvPending = false;
+    this.rbuf = null;
+  }
 }

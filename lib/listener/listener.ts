@@ -2,18 +2,19 @@
  * Listeners: bound sockets that accept connections and hand them to a
  * frontend, within connection limits.
  *
- * A listener keeps one accept in flight while its limits have room. When a
- * limit is reached it stops accepting (pauses): excess clients wait in the
- * kernel backlog instead of being reset, as with HAProxy's maxconn. Releasing
- * a connection resumes paused listeners. Accept errors from the OS (too many
- * open files) pause the listener for a moment instead of spinning.
+ * A connection that arrives while a limit (the frontend's or the process's
+ * maxconn) is reached is not reset: it is parked, unread, in a FIFO, and
+ * handed over as soon as a slot frees — from the client's side it waits as
+ * if in the kernel backlog, like HAProxy. node:net cannot stop accepting, so
+ * the park is bounded by the listen backlog; beyond it new connections are
+ * closed and counted (`parkDrops`). The kernel backlog itself is set to the
+ * frontend's maxconn (capped by the system's somaxconn).
  *
  * @module
  */
-import { type Address, addrFormatDeno } from "../core/addr_types.ts";
-
-/** How long accepting pauses after an OS error such as EMFILE, in ms. */
-export const ACCEPT_ERROR_PAUSE_MS = 100;
+import net, { type Server, type Socket } from "node:net";
+import tls from "node:tls";
+import { type Address, addrFormat } from "../core/addr_types.ts";
 
 /**
  * A connection count with a maximum, shared by the listeners it limits (a
@@ -26,8 +27,8 @@ export class ConnLimit {
   peak = 0;
   /** Maximum connections, 0 for none. */
   max: number;
-  /** Listeners paused because of this limit. */
-  readonly paused = new Set<Listener>();
+  /** Listeners holding parked connections because of this limit. */
+  readonly waiting = new Set<Listener>();
 
   constructor(max: number) {
     this.max = max;
@@ -45,8 +46,12 @@ export interface ListenerTls {
   key: string;
 }
 
-/** Receives accepted sockets. */
-export type AcceptHandler = (sock: Deno.Conn, li: Listener) => void;
+/** Receives accepted sockets (paused, unread). */
+export type AcceptHandler = (sock: Socket, li: Listener) => void;
+
+function ignoreError(): void {
+  // A parked client that resets is noticed when it is served.
+}
 
 /** A bound socket accepting into a frontend. */
 export class Listener {
@@ -56,136 +61,145 @@ export class Listener {
   readonly tls: ListenerTls | null;
   /** Limits checked before each accept, innermost first. */
   readonly limits: ConnLimit[];
-  /** Connections accepted over the listener's life. */
+  /** Kernel backlog, also the bound of the park. */
+  readonly backlog: number;
+  /** Certificate context, made at bind when TLS is on. */
+  secureContext: tls.SecureContext | null = null;
+  /** Connections handed to the frontend over the listener's life. */
   accepted = 0;
-  /** Accept errors reported by the OS. */
-  acceptErrors = 0;
+  /** Connections closed because the park was full. */
+  parkDrops = 0;
   #onAccept: AcceptHandler;
-  #sock: Deno.Listener | null = null;
-  #accepting: Promise<void> | null = null;
+  #srv: Server | null = null;
+  #parked: Socket[] = [];
   #closed = false;
-  #errTimer: ReturnType<typeof setTimeout> | undefined;
+  #closing: Promise<void> | null = null;
 
   constructor(
     addr: Address,
     tls: ListenerTls | null,
     limits: ConnLimit[],
-    onAccept: AcceptHandler,
+    opts: { backlog: number; onAccept: AcceptHandler },
   ) {
     this.addr = addr;
     this.tls = tls;
     this.limits = limits;
-    this.#onAccept = onAccept;
+    this.backlog = opts.backlog;
+    this.#onAccept = opts.onAccept;
   }
 
   /** The bound address as text (with the real port when 0 was asked). */
   boundAddress(): string {
-    return this.#sock ? addrFormatDeno(this.#sock.addr) : "-";
+    const port = this.boundPort();
+    return this.addr.kind === "unix" ? addrFormat(this.addr) : addrFormat({ ...this.addr, port });
   }
 
   /** The bound port (TCP only), or 0. */
   boundPort(): number {
-    const a = this.#sock?.addr;
-    return a && a.transport === "tcp" ? a.port : 0;
+    const a = this.#srv?.address();
+    return a !== null && typeof a === "object" ? a.port : 0;
+  }
+
+  /** Connections parked right now. */
+  get parked(): number {
+    return this.#parked.length;
   }
 
   /**
-   * Binds the socket. Throws the runtime's error (AddrInUse, PermissionDenied,
-   * bad certificate) for the caller to report.
+   * Binds and starts accepting. Rejects with the runtime's error
+   * (EADDRINUSE, EACCES, bad certificate) for the caller to report.
    */
-  bind(): void {
+  bind(): Promise<void> {
+    if (this.tls) {
+      this.secureContext = tls.createSecureContext({ cert: this.tls.cert, key: this.tls.key });
+    }
     const a = this.addr;
-    if (a.kind === "unix") {
-      if (this.tls) throw new Error("TLS on a unix socket is not supported");
-      removeStaleSocket(a.path);
-      this.#sock = Deno.listen({ transport: "unix", path: a.path });
-    } else if (this.tls) {
-      this.#sock = Deno.listenTls({
-        hostname: a.host,
-        port: a.port,
-        cert: this.tls.cert,
-        key: this.tls.key,
+    if (a.kind === "unix") removeStaleSocket(a.path);
+    const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, this.#onConnection);
+    this.#srv = srv;
+    return new Promise((resolve, reject) => {
+      srv.once("error", reject);
+      const opts = a.kind === "unix"
+        ? { path: a.path, backlog: this.backlog }
+        : { host: a.host, port: a.port, backlog: this.backlog };
+      srv.listen(opts, () => {
+        srv.off("error", reject);
+        srv.on("error", ignoreError);
+        resolve();
       });
-    } else {
-      this.#sock = Deno.listen({ hostname: a.host, port: a.port });
-    }
-  }
-
-  /** Starts accepting if limits allow. */
-  resume(): void {
-    if (this.#closed || this.#accepting || !this.#sock) return;
-    for (const lim of this.limits) {
-      if (!lim.hasRoom()) {
-        lim.paused.add(this);
-        return;
-      }
-    }
-    this.#accepting = this.#sock.accept().then(this.#accepted, this.#acceptFailed);
-  }
-
-  /** Resolves once the accept in flight (if any) has settled after `close()`. */
-  async closed(): Promise<void> {
-    while (this.#accepting !== null) await this.#accepting;
+    });
   }
 
   /**
    * Called when a connection accepted here ends: frees its place in every
-   * limit and resumes the listeners those limits had paused.
+   * limit and hands parked connections over while there is room.
    */
   release(): void {
     for (const lim of this.limits) {
       lim.cur--;
-      if (lim.paused.size > 0 && lim.hasRoom()) {
-        const paused = [...lim.paused];
-        lim.paused.clear();
-        for (const li of paused) li.resume();
+      if (lim.waiting.size > 0 && lim.hasRoom()) {
+        for (const li of [...lim.waiting]) li.#unpark();
       }
     }
   }
 
-  /** Stops accepting for good and closes the socket. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#errTimer);
-    for (const lim of this.limits) lim.paused.delete(this);
-    try {
-      this.#sock?.close();
-    } catch {
-      // Already closed.
-    }
+  /** Stops accepting for good; parked connections are closed. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise((resolve) => {
+      this.#closed = true;
+      for (const lim of this.limits) lim.waiting.delete(this);
+      for (const s of this.#parked) s.destroy();
+      this.#parked = [];
+      const srv = this.#srv;
+      if (srv === null || !srv.listening) return resolve();
+      srv.close(() => resolve());
+    });
+    return this.#closing;
   }
 
-  #accepted = (sock: Deno.Conn): void => {
-    this.#accepting = null;
-    if (this.#closed) {
-      sock.close();
-      return;
-    }
+  #hasRoom(): boolean {
+    for (const lim of this.limits) if (!lim.hasRoom()) return false;
+    return true;
+  }
+
+  #accept(sock: Socket): void {
     this.accepted++;
     for (const lim of this.limits) {
       lim.cur++;
       if (lim.cur > lim.peak) lim.peak = lim.cur;
     }
-    if (this.addr.kind === "tcp" && !this.tls) {
-      (sock as Deno.TcpConn).setNoDelay(true);
-    }
+    if (this.addr.kind === "tcp") sock.setNoDelay(true);
     this.#onAccept(sock, this);
-    this.resume();
+  }
+
+  #onConnection = (sock: Socket): void => {
+    if (this.#closed) {
+      sock.destroy();
+      return;
+    }
+    if (this.#parked.length === 0 && this.#hasRoom()) {
+      this.#accept(sock);
+      return;
+    }
+    if (this.#parked.length >= this.backlog) {
+      this.parkDrops++;
+      sock.destroy();
+      return;
+    }
+    sock.on("error", ignoreError);
+    this.#parked.push(sock);
+    for (const lim of this.limits) if (!lim.hasRoom()) lim.waiting.add(this);
   };
 
-  #acceptFailed = (err: unknown): void => {
-    this.#accepting = null;
-    if (this.#closed) return;
-    this.acceptErrors++;
-    // EMFILE and friends: retry later rather than spin or give up.
-    if (!(err instanceof Deno.errors.BadResource)) {
-      this.#errTimer = setTimeout(() => {
-        this.#errTimer = undefined;
-        this.resume();
-      }, ACCEPT_ERROR_PAUSE_MS);
+  #unpark(): void {
+    while (this.#parked.length > 0 && this.#hasRoom()) {
+      const sock = this.#parked.shift()!;
+      sock.off("error", ignoreError);
+      if (sock.destroyed) continue;
+      this.#accept(sock);
     }
-  };
+    if (this.#parked.length === 0) { for (const lim of this.limits) lim.waiting.delete(this); }
+  }
 }
 
 /** Removes a leftover unix socket file (from a crash) before binding. */

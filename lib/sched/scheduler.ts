@@ -7,12 +7,11 @@
  * yields to the event loop with `setImmediate`, so socket readiness is polled
  * again before the next turn.
  *
- * Why not run woken tasks straight from the I/O callbacks: Deno polls an op
- * eagerly when it is started, so a relay that starts its next read from the
- * completion of the previous one keeps serving connections whose data is
- * already there and starves those that need the reactor to notice them
- * (measured: p99 of ~1.5 s at 1000 connections for a naive relay). Batching
- * wakeups into turns separated by a return to the event loop bounds that.
+ * Why turns: completions only mark tasks woken, so all the I/O the event
+ * loop delivered in one tick is handled in one turn, in FIFO order, with at
+ * most `budget` task runs before the event loop gets to poll sockets again.
+ * A stream that always has data (a bulk transfer) runs once per turn like
+ * every other woken stream and cannot hold the loop.
  *
  * Every timeout lives in one timer heap driven by one `setTimeout`.
  *

@@ -175,11 +175,13 @@ export function scShutw(sc: StreamInterface): void {
   if (ob.flags & CF_SHUTW) return;
   ob.flags = (ob.flags & ~CF_SHUTW_NOW) | CF_SHUTW;
   ob.wex = TICK_ETERNITY;
-  if (sc.state !== SC_ST_EST || (sc.ib.flags & CF_SHUTR)) {
+  if (sc.state !== SC_ST_EST) {
     scClose(sc);
     return;
   }
+  // Shut first even when closing next, so TLS sends close_notify.
   sc.conn!.shutw();
+  if (sc.ib.flags & CF_SHUTR) scClose(sc);
 }
 
 /**

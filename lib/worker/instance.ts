@@ -146,25 +146,32 @@ export class Instance {
    * Binds every listener and starts accepting. On failure closes what was
    * bound and throws a SluiceError (ERR_BIND or ERR_TLS) naming the address.
    */
-  start(): void {
+  async start(): Promise<void> {
     const all = this.frontends.flatMap((fe) => fe.listeners);
     for (const li of all) {
       try {
-        li.bind();
+        await li.bind();
       } catch (err) {
-        for (const l of all) l.close();
+        await Promise.all(all.map((l) => l.close()));
         const what = addrFormat(li.addr);
         const msg = err instanceof Error ? err.message : String(err);
-        if (li.tls && !(err instanceof Deno.errors.AddrInUse)) {
+        if (li.tls && li.secureContext === null) {
           throw new SluiceError(
             "ERR_TLS",
             `Cannot use the certificate or key for "${what}": ${msg}`,
           );
         }
-        throw new SluiceError("ERR_BIND", `Cannot listen on "${what}": ${msg}`);
+        const code = (err as { code?: string }).code ?? "";
+        const why = code === "EADDRINUSE"
+          ? "address already in use"
+          : code === "EACCES"
+          ? "permission denied"
+          : code === "EADDRNOTAVAIL"
+          ? "address not available on this host"
+          : msg;
+        throw new SluiceError("ERR_BIND", `Cannot listen on "${what}": ${why}`);
       }
     }
-    for (const li of all) li.resume();
   }
 
   /** The bound addresses. */
@@ -205,7 +212,7 @@ export class Instance {
   }
 
   async #close(graceful: boolean, graceMs: number): Promise<void> {
-    for (const fe of this.frontends) for (const li of fe.listeners) li.close();
+    const closing = this.frontends.flatMap((fe) => fe.listeners.map((li) => li.close()));
     if (this.#live > 0) {
       const drained = new Promise<void>((resolve) => this.#drained = resolve);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -215,7 +222,7 @@ export class Instance {
       await drained;
       clearTimeout(timer);
     }
-    for (const fe of this.frontends) for (const li of fe.listeners) await li.closed();
+    await Promise.all(closing);
     await this.sink.drain();
     // Let a scheduler turn already queued run out before reporting closed.
     while (this.sched.counters().queued > 0) {

@@ -338,6 +338,24 @@ Deno.test("tcp proxy refuses a TLS server whose certificate does not verify", as
   assert.match(px.logs[0], / SC /);
 });
 
+Deno.test("tcp proxy with verify none accepts a certificate it cannot verify", async () => {
+  await using up = upstream(echoScript, {
+    tls: { cert: fixture("server.crt"), key: fixture("server.key") },
+  });
+  await using px = await tcpProxy([{
+    name: "tls1",
+    address: `tls://127.0.0.1:${up.port}`,
+    tls: { verify: "none" },
+  }], { retries: 0 });
+  const conn = await Deno.connect({ port: px.port });
+  await writeAll(conn, new TextEncoder().encode("trust me"));
+  await conn.closeWrite();
+  assert.equal(new TextDecoder().decode(await readAll(conn)), "trust me");
+  conn.close();
+  await waitFor(() => px.logs.length === 1);
+  assert.match(px.logs[0], / -- /);
+});
+
 Deno.test("tcp proxy gives up with sC when the connection (TLS handshake) times out", async () => {
   // Accepts TCP but never answers the TLS ClientHello.
   await using up = upstream(async (conn) => {
