@@ -57,10 +57,15 @@ export function chnRcvd(chn: Channel, n: number): void {
  */
 export function chnForward(chn: Channel, bytes: number): void {
   const buf = chn.buf;
+  if (bytes === CHN_INFINITE_FORWARD || chn.toForward === CHN_INFINITE_FORWARD) {
+    buf.forward(buf.in);
+    chn.toForward = CHN_INFINITE_FORWARD;
+    return;
+  }
   const now = buf.in < bytes ? buf.in : bytes;
   buf.forward(now);
-  if (bytes === CHN_INFINITE_FORWARD) chn.toForward = CHN_INFINITE_FORWARD;
-  else chn.toForward += bytes - now;
+  // A finite count never reaches the infinite marker.
+  chn.toForward = Math.min(chn.toForward + bytes - now, CHN_INFINITE_FORWARD - 1);
 }
 
 /** Asks for the read side to be shut; a no-op if already shut. */

@@ -53,6 +53,12 @@ export function parseAddress(
     tls = true;
     rest = rest.slice(6);
   }
+  if (/^[a-z]+:\/\//i.test(rest)) {
+    throw bad(
+      text,
+      `unsupported scheme "${rest.slice(0, rest.indexOf(":"))}" (only tls:// for servers)`,
+    );
+  }
   if (rest.startsWith("unix:")) {
     const path = rest.slice(5);
     if (path === "" || path.includes("\0")) throw bad(text, "empty or invalid path");

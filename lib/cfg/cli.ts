@@ -207,13 +207,29 @@ export function parseCli(args: string[]): CliAction {
         }`,
       );
     }
-    timeouts[key] = parseDuration(t.slice(eq + 1));
+    try {
+      timeouts[key] = parseDuration(t.slice(eq + 1));
+    } catch (err) {
+      throw new SluiceError(
+        "ERR_DURATION",
+        `Invalid value "${t}" for --timeout: ${(err as Error).message}`,
+      );
+    }
   }
 
   const global: NonNullable<SluiceConfig["global"]> = {};
   let maxconn: number | undefined;
   if (v.maxconn !== undefined) global.maxconn = maxconn = count("maxconn", v.maxconn, 1, 1_000_000);
-  if (v.grace !== undefined) global.graceMs = parseDuration(v.grace);
+  if (v.grace !== undefined) {
+    try {
+      global.graceMs = parseDuration(v.grace);
+    } catch (err) {
+      throw new SluiceError(
+        "ERR_DURATION",
+        `Invalid value "${v.grace}" for --grace: ${(err as Error).message}`,
+      );
+    }
+  }
   if (v.bufsize !== undefined) global.bufsize = count("bufsize", v.bufsize, 1024, 1 << 20);
   if (v.buffers !== undefined) global.buffers = count("buffers", v.buffers, 2, 1 << 24);
   const log = v.log ?? "stdout";

@@ -203,6 +203,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
   const beNames = new Set<string>();
   cfg.backends.forEach((b, i) => {
     const at = `backends[${i}]`;
+    if (typeof b !== "object" || b === null) fail(at, "expected a backend object");
     const bname = name(`${at}.name`, b.name);
     if (beNames.has(bname)) fail(`${at}.name`, `duplicate backend name "${bname}"`);
     beNames.add(bname);
@@ -218,6 +219,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     const srvNames = new Set<string>();
     const servers = b.servers.map((s, j): ResolvedServer => {
       const sat = `${at}.servers[${j}]`;
+      if (typeof s !== "object" || s === null) fail(sat, "expected a server object");
       const sname = name(`${sat}.name`, s.name);
       if (srvNames.has(sname)) fail(`${sat}.name`, `duplicate server name "${sname}"`);
       srvNames.add(sname);
@@ -226,7 +228,20 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       if (tlsPrefix || s.tls !== undefined) {
         if (addr.kind === "unix") fail(`${sat}.tls`, "TLS to a unix socket is not supported");
         const st = s.tls ?? {};
+        if (typeof st !== "object" || st === null) fail(`${sat}.tls`, "expected an object");
+        if (st.ca !== undefined && !Array.isArray(st.ca)) {
+          fail(`${sat}.tls.ca`, "expected a list of PEM texts");
+        }
         const ca = st.ca?.map((c, k) => pem(`${sat}.tls.ca[${k}]`, c));
+        if (st.sni !== undefined && (typeof st.sni !== "string" || st.sni === "")) {
+          fail(`${sat}.tls.sni`, `expected a host name, got ${JSON.stringify(st.sni)}`);
+        }
+        if (st.verifyHost !== undefined && typeof st.verifyHost !== "boolean") {
+          fail(
+            `${sat}.tls.verifyHost`,
+            `expected true or false, got ${JSON.stringify(st.verifyHost)}`,
+          );
+        }
         if (st.verify !== undefined && st.verify !== "required" && st.verify !== "none") {
           fail(
             `${sat}.tls.verify`,
@@ -269,6 +284,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
   const feNames = new Set<string>();
   cfg.frontends.forEach((f, i) => {
     const at = `frontends[${i}]`;
+    if (typeof f !== "object" || f === null) fail(at, "expected a frontend object");
     const fname = name(`${at}.name`, f.name);
     if (feNames.has(fname)) fail(`${at}.name`, `duplicate frontend name "${fname}"`);
     feNames.add(fname);
@@ -288,9 +304,13 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     }
     const binds = f.binds.map((b, j): ResolvedBind => {
       const bat = `${at}.binds[${j}]`;
+      if (typeof b !== "object" || b === null) fail(bat, "expected a bind object");
       const { addr } = address(`${bat}.address`, b.address, { port0: true });
       let tls: BindTlsConfig | null = null;
       if (b.tls !== undefined) {
+        if (typeof b.tls !== "object" || b.tls === null) {
+          fail(`${bat}.tls`, "expected { cert, key }");
+        }
         if (addr.kind === "unix") fail(`${bat}.tls`, "TLS on a unix socket is not supported");
         tls = { cert: pem(`${bat}.tls.cert`, b.tls.cert), key: pem(`${bat}.tls.key`, b.tls.key) };
       }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import type { Connection } from "./connection.ts";
 import type { DataLayer, HandshakeLayer } from "./conn_types.ts";
@@ -22,6 +23,30 @@ export const TLS_SOCK: DataLayer = {
   shutw: sockShutw,
   close: sockClose,
 };
+
+/**
+ * Makes the TLS context of a listener, checking now that the certificate
+ * parses and the key belongs to it (the TLS stack would only find out at the
+ * first handshake). Throws an Error saying what is wrong.
+ */
+export function tlsServerContext(cert: string, key: string): tls.SecureContext {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (err) {
+    throw new Error(`the certificate does not parse (${(err as Error).message})`);
+  }
+  let pk;
+  try {
+    pk = createPrivateKey(key);
+  } catch (err) {
+    throw new Error(`the private key does not parse (${(err as Error).message})`);
+  }
+  if (!x509.checkPrivateKey(pk)) {
+    throw new Error("the private key does not match the certificate");
+  }
+  return tls.createSecureContext({ cert, key });
+}
 
 /** Builds the handshake layer of a TLS listener with its certificate. */
 export function tlsAcceptLayer(ctx: tls.SecureContext): HandshakeLayer {

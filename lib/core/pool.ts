@@ -90,16 +90,25 @@ export class BufferPool {
     return false;
   }
 
-  /** Removes a waiter that no longer needs buffers (e.g. its stream died). */
+  /**
+   * Removes a waiter that no longer needs buffers (e.g. its stream died); the
+   * ones behind it may now fit.
+   */
   cancel(w: BufWaiter): void {
     const i = this.#waiters.indexOf(w);
-    if (i >= 0) this.#waiters.splice(i, 1);
+    if (i < 0) return;
+    this.#waiters.splice(i, 1);
+    this.#serve();
   }
 
   /** Gives an area back; serves waiters in order while enough are free. */
   release(area: Uint8Array): void {
     this.#inUse--;
     this.#free.push(area);
+    this.#serve();
+  }
+
+  #serve(): void {
     const waiters = this.#waiters;
     while (waiters.length > 0 && this.available() >= waiters[0].bufNeed) {
       const w = waiters.shift()!;

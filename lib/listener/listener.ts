@@ -13,7 +13,9 @@
  * @module
  */
 import net, { type Server, type Socket } from "node:net";
-import tls from "node:tls";
+import { setImmediate } from "node:timers";
+import type tls from "node:tls";
+import { tlsServerContext } from "../conn/tls_sock.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
 
 /**
@@ -110,9 +112,7 @@ export class Listener {
    * (EADDRINUSE, EACCES, bad certificate) for the caller to report.
    */
   bind(): Promise<void> {
-    if (this.tls) {
-      this.secureContext = tls.createSecureContext({ cert: this.tls.cert, key: this.tls.key });
-    }
+    if (this.tls) this.secureContext = tlsServerContext(this.tls.cert, this.tls.key);
     const a = this.addr;
     if (a.kind === "unix") removeStaleSocket(a.path);
     const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, this.#onConnection);
@@ -143,7 +143,12 @@ export class Listener {
     }
   }
 
-  /** Stops accepting for good; parked connections are closed. */
+  /**
+   * Stops accepting for good; parked connections are closed. Resolves once
+   * the listening socket is closed (Node's own 'close' event would wait for
+   * every connection ever accepted, which the frontend owns, so it is not
+   * awaited).
+   */
   close(): Promise<void> {
     this.#closing ??= new Promise((resolve) => {
       this.#closed = true;
@@ -151,8 +156,8 @@ export class Listener {
       for (const s of this.#parked) s.destroy();
       this.#parked = [];
       const srv = this.#srv;
-      if (srv === null || !srv.listening) return resolve();
-      srv.close(() => resolve());
+      if (srv !== null && srv.listening) srv.close();
+      setImmediate(resolve);
     });
     return this.#closing;
   }

@@ -85,6 +85,5 @@ export function formatTcpLog(r: TcpLogRecord, acceptDate: number): string {
 
 /** Formats a record as one JSON object. */
 export function formatTcpLogJson(r: TcpLogRecord, acceptDate: number): string {
-  r.accept_date = new Date(acceptDate).toISOString();
-  return JSON.stringify(r);
+  return JSON.stringify({ ...r, accept_date: new Date(acceptDate).toISOString() });
 }

@@ -41,7 +41,7 @@ export interface SchedCounters {
   turns: number;
   /** Task runs. */
   runs: number;
-  /** Turns that ended with tasks left over because the budget was spent. */
+  /** Turns that left queued tasks unrun because the budget was spent. */
   budgetHits: number;
   /** Tasks killed because `process()` threw. */
   crashes: number;
@@ -148,7 +148,8 @@ export class Scheduler {
     this.#turns++;
     this.now = tickNow();
     this.#timers.expire(this.now, this.#wakeTimer);
-    let n = this.#rqLen < this.budget ? this.#rqLen : this.budget;
+    const limited = this.#rqLen > this.budget;
+    let n = limited ? this.budget : this.#rqLen;
     while (n-- > 0) {
       const t = this.#shift();
       if (t.state & TASK_KILLED) continue;
@@ -171,7 +172,7 @@ export class Scheduler {
     }
     this.#armTimer();
     if (this.#rqLen > 0) {
-      this.#budgetHits++;
+      if (limited) this.#budgetHits++;
       if (!this.#turnPending) {
         this.#turnPending = true;
         setImmediate(this.#turn);

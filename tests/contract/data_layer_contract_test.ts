@@ -1,0 +1,280 @@
+/**
+ * One contract suite for the data layers, run against every implementation
+ * and both ways a connection is born: raw and TLS, accepted by a Listener
+ * and connected to a server. The peer is a plain Deno socket so the test sees
+ * exactly what crossed the wire.
+ */
+import assert from "node:assert/strict";
+import { Buf } from "../../lib/buf/buffer.ts";
+import { Connection } from "../../lib/conn/connection.ts";
+import {
+  CO_ER_BROKEN_PIPE,
+  CO_ER_RESET,
+  CO_FL_ERROR,
+  CO_FL_SOCK_RD_SH,
+} from "../../lib/conn/conn_types.ts";
+import { RAW_SOCK } from "../../lib/conn/raw_sock.ts";
+import { sockConnect } from "../../lib/conn/sock.ts";
+import { TLS_SOCK, tlsAcceptLayer, tlsConnectLayer } from "../../lib/conn/tls_sock.ts";
+import { ConnLimit, Listener } from "../../lib/listener/listener.ts";
+import { Scheduler } from "../../lib/sched/scheduler.ts";
+import { Task } from "../../lib/sched/task.ts";
+import { fixture, readAll, readN, waitFor, writeAll } from "../helpers/net.ts";
+
+/** A task that only counts its runs, so completions can be awaited. */
+class Owner extends Task {
+  runs = 0;
+  process(): void {
+    this.runs++;
+  }
+  crashed(err: unknown): void {
+    throw err;
+  }
+}
+
+interface Pair {
+  conn: Connection;
+  peer: Deno.Conn;
+  sched: Scheduler;
+  owner: Owner;
+  cleanup(): Promise<void>;
+}
+
+type Setup = () => Promise<Pair>;
+
+async function connected(conn: Connection, owner: Owner, sched: Scheduler, peer: Deno.Conn) {
+  await waitFor(() => conn.isReady() || (conn.flags & CO_FL_ERROR) !== 0, 5000, "ready");
+  assert.ok(conn.isReady(), `not ready: ${conn.errMsg}`);
+  return {
+    conn,
+    peer,
+    sched,
+    owner,
+    async cleanup() {
+      conn.close();
+      try {
+        peer.close();
+      } catch {
+        // Closed by the test.
+      }
+      await waitFor(() => conn.ioPending === 0, 2000, "I/O settled");
+      await new Promise((r) => setTimeout(r, 10));
+    },
+  };
+}
+
+function connectSetup(tls: boolean): Setup {
+  return async () => {
+    const listener = tls
+      ? Deno.listenTls({
+        hostname: "127.0.0.1",
+        port: 0,
+        cert: fixture("server.crt"),
+        key: fixture("server.key"),
+      })
+      : Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    const sched = new Scheduler();
+    const owner = new Owner();
+    const conn = tls
+      ? new Connection(
+        sched,
+        TLS_SOCK,
+        tlsConnectLayer({ serverName: "localhost", caCerts: [fixture("ca.crt")] }),
+      )
+      : new Connection(sched, RAW_SOCK);
+    conn.owner = owner;
+    const accepted = listener.accept();
+    sockConnect(conn, { kind: "tcp", host: "127.0.0.1", port });
+    const peer = await accepted;
+    listener.close();
+    if (tls) await (peer as Deno.TlsConn).handshake();
+    return connected(conn, owner, sched, peer);
+  };
+}
+
+function acceptSetup(tls: boolean): Setup {
+  return async () => {
+    const sched = new Scheduler();
+    const owner = new Owner();
+    let conn: Connection | null = null;
+    const li = new Listener(
+      { kind: "tcp", host: "127.0.0.1", port: 0 },
+      tls ? { cert: fixture("server.crt"), key: fixture("server.key") } : null,
+      [new ConnLimit(0)],
+      {
+        backlog: 16,
+        onAccept: (sock) => {
+          conn = li.secureContext
+            ? new Connection(sched, TLS_SOCK, tlsAcceptLayer(li.secureContext))
+            : new Connection(sched, RAW_SOCK);
+          conn.owner = owner;
+          conn.attachAccepted(sock);
+        },
+      },
+    );
+    await li.bind();
+    const port = li.boundPort();
+    const peer = tls
+      ? await Deno.connectTls({ hostname: "localhost", port, caCerts: [fixture("ca.crt")] })
+      : await Deno.connect({ hostname: "127.0.0.1", port });
+    if (tls) await (peer as Deno.TlsConn).handshake();
+    await waitFor(() => conn !== null, 2000, "accept");
+    await li.close();
+    return connected(conn!, owner, sched, peer);
+  };
+}
+
+const SETUPS: [string, Setup][] = [
+  ["raw, connected", connectSetup(false)],
+  ["raw, accepted", acceptSetup(false)],
+  ["tls, connected", connectSetup(true)],
+  ["tls, accepted", acceptSetup(true)],
+];
+
+function newBuf(size = 4096): Buf {
+  const b = new Buf();
+  b.attach(new Uint8Array(size));
+  return b;
+}
+
+/** Arms receives until `want` bytes arrived (or EOF), returning them. */
+async function receive(p: Pair, buf: Buf, want: number): Promise<Uint8Array> {
+  while (buf.in < want && !(p.conn.flags & CO_FL_SOCK_RD_SH)) {
+    p.conn.xprt.rcvBuf(p.conn, buf);
+    await waitFor(() => !buf.rcvPending, 5000, "receive");
+  }
+  buf.forward(buf.in);
+  return buf.peekOut();
+}
+
+for (const [name, setup] of SETUPS) {
+  Deno.test(`data layer (${name}) receives bytes into the armed buffer`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf();
+      await writeAll(p.peer, new TextEncoder().encode("hello"));
+      const got = await receive(p, buf, 5);
+      assert.equal(new TextDecoder().decode(got), "hello");
+      assert.equal(p.conn.rcvd, 5);
+      assert.ok(p.owner.runs >= 0);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) keeps bytes that do not fit for the next receive`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf(1024);
+      const payload = new Uint8Array(3000).map((_, i) => i & 255);
+      await writeAll(p.peer, payload);
+      const parts: Uint8Array[] = [];
+      let total = 0;
+      while (total < payload.length) {
+        const chunk = await receive(p, buf, 1);
+        parts.push(chunk);
+        total += chunk.length;
+        buf.sndCommit(buf.out); // consume, as a send would
+      }
+      const all = new Uint8Array(total);
+      let off = 0;
+      for (const c of parts) {
+        all.set(c, off);
+        off += c.length;
+      }
+      assert.deepEqual(all, payload);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) sends the contiguous output`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf();
+      buf.putIn(new TextEncoder().encode("world"));
+      buf.forward(5);
+      p.conn.xprt.sndBuf(p.conn, buf);
+      await waitFor(() => p.conn.ioPending === 0, 5000, "send");
+      assert.equal(p.conn.sent, 5);
+      assert.equal(buf.out, 0);
+      assert.equal(new TextDecoder().decode(await readN(p.peer, 5)), "world");
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) shutw sends EOF after the data`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf();
+      buf.putIn(new TextEncoder().encode("bye"));
+      buf.forward(3);
+      p.conn.xprt.sndBuf(p.conn, buf);
+      await waitFor(() => p.conn.ioPending === 0, 5000, "send");
+      p.conn.shutw();
+      assert.equal(new TextDecoder().decode(await readAll(p.peer)), "bye");
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) reports the peer's EOF after its last bytes`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf();
+      await writeAll(p.peer, new TextEncoder().encode("last"));
+      await p.peer.closeWrite();
+      const got = await receive(p, buf, 1000);
+      assert.equal(new TextDecoder().decode(got), "last");
+      assert.ok(p.conn.flags & CO_FL_SOCK_RD_SH);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) reports a peer reset as an error`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf();
+      // Unread data at close makes the kernel send a reset.
+      p.conn.xprt.rcvBuf(p.conn, buf);
+      const out = newBuf(65536);
+      out.putIn(new Uint8Array(65536));
+      out.forward(65536);
+      await writeAll(p.peer, new Uint8Array(10));
+      await waitFor(() => !buf.rcvPending, 5000, "receive");
+      p.peer.close();
+      for (let i = 0; i < 50 && !(p.conn.flags & CO_FL_ERROR); i++) {
+        if (p.conn.ioPending === 0) {
+          out.head = 0;
+          out.out = 65536;
+          p.conn.xprt.sndBuf(p.conn, out);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(p.conn.flags & CO_FL_ERROR, "no error reported");
+      assert.ok(
+        [CO_ER_RESET, CO_ER_BROKEN_PIPE].includes(p.conn.errCode),
+        `code ${p.conn.errCode}`,
+      );
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) settles an armed receive at close`, async () => {
+    const p = await setup();
+    try {
+      const buf = newBuf();
+      p.conn.xprt.rcvBuf(p.conn, buf);
+      assert.equal(p.conn.ioPending, 1);
+      p.conn.close();
+      assert.equal(p.conn.ioPending, 0);
+      assert.equal(buf.rcvPending, false);
+    } finally {
+      await p.cleanup();
+    }
+  });
+}

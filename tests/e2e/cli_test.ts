@@ -1,0 +1,166 @@
+/**
+ * The command line as a user runs it: flags, ready line, logs, signals, exit
+ * codes, and one-line errors without stack traces.
+ */
+import assert from "node:assert/strict";
+import { runCli, runCliToEnd } from "../helpers/cli.ts";
+import { echoScript, readAll, readN, sleep, upstream, writeAll } from "../helpers/net.ts";
+
+const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
+
+Deno.test("cli --help prints the usage and exits 0", async () => {
+  const r = await runCliToEnd(["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^Usage: sluice/);
+  for (const flag of ["--listen", "--server", "--timeout", "--maxconn", "--retries", "--grace"]) {
+    assert.ok(r.out.includes(flag), `usage lacks ${flag}`);
+  }
+});
+
+Deno.test("cli --version prints the version and exits 0", async () => {
+  const r = await runCliToEnd(["--version"]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^sluice \d+\.\d+\.\d+ \(deno /);
+});
+
+for (
+  const [what, args, msg] of [
+    ["an unknown flag", ["--bogus"], /Unknown option '--bogus'/],
+    ["a bad address", ["--listen", "1.2.3:80", "--server", "127.0.0.1:1"], /invalid IPv4/],
+    [
+      "a bad duration",
+      ["--listen", ":0", "--server", "127.0.0.1:1", "--timeout", "client=5x"],
+      /unknown unit "x"/,
+    ],
+    [
+      "an unknown timeout",
+      ["--listen", ":0", "--server", "127.0.0.1:1", "--timeout", "nap=5s"],
+      /NAME=DURATION/,
+    ],
+    ["an unreadable certificate", [
+      "--listen",
+      ":0",
+      "--tls-cert",
+      "/nonexistent.pem",
+      "--tls-key",
+      "/nonexistent.key",
+      "--server",
+      "127.0.0.1:1",
+    ], /Cannot read --tls-cert file/],
+    ["a missing server", ["--listen", "127.0.0.1:0"], /--server is needed/],
+  ] as [string, string[], RegExp][]
+) {
+  Deno.test(`cli rejects ${what} with one line on stderr and exit 2`, async () => {
+    const r = await runCliToEnd(args);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, msg);
+    assert.equal(r.err.trim().split("\n").length, 1, r.err);
+    assert.ok(!r.err.includes("    at "), "stack trace printed");
+  });
+}
+
+Deno.test("cli rejects a key that does not match the certificate with exit 2", async () => {
+  const r = await runCliToEnd([
+    "--listen",
+    "127.0.0.1:0",
+    "--tls-cert",
+    `${FIXTURES}server.crt`,
+    "--tls-key",
+    `${FIXTURES}ca.crt`,
+    "--server",
+    "127.0.0.1:1",
+  ]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /^sluice: /);
+  assert.equal(r.err.trim().split("\n").length, 1, r.err);
+});
+
+Deno.test("cli exits 1 with one line when the address is in use", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const r = await runCliToEnd(["--listen", `127.0.0.1:${port}`, "--server", "127.0.0.1:1"]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /Cannot listen on "127\.0\.0\.1:\d+": address already in use/);
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("cli proxies, logs one tcplog line per connection, and exits 0 on SIGTERM", async () => {
+  await using up = upstream(echoScript);
+  await using p = runCli([
+    "--mode",
+    "tcp",
+    "--listen",
+    "127.0.0.1:0",
+    "--server",
+    up.address,
+    "--timeout",
+    "connect=2s",
+    "--timeout",
+    "client=30s",
+    "--timeout",
+    "server=30s",
+    "--timeout",
+    "tunnel=1h",
+    "--maxconn",
+    "100",
+    "--retries",
+    "2",
+  ]);
+  const ready = await p.waitLine(/ready/);
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(ready)![1]);
+  assert.ok(port > 0);
+  const conn = await Deno.connect({ port });
+  await writeAll(conn, new TextEncoder().encode("via cli"));
+  await conn.closeWrite();
+  assert.equal(new TextDecoder().decode(await readAll(conn)), "via cli");
+  conn.close();
+  const log = await p.waitLine(/ main app\/srv1 /);
+  assert.match(
+    log,
+    /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] main app\/srv1 0\/\d+\/\d+ 7 7 -- \d+\/\d+\/\d+\/\d+\/0 0\/0$/,
+  );
+  p.kill("SIGTERM");
+  assert.equal(await p.exited, 0);
+});
+
+Deno.test("cli on SIGINT lets a live connection finish within --grace, then exits 0", async () => {
+  await using up = upstream(echoScript);
+  await using p = runCli(["--listen", "127.0.0.1:0", "--server", up.address, "--grace", "400ms"]);
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(await p.waitLine(/ready/))![1]);
+  const conn = await Deno.connect({ port });
+  await writeAll(conn, new TextEncoder().encode("a"));
+  assert.equal(new TextDecoder().decode(await readN(conn, 1)), "a");
+  p.kill("SIGINT");
+  await sleep(100);
+  await writeAll(conn, new TextEncoder().encode("b"));
+  assert.equal(new TextDecoder().decode(await readN(conn, 1)), "b");
+  assert.equal(await p.exited, 0);
+  assert.equal((await readAll(conn)).length, 0);
+  conn.close();
+  assert.ok(p.out.some((l) => / KD /.test(l)), p.out.join("\n"));
+});
+
+Deno.test("cli demo relays to the built-in echo server", async () => {
+  let free = true;
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port: 8080 }).close();
+  } catch {
+    free = false;
+  }
+  if (!free) {
+    console.log("skipped: port 8080 is in use, the demo needs it");
+    return;
+  }
+  await using p = runCli([]);
+  await p.waitLine(/demo: relaying 127\.0\.0\.1:8080/);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8080 });
+  await writeAll(conn, new TextEncoder().encode("echo?"));
+  await conn.closeWrite();
+  assert.equal(new TextDecoder().decode(await readAll(conn)), "echo?");
+  conn.close();
+  p.kill("SIGTERM");
+  assert.equal(await p.exited, 0);
+});
