@@ -34,7 +34,8 @@ ${DEMO_LISTEN} in front of a built-in echo server.
   --tls-key FILE                private key for the preceding --tls-cert (PEM)
   --server ADDR                 a server: host:port, [v6]:port, unix:/path, or
                                 tls://host:port for TLS to the server (repeatable)
-  --tls-ca FILE                 extra CA (PEM) trusted for tls:// servers (repeatable)
+  --tls-ca FILE                 CA (PEM) trusted for tls:// servers, instead of the
+                                default roots (repeatable)
   --tls-sni NAME                name sent and verified for tls:// servers
                                 (default: the server's host)
   --tls-verify required|none    check tls:// server certificates (default

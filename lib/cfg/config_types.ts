@@ -102,7 +102,10 @@ export interface FrontendConfig {
 
 /** TLS towards a server. */
 export interface ServerTlsConfig {
-  /** Extra CA certificates (PEM) trusted to verify the server, besides the system's. */
+  /**
+   * CA certificates (PEM) trusted to verify the server. When given, only
+   * these are trusted (like HAProxy's `ca-file`); otherwise the default roots.
+   */
   ca?: string[];
   /** Name sent as SNI and checked against the certificate. Default: the server's host. */
   sni?: string;

@@ -66,7 +66,10 @@ export function tlsAcceptLayer(ctx: tls.SecureContext): HandshakeLayer {
 export interface TlsConnectOptions {
   /** Name sent as SNI and verified against the certificate. */
   serverName: string;
-  /** Extra trusted CA certificates (PEM); the system's are trusted too. */
+  /**
+   * Trusted CA certificates (PEM). When given only these are trusted, like
+   * HAProxy's `ca-file`; otherwise the runtime's default roots are.
+   */
   caCerts?: string[];
   /** Skip the name check (the chain is still verified). */
   noVerifyHost?: boolean;
@@ -76,7 +79,7 @@ export interface TlsConnectOptions {
 
 /** Builds the handshake layer for connections to one server. */
 export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
-  const ca = opts.caCerts ? [...tls.rootCertificates, ...opts.caCerts] : undefined;
+  const ca = opts.caCerts;
   const servername = /^[0-9.]+$|:/.test(opts.serverName) ? undefined : opts.serverName;
   return {
     name: "tls-connect",
