@@ -21,9 +21,9 @@ export const CO_FL_ERROR = 1 << 3;
 export const CO_FL_SOCK_RD_SH = 1 << 4;
 /** Our write side is shut (FIN or close_notify sent). */
 export const CO_FL_SOCK_WR_SH = 1 << 5;
-/** A receive is in flight. */
+/** Receiving is on: arriving bytes go into the receive buffer. */
 export const CO_FL_RD_PENDING = 1 << 6;
-/** A send is in flight. */
+/** A send is in flight: the next one waits for it. */
 export const CO_FL_WR_PENDING = 1 << 7;
 /** The connection was closed by us; late completions are ignored. */
 export const CO_FL_CLOSED = 1 << 8;
@@ -86,13 +86,16 @@ export interface DataLayer {
   readonly name: string;
   /** Starts using `conn.sock` for data (after accept, connect or handshake). */
   attach(conn: Connection): void;
-  /** Arms one receive into the free room of `buf`. */
+  /** Starts receiving into the free room of `buf` until it is full. */
   rcvBuf(conn: Connection, buf: Buf): void;
-  /** Starts sending the contiguous output of `buf`. */
+  /**
+   * Sends the contiguous output of `buf`. The bytes stay in the buffer until
+   * written; CO_FL_WR_PENDING is set until then (one send at a time).
+   */
   sndBuf(conn: Connection, buf: Buf): void;
   /** Shuts the write side (FIN, or close_notify then FIN for TLS). */
   shutw(conn: Connection): void;
-  /** Closes the socket; a send in flight completes with an error. */
+  /** Closes the socket; a send in flight completes as cancelled. */
   close(conn: Connection): void;
 }
 

@@ -2,12 +2,13 @@
  * A connection: one socket, its flags and error code, the data layer that
  * moves its bytes, and the handshake layer (if any) that must finish first.
  *
- * Sockets are `node:net` sockets (see conn/sock.ts for why). The layers start
- * operations and the completions land here: they update the buffer and the
- * counters (`rcvd`, `sent`), set flags, and wake the owner task, which reads
- * and resets the counters when it runs. Completions arriving after `close()`
- * only settle the bookkeeping, so a closed connection never touches its
- * owner's state.
+ * Sockets are `node:net` sockets (see conn/sock.ts for why). Received bytes
+ * are copied into the receive buffer as they arrive and counted in `rcvd`.
+ * Sends are handed to the runtime without a copy, one at a time (the runtime
+ * would otherwise queue them without bound): the bytes stay in the buffer,
+ * untouched, until the runtime reports them written, and only then leave it
+ * and count in `sent`. Events wake the owner task, which reads and resets the
+ * counters when it runs; after `close()` they only settle the bookkeeping.
  *
  * @module
  */
@@ -92,11 +93,14 @@ export class Connection {
   rcvd = 0;
   /** Bytes sent since the owner last looked. */
   sent = 0;
-  /** Receives and sends in flight (each references a buffer). */
+  /**
+   * Sends in flight (0 or 1). Their bytes are still read by the runtime, so
+   * the buffer must not be reused until this is 0.
+   */
   ioPending = 0;
   /** Task woken by completions; set by the owner before any I/O starts. */
   owner!: Task;
-  /** Buffer the armed receive fills (data layers use it). */
+  /** Buffer received bytes go into while receiving is on. */
   rbuf: Buf | null = null;
   /** Buffer the send in flight reads from. */
   wbuf: Buf | null = null;
@@ -169,15 +173,32 @@ export class Connection {
     this.wake();
   }
 
-  /** Called by the data layer when it arms a receive into `buf`. */
+  /** Called by the data layer when it starts receiving into `buf`. */
   rcvStarted(buf: Buf): void {
     this.flags |= CO_FL_RD_PENDING;
-    this.ioPending++;
-    buf.rcvPending = true;
     this.rbuf = buf;
   }
 
-  /** Called by the data layer when it starts sending `n` bytes of `buf`. */
+  /** Called by the data layer when it stops receiving (`rbuf` is full). */
+  rcvStopped(): void {
+    this.flags &= ~CO_FL_RD_PENDING;
+    this.rbuf = null;
+  }
+
+  /** `n` bytes were placed (and committed) in `rbuf`. */
+  rcvDone(n: number): void {
+    this.rcvd += n;
+    this.wake();
+  }
+
+  /** The peer closed its write side (end of stream). */
+  rcvEof(): void {
+    this.rcvStopped();
+    this.flags |= CO_FL_SOCK_RD_SH;
+    this.wake();
+  }
+
+  /** Called by the data layer when it hands `n` bytes of `buf` to the socket. */
   sndStarted(buf: Buf, n: number): void {
     this.flags |= CO_FL_WR_PENDING;
     this.ioPending++;
@@ -185,23 +206,7 @@ export class Connection {
     this.wbuf = buf;
   }
 
-  /** Completion of the armed receive with `n` bytes already in `rbuf`'s room. */
-  rcvDone(n: number): void {
-    const buf = this.rbuf!;
-    this.#rcvSettle();
-    buf.rcvCommit(n);
-    this.rcvd += n;
-    this.wake();
-  }
-
-  /** The peer closed its write side (end of stream). */
-  rcvEof(): void {
-    if (this.flags & CO_FL_RD_PENDING) this.#rcvSettle();
-    this.flags |= CO_FL_SOCK_RD_SH;
-    this.wake();
-  }
-
-  /** Completion of the send in flight (`err` set when it failed). */
+  /** The send in flight was written (or failed with `err`, or was cancelled by close). */
   sndDone(err: unknown): void {
     if (!(this.flags & CO_FL_WR_PENDING)) return;
     const buf = this.wbuf!;
@@ -212,7 +217,7 @@ export class Connection {
     this.wbuf = null;
     if (err) {
       this.setError(connErrCode(err), err);
-      this.wake();
+      this.wake(); // also after close: the owner may be waiting to release
       return;
     }
     buf.sndCommit(n);
@@ -220,9 +225,9 @@ export class Connection {
     this.wake();
   }
 
-  /** A socket error: fails the armed receive, records the error. */
+  /** A socket error: stops receiving, records the error. */
   sockError(err: unknown): void {
-    if (this.flags & CO_FL_RD_PENDING) this.#rcvSettle();
+    this.rcvStopped();
     this.setError(connErrCode(err), err);
   }
 
@@ -234,22 +239,14 @@ export class Connection {
   }
 
   /**
-   * Closes the socket once. An armed receive is settled at once (no data can
-   * arrive after destroy); a send in flight settles when its callback reports
-   * the cancellation, so its bytes are never reused while the runtime may
-   * still read them.
+   * Closes the socket once. Receiving stops at once; a send in flight settles
+   * when the runtime reports it cancelled (`sndDone`), so its bytes are never
+   * reused while the runtime may still read them.
    */
   close(): void {
     if (this.flags & CO_FL_CLOSED) return;
     this.flags |= CO_FL_CLOSED;
-    if (this.flags & CO_FL_RD_PENDING) this.#rcvSettle();
+    this.rcvStopped();
     if (this.sock) this.xprt.close(this);
-  }
-
-  #rcvSettle(): void {
-    this.flags &= ~CO_FL_RD_PENDING;
-    this.ioPending--;
-    this.rbuf!.rcvPending = false;
-    this.rbuf = null;
   }
 }

@@ -11,7 +11,9 @@ import {
   CO_ER_BROKEN_PIPE,
   CO_ER_RESET,
   CO_FL_ERROR,
+  CO_FL_RD_PENDING,
   CO_FL_SOCK_RD_SH,
+  CO_FL_WR_PENDING,
 } from "../../lib/conn/conn_types.ts";
 import { RAW_SOCK } from "../../lib/conn/raw_sock.ts";
 import { sockConnect } from "../../lib/conn/sock.ts";
@@ -57,7 +59,7 @@ async function connected(conn: Connection, owner: Owner, sched: Scheduler, peer:
       } catch {
         // Closed by the test.
       }
-      await waitFor(() => conn.ioPending === 0, 2000, "I/O settled");
+      await waitFor(() => conn.ioPending === 0, 2000, "sends settled");
       await new Promise((r) => setTimeout(r, 10));
     },
   };
@@ -138,11 +140,19 @@ function newBuf(size = 4096): Buf {
   return b;
 }
 
-/** Arms receives until `want` bytes arrived (or EOF), returning them. */
+/**
+ * Receives until `want` bytes arrived (or EOF), returning them. Receiving is
+ * started again whenever it stopped on a full buffer, as the stream does.
+ */
 async function receive(p: Pair, buf: Buf, want: number): Promise<Uint8Array> {
   while (buf.in < want && !(p.conn.flags & CO_FL_SOCK_RD_SH)) {
-    p.conn.xprt.rcvBuf(p.conn, buf);
-    await waitFor(() => !buf.rcvPending, 5000, "receive");
+    const before = buf.in;
+    if (!(p.conn.flags & CO_FL_RD_PENDING) && buf.room() > 0) p.conn.xprt.rcvBuf(p.conn, buf);
+    await waitFor(
+      () => buf.in > before || (p.conn.flags & (CO_FL_SOCK_RD_SH | CO_FL_ERROR)) !== 0,
+      5000,
+      "receive",
+    );
   }
   buf.forward(buf.in);
   return buf.peekOut();
@@ -173,6 +183,8 @@ for (const [name, setup] of SETUPS) {
       let total = 0;
       while (total < payload.length) {
         const chunk = await receive(p, buf, 1);
+        // The buffer never holds more than its size.
+        assert.ok(chunk.length <= 1024);
         parts.push(chunk);
         total += chunk.length;
         buf.sndCommit(buf.out); // consume, as a send would
@@ -196,7 +208,9 @@ for (const [name, setup] of SETUPS) {
       buf.putIn(new TextEncoder().encode("world"));
       buf.forward(5);
       p.conn.xprt.sndBuf(p.conn, buf);
-      await waitFor(() => p.conn.ioPending === 0, 5000, "send");
+      assert.ok(p.conn.flags & CO_FL_WR_PENDING);
+      assert.equal(buf.sndPending, 5);
+      await waitFor(() => !(p.conn.flags & CO_FL_WR_PENDING), 5000, "send");
       assert.equal(p.conn.sent, 5);
       assert.equal(buf.out, 0);
       assert.equal(new TextDecoder().decode(await readN(p.peer, 5)), "world");
@@ -212,7 +226,7 @@ for (const [name, setup] of SETUPS) {
       buf.putIn(new TextEncoder().encode("bye"));
       buf.forward(3);
       p.conn.xprt.sndBuf(p.conn, buf);
-      await waitFor(() => p.conn.ioPending === 0, 5000, "send");
+      await waitFor(() => !(p.conn.flags & CO_FL_WR_PENDING), 5000, "send");
       p.conn.shutw();
       assert.equal(new TextDecoder().decode(await readAll(p.peer)), "bye");
     } finally {
@@ -238,16 +252,17 @@ for (const [name, setup] of SETUPS) {
     const p = await setup();
     try {
       const buf = newBuf();
-      // Unread data at close makes the kernel send a reset.
-      p.conn.xprt.rcvBuf(p.conn, buf);
       const out = newBuf(65536);
       out.putIn(new Uint8Array(65536));
       out.forward(65536);
-      await writeAll(p.peer, new Uint8Array(10));
-      await waitFor(() => !buf.rcvPending, 5000, "receive");
+      // Unread data at close makes the kernel send a reset: the peer gets
+      // bytes it never reads, then closes.
+      p.conn.xprt.sndBuf(p.conn, out);
+      await waitFor(() => !(p.conn.flags & CO_FL_WR_PENDING), 5000, "send");
+      p.conn.xprt.rcvBuf(p.conn, buf);
       p.peer.close();
       for (let i = 0; i < 50 && !(p.conn.flags & CO_FL_ERROR); i++) {
-        if (p.conn.ioPending === 0) {
+        if (!(p.conn.flags & CO_FL_WR_PENDING)) {
           out.head = 0;
           out.out = 65536;
           p.conn.xprt.sndBuf(p.conn, out);
@@ -264,15 +279,63 @@ for (const [name, setup] of SETUPS) {
     }
   });
 
-  Deno.test(`data layer (${name}) settles an armed receive at close`, async () => {
+  Deno.test(`data layer (${name}) stops receiving at close`, async () => {
     const p = await setup();
     try {
       const buf = newBuf();
       p.conn.xprt.rcvBuf(p.conn, buf);
+      assert.ok(p.conn.flags & CO_FL_RD_PENDING);
+      p.conn.close();
+      assert.equal(p.conn.flags & CO_FL_RD_PENDING, 0);
+      await writeAll(p.peer, new Uint8Array(10)).catch(() => {});
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(buf.in, 0);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) keeps one send in flight until the peer takes it`, async () => {
+    const p = await setup();
+    try {
+      const out = newBuf(65536);
+      // The peer does not read: a send stays in flight, later ones wait.
+      let sends = 0;
+      for (let i = 0; i < 400; i++) {
+        if (!(p.conn.flags & CO_FL_WR_PENDING)) {
+          out.head = 0;
+          out.out = 65536;
+          p.conn.xprt.sndBuf(p.conn, out);
+          sends++;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+        if (sends > 2 && (p.conn.flags & CO_FL_WR_PENDING)) break;
+      }
+      assert.ok(p.conn.flags & CO_FL_WR_PENDING, "the kernel took everything");
+      // Draining the peer lets the send finish.
+      const drained = readN(p.peer, 65536 * sends);
+      await waitFor(() => !(p.conn.flags & CO_FL_WR_PENDING), 5000, "send finished");
+      p.conn.close();
+      await drained.catch(() => {});
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  Deno.test(`data layer (${name}) settles a send in flight when closed`, async () => {
+    const p = await setup();
+    try {
+      const out = newBuf(65536);
+      for (let i = 0; i < 400 && p.conn.ioPending === 0; i++) {
+        out.head = 0;
+        out.out = 65536;
+        p.conn.xprt.sndBuf(p.conn, out);
+        await new Promise((r) => setTimeout(r, 1));
+      }
       assert.equal(p.conn.ioPending, 1);
       p.conn.close();
-      assert.equal(p.conn.ioPending, 0);
-      assert.equal(buf.rcvPending, false);
+      await waitFor(() => p.conn.ioPending === 0, 2000, "send settled");
+      assert.equal(out.sndPending, 0);
     } finally {
       await p.cleanup();
     }

@@ -1,0 +1,38 @@
+/**
+ * `deno task compile`: builds the single binary `dist/sluice` with the
+ * narrowest permissions that work (network for listeners and servers, read
+ * for certificates and configuration files, write for unix sockets).
+ *
+ * `deno compile` downloads its base runtime (denort) the first time. Offline
+ * that fails; this script then prints one line saying so and exits 1. Set
+ * DENORT_BIN to a local denort binary of the same Deno version to build
+ * offline.
+ */
+const root = new URL("..", import.meta.url).pathname;
+const args = [
+  "compile",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--no-prompt",
+  "--output",
+  `${root}dist/sluice`,
+  `${root}main.ts`,
+];
+const r = await new Deno.Command(Deno.execPath(), { args, stdout: "inherit", stderr: "piped" })
+  .output();
+const err = new TextDecoder().decode(r.stderr);
+if (r.success) {
+  console.log(`built ${root}dist/sluice`);
+  Deno.exit(0);
+}
+if (/dl\.deno\.land|error sending request|dns error|denort/i.test(err)) {
+  console.error(
+    "sluice compile: deno compile could not download its base runtime (denort) from dl.deno.land " +
+      "(this machine is offline); run it where dl.deno.land is reachable, or set DENORT_BIN to a " +
+      `local denort ${Deno.version.deno} binary`,
+  );
+  Deno.exit(1);
+}
+console.error(err.trim());
+Deno.exit(r.code || 1);
