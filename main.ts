@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { startDemoHttp } from "./lib/applet/demo_http.ts";
 import { startEchoServer } from "./lib/applet/echo_server.ts";
 import { parseCli, USAGE } from "./lib/cfg/cli.ts";
 import { SluiceError } from "./lib/core/errors.ts";
@@ -37,11 +38,12 @@ async function main(): Promise<void> {
     console.log(`sluice ${VERSION} (deno ${Deno.version.deno})`);
     return;
   }
+  // The demo's upstream: a built-in web page (HTTP) or echo server (TCP).
   let echo: { close(): Promise<void> } | null = null;
   if (action.kind === "demo") {
-    const e = startEchoServer();
+    const e = action.mode === "http" ? startDemoHttp() : startEchoServer();
     echo = e;
-    action.config.backends[0].servers = [{ name: "echo", address: `127.0.0.1:${e.port}` }];
+    action.config.backends[0].servers = [{ name: "demo", address: `127.0.0.1:${e.port}` }];
   }
   let proxy: SluiceHandle;
   try {
@@ -54,9 +56,11 @@ async function main(): Promise<void> {
   console.log(`sluice ${VERSION} ready, listening on ${where}`);
   if (action.kind === "demo") {
     console.log(
-      `demo: relaying ${action.listen} to a built-in echo server; try: nc ${
-        action.listen.replace(":", " ")
-      }`,
+      action.mode === "http"
+        ? `demo: proxying http://${action.listen}/ to a built-in web page; try: curl http://${action.listen}/`
+        : `demo: relaying ${action.listen} to a built-in echo server; try: nc ${
+          action.listen.replace(":", " ")
+        }`,
     );
   }
 

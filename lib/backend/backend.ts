@@ -33,6 +33,7 @@ import {
   type StreamBackend,
 } from "../stream/stream_types.ts";
 import { Counters } from "./counters.ts";
+import type { IdleConns } from "./idle_conns.ts";
 import type { Server } from "./server.ts";
 
 /** Backend timeouts in ms (0: none). */
@@ -52,6 +53,8 @@ export class Backend implements StreamBackend {
   /** Connection attempts after the first one. */
   readonly retries: number;
   readonly counters: Counters = new Counters();
+  /** Idle server connections for reuse (HTTP), or null. */
+  idle: IdleConns | null = null;
   readonly #sched: Scheduler;
 
   constructor(
@@ -100,6 +103,15 @@ export class Backend implements StreamBackend {
           srv.cur++;
           srv.counters.open();
           this.lb.takeConn(srv);
+          const idle = this.idle?.take(srv) ?? null;
+          if (idle !== null) {
+            // A kept-alive connection to this server: no connect needed.
+            idle.owner = strm;
+            sc.conn = idle;
+            sc.state = SC_ST_EST;
+            strm.tConnStart = now;
+            return;
+          }
           sc.state = SC_ST_ASS;
           break;
         }
@@ -136,7 +148,7 @@ export class Backend implements StreamBackend {
           sc.exp = TICK_ETERNITY;
           this.counters.econ++;
           srv.counters.econ++;
-          this.#releaseServer(strm);
+          this.releaseServer(strm);
           if (sc.connRetries < this.retries) {
             sc.connRetries++;
             this.counters.wretr++;
@@ -152,6 +164,24 @@ export class Backend implements StreamBackend {
           return;
       }
     }
+  }
+
+  /**
+   * The server side of a transaction is over (HTTP): the connection goes to
+   * the idle list when `reusable` and still healthy, otherwise it is closed;
+   * the server slot is freed and the stream's server side starts afresh.
+   */
+  detach(strm: Stream, reusable: boolean, now: number): void {
+    const sc = strm.scb;
+    const conn = sc.conn;
+    const srv = strm.target as Server | null;
+    if (conn !== null) {
+      if (reusable && srv !== null && this.idle !== null && sc.state === SC_ST_EST) {
+        this.idle.put(srv, conn, now);
+      } else conn.close();
+    }
+    this.releaseServer(strm);
+    strm.resetBack();
   }
 
   streamEnd(strm: Stream): void {
@@ -177,12 +207,12 @@ export class Backend implements StreamBackend {
         c.eresp++;
         srv.counters.eresp++;
       }
-      this.#releaseServer(strm);
+      this.releaseServer(strm);
     }
   }
 
   /** Frees the stream's slot on its server, once; `target` stays for the log. */
-  #releaseServer(strm: Stream): void {
+  releaseServer(strm: Stream): void {
     if (!(strm.flags & SF_SRV_SLOT)) return;
     strm.flags &= ~SF_SRV_SLOT;
     const srv = strm.target as Server;

@@ -30,6 +30,16 @@ export class Counters {
   cliAbrt = 0;
   /** Streams aborted by the server. */
   srvAbrt = 0;
+  /** HTTP requests (frontends), or requests sent (backends, servers). */
+  reqTot = 0;
+  /** HTTP responses by status class: [1xx, 2xx, 3xx, 4xx, 5xx, other]. */
+  readonly hrsp: number[] = [0, 0, 0, 0, 0, 0];
+
+  /** Counts an HTTP response status. */
+  countStatus(status: number): void {
+    const c = status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 5;
+    this.hrsp[c]++;
+  }
 
   /** Counts a new session. */
   open(): void {

@@ -1,7 +1,8 @@
 /**
  * A frontend: listeners, the connection limit they share, and what happens to
- * an accepted connection (a stream towards the default backend) and to a
- * stream that ends (counters, log line, listener slot).
+ * an accepted connection (a stream towards the default backend, a TCP relay
+ * or an HTTP exchange) and to a stream or HTTP transaction that ends
+ * (counters, log line, listener slot).
  *
  * @module
  */
@@ -13,7 +14,10 @@ import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
 import { ConnLimit, Listener, type ListenerTls } from "../listener/listener.ts";
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
+import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
+import type { HttpTxn } from "../http/http_txn.ts";
 import type { Backend } from "./backend.ts";
+import type { Server } from "./server.ts";
 import { Counters } from "./counters.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
@@ -25,11 +29,15 @@ export interface FrontendOptions {
   clientTimeout: number;
   /** Maximum concurrent connections, 0 for none. */
   maxconn: number;
+  /** HTTP settings for an HTTP frontend, null for TCP. */
+  http: HttpOptions | null;
 }
 
 /** A frontend at run time. */
-export class Frontend implements StreamFrontend {
+export class Frontend implements StreamFrontend, HttpHooks {
   readonly name: string;
+  /** The HTTP analyser, null in TCP mode. */
+  readonly http: HttpAnalyser | null;
   readonly backend: Backend;
   readonly clientTimeout: number;
   /** The frontend's maxconn, shared by its listeners. */
@@ -56,6 +64,31 @@ export class Frontend implements StreamFrontend {
     this.clientTimeout = opts.clientTimeout;
     this.limit = new ConnLimit(opts.maxconn);
     this.#processLimit = processLimit;
+    this.http = opts.http ? new HttpAnalyser(opts.http, this) : null;
+  }
+
+  /** HTTP: a transaction ended; count and log it. */
+  txnEnd(strm: Stream, txn: HttpTxn): void {
+    const c = this.counters;
+    if (txn.tHead >= 0) c.reqTot++;
+    else if (txn.status >= 400) c.ereq++;
+    if (txn.status > 0) c.countStatus(txn.status);
+    const be = strm.be as Backend;
+    if (txn.tResHead >= 0 || txn.status >= 500) {
+      be.counters.countStatus(txn.status);
+      const srv = strm.target as Server | null;
+      if (srv !== null) {
+        srv.counters.countStatus(txn.status);
+        srv.counters.reqTot++;
+      }
+      be.counters.reqTot++;
+    }
+    this.logger?.(strm, this);
+  }
+
+  /** HTTP: the server side of a transaction is over. */
+  serverDone(strm: Stream, reusable: boolean, now: number): void {
+    (strm.be as Backend).detach(strm, reusable, now);
   }
 
   /** Creates (not binds) a listener of this frontend. */
@@ -71,7 +104,8 @@ export class Frontend implements StreamFrontend {
   }
 
   streamEnd(strm: Stream): void {
-    this.logger?.(strm, this);
+    // HTTP streams log each transaction instead (txnEnd).
+    if (strm.ana === null) this.logger?.(strm, this);
     const c = this.counters;
     c.scur--;
     c.bin += strm.req.total;
@@ -91,7 +125,11 @@ export class Frontend implements StreamFrontend {
       strm.cliAddr = sock.remoteAddress ?? "-";
       strm.cliPort = sock.remotePort ?? 0;
     } else strm.cliAddr = "unix";
-    strm.setTcpMode();
+    strm.cliTls = li.secureContext !== null;
+    if (this.http !== null) {
+      strm.ana = this.http;
+      this.http.init(strm, strm.tAccept);
+    } else strm.setTcpMode();
     conn.attachAccepted(sock);
     this.counters.open();
     this.streams.add(strm);

@@ -5,8 +5,10 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
+import type { Connection } from "../conn/connection.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
 import type { LbServer } from "../lb/lb_types.ts";
+import type { IdleOwner } from "./idle_conns.ts";
 import type { StreamTarget } from "../stream/stream.ts";
 import { Counters } from "./counters.ts";
 
@@ -18,7 +20,7 @@ export const SRV_ADMIN_DRAIN = 1;
 export const SRV_ADMIN_MAINT = 2;
 
 /** One server. */
-export class Server implements LbServer, StreamTarget {
+export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly name: string;
   readonly addr: Address;
   readonly lbIndex: number;
@@ -36,6 +38,10 @@ export class Server implements LbServer, StreamTarget {
   cur = 0;
   /** Traffic counters. */
   readonly counters: Counters = new Counters();
+  /** Idle kept-alive connections (HTTP), most recently used last. */
+  readonly idle: Connection[] = [];
+  /** When each idle connection was parked. */
+  readonly idleSince: number[] = [];
 
   constructor(
     name: string,

@@ -33,6 +33,12 @@ export class Buf {
   rcvPending = false;
   /** Bytes of output a send in flight is reading (0 when none). */
   sndPending = 0;
+  /**
+   * Bytes of room kept free when receiving (HAProxy's maxrewrite): an
+   * analyser waiting for a head keeps it so that rewriting the head always
+   * fits.
+   */
+  reserve = 0;
 
   /** Size of the area (0 when detached). */
   get size(): number {
@@ -44,9 +50,10 @@ export class Buf {
     return this.out + this.in;
   }
 
-  /** Free bytes. */
+  /** Free bytes available for receiving (the reserve excluded). */
   room(): number {
-    return this.area.length - this.out - this.in;
+    const r = this.area.length - this.out - this.in - this.reserve;
+    return r > 0 ? r : 0;
   }
 
   /** True when no byte is held. */
@@ -69,20 +76,21 @@ export class Buf {
   }
 
   /**
-   * Returns the contiguous free room after the data, for a receive. Starts
-   * over at 0 when empty. The caller marks `rcvPending` while it reads.
+   * Returns the contiguous free room after the data, for a receive, within
+   * `room()`. Starts over at 0 when empty.
    */
   rcvView(): Uint8Array {
     const size = this.area.length;
     const data = this.out + this.in;
+    const room = this.room();
     if (data === 0) {
       this.head = 0;
-      return this.area.subarray(0, size);
+      return this.area.subarray(0, room);
     }
     let tail = this.head + data;
-    if (tail < size) return this.area.subarray(tail, size);
-    tail -= size;
-    return this.area.subarray(tail, this.head);
+    if (tail >= size) tail -= size;
+    const contig = tail >= this.head ? size - tail : this.head - tail;
+    return this.area.subarray(tail, tail + (contig < room ? contig : room));
   }
 
   /** Accounts `n` bytes received into the view given by `rcvView()`. */
@@ -108,6 +116,31 @@ export class Buf {
   forward(n: number): void {
     this.in -= n;
     this.out += n;
+  }
+
+  /** The input byte at offset `off` from the first input byte. */
+  inByte(off: number): number {
+    let p = this.head + this.out + off;
+    const size = this.area.length;
+    if (p >= size) p -= size;
+    if (p >= size) p -= size;
+    return this.area[p];
+  }
+
+  /**
+   * Replaces the `oldLen` input bytes at the start of the input with
+   * `src[0, newLen)`, moving the rest of the input. Requires the data to be
+   * contiguous from offset 0 with no output (`realign()` first) and enough
+   * room (the reserve counts as room here). Returns false when it does not fit.
+   */
+  replaceInHead(oldLen: number, src: Uint8Array, newLen: number): boolean {
+    if (this.out !== 0 || this.head !== 0) throw new Error("Buf.replaceInHead() on unaligned data");
+    const delta = newLen - oldLen;
+    if (this.in + delta > this.area.length) return false;
+    this.area.copyWithin(newLen, oldLen, this.in);
+    this.area.set(src.subarray(0, newLen), 0);
+    this.in += delta;
+    return true;
   }
 
   /** Index of the first input byte. */

@@ -35,6 +35,8 @@ export class Channel {
   wex: number = TICK_ETERNITY;
   /** Bytes received into this channel over its life. */
   total = 0;
+  /** Bytes moved to the output (scheduled for sending) over its life. */
+  fwd = 0;
 }
 
 /**
@@ -48,6 +50,7 @@ export function chnRcvd(chn: Channel, n: number): void {
   const buf = chn.buf;
   const fwd = buf.in < tf ? buf.in : tf;
   buf.forward(fwd);
+  chn.fwd += fwd;
   if (tf !== CHN_INFINITE_FORWARD) chn.toForward = tf - fwd;
 }
 
@@ -58,12 +61,14 @@ export function chnRcvd(chn: Channel, n: number): void {
 export function chnForward(chn: Channel, bytes: number): void {
   const buf = chn.buf;
   if (bytes === CHN_INFINITE_FORWARD || chn.toForward === CHN_INFINITE_FORWARD) {
+    chn.fwd += buf.in;
     buf.forward(buf.in);
     chn.toForward = CHN_INFINITE_FORWARD;
     return;
   }
   const now = buf.in < bytes ? buf.in : bytes;
   buf.forward(now);
+  chn.fwd += now;
   // A finite count never reaches the infinite marker.
   chn.toForward = Math.min(chn.toForward + bytes - now, CHN_INFINITE_FORWARD - 1);
 }

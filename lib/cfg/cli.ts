@@ -8,7 +8,13 @@
 import { parseArgs } from "node:util";
 import { SluiceError } from "../core/errors.ts";
 import { parseAddress } from "./address.ts";
-import type { BindConfig, ServerConfig, SluiceConfig, TimeoutsConfig } from "./config_types.ts";
+import type {
+  BindConfig,
+  HttpFrontendConfig,
+  ServerConfig,
+  SluiceConfig,
+  TimeoutsConfig,
+} from "./config_types.ts";
 import { parseDuration } from "./duration.ts";
 
 /** What the command line asks for. */
@@ -16,7 +22,7 @@ export type CliAction =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "run"; config: SluiceConfig }
-  | { kind: "demo"; config: SluiceConfig; listen: string };
+  | { kind: "demo"; config: SluiceConfig; listen: string; mode: "http" | "tcp" };
 
 /** Address the demo listens on. */
 export const DEMO_LISTEN = "127.0.0.1:8080";
@@ -24,10 +30,11 @@ export const DEMO_LISTEN = "127.0.0.1:8080";
 /** The usage text of `--help`. */
 export const USAGE = `Usage: sluice [flags]
 
-A TCP reverse proxy and load balancer. With no flags, runs a demo: a relay on
-${DEMO_LISTEN} in front of a built-in echo server.
+A reverse proxy and load balancer: HTTP/1.1 (default) or TCP. With no
+--listen and no --server, runs a demo on ${DEMO_LISTEN} in front of a built-in
+server (an HTTP page, or an echo server with --mode tcp).
 
-  --mode tcp                    proxy mode (default tcp; http is not available yet)
+  --mode http|tcp               proxy mode (default http)
   --listen ADDR                 listen on host:port, [v6]:port, :port or unix:/path
                                 (repeatable)
   --tls-cert FILE               terminate TLS on the preceding --listen (PEM chain)
@@ -42,7 +49,9 @@ ${DEMO_LISTEN} in front of a built-in echo server.
                                 required; none = encrypt without authenticating)
   --balance roundrobin          load-balancing algorithm (default roundrobin)
   --timeout NAME=DURATION       connect (5s), client (30s), server (30s),
-                                tunnel (none), queue (= connect) (repeatable)
+                                tunnel (none), queue (= connect),
+                                http-request (10s), http-keep-alive (10s)
+                                (repeatable)
   --maxconn N                   maximum concurrent connections (default 4096);
                                 excess connections wait in the backlog
   --retries N                   connection attempts after a failure, each to the
@@ -52,8 +61,15 @@ ${DEMO_LISTEN} in front of a built-in echo server.
   --bufsize BYTES               buffer size (default 16384)
   --buffers N                   maximum buffers, two per connection
                                 (default 2 x maxconn + 64)
-  --log stdout|stderr|none      where connection logs go (default stdout)
-  --log-format tcplog|json      log line format (default tcplog)
+  --maxhdr N                    HTTP: most header fields per message (default 101)
+  --max-body BYTES              HTTP: largest request body, 0 = no limit (default 0)
+  --errorfile CODE=FILE         HTTP: send FILE (a raw HTTP response) instead of the
+                                built-in response for status CODE (repeatable)
+  --no-forwardfor               HTTP: do not add X-Forwarded-For / X-Forwarded-Proto
+  --forwarded                   HTTP: add an RFC 7239 Forwarded header
+  --log stdout|stderr|none      where access logs go (default stdout)
+  --log-format FORMAT           tcplog or httplog (text, HAProxy-like), or json
+                                (default: text)
   -h, --help                    show this help
   -V, --version                 show the version
 
@@ -78,6 +94,11 @@ const OPTIONS = {
   buffers: { type: "string" },
   log: { type: "string" },
   "log-format": { type: "string" },
+  maxhdr: { type: "string" },
+  "max-body": { type: "string" },
+  errorfile: { type: "string", multiple: true },
+  "no-forwardfor": { type: "boolean" },
+  forwarded: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -103,6 +124,8 @@ const TIMEOUT_NAMES: Record<string, keyof TimeoutsConfig> = {
   server: "server",
   tunnel: "tunnel",
   queue: "queue",
+  "http-request": "httpRequest",
+  "http-keep-alive": "httpKeepAlive",
 };
 
 /** Reads a PEM file for a flag; unreadable files are ERR_TLS errors. */
@@ -140,9 +163,10 @@ export function parseCli(args: string[]): CliAction {
   if (v.help) return { kind: "help" };
   if (v.version) return { kind: "version" };
 
-  const mode = v.mode ?? "tcp";
-  if (mode === "http") throw usage(`--mode http is not available yet: use --mode tcp`);
-  if (mode !== "tcp") throw usage(`Invalid value "${mode}" for --mode: expected tcp`);
+  const mode = v.mode ?? "http";
+  if (mode !== "tcp" && mode !== "http") {
+    throw usage(`Invalid value "${mode}" for --mode: expected http or tcp`);
+  }
   const balance = v.balance ?? "roundrobin";
   if (balance !== "roundrobin") {
     throw usage(`Invalid value "${balance}" for --balance: expected roundrobin`);
@@ -237,9 +261,34 @@ export function parseCli(args: string[]): CliAction {
   if (log !== "stdout" && log !== "stderr" && log !== "none") {
     throw usage(`Invalid value "${log}" for --log: expected stdout, stderr or none`);
   }
-  const format = v["log-format"] ?? "tcplog";
-  if (format !== "tcplog" && format !== "json") {
-    throw usage(`Invalid value "${format}" for --log-format: expected tcplog or json`);
+  const format = v["log-format"] ?? (mode === "http" ? "httplog" : "tcplog");
+  if (format !== "tcplog" && format !== "httplog" && format !== "json") {
+    throw usage(`Invalid value "${format}" for --log-format: expected tcplog, httplog or json`);
+  }
+  if (v.maxhdr !== undefined) global.maxHdrs = count("maxhdr", v.maxhdr, 1, 10_000);
+  if (v["max-body"] !== undefined) {
+    global.maxBody = count("max-body", v["max-body"], 0, Number.MAX_SAFE_INTEGER);
+  }
+  const http: HttpFrontendConfig | undefined = mode === "http"
+    ? {
+      forwardFor: !v["no-forwardfor"],
+      forwardedProto: !v["no-forwardfor"],
+      forwarded: v.forwarded === true,
+      errorFiles: {},
+    }
+    : undefined;
+  for (const e of v.errorfile ?? []) {
+    const eq = e.indexOf("=");
+    const code = Number(e.slice(0, eq));
+    if (eq < 0 || !Number.isInteger(code)) {
+      throw usage(`Invalid value "${e}" for --errorfile: expected CODE=FILE`);
+    }
+    if (http === undefined) throw usage("--errorfile needs --mode http");
+    try {
+      http.errorFiles![code] = Deno.readFileSync(e.slice(eq + 1));
+    } catch (err) {
+      throw usage(`Cannot read --errorfile "${e.slice(eq + 1)}": ${(err as Error).message}`);
+    }
   }
   global.log = { target: log, format };
   const retries = v.retries === undefined ? undefined : count("retries", v.retries, 0, 100);
@@ -253,15 +302,20 @@ export function parseCli(args: string[]): CliAction {
     global,
     frontends: [{
       name: "main",
-      mode: "tcp",
+      mode,
       binds: demo ? [{ address: DEMO_LISTEN }] : binds,
       maxconn,
-      timeouts: { client: timeouts.client },
+      timeouts: {
+        client: timeouts.client,
+        httpRequest: timeouts.httpRequest,
+        httpKeepAlive: timeouts.httpKeepAlive,
+      },
+      http,
       defaultBackend: "app",
     }],
     backends: [{
       name: "app",
-      mode: "tcp",
+      mode,
       balance,
       retries,
       timeouts: {
@@ -273,5 +327,5 @@ export function parseCli(args: string[]): CliAction {
       servers,
     }],
   };
-  return demo ? { kind: "demo", config, listen: DEMO_LISTEN } : { kind: "run", config };
+  return demo ? { kind: "demo", config, listen: DEMO_LISTEN, mode } : { kind: "run", config };
 }

@@ -20,6 +20,7 @@ import type {
   TimeoutsConfig,
 } from "./config_types.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
+import { GENERATED_STATUSES } from "../http/http_reply.ts";
 
 /** Default process maxconn. */
 export const DEFAULT_MAXCONN = 4096;
@@ -32,7 +33,14 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<TimeoutsConfig>> = {
   connect: 5_000,
   tunnel: 0,
   queue: 0,
+  httpRequest: 10_000,
+  httpKeepAlive: 10_000,
 };
+/** Default HTTP limits and server connection reuse. */
+export const DEFAULT_MAXHDRS = 101;
+export const DEFAULT_MAXREWRITE = 1024;
+export const DEFAULT_SERVER_IDLE_TIMEOUT = 4_000;
+export const DEFAULT_SERVER_IDLE_MAX = 256;
 /** Default connection retries. */
 export const DEFAULT_RETRIES = 3;
 /** Default queue of log bytes waiting for a slow sink. */
@@ -71,6 +79,16 @@ export interface ResolvedBind {
   tls: BindTlsConfig | null;
 }
 
+/** HTTP settings of a frontend with defaults applied. */
+export interface ResolvedHttp {
+  httpRequestTimeout: number;
+  keepAliveTimeout: number;
+  forwardFor: boolean;
+  forwardedProto: boolean;
+  forwarded: boolean;
+  errorFiles: Map<number, Uint8Array>;
+}
+
 /** A frontend with defaults applied. */
 export interface ResolvedFrontend {
   name: string;
@@ -79,6 +97,7 @@ export interface ResolvedFrontend {
   maxconn: number;
   clientTimeout: number;
   backend: string;
+  http: ResolvedHttp | null;
 }
 
 /** A configuration ready to run. */
@@ -89,6 +108,11 @@ export interface ResolvedConfig {
     buffers: number;
     runqueueDepth: number;
     graceMs: number;
+    maxHdrs: number;
+    maxRewrite: number;
+    maxBody: number;
+    serverIdleTimeout: number;
+    serverIdleMax: number;
     log: {
       target: "stdout" | "stderr" | "none" | ((line: string) => void);
       format: LogFormat;
@@ -132,9 +156,36 @@ function timeout(where: string, v: unknown, dflt: number): number {
 }
 
 function mode(where: string, v: unknown): ProxyMode {
-  if (v === undefined || v === "tcp") return "tcp";
-  if (v === "http") fail(where, 'HTTP mode is not available yet; use "tcp"');
-  return fail(where, `unknown mode ${JSON.stringify(v)} (expected "tcp")`);
+  if (v === undefined || v === "http") return "http";
+  if (v === "tcp") return "tcp";
+  return fail(where, `unknown mode ${JSON.stringify(v)} (expected "http" or "tcp")`);
+}
+
+function bool(where: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== "boolean") fail(where, `expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Checks a replacement response: a complete HTTP/1.x response head with the right status. */
+function errorFile(where: string, status: number, v: unknown, maxSize: number): Uint8Array {
+  const bytes = typeof v === "string"
+    ? new TextEncoder().encode(v)
+    : v instanceof Uint8Array
+    ? v
+    : null;
+  if (bytes === null) fail(where, "expected the raw response as a string or bytes");
+  const text = new TextDecoder("latin1").decode(bytes);
+  const m = /^HTTP\/1\.[01] (\d{3})[ \r]/.exec(text);
+  if (m === null) fail(where, 'expected a raw HTTP response starting with "HTTP/1.1 <status>"');
+  if (Number(m[1]) !== status) fail(where, `the response has status ${m[1]}, not ${status}`);
+  if (!text.includes("\r\n\r\n")) {
+    fail(where, "the response head does not end with an empty line (CRLF CRLF)");
+  }
+  if (bytes.length > maxSize) {
+    fail(where, `the response is larger than a buffer (${maxSize} bytes)`);
+  }
+  return bytes;
 }
 
 function pem(where: string, v: unknown): string {
@@ -171,14 +222,33 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     target !== "none"
   ) fail("global.log.target", `expected "stdout", "stderr", "none" or a function`);
   const format = log.format ?? "tcplog";
-  if (format !== "tcplog" && format !== "json") {
-    fail("global.log.format", `expected "tcplog" or "json", got ${JSON.stringify(format)}`);
+  if (format !== "tcplog" && format !== "httplog" && format !== "json") {
+    fail(
+      "global.log.format",
+      `expected "tcplog", "httplog" or "json", got ${JSON.stringify(format)}`,
+    );
   }
+  const maxRewrite = int("global.maxRewrite", g.maxRewrite, DEFAULT_MAXREWRITE, 0, bufsize >> 1);
   const resolved: ResolvedConfig = {
     global: {
       maxconn,
       bufsize,
       buffers,
+      maxHdrs: int("global.maxHdrs", g.maxHdrs, DEFAULT_MAXHDRS, 1, 10_000),
+      maxRewrite,
+      maxBody: int("global.maxBody", g.maxBody, 0, 0, Number.MAX_SAFE_INTEGER),
+      serverIdleTimeout: timeout(
+        "global.serverIdleTimeout",
+        g.serverIdleTimeout,
+        DEFAULT_SERVER_IDLE_TIMEOUT,
+      ),
+      serverIdleMax: int(
+        "global.serverIdleMax",
+        g.serverIdleMax,
+        DEFAULT_SERVER_IDLE_MAX,
+        0,
+        1_000_000,
+      ),
       runqueueDepth: int("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
       graceMs: timeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
       log: {
@@ -316,6 +386,40 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       }
       return { addr, tls };
     });
+    let http: ResolvedHttp | null = null;
+    if (fmode === "http") {
+      const h = f.http ?? {};
+      const errorFiles = new Map<number, Uint8Array>();
+      for (const [k, v] of Object.entries(h.errorFiles ?? {})) {
+        const status = Number(k);
+        if (!GENERATED_STATUSES.includes(status)) {
+          fail(
+            `${at}.http.errorFiles`,
+            `status ${k} is not one sluice generates (${GENERATED_STATUSES.join(", ")})`,
+          );
+        }
+        errorFiles.set(status, errorFile(`${at}.http.errorFiles.${k}`, status, v, bufsize));
+      }
+      const t = f.timeouts ?? {};
+      http = {
+        httpRequestTimeout: timeout(
+          `${at}.timeouts.httpRequest`,
+          t.httpRequest,
+          DEFAULT_TIMEOUTS.httpRequest,
+        ),
+        keepAliveTimeout: timeout(
+          `${at}.timeouts.httpKeepAlive`,
+          t.httpKeepAlive,
+          DEFAULT_TIMEOUTS.httpKeepAlive,
+        ),
+        forwardFor: bool(`${at}.http.forwardFor`, h.forwardFor, true),
+        forwardedProto: bool(`${at}.http.forwardedProto`, h.forwardedProto, true),
+        forwarded: bool(`${at}.http.forwarded`, h.forwarded, false),
+        errorFiles,
+      };
+    } else if (f.http !== undefined) {
+      fail(`${at}.http`, 'HTTP settings need mode "http"');
+    }
     resolved.frontends.push({
       name: fname,
       mode: fmode,
@@ -323,6 +427,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       maxconn: int(`${at}.maxconn`, f.maxconn, maxconn, 1, 1_000_000),
       clientTimeout: timeout(`${at}.timeouts.client`, f.timeouts?.client, DEFAULT_TIMEOUTS.client),
       backend: be.name,
+      http,
     });
   });
   return resolved;

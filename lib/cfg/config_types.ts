@@ -7,11 +7,11 @@
  * @module
  */
 
-/** Proxy mode: byte relay or HTTP. */
-export type ProxyMode = "tcp";
+/** Proxy mode: byte relay or HTTP/1.1 reverse proxy. */
+export type ProxyMode = "tcp" | "http";
 
-/** Access log formats. */
-export type LogFormat = "tcplog" | "json";
+/** Access log formats: HAProxy-like text (tcplog for TCP, httplog for HTTP) or JSON. */
+export type LogFormat = "tcplog" | "httplog" | "json";
 
 /** Where access and event logs go. */
 export interface LogConfig {
@@ -20,7 +20,7 @@ export interface LogConfig {
    * (without newline), for embedding. Default `"stdout"`.
    */
   target?: "stdout" | "stderr" | "none" | ((line: string) => void);
-  /** Line format. Default `"tcplog"`. */
+  /** Line format. Default `"tcplog"` (HTTP frontends write httplog lines then). */
   format?: LogFormat;
   /**
    * Bytes of log lines that may wait for a slow sink before new lines are
@@ -42,6 +42,24 @@ export interface GlobalConfig {
   buffers?: number;
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
+  /** Most header fields in an HTTP message (`tune.http.maxhdr`); more gets 431. Default 101. */
+  maxHdrs?: number;
+  /**
+   * Bytes of each buffer kept free for rewriting HTTP heads
+   * (`tune.maxrewrite`): a head larger than `bufsize - maxRewrite` gets
+   * 414/431. Default 1024.
+   */
+  maxRewrite?: number;
+  /** Largest HTTP request body accepted, in bytes, 0 for no limit; larger gets 413. Default 0. */
+  maxBody?: number;
+  /**
+   * How long an idle kept-alive server connection is kept for reuse, in ms
+   * (0: never reuse). Keep it below the servers' own keep-alive timeout.
+   * Default 4000.
+   */
+  serverIdleTimeout?: number;
+  /** Most idle connections kept per server. Default 256. */
+  serverIdleMax?: number;
   /**
    * Time active connections get to finish after a stop signal before they
    * are closed (like `hard-stop-after`). Default 10000.
@@ -82,20 +100,44 @@ export interface TimeoutsConfig {
   tunnel?: number;
   /** Time a stream may wait in a queue for a server slot. Default: `connect`. */
   queue?: number;
+  /**
+   * HTTP: time allowed for a whole request head to arrive (slowloris
+   * protection); past it the client gets 408. Default 10000.
+   */
+  httpRequest?: number;
+  /** HTTP: idle time allowed between two requests on a connection. Default 10000. */
+  httpKeepAlive?: number;
+}
+
+/** HTTP settings of a frontend. */
+export interface HttpFrontendConfig {
+  /** Add `X-Forwarded-For: <client address>` to requests. Default true. */
+  forwardFor?: boolean;
+  /** Set `X-Forwarded-Proto: http|https` (a client's own is replaced). Default true. */
+  forwardedProto?: boolean;
+  /** Add an RFC 7239 `Forwarded: for=...;proto=...` header (a client's own is replaced). Default false. */
+  forwarded?: boolean;
+  /**
+   * Replacement responses, by status: complete raw HTTP responses
+   * ("HTTP/1.1 503 ...\r\n...\r\n\r\nbody"), like HAProxy's errorfile.
+   */
+  errorFiles?: Record<number, string | Uint8Array>;
 }
 
 /** A frontend: where clients connect. */
 export interface FrontendConfig {
   /** Unique name, used in logs and stats. */
   name: string;
-  /** Proxy mode. Default `"tcp"`. */
+  /** Proxy mode. Default `"http"`. */
   mode?: ProxyMode;
   /** Listening addresses (at least one). */
   binds: BindConfig[];
   /** Maximum concurrent connections of this frontend; excess ones wait in the backlog. Default: global maxconn. */
   maxconn?: number;
-  /** Timeouts (only `client` applies here). */
+  /** Timeouts (`client`, `httpRequest`, `httpKeepAlive` apply here). */
   timeouts?: TimeoutsConfig;
+  /** HTTP settings (HTTP mode). */
+  http?: HttpFrontendConfig;
   /** Name of the backend that receives the traffic. */
   defaultBackend: string;
 }
@@ -140,7 +182,7 @@ export type BalanceAlgo = "roundrobin";
 export interface BackendConfig {
   /** Unique name, used in logs and stats. */
   name: string;
-  /** Proxy mode; must match the frontends using it. Default `"tcp"`. */
+  /** Proxy mode; must match the frontends using it. Default `"http"`. */
   mode?: ProxyMode;
   /** Algorithm choosing the server of each new connection. Default `"roundrobin"`. */
   balance?: BalanceAlgo;

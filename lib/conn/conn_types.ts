@@ -88,6 +88,8 @@ export interface DataLayer {
   attach(conn: Connection): void;
   /** Starts receiving into the free room of `buf` until it is full. */
   rcvBuf(conn: Connection, buf: Buf): void;
+  /** Stops receiving (bytes that arrive meanwhile are kept for later). */
+  rcvStop(conn: Connection): void;
   /**
    * Sends the contiguous output of `buf`. The bytes stay in the buffer until
    * written; CO_FL_WR_PENDING is set until then (one send at a time).

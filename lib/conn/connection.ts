@@ -239,14 +239,21 @@ export class Connection {
   }
 
   /**
-   * Closes the socket once. Receiving stops at once; a send in flight settles
-   * when the runtime reports it cancelled (`sndDone`), so its bytes are never
-   * reused while the runtime may still read them.
+   * Closes the socket once. Receiving stops, and a send in flight is settled
+   * at once (its bytes stay counted as output, which the caller drops): the
+   * socket is gone, so the runtime can no longer send them anywhere, and the
+   * late cancellation report is ignored.
    */
   close(): void {
     if (this.flags & CO_FL_CLOSED) return;
     this.flags |= CO_FL_CLOSED;
     this.rcvStopped();
+    if (this.flags & CO_FL_WR_PENDING) {
+      this.flags &= ~CO_FL_WR_PENDING;
+      this.ioPending--;
+      this.wbuf!.sndPending = 0;
+      this.wbuf = null;
+    }
     if (this.sock) this.xprt.close(this);
   }
 }

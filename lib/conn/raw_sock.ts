@@ -4,13 +4,14 @@
  * @module
  */
 import type { DataLayer } from "./conn_types.ts";
-import { sockAttach, sockClose, sockRcvBuf, sockShutw, sockSndBuf } from "./sock.ts";
+import { sockAttach, sockClose, sockRcvBuf, sockRcvStop, sockShutw, sockSndBuf } from "./sock.ts";
 
 /** Plain sockets. */
 export const RAW_SOCK: DataLayer = {
   name: "raw",
   attach: sockAttach,
   rcvBuf: sockRcvBuf,
+  rcvStop: sockRcvStop,
   sndBuf: sockSndBuf,
   shutw: sockShutw,
   close: sockClose,

@@ -135,6 +135,12 @@ export function sockRcvBuf(conn: Connection, buf: Buf): void {
   else sock.resume();
 }
 
+/** Stops receiving; the socket is paused and later bytes wait in the runtime. */
+export function sockRcvStop(conn: Connection): void {
+  conn.sock?.pause();
+  conn.rcvStopped();
+}
+
 /**
  * Sends the contiguous output of `buf`, without copying: the runtime reads
  * the bytes until the write callback (Deno's accepted and TLS sockets do, the

@@ -39,7 +39,6 @@ import {
   SC_FL_ERR,
   SC_FL_INDEP_STR,
   SC_ST_CLO,
-  SC_ST_DIS,
   SC_ST_EST,
   SC_ST_INI,
 } from "./sc_types.ts";
@@ -184,31 +183,13 @@ export function scShutw(sc: StreamInterface): void {
   if (sc.ib.flags & CF_SHUTR) scClose(sc);
 }
 
-/**
- * Closes the side at once: both channel directions are marked shut and the
- * socket is closed. In-flight I/O settles later (state DIS until then).
- */
+/** Closes the side at once: both channel directions are marked shut and the socket is closed. */
 export function scClose(sc: StreamInterface): void {
   const ib = sc.ib, ob = sc.ob;
   ib.flags = (ib.flags & ~CF_SHUTR_NOW) | CF_SHUTR;
   ob.flags = (ob.flags & ~CF_SHUTW_NOW) | CF_SHUTW;
   ib.rex = ob.wex = TICK_ETERNITY;
   sc.exp = TICK_ETERNITY;
-  const conn = sc.conn;
-  if (conn !== null) {
-    conn.close();
-    sc.state = conn.ioPending > 0 ? SC_ST_DIS : SC_ST_CLO;
-  } else {
-    sc.state = SC_ST_CLO;
-  }
-}
-
-/** Moves a closing side to CLO once its in-flight I/O has settled. */
-export function scSettle(sc: StreamInterface): void {
-  if (sc.state === SC_ST_DIS && sc.conn!.ioPending === 0) sc.state = SC_ST_CLO;
-}
-
-/** True when the connection of this side was closed (by us). */
-export function scConnClosed(sc: StreamInterface): boolean {
-  return sc.conn !== null && (sc.conn.flags & CO_FL_CLOSED) !== 0;
+  sc.conn?.close();
+  sc.state = SC_ST_CLO;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import type { BufferPool, BufWaiter } from "../core/pool.ts";
-import { TICK_ETERNITY, tickAdd, tickFirst } from "../core/time.ts";
+import { TICK_ETERNITY, tickAdd, tickFirst, tickNow } from "../core/time.ts";
 import { Channel, chnErase, chnForward, chnShutwNow } from "../buf/channel.ts";
 import {
   CF_AUTO_CLOSE,
@@ -27,7 +27,7 @@ import type { Connection } from "../conn/connection.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import { Task } from "../sched/task.ts";
 import { TASK_WOKEN_MSG, TASK_WOKEN_RES } from "../sched/task_types.ts";
-import { scClose, scSettle, scSync, scUpdate, StreamInterface } from "../stconn/stconn.ts";
+import { scClose, scSync, scUpdate, StreamInterface } from "../stconn/stconn.ts";
 import {
   SC_FL_ERR,
   SC_ST_DIS,
@@ -58,6 +58,7 @@ import {
   SF_RELEASED,
   SF_WAIT_BUF,
   SF_WAS_EST,
+  type StreamAnalyser,
   type StreamBackend,
   type StreamFrontend,
 } from "./stream_types.ts";
@@ -122,6 +123,14 @@ export class Stream extends Task implements BufWaiter {
   cliAddr = "";
   /** Client port (0 for unix sockets). */
   cliPort = 0;
+  /** True when the client connection is TLS (for X-Forwarded-Proto). */
+  cliTls = false;
+  /** The analyser (HTTP) or null for a plain TCP relay. */
+  ana: StreamAnalyser | null = null;
+  /** The analyser's own deadline (http-request, keep-alive), or eternity. */
+  anaExp: number = TICK_ETERNITY;
+  /** The analyser's per-stream state (the HTTP transaction). */
+  txn: unknown = null;
   readonly #env: StreamEnv;
 
   constructor(
@@ -134,7 +143,8 @@ export class Stream extends Task implements BufWaiter {
     this.#env = env;
     this.fe = fe;
     this.be = be;
-    const now = env.sched.now;
+    // Outside a turn the scheduler's tick may be stale: read the clock.
+    const now = env.sched.now = tickNow();
     this.acceptDate = Date.now();
     this.tAccept = now;
     this.scf = new StreamInterface(this.req, this.res);
@@ -193,11 +203,16 @@ export class Stream extends Task implements BufWaiter {
 
   /**
    * Records why the stream ends, once: the first cause wins, and the phase is
-   * derived from how far the server side got (HAProxy's sess_set_term_flags).
+   * derived from how far the server side got (HAProxy's sess_set_term_flags)
+   * unless `phase` (SF_FINST_*) is given.
    */
-  setTerm(cause: number): void {
+  setTerm(cause: number, phase = -1): void {
     if (this.termCause !== SF_ERR_NONE) return;
     this.termCause = cause;
+    if (phase >= 0) {
+      this.termPhase = phase;
+      return;
+    }
     const st = this.scb.state;
     if (st === SC_ST_INI) this.termPhase = SF_FINST_R;
     else if (st === SC_ST_QUE) this.termPhase = SF_FINST_Q;
@@ -205,6 +220,31 @@ export class Stream extends Task implements BufWaiter {
     else if ((this.res.flags & CF_SHUTR) && this.res.buf.data > 0) {
       this.termPhase = SF_FINST_L;
     } else this.termPhase = SF_FINST_D;
+  }
+
+  /**
+   * Makes the server side new again after a transaction (HTTP keep-alive):
+   * the connection was given back or closed by the backend; the next
+   * request starts from INI with fresh server-side channel state.
+   */
+  resetBack(): void {
+    const scb = this.scb, req = this.req, res = this.res;
+    scb.state = SC_ST_INI;
+    scb.conn = null;
+    scb.flags = 0;
+    scb.errType = 0;
+    scb.exp = TICK_ETERNITY;
+    scb.connRetries = 0;
+    req.flags &= ~(CF_SHUTW | CF_SHUTW_NOW | CF_WRITE_TIMEOUT);
+    res.flags &= ~(CF_SHUTR | CF_READ_TIMEOUT);
+    req.wex = res.rex = TICK_ETERNITY;
+    res.rto = req.wto = this.be.serverTimeout;
+    this.flags &= ~SF_WAS_EST;
+    this.tQueue =
+      this.tDequeue =
+      this.tConnStart =
+      this.tConnEnd =
+        -1;
   }
 
   /** Closes both sides at once with `cause` (SF_ERR_*), dropping data in transit. */
@@ -220,19 +260,14 @@ export class Stream extends Task implements BufWaiter {
    */
   crashed(err: unknown): void {
     console.error("sluice: internal error in stream:", err);
+    this.#env.pool.cancel(this);
     this.abort(SF_ERR_INTERNAL);
     this.#end(this.#env.sched.now);
-    this.flags |= SF_RELEASED;
-    this.#env.pool.cancel(this);
-    this.#env.streamFree?.(this);
+    this.#release();
   }
 
   process(now: number): void {
     const flags = this.flags;
-    if (flags & SF_ENDED) {
-      this.#release();
-      return;
-    }
     if (flags & SF_WAIT_BUF) {
       if (this.expire <= now || (flags & SF_KILL_REQ)) {
         this.#env.pool.cancel(this);
@@ -247,8 +282,6 @@ export class Stream extends Task implements BufWaiter {
 
     scSync(scf, now);
     scSync(scb, now);
-    scSettle(scf);
-    scSettle(scb);
 
     if (req.rex <= now) req.flags |= CF_READ_TIMEOUT;
     if (req.wex <= now) req.flags |= CF_WRITE_TIMEOUT;
@@ -256,7 +289,9 @@ export class Stream extends Task implements BufWaiter {
     if (res.wex <= now) res.flags |= CF_WRITE_TIMEOUT;
 
     if (flags & SF_KILL_REQ) this.abort(SF_ERR_KILLED);
-    else if (scf.flags & SC_FL_ERR) this.abort(SF_ERR_CLICL);
+    else if (this.ana !== null && (this.ana.process(this, now), scf.state >= SC_ST_DIS)) {
+      // The analyser finished the client side itself.
+    } else if (scf.flags & SC_FL_ERR) this.abort(SF_ERR_CLICL);
     else if ((req.flags & CF_READ_TIMEOUT) || (res.flags & CF_WRITE_TIMEOUT)) {
       this.abort(SF_ERR_CLITO);
     } else if ((scb.flags & SC_FL_ERR) && scb.state === SC_ST_EST) {
@@ -281,7 +316,7 @@ export class Stream extends Task implements BufWaiter {
     }
     this.expire = tickFirst(
       tickFirst(tickFirst(req.rex, req.wex), tickFirst(res.rex, res.wex)),
-      scb.exp,
+      tickFirst(scb.exp, this.anaExp),
     );
   }
 
@@ -298,8 +333,12 @@ export class Stream extends Task implements BufWaiter {
       this.be.processBack(this, now);
       if (scb.state === SC_ST_EST) this.#backEstablished(now);
       else if (scb.state >= SC_ST_DIS) {
-        // The backend gave up (it set the termination state): close the
-        // client too, nothing will ever answer it.
+        // The backend gave up (it set the termination state). HTTP answers
+        // (503); a TCP client is closed, nothing will ever answer it.
+        if (this.ana !== null) {
+          this.ana.connectFailed(this, now);
+          return;
+        }
         scClose(scf);
         chnErase(req);
         chnErase(res);
@@ -352,18 +391,15 @@ export class Stream extends Task implements BufWaiter {
     this.flags |= SF_ENDED;
     this.tEnd = now;
     this.expire = TICK_ETERNITY;
+    this.ana?.end(this, now);
     // Frontend first: its log line shows the counts including this stream.
     this.fe.streamEnd(this);
     this.be.streamEnd(this);
   }
 
-  /** Gives the buffers back once no I/O references them, then dies. */
+  /** Gives the buffers back (closing settled any send in flight), then dies. */
   #release(): void {
     if (this.flags & SF_RELEASED) return;
-    const f = this.scf.conn, b = this.scb.conn;
-    if ((f !== null && f.ioPending > 0) || (b !== null && b.ioPending > 0)) {
-      return; // woken again by the completions
-    }
     this.flags |= SF_RELEASED;
     const pool = this.#env.pool;
     if (this.req.buf.size > 0) pool.release(this.req.buf.detach());

@@ -101,6 +101,22 @@ export interface StreamBackend {
    * setting the stream's termination state when it gives up.
    */
   processBack(strm: Stream, now: number): void;
+  /** Frees the stream's connection slot on its server (keeps `target` for logs). */
+  releaseServer(strm: Stream): void;
   /** Called once when the stream ends: frees server slots, counts. */
   streamEnd(strm: Stream): void;
+}
+
+/**
+ * An analyser (HTTP) plugged into a stream: it looks at the channels after
+ * I/O results and timeouts are in, before the stream's own checks, and may
+ * answer, close sides, request the server connection, or let data through.
+ */
+export interface StreamAnalyser {
+  /** Runs once per stream run, before the generic error and timeout checks. */
+  process(strm: Stream, now: number): void;
+  /** The backend gave up connecting (no server, refused, timeout). */
+  connectFailed(strm: Stream, now: number): void;
+  /** The stream ends (after an abort too): log what is pending. */
+  end(strm: Stream, now: number): void;
 }

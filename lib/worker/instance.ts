@@ -19,6 +19,11 @@ import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsConnectLayer } from "../conn/tls_sock.ts";
 import { RoundRobin } from "../lb/roundrobin.ts";
 import { ConnLimit } from "../listener/listener.ts";
+import { IdleConns } from "../backend/idle_conns.ts";
+import type { HttpOptions } from "../http/http_ana.ts";
+import { Replies } from "../http/http_reply.ts";
+import type { HttpTxn } from "../http/http_txn.ts";
+import { formatHttpLog, formatHttpLogJson, httpLogRecord } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
 import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
@@ -88,6 +93,8 @@ export class Instance {
   readonly frontends: Frontend[] = [];
   readonly backends: Backend[] = [];
   readonly sink: LogSink;
+  /** Idle kept-alive server connections (HTTP). */
+  readonly idle: IdleConns;
   readonly graceMs: number;
   #live = 0;
   #drained: (() => void) | null = null;
@@ -106,6 +113,10 @@ export class Instance {
       streamNew: this.#streamNew,
       streamFree: this.#streamFree,
     };
+    this.idle = new IdleConns(this.sched, {
+      idleTimeout: g.serverIdleTimeout,
+      maxPerServer: g.serverIdleMax,
+    });
     for (const b of cfg.backends) {
       const servers = b.servers.map((s, i) =>
         new Server(
@@ -116,15 +127,26 @@ export class Instance {
           { weight: s.weight, maxconn: s.maxconn },
         )
       );
-      this.backends.push(
-        new Backend(this.sched, b.name, servers, new RoundRobin(servers), {
-          timeouts: b.timeouts,
-          retries: b.retries,
-        }),
-      );
+      const be = new Backend(this.sched, b.name, servers, new RoundRobin(servers), {
+        timeouts: b.timeouts,
+        retries: b.retries,
+      });
+      if (b.mode === "http") be.idle = this.idle;
+      this.backends.push(be);
     }
     const json = g.log.format === "json";
     const logger = (strm: Stream, fe: Frontend) => {
+      if (strm.txn !== null) {
+        const { rec, date } = httpLogRecord(
+          strm,
+          strm.txn as HttpTxn,
+          fe,
+          this.processLimit,
+          this.sched.now,
+        );
+        this.sink.write(json ? formatHttpLogJson(rec, date) : formatHttpLog(rec, date));
+        return;
+      }
       const rec = tcpLogRecord(strm, fe, this.processLimit);
       this.sink.write(
         json ? formatTcpLogJson(rec, strm.acceptDate) : formatTcpLog(rec, strm.acceptDate),
@@ -132,9 +154,21 @@ export class Instance {
     };
     for (const f of cfg.frontends) {
       const be = this.backends.find((b) => b.name === f.backend)!;
+      const http: HttpOptions | null = f.http === null ? null : {
+        httpRequestTimeout: f.http.httpRequestTimeout,
+        keepAliveTimeout: f.http.keepAliveTimeout,
+        maxRewrite: g.maxRewrite,
+        maxHdrs: g.maxHdrs,
+        maxBody: g.maxBody,
+        forwardFor: f.http.forwardFor,
+        forwardedProto: f.http.forwardedProto,
+        forwarded: f.http.forwarded,
+        replies: new Replies(f.http.errorFiles),
+      };
       const fe = new Frontend(env, f.name, be, {
         clientTimeout: f.clientTimeout,
         maxconn: f.maxconn,
+        http,
       }, this.processLimit);
       fe.logger = logger;
       for (const b of f.binds) fe.addListener(b.addr, b.tls);
@@ -223,6 +257,7 @@ export class Instance {
       clearTimeout(timer);
     }
     await Promise.all(closing);
+    this.idle.closeAll();
     await this.sink.drain();
     // Let a scheduler turn already queued run out before reporting closed.
     while (this.sched.counters().queued > 0) {

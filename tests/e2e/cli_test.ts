@@ -128,7 +128,16 @@ Deno.test("cli proxies, logs one tcplog line per connection, and exits 0 on SIGT
 
 Deno.test("cli on SIGINT lets a live connection finish within --grace, then exits 0", async () => {
   await using up = upstream(echoScript);
-  await using p = runCli(["--listen", "127.0.0.1:0", "--server", up.address, "--grace", "400ms"]);
+  await using p = runCli([
+    "--mode",
+    "tcp",
+    "--listen",
+    "127.0.0.1:0",
+    "--server",
+    up.address,
+    "--grace",
+    "400ms",
+  ]);
   const port = Number(/127\.0\.0\.1:(\d+)/.exec(await p.waitLine(/ready/))![1]);
   const conn = await Deno.connect({ port });
   await writeAll(conn, new TextEncoder().encode("a"));
@@ -143,7 +152,7 @@ Deno.test("cli on SIGINT lets a live connection finish within --grace, then exit
   assert.ok(p.out.some((l) => / KD /.test(l)), p.out.join("\n"));
 });
 
-Deno.test("cli demo relays to the built-in echo server", async () => {
+Deno.test("cli demo proxies HTTP to the built-in page, and --mode tcp to an echo server", async () => {
   let free = true;
   try {
     Deno.listen({ hostname: "127.0.0.1", port: 8080 }).close();
@@ -154,13 +163,32 @@ Deno.test("cli demo relays to the built-in echo server", async () => {
     console.log("skipped: port 8080 is in use, the demo needs it");
     return;
   }
-  await using p = runCli([]);
-  await p.waitLine(/demo: relaying 127\.0\.0\.1:8080/);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8080 });
-  await writeAll(conn, new TextEncoder().encode("echo?"));
-  await conn.closeWrite();
-  assert.equal(new TextDecoder().decode(await readAll(conn)), "echo?");
-  conn.close();
-  p.kill("SIGTERM");
-  assert.equal(await p.exited, 0);
+  {
+    await using p = runCli([]);
+    await p.waitLine(/demo: proxying http:\/\/127\.0\.0\.1:8080\//);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8080 });
+    await writeAll(
+      conn,
+      new TextEncoder().encode("GET /demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    const text = new TextDecoder().decode(await readAll(conn));
+    conn.close();
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /hello from the sluice demo/);
+    assert.match(text, /x-forwarded-for: 127\.0\.0\.1/);
+    await p.waitLine(/ main app\/demo .* 200 .*"GET \/demo HTTP\/1\.1"$/);
+    p.kill("SIGTERM");
+    assert.equal(await p.exited, 0);
+  }
+  {
+    await using p = runCli(["--mode", "tcp"]);
+    await p.waitLine(/demo: relaying 127\.0\.0\.1:8080/);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8080 });
+    await writeAll(conn, new TextEncoder().encode("echo?"));
+    await conn.closeWrite();
+    assert.equal(new TextDecoder().decode(await readAll(conn)), "echo?");
+    conn.close();
+    p.kill("SIGTERM");
+    assert.equal(await p.exited, 0);
+  }
 });

@@ -44,6 +44,7 @@ export async function tcpProxy(
     },
     frontends: [{
       name: "fe",
+      mode: "tcp",
       binds: (opts.listen ?? ["127.0.0.1:0"]).map((address) => ({ address, tls: opts.tls })),
       timeouts: opts.timeouts,
       maxconn: opts.maxconn,
@@ -51,6 +52,7 @@ export async function tcpProxy(
     }],
     backends: [{
       name: "be",
+      mode: "tcp",
       retries: opts.retries,
       timeouts: opts.timeouts,
       servers: servers.map((s, i) => typeof s === "string" ? { name: `s${i + 1}`, address: s } : s),

@@ -64,7 +64,10 @@ Deno.test("parseCli() with neither --listen nor --server runs the demo", () => {
   assert.equal(action.listen, DEMO_LISTEN);
   assert.equal(DEMO_LISTEN, "127.0.0.1:8080");
   assert.deepEqual(action.config.frontends[0].binds, [{ address: DEMO_LISTEN }]);
-  assert.deepEqual(action.config.backends[0].servers, [], "the echo server is added by main");
+  assert.deepEqual(action.config.backends[0].servers, [], "the demo server is added by main");
+  assert.equal(action.mode, "http");
+  const tcp = parseCli(["--mode", "tcp"]);
+  assert.equal(tcp.kind === "demo" && tcp.mode, "tcp");
   const tuned = parseCli(["--maxconn", "10", "--log", "none"]);
   assert.equal(tuned.kind, "demo", "other flags keep the demo");
 });
@@ -72,18 +75,19 @@ Deno.test("parseCli() with neither --listen nor --server runs the demo", () => {
 Deno.test("parseCli() builds one frontend and one backend from --listen and --server", () => {
   const cfg = runWith();
   assert.deepEqual(cfg, {
-    global: { log: { target: "stdout", format: "tcplog" } },
+    global: { log: { target: "stdout", format: "httplog" } },
     frontends: [{
       name: "main",
-      mode: "tcp",
+      mode: "http",
       binds: [{ address: "127.0.0.1:0" }],
       maxconn: undefined,
-      timeouts: { client: undefined },
+      timeouts: { client: undefined, httpRequest: undefined, httpKeepAlive: undefined },
+      http: { forwardFor: true, forwardedProto: true, forwarded: false, errorFiles: {} },
       defaultBackend: "app",
     }],
     backends: [{
       name: "app",
-      mode: "tcp",
+      mode: "http",
       balance: "roundrobin",
       retries: undefined,
       timeouts: { connect: undefined, server: undefined, tunnel: undefined, queue: undefined },
@@ -129,8 +133,16 @@ Deno.test("parseCli() puts --timeout client in the frontend and the others in th
     "tunnel=1h",
     "--timeout",
     "queue=3s",
+    "--timeout",
+    "http-request=4s",
+    "--timeout",
+    "http-keep-alive=500ms",
   );
-  assert.deepEqual(cfg.frontends[0].timeouts, { client: 1000 });
+  assert.deepEqual(cfg.frontends[0].timeouts, {
+    client: 1000,
+    httpRequest: 4000,
+    httpKeepAlive: 500,
+  });
   assert.deepEqual(cfg.backends[0].timeouts, {
     connect: 250,
     server: 120_000,
@@ -245,7 +257,7 @@ Deno.test("parseCli() rejects --listen without --server and --server without --l
 
 Deno.test("parseCli() rejects --timeout without NAME= or with an unknown name", () => {
   const expected =
-    /for --timeout: expected NAME=DURATION with NAME one of connect, client, server, tunnel, queue$/;
+    /for --timeout: expected NAME=DURATION with NAME one of connect, client, server, tunnel, queue, http-request, http-keep-alive$/;
   rejects(["--timeout", "5s"], "ERR_USAGE", expected);
   rejects(["--timeout", "client"], "ERR_USAGE", /^Invalid value "client" for --timeout/);
   rejects(["--timeout", "idle=5s"], "ERR_USAGE", /^Invalid value "idle=5s" for --timeout/);
@@ -258,20 +270,57 @@ Deno.test("parseCli() rejects a --timeout or --grace duration that does not pars
   rejects(["--grace", "1.5s"], "ERR_DURATION", /Cannot parse duration "1\.5s"/);
 });
 
-Deno.test("parseCli() rejects --mode http as not available yet, and other modes", () => {
-  rejects(
-    ["--mode", "http", "--listen", ":1", "--server", "a:1"],
-    "ERR_USAGE",
-    /^--mode http is not available yet: use --mode tcp$/,
-  );
-  rejects(["--mode", "udp"], "ERR_USAGE", /^Invalid value "udp" for --mode: expected tcp$/);
+Deno.test("parseCli() defaults to --mode http and rejects other modes", () => {
+  assert.equal(runWith().frontends[0].mode, "http");
+  rejects(["--mode", "udp"], "ERR_USAGE", /^Invalid value "udp" for --mode: expected http or tcp$/);
   assert.equal(runWith("--mode", "tcp").frontends[0].mode, "tcp");
+  assert.equal(runWith("--mode", "tcp").global?.log?.format, "tcplog");
+});
+
+Deno.test("parseCli() reads HTTP flags: --errorfile, --no-forwardfor, --forwarded, --maxhdr, --max-body", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/503.http`, "HTTP/1.1 503 Busy\r\n\r\n");
+    const cfg = runWith(
+      "--errorfile",
+      `503=${dir}/503.http`,
+      "--no-forwardfor",
+      "--forwarded",
+      "--maxhdr",
+      "50",
+      "--max-body",
+      "1000",
+    );
+    const h = cfg.frontends[0].http!;
+    assert.equal(h.forwardFor, false);
+    assert.equal(h.forwardedProto, false);
+    assert.equal(h.forwarded, true);
+    assert.equal(
+      new TextDecoder().decode(h.errorFiles![503] as Uint8Array),
+      "HTTP/1.1 503 Busy\r\n\r\n",
+    );
+    assert.equal(cfg.global?.maxHdrs, 50);
+    assert.equal(cfg.global?.maxBody, 1000);
+    rejects(["--errorfile", "503"], "ERR_USAGE", /expected CODE=FILE/);
+    rejects(["--errorfile", `503=${dir}/nope`], "ERR_USAGE", /Cannot read --errorfile/);
+    rejects(
+      ["--mode", "tcp", "--errorfile", `503=${dir}/503.http`],
+      "ERR_USAGE",
+      /needs --mode http/,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("parseCli() rejects bad values of enumerated and numeric flags with ERR_USAGE", () => {
   rejects(["--balance", "leastconn"], "ERR_USAGE", /for --balance: expected roundrobin$/);
   rejects(["--log", "syslog"], "ERR_USAGE", /for --log: expected stdout, stderr or none$/);
-  rejects(["--log-format", "clf"], "ERR_USAGE", /for --log-format: expected tcplog or json$/);
+  rejects(
+    ["--log-format", "clf"],
+    "ERR_USAGE",
+    /for --log-format: expected tcplog, httplog or json$/,
+  );
   rejects(["--tls-verify", "maybe"], "ERR_USAGE", /for --tls-verify: expected required or none$/);
   rejects(["--maxconn", "0"], "ERR_USAGE", /^Invalid value "0" for --maxconn: expected 1 to/);
   rejects(["--maxconn", "ten"], "ERR_USAGE", /for --maxconn: expected an integer$/);

@@ -65,19 +65,32 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     buffers: 2 * 4096 + 64,
     runqueueDepth: 200,
     graceMs: 10_000,
+    maxHdrs: 101,
+    maxRewrite: 1024,
+    maxBody: 0,
+    serverIdleTimeout: 4000,
+    serverIdleMax: 256,
     log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
   });
   assert.deepEqual(r.frontends, [{
     name: "fe",
-    mode: "tcp",
+    mode: "http",
     binds: [{ addr: { kind: "tcp", host: "127.0.0.1", port: 0 }, tls: null }],
     maxconn: 4096,
     clientTimeout: 30_000,
     backend: "be",
+    http: {
+      httpRequestTimeout: 10_000,
+      keepAliveTimeout: 10_000,
+      forwardFor: true,
+      forwardedProto: true,
+      forwarded: false,
+      errorFiles: new Map(),
+    },
   }]);
   assert.deepEqual(r.backends, [{
     name: "be",
-    mode: "tcp",
+    mode: "http",
     balance: "roundrobin",
     retries: 3,
     timeouts: { connect: 5000, server: 30_000, tunnel: 0, queue: 5000 },
@@ -306,7 +319,7 @@ Deno.test("resolveConfig() rejects an unknown mode", () => {
   rejects(
     withEdit((c) => ((c.backends[0] as { mode: unknown }).mode = "udp")),
     "backends[0].mode",
-    /unknown mode "udp" \(expected "tcp"\)$/,
+    /unknown mode "udp" \(expected "http" or "tcp"\)$/,
   );
   rejects(
     withEdit((c) => ((c.frontends[0] as { mode: unknown }).mode = "TCP")),
@@ -315,16 +328,45 @@ Deno.test("resolveConfig() rejects an unknown mode", () => {
   );
 });
 
-Deno.test("resolveConfig() rejects mode http with a message saying it is not available yet", () => {
+Deno.test("resolveConfig() rejects a frontend and backend in different modes", () => {
   rejects(
-    withEdit((c) => ((c.frontends[0] as { mode: unknown }).mode = "http")),
-    "frontends[0].mode",
-    /HTTP mode is not available yet; use "tcp"$/,
+    withEdit((c) => ((c.backends[0] as { mode: unknown }).mode = "tcp")),
+    "frontends[0].defaultBackend",
+    /backend "be" is in tcp mode, frontend in http mode$/,
   );
   rejects(
-    withEdit((c) => ((c.backends[0] as { mode: unknown }).mode = "http")),
-    "backends[0].mode",
-    /HTTP mode is not available yet/,
+    withEdit((c) => {
+      c.frontends[0].mode = "tcp";
+      c.backends[0].mode = "tcp";
+      c.frontends[0].http = {};
+    }),
+    "frontends[0].http",
+    /HTTP settings need mode "http"$/,
+  );
+});
+
+Deno.test("resolveConfig() checks error files: known status, matching status line, size", () => {
+  rejects(
+    withEdit((c) => (c.frontends[0].http = { errorFiles: { 418: "HTTP/1.1 418 No\r\n\r\n" } })),
+    "frontends[0].http.errorFiles",
+    /status 418 is not one sluice generates/,
+  );
+  rejects(
+    withEdit((c) => (c.frontends[0].http = { errorFiles: { 503: "HTTP/1.1 502 Oops\r\n\r\n" } })),
+    "frontends[0].http.errorFiles.503",
+    /the response has status 502, not 503$/,
+  );
+  rejects(
+    withEdit((c) => (c.frontends[0].http = { errorFiles: { 503: "<h1>down</h1>" } })),
+    "frontends[0].http.errorFiles.503",
+    /expected a raw HTTP response/,
+  );
+  const r = resolveConfig(
+    withEdit((c) => (c.frontends[0].http = { errorFiles: { 503: "HTTP/1.1 503 Busy\r\n\r\n" } })),
+  );
+  assert.equal(
+    new TextDecoder().decode(r.frontends[0].http!.errorFiles.get(503)),
+    "HTTP/1.1 503 Busy\r\n\r\n",
   );
 });
 
@@ -340,7 +382,7 @@ Deno.test("resolveConfig() rejects bad log settings", () => {
   rejects(
     withEdit((c) => (c.global = { log: { format: "clf" as "json" } })),
     "global.log.format",
-    /expected "tcplog" or "json", got "clf"$/,
+    /expected "tcplog", "httplog" or "json", got "clf"$/,
   );
   rejects(
     withEdit((c) => (c.global = { log: { target: "syslog" as "stdout" } })),

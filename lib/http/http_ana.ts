@@ -1,0 +1,625 @@
+/**
+ * The HTTP/1 analyser: turns a stream into a reverse-proxied HTTP exchange.
+ *
+ * Per transaction: wait for a complete request head (within `timeout
+ * http-request`), reject anything the strict parser refuses with the right
+ * status, rewrite the head (hop-by-hop headers out, X-Forwarded-For in), ask
+ * for a server connection, forward the body by its framing, wait for the
+ * response head (502 when invalid, 504 when late), forward it and its body,
+ * then either keep both connections for the next request (the server one
+ * goes back to the idle list) or close. Requests are handled one at a time,
+ * so pipelined requests are answered in order. A 101 answer to an upgrade
+ * request turns the stream into a tunnel.
+ *
+ * @module
+ */
+import { type Channel, chnErase, chnForward, chnShutwNow } from "../buf/channel.ts";
+import {
+  CF_AUTO_CLOSE,
+  CF_READ_TIMEOUT,
+  CF_SHUTR,
+  CF_SHUTW,
+  CF_WRITE_TIMEOUT,
+  CHN_INFINITE_FORWARD,
+} from "../buf/channel_types.ts";
+import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
+import { scClose, scShutr } from "../stconn/stconn.ts";
+import { SC_FL_ERR, SC_ST_CLO, SC_ST_EST, SC_ST_INI, SC_ST_REQ } from "../stconn/sc_types.ts";
+import type { Stream } from "../stream/stream.ts";
+import {
+  SF_ERR_CLICL,
+  SF_ERR_CLITO,
+  SF_ERR_INTERNAL,
+  SF_ERR_NONE,
+  SF_ERR_PRXCOND,
+  SF_ERR_SRVCL,
+  SF_ERR_SRVTO,
+  SF_FINST_D,
+  SF_FINST_H,
+  SF_FINST_R,
+  type StreamAnalyser,
+} from "../stream/stream_types.ts";
+import {
+  BODY_CHUNK_SIZE,
+  BODY_CLEN,
+  BODY_CLOSE,
+  BODY_DONE,
+  BODY_NONE,
+  bodyForward,
+} from "./h1_body.ts";
+import { bytesToStr, lc } from "./h1_chars.ts";
+import { h1ParseHead } from "./h1_parser.ts";
+import { h1Rewrite, type RewriteOptions, X_FORWARDED_PROTO } from "./h1_rewrite.ts";
+import {
+  H1_MF_CHNK,
+  H1_MF_CLEN,
+  H1_MF_CONN_CLOSE,
+  H1_MF_CONN_KAL,
+  H1_MF_CONN_UPG,
+  H1_MF_UPGRADE,
+  H1_MF_VER_11,
+  type H1Limits,
+  HTTP_METH_HEAD,
+} from "./h1_types.ts";
+import type { Replies } from "./http_reply.ts";
+import {
+  HttpTxn,
+  RQ_BODY,
+  RQ_CLOSING,
+  RQ_DONE,
+  RQ_DRAIN,
+  RQ_TUNNEL,
+  RQ_WAIT,
+  RS_BODY,
+  RS_DONE,
+  RS_IDLE,
+  RS_REPLY,
+  RS_TUNNEL,
+  RS_WAIT,
+  TX_CLI_10,
+  TX_CLI_KAL,
+  TX_HEAD,
+  TX_LOGGED,
+  TX_RES_CLOSE,
+  TX_SRV_KAL,
+  TX_UPGRADE_REQ,
+} from "./http_txn.ts";
+
+/** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
+export const LINGER_MS = 1000;
+
+/** HTTP settings of a frontend. */
+export interface HttpOptions {
+  /** `timeout http-request` (0: the client timeout applies). */
+  httpRequestTimeout: number;
+  /** `timeout http-keep-alive` (0: http-request, then client timeout). */
+  keepAliveTimeout: number;
+  /** Bytes kept free for head rewrites (HAProxy's maxrewrite). */
+  maxRewrite: number;
+  /** Parser limits (maxHead is derived from the buffer size at run time). */
+  maxHdrs: number;
+  maxBody: number;
+  /** Add X-Forwarded-For. */
+  forwardFor: boolean;
+  /** Set X-Forwarded-Proto (the client's one is replaced). */
+  forwardedProto: boolean;
+  /** Add an RFC 7239 Forwarded header. */
+  forwarded: boolean;
+  /** Generated responses. */
+  replies: Replies;
+}
+
+/** Hooks the analyser calls on the layers above (logs, counters, server connections). */
+export interface HttpHooks {
+  /** A transaction ended (answered, failed, or the connection closed): log and count it. */
+  txnEnd(strm: Stream, txn: HttpTxn): void;
+  /**
+   * The transaction is over for the server side: give the connection back
+   * (idle list when `reusable`) or close it, and free the server slot.
+   */
+  serverDone(strm: Stream, reusable: boolean, now: number): void;
+}
+
+const H_FORWARDED = lc("forwarded");
+
+/** The HTTP analyser of one frontend (state lives in `strm.txn`). */
+export class HttpAnalyser implements StreamAnalyser {
+  readonly opts: HttpOptions;
+  readonly #hooks: HttpHooks;
+
+  constructor(opts: HttpOptions, hooks: HttpHooks) {
+    this.opts = opts;
+    this.#hooks = hooks;
+  }
+
+  /** Sets a new stream up for HTTP. */
+  init(strm: Stream, now: number): void {
+    const txn = new HttpTxn(this.opts.maxHdrs);
+    txn.next(now, 0, 0);
+    strm.txn = txn;
+    strm.req.flags &= ~CF_AUTO_CLOSE;
+    strm.res.flags &= ~CF_AUTO_CLOSE;
+    strm.req.buf.reserve = this.opts.maxRewrite;
+    strm.anaExp = tickAdd(now, this.opts.httpRequestTimeout);
+  }
+
+  process(strm: Stream, now: number): void {
+    const txn = strm.txn as HttpTxn;
+    // Each step may unblock the next one; a few passes are always enough.
+    for (let pass = 0; pass < 4; pass++) {
+      let progress = false;
+      switch (txn.rq) {
+        case RQ_WAIT:
+          progress = this.#waitRequest(strm, txn, now);
+          break;
+        case RQ_BODY:
+          progress = this.#requestBody(strm, txn, now);
+          break;
+        case RQ_DRAIN:
+          this.#drain(strm, now);
+          break;
+        case RQ_CLOSING:
+          this.#closing(strm, now);
+          break;
+      }
+      switch (txn.rs) {
+        case RS_WAIT:
+          progress = this.#waitResponse(strm, txn, now) || progress;
+          break;
+        case RS_BODY:
+          progress = this.#responseBody(strm, txn, now) || progress;
+          break;
+      }
+      if (txn.rq === RQ_DONE && txn.rs === RS_DONE) {
+        this.#endTxn(strm, txn, now);
+        progress = true;
+      }
+      if (!progress) break;
+    }
+  }
+
+  connectFailed(strm: Stream, now: number): void {
+    const txn = strm.txn as HttpTxn;
+    // The backend set the termination state (SC or sC); answer 503.
+    this.#reply(strm, txn, 503, -1, now);
+  }
+
+  end(strm: Stream, now: number): void {
+    const txn = strm.txn as HttpTxn;
+    if (txn.flags & TX_LOGGED) return;
+    // Nothing to log for a connection that closed between requests.
+    if (txn.tStart < 0 && txn.rq === RQ_WAIT) return;
+    if (txn.rq === RQ_CLOSING) return;
+    this.#log(strm, txn, now);
+  }
+
+  // -- request side --------------------------------------------------------
+
+  #waitRequest(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req;
+    const buf = req.buf;
+    if (buf.out > 0 || buf.sndPending > 0) return false;
+    // RFC 9112 §2.2: ignore empty lines before a request line.
+    while (buf.in > 0 && (buf.inByte(0) === 0x0d || buf.inByte(0) === 0x0a)) {
+      if (buf.inByte(0) === 0x0d && buf.in > 1 && buf.inByte(1) !== 0x0a) break;
+      dropIn(buf, 1);
+    }
+    if (buf.in === 0) {
+      if (req.flags & CF_SHUTR) {
+        // The client closed between requests: a normal end, not logged.
+        this.#closeQuietly(strm, txn, now);
+        return true;
+      }
+      if (strm.anaExp <= now || (req.flags & CF_READ_TIMEOUT)) {
+        if (txn.count > 0) this.#closeQuietly(strm, txn, now);
+        else {
+          strm.setTerm(SF_ERR_CLITO, SF_FINST_R);
+          this.#reply(strm, txn, 408, SF_ERR_CLITO, now);
+        }
+        return true;
+      }
+      if (txn.count > 0 && this.opts.keepAliveTimeout > 0) {
+        strm.anaExp = tickAdd(txn.tIdle, this.opts.keepAliveTimeout);
+      }
+      return false;
+    }
+    if (txn.tStart < 0) {
+      txn.tStart = now;
+      if (txn.count > 0) strm.anaExp = tickAdd(now, this.opts.httpRequestTimeout);
+    }
+    if (buf.head + buf.in > buf.size) buf.realign();
+    const lim: H1Limits = {
+      maxHead: buf.size - this.opts.maxRewrite,
+      maxHdrs: this.opts.maxHdrs,
+      maxBody: this.opts.maxBody,
+    };
+    const msg = txn.req;
+    const r = h1ParseHead(msg, buf.area, buf.head, buf.in, lim);
+    if (r === 0) {
+      if (req.flags & CF_SHUTR) {
+        // The client left in the middle of its request.
+        txn.reqLine = "<BADREQ>";
+        strm.setTerm(SF_ERR_CLICL, SF_FINST_R);
+        txn.status = 400;
+        this.#finishClient(strm, txn, now);
+        return true;
+      }
+      if (strm.anaExp <= now || (req.flags & CF_READ_TIMEOUT)) {
+        txn.reqLine = "<BADREQ>";
+        strm.setTerm(SF_ERR_CLITO, SF_FINST_R);
+        this.#reply(strm, txn, 408, SF_ERR_CLITO, now);
+        return true;
+      }
+      return false;
+    }
+    if (r < 0) {
+      txn.reqLine = "<BADREQ>";
+      strm.setTerm(SF_ERR_PRXCOND, SF_FINST_R);
+      this.#reply(strm, txn, msg.errCode, SF_ERR_PRXCOND, now);
+      return true;
+    }
+    return this.#gotRequest(strm, txn, now);
+  }
+
+  #gotRequest(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req, buf = req.buf, msg = txn.req;
+    const o = this.opts;
+    txn.count++;
+    txn.tHead = now;
+    strm.anaExp = TICK_ETERNITY;
+    req.flags &= ~CF_READ_TIMEOUT;
+    txn.reqLine = bytesToStr(buf.area, buf.head, msg.startLineEnd - 1);
+    const f = msg.flags;
+    if (msg.meth === HTTP_METH_HEAD) txn.flags |= TX_HEAD;
+    if (!(f & H1_MF_VER_11)) txn.flags |= TX_CLI_10;
+    const kal = (f & H1_MF_VER_11) ? !(f & H1_MF_CONN_CLOSE) : (f & H1_MF_CONN_KAL) !== 0;
+    if (kal) txn.flags |= TX_CLI_KAL;
+    const upgrade = (f & H1_MF_VER_11) !== 0 && (f & H1_MF_UPGRADE) !== 0 &&
+      (f & H1_MF_CONN_UPG) !== 0;
+    if (upgrade) txn.flags |= TX_UPGRADE_REQ;
+    // Forwarding headers. The client's X-Forwarded-Proto and Forwarded are
+    // replaced rather than trusted.
+    const add: [string, string][] = [];
+    const drop = [];
+    const ip = strm.cliAddr;
+    if (o.forwardFor && strm.cliPort !== 0) add.push(["X-Forwarded-For", ip]);
+    if (o.forwardedProto) {
+      add.push(["X-Forwarded-Proto", strm.cliTls ? "https" : "http"]);
+      drop.push(X_FORWARDED_PROTO);
+    }
+    if (o.forwarded && strm.cliPort !== 0) {
+      const node = ip.includes(":") ? `"[${ip}]"` : ip;
+      add.push(["Forwarded", `for=${node};proto=${strm.cliTls ? "https" : "http"}`]);
+      drop.push(H_FORWARDED);
+    }
+    const rw: RewriteOptions = {
+      upgrade,
+      // Ask HTTP/1.0 servers to keep the connection (HTTP/1.1 does by default).
+      connection: (f & H1_MF_VER_11) ? null : "keep-alive",
+      drop,
+      add,
+    };
+    const head = h1Rewrite(msg, buf.area, buf.head, rw);
+    buf.reserve = 0;
+    if (!buf.replaceInHead(msg.headLen, head, head.length)) {
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_R);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return true;
+    }
+    chnForward(req, head.length);
+    const kind = (f & H1_MF_CHNK) ? BODY_CHUNK_SIZE : (f & H1_MF_CLEN) ? BODY_CLEN : BODY_NONE;
+    txn.reqBody.start(req, kind, msg.bodyLen);
+    txn.rq = txn.reqBody.st === BODY_DONE ? RQ_DONE : RQ_BODY;
+    txn.rs = RS_WAIT;
+    const scb = strm.scb;
+    if (scb.state === SC_ST_INI) scb.state = SC_ST_REQ;
+    return true;
+  }
+
+  #requestBody(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req;
+    const r = bodyForward(req, txn.reqBody, this.opts.maxBody, 400);
+    if (r === 1) {
+      txn.rq = RQ_DONE;
+      return true;
+    }
+    if (r < 0) {
+      strm.setTerm(SF_ERR_PRXCOND, SF_FINST_D);
+      if (txn.rs === RS_WAIT && strm.res.buf.out === 0) {
+        this.#reply(strm, txn, txn.reqBody.errCode, SF_ERR_PRXCOND, now);
+      } else this.#abort(strm, txn, now);
+      return true;
+    }
+    if ((req.flags & CF_SHUTR) && req.buf.in === 0) {
+      // The client closed before its body was complete.
+      strm.setTerm(SF_ERR_CLICL, SF_FINST_D);
+      this.#abort(strm, txn, now);
+      return true;
+    }
+    return false;
+  }
+
+  // -- response side -------------------------------------------------------
+
+  #waitResponse(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const scb = strm.scb;
+    if (scb.state !== SC_ST_EST) return false;
+    const res = strm.res, buf = res.buf;
+    if (buf.out > 0 || buf.sndPending > 0) return false; // an interim response is leaving
+    buf.reserve = this.opts.maxRewrite;
+    if (scb.flags & SC_FL_ERR) {
+      strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
+      this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
+      return true;
+    }
+    if (res.flags & CF_READ_TIMEOUT) {
+      strm.setTerm(SF_ERR_SRVTO, SF_FINST_H);
+      this.#reply(strm, txn, 504, SF_ERR_SRVTO, now);
+      return true;
+    }
+    if (buf.in === 0) {
+      if (res.flags & CF_SHUTR) {
+        strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
+        this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
+        return true;
+      }
+      return false;
+    }
+    if (buf.head + buf.in > buf.size) buf.realign();
+    const msg = txn.res;
+    const lim: H1Limits = {
+      maxHead: buf.size - this.opts.maxRewrite,
+      maxHdrs: this.opts.maxHdrs,
+      maxBody: 0,
+    };
+    const r = h1ParseHead(msg, buf.area, buf.head, buf.in, lim);
+    if (r === 0) {
+      if (res.flags & CF_SHUTR) {
+        strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
+        this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
+        return true;
+      }
+      return false;
+    }
+    if (r < 0) {
+      strm.setTerm(SF_ERR_PRXCOND, SF_FINST_H);
+      this.#reply(strm, txn, 502, SF_ERR_PRXCOND, now);
+      return true;
+    }
+    return this.#gotResponse(strm, txn, now);
+  }
+
+  #gotResponse(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const res = strm.res, buf = res.buf, msg = txn.res;
+    const status = msg.status;
+    const f = msg.flags;
+    if (status < 200 && status !== 101) {
+      // Interim response (100 Continue, 103 Early Hints): forward it as is
+      // and wait for the final one.
+      chnForward(res, msg.headLen);
+      msg.reset();
+      return true;
+    }
+    const upgrade = status === 101;
+    if (upgrade && !(txn.flags & TX_UPGRADE_REQ)) {
+      strm.setTerm(SF_ERR_PRXCOND, SF_FINST_H);
+      this.#reply(strm, txn, 502, SF_ERR_PRXCOND, now);
+      return true;
+    }
+    txn.status = status;
+    txn.tResHead = now;
+    res.flags &= ~CF_READ_TIMEOUT;
+    let kind: number;
+    if (upgrade || (txn.flags & TX_HEAD) || status === 204 || status === 304) kind = BODY_NONE;
+    else if (f & H1_MF_CHNK) kind = BODY_CHUNK_SIZE;
+    else if (f & H1_MF_CLEN) kind = BODY_CLEN;
+    else kind = BODY_CLOSE;
+    const srvKal = kind !== BODY_CLOSE &&
+      ((f & H1_MF_VER_11) ? !(f & H1_MF_CONN_CLOSE) : (f & H1_MF_CONN_KAL) !== 0);
+    if (srvKal) txn.flags |= TX_SRV_KAL;
+    if (kind === BODY_CLOSE) txn.flags |= TX_RES_CLOSE;
+    // The client keeps its connection unless it or the framing says no.
+    if ((txn.flags & TX_RES_CLOSE) || (strm.req.flags & CF_SHUTR)) txn.flags &= ~TX_CLI_KAL;
+    const cliKal = (txn.flags & TX_CLI_KAL) !== 0;
+    const head = h1Rewrite(msg, buf.area, buf.head, {
+      upgrade,
+      connection: upgrade
+        ? null
+        : !cliKal
+        ? "close"
+        : (txn.flags & TX_CLI_10)
+        ? "keep-alive"
+        : null,
+    });
+    buf.reserve = 0;
+    if (!buf.replaceInHead(msg.headLen, head, head.length)) {
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_H);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return true;
+    }
+    chnForward(res, head.length);
+    if (upgrade) {
+      this.#tunnel(strm, txn);
+      return true;
+    }
+    txn.resBody.start(res, kind, msg.bodyLen);
+    txn.rs = txn.resBody.st === BODY_DONE ? RS_DONE : RS_BODY;
+    return true;
+  }
+
+  #responseBody(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const res = strm.res;
+    const r = bodyForward(res, txn.resBody, 0, 502);
+    if (r === 1) {
+      txn.rs = RS_DONE;
+      return true;
+    }
+    if (r < 0) {
+      strm.setTerm(SF_ERR_SRVCL, SF_FINST_D);
+      this.#abort(strm, txn, now);
+      return true;
+    }
+    if ((res.flags & CF_SHUTR) && res.buf.in === 0) {
+      if (txn.resBody.st === BODY_CLOSE) {
+        // The server's close ends this response.
+        txn.resBody.st = BODY_DONE;
+        txn.rs = RS_DONE;
+        return true;
+      }
+      // Closed in the middle of the body: the client cannot get the rest.
+      strm.setTerm(SF_ERR_SRVCL, SF_FINST_D);
+      this.#abort(strm, txn, now);
+      return true;
+    }
+    if (strm.scb.flags & SC_FL_ERR) {
+      strm.setTerm(SF_ERR_SRVCL, SF_FINST_D);
+      this.#abort(strm, txn, now);
+      return true;
+    }
+    return false;
+  }
+
+  // -- transitions ---------------------------------------------------------
+
+  /** Both messages went through: log, release the server side, next request or close. */
+  #endTxn(strm: Stream, txn: HttpTxn, now: number): void {
+    const req = strm.req, res = strm.res;
+    if (req.buf.out > 0 || req.buf.sndPending > 0) return; // the request is still leaving
+    const reusable = (txn.flags & TX_SRV_KAL) !== 0 && strm.scb.state === SC_ST_EST &&
+      !(strm.scb.flags & SC_FL_ERR) && req.buf.out === 0 && req.buf.sndPending === 0 &&
+      res.buf.in === 0 && !(res.flags & CF_SHUTR);
+    this.#log(strm, txn, now);
+    this.#hooks.serverDone(strm, reusable, now);
+    if (txn.flags & TX_CLI_KAL) {
+      txn.next(now, req.total, res.fwd);
+      req.buf.reserve = this.opts.maxRewrite;
+      strm.anaExp = tickAdd(now, this.opts.keepAliveTimeout || this.opts.httpRequestTimeout);
+    } else {
+      txn.rq = RQ_CLOSING;
+      txn.rs = RS_IDLE;
+      chnShutwNow(res);
+    }
+  }
+
+  /** Tunnel after 101: bytes flow both ways, half-closes propagate, tunnel timeout. */
+  #tunnel(strm: Stream, txn: HttpTxn): void {
+    const req = strm.req, res = strm.res;
+    txn.rq = RQ_TUNNEL;
+    txn.rs = RS_TUNNEL;
+    chnForward(req, CHN_INFINITE_FORWARD);
+    chnForward(res, CHN_INFINITE_FORWARD);
+    req.flags |= CF_AUTO_CLOSE;
+    res.flags |= CF_AUTO_CLOSE;
+    req.buf.reserve = res.buf.reserve = 0;
+    const t = strm.be.tunnelTimeout;
+    if (t > 0) {
+      req.rto =
+        req.wto =
+        res.rto =
+        res.wto =
+          t;
+      req.rex =
+        req.wex =
+        res.rex =
+        res.wex =
+          TICK_ETERNITY;
+    }
+  }
+
+  /**
+   * Answers `status` with a generated response and closes: the server side
+   * at once, the client after the response (reading and dropping what it
+   * still sends, for a moment, so the response is not lost to a reset).
+   */
+  #reply(strm: Stream, txn: HttpTxn, status: number, cause: number, now: number): void {
+    const res = strm.res, req = strm.req;
+    txn.status = status;
+    if (cause >= 0 && strm.termCause === SF_ERR_NONE) strm.setTerm(cause);
+    if (res.buf.out > 0 || res.buf.sndPending > 0) {
+      // Part of a response already left: no room for an error, just close.
+      this.#abort(strm, txn, now);
+      return;
+    }
+    this.#closeServer(strm, now);
+    chnErase(res);
+    res.toForward = 0;
+    res.buf.reserve = 0;
+    const bytes = this.opts.replies.get(status);
+    res.buf.putIn(bytes);
+    chnForward(res, bytes.length);
+    chnShutwNow(res);
+    res.flags &= ~(CF_READ_TIMEOUT | CF_WRITE_TIMEOUT);
+    txn.rs = RS_REPLY;
+    txn.rq = RQ_DRAIN;
+    req.flags &= ~CF_READ_TIMEOUT;
+    req.toForward = 0;
+    req.buf.reserve = 0;
+    strm.anaExp = now + LINGER_MS;
+    this.#log(strm, txn, now);
+  }
+
+  /** Stops everything at once (errors after the response started). */
+  #abort(strm: Stream, txn: HttpTxn, now: number): void {
+    this.#log(strm, txn, now);
+    strm.abort(strm.termCause === SF_ERR_NONE ? SF_ERR_INTERNAL : strm.termCause);
+  }
+
+  /** After an error reply: drop client input until it closes or the linger ends. */
+  #drain(strm: Stream, now: number): void {
+    const req = strm.req, scf = strm.scf;
+    if (req.buf.in > 0) dropIn(req.buf, req.buf.in);
+    if ((req.flags & CF_SHUTR) || strm.anaExp <= now) {
+      strm.anaExp = TICK_ETERNITY;
+      if (strm.res.flags & CF_SHUTW) scClose(scf);
+      else if (!(req.flags & CF_SHUTR)) scShutr(scf);
+    }
+    req.flags &= ~CF_READ_TIMEOUT;
+  }
+
+  /** After the last response: wait for it to leave, then close (the client may still talk). */
+  #closing(strm: Stream, now: number): void {
+    const req = strm.req;
+    if (req.buf.in > 0) dropIn(req.buf, req.buf.in);
+    if (strm.res.flags & CF_SHUTW) {
+      if (strm.anaExp === TICK_ETERNITY) strm.anaExp = now + LINGER_MS;
+      if ((req.flags & CF_SHUTR) || strm.anaExp <= now) scClose(strm.scf);
+    }
+    req.flags &= ~CF_READ_TIMEOUT;
+  }
+
+  /** The client closed between requests or the keep-alive timeout passed. */
+  #closeQuietly(strm: Stream, txn: HttpTxn, _now: number): void {
+    txn.flags |= TX_LOGGED;
+    txn.rq = RQ_CLOSING;
+    strm.anaExp = TICK_ETERNITY;
+    scClose(strm.scf);
+    if (strm.scb.state !== SC_ST_INI && strm.scb.state < SC_ST_CLO) scClose(strm.scb);
+  }
+
+  /** The client left mid-request: log and close both sides. */
+  #finishClient(strm: Stream, txn: HttpTxn, now: number): void {
+    this.#log(strm, txn, now);
+    strm.abort(strm.termCause);
+  }
+
+  #closeServer(strm: Stream, now: number): void {
+    const scb = strm.scb;
+    if (scb.state !== SC_ST_INI) this.#hooks.serverDone(strm, false, now);
+  }
+
+  #log(strm: Stream, txn: HttpTxn, _now: number): void {
+    if (txn.flags & TX_LOGGED) return;
+    txn.flags |= TX_LOGGED;
+    txn.termCause = strm.termCause;
+    txn.termPhase = strm.termPhase;
+    this.#hooks.txnEnd(strm, txn);
+  }
+}
+
+/** Drops `n` input bytes at the start of the input (no output may be pending). */
+function dropIn(buf: Channel["buf"], n: number): void {
+  buf.in -= n;
+  buf.head += n;
+  if (buf.head >= buf.size) buf.head -= buf.size;
+  if (buf.in === 0 && buf.out === 0) buf.head = 0;
+}

@@ -1,0 +1,106 @@
+/**
+ * The HTTP transaction of a stream: both messages being parsed, the body
+ * states, where each side is (RQ_*, RS_*), and what the log line needs. One
+ * object per stream, reset between keep-alive requests.
+ *
+ * @module
+ */
+import { BodyState } from "./h1_body.ts";
+import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
+
+/** Waiting for a request head. */
+export const RQ_WAIT = 0;
+/** Forwarding the request body. */
+export const RQ_BODY = 1;
+/** The request is forwarded; waiting for the response to end. */
+export const RQ_DONE = 2;
+/** Upgraded: bytes flow both ways unparsed. */
+export const RQ_TUNNEL = 3;
+/** An error was answered: client input is read and dropped until it closes. */
+export const RQ_DRAIN = 4;
+/** No more requests on this connection: waiting for it to close. */
+export const RQ_CLOSING = 5;
+
+/** No request yet. */
+export const RS_IDLE = 0;
+/** Waiting for the response head. */
+export const RS_WAIT = 1;
+/** Forwarding the response body. */
+export const RS_BODY = 2;
+/** The response is forwarded. */
+export const RS_DONE = 3;
+/** Upgraded. */
+export const RS_TUNNEL = 4;
+/** Sending a response sluice generated. */
+export const RS_REPLY = 5;
+
+/** The client keeps the connection open after this transaction. */
+export const TX_CLI_KAL = 1 << 0;
+/** The server connection may be reused after this transaction. */
+export const TX_SRV_KAL = 1 << 1;
+/** The request asked for an upgrade (Upgrade + Connection: upgrade). */
+export const TX_UPGRADE_REQ = 1 << 2;
+/** The request method is HEAD (the response has no body). */
+export const TX_HEAD = 1 << 3;
+/** This transaction was logged already. */
+export const TX_LOGGED = 1 << 4;
+/** The client sent HTTP/1.0. */
+export const TX_CLI_10 = 1 << 5;
+/** The response is delimited by the server closing: close the client after. */
+export const TX_RES_CLOSE = 1 << 6;
+/** The server connection was reused from the idle list. */
+export const TX_SRV_REUSED = 1 << 7;
+
+/** One stream's HTTP state. */
+export class HttpTxn {
+  rq = RQ_WAIT;
+  rs = RS_IDLE;
+  /** TX_* bits. */
+  flags = 0;
+  readonly req: HttpMsg;
+  readonly res: HttpMsg;
+  readonly reqBody: BodyState = new BodyState();
+  readonly resBody: BodyState = new BodyState();
+  /** Requests started on this connection (this one included). */
+  count = 0;
+  /** Status sent to the client (-1 until known). */
+  status = -1;
+  /** The request line, for the log ("<BADREQ>" when unparsable). */
+  reqLine = "";
+  /** Tick the wait for this request started (accept or end of the previous one). */
+  tIdle = 0;
+  /** Tick the first byte of this request arrived (-1 until then). */
+  tStart = -1;
+  /** Tick the request head was complete. */
+  tHead = -1;
+  /** Tick the response head was complete. */
+  tResHead = -1;
+  /** Channel counters when the transaction started, for per-request byte counts. */
+  reqTotal0 = 0;
+  resFwd0 = 0;
+  /** Termination state of this transaction, when it ended on its own. */
+  termCause = 0;
+  termPhase = 0;
+
+  constructor(maxHdrs: number) {
+    this.req = new HttpMsg(maxHdrs);
+    this.res = new HttpMsg(maxHdrs);
+    this.res.flags |= H1_MF_RESP;
+  }
+
+  /** Prepares for the next request on the same connection. */
+  next(now: number, reqTotal: number, resFwd: number): void {
+    this.rq = RQ_WAIT;
+    this.rs = RS_IDLE;
+    this.flags = 0;
+    this.req.reset();
+    this.res.reset();
+    this.status = -1;
+    this.reqLine = "";
+    this.tIdle = now;
+    this.tStart = this.tHead = this.tResHead = -1;
+    this.reqTotal0 = reqTotal;
+    this.resFwd0 = resFwd;
+    this.termCause = this.termPhase = 0;
+  }
+}

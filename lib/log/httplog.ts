@@ -1,0 +1,103 @@
+/**
+ * The per-request log line of HTTP mode, modelled on HAProxy's `httplog`:
+ *
+ *     client:port [date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes - - tsc ac/fc/bc/sc/rc sq/bq "request line"
+ *
+ * TR: ms to receive the whole request head (from its first byte); Tw: ms in
+ * queues; Tc: ms to connect to the server (-1 if no connection, 0 when an
+ * idle connection was reused); Tr: ms from the request being sent to the
+ * response head (-1 without a response); Ta: total ms of the request. The
+ * date is when the request started. `bytes` are sent to the client for this
+ * request. The two `-` are request and response cookie captures (none yet);
+ * `tsc` is the termination state plus two cookie flags, like HAProxy.
+ *
+ * @module
+ */
+import type { Frontend } from "../backend/frontend.ts";
+import type { Server } from "../backend/server.ts";
+import { tickSpan } from "../core/time.ts";
+import type { HttpTxn } from "../http/http_txn.ts";
+import type { ConnLimit } from "../listener/listener.ts";
+import type { Stream } from "../stream/stream.ts";
+import { SF_ERR_CHARS, SF_FINST_CHARS } from "../stream/stream_types.ts";
+import { logDate } from "./logdate.ts";
+
+/** The fields of one HTTP log record. */
+export interface HttpLogRecord {
+  client: string;
+  client_port: number;
+  request_date: string;
+  frontend: string;
+  backend: string;
+  server: string;
+  tr: number;
+  tw: number;
+  tc: number;
+  tr_server: number;
+  ta: number;
+  status: number;
+  bytes_out: number;
+  bytes_in: number;
+  termination_state: string;
+  actconn: number;
+  feconn: number;
+  beconn: number;
+  srv_conn: number;
+  retries: number;
+  srv_queue: number;
+  backend_queue: number;
+  http_request: string;
+}
+
+/** Collects the log fields of an HTTP transaction at its end. */
+export function httpLogRecord(
+  strm: Stream,
+  txn: HttpTxn,
+  fe: Frontend,
+  process: ConnLimit,
+  now: number,
+): { rec: HttpLogRecord; date: number } {
+  const srv = strm.target as Server | null;
+  const start = txn.tStart >= 0 ? txn.tStart : txn.tIdle;
+  const sent = txn.tHead >= 0 ? Math.max(txn.tHead, strm.tConnEnd) : -1;
+  const rec: HttpLogRecord = {
+    client: strm.cliAddr,
+    client_port: strm.cliPort,
+    request_date: "",
+    frontend: fe.name,
+    backend: fe.backend.name,
+    server: srv === null ? "<NOSRV>" : srv.name,
+    tr: txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead),
+    tw: strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue),
+    tc: strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd),
+    tr_server: txn.tResHead < 0 || sent < 0 ? -1 : tickSpan(sent, txn.tResHead),
+    ta: tickSpan(start, now),
+    status: txn.status,
+    bytes_out: strm.res.fwd - txn.resFwd0,
+    bytes_in: strm.req.total - txn.reqTotal0,
+    termination_state: SF_ERR_CHARS[txn.termCause] + SF_FINST_CHARS[txn.termPhase] + "--",
+    actconn: process.cur,
+    feconn: fe.limit.cur,
+    beconn: fe.backend.counters.scur,
+    srv_conn: srv === null ? 0 : srv.cur,
+    retries: strm.scb.connRetries,
+    srv_queue: 0,
+    backend_queue: 0,
+    http_request: txn.reqLine,
+  };
+  return { rec, date: strm.acceptDate + (start - strm.tAccept) };
+}
+
+/** Formats a record as an httplog text line. */
+export function formatHttpLog(r: HttpLogRecord, date: number): string {
+  const client = r.client.includes(":") ? `[${r.client}]` : r.client;
+  return `${client}:${r.client_port} [${logDate(date)}] ${r.frontend} ${r.backend}/${r.server} ` +
+    `${r.tr}/${r.tw}/${r.tc}/${r.tr_server}/${r.ta} ${r.status} ${r.bytes_out} - - ` +
+    `${r.termination_state} ${r.actconn}/${r.feconn}/${r.beconn}/${r.srv_conn}/${r.retries} ` +
+    `${r.srv_queue}/${r.backend_queue} ${JSON.stringify(r.http_request)}`;
+}
+
+/** Formats a record as one JSON object. */
+export function formatHttpLogJson(r: HttpLogRecord, date: number): string {
+  return JSON.stringify({ ...r, request_date: new Date(date).toISOString() });
+}
