@@ -27,7 +27,6 @@ import {
 } from "../buf/channel_types.ts";
 import type { Connection } from "../conn/connection.ts";
 import {
-  CO_FL_CLOSED,
   CO_FL_ERROR,
   CO_FL_RD_PENDING,
   CO_FL_SOCK_RD_SH,

@@ -26,13 +26,7 @@ import {
 import { TICK_ETERNITY } from "../../lib/core/time.ts";
 import { Scheduler } from "../../lib/sched/scheduler.ts";
 import { Task } from "../../lib/sched/task.ts";
-import {
-  SC_FL_ERR,
-  SC_ST_CLO,
-  SC_ST_CON,
-  SC_ST_DIS,
-  SC_ST_EST,
-} from "../../lib/stconn/sc_types.ts";
+import { SC_FL_ERR, SC_ST_CLO, SC_ST_CON, SC_ST_EST } from "../../lib/stconn/sc_types.ts";
 import {
   scClose,
   scShutr,
