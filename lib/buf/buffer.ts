@@ -129,16 +129,20 @@ export class Buf {
 
   /**
    * Replaces the `oldLen` input bytes at the start of the input with
-   * `src[0, newLen)`, moving the rest of the input. Requires the data to be
-   * contiguous from offset 0 with no output (`realign()` first) and enough
-   * room (the reserve counts as room here). Returns false when it does not fit.
+   * `src[0, newLen)`, moving the rest of the input. Requires no output (the
+   * head of a new message); realigns when the data would not stay
+   * contiguous. The reserve counts as room here. Returns false when it does
+   * not fit.
    */
   replaceInHead(oldLen: number, src: Uint8Array, newLen: number): boolean {
-    if (this.out !== 0 || this.head !== 0) throw new Error("Buf.replaceInHead() on unaligned data");
+    if (this.out !== 0) throw new Error("Buf.replaceInHead() with output pending");
     const delta = newLen - oldLen;
-    if (this.in + delta > this.area.length) return false;
-    this.area.copyWithin(newLen, oldLen, this.in);
-    this.area.set(src.subarray(0, newLen), 0);
+    const size = this.area.length;
+    if (this.in + delta > size) return false;
+    if (this.head + this.in + (delta > 0 ? delta : 0) > size) this.realign();
+    const h = this.head;
+    this.area.copyWithin(h + newLen, h + oldLen, h + this.in);
+    this.area.set(src.subarray(0, newLen), h);
     this.in += delta;
     return true;
   }

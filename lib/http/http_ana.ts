@@ -540,7 +540,6 @@ export class HttpAnalyser implements StreamAnalyser {
       this.#abort(strm, txn, now);
       return;
     }
-    this.#closeServer(strm, now);
     chnErase(res);
     res.toForward = 0;
     res.buf.reserve = 0;
@@ -555,7 +554,9 @@ export class HttpAnalyser implements StreamAnalyser {
     req.toForward = 0;
     req.buf.reserve = 0;
     strm.anaExp = now + LINGER_MS;
+    // Log before the server side is reset: the line shows its retries and timers.
     this.#log(strm, txn, now);
+    this.#closeServer(strm, now);
   }
 
   /** Stops everything at once (errors after the response started). */
