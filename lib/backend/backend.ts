@@ -29,6 +29,8 @@ import {
   SF_ERR_CLITO,
   SF_ERR_SRVCL,
   SF_ERR_SRVTO,
+  SF_NO_REUSE,
+  SF_SRV_REUSED,
   SF_SRV_SLOT,
   type StreamBackend,
 } from "../stream/stream_types.ts";
@@ -103,8 +105,9 @@ export class Backend implements StreamBackend {
           srv.cur++;
           srv.counters.open();
           this.lb.takeConn(srv);
-          const idle = this.idle?.take(srv) ?? null;
+          const idle = strm.flags & SF_NO_REUSE ? null : this.idle?.take(srv) ?? null;
           if (idle !== null) {
+            strm.flags |= SF_SRV_REUSED;
             // A kept-alive connection to this server: no connect needed.
             idle.owner = strm;
             sc.conn = idle;

@@ -37,6 +37,7 @@ import {
   SF_FINST_D,
   SF_FINST_H,
   SF_FINST_R,
+  SF_NO_REUSE,
   type StreamAnalyser,
 } from "../stream/stream_types.ts";
 import {
@@ -59,7 +60,12 @@ import {
   H1_MF_UPGRADE,
   H1_MF_VER_11,
   type H1Limits,
+  HTTP_METH_DELETE,
+  HTTP_METH_GET,
   HTTP_METH_HEAD,
+  HTTP_METH_OPTIONS,
+  HTTP_METH_PUT,
+  HTTP_METH_TRACE,
 } from "./h1_types.ts";
 import type { Replies } from "./http_reply.ts";
 import {
@@ -81,6 +87,7 @@ import {
   TX_HEAD,
   TX_LOGGED,
   TX_RES_CLOSE,
+  TX_RETRIED,
   TX_SRV_KAL,
   TX_UPGRADE_REQ,
 } from "./http_txn.ts";
@@ -184,6 +191,18 @@ export class HttpAnalyser implements StreamAnalyser {
     this.#reply(strm, txn, 503, -1, now);
   }
 
+  reused(strm: Stream): void {
+    const txn = strm.txn as HttpTxn;
+    const m = txn.req.meth;
+    // Only a body-less idempotent request can safely be sent twice.
+    const idempotent = m === HTTP_METH_GET || m === HTTP_METH_HEAD || m === HTTP_METH_OPTIONS ||
+      m === HTTP_METH_TRACE || m === HTTP_METH_PUT || m === HTTP_METH_DELETE;
+    const f = txn.req.flags;
+    if (idempotent && !(f & (H1_MF_CLEN | H1_MF_CHNK)) && !(txn.flags & TX_RETRIED)) {
+      txn.retryHead = strm.req.buf.peekOut();
+    }
+  }
+
   end(strm: Stream, now: number): void {
     const txn = strm.txn as HttpTxn;
     if (txn.flags & TX_LOGGED) return;
@@ -266,6 +285,7 @@ export class HttpAnalyser implements StreamAnalyser {
     const o = this.opts;
     txn.count++;
     txn.tHead = now;
+    strm.flags &= ~SF_NO_REUSE;
     strm.anaExp = TICK_ETERNITY;
     req.flags &= ~CF_READ_TIMEOUT;
     txn.reqLine = bytesToStr(buf.area, buf.head, msg.startLineEnd - 1);
@@ -347,6 +367,13 @@ export class HttpAnalyser implements StreamAnalyser {
     const res = strm.res, buf = res.buf;
     if (buf.out > 0 || buf.sndPending > 0) return false; // an interim response is leaving
     buf.reserve = this.opts.maxRewrite;
+    const silent = buf.in === 0 && ((scb.flags & SC_FL_ERR) || (res.flags & CF_SHUTR));
+    if (silent && txn.retryHead !== null) {
+      // The reused idle connection was closed by the server as we used it:
+      // send the request again on a fresh connection.
+      this.#retry(strm, txn, now);
+      return true;
+    }
     if (scb.flags & SC_FL_ERR) {
       strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
       this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
@@ -499,6 +526,26 @@ export class HttpAnalyser implements StreamAnalyser {
       txn.rs = RS_IDLE;
       chnShutwNow(res);
     }
+  }
+
+  /** Sends the kept request again on a new server connection (see `reused`). */
+  #retry(strm: Stream, txn: HttpTxn, now: number): void {
+    const head = txn.retryHead!;
+    txn.retryHead = null;
+    txn.flags |= TX_RETRIED;
+    this.#hooks.serverDone(strm, false, now);
+    const req = strm.req, buf = req.buf;
+    // Whatever of the old send is left goes; pipelined input stays behind.
+    buf.sndCommit(buf.out);
+    if (!buf.replaceInHead(0, head, head.length)) {
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_H);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return;
+    }
+    chnForward(req, head.length);
+    strm.flags |= SF_NO_REUSE;
+    strm.scb.connRetries = 0;
+    strm.scb.state = SC_ST_REQ;
   }
 
   /** Tunnel after 101: bytes flow both ways, half-closes propagate, tunnel timeout. */

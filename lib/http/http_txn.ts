@@ -48,8 +48,8 @@ export const TX_LOGGED = 1 << 4;
 export const TX_CLI_10 = 1 << 5;
 /** The response is delimited by the server closing: close the client after. */
 export const TX_RES_CLOSE = 1 << 6;
-/** The server connection was reused from the idle list. */
-export const TX_SRV_REUSED = 1 << 7;
+/** The request was already sent again on a fresh connection once. */
+export const TX_RETRIED = 1 << 7;
 
 /** One stream's HTTP state. */
 export class HttpTxn {
@@ -78,6 +78,13 @@ export class HttpTxn {
   /** Channel counters when the transaction started, for per-request byte counts. */
   reqTotal0 = 0;
   resFwd0 = 0;
+  /**
+   * A copy of the request sent on a reused server connection, kept until
+   * the response starts so that it can be sent again on a fresh connection
+   * if the server had closed the idle one (only for body-less idempotent
+   * requests).
+   */
+  retryHead: Uint8Array | null = null;
   /** Termination state of this transaction, when it ended on its own. */
   termCause = 0;
   termPhase = 0;
@@ -102,5 +109,6 @@ export class HttpTxn {
     this.reqTotal0 = reqTotal;
     this.resFwd0 = resFwd;
     this.termCause = this.termPhase = 0;
+    this.retryHead = null;
   }
 }

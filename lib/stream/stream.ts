@@ -56,6 +56,7 @@ import {
   SF_FINST_R,
   SF_KILL_REQ,
   SF_RELEASED,
+  SF_SRV_REUSED,
   SF_WAIT_BUF,
   SF_WAS_EST,
   type StreamAnalyser,
@@ -239,7 +240,7 @@ export class Stream extends Task implements BufWaiter {
     res.flags &= ~(CF_SHUTR | CF_READ_TIMEOUT);
     req.wex = res.rex = TICK_ETERNITY;
     res.rto = req.wto = this.be.serverTimeout;
-    this.flags &= ~SF_WAS_EST;
+    this.flags &= ~(SF_WAS_EST | SF_SRV_REUSED);
     this.tQueue =
       this.tDequeue =
       this.tConnStart =
@@ -331,8 +332,10 @@ export class Stream extends Task implements BufWaiter {
     ) scb.state = SC_ST_REQ;
     if (scb.state >= SC_ST_REQ && scb.state < SC_ST_EST) {
       this.be.processBack(this, now);
-      if (scb.state === SC_ST_EST) this.#backEstablished(now);
-      else if (scb.state >= SC_ST_DIS) {
+      if (scb.state === SC_ST_EST) {
+        this.#backEstablished(now);
+        if (this.flags & SF_SRV_REUSED) this.ana?.reused(this);
+      } else if (scb.state >= SC_ST_DIS) {
         // The backend gave up (it set the termination state). HTTP answers
         // (503); a TCP client is closed, nothing will ever answer it.
         if (this.ana !== null) {

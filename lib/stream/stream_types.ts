@@ -22,6 +22,10 @@ export const SF_BE_ASSIGNED = 1 << 4;
 export const SF_RELEASED = 1 << 5;
 /** Holds a connection slot on `target` (server). */
 export const SF_SRV_SLOT = 1 << 6;
+/** The server connection was an idle one, reused (HTTP keep-alive). */
+export const SF_SRV_REUSED = 1 << 7;
+/** Do not reuse an idle server connection for the next connect (a retry). */
+export const SF_NO_REUSE = 1 << 8;
 
 /** Names for `showFlags()`. */
 export const SF_FLAG_NAMES: FlagTable = [
@@ -32,6 +36,8 @@ export const SF_FLAG_NAMES: FlagTable = [
   [SF_BE_ASSIGNED, "BE_ASSIGNED"],
   [SF_RELEASED, "RELEASED"],
   [SF_SRV_SLOT, "SRV_SLOT"],
+  [SF_SRV_REUSED, "SRV_REUSED"],
+  [SF_NO_REUSE, "NO_REUSE"],
 ];
 
 /** Normal end. */
@@ -117,6 +123,8 @@ export interface StreamAnalyser {
   process(strm: Stream, now: number): void;
   /** The backend gave up connecting (no server, refused, timeout). */
   connectFailed(strm: Stream, now: number): void;
+  /** The server side got an idle, reused connection (the request may need a retry). */
+  reused(strm: Stream): void;
   /** The stream ends (after an abort too): log what is pending. */
   end(strm: Stream, now: number): void;
 }

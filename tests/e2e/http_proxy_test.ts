@@ -625,3 +625,27 @@ Deno.test("http serves 200 concurrent keep-alive clients without mixing response
   const st = px.handle.stats();
   assert.equal(st.frontends[0].stot, 200);
 });
+
+Deno.test("http sends a GET again on a fresh connection when a reused one was closed by the server", async () => {
+  // Each server connection answers one request, then closes on the next one
+  // without answering: what a server closing an idle connection looks like.
+  await using up = upstream(async (conn) => {
+    await readUntil(conn, (t) => t.includes("\r\n\r\n"));
+    await writeAll(conn, enc.encode(OK("first")));
+    await readUntil(conn, (t) => t.includes("\r\n\r\n"));
+  });
+  await using px = await httpPx([up.address]);
+  const c = await Deno.connect({ port: px.port });
+  await writeAll(c, enc.encode("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  assert.ok((await readUntil(c, responses(1))).endsWith("first"));
+  await writeAll(c, enc.encode("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  const r2 = await readUntil(c, responses(1));
+  assert.match(r2, /^HTTP\/1\.1 200 OK\r\n/, "retried instead of 502");
+  assert.ok(r2.endsWith("first"));
+  // A request with a body is not sent twice: the client gets a 502.
+  await writeAll(c, enc.encode("POST /3 HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx"));
+  const r3 = dec.decode(await readAll(c));
+  c.close();
+  assert.match(r3, /^HTTP\/1\.1 502 /);
+  assert.equal(up.accepted, 2, "the POST went on the reused second connection");
+});
