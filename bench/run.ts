@@ -2,15 +2,16 @@
  * `deno task bench`: load tests side by side in one run, printing ratios.
  *
  * Upstream: nginx (one worker) serving a small response, a 64 KiB response
- * and a bulk file. Targets, each in front of the same nginx: direct (no
- * proxy), HAProxy (tcp mode, one thread), sluice, and a plain async-loop
- * relay on Deno.Conn (the baseline the scheduler is compared with).
- * Load: wrk (requests/s and latency, 64 and 1000 connections) and curl (bulk
- * MB/s over one connection). The proxy runs pinned on CPU 0; nginx, wrk and
+ * and a bulk file. TCP suite, each in front of the same nginx: direct (no
+ * proxy), HAProxy (tcp mode, one thread), sluice in tcp mode, and a plain
+ * async-loop relay on Deno.Conn (the baseline the scheduler is compared
+ * with); wrk (requests/s and latency, 64 and 1000 connections) and curl
+ * (bulk MB/s over one connection). HTTP suite: direct, HAProxy in http mode
+ * with keep-alive, sluice in http mode; small and 64 KiB responses. The proxy runs pinned on CPU 0; nginx, wrk and
  * curl share CPU 1, so "direct" is bounded by the load generator, not by a
  * proxy. Each figure is the median of --reps runs.
  *
- *     deno task bench [--reps 3] [--duration 5] [--out bench/last_run.json]
+ *     deno task bench [--reps 3] [--duration 5] [--only tcp|http] [--out FILE]
  *
  * Needs haproxy, nginx, wrk and curl; installs them with apt-get when
  * missing and running as root, otherwise says which one is missing and stops.
@@ -31,6 +32,32 @@ const DUR = Number(args.duration);
 const ROOT = new URL("..", import.meta.url).pathname;
 
 const children: Deno.ChildProcess[] = [];
+
+type Row = Record<string, number>;
+type Adder = (key: string, value: number) => void;
+
+function fmt(v: number): string {
+  return Number.isNaN(v) ? "-" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function ratio(a: number, b: number): string {
+  return Number.isFinite(a / b) ? (a / b).toFixed(2) : "-";
+}
+
+/** A markdown table of one suite: a column per target, then sluice's ratios. */
+function table(results: Record<string, Row>, names: string[]): string {
+  const others = names.filter((n) => n !== "sluice" && n !== "direct");
+  const lines = [
+    `| metric | ${names.join(" | ")} | ${others.map((o) => `sluice/${o}`).join(" | ")} |`,
+    `|---|${names.map(() => "---:").join("|")}|${others.map(() => "---:").join("|")}|`,
+  ];
+  for (const m of Object.keys(results.sluice ?? {})) {
+    const vals = names.map((n) => results[n]?.[m] ?? NaN);
+    const ratios = others.map((o) => ratio(results.sluice[m], results[o]?.[m] ?? NaN));
+    lines.push(`| ${m} | ${vals.map(fmt).join(" | ")} | ${ratios.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
 
 function which(cmd: string): boolean {
   return new Deno.Command("sh", {
@@ -144,6 +171,20 @@ async function wrk(port: number, path: string, conns: number): Promise<WrkResult
   return { rps, p50, p99, errors };
 }
 
+async function wrkInto(
+  add: Adder,
+  port: number,
+  path: string,
+  c: number,
+  label: string,
+): Promise<void> {
+  const r = await wrk(port, path, c);
+  add(`${label} c${c} req/s`, r.rps);
+  add(`${label} c${c} p50 ms`, r.p50);
+  add(`${label} c${c} p99 ms`, r.p99);
+  add(`${label} c${c} errors`, r.errors);
+}
+
 async function bulk(port: number): Promise<number> {
   const out = await run(
     pinned(1, [
@@ -176,7 +217,14 @@ async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sluice-bench-" });
   // nginx workers run as an unprivileged user: let them read the files.
   await Deno.chmod(dir, 0o755);
-  const ports = { nginx: freePort(), haproxy: freePort(), sluice: freePort(), naive: freePort() };
+  const ports = {
+    nginx: freePort(),
+    haproxy: freePort(),
+    sluice: freePort(),
+    naive: freePort(),
+    haproxyHttp: freePort(),
+    sluiceHttp: freePort(),
+  };
   // Bulk file: 256 MiB, written once.
   const big = await Deno.open(`${dir}/bulk`, { write: true, create: true });
   const chunk = new Uint8Array(1 << 20).fill(120);
@@ -223,110 +271,137 @@ listen bench
 `,
   );
 
+  Deno.writeTextFileSync(
+    `${dir}/haproxy-http.cfg`,
+    `global
+  maxconn 4096
+  nbthread 1
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  timeout http-request 10s
+listen bench
+  bind 127.0.0.1:${ports.haproxyHttp}
+  server s1 127.0.0.1:${ports.nginx}
+`,
+  );
   const haproxyVersion = (await run(["haproxy", "-v"], 5000)).split("\n")[0];
   spawn(pinned(1, ["nginx", "-c", `${dir}/nginx.conf`]));
   await waitPort(ports.nginx);
 
-  const targets: { name: string; port: number; start?: () => Deno.ChildProcess }[] = [
-    { name: "direct", port: ports.nginx },
+  const sluiceCmd = (port: number, mode: string) => () =>
+    spawn(pinned(0, [
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      `${ROOT}main.ts`,
+      "--mode",
+      mode,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--server",
+      `127.0.0.1:${ports.nginx}`,
+      "--maxconn",
+      "4096",
+      "--log",
+      "none",
+    ]));
+  interface Target {
+    name: string;
+    port: number;
+    start?: () => Deno.ChildProcess;
+  }
+  const suites: {
+    name: string;
+    targets: Target[];
+    run: (port: number, add: Adder) => Promise<void>;
+  }[] = [
     {
-      name: "haproxy",
-      port: ports.haproxy,
-      start: () => spawn(pinned(0, ["haproxy", "-f", `${dir}/haproxy.cfg`])),
+      name: "tcp",
+      targets: [
+        { name: "direct", port: ports.nginx },
+        {
+          name: "haproxy",
+          port: ports.haproxy,
+          start: () => spawn(pinned(0, ["haproxy", "-f", `${dir}/haproxy.cfg`])),
+        },
+        { name: "sluice", port: ports.sluice, start: sluiceCmd(ports.sluice, "tcp") },
+        {
+          name: "naive",
+          port: ports.naive,
+          start: () =>
+            spawn(pinned(0, [
+              Deno.execPath(),
+              "run",
+              "--allow-net",
+              `${ROOT}bench/naive_relay.ts`,
+              String(ports.naive),
+              String(ports.nginx),
+            ])),
+        },
+      ],
+      run: async (port, add) => {
+        add("bulk MB/s", await bulk(port));
+        for (const c of [64, 1000]) await wrkInto(add, port, "/small", c, "small");
+      },
     },
     {
-      name: "sluice",
-      port: ports.sluice,
-      start: () =>
-        spawn(pinned(0, [
-          Deno.execPath(),
-          "run",
-          "--allow-net",
-          "--allow-read",
-          "--allow-write",
-          `${ROOT}main.ts`,
-          "--mode",
-          "tcp",
-          "--listen",
-          `127.0.0.1:${ports.sluice}`,
-          "--server",
-          `127.0.0.1:${ports.nginx}`,
-          "--maxconn",
-          "4096",
-          "--log",
-          "none",
-        ])),
-    },
-    {
-      name: "naive",
-      port: ports.naive,
-      start: () =>
-        spawn(pinned(0, [
-          Deno.execPath(),
-          "run",
-          "--allow-net",
-          `${ROOT}bench/naive_relay.ts`,
-          String(ports.naive),
-          String(ports.nginx),
-        ])),
+      name: "http",
+      targets: [
+        { name: "direct", port: ports.nginx },
+        {
+          name: "haproxy",
+          port: ports.haproxyHttp,
+          start: () => spawn(pinned(0, ["haproxy", "-f", `${dir}/haproxy-http.cfg`])),
+        },
+        { name: "sluice", port: ports.sluiceHttp, start: sluiceCmd(ports.sluiceHttp, "http") },
+      ],
+      run: async (port, add) => {
+        for (const c of [64, 1000]) {
+          await wrkInto(add, port, "/small", c, "small");
+          await wrkInto(add, port, "/64k", c, "64k");
+        }
+      },
     },
   ];
 
-  type Row = Record<string, number>;
-  const results: Record<string, Row> = {};
-  for (const t of targets) {
-    const proc = t.start?.();
-    await waitPort(t.port);
-    const samples: Record<string, number[]> = {};
-    const add = (k: string, v: number) => (samples[k] ??= []).push(v);
-    console.log(`-- ${t.name}`);
-    for (let rep = 0; rep < REPS; rep++) {
-      add("bulk MB/s", await bulk(t.port));
-      for (const c of [64, 1000]) {
-        const r = await wrk(t.port, "/small", c);
-        add(`small c${c} req/s`, r.rps);
-        add(`small c${c} p50 ms`, r.p50);
-        add(`small c${c} p99 ms`, r.p99);
-        add(`small c${c} errors`, r.errors);
+  const header =
+    `${REPS} runs of ${DUR}s each (median), ${haproxyVersion}, deno ${Deno.version.deno}, ` +
+    `${navigator.hardwareConcurrency} CPUs` +
+    (PIN ? ", proxy pinned to CPU 0, nginx/wrk/curl to CPU 1" : ", no CPU pinning (no taskset)");
+  const all: Record<string, Record<string, Row>> = {};
+  for (const suite of suites) {
+    if (args.only && args.only !== suite.name) continue;
+    const results: Record<string, Row> = {};
+    for (const t of suite.targets) {
+      const proc = t.start?.();
+      await waitPort(t.port);
+      const samples: Record<string, number[]> = {};
+      const add: Adder = (k, v) => (samples[k] ??= []).push(v);
+      console.log(`-- ${suite.name}: ${t.name}`);
+      for (let rep = 0; rep < REPS; rep++) await suite.run(t.port, add);
+      const row: Row = {};
+      for (const [k, v] of Object.entries(samples)) row[k] = median(v);
+      if (proc) row["peak RSS MiB"] = rssKiB(proc.pid) / 1024;
+      results[t.name] = row;
+      if (proc) {
+        proc.kill("SIGKILL");
+        await proc.status;
       }
     }
-    const row: Row = {};
-    for (const [k, v] of Object.entries(samples)) row[k] = median(v);
-    if (proc) row["peak RSS MiB"] = rssKiB(proc.pid) / 1024;
-    results[t.name] = row;
-    if (proc) {
-      proc.kill("SIGKILL");
-      await proc.status;
-    }
+    all[suite.name] = results;
+    console.log(`\nsluice ${suite.name.toUpperCase()} mode, ${header}`);
+    console.log(table(results, suite.targets.map((t) => t.name)));
   }
-
-  const metrics = Object.keys(results.sluice);
-  const names = ["direct", "haproxy", "sluice", "naive"];
-  const fmt = (v: number) =>
-    Number.isNaN(v) ? "-" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-  const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : "-");
-  const lines = [
-    `| metric | ${names.join(" | ")} | sluice/haproxy | sluice/naive |`,
-    `|---|${names.map(() => "---:").join("|")}|---:|---:|`,
-  ];
-  for (const m of metrics) {
-    const vals = names.map((n) => results[n]?.[m] ?? NaN);
-    lines.push(
-      `| ${m} | ${vals.map(fmt).join(" | ")} | ${ratio(results.sluice[m], results.haproxy[m])} | ${
-        ratio(results.sluice[m], results.naive[m])
-      } |`,
-    );
-  }
-  console.log(
-    `\nsluice TCP mode, ${REPS} runs of ${DUR}s each (median), ${haproxyVersion}, ` +
-      `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs` +
-      (PIN ? ", proxy pinned to CPU 0, nginx/wrk/curl to CPU 1" : ", no CPU pinning (no taskset)"),
-  );
-  console.log(lines.join("\n"));
   if (args.out) {
     Deno.writeTextFileSync(
       args.out,
-      JSON.stringify({ date: new Date().toISOString(), results }, null, 2),
+      JSON.stringify({ date: new Date().toISOString(), results: all }, null, 2),
     );
   }
   await Deno.remove(dir, { recursive: true });

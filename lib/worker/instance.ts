@@ -55,6 +55,15 @@ export interface ProxyStats {
   wretr: number;
   cli_abrt: number;
   srv_abrt: number;
+  /** HTTP requests. */
+  req_tot: number;
+  /** HTTP responses by status class. */
+  hrsp_1xx: number;
+  hrsp_2xx: number;
+  hrsp_3xx: number;
+  hrsp_4xx: number;
+  hrsp_5xx: number;
+  hrsp_other: number;
 }
 
 /** A snapshot of an instance's counters. */
@@ -65,6 +74,8 @@ export interface InstanceStats {
   actconn: number;
   pool: PoolCounters;
   sched: SchedCounters;
+  /** Idle server connections: kept now, reused, closed while idle. */
+  idle: { reused: number; expired: number; parked: number };
   log: { lines: number; dropped: number };
 }
 
@@ -82,6 +93,13 @@ function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
     wretr: c.wretr,
     cli_abrt: c.cliAbrt,
     srv_abrt: c.srvAbrt,
+    req_tot: c.reqTot,
+    hrsp_1xx: c.hrsp[0],
+    hrsp_2xx: c.hrsp[1],
+    hrsp_3xx: c.hrsp[2],
+    hrsp_4xx: c.hrsp[3],
+    hrsp_5xx: c.hrsp[4],
+    hrsp_other: c.hrsp[5],
   };
 }
 
@@ -231,6 +249,7 @@ export class Instance {
       actconn: this.processLimit.cur,
       pool: this.pool.counters(),
       sched: this.sched.counters(),
+      idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: { lines: this.sink.lines, dropped: this.sink.dropped },
     };
   }

@@ -649,3 +649,72 @@ Deno.test("http sends a GET again on a fresh connection when a reused one was cl
   assert.match(r3, /^HTTP\/1\.1 502 /);
   assert.equal(up.accepted, 2, "the POST went on the reused second connection");
 });
+
+Deno.test("http counts requests and responses by status class", async () => {
+  await using up = httpUpstream((head) =>
+    head.startsWith("GET /missing") ? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n" : OK()
+  );
+  await using px = await httpPx([up.address]);
+  const c = await Deno.connect({ port: px.port });
+  for (const path of ["/a", "/b", "/missing"]) {
+    await writeAll(c, enc.encode(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    await readUntil(c, responses(1));
+  }
+  c.close();
+  const bad = await Deno.connect({ port: px.port });
+  await writeAll(bad, enc.encode("BAD\r\n\r\n"));
+  await readAll(bad);
+  bad.close();
+  await waitFor(() => px.logs.length === 4);
+  const st = px.handle.stats();
+  const fe = st.frontends[0], be = st.backends[0];
+  assert.equal(fe.req_tot, 3);
+  assert.equal(fe.hrsp_2xx, 2);
+  assert.equal(fe.hrsp_4xx, 2, "the 404 and our 400");
+  assert.equal(fe.ereq, 1);
+  assert.equal(be.hrsp_2xx, 2);
+  assert.equal(be.hrsp_4xx, 1);
+  assert.equal(be.servers[0].req_tot, 3);
+  assert.ok(st.idle.reused >= 2);
+});
+
+Deno.test("http answers 413 to a body above the limit and 431 to too many headers", async () => {
+  await using up = httpUpstream(() => OK());
+  const logs: string[] = [];
+  await using px = {
+    handle: await startSluice({
+      global: { maxBody: 10, maxHdrs: 5, log: { target: (l) => logs.push(l) } },
+      frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+      backends: [{ name: "be", servers: [{ name: "s1", address: up.address }] }],
+    }),
+    async [Symbol.asyncDispose]() {
+      await this.handle.close();
+    },
+  };
+  const port = px.handle.addresses[0].port;
+  const cases: [string, RegExp][] = [
+    ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", /^HTTP\/1\.1 413 /],
+    [
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n",
+      /^HTTP\/1\.1 413 /,
+    ],
+    [
+      "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n",
+      /^HTTP\/1\.1 431 /,
+    ],
+    [`GET /${"x".repeat(20000)} HTTP/1.1\r\nHost: a\r\n\r\n`, /^HTTP\/1\.1 414 /],
+    [`GET / HTTP/1.1\r\nHost: a\r\nX: ${"y".repeat(20000)}\r\n\r\n`, /^HTTP\/1\.1 431 /],
+  ];
+  for (const [req, re] of cases) {
+    const c = await Deno.connect({ port });
+    await writeAll(c, enc.encode(req)).catch(() => {});
+    const r = dec.decode(await readAll(c).catch(() => new Uint8Array()));
+    c.close();
+    assert.match(r, re, req.slice(0, 40));
+  }
+  assert.equal(
+    up.accepted <= 1,
+    true,
+    "only the chunked one may have reached the server before its size",
+  );
+});
