@@ -1,5 +1,6 @@
 /**
- * sluice: a TCP reverse proxy and load balancer for Deno, embeddable.
+ * sluice: an HTTP/1.1 and TCP reverse proxy and load balancer for Deno,
+ * embeddable.
  *
  * ```ts
  * import { startSluice } from "./mod.ts";
@@ -84,9 +85,10 @@ export interface SluiceHandle extends AsyncDisposable {
  *
  * const proxy = await startSluice({
  *   global: { log: { target: "none" } },
- *   frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+ *   frontends: [{ name: "fe", mode: "tcp", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
  *   backends: [{
  *     name: "be",
+ *     mode: "tcp",
  *     servers: [{ name: "s1", address: `127.0.0.1:${upstream.addr.port}` }],
  *   }],
  * });

@@ -199,15 +199,29 @@ export class Buf {
     return done;
   }
 
-  /** Copies out the output bytes without consuming them (for tests). */
-  peekOut(): Uint8Array {
-    const res = new Uint8Array(this.out);
+  /**
+   * Copies the output bytes into `dst` (which must be large enough) without
+   * consuming them; returns the count.
+   */
+  copyOut(dst: Uint8Array): number {
     const size = this.area.length;
-    for (let i = 0; i < this.out; i++) {
-      let p = this.head + i;
-      if (p >= size) p -= size;
-      res[i] = this.area[p];
+    const end = this.head + this.out;
+    if (end <= size) dst.set(this.area.subarray(this.head, end));
+    else {
+      dst.set(this.area.subarray(this.head, size));
+      dst.set(this.area.subarray(0, end - size), size - this.head);
     }
+    return this.out;
+  }
+
+  /** Copies out the output bytes without consuming them. */
+  peekOut(): Uint8Array {
+    const size = this.area.length;
+    const end = this.head + this.out;
+    if (end <= size) return this.area.slice(this.head, end);
+    const res = new Uint8Array(this.out);
+    res.set(this.area.subarray(this.head, size));
+    res.set(this.area.subarray(0, end - size), size - this.head);
     return res;
   }
 }

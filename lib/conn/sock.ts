@@ -55,8 +55,10 @@ function onEnd(this: Socket): void {
   const sock = this as SockExt;
   const conn = sock[CONN];
   if (!conn || (conn.flags & CO_FL_CLOSED)) return;
-  if (sock[REST] || !(conn.flags & CO_FL_RD_PENDING)) sock[EOF] = true;
-  else conn.rcvEof();
+  if (sock[REST] || !(conn.flags & CO_FL_RD_PENDING)) {
+    sock[EOF] = true;
+    conn.wake();
+  } else conn.rcvEof();
 }
 
 function onError(this: Socket, err: Error): void {
@@ -94,6 +96,7 @@ function onData(this: Socket, chunk: Uint8Array): void {
       both.set(chunk, rest.length);
       sock[REST] = both;
     } else sock[REST] = chunk;
+    conn.wake();
     return;
   }
   deliver(sock, conn, chunk);
@@ -132,12 +135,15 @@ export function sockRcvBuf(conn: Connection, buf: Buf): void {
     if (sock[REST]) return;
   }
   if (sock[EOF]) conn.rcvEof();
-  else sock.resume();
+  else if (sock.isPaused()) sock.resume();
 }
 
-/** Stops receiving; the socket is paused and later bytes wait in the runtime. */
+/**
+ * Stops receiving. The socket is not paused here (pausing and resuming cost
+ * two poll registrations): bytes that still arrive are kept aside and pause
+ * it then.
+ */
 export function sockRcvStop(conn: Connection): void {
-  conn.sock?.pause();
   conn.rcvStopped();
 }
 

@@ -37,7 +37,10 @@ export interface RewriteOptions {
 }
 
 function put(out: Uint8Array, pos: number, src: Uint8Array, from: number, len: number): number {
-  out.set(src.subarray(from, from + len), pos);
+  // Header lines are short: a loop beats making a subarray view for each.
+  if (len < 64) {
+    for (let i = 0; i < len; i++) out[pos + i] = src[from + i];
+  } else out.set(src.subarray(from, from + len), pos);
   return pos + len;
 }
 

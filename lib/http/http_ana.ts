@@ -114,6 +114,8 @@ export interface HttpOptions {
   forwarded: boolean;
   /** Generated responses. */
   replies: Replies;
+  /** Requests are logged (the request line is kept for the log). */
+  log: boolean;
 }
 
 /** Hooks the analyser calls on the layers above (logs, counters, server connections). */
@@ -199,7 +201,11 @@ export class HttpAnalyser implements StreamAnalyser {
       m === HTTP_METH_TRACE || m === HTTP_METH_PUT || m === HTTP_METH_DELETE;
     const f = txn.req.flags;
     if (idempotent && !(f & (H1_MF_CLEN | H1_MF_CHNK)) && !(txn.flags & TX_RETRIED)) {
-      txn.retryHead = strm.req.buf.peekOut();
+      const buf = strm.req.buf;
+      if (txn.retryBuf === null || txn.retryBuf.length < buf.out) {
+        txn.retryBuf = new Uint8Array(Math.max(buf.out, 1024));
+      }
+      txn.retryHead = txn.retryBuf.subarray(0, buf.copyOut(txn.retryBuf));
     }
   }
 
@@ -288,7 +294,7 @@ export class HttpAnalyser implements StreamAnalyser {
     strm.flags &= ~SF_NO_REUSE;
     strm.anaExp = TICK_ETERNITY;
     req.flags &= ~CF_READ_TIMEOUT;
-    txn.reqLine = bytesToStr(buf.area, buf.head, msg.startLineEnd - 1);
+    if (o.log) txn.reqLine = bytesToStr(buf.area, buf.head, msg.startLineEnd - 1);
     const f = msg.flags;
     if (msg.meth === HTTP_METH_HEAD) txn.flags |= TX_HEAD;
     if (!(f & H1_MF_VER_11)) txn.flags |= TX_CLI_10;

@@ -85,6 +85,8 @@ export class HttpTxn {
    * requests).
    */
   retryHead: Uint8Array | null = null;
+  /** Storage of `retryHead`, kept across requests of the connection. */
+  retryBuf: Uint8Array | null = null;
   /** Termination state of this transaction, when it ended on its own. */
   termCause = 0;
   termPhase = 0;

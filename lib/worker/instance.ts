@@ -182,13 +182,14 @@ export class Instance {
         forwardedProto: f.http.forwardedProto,
         forwarded: f.http.forwarded,
         replies: new Replies(f.http.errorFiles),
+        log: g.log.target !== "none",
       };
       const fe = new Frontend(env, f.name, be, {
         clientTimeout: f.clientTimeout,
         maxconn: f.maxconn,
         http,
       }, this.processLimit);
-      fe.logger = logger;
+      if (g.log.target !== "none") fe.logger = logger;
       for (const b of f.binds) fe.addListener(b.addr, b.tls);
       this.frontends.push(fe);
     }
