@@ -137,7 +137,10 @@ export function h1ParseHead(
       }
       lineStart = i + 1;
     } else if (c === CR) {
-      if (i + 1 < avail && a[base + i + 1] !== LF) {
+      // Only look at the byte after a CR inside the scan window (`end`), so a
+      // CR on the last byte maxHead allows gets the same answer (431/414)
+      // however the bytes arrived.
+      if (i + 1 < end && a[base + i + 1] !== LF) {
         return fail(
           msg,
           resp ? 502 : 400,

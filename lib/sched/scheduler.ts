@@ -74,7 +74,8 @@ export class Scheduler {
   #timers = new TimerHeap();
   #turnPending = false;
   /** Tick a turn last went through a timer (the event loop waited for I/O). */
-  #idleAt = 0;
+  /** When the event loop last got to wait for I/O (a breath or an empty run queue). */
+  #idleAt = tickNow();
   #breaths = 0;
   #timerHandle: ReturnType<typeof setTimeout> | undefined;
   #timerAt = TICK_ETERNITY;
@@ -186,7 +187,7 @@ export class Scheduler {
     if (this.#rqLen > 0) {
       if (limited) this.#budgetHits++;
       if (!this.#turnPending) this.#schedule();
-    }
+    } else this.#idleAt = this.now;
   };
 
   /**
