@@ -25,17 +25,27 @@ export type {
   BalanceAlgo,
   BindConfig,
   BindTlsConfig,
+  CheckConfig,
+  CookieConfig,
   FrontendConfig,
   GlobalConfig,
   LogConfig,
   LogFormat,
+  ObserveConfig,
   ProxyMode,
   ServerConfig,
   ServerTlsConfig,
   SluiceConfig,
+  StickSourceConfig,
   TimeoutsConfig,
 } from "./lib/cfg/config_types.ts";
-export type { InstanceStats, ListenAddress, ProxyStats } from "./lib/worker/instance.ts";
+export type {
+  BackendStats,
+  InstanceStats,
+  ListenAddress,
+  ProxyStats,
+  ServerStats,
+} from "./lib/worker/instance.ts";
 export type { SluiceErrorCode } from "./lib/core/errors.ts";
 export type { PoolCounters } from "./lib/core/pool.ts";
 export type { SchedCounters } from "./lib/sched/scheduler.ts";
@@ -60,6 +70,24 @@ export interface SluiceHandle extends AsyncDisposable {
   readonly addresses: readonly ListenAddress[];
   /** A snapshot of counters: per frontend, backend, server, pool, scheduler. */
   stats(): InstanceStats;
+  /**
+   * Changes a server at run time, like HAProxy's `set server`: its admin
+   * state (`"ready"`, `"drain"`: no new streams except sticky ones,
+   * `"maint"`: no traffic, checks stopped) and/or its weight (0 to 256; a
+   * slowstart server ramps up to it). Throws SluiceError (ERR_CONFIG) for an
+   * unknown backend or server or a bad value.
+   *
+   * @example
+   * ```ts ignore
+   * handle.setServer("app", "srv1", { state: "drain" });
+   * handle.setServer("app", "srv2", { weight: 50 });
+   * ```
+   */
+  setServer(
+    backend: string,
+    server: string,
+    change: { state?: "ready" | "drain" | "maint"; weight?: number },
+  ): void;
   /**
    * Stops accepting and closes connections (at once, or gracefully). Resolves
    * when everything is released. Calling it again returns the same promise.
@@ -108,6 +136,7 @@ export async function startSluice(config: SluiceConfig): Promise<SluiceHandle> {
   return {
     addresses: inst.addresses(),
     stats: () => inst.stats(),
+    setServer: (backend, server, change) => inst.setServer(backend, server, change),
     close: (opts?: CloseOptions) => inst.close(opts),
     [Symbol.asyncDispose]: () => inst.close(),
   };

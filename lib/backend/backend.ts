@@ -1,7 +1,15 @@
 /**
- * A backend: servers, the algorithm choosing among them, and the back side of
- * every stream sent to it: assign a server, connect, retry on failure, give
- * up with the right termination state.
+ * A backend: servers, the algorithm choosing among them, the queues, and the
+ * back side of every stream sent to it: assign a server (sticky one first,
+ * then the algorithm over the active servers, or over the backup servers
+ * when no active one is up), queue when every candidate is full, connect,
+ * retry on failure (on the same server, or on another one when
+ * redispatching), and give up with the right termination state.
+ *
+ * Server state changes (checks, passive observation, admin actions, weight
+ * changes) go through `setOpState`, `setAdmin` and `setWeight`, which log
+ * the transition, tell the algorithm, move queued streams, and drain the
+ * queues into freed capacity at once.
  *
  * @module
  */
@@ -9,17 +17,23 @@ import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { sockConnect } from "../conn/sock.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_FL_ERROR } from "../conn/conn_types.ts";
-import type { LbAlgo } from "../lb/lb_types.ts";
+import { hashStr } from "../lb/hash.ts";
+import { createLb } from "../lb/lb_algos.ts";
+import type { LbAlgo, LbSpec } from "../lb/lb_types.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
+import { TASK_WOKEN_MSG } from "../sched/task_types.ts";
 import {
   SC_ET_CONN_ERR,
   SC_ET_CONN_NOSRV,
+  SC_ET_CONN_RES,
   SC_ET_CONN_TO,
+  SC_ET_QUEUE_TO,
   SC_ST_ASS,
   SC_ST_CER,
   SC_ST_CLO,
   SC_ST_CON,
   SC_ST_EST,
+  SC_ST_QUE,
   SC_ST_REQ,
 } from "../stconn/sc_types.ts";
 import type { Stream } from "../stream/stream.ts";
@@ -27,16 +41,26 @@ import {
   SF_BE_ASSIGNED,
   SF_ERR_CLICL,
   SF_ERR_CLITO,
+  SF_ERR_RESOURCE,
   SF_ERR_SRVCL,
   SF_ERR_SRVTO,
   SF_NO_REUSE,
+  SF_REDISP,
   SF_SRV_REUSED,
   SF_SRV_SLOT,
   type StreamBackend,
 } from "../stream/stream_types.ts";
+import type { ResolvedCookie } from "../cfg/config_check.ts";
+import { lc } from "../http/h1_chars.ts";
+import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
+import { CookiePersist, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
 import type { IdleConns } from "./idle_conns.ts";
-import type { Server } from "./server.ts";
+import { Pend, PendQueue } from "./queue.ts";
+import { Ramp } from "./ramp.ts";
+import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
+import { StickTable } from "./stick_table.ts";
 
 /** Backend timeouts in ms (0: none). */
 export interface BackendTimeouts {
@@ -46,32 +70,87 @@ export interface BackendTimeouts {
   queue: number;
 }
 
+/** How a backend is set up. */
+export interface BackendOptions {
+  timeouts: BackendTimeouts;
+  /** Connection attempts after the first one. */
+  retries: number;
+  /** Retry on another server: every Nth retry (N > 0), the last one (-1), never (0). */
+  redispatch?: number;
+  /** Load-balancing algorithm. Default roundrobin. */
+  balance?: LbSpec;
+  /** Source stickiness table, or none. */
+  stickSource?: { size: number; expire: number } | null;
+  /** Cookie persistence (HTTP), or none. */
+  cookie?: ResolvedCookie | null;
+  /** Where server state changes are reported (one line each). */
+  events?: (line: string, level: "notice" | "warning" | "alert") => void;
+}
+
+/** What assigning a server did. */
+const ASSIGNED = 0, QUEUED = 1, NO_SERVER = 2, FULL = 3;
+
 /** A backend at run time. */
 export class Backend implements StreamBackend {
   readonly name: string;
+  /** Every server, in configuration order. */
   readonly servers: readonly Server[];
+  /** Active servers and the algorithm over them. */
+  readonly active: readonly Server[];
   readonly lb: LbAlgo;
+  /** Backup servers and the algorithm over them. */
+  readonly backups: readonly Server[];
+  readonly lbBackup: LbAlgo;
   readonly timeouts: BackendTimeouts;
-  /** Connection attempts after the first one. */
   readonly retries: number;
+  readonly redispatch: number;
   readonly counters: Counters = new Counters();
+  /** Streams any server may take, waiting for a slot. */
+  readonly queue: PendQueue = new PendQueue();
+  /** Source stickiness, or null. */
+  readonly stick: StickTable<Server> | null;
+  /** Cookie persistence, or null. */
+  readonly persist: CookiePersist | null;
   /** Idle server connections for reuse (HTTP), or null. */
   idle: IdleConns | null = null;
+  /** Active and backup servers currently able to take new traffic. */
+  activeUp = 0;
+  backupUp = 0;
   readonly #sched: Scheduler;
+  readonly #ramp: Ramp;
+  readonly #events: (line: string, level: "notice" | "warning" | "alert") => void;
+  /** Spreads keyless requests of hashed algorithms over the ring. */
+  #spread = 0;
+  /** `uri` balancing, or the lowercase header name for `hdr(name)`. */
+  readonly #keyUri: boolean;
+  readonly #keyHdr: Uint8Array | null;
 
   constructor(
     sched: Scheduler,
     name: string,
     servers: readonly Server[],
-    lb: LbAlgo,
-    opts: { timeouts: BackendTimeouts; retries: number },
+    opts: BackendOptions,
   ) {
     this.#sched = sched;
     this.name = name;
     this.servers = servers;
-    this.lb = lb;
+    this.active = servers.filter((s) => !s.backup);
+    this.backups = servers.filter((s) => s.backup);
+    const spec = opts.balance ?? { algo: "roundrobin" };
+    this.lb = createLb(spec, this.active);
+    this.lbBackup = createLb(spec, this.backups);
     this.timeouts = opts.timeouts;
     this.retries = opts.retries;
+    this.redispatch = opts.redispatch ?? -1;
+    this.stick = opts.stickSource
+      ? new StickTable(opts.stickSource.size, opts.stickSource.expire)
+      : null;
+    this.persist = opts.cookie ? new CookiePersist(opts.cookie, servers) : null;
+    this.#keyUri = spec.algo === "uri";
+    this.#keyHdr = spec.algo === "hdr" ? lc(spec.hdr ?? "host") : null;
+    this.#events = opts.events ?? (() => {});
+    this.#ramp = new Ramp(sched, (srv, now) => this.#weightMoved(srv, now));
+    this.#recount();
   }
 
   get serverTimeout(): number {
@@ -80,6 +159,11 @@ export class Backend implements StreamBackend {
 
   get tunnelTimeout(): number {
     return this.timeouts.tunnel;
+  }
+
+  /** True when the algorithm needs a key from the request (uri, hdr). */
+  get hashed(): boolean {
+    return this.lb.hashed;
   }
 
   processBack(strm: Stream, now: number): void {
@@ -93,30 +177,37 @@ export class Backend implements StreamBackend {
             strm.flags |= SF_BE_ASSIGNED;
             this.counters.open();
           }
-          const srv = this.lb.pick() as Server | null;
-          if (srv === null) {
-            sc.errType = SC_ET_CONN_NOSRV;
-            strm.setTerm(SF_ERR_SRVCL);
-            sc.state = SC_ST_CLO;
+          const r = this.#assign(strm, now);
+          if (r === ASSIGNED) {
+            if (this.#reuseOrConnect(strm, now)) return;
+            break;
+          }
+          if (r === QUEUED) {
+            sc.state = SC_ST_QUE;
+            strm.tQueue = now;
+            sc.exp = tickAdd(now, this.timeouts.queue);
             return;
           }
-          strm.target = srv;
-          strm.flags |= SF_SRV_SLOT;
-          srv.cur++;
-          srv.counters.open();
-          this.lb.takeConn(srv);
-          const idle = strm.flags & SF_NO_REUSE ? null : this.idle?.take(srv) ?? null;
-          if (idle !== null) {
-            strm.flags |= SF_SRV_REUSED;
-            // A kept-alive connection to this server: no connect needed.
-            idle.owner = strm;
-            sc.conn = idle;
-            sc.state = SC_ST_EST;
-            strm.tConnStart = now;
-            return;
+          // No server up (503, "SC"), or every queue full (503, "RC").
+          sc.errType = r === NO_SERVER ? SC_ET_CONN_NOSRV : SC_ET_CONN_RES;
+          strm.setTerm(r === NO_SERVER ? SF_ERR_SRVCL : SF_ERR_RESOURCE);
+          sc.state = SC_ST_CLO;
+          return;
+        }
+        case SC_ST_QUE: {
+          if (strm.pend === null) {
+            // #dequeue gave us a slot.
+            strm.tDequeue = now;
+            sc.exp = TICK_ETERNITY;
+            if (this.#reuseOrConnect(strm, now)) return;
+            break;
           }
-          sc.state = SC_ST_ASS;
-          break;
+          if (sc.exp > now) return;
+          this.#unqueue(strm);
+          sc.errType = SC_ET_QUEUE_TO;
+          strm.setTerm(SF_ERR_SRVTO); // "sQ"
+          sc.state = SC_ST_CLO;
+          return;
         }
         case SC_ST_ASS: {
           const srv = strm.target as Server;
@@ -137,6 +228,7 @@ export class Backend implements StreamBackend {
           } else if (conn.isReady()) {
             sc.state = SC_ST_EST;
             sc.exp = TICK_ETERNITY;
+            this.#established(strm, now);
             return;
           } else if (sc.exp <= now) {
             sc.errType = SC_ET_CONN_TO;
@@ -152,10 +244,28 @@ export class Backend implements StreamBackend {
           this.counters.econ++;
           srv.counters.econ++;
           this.releaseServer(strm);
+          this.observe(
+            srv,
+            false,
+            sc.errType === SC_ET_CONN_TO ? "Layer4 timeout" : "Layer4 connection problem",
+            now,
+          );
           if (sc.connRetries < this.retries) {
             sc.connRetries++;
             this.counters.wretr++;
             srv.counters.wretr++;
+            const rd = this.redispatch;
+            // A server that went down or into maintenance is never retried.
+            if (
+              !srv.stickyUp() || (rd > 0 && sc.connRetries % rd === 0) ||
+              (rd < 0 && sc.connRetries === this.retries)
+            ) {
+              strm.avoid = srv;
+              strm.stickTo = null;
+              strm.flags |= SF_REDISP;
+              this.counters.wredis++;
+              srv.counters.wredis++;
+            } else strm.stickTo = srv;
             sc.state = SC_ST_REQ;
             break;
           }
@@ -167,6 +277,72 @@ export class Backend implements StreamBackend {
           return;
       }
     }
+  }
+
+  /**
+   * Live-traffic result on `srv` for passive health (`observe`): a success
+   * clears the error run; `errorLimit` errors in a row act as configured.
+   */
+  observe(srv: Server, ok: boolean, why: string, now: number): void {
+    const o = srv.observe;
+    if (o === null) return;
+    if (ok) {
+      srv.consecErrors = 0;
+      return;
+    }
+    if (++srv.consecErrors < o.errorLimit) return;
+    srv.consecErrors = 0;
+    const reason = `${why} (${o.errorLimit} consecutive errors on live traffic)`;
+    this.onObserveLimit?.(srv, o.onError, reason, now);
+  }
+
+  /** Set by the owner of the health checks: acts on an observe error limit. */
+  onObserveLimit: ((srv: Server, action: string, reason: string, now: number) => void) | null =
+    null;
+
+  /** HTTP: a response status (0: none or invalid) seen on `strm`'s server, for observe layer7. */
+  observeHttp(strm: Stream, status: number, now: number): void {
+    const srv = strm.target as Server | null;
+    if (srv === null || srv.observe === null || !srv.observe.layer7) return;
+    const bad = status === 0 || (status >= 500 && status !== 501 && status !== 505);
+    this.observe(
+      srv,
+      !bad,
+      status === 0 ? "Layer7 invalid response" : `Layer7 status ${status}`,
+      now,
+    );
+  }
+
+  /**
+   * HTTP request head, before rewriting: the load-balancing key (uri, hdr)
+   * and the persistence cookie. Returns true for a valid persistence cookie.
+   */
+  requestHead(
+    strm: Stream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): boolean {
+    if (this.#keyUri) strm.lbKey = uriKey(msg, a, base);
+    else if (this.#keyHdr !== null) strm.lbKey = hdrKey(msg, a, base, this.#keyHdr);
+    return this.persist !== null && this.persist.request(strm, msg, a, base, rw) === PERSIST_VALID;
+  }
+
+  /** HTTP response head (status 0: none or invalid): passive health and persistence cookie. */
+  responseHead(
+    strm: Stream,
+    status: number,
+    head:
+      | { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions; persist: boolean }
+      | null,
+    now: number,
+  ): void {
+    this.observeHttp(strm, status, now);
+    const srv = strm.target as Server | null;
+    if (head === null || this.persist === null || srv === null) return;
+    const valid = head.persist && strm.stickTo === srv;
+    this.persist.response(srv, valid, head.msg, head.a, head.base, head.rw);
   }
 
   /**
@@ -183,11 +359,13 @@ export class Backend implements StreamBackend {
         this.idle.put(srv, conn, now);
       } else conn.close();
     }
+    this.#unqueue(strm);
     this.releaseServer(strm);
     strm.resetBack();
   }
 
   streamEnd(strm: Stream): void {
+    this.#unqueue(strm);
     if (!(strm.flags & SF_BE_ASSIGNED)) return;
     const c = this.counters;
     c.scur--;
@@ -214,13 +392,221 @@ export class Backend implements StreamBackend {
     }
   }
 
-  /** Frees the stream's slot on its server, once; `target` stays for the log. */
+  /** Frees the stream's slot on its server, once, and gives it to a waiting stream. */
   releaseServer(strm: Stream): void {
     if (!(strm.flags & SF_SRV_SLOT)) return;
     strm.flags &= ~SF_SRV_SLOT;
     const srv = strm.target as Server;
     srv.cur--;
     srv.counters.scur--;
-    this.lb.dropConn(srv);
+    (srv.backup ? this.lbBackup : this.lb).dropConn(srv);
+    if (srv.queue.length > 0 || this.queue.length > 0) this.#dequeue(srv);
+  }
+
+  // -- server state ----------------------------------------------------------
+
+  /**
+   * Operational state from checks or passive observation. `reason` says why
+   * ("Layer7 wrong status", ...). Returns true when the state changed.
+   */
+  setOpState(srv: Server, up: boolean, reason: string, now: number): boolean {
+    if (srv.opUp === up) return false;
+    srv.opUp = up;
+    srv.lastChange = now;
+    this.#stateChanged(srv, now);
+    if (up) {
+      this.#log(srv, `is UP, reason: ${reason}.`, "notice");
+    } else {
+      this.counters.chkdown++;
+      srv.counters.chkdown++;
+      this.#log(srv, `is DOWN, reason: ${reason}.`, "warning");
+    }
+    return true;
+  }
+
+  /** Admin state: SRV_ADMIN_READY, SRV_ADMIN_DRAIN or SRV_ADMIN_MAINT. */
+  setAdmin(srv: Server, admin: number, now: number): void {
+    if (srv.admin === admin) return;
+    const before = srv.admin;
+    srv.admin = admin;
+    srv.lastChange = now;
+    this.#stateChanged(srv, now);
+    const name = SRV_ADMIN_NAMES[admin];
+    this.#log(
+      srv,
+      admin === SRV_ADMIN_MAINT
+        ? "is going DOWN for maintenance."
+        : before === SRV_ADMIN_MAINT
+        ? `is leaving maintenance (now ${name}).`
+        : `is now in ${name} state.`,
+      admin === SRV_ADMIN_MAINT ? "warning" : "notice",
+    );
+  }
+
+  /** Weight at run time (0 to 256). */
+  setWeight(srv: Server, weight: number, now: number): void {
+    srv.uweight = weight;
+    srv.rampWeight(now);
+    this.#weightMoved(srv, now);
+    if (srv.effWeight < srv.uweight) this.#ramp.add(srv, now);
+  }
+
+  /** Stops the slowstart task (instance shutdown). */
+  stop(): void {
+    this.#ramp.stop();
+  }
+
+  // -- internals -------------------------------------------------------------
+
+  #log(srv: Server, what: string, level: "notice" | "warning" | "alert"): void {
+    const q = srv.queue.length + this.queue.length;
+    this.#events(
+      `Server ${this.name}/${srv.name} ${what} ${this.activeUp} active and ${this.backupUp} backup servers ${
+        level === "notice" ? "online" : "left"
+      }. ${srv.cur} sessions active, ${q} remaining in queue.`,
+      level,
+    );
+    if (this.activeUp === 0 && this.backupUp === 0 && level !== "notice") {
+      this.#events(`backend ${this.name} has no server available!`, "alert");
+    }
+  }
+
+  #stateChanged(srv: Server, now: number): void {
+    srv.rampWeight(now);
+    (srv.backup ? this.lbBackup : this.lb).update(srv);
+    this.#recount();
+    if (!srv.stickyUp()) {
+      // Streams waiting for this very server may go to any other one.
+      for (let p = srv.queue.shift(); p !== null; p = srv.queue.shift()) {
+        p.strm.stickTo = null;
+        this.queue.push(p);
+      }
+    } else if (srv.effWeight < srv.uweight) this.#ramp.add(srv, now);
+    this.#dequeueAll();
+  }
+
+  #weightMoved(srv: Server, _now: number): void {
+    (srv.backup ? this.lbBackup : this.lb).update(srv);
+    this.#recount();
+    this.#dequeueAll();
+  }
+
+  #recount(): void {
+    let a = 0, b = 0;
+    for (const s of this.active) if (s.lbUp()) a++;
+    for (const s of this.backups) if (s.lbUp()) b++;
+    this.activeUp = a;
+    this.backupUp = b;
+  }
+
+  /** Picks a server for `strm`: persistence first, then the algorithm. */
+  #assign(strm: Stream, now: number): number {
+    const avoid = strm.avoid as Server | null;
+    let sticky = strm.stickTo as Server | null;
+    if (sticky === null && this.stick !== null) sticky = this.stick.get(strm.cliAddr, now);
+    if (sticky !== null && sticky !== avoid && sticky.stickyUp()) {
+      if (sticky.hasSlot() && sticky.queue.length === 0) return this.#take(strm, sticky);
+      if (sticky.queueRoom()) return this.#enqueue(strm, sticky.queue, sticky.counters, now);
+      // Its queue is full: let the algorithm choose, like HAProxy.
+    }
+    const lb = this.activeUp > 0 ? this.lb : this.backupUp > 0 ? this.lbBackup : null;
+    if (lb === null) return NO_SERVER;
+    let key = 0;
+    if (lb.hashed) {
+      key = strm.lbKey >= 0 ? strm.lbKey : this.lb.name === "source"
+        ? hashStr(strm.cliAddr)
+        // No key (header absent): spread such requests over the ring.
+        : Math.imul(++this.#spread, 0x9e3779b1) >>> 0;
+    }
+    const srv = lb.pick(key, avoid) as Server | null;
+    if (srv === null) {
+      // Every candidate is full: wait in the backend queue.
+      return this.#backendQueueRoom() ? this.#enqueue(strm, this.queue, this.counters, now) : FULL;
+    }
+    if (srv.hasSlot() && srv.queue.length === 0) return this.#take(strm, srv);
+    return srv.queueRoom() ? this.#enqueue(strm, srv.queue, srv.counters, now) : FULL;
+  }
+
+  /** The backend queue is bounded by the servers' queues: if every server has a maxqueue, their sum. */
+  #backendQueueRoom(): boolean {
+    let room = 0;
+    for (const s of this.servers) {
+      if (s.maxqueue === 0) return true;
+      room += s.maxqueue;
+    }
+    return this.queue.length < room;
+  }
+
+  #take(strm: Stream, srv: Server): number {
+    strm.target = srv;
+    strm.flags |= SF_SRV_SLOT;
+    srv.cur++;
+    srv.counters.open();
+    (srv.backup ? this.lbBackup : this.lb).takeConn(srv);
+    return ASSIGNED;
+  }
+
+  #enqueue(strm: Stream, q: PendQueue, c: Counters, now: number): number {
+    const p = new Pend(strm, now);
+    q.push(p);
+    strm.pend = p;
+    if (q.length > c.qmax) c.qmax = q.length;
+    return QUEUED;
+  }
+
+  #unqueue(strm: Stream): void {
+    const p = strm.pend as Pend | null;
+    if (p === null) return;
+    p.queue?.remove(p);
+    strm.pend = null;
+  }
+
+  /** Gives free slots of `srv` to the oldest waiting streams (its own queue or the backend's). */
+  #dequeue(srv: Server): void {
+    // Backend-queue streams go to servers of the group in use only.
+    const serving = srv.lbUp() && (!srv.backup || this.activeUp === 0);
+    while (srv.hasSlot()) {
+      let p = srv.stickyUp() ? srv.queue.peek() : null;
+      const b = serving ? this.queue.peek() : null;
+      if (p === null || (b !== null && b.since < p.since)) p = b;
+      if (p === null) return;
+      p.queue!.remove(p);
+      const strm = p.strm;
+      strm.pend = null;
+      this.#take(strm, srv);
+      this.#sched.wakeup(strm, TASK_WOKEN_MSG);
+    }
+  }
+
+  #dequeueAll(): void {
+    if (this.queue.length === 0 && !this.servers.some((s) => s.queue.length > 0)) return;
+    for (const s of this.servers) {
+      if (s.hasSlot()) this.#dequeue(s);
+    }
+  }
+
+  /** After assignment: take an idle connection to the server, or go connect. Returns true when established. */
+  #reuseOrConnect(strm: Stream, now: number): boolean {
+    const sc = strm.scb;
+    const srv = strm.target as Server;
+    const idle = strm.flags & SF_NO_REUSE ? null : this.idle?.take(srv) ?? null;
+    if (idle !== null) {
+      strm.flags |= SF_SRV_REUSED;
+      // A kept-alive connection to this server: no connect needed.
+      idle.owner = strm;
+      sc.conn = idle;
+      sc.state = SC_ST_EST;
+      strm.tConnStart = now;
+      this.#established(strm, now);
+      return true;
+    }
+    sc.state = SC_ST_ASS;
+    return false;
+  }
+
+  #established(strm: Stream, now: number): void {
+    const srv = strm.target as Server;
+    if (srv.observe !== null && !srv.observe.layer7) srv.consecErrors = 0;
+    this.stick?.set(strm.cliAddr, srv, now);
   }
 }

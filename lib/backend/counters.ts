@@ -26,6 +26,14 @@ export class Counters {
   ereq = 0;
   /** Connection retries. */
   wretr = 0;
+  /** Retries sent to another server (redispatches). */
+  wredis = 0;
+  /** Longest queue seen. */
+  qmax = 0;
+  /** Failed health checks. */
+  chkfail = 0;
+  /** Transitions to DOWN. */
+  chkdown = 0;
   /** Streams aborted by the client. */
   cliAbrt = 0;
   /** Streams aborted by the server. */

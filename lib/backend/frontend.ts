@@ -16,6 +16,8 @@ import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
 import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
 import type { HttpTxn } from "../http/http_txn.ts";
+import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import type { HttpMsg } from "../http/h1_types.ts";
 import type { Backend } from "./backend.ts";
 import type { Server } from "./server.ts";
 import { Counters } from "./counters.ts";
@@ -89,6 +91,29 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP: the server side of a transaction is over. */
   serverDone(strm: Stream, reusable: boolean, now: number): void {
     (strm.be as Backend).detach(strm, reusable, now);
+  }
+
+  /** HTTP: a request head for the backend (load-balancing key, persistence). */
+  requestHead(
+    strm: Stream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): boolean {
+    return (strm.be as Backend).requestHead(strm, msg, a, base, rw);
+  }
+
+  /** HTTP: a response head (or none) for the backend (passive health, persistence). */
+  responseHead(
+    strm: Stream,
+    status: number,
+    head:
+      | { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions; persist: boolean }
+      | null,
+    now: number,
+  ): void {
+    (strm.be as Backend).responseHead(strm, status, head, now);
   }
 
   /** Creates (not binds) a listener of this frontend. */

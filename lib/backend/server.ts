@@ -1,6 +1,16 @@
 /**
  * A server of a backend: address, how to connect (raw or TLS), weight and
- * limits, and its counters.
+ * limits, its two states and its queue.
+ *
+ * - The admin state is what an operator asked: ready, drain (no new streams
+ *   except sticky ones, existing ones finish) or maint (no traffic, checks
+ *   stop).
+ * - The operational state is what health checks (and passive observation)
+ *   found: up or down. A server without checks is always up.
+ *
+ * The server takes new traffic when both say so and its effective weight is
+ * above 0. The effective weight is the configured one, ramped from almost 0
+ * during `slowstart` after the server came back.
  *
  * @module
  */
@@ -11,31 +21,63 @@ import type { LbServer } from "../lb/lb_types.ts";
 import type { IdleOwner } from "./idle_conns.ts";
 import type { StreamTarget } from "../stream/stream.ts";
 import { Counters } from "./counters.ts";
+import { PendQueue } from "./queue.ts";
 
 /** Admin state: ready for traffic. */
 export const SRV_ADMIN_READY = 0;
-/** Admin state: no new streams, existing ones finish. */
+/** Admin state: no new streams (except sticky ones), existing ones finish. */
 export const SRV_ADMIN_DRAIN = 1;
-/** Admin state: no traffic at all. */
+/** Admin state: no traffic at all, checks stopped. */
 export const SRV_ADMIN_MAINT = 2;
+
+/** Admin state names, indexed by SRV_ADMIN_*. */
+export const SRV_ADMIN_NAMES = ["ready", "drain", "maint"] as const;
+
+/** Passive health settings of a server. */
+export interface ServerObserve {
+  layer7: boolean;
+  errorLimit: number;
+  onError: "fail-check" | "fastinter" | "mark-down";
+}
 
 /** One server. */
 export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly name: string;
   readonly addr: Address;
+  /** Position in its group (active or backup) of the backend. */
   readonly lbIndex: number;
+  /** Takes traffic only when no active server is up. */
+  readonly backup: boolean;
   /** Data layer for connections to this server. */
   readonly xprt: DataLayer;
   /** Handshake layer (TLS) or null. */
   readonly hs: HandshakeLayer | null;
-  /** Configured weight. */
-  weight: number;
-  /** Maximum concurrent connections, 0 for none. */
+  /** Configured weight (changeable at run time). */
+  uweight: number;
+  /** Effective weight: `uweight` scaled by the slowstart ramp. */
+  effWeight: number;
+  /** Maximum concurrent streams, 0 for none. */
   maxconn: number;
+  /** Most streams in this server's queue, 0 for no limit. */
+  maxqueue: number;
+  /** Slowstart ramp in ms (0: none). */
+  readonly slowstart: number;
+  /** Persistence cookie value. */
+  readonly cookie: string;
+  /** Passive health settings, or null. */
+  readonly observe: ServerObserve | null;
   /** SRV_ADMIN_* state. */
   admin = SRV_ADMIN_READY;
-  /** Current connections (assigned streams). */
+  /** Operational state from checks: up or down. */
+  opUp = true;
+  /** Tick of the last state change (for slowstart and stats). */
+  lastChange = 0;
+  /** Streams currently assigned (holding a slot). */
   cur = 0;
+  /** Streams waiting for a slot on this server. */
+  readonly queue: PendQueue = new PendQueue();
+  /** Consecutive errors seen on live traffic (passive health). */
+  consecErrors = 0;
   /** Traffic counters. */
   readonly counters: Counters = new Counters();
   /** Idle kept-alive connections (HTTP), most recently used last. */
@@ -48,25 +90,72 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     addr: Address,
     lbIndex: number,
     layers: { xprt: DataLayer; hs: HandshakeLayer | null },
-    opts: { weight: number; maxconn: number },
+    opts: {
+      weight: number;
+      maxconn: number;
+      maxqueue?: number;
+      backup?: boolean;
+      slowstart?: number;
+      cookie?: string;
+      observe?: ServerObserve | null;
+    },
   ) {
     this.name = name;
     this.addr = addr;
     this.lbIndex = lbIndex;
     this.xprt = layers.xprt;
     this.hs = layers.hs;
-    this.weight = opts.weight;
+    this.uweight = opts.weight;
+    this.effWeight = opts.weight;
     this.maxconn = opts.maxconn;
+    this.maxqueue = opts.maxqueue ?? 0;
+    this.backup = opts.backup ?? false;
+    this.slowstart = opts.slowstart ?? 0;
+    this.cookie = opts.cookie ?? name;
+    this.observe = opts.observe ?? null;
   }
 
-  /** Weight used for new traffic (0 when drained or in maintenance). */
-  get effWeight(): number {
-    return this.admin === SRV_ADMIN_READY ? this.weight : 0;
+  /** Up, ready and with weight: may take new traffic. */
+  lbUp(): boolean {
+    return this.opUp && this.admin === SRV_ADMIN_READY && this.effWeight > 0;
   }
 
-  /** True when the server can take one more stream now. */
-  lbUsable(): boolean {
-    return this.admin === SRV_ADMIN_READY &&
-      (this.maxconn === 0 || this.cur < this.maxconn);
+  /** May take a sticky (persistent) stream: up and not in maintenance, whatever its weight. */
+  stickyUp(): boolean {
+    return this.opUp && this.admin !== SRV_ADMIN_MAINT;
+  }
+
+  /** Has a free connection slot. */
+  hasSlot(): boolean {
+    return this.maxconn === 0 || this.cur < this.maxconn;
+  }
+
+  /** The queue has room for one more stream. */
+  queueRoom(): boolean {
+    return this.maxqueue === 0 || this.queue.length < this.maxqueue;
+  }
+
+  /**
+   * Recomputes the effective weight at `now` (slowstart ramp); returns true
+   * while the ramp is still going.
+   */
+  rampWeight(now: number): boolean {
+    const s = this.slowstart;
+    const elapsed = now - this.lastChange;
+    if (s <= 0 || elapsed >= s || !this.opUp || this.admin !== SRV_ADMIN_READY) {
+      this.effWeight = this.uweight;
+      return false;
+    }
+    // Like HAProxy: never 0 while ramping, so the server gets some traffic.
+    this.effWeight = this.uweight === 0 ? 0 : Math.max(1, Math.ceil(this.uweight * elapsed / s));
+    return this.effWeight < this.uweight;
+  }
+
+  /** Status word for stats and logs: UP, DOWN, DRAIN, MAINT, with slowstart shown as UP. */
+  status(): string {
+    if (this.admin === SRV_ADMIN_MAINT) return "MAINT";
+    if (!this.opUp) return "DOWN";
+    if (this.admin === SRV_ADMIN_DRAIN) return "DRAIN";
+    return "UP";
   }
 }

@@ -9,7 +9,10 @@ import { parseArgs } from "node:util";
 import { SluiceError } from "../core/errors.ts";
 import { parseAddress } from "./address.ts";
 import type {
+  BalanceAlgo,
   BindConfig,
+  CheckConfig,
+  CookieConfig,
   HttpFrontendConfig,
   ServerConfig,
   SluiceConfig,
@@ -47,15 +50,32 @@ server (an HTTP page, or an echo server with --mode tcp).
                                 (default: the server's host)
   --tls-verify required|none    check tls:// server certificates (default
                                 required; none = encrypt without authenticating)
-  --balance roundrobin          load-balancing algorithm (default roundrobin)
+  --server ADDR,OPT,...         server options after the address, comma-separated:
+                                weight=N (0-256, default 1), maxconn=N, maxqueue=N,
+                                backup, slowstart=DURATION, drain, maint,
+                                cookie=VALUE, name=NAME, check (health checks),
+                                inter=D, fastinter=D, downinter=D, rise=N, fall=N,
+                                port=N (check port), observe=layer4|layer7,
+                                error-limit=N, on-error=fail-check|fastinter|mark-down
+  --balance ALGO                roundrobin (default), static-rr, leastconn, first,
+                                source, uri, hdr(NAME), random
+  --redispatch N                retry on another server: every Nth retry (1 = all),
+                                -1 = last retry only (default), 0 = never
+  --httpchk "[METHOD] PATH"     HTTP health checks instead of TCP ones
+  --http-check-expect EXPR      status CODE, status LOW-HIGH, or string TEXT
+                                (default status 200-399)
+  --http-check-host HOST        Host header of HTTP checks
+  --cookie NAME[,OPT...]        cookie persistence: insert (default) or prefix,
+                                indirect, nocache
+  --stick-source                send each client address to the server it used
+                                last (30 min, 100k addresses)
   --timeout NAME=DURATION       connect (5s), client (30s), server (30s),
-                                tunnel (none), queue (= connect),
+                                tunnel (none), queue (= connect), check (= inter),
                                 http-request (10s), http-keep-alive (10s)
                                 (repeatable)
   --maxconn N                   maximum concurrent connections (default 4096);
                                 excess connections wait in the backlog
-  --retries N                   connection attempts after a failure, each to the
-                                next server (default 3)
+  --retries N                   connection attempts after a failure (default 3)
   --grace DURATION              on SIGINT/SIGTERM, time given to live connections
                                 before they are closed (default 10s)
   --bufsize BYTES               buffer size (default 16384)
@@ -86,6 +106,12 @@ const OPTIONS = {
   "tls-sni": { type: "string" },
   "tls-verify": { type: "string" },
   balance: { type: "string" },
+  redispatch: { type: "string" },
+  httpchk: { type: "string" },
+  "http-check-expect": { type: "string" },
+  "http-check-host": { type: "string" },
+  cookie: { type: "string" },
+  "stick-source": { type: "boolean" },
   timeout: { type: "string", multiple: true },
   maxconn: { type: "string" },
   retries: { type: "string" },
@@ -167,9 +193,11 @@ export function parseCli(args: string[]): CliAction {
   if (mode !== "tcp" && mode !== "http") {
     throw usage(`Invalid value "${mode}" for --mode: expected http or tcp`);
   }
-  const balance = v.balance ?? "roundrobin";
-  if (balance !== "roundrobin") {
-    throw usage(`Invalid value "${balance}" for --balance: expected roundrobin`);
+  const balance = (v.balance ?? "roundrobin") as BalanceAlgo;
+  if (!BALANCE.includes(balance) && !/^hdr\([!#$%&'*+.^_`|~0-9A-Za-z-]+\)$/.test(balance)) {
+    throw usage(
+      `Invalid value "${balance}" for --balance: expected ${BALANCE.join(", ")} or hdr(NAME)`,
+    );
   }
 
   // --tls-cert/--tls-key belong to the --listen they follow.
@@ -208,9 +236,11 @@ export function parseCli(args: string[]): CliAction {
   if (verify !== "required" && verify !== "none") {
     throw usage(`Invalid value "${verify}" for --tls-verify: expected required or none`);
   }
-  const servers: ServerConfig[] = (v.server ?? []).map((text, i) => {
+  const servers: ServerConfig[] = (v.server ?? []).map((spec, i) => {
+    const [text, ...opts] = spec.split(",");
     const { tls } = parseAddress(text, { tls: true });
     const srv: ServerConfig = { name: `srv${i + 1}`, address: text };
+    serverOptions(spec, srv, opts);
     if (tls) {
       srv.tls = {};
       if (ca.length > 0) srv.tls.ca = ca;
@@ -221,14 +251,19 @@ export function parseCli(args: string[]): CliAction {
   });
 
   const timeouts: TimeoutsConfig = {};
+  let checkTimeout: number | undefined;
   for (const t of v.timeout ?? []) {
     const eq = t.indexOf("=");
     const name = eq < 0 ? t : t.slice(0, eq);
     const key = TIMEOUT_NAMES[name];
+    if (name === "check" && eq > 0) {
+      checkTimeout = duration("timeout", t.slice(eq + 1));
+      continue;
+    }
     if (eq < 0 || key === undefined) {
       throw usage(
         `Invalid value "${t}" for --timeout: expected NAME=DURATION with NAME one of ${
-          Object.keys(TIMEOUT_NAMES).join(", ")
+          [...Object.keys(TIMEOUT_NAMES), "check"].join(", ")
         }`,
       );
     }
@@ -293,6 +328,14 @@ export function parseCli(args: string[]): CliAction {
   global.log = { target: log, format };
   const retries = v.retries === undefined ? undefined : count("retries", v.retries, 0, 100);
 
+  checkOptions(v, servers, checkTimeout);
+  const redispatch = v.redispatch === undefined ? undefined : redispatchValue(v.redispatch);
+  const cookie = v.cookie === undefined ? undefined : cookieOption(v.cookie);
+  if (cookie !== undefined && mode !== "http") throw usage("--cookie needs --mode http");
+  if ((balance === "uri" || balance.startsWith("hdr(")) && mode !== "http") {
+    throw usage(`--balance ${balance} needs --mode http`);
+  }
+
   const demo = binds.length === 0 && servers.length === 0;
   if (!demo) {
     if (binds.length === 0) throw usage("At least one --listen is needed");
@@ -318,6 +361,9 @@ export function parseCli(args: string[]): CliAction {
       mode,
       balance,
       retries,
+      redispatch,
+      cookie,
+      stickSource: v["stick-source"] ? {} : undefined,
       timeouts: {
         connect: timeouts.connect,
         server: timeouts.server,
@@ -328,4 +374,199 @@ export function parseCli(args: string[]): CliAction {
     }],
   };
   return demo ? { kind: "demo", config, listen: DEMO_LISTEN, mode } : { kind: "run", config };
+}
+
+const BALANCE = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
+
+function duration(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new SluiceError(
+      "ERR_DURATION",
+      `Invalid value "${text}" for --${flag}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Check settings given inline on a --server, applied once --httpchk etc. are known. */
+const pendingChecks = new WeakMap<ServerConfig, CheckConfig>();
+
+/** `--server ADDR,weight=3,maxconn=10,backup,check,inter=1s`: the options after the address. */
+function serverOptions(spec: string, srv: ServerConfig, opts: string[]): void {
+  const bad = (o: string, why: string) =>
+    usage(`Invalid option "${o}" in --server ${spec}: ${why}`);
+  const chk: CheckConfig = {};
+  let checked = false;
+  for (const o of opts) {
+    const eq = o.indexOf("=");
+    const k = eq < 0 ? o : o.slice(0, eq);
+    const val = eq < 0 ? "" : o.slice(eq + 1);
+    const int = (min: number, max: number) => {
+      if (!/^[0-9]+$/.test(val) || Number(val) < min || Number(val) > max) {
+        throw bad(o, `expected an integer from ${min} to ${max}`);
+      }
+      return Number(val);
+    };
+    const dur = () => {
+      try {
+        return parseDuration(val);
+      } catch (err) {
+        throw bad(o, (err as Error).message);
+      }
+    };
+    switch (k) {
+      case "name":
+        if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(val)) throw bad(o, "expected a name");
+        srv.name = val;
+        break;
+      case "weight":
+        srv.weight = int(0, 256);
+        break;
+      case "maxconn":
+        srv.maxconn = int(0, 1_000_000);
+        break;
+      case "maxqueue":
+        srv.maxqueue = int(0, 1_000_000);
+        break;
+      case "backup":
+        srv.backup = true;
+        break;
+      case "slowstart":
+        srv.slowstart = dur();
+        break;
+      case "drain":
+        srv.state = "drain";
+        break;
+      case "maint":
+      case "disabled":
+        srv.state = "maint";
+        break;
+      case "cookie":
+        srv.cookie = val;
+        break;
+      case "check":
+        checked = true;
+        break;
+      case "inter":
+        chk.inter = dur();
+        break;
+      case "fastinter":
+        chk.fastinter = dur();
+        break;
+      case "downinter":
+        chk.downinter = dur();
+        break;
+      case "rise":
+        chk.rise = int(1, 1000);
+        break;
+      case "fall":
+        chk.fall = int(1, 1000);
+        break;
+      case "port":
+        chk.port = int(1, 65535);
+        break;
+      case "observe":
+        if (val !== "layer4" && val !== "layer7") throw bad(o, "expected layer4 or layer7");
+        srv.observe = { ...srv.observe, mode: val };
+        break;
+      case "error-limit":
+        srv.observe = { mode: "layer4", ...srv.observe, errorLimit: int(1, 100_000) };
+        break;
+      case "on-error":
+        if (val !== "fail-check" && val !== "fastinter" && val !== "mark-down") {
+          throw bad(o, "expected fail-check, fastinter or mark-down");
+        }
+        srv.observe = { mode: "layer4", ...srv.observe, onError: val };
+        break;
+      default:
+        throw bad(o, "unknown option");
+    }
+  }
+  if (checked) pendingChecks.set(srv, chk);
+  else if (Object.keys(chk).length > 0) {
+    throw usage(`Check options in --server ${spec} need "check"`);
+  }
+}
+
+/** Applies --httpchk, --http-check-* and --timeout check to the servers with "check". */
+function checkOptions(
+  v: {
+    httpchk?: string;
+    "http-check-expect"?: string;
+    "http-check-host"?: string;
+  },
+  servers: ServerConfig[],
+  timeout: number | undefined,
+): void {
+  let http: CheckConfig["http"] | undefined;
+  if (v.httpchk !== undefined) {
+    const parts = v.httpchk.trim().split(/\s+/);
+    if (parts.length > 2 || parts[0] === "") {
+      throw usage(`Invalid value "${v.httpchk}" for --httpchk: expected [METHOD] PATH`);
+    }
+    http = parts.length === 2 ? { method: parts[0], path: parts[1] } : { path: parts[0] };
+  }
+  const expect = v["http-check-expect"];
+  if (expect !== undefined) {
+    http ??= {};
+    const m = /^(status|string)\s+(.+)$/.exec(expect.trim());
+    const range = m?.[1] === "status" ? /^([0-9]{3})(?:-([0-9]{3}))?$/.exec(m[2]) : null;
+    if (m === null || (m[1] === "status" && range === null)) {
+      throw usage(
+        `Invalid value "${expect}" for --http-check-expect: expected "status CODE", "status LOW-HIGH" or "string TEXT"`,
+      );
+    }
+    if (range !== null) {
+      http.expectStatus = [Number(range[1]), Number(range[2] ?? range[1])];
+    } else http.expectString = m[2];
+  }
+  if (v["http-check-host"] !== undefined) (http ??= {}).host = v["http-check-host"];
+  let any = false;
+  for (const s of servers) {
+    const chk = pendingChecks.get(s);
+    if (chk === undefined) continue;
+    any = true;
+    if (http !== undefined) {
+      chk.type = "http";
+      chk.http = http;
+    }
+    if (timeout !== undefined) chk.timeout = timeout;
+    s.check = chk;
+  }
+  if (!any && (http !== undefined || timeout !== undefined)) {
+    throw usage('Health check flags need at least one --server with the "check" option');
+  }
+  for (const s of servers) {
+    if (s.observe !== undefined && s.check === undefined) {
+      throw usage(`observe needs check on --server ${s.address}`);
+    }
+  }
+}
+
+function redispatchValue(text: string): number {
+  if (!/^-?[0-9]+$/.test(text) || Number(text) < -1 || Number(text) > 100) {
+    throw usage(`Invalid value "${text}" for --redispatch: expected -1, 0 or 1 to 100`);
+  }
+  return Number(text);
+}
+
+/** `--cookie NAME[,insert|prefix][,indirect][,nocache]`. */
+function cookieOption(text: string): CookieConfig {
+  const [name, ...opts] = text.split(",");
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw usage(
+      `Invalid value "${text}" for --cookie: expected NAME[,insert|prefix][,indirect][,nocache]`,
+    );
+  }
+  const c: CookieConfig = { name, mode: "insert" };
+  for (const o of opts) {
+    if (o === "insert" || o === "prefix") c.mode = o;
+    else if (o === "indirect") c.indirect = true;
+    else if (o === "nocache") c.nocache = true;
+    else {throw usage(
+        `Invalid option "${o}" in --cookie ${text}: expected insert, prefix, indirect or nocache`,
+      );}
+  }
+  return c;
 }

@@ -11,11 +11,16 @@ import { SluiceError } from "../core/errors.ts";
 import { DEFAULT_BUFSIZE } from "../core/pool.ts";
 import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { parseAddress } from "./address.ts";
+import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
+import { checkConfigResolve } from "../check/check_config.ts";
+import type { LbSpec } from "../lb/lb_types.ts";
 import type {
-  BalanceAlgo,
   BindTlsConfig,
+  CheckConfig,
+  CookieConfig,
   LogFormat,
   ProxyMode,
+  ServerConfig,
   SluiceConfig,
   TimeoutsConfig,
 } from "./config_types.ts";
@@ -43,6 +48,17 @@ export const DEFAULT_SERVER_IDLE_TIMEOUT = 4_000;
 export const DEFAULT_SERVER_IDLE_MAX = 256;
 /** Default connection retries. */
 export const DEFAULT_RETRIES = 3;
+/** Default redispatch: on the last retry only. */
+export const DEFAULT_REDISPATCH = -1;
+/** Default health check interval, rise and fall (HAProxy's). */
+export const DEFAULT_CHECK_INTER = 2_000;
+export const DEFAULT_CHECK_RISE = 2;
+export const DEFAULT_CHECK_FALL = 3;
+/** Default passive-health error limit (HAProxy's). */
+export const DEFAULT_ERROR_LIMIT = 10;
+/** Default size and expiry of the source stickiness table. */
+export const DEFAULT_STICK_SIZE = 100_000;
+export const DEFAULT_STICK_EXPIRE = 30 * 60_000;
 /** Default queue of log bytes waiting for a slow sink. */
 export const DEFAULT_LOG_QUEUE_BYTES = 1 << 20;
 
@@ -54,6 +70,13 @@ export interface ResolvedServerTls {
   noVerify: boolean;
 }
 
+/** Passive health settings with defaults applied. */
+export interface ResolvedObserve {
+  layer7: boolean;
+  errorLimit: number;
+  onError: "fail-check" | "fastinter" | "mark-down";
+}
+
 /** A server with defaults applied. */
 export interface ResolvedServer {
   name: string;
@@ -61,15 +84,35 @@ export interface ResolvedServer {
   tls: ResolvedServerTls | null;
   weight: number;
   maxconn: number;
+  maxqueue: number;
+  backup: boolean;
+  slowstart: number;
+  state: "ready" | "drain" | "maint";
+  cookie: string;
+  /** Health check, validated; CheckTask applies its defaults. */
+  check: ProbeCheckConfig | null;
+  observe: ResolvedObserve | null;
+}
+
+/** Cookie persistence with defaults applied. */
+export interface ResolvedCookie {
+  name: string;
+  mode: "insert" | "prefix";
+  indirect: boolean;
+  nocache: boolean;
+  attributes: string;
 }
 
 /** A backend with defaults applied. */
 export interface ResolvedBackend {
   name: string;
   mode: ProxyMode;
-  balance: BalanceAlgo;
+  balance: LbSpec;
   retries: number;
+  redispatch: number;
   timeouts: { connect: number; server: number; tunnel: number; queue: number };
+  cookie: ResolvedCookie | null;
+  stickSource: { size: number; expire: number } | null;
   servers: ResolvedServer[];
 }
 
@@ -209,6 +252,161 @@ function address(where: string, text: unknown, opts: { port0?: boolean; tls?: bo
   }
 }
 
+const ALGOS = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `"roundrobin"`, …, or `"hdr(name)"`. */
+function balanceSpec(where: string, v: unknown): LbSpec {
+  if (v === undefined) return { algo: "roundrobin" };
+  if (typeof v === "string") {
+    if (ALGOS.includes(v)) return { algo: v };
+    const m = /^hdr\(([^()]*)\)$/.exec(v);
+    if (m !== null) {
+      if (!TOKEN.test(m[1])) fail(where, `invalid header name ${JSON.stringify(m[1])}`);
+      return { algo: "hdr", hdr: m[1].toLowerCase() };
+    }
+  }
+  return fail(
+    where,
+    `unknown algorithm ${JSON.stringify(v)} (expected ${ALGOS.join(", ")} or hdr(<name>))`,
+  );
+}
+
+function adminState(where: string, v: unknown): "ready" | "drain" | "maint" {
+  if (v === undefined) return "ready";
+  if (v === "ready" || v === "drain" || v === "maint") return v;
+  return fail(where, `expected "ready", "drain" or "maint", got ${JSON.stringify(v)}`);
+}
+
+/** A cookie value: a token, so it can be sent and matched without quoting. */
+function cookieValue(where: string, v: unknown, dflt: string): string {
+  if (v === undefined) return dflt;
+  if (typeof v !== "string" || !TOKEN.test(v) || v.includes("~")) {
+    fail(where, `expected a cookie value of token characters (no "~"), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function cookie(where: string, c: CookieConfig): ResolvedCookie {
+  if (typeof c !== "object" || c === null) fail(where, "expected { name, mode }");
+  if (typeof c.name !== "string" || !TOKEN.test(c.name)) {
+    fail(`${where}.name`, `expected a cookie name (token), got ${JSON.stringify(c.name)}`);
+  }
+  if (c.mode !== "insert" && c.mode !== "prefix") {
+    fail(`${where}.mode`, `expected "insert" or "prefix", got ${JSON.stringify(c.mode)}`);
+  }
+  const attributes = c.attributes ?? "Path=/";
+  // Sent as a header value: visible ASCII and spaces only (no CR/LF injection).
+  if (typeof attributes !== "string" || !/^[\x20-\x7e]*$/.test(attributes)) {
+    fail(`${where}.attributes`, "expected visible ASCII text");
+  }
+  return {
+    name: c.name,
+    mode: c.mode,
+    indirect: bool(`${where}.indirect`, c.indirect, false),
+    nocache: bool(`${where}.nocache`, c.nocache, false),
+    attributes,
+  };
+}
+
+function check(
+  where: string,
+  c: CheckConfig,
+  addr: Address,
+  tls: ResolvedServerTls | null,
+): ProbeCheckConfig {
+  if (typeof c !== "object" || c === null) fail(where, "expected a check object");
+  const type = c.type ?? (c.http !== undefined ? "http" : "tcp");
+  if (type !== "tcp" && type !== "http") {
+    fail(`${where}.type`, `expected "tcp" or "http", got ${JSON.stringify(type)}`);
+  }
+  const inter = int(`${where}.inter`, c.inter, DEFAULT_CHECK_INTER, 10, MAX_DURATION_MS);
+  const r: ProbeCheckConfig = {
+    type,
+    inter,
+    fastinter: int(`${where}.fastinter`, c.fastinter, inter, 10, MAX_DURATION_MS),
+    downinter: int(`${where}.downinter`, c.downinter, inter, 10, MAX_DURATION_MS),
+    rise: int(`${where}.rise`, c.rise, DEFAULT_CHECK_RISE, 1, 1000),
+    fall: int(`${where}.fall`, c.fall, DEFAULT_CHECK_FALL, 1, 1000),
+    timeout: int(`${where}.timeout`, c.timeout, inter, 1, MAX_DURATION_MS),
+  };
+  if (c.port !== undefined) r.port = int(`${where}.port`, c.port, 0, 1, 65535);
+  if (addr.kind === "unix" && c.port !== undefined) {
+    fail(`${where}.port`, "a unix socket has no port");
+  }
+  if (bool(`${where}.tls`, c.tls, tls !== null)) {
+    r.tls = tls === null
+      ? {}
+      : { ca: tls.caCerts, sni: tls.serverName, verify: tls.noVerify ? "none" : "required" };
+  }
+  if (type === "http") {
+    const h = c.http ?? {};
+    const method = h.method ?? "GET";
+    if (typeof method !== "string" || !TOKEN.test(method)) {
+      fail(`${where}.http.method`, `expected a method token, got ${JSON.stringify(method)}`);
+    }
+    const path = h.path ?? "/";
+    if (typeof path !== "string" || !/^[\x21-\x7e]+$/.test(path)) {
+      fail(
+        `${where}.http.path`,
+        `expected a request target without spaces, got ${JSON.stringify(path)}`,
+      );
+    }
+    if (h.host !== undefined && (typeof h.host !== "string" || !/^[\x21-\x7e]+$/.test(h.host))) {
+      fail(`${where}.http.host`, `expected a host name, got ${JSON.stringify(h.host)}`);
+    }
+    let status: [number, number] = [200, 399];
+    const es = h.expectStatus;
+    if (typeof es === "number") status = [int(`${where}.http.expectStatus`, es, 200, 100, 599), es];
+    else if (Array.isArray(es) && es.length === 2) {
+      const lo = int(`${where}.http.expectStatus[0]`, es[0], 200, 100, 599);
+      const hi = int(`${where}.http.expectStatus[1]`, es[1], 399, lo, 599);
+      status = [lo, hi];
+    } else if (es !== undefined) {
+      fail(`${where}.http.expectStatus`, "expected a status or [low, high]");
+    }
+    if (
+      h.expectString !== undefined && (typeof h.expectString !== "string" || h.expectString === "")
+    ) {
+      fail(`${where}.http.expectString`, "expected non-empty text");
+    }
+    r.http = {
+      method,
+      path,
+      host: h.host,
+      expect: { status, string: h.expectString },
+    };
+  } else if (c.http !== undefined) fail(`${where}.http`, 'HTTP check settings need type "http"');
+  try {
+    checkConfigResolve(r);
+    return r;
+  } catch (err) {
+    return fail(where, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
+  const o = s.observe;
+  if (o === undefined) return null;
+  const where = `${sat}.observe`;
+  if (typeof o !== "object" || o === null) fail(where, "expected { mode, errorLimit?, onError? }");
+  if (o.mode !== "layer4" && o.mode !== "layer7") {
+    fail(`${where}.mode`, `expected "layer4" or "layer7", got ${JSON.stringify(o.mode)}`);
+  }
+  const onError = o.onError ?? "fail-check";
+  if (onError !== "fail-check" && onError !== "fastinter" && onError !== "mark-down") {
+    fail(`${where}.onError`, `expected "fail-check", "fastinter" or "mark-down"`);
+  }
+  if (s.check === undefined) {
+    fail(where, "passive observation needs a health check to bring the server back (add check)");
+  }
+  return {
+    layer7: o.mode === "layer7",
+    errorLimit: int(`${where}.errorLimit`, o.errorLimit, DEFAULT_ERROR_LIMIT, 1, 100_000),
+    onError,
+  };
+}
+
 /** Checks `cfg` and returns it resolved; throws SluiceError on the first problem. */
 export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
   const g = cfg.global ?? {};
@@ -277,10 +475,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     const bname = name(`${at}.name`, b.name);
     if (beNames.has(bname)) fail(`${at}.name`, `duplicate backend name "${bname}"`);
     beNames.add(bname);
-    const balance = b.balance ?? "roundrobin";
-    if (balance !== "roundrobin") {
-      fail(`${at}.balance`, `unknown algorithm ${JSON.stringify(balance)} (expected "roundrobin")`);
-    }
+    const balance = balanceSpec(`${at}.balance`, b.balance);
     const t = b.timeouts ?? {};
     const connect = timeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect);
     if (!Array.isArray(b.servers) || b.servers.length === 0) {
@@ -331,13 +526,44 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         tls,
         weight: int(`${sat}.weight`, s.weight, 1, 0, 256),
         maxconn: int(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000),
+        maxqueue: int(`${sat}.maxqueue`, s.maxqueue, 0, 0, 1_000_000),
+        backup: bool(`${sat}.backup`, s.backup, false),
+        slowstart: timeout(`${sat}.slowstart`, s.slowstart, 0),
+        state: adminState(`${sat}.state`, s.state),
+        cookie: cookieValue(`${sat}.cookie`, s.cookie, sname),
+        check: s.check === undefined ? null : check(`${sat}.check`, s.check, addr, tls),
+        observe: observe(sat, s),
       };
     });
+    const cookies = new Set<string>();
+    for (const [j, s] of servers.entries()) {
+      if (cookies.has(s.cookie)) {
+        fail(`${at}.servers[${j}].cookie`, `duplicate cookie value "${s.cookie}"`);
+      }
+      cookies.add(s.cookie);
+    }
+    const mode_ = mode(`${at}.mode`, b.mode);
+    if (b.cookie !== undefined && mode_ !== "http") {
+      fail(`${at}.cookie`, 'cookie persistence needs mode "http"');
+    }
+    if ((balance.algo === "uri" || balance.algo === "hdr") && mode_ !== "http") {
+      fail(`${at}.balance`, `"${balance.algo}" needs mode "http"`);
+    }
+    const ss = b.stickSource;
+    if (ss !== undefined && (typeof ss !== "object" || ss === null)) {
+      fail(`${at}.stickSource`, "expected { size?, expire? }");
+    }
     resolved.backends.push({
       name: bname,
-      mode: mode(`${at}.mode`, b.mode),
+      mode: mode_,
       balance,
       retries: int(`${at}.retries`, b.retries, DEFAULT_RETRIES, 0, 100),
+      redispatch: int(`${at}.redispatch`, b.redispatch, DEFAULT_REDISPATCH, -1, 100),
+      cookie: b.cookie === undefined ? null : cookie(`${at}.cookie`, b.cookie),
+      stickSource: ss === undefined ? null : {
+        size: int(`${at}.stickSource.size`, ss.size, DEFAULT_STICK_SIZE, 1, 10_000_000),
+        expire: timeout(`${at}.stickSource.expire`, ss.expire, DEFAULT_STICK_EXPIRE),
+      },
       timeouts: {
         connect,
         server: timeout(`${at}.timeouts.server`, t.server, DEFAULT_TIMEOUTS.server),

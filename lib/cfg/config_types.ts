@@ -161,22 +161,119 @@ export interface ServerTlsConfig {
   verify?: "required" | "none";
 }
 
+/** A health check (HAProxy's `check` with `option httpchk` / `http-check expect`). */
+export interface CheckConfig {
+  /** `"tcp"`: a connection (and TLS handshake) succeeds; `"http"`: a request gets the expected answer. Default `"tcp"`. */
+  type?: "tcp" | "http";
+  /** Interval between checks while the server is up. Default 2000. */
+  inter?: number;
+  /** Interval while the server is changing state (between the first failure and down, or the first success and up). Default: `inter`. */
+  fastinter?: number;
+  /** Interval while the server is down. Default: `inter`. */
+  downinter?: number;
+  /** Consecutive successes that bring a down server up. Default 2. */
+  rise?: number;
+  /** Consecutive failures that bring an up server down. Default 3. */
+  fall?: number;
+  /** Time a check may take (HAProxy's `timeout check`). Default: `inter`. */
+  timeout?: number;
+  /** Check this port instead of the traffic port. */
+  port?: number;
+  /** Check over TLS (default: like the traffic, when the server uses TLS). */
+  tls?: boolean;
+  /** HTTP check request and expectation. */
+  http?: {
+    /** Default `"GET"`. */
+    method?: string;
+    /** Default `"/"`. */
+    path?: string;
+    /** Host header. Default: the server's address. */
+    host?: string;
+    /** Expected status: one code (200) or an inclusive range ([200, 399]). Default [200, 399]. */
+    expectStatus?: number | [number, number];
+    /** Text the response body must contain (first 16 KiB). */
+    expectString?: string;
+  };
+}
+
+/** Passive health: errors seen on live traffic (HAProxy's `observe`). */
+export interface ObserveConfig {
+  /** `"layer4"`: connection failures; `"layer7"`: those plus invalid, late or 5xx responses (not 501/505). */
+  mode: "layer4" | "layer7";
+  /** Consecutive errors that trigger `onError`. Default 10. */
+  errorLimit?: number;
+  /**
+   * `"fail-check"` (default) counts one failed health check, `"fastinter"`
+   * also checks sooner, `"mark-down"` marks the server down at once (checks
+   * bring it back).
+   */
+  onError?: "fail-check" | "fastinter" | "mark-down";
+}
+
 /** A server of a backend. */
 export interface ServerConfig {
   /** Name, unique in its backend. */
   name: string;
   /** `host:port`, `[v6]:port`, `unix:/path`, or `tls://host:port`. */
   address: string;
-  /** Weight for load balancing, 0 to 256. Default 1. */
+  /** Weight for load balancing, 0 to 256; 0 takes no new traffic except sticky. Default 1. */
   weight?: number;
-  /** Maximum concurrent connections to this server, 0 for none. Default 0. */
+  /** Maximum concurrent streams to this server, 0 for none. Excess ones queue. Default 0. */
   maxconn?: number;
+  /** Most streams waiting in this server's queue, 0 for no limit. Default 0. */
+  maxqueue?: number;
+  /** Takes traffic only when no active server is up. Default false. */
+  backup?: boolean;
+  /** After recovering, ramp the weight up from almost 0 over this many ms. Default 0 (none). */
+  slowstart?: number;
+  /** Admin state at start: `"ready"`, `"drain"` or `"maint"` (HAProxy's `disabled`). Default `"ready"`. */
+  state?: "ready" | "drain" | "maint";
+  /** Value of the persistence cookie for this server. Default: the server's name. */
+  cookie?: string;
+  /** Health check; none when absent (the server is then always considered up). */
+  check?: CheckConfig;
+  /** Passive health observation; needs `check` to bring the server back. */
+  observe?: ObserveConfig;
   /** Connect with TLS (also implied by a `tls://` address). */
   tls?: ServerTlsConfig;
 }
 
-/** Load-balancing algorithms. */
-export type BalanceAlgo = "roundrobin";
+/** Load-balancing algorithms; `"hdr(name)"` hashes the named request header. */
+export type BalanceAlgo =
+  | "roundrobin"
+  | "static-rr"
+  | "leastconn"
+  | "first"
+  | "source"
+  | "uri"
+  | "random"
+  | `hdr(${string})`;
+
+/** Cookie persistence (HAProxy's `cookie NAME insert|prefix`). */
+export interface CookieConfig {
+  /** Cookie name. */
+  name: string;
+  /**
+   * `"insert"`: sluice sets `NAME=<server cookie>` on responses;
+   * `"prefix"`: the application's own cookie `NAME` gets `<server cookie>~`
+   * prefixed on the way out and stripped on the way in.
+   */
+  mode: "insert" | "prefix";
+  /** Insert: no Set-Cookie when the client already sent the right one, and the cookie is removed from requests. Default false. */
+  indirect?: boolean;
+  /** Insert: add `Cache-Control: private` to responses that set the cookie. Default false. */
+  nocache?: boolean;
+  /** Insert: cookie attributes appended (e.g. `"Path=/; HttpOnly"`). Default `"Path=/"`. */
+  attributes?: string;
+}
+
+/** Source-address stickiness (HAProxy's `stick-table type ip` + `stick on src`). */
+export interface StickSourceConfig {
+  /** Most client addresses remembered; the least recently used is forgotten. Default 100000. */
+  size?: number;
+  /** How long an entry lives after its last use, in ms. Default 1800000 (30 min). */
+  expire?: number;
+}
 
 /** A backend: a pool of servers. */
 export interface BackendConfig {
@@ -184,12 +281,22 @@ export interface BackendConfig {
   name: string;
   /** Proxy mode; must match the frontends using it. Default `"http"`. */
   mode?: ProxyMode;
-  /** Algorithm choosing the server of each new connection. Default `"roundrobin"`. */
+  /** Algorithm choosing the server of each new stream. Default `"roundrobin"`. */
   balance?: BalanceAlgo;
-  /** Connection attempts after a failed one (to the next server). Default 3. */
+  /** Connection attempts after a failed one. Default 3. */
   retries?: number;
+  /**
+   * Retry on another server (HAProxy's `option redispatch [N]`): 1 on every
+   * retry, N on every Nth, -1 on the last retry only, 0 never (retries go to
+   * the same server unless it is down). Default -1.
+   */
+  redispatch?: number;
   /** Timeouts (`server`, `connect`, `tunnel`, `queue` apply here). */
   timeouts?: TimeoutsConfig;
+  /** Cookie persistence (HTTP). */
+  cookie?: CookieConfig;
+  /** Source-address stickiness. */
+  stickSource?: StickSourceConfig;
   /** The servers (at least one). */
   servers: ServerConfig[];
 }

@@ -90,7 +90,10 @@ function lineEnd(chn: Channel, from: number, max: number): number {
   for (let i = from; i < lim; i++) {
     const c = buf.inByte(i);
     if (c === 0x0a) return i > from && buf.inByte(i - 1) === 0x0d ? i : -2;
-    if (c === 0x0d && i + 1 < avail && buf.inByte(i + 1) !== 0x0a) return -2;
+    // Only look at the byte after a CR inside the window (`lim`), so a CR on
+    // the last byte `max` allows gets the same answer (-3) however the bytes
+    // arrived (as h1ParseHead() does at maxHead).
+    if (c === 0x0d && i + 1 < lim && buf.inByte(i + 1) !== 0x0a) return -2;
   }
   return avail - from >= max ? -3 : -1;
 }
@@ -131,8 +134,11 @@ function chunkSize(chn: Channel, len: number): number {
           if (i >= end) return -1;
           const c = buf.inByte(i);
           if (c === 0x22) break;
-          if (c === 0x5c /* \ */) i++;
-          else if (!VALCHAR[c] || c === 0x7f) return -1;
+          // quoted-pair escapes only HTAB, SP, VCHAR and obs-text (RFC 9110
+          // §5.6.4): check the escaped byte too, or "\<NUL>" would pass.
+          if (c === 0x5c /* \ */ && ++i >= end) return -1;
+          const e = buf.inByte(i);
+          if (!VALCHAR[e] || e === 0x7f) return -1;
           i++;
         }
         i++;

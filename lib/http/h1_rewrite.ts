@@ -20,6 +20,8 @@ const H_TRAILER = lc("trailer");
 const H_UPGRADE = lc("upgrade");
 const H_PROXY_CONNECTION = lc("proxy-connection");
 const H_HOST = lc("host");
+const H_CONTENT_LENGTH = lc("content-length");
+const H_TRANSFER_ENCODING = lc("transfer-encoding");
 const H_XFP = lc("x-forwarded-proto");
 
 let scratch = new Uint8Array(32768);
@@ -82,6 +84,27 @@ function isHopByHop(a: Uint8Array, p: number, l: number, upgrade: boolean, resp:
 }
 
 /**
+ * Headers kept even when the Connection header names them: the framing we
+ * forward the body by (dropping Content-Length or Transfer-Encoding while
+ * forwarding the body they frame would desynchronise the next hop: request
+ * smuggling), Host (HTTP/1.1 requires it), and Upgrade while upgrading
+ * ("Connection: Upgrade, HTTP2-Settings" names it alongside other headers).
+ */
+function keptWhenNamed(a: Uint8Array, p: number, l: number, upgrade: boolean): boolean {
+  switch (l) {
+    case 4:
+      return eqNoCase(a, p, 4, H_HOST);
+    case 7:
+      return upgrade && eqNoCase(a, p, 7, H_UPGRADE);
+    case 14:
+      return eqNoCase(a, p, 14, H_CONTENT_LENGTH);
+    case 17:
+      return eqNoCase(a, p, 17, H_TRANSFER_ENCODING);
+  }
+  return false;
+}
+
+/**
  * Writes the rewritten head of `msg` (parsed from `a` at `base`) and returns
  * it as a view of the scratch area; the view is valid until the next call.
  */
@@ -137,7 +160,10 @@ export function h1Rewrite(
     const np = base + hdrs[k], nl = hdrs[k + 1];
     if (isHopByHop(a, np, nl, opts.upgrade, resp)) continue;
     if (hostValue !== null && nl === 4 && eqNoCase(a, np, 4, H_HOST)) continue;
-    if (named !== null && named.some((n) => eqNoCase(a, np, nl, n))) continue;
+    if (
+      named !== null && !keptWhenNamed(a, np, nl, opts.upgrade) &&
+      named.some((n) => eqNoCase(a, np, nl, n))
+    ) continue;
     if (drop !== undefined && drop.some((n) => eqNoCase(a, np, nl, n))) continue;
     // The whole original line, name to CRLF, value untouched.
     const lineEnd = base + hdrs[k + 2] + hdrs[k + 3];

@@ -66,6 +66,7 @@ import {
   HTTP_METH_OPTIONS,
   HTTP_METH_PUT,
   HTTP_METH_TRACE,
+  type HttpMsg,
 } from "./h1_types.ts";
 import type { Replies } from "./http_reply.ts";
 import {
@@ -86,6 +87,7 @@ import {
   TX_CLI_KAL,
   TX_HEAD,
   TX_LOGGED,
+  TX_PERSIST_VALID,
   TX_RES_CLOSE,
   TX_RETRIED,
   TX_SRV_KAL,
@@ -127,6 +129,26 @@ export interface HttpHooks {
    * (idle list when `reusable`) or close it, and free the server slot.
    */
   serverDone(strm: Stream, reusable: boolean, now: number): void;
+  /**
+   * A request head is parsed, before it is rewritten: the backend may take
+   * its load-balancing key and persistence cookie from it and add header
+   * changes to `rw`. Returns true when the client sent a valid persistence
+   * cookie.
+   */
+  requestHead(strm: Stream, msg: HttpMsg, a: Uint8Array, base: number, rw: RewriteOptions): boolean;
+  /**
+   * A final response head is parsed (status > 0), or the server gave no
+   * valid response (status 0): passive health, and header changes to `rw`
+   * (persistence cookie) when there is a head.
+   */
+  responseHead(
+    strm: Stream,
+    status: number,
+    head:
+      | { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions; persist: boolean }
+      | null,
+    now: number,
+  ): void;
 }
 
 const H_FORWARDED = lc("forwarded");
@@ -306,7 +328,7 @@ export class HttpAnalyser implements StreamAnalyser {
     // Forwarding headers. The client's X-Forwarded-Proto and Forwarded are
     // replaced rather than trusted.
     const add: [string, string][] = [];
-    const drop = [];
+    const drop: Uint8Array[] = [];
     const ip = strm.cliAddr;
     if (o.forwardFor && strm.cliPort !== 0) add.push(["X-Forwarded-For", ip]);
     if (o.forwardedProto) {
@@ -325,6 +347,7 @@ export class HttpAnalyser implements StreamAnalyser {
       drop,
       add,
     };
+    if (this.#hooks.requestHead(strm, msg, buf.area, buf.head, rw)) txn.flags |= TX_PERSIST_VALID;
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {
@@ -382,18 +405,18 @@ export class HttpAnalyser implements StreamAnalyser {
     }
     if (scb.flags & SC_FL_ERR) {
       strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
-      this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
+      this.#badResponse(strm, txn, 502, SF_ERR_SRVCL, now);
       return true;
     }
     if (res.flags & CF_READ_TIMEOUT) {
       strm.setTerm(SF_ERR_SRVTO, SF_FINST_H);
-      this.#reply(strm, txn, 504, SF_ERR_SRVTO, now);
+      this.#badResponse(strm, txn, 504, SF_ERR_SRVTO, now);
       return true;
     }
     if (buf.in === 0) {
       if (res.flags & CF_SHUTR) {
         strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
-        this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
+        this.#badResponse(strm, txn, 502, SF_ERR_SRVCL, now);
         return true;
       }
       return false;
@@ -409,14 +432,14 @@ export class HttpAnalyser implements StreamAnalyser {
     if (r === 0) {
       if (res.flags & CF_SHUTR) {
         strm.setTerm(SF_ERR_SRVCL, SF_FINST_H);
-        this.#reply(strm, txn, 502, SF_ERR_SRVCL, now);
+        this.#badResponse(strm, txn, 502, SF_ERR_SRVCL, now);
         return true;
       }
       return false;
     }
     if (r < 0) {
       strm.setTerm(SF_ERR_PRXCOND, SF_FINST_H);
-      this.#reply(strm, txn, 502, SF_ERR_PRXCOND, now);
+      this.#badResponse(strm, txn, 502, SF_ERR_PRXCOND, now);
       return true;
     }
     return this.#gotResponse(strm, txn, now);
@@ -436,7 +459,7 @@ export class HttpAnalyser implements StreamAnalyser {
     const upgrade = status === 101;
     if (upgrade && !(txn.flags & TX_UPGRADE_REQ)) {
       strm.setTerm(SF_ERR_PRXCOND, SF_FINST_H);
-      this.#reply(strm, txn, 502, SF_ERR_PRXCOND, now);
+      this.#badResponse(strm, txn, 502, SF_ERR_PRXCOND, now);
       return true;
     }
     txn.status = status;
@@ -454,7 +477,7 @@ export class HttpAnalyser implements StreamAnalyser {
     // The client keeps its connection unless it or the framing says no.
     if ((txn.flags & TX_RES_CLOSE) || (strm.req.flags & CF_SHUTR)) txn.flags &= ~TX_CLI_KAL;
     const cliKal = (txn.flags & TX_CLI_KAL) !== 0;
-    const head = h1Rewrite(msg, buf.area, buf.head, {
+    const rw: RewriteOptions = {
       upgrade,
       connection: upgrade
         ? null
@@ -463,7 +486,17 @@ export class HttpAnalyser implements StreamAnalyser {
         : (txn.flags & TX_CLI_10)
         ? "keep-alive"
         : null,
-    });
+      drop: [],
+      add: [],
+    };
+    this.#hooks.responseHead(strm, status, {
+      msg,
+      a: buf.area,
+      base: buf.head,
+      rw,
+      persist: (txn.flags & TX_PERSIST_VALID) !== 0,
+    }, now);
+    const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {
       strm.setTerm(SF_ERR_INTERNAL, SF_FINST_H);
@@ -610,6 +643,12 @@ export class HttpAnalyser implements StreamAnalyser {
     // Log before the server side is reset: the line shows its retries and timers.
     this.#log(strm, txn, now);
     this.#closeServer(strm, now);
+  }
+
+  /** No valid response from the server: tell passive health, answer 502/504. */
+  #badResponse(strm: Stream, txn: HttpTxn, status: number, cause: number, now: number): void {
+    this.#hooks.responseHead(strm, 0, null, now);
+    this.#reply(strm, txn, status, cause, now);
   }
 
   /** Stops everything at once (errors after the response started). */

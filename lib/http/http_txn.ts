@@ -50,6 +50,8 @@ export const TX_CLI_10 = 1 << 5;
 export const TX_RES_CLOSE = 1 << 6;
 /** The request was already sent again on a fresh connection once. */
 export const TX_RETRIED = 1 << 7;
+/** The client sent a valid persistence cookie (cookie insert/prefix). */
+export const TX_PERSIST_VALID = 1 << 8;
 
 /** One stream's HTTP state. */
 export class HttpTxn {

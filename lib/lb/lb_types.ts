@@ -1,35 +1,69 @@
 /**
  * The load-balancing interface. Every algorithm is one implementation of
  * `LbAlgo` in its own file and passes the shared contract suite
- * (tests/unit/lb_contract_test.ts).
+ * (tests/unit/lb_contract_test.ts). A backend keeps one algorithm instance
+ * over its active servers and one over its backup servers.
+ *
+ * Two kinds of algorithm:
+ * - balanced (`hashed` false: roundrobin, static-rr, leastconn, first,
+ *   random) pick among servers that are up and not full; null means "none
+ *   free now" and the backend queues the stream in the backend queue;
+ * - hashed (`hashed` true: source, uri, hdr) map a key to a server that is
+ *   up, full or not; the backend then queues the stream on that server when
+ *   it is full, so a key keeps going to the same server.
  *
  * @module
  */
 
 /** What an algorithm needs to know about a server. */
 export interface LbServer {
-  /** Server name. */
+  /** Server name (unique in its backend); hashed algorithms place it on the ring by name. */
   readonly name: string;
-  /** Position in the backend's server list, fixed for the server's life. */
+  /** Position in the list given to the algorithm, fixed for the server's life. */
   readonly lbIndex: number;
-  /** Effective weight (0 means no new traffic). */
+  /** Effective weight for new traffic, 0 to 256 (0: none). Changes at run time. */
   readonly effWeight: number;
-  /** True when the server may take a new connection now (up, not full). */
-  lbUsable(): boolean;
+  /** Streams currently assigned to the server. */
+  readonly cur: number;
+  /** Maximum concurrent streams, 0 for no limit. */
+  readonly maxconn: number;
+  /** True when the server may take new traffic (up, admin ready, weight above 0). */
+  lbUp(): boolean;
 }
 
-/** A load-balancing algorithm over one backend's servers. */
+/** True when `srv` has no free connection slot. */
+export function lbFull(srv: LbServer): boolean {
+  return srv.maxconn > 0 && srv.cur >= srv.maxconn;
+}
+
+/** A load-balancing algorithm over one group (active or backup) of a backend's servers. */
 export interface LbAlgo {
-  /** Algorithm name as in the configuration ("roundrobin"). */
+  /** Algorithm name as in the configuration ("roundrobin", "hdr"). */
   readonly name: string;
-  /** The server became usable (or its weight changed). */
-  serverUp(srv: LbServer): void;
-  /** The server is no longer usable. */
-  serverDown(srv: LbServer): void;
-  /** A connection to `srv` starts (for connection-counting algorithms). */
+  /** True for key-hashing algorithms (see the module doc). */
+  readonly hashed: boolean;
+  /**
+   * `srv` changed state (up, down, drain, maint) or effective weight. Cheap;
+   * called on every slowstart step too.
+   */
+  update(srv: LbServer): void;
+  /** A stream was assigned to `srv` (its `cur` already counts it). */
   takeConn(srv: LbServer): void;
-  /** A connection to `srv` ended. */
+  /** A stream left `srv` (its `cur` no longer counts it). */
   dropConn(srv: LbServer): void;
-  /** Picks a server for a new connection, or null when none is usable. */
-  pick(): LbServer | null;
+  /**
+   * Picks a server for a new stream. `key` is the 32-bit hash of the
+   * stream's key for hashed algorithms (ignored by the others). `avoid` is a
+   * server to skip if any other one qualifies (redispatch after a failure).
+   * Returns null when no server qualifies.
+   */
+  pick(key: number, avoid: LbServer | null): LbServer | null;
+}
+
+/** Balance settings: the algorithm and, for `hdr`, the header name. */
+export interface LbSpec {
+  /** "roundrobin", "static-rr", "leastconn", "first", "source", "uri", "hdr", "random". */
+  algo: string;
+  /** Header name for "hdr". */
+  hdr?: string;
 }

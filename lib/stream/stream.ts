@@ -55,6 +55,7 @@ import {
   SF_FINST_Q,
   SF_FINST_R,
   SF_KILL_REQ,
+  SF_REDISP,
   SF_RELEASED,
   SF_SRV_REUSED,
   SF_WAIT_BUF,
@@ -126,6 +127,14 @@ export class Stream extends Task implements BufWaiter {
   cliPort = 0;
   /** True when the client connection is TLS (for X-Forwarded-Proto). */
   cliTls = false;
+  /** Hash of the request's load-balancing key (uri, header), -1 for none. */
+  lbKey = -1;
+  /** A server the stream must go to if it can (persistence, retry), or null. */
+  stickTo: StreamTarget | null = null;
+  /** A server to avoid (it just failed), or null. */
+  avoid: StreamTarget | null = null;
+  /** The stream's place in a queue (owned by the backend), or null. */
+  pend: unknown = null;
   /** The analyser (HTTP) or null for a plain TCP relay. */
   ana: StreamAnalyser | null = null;
   /** The analyser's own deadline (http-request, keep-alive), or eternity. */
@@ -236,11 +245,13 @@ export class Stream extends Task implements BufWaiter {
     scb.errType = 0;
     scb.exp = TICK_ETERNITY;
     scb.connRetries = 0;
+    this.lbKey = -1;
+    this.stickTo = this.avoid = null;
     req.flags &= ~(CF_SHUTW | CF_SHUTW_NOW | CF_WRITE_TIMEOUT);
     res.flags &= ~(CF_SHUTR | CF_READ_TIMEOUT);
     req.wex = res.rex = TICK_ETERNITY;
     res.rto = req.wto = this.be.serverTimeout;
-    this.flags &= ~(SF_WAS_EST | SF_SRV_REUSED);
+    this.flags &= ~(SF_WAS_EST | SF_SRV_REUSED | SF_REDISP);
     this.tQueue =
       this.tDequeue =
       this.tConnStart =

@@ -27,6 +27,9 @@ export const SF_SRV_REUSED = 1 << 7;
 /** Do not reuse an idle server connection for the next connect (a retry). */
 export const SF_NO_REUSE = 1 << 8;
 
+/** The stream was sent to another server after a failed connection attempt. */
+export const SF_REDISP = 1 << 9;
+
 /** Names for `showFlags()`. */
 export const SF_FLAG_NAMES: FlagTable = [
   [SF_WAIT_BUF, "WAIT_BUF"],
@@ -38,6 +41,7 @@ export const SF_FLAG_NAMES: FlagTable = [
   [SF_SRV_SLOT, "SRV_SLOT"],
   [SF_SRV_REUSED, "SRV_REUSED"],
   [SF_NO_REUSE, "NO_REUSE"],
+  [SF_REDISP, "REDISP"],
 ];
 
 /** Normal end. */

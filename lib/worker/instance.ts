@@ -10,14 +10,15 @@
 import { setImmediate } from "node:timers";
 import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../backend/frontend.ts";
-import { Server } from "../backend/server.ts";
+import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
+import { BackendChecks } from "../backend/checks.ts";
 import type { ResolvedConfig } from "../cfg/config_check.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { SluiceError } from "../core/errors.ts";
+import { tickNow } from "../core/time.ts";
 import { BufferPool, type PoolCounters } from "../core/pool.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsConnectLayer } from "../conn/tls_sock.ts";
-import { RoundRobin } from "../lb/roundrobin.ts";
 import { ConnLimit } from "../listener/listener.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
@@ -66,10 +67,50 @@ export interface ProxyStats {
   hrsp_other: number;
 }
 
+/** A server's state and queue, named as HAProxy's stats fields. */
+export interface ServerStats extends ProxyStats {
+  /** "UP", "DOWN", "DRAIN" or "MAINT" (HAProxy adds "x/y" while changing; see check_health). */
+  status: string;
+  /** Configured weight and effective weight (lower during slowstart). */
+  weight: number;
+  eweight: number;
+  /** True for a backup server. */
+  backup: boolean;
+  /** Streams waiting in this server's queue, and the most seen. */
+  qcur: number;
+  qmax: number;
+  /** Retries sent elsewhere after failing here. */
+  wredis: number;
+  /** Failed checks and transitions to DOWN. */
+  chkfail: number;
+  chkdown: number;
+  /** Last check's status code ("L7OK", "L4CON"...) and detail, "" without checks. */
+  check_status: string;
+  check_desc: string;
+  /** Check health counter (0 .. rise+fall-1), -1 without checks. */
+  check_health: number;
+}
+
+/** A backend's counters, queue and servers. */
+export interface BackendStats extends ProxyStats {
+  /** "UP" when at least one server can take traffic, else "DOWN". */
+  status: string;
+  /** Active and backup servers able to take traffic. */
+  act: number;
+  bck: number;
+  /** Streams waiting in the backend queue, and the most seen. */
+  qcur: number;
+  qmax: number;
+  wredis: number;
+  /** Source stickiness entries, -1 without a table. */
+  stick_entries: number;
+  servers: ServerStats[];
+}
+
 /** A snapshot of an instance's counters. */
 export interface InstanceStats {
   frontends: ProxyStats[];
-  backends: (ProxyStats & { servers: ProxyStats[] })[];
+  backends: BackendStats[];
   /** Current connections over all frontends. */
   actconn: number;
   pool: PoolCounters;
@@ -114,6 +155,9 @@ export class Instance {
   /** Idle kept-alive server connections (HTTP). */
   readonly idle: IdleConns;
   readonly graceMs: number;
+  /** Health checks, one set per backend. */
+  readonly checks: BackendChecks[] = [];
+  readonly #json: boolean;
   #live = 0;
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
@@ -125,6 +169,7 @@ export class Instance {
     this.processLimit = new ConnLimit(g.maxconn);
     this.graceMs = g.graceMs;
     this.sink = new LogSink(g.log.target, g.log.queueBytes);
+    this.#json = g.log.format === "json";
     const env = {
       sched: this.sched,
       pool: this.pool,
@@ -136,21 +181,41 @@ export class Instance {
       maxPerServer: g.serverIdleMax,
     });
     for (const b of cfg.backends) {
-      const servers = b.servers.map((s, i) =>
+      let nActive = 0, nBackup = 0;
+      const servers = b.servers.map((s) =>
         new Server(
           s.name,
           s.addr,
-          i,
+          s.backup ? nBackup++ : nActive++,
           s.tls ? { xprt: TLS_SOCK, hs: tlsConnectLayer(s.tls) } : { xprt: RAW_SOCK, hs: null },
-          { weight: s.weight, maxconn: s.maxconn },
+          {
+            weight: s.weight,
+            maxconn: s.maxconn,
+            maxqueue: s.maxqueue,
+            backup: s.backup,
+            slowstart: s.slowstart,
+            cookie: s.cookie,
+            observe: s.observe,
+          },
         )
       );
-      const be = new Backend(this.sched, b.name, servers, new RoundRobin(servers), {
+      const now = this.sched.now;
+      b.servers.forEach((s, i) => {
+        servers[i].admin = SRV_ADMIN_NAMES.indexOf(s.state);
+        servers[i].lastChange = now;
+      });
+      const be = new Backend(this.sched, b.name, servers, {
         timeouts: b.timeouts,
         retries: b.retries,
+        redispatch: b.redispatch,
+        balance: b.balance,
+        stickSource: b.stickSource,
+        cookie: b.cookie,
+        events: this.#event,
       });
       if (b.mode === "http") be.idle = this.idle;
       this.backends.push(be);
+      this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
     }
     const json = g.log.format === "json";
     const logger = (strm: Stream, fe: Frontend) => {
@@ -225,6 +290,51 @@ export class Instance {
         throw new SluiceError("ERR_BIND", `Cannot listen on "${what}": ${why}`);
       }
     }
+    this.startChecks();
+  }
+
+  /** Starts the health checks (after binding, so a failed start checks nothing). */
+  startChecks(): void {
+    for (const c of this.checks) c.start();
+  }
+
+  /**
+   * Changes a server at run time: admin state (`"ready"`, `"drain"`,
+   * `"maint"`) and/or weight (0 to 256). Throws SluiceError ERR_CONFIG when
+   * the backend or server does not exist or a value is out of range.
+   */
+  setServer(
+    backend: string,
+    server: string,
+    change: { state?: "ready" | "drain" | "maint"; weight?: number },
+  ): void {
+    const be = this.backends.find((b) => b.name === backend);
+    const srv = be?.servers.find((s) => s.name === server);
+    if (be === undefined || srv === undefined) {
+      throw new SluiceError("ERR_CONFIG", `No server "${backend}/${server}"`);
+    }
+    const w = change.weight;
+    if (w !== undefined && (!Number.isInteger(w) || w < 0 || w > 256)) {
+      throw new SluiceError(
+        "ERR_CONFIG",
+        `Invalid weight ${w} for "${backend}/${server}": expected 0..256`,
+      );
+    }
+    const admin = change.state === undefined ? -1 : SRV_ADMIN_NAMES.indexOf(change.state);
+    if (change.state !== undefined && admin < 0) {
+      throw new SluiceError(
+        "ERR_CONFIG",
+        `Invalid state ${
+          JSON.stringify(change.state)
+        } for "${backend}/${server}": expected ready, drain or maint`,
+      );
+    }
+    const now = this.sched.now = tickNow();
+    if (w !== undefined) be.setWeight(srv, w, now);
+    if (admin >= 0) {
+      be.setAdmin(srv, admin, now);
+      this.checks[this.backends.indexOf(be)].adminChanged(srv);
+    }
   }
 
   /** The bound addresses. */
@@ -243,9 +353,33 @@ export class Instance {
   stats(): InstanceStats {
     return {
       frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters)),
-      backends: this.backends.map((be) => ({
+      backends: this.backends.map((be, i) => ({
         ...proxyStats(be.name, be.counters),
-        servers: be.servers.map((s) => proxyStats(s.name, s.counters)),
+        status: be.activeUp + be.backupUp > 0 ? "UP" : "DOWN",
+        act: be.activeUp,
+        bck: be.backupUp,
+        qcur: be.queue.length,
+        qmax: be.counters.qmax,
+        wredis: be.counters.wredis,
+        stick_entries: be.stick?.length ?? -1,
+        servers: be.servers.map((s) => {
+          const chk = this.checks[i].view(s);
+          return {
+            ...proxyStats(s.name, s.counters),
+            status: s.status(),
+            weight: s.uweight,
+            eweight: s.effWeight,
+            backup: s.backup,
+            qcur: s.queue.length,
+            qmax: s.counters.qmax,
+            wredis: s.counters.wredis,
+            chkfail: s.counters.chkfail,
+            chkdown: s.counters.chkdown,
+            check_status: chk?.code ?? "",
+            check_desc: chk?.info ?? "",
+            check_health: chk?.health ?? -1,
+          };
+        }),
       })),
       actconn: this.processLimit.cur,
       pool: this.pool.counters(),
@@ -266,6 +400,8 @@ export class Instance {
   }
 
   async #close(graceful: boolean, graceMs: number): Promise<void> {
+    for (const c of this.checks) c.stop();
+    for (const be of this.backends) be.stop();
     const closing = this.frontends.flatMap((fe) => fe.listeners.map((li) => li.close()));
     if (this.#live > 0) {
       const drained = new Promise<void>((resolve) => this.#drained = resolve);
@@ -284,6 +420,15 @@ export class Instance {
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
+
+  /** A server state change or other event, written to the log like HAProxy's. */
+  #event = (line: string, level: "notice" | "warning" | "alert"): void => {
+    if (this.#json) {
+      this.sink.write(
+        JSON.stringify({ type: "event", date: new Date().toISOString(), level, message: line }),
+      );
+    } else this.sink.write(`[${level.toUpperCase()}] ${line}`);
+  };
 
   #killAll(): void {
     for (const fe of this.frontends) for (const strm of fe.streams) strm.kill();

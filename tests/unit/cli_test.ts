@@ -90,6 +90,9 @@ Deno.test("parseCli() builds one frontend and one backend from --listen and --se
       mode: "http",
       balance: "roundrobin",
       retries: undefined,
+      redispatch: undefined,
+      cookie: undefined,
+      stickSource: undefined,
       timeouts: { connect: undefined, server: undefined, tunnel: undefined, queue: undefined },
       servers: [{ name: "srv1", address: "127.0.0.1:9000" }],
     }],
@@ -257,7 +260,7 @@ Deno.test("parseCli() rejects --listen without --server and --server without --l
 
 Deno.test("parseCli() rejects --timeout without NAME= or with an unknown name", () => {
   const expected =
-    /for --timeout: expected NAME=DURATION with NAME one of connect, client, server, tunnel, queue, http-request, http-keep-alive$/;
+    /for --timeout: expected NAME=DURATION with NAME one of connect, client, server, tunnel, queue, http-request, http-keep-alive, check$/;
   rejects(["--timeout", "5s"], "ERR_USAGE", expected);
   rejects(["--timeout", "client"], "ERR_USAGE", /^Invalid value "client" for --timeout/);
   rejects(["--timeout", "idle=5s"], "ERR_USAGE", /^Invalid value "idle=5s" for --timeout/);
@@ -314,7 +317,12 @@ Deno.test("parseCli() reads HTTP flags: --errorfile, --no-forwardfor, --forwarde
 });
 
 Deno.test("parseCli() rejects bad values of enumerated and numeric flags with ERR_USAGE", () => {
-  rejects(["--balance", "leastconn"], "ERR_USAGE", /for --balance: expected roundrobin$/);
+  rejects(
+    ["--balance", "leastcon"],
+    "ERR_USAGE",
+    /for --balance: expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr\(NAME\)$/,
+  );
+  rejects(["--balance", "hdr()"], "ERR_USAGE", /for --balance/);
   rejects(["--log", "syslog"], "ERR_USAGE", /for --log: expected stdout, stderr or none$/);
   rejects(
     ["--log-format", "clf"],

@@ -91,15 +91,25 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
   assert.deepEqual(r.backends, [{
     name: "be",
     mode: "http",
-    balance: "roundrobin",
+    balance: { algo: "roundrobin" },
     retries: 3,
+    redispatch: -1,
     timeouts: { connect: 5000, server: 30_000, tunnel: 0, queue: 5000 },
+    cookie: null,
+    stickSource: null,
     servers: [{
       name: "s1",
       addr: { kind: "tcp", host: "127.0.0.1", port: 9000 },
       tls: null,
       weight: 1,
       maxconn: 0,
+      maxqueue: 0,
+      backup: false,
+      slowstart: 0,
+      state: "ready",
+      cookie: "s1",
+      check: null,
+      observe: null,
     }],
   }]);
 });
@@ -309,9 +319,20 @@ Deno.test("resolveConfig() rejects out-of-range numbers with the field path", ()
 
 Deno.test("resolveConfig() rejects an unknown balance algorithm", () => {
   rejects(
-    withEdit((c) => ((c.backends[0] as { balance: unknown }).balance = "leastconn")),
+    withEdit((c) => ((c.backends[0] as { balance: unknown }).balance = "leastcon")),
     "backends[0].balance",
-    /unknown algorithm "leastconn" \(expected "roundrobin"\)$/,
+    /unknown algorithm "leastcon" \(expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr\(<name>\)\)$/,
+  );
+  for (const algo of ["static-rr", "leastconn", "first", "source", "uri", "random"]) {
+    const r = resolveConfig(withEdit((c) => (c.backends[0].balance = algo as "first")));
+    assert.deepEqual(r.backends[0].balance, { algo });
+  }
+  const r = resolveConfig(withEdit((c) => (c.backends[0].balance = "hdr(X-User)")));
+  assert.deepEqual(r.backends[0].balance, { algo: "hdr", hdr: "x-user" });
+  rejects(
+    withEdit((c) => (c.backends[0].balance = "hdr(a b)")),
+    "backends[0].balance",
+    /invalid header name "a b"$/,
   );
 });
 

@@ -1,0 +1,119 @@
+/**
+ * The health checks of one backend: one CheckTask per checked server, whose
+ * verdicts become server state changes (`Backend.setOpState`), and the
+ * actions of passive observation (`observe`) when a server hits its error
+ * limit on live traffic. A server in maintenance is not checked; leaving
+ * maintenance restarts its checks.
+ *
+ * @module
+ */
+import type { CheckConfig, CheckResult, CheckTransition } from "../check/check_types.ts";
+import { type CheckTarget, CheckTask } from "../check/check_task.ts";
+import type { Scheduler } from "../sched/scheduler.ts";
+import type { Backend } from "./backend.ts";
+import { type Server, SRV_ADMIN_MAINT } from "./server.ts";
+
+/** What stats show of a server's checks. */
+export interface CheckView {
+  code: string;
+  info: string;
+  health: number;
+}
+
+/** Health checks of a backend's servers. */
+export class BackendChecks {
+  readonly #sched: Scheduler;
+  readonly #be: Backend;
+  readonly #tasks = new Map<Server, CheckTask>();
+  readonly #make = new Map<Server, () => CheckTask>();
+  /** Servers whose checks maintenance stopped. */
+  readonly #paused = new Set<Server>();
+  #started = false;
+
+  /** `cfgs[i]` is the check of `be.servers[i]`, or null for none. */
+  constructor(sched: Scheduler, be: Backend, cfgs: readonly (CheckConfig | null)[]) {
+    this.#sched = sched;
+    this.#be = be;
+    be.servers.forEach((srv, i) => {
+      const cfg = cfgs[i];
+      if (cfg === null) return;
+      const addr = srv.addr.kind === "unix"
+        ? { path: srv.addr.path }
+        : { host: srv.addr.host, port: cfg.port ?? srv.addr.port };
+      const target: CheckTarget = {
+        name: `${be.name}/${srv.name}`,
+        addr,
+        onCheck: (r, t) => this.#onCheck(srv, r, t),
+      };
+      // Like HAProxy, a checked server starts up but one failed check from
+      // down: a dead server is found by the first check.
+      const make = () => new CheckTask(sched, target, cfg, { init: srv.opUp ? "up" : "down" });
+      this.#make.set(srv, make);
+      this.#tasks.set(srv, make());
+    });
+    be.onObserveLimit = (srv, action, reason) => this.#observeLimit(srv, action, reason);
+  }
+
+  /** Starts checking every server not in maintenance. */
+  start(): void {
+    this.#started = true;
+    for (const [srv, task] of this.#tasks) {
+      if (srv.admin !== SRV_ADMIN_MAINT) task.start();
+      else this.#paused.add(srv);
+    }
+  }
+
+  /** Stops every check (instance shutdown). */
+  stop(): void {
+    this.#started = false;
+    for (const task of this.#tasks.values()) task.stop();
+  }
+
+  /** The server's admin state changed: maintenance stops its checks, leaving it restarts them. */
+  adminChanged(srv: Server): void {
+    const task = this.#tasks.get(srv);
+    if (task === undefined || !this.#started) return;
+    if (srv.admin === SRV_ADMIN_MAINT) {
+      task.stop();
+      this.#paused.add(srv);
+      return;
+    }
+    if (!this.#paused.delete(srv)) return;
+    // A stopped task is done for good: a new one picks up from the server's state.
+    const fresh = this.#make.get(srv)!();
+    this.#tasks.set(srv, fresh);
+    fresh.start();
+  }
+
+  /** Last result and health of a server's checks, or null when it has none. */
+  view(srv: Server): CheckView | null {
+    const task = this.#tasks.get(srv);
+    if (task === undefined) return null;
+    const st = task.stats;
+    return { code: st.last?.code ?? "INI", info: st.last?.info ?? "", health: st.health };
+  }
+
+  #onCheck(srv: Server, r: CheckResult, t: CheckTransition): void {
+    if (!r.ok) {
+      srv.counters.chkfail++;
+      this.#be.counters.chkfail++;
+    }
+    if (t === null) return;
+    let reason = r.reason;
+    if (r.status !== undefined) reason += `, code: ${r.status}`;
+    if (r.info !== "") reason += `, info: "${r.info}"`;
+    reason += `, check duration: ${r.durationMs}ms`;
+    this.#be.setOpState(srv, t === "up", reason, this.#sched.now);
+  }
+
+  /** Passive observation hit its limit: the check task reports back through `onCheck`. */
+  #observeLimit(srv: Server, action: string, reason: string): void {
+    const task = this.#tasks.get(srv);
+    if (task === undefined) return;
+    if (action === "mark-down") task.forceDown(reason);
+    else {
+      task.failPassive(reason);
+      if (action === "fastinter") task.setFastinter();
+    }
+  }
+}

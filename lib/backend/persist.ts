@@ -1,0 +1,156 @@
+/**
+ * What a backend reads from and writes into HTTP heads: the load-balancing
+ * key for `uri` and `hdr(name)`, and cookie persistence (HAProxy's `cookie
+ * NAME insert|prefix`).
+ *
+ * - insert: a response gets `Set-Cookie: NAME=<server cookie>`; a request
+ *   carrying it goes to that server while the server is up (even draining).
+ *   With `indirect`, a client already holding the right cookie gets no new
+ *   one and the cookie is removed from requests, so servers never see it.
+ * - prefix: the application's own cookie NAME is rewritten on the way out
+ *   (`NAME=<server cookie>~<value>`) and restored on the way in.
+ *
+ * Strings are built only when the backend uses cookies and the head holds
+ * one; without persistence nothing here runs.
+ *
+ * @module
+ */
+import type { ResolvedCookie } from "../cfg/config_check.ts";
+import { absoluteFormAuthority, absoluteFormPathPos } from "../http/h1_parser.ts";
+import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
+import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import { H1_MF_ABS_URI, type HttpMsg } from "../http/h1_types.ts";
+import { hashBytes } from "../lb/hash.ts";
+import type { Stream } from "../stream/stream.ts";
+import type { Server } from "./server.ts";
+
+const H_COOKIE = lc("cookie");
+const H_SET_COOKIE = lc("set-cookie");
+
+/** The client sent a valid persistence cookie for the server it was sent to. */
+export const PERSIST_VALID = 1;
+
+/** Cookie persistence of one backend. */
+export class CookiePersist {
+  readonly cfg: ResolvedCookie;
+  readonly #byValue = new Map<string, Server>();
+
+  constructor(cfg: ResolvedCookie, servers: readonly Server[]) {
+    this.cfg = cfg;
+    for (const s of servers) this.#byValue.set(s.cookie, s);
+  }
+
+  /**
+   * Request head: finds the persistence cookie, makes its server the
+   * stream's sticky choice, and asks the rewrite to remove or restore the
+   * cookie as the mode says. Returns PERSIST_VALID when the cookie named a
+   * known server, 0 otherwise.
+   */
+  request(strm: Stream, msg: HttpMsg, a: Uint8Array, base: number, rw: RewriteOptions): number {
+    const cfg = this.cfg;
+    const hdrs = msg.hdrs;
+    let pairs: string[] | null = null;
+    let found: string | null = null;
+    for (let h = 0; h < msg.nHdrs; h++) {
+      const k = h * 4;
+      if (!eqNoCase(a, base + hdrs[k], hdrs[k + 1], H_COOKIE)) continue;
+      for (const raw of bytesToStr(a, base + hdrs[k + 2], hdrs[k + 3]).split(";")) {
+        const pair = raw.trim();
+        if (pair === "") continue;
+        (pairs ??= []).push(pair);
+        const eq = pair.indexOf("=");
+        if (eq >= 0 && found === null && pair.slice(0, eq) === cfg.name) found = pair.slice(eq + 1);
+      }
+    }
+    if (found === null || pairs === null) return 0;
+    let srvValue = found;
+    let keep: string[] | null = null;
+    if (cfg.mode === "prefix") {
+      const tilde = found.indexOf("~");
+      if (tilde < 0) return 0;
+      srvValue = found.slice(0, tilde);
+      const appValue = found.slice(tilde + 1);
+      keep = pairs.map((p) => p.startsWith(cfg.name + "=") ? `${cfg.name}=${appValue}` : p);
+    } else if (cfg.indirect) {
+      keep = pairs.filter((p) => !p.startsWith(cfg.name + "="));
+    }
+    if (keep !== null) {
+      (rw.drop as Uint8Array[]).push(H_COOKIE);
+      if (keep.length > 0) (rw.add as [string, string][]).push(["Cookie", keep.join("; ")]);
+    }
+    const srv = this.#byValue.get(srvValue);
+    if (srv === undefined) return 0;
+    strm.stickTo = srv;
+    return PERSIST_VALID;
+  }
+
+  /**
+   * Response head from `srv`: inserts the cookie, or prefixes the
+   * application's one. `valid` is what `request()` returned for a client
+   * that was sent to this very server.
+   */
+  response(
+    srv: Server,
+    valid: boolean,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): void {
+    const cfg = this.cfg;
+    if (cfg.mode === "insert") {
+      if (valid && cfg.indirect) return;
+      (rw.add as [string, string][]).push([
+        "Set-Cookie",
+        cfg.attributes === ""
+          ? `${cfg.name}=${srv.cookie}`
+          : `${cfg.name}=${srv.cookie}; ${cfg.attributes}`,
+      ]);
+      if (cfg.nocache) (rw.add as [string, string][]).push(["Cache-Control", "private"]);
+      return;
+    }
+    const hdrs = msg.hdrs;
+    let all: string[] | null = null;
+    let hit = false;
+    for (let h = 0; h < msg.nHdrs; h++) {
+      const k = h * 4;
+      if (!eqNoCase(a, base + hdrs[k], hdrs[k + 1], H_SET_COOKIE)) continue;
+      let v = bytesToStr(a, base + hdrs[k + 2], hdrs[k + 3]);
+      if (v.startsWith(cfg.name + "=")) {
+        v = `${cfg.name}=${srv.cookie}~${v.slice(cfg.name.length + 1)}`;
+        hit = true;
+      }
+      (all ??= []).push(v);
+    }
+    if (!hit || all === null) return;
+    // Every Set-Cookie is re-added, in order, so only ours changes.
+    (rw.drop as Uint8Array[]).push(H_SET_COOKIE);
+    for (const v of all) (rw.add as [string, string][]).push(["Set-Cookie", v]);
+  }
+}
+
+/** Hash of the path of the request target (`uri`), without the query string. */
+export function uriKey(msg: HttpMsg, a: Uint8Array, base: number): number {
+  let p = base + msg.uriPos, len = msg.uriLen;
+  if (msg.flags & H1_MF_ABS_URI) {
+    const auth = absoluteFormAuthority(a, p, len);
+    const pathPos = absoluteFormPathPos(a, p, len, auth);
+    p += pathPos;
+    len -= pathPos;
+  }
+  let n = 0;
+  while (n < len && a[p + n] !== 0x3f /* ? */) n++;
+  return hashBytes(a, p, n);
+}
+
+/** Hash of the first value of header `name` (lowercase bytes), or -1 when absent. */
+export function hdrKey(msg: HttpMsg, a: Uint8Array, base: number, name: Uint8Array): number {
+  const hdrs = msg.hdrs;
+  for (let h = 0; h < msg.nHdrs; h++) {
+    const k = h * 4;
+    if (eqNoCase(a, base + hdrs[k], hdrs[k + 1], name)) {
+      return hashBytes(a, base + hdrs[k + 2], hdrs[k + 3]);
+    }
+  }
+  return -1;
+}

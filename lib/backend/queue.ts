@@ -1,0 +1,71 @@
+/**
+ * Queues of streams waiting for a server slot (HAProxy's pendconns): one per
+ * server (streams that must go to that server: hashed or sticky) and one per
+ * backend (streams any server may take). FIFO, doubly linked, so a stream
+ * that gives up (queue timeout, client gone) leaves in O(1).
+ *
+ * @module
+ */
+import type { Stream } from "../stream/stream.ts";
+
+/** A stream's place in a queue. */
+export class Pend {
+  readonly strm: Stream;
+  /** Tick it was queued, to serve the older of the server and backend queue heads first. */
+  readonly since: number;
+  prev: Pend | null = null;
+  next: Pend | null = null;
+  /** The queue it is in, null once out. */
+  queue: PendQueue | null = null;
+
+  constructor(strm: Stream, since: number) {
+    this.strm = strm;
+    this.since = since;
+  }
+}
+
+/** A FIFO of waiting streams. */
+export class PendQueue {
+  #head: Pend | null = null;
+  #tail: Pend | null = null;
+  #length = 0;
+
+  /** Streams waiting. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The oldest waiting stream's entry, or null. */
+  peek(): Pend | null {
+    return this.#head;
+  }
+
+  /** Appends `p` (not in any queue). */
+  push(p: Pend): void {
+    p.queue = this;
+    p.prev = this.#tail;
+    p.next = null;
+    if (this.#tail !== null) this.#tail.next = p;
+    else this.#head = p;
+    this.#tail = p;
+    this.#length++;
+  }
+
+  /** Removes `p`, which must be in this queue. */
+  remove(p: Pend): void {
+    if (p.prev !== null) p.prev.next = p.next;
+    else this.#head = p.next;
+    if (p.next !== null) p.next.prev = p.prev;
+    else this.#tail = p.prev;
+    p.prev = p.next = null;
+    p.queue = null;
+    this.#length--;
+  }
+
+  /** Removes and returns the oldest entry, or null. */
+  shift(): Pend | null {
+    const p = this.#head;
+    if (p !== null) this.remove(p);
+    return p;
+  }
+}
