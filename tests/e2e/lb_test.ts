@@ -13,7 +13,15 @@ import {
   startSluice,
 } from "../../mod.ts";
 import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
-import { refusedPort, sleep, waitFor } from "../helpers/net.ts";
+import {
+  echoScript,
+  readN,
+  refusedPort,
+  sleep,
+  upstream,
+  waitFor,
+  writeAll,
+} from "../helpers/net.ts";
 
 interface Lb extends AsyncDisposable {
   handle: SluiceHandle;
@@ -442,4 +450,44 @@ Deno.test("source stickiness: a client address keeps its server, and falls back 
   assert.equal(Object.keys(other).length, 1);
   assert.notEqual(Object.keys(other)[0], name);
   assert.equal(p.handle.stats().backends[0].stick_entries, 1);
+});
+
+Deno.test("TCP mode: checks mark a dead server down and maxconn queues connections", async () => {
+  await using a = upstream(echoScript);
+  await using b = upstream(echoScript);
+  const logs: string[] = [];
+  await using h = await startSluice({
+    global: { log: { target: (l) => logs.push(l) } },
+    frontends: [{
+      name: "fe",
+      mode: "tcp",
+      binds: [{ address: "127.0.0.1:0" }],
+      defaultBackend: "be",
+    }],
+    backends: [{
+      name: "be",
+      mode: "tcp",
+      timeouts: { queue: 5000 },
+      servers: [
+        { name: "a", address: a.address, maxconn: 1, check: { inter: 50, fall: 1, rise: 1 } },
+        { name: "b", address: b.address, check: { inter: 50, fall: 1, rise: 1 } },
+      ],
+    }],
+  });
+  const port = h.addresses[0].port;
+  await b.close();
+  await waitFor(() => logs.some((l) => l.includes("be/b is DOWN")), 3000, "b DOWN");
+  // Only "a" is left, with maxconn 1: the second connection waits until the first closes.
+  const c1 = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(c1, new TextEncoder().encode("one"));
+  assert.equal(new TextDecoder().decode(await readN(c1, 3)), "one");
+  const c2 = await Deno.connect({ hostname: "127.0.0.1", port });
+  await writeAll(c2, new TextEncoder().encode("two"));
+  await sleep(100);
+  assert.equal(a.live, 1, "the second connection waits in the queue");
+  assert.equal(h.stats().backends[0].qcur, 1);
+  c1.close();
+  assert.equal(new TextDecoder().decode(await readN(c2, 3)), "two");
+  c2.close();
+  await waitFor(() => h.stats().backends[0].scur === 0, 2000, "streams end");
 });
