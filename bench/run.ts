@@ -212,6 +212,42 @@ function rssKiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+)/.exec(new TextDecoder().decode(r.stdout))?.[1] ?? NaN);
 }
 
+/**
+ * Server selection cost: runs bench/lb_bench.ts with `deno bench --json`
+ * and prints ns per pick, algorithm × server count, beside the load figures.
+ * These are micro figures, so a failure prints a note and the run goes on.
+ */
+async function lbFigures(): Promise<void> {
+  const sizes = ["2", "100", "1000"];
+  try {
+    const cmd = pinned(0, [Deno.execPath(), "bench", "--json", `${ROOT}bench/lb_bench.ts`]);
+    const r = await new Deno.Command(cmd[0], {
+      args: cmd.slice(1),
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(300_000),
+    }).output();
+    if (!r.success) throw new Error(`deno bench exited with code ${r.code}`);
+    const report: { benches: { name: string; results: { ok?: { avg: number } }[] }[] } = JSON
+      .parse(new TextDecoder().decode(r.stdout));
+    const rows = new Map<string, Row>();
+    for (const b of report.benches) {
+      // Names are "<algo> n=<servers>"; avg is in ns.
+      const m = /^(\S+) n=(\d+)$/.exec(b.name), avg = b.results[0]?.ok?.avg;
+      if (!m || avg === undefined) continue;
+      if (!rows.has(m[1])) rows.set(m[1], {});
+      rows.get(m[1])![m[2]] = avg;
+    }
+    console.log(`\nserver selection, ns per pick (bench/lb_bench.ts): algo × servers`);
+    console.log(`| algo | ${sizes.join(" | ")} |\n|---|${sizes.map(() => "---:").join("|")}|`);
+    for (const [algo, row] of rows) {
+      console.log(`| ${algo} | ${sizes.map((n) => fmt(row[n] ?? NaN)).join(" | ")} |`);
+    }
+  } catch (e) {
+    console.log(`\nserver selection figures unavailable: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 async function main(): Promise<void> {
   await ensureTools();
   const dir = await Deno.makeTempDir({ prefix: "sluice-bench-" });
@@ -405,6 +441,7 @@ listen bench
     );
   }
   await Deno.remove(dir, { recursive: true });
+  await lbFigures();
 }
 
 try {

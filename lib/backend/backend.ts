@@ -17,7 +17,7 @@ import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { sockConnect } from "../conn/sock.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_FL_ERROR } from "../conn/conn_types.ts";
-import { hashStr } from "../lb/hash.ts";
+import { hashAddr } from "../lb/hash.ts";
 import { createLb } from "../lb/lb_algos.ts";
 import type { LbAlgo, LbSpec } from "../lb/lb_types.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
@@ -514,7 +514,7 @@ export class Backend implements StreamBackend {
     let key = 0;
     if (lb.hashed) {
       key = strm.lbKey >= 0 ? strm.lbKey : this.lb.name === "source"
-        ? hashStr(strm.cliAddr)
+        ? hashAddr(strm.cliAddr)
         // No key (header absent): spread such requests over the ring.
         : Math.imul(++this.#spread, 0x9e3779b1) >>> 0;
     }

@@ -3,10 +3,11 @@
  * key for `uri` and `hdr(name)`, and cookie persistence (HAProxy's `cookie
  * NAME insert|prefix`).
  *
- * - insert: a response gets `Set-Cookie: NAME=<server cookie>`; a request
- *   carrying it goes to that server while the server is up (even draining).
- *   With `indirect`, a client already holding the right cookie gets no new
- *   one and the cookie is removed from requests, so servers never see it.
+ * - insert: a response to a client without a valid cookie gets
+ *   `Set-Cookie: NAME=<server cookie>` (a server's own NAME cookie is
+ *   dropped); a request carrying it goes to that server while the server is
+ *   up (even draining). With `indirect` the cookie is also removed from
+ *   requests, so servers never see it.
  * - prefix: the application's own cookie NAME is rewritten on the way out
  *   (`NAME=<server cookie>~<value>`) and restored on the way in.
  *
@@ -26,6 +27,7 @@ import type { Server } from "./server.ts";
 
 const H_COOKIE = lc("cookie");
 const H_SET_COOKIE = lc("set-cookie");
+const SLASH = lc("/");
 
 /** The client sent a valid persistence cookie for the server it was sent to. */
 export const PERSIST_VALID = 1;
@@ -69,8 +71,13 @@ export class CookiePersist {
       const tilde = found.indexOf("~");
       if (tilde < 0) return 0;
       srvValue = found.slice(0, tilde);
-      const appValue = found.slice(tilde + 1);
-      keep = pairs.map((p) => p.startsWith(cfg.name + "=") ? `${cfg.name}=${appValue}` : p);
+      // Each occurrence loses its own "srv~" prefix.
+      keep = pairs.map((p) => {
+        if (!p.startsWith(cfg.name + "=")) return p;
+        const v = p.slice(cfg.name.length + 1);
+        const t = v.indexOf("~");
+        return t < 0 ? p : `${cfg.name}=${v.slice(t + 1)}`;
+      });
     } else if (cfg.indirect) {
       keep = pairs.filter((p) => !p.startsWith(cfg.name + "="));
     }
@@ -98,34 +105,36 @@ export class CookiePersist {
     rw: RewriteOptions,
   ): void {
     const cfg = this.cfg;
-    if (cfg.mode === "insert") {
-      if (valid && cfg.indirect) return;
-      (rw.add as [string, string][]).push([
-        "Set-Cookie",
-        cfg.attributes === ""
-          ? `${cfg.name}=${srv.cookie}`
-          : `${cfg.name}=${srv.cookie}; ${cfg.attributes}`,
-      ]);
-      if (cfg.nocache) (rw.add as [string, string][]).push(["Cache-Control", "private"]);
-      return;
-    }
+    const insert = cfg.mode === "insert";
     const hdrs = msg.hdrs;
     let all: string[] | null = null;
     let hit = false;
     for (let h = 0; h < msg.nHdrs; h++) {
       const k = h * 4;
       if (!eqNoCase(a, base + hdrs[k], hdrs[k + 1], H_SET_COOKIE)) continue;
-      let v = bytesToStr(a, base + hdrs[k + 2], hdrs[k + 3]);
+      const v = bytesToStr(a, base + hdrs[k + 2], hdrs[k + 3]);
       if (v.startsWith(cfg.name + "=")) {
-        v = `${cfg.name}=${srv.cookie}~${v.slice(cfg.name.length + 1)}`;
         hit = true;
-      }
-      (all ??= []).push(v);
+        // Insert: the cookie is ours, a server's own one is dropped.
+        // Prefix: the application's cookie carries the server.
+        if (!insert) (all ??= []).push(`${cfg.name}=${srv.cookie}~${v.slice(cfg.name.length + 1)}`);
+      } else (all ??= []).push(v);
     }
-    if (!hit || all === null) return;
-    // Every Set-Cookie is re-added, in order, so only ours changes.
-    (rw.drop as Uint8Array[]).push(H_SET_COOKIE);
-    for (const v of all) (rw.add as [string, string][]).push(["Set-Cookie", v]);
+    const add = rw.add as [string, string][];
+    if (hit) {
+      // Every other Set-Cookie is re-added, in order, so only ours changes.
+      (rw.drop as Uint8Array[]).push(H_SET_COOKIE);
+      for (const v of all ?? []) add.push(["Set-Cookie", v]);
+    }
+    // Like HAProxy, a client that came with a valid cookie gets no new one.
+    if (!insert || valid) return;
+    add.push([
+      "Set-Cookie",
+      cfg.attributes === ""
+        ? `${cfg.name}=${srv.cookie}`
+        : `${cfg.name}=${srv.cookie}; ${cfg.attributes}`,
+    ]);
+    if (cfg.nocache) add.push(["Cache-Control", "private"]);
   }
 }
 
@@ -140,7 +149,8 @@ export function uriKey(msg: HttpMsg, a: Uint8Array, base: number): number {
   }
   let n = 0;
   while (n < len && a[p + n] !== 0x3f /* ? */) n++;
-  return hashBytes(a, p, n);
+  // "http://host" and "http://host?q" are forwarded as "/": hash them so.
+  return n === 0 ? hashBytes(SLASH, 0, 1) : hashBytes(a, p, n);
 }
 
 /** Hash of the first value of header `name` (lowercase bytes), or -1 when absent. */

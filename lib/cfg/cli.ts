@@ -174,7 +174,13 @@ export function parseCli(args: string[]): CliAction {
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      // "--redispatch -1": a negative number is a value, not a flag.
+      args: args.map((a, i) => args[i - 1] === "--redispatch" && /^-[0-9]+$/.test(a) ? "=" + a : a)
+        .reduce<string[]>((out, a) => {
+          if (a.startsWith("=-")) out[out.length - 1] += a;
+          else out.push(a);
+          return out;
+        }, []),
       options: OPTIONS,
       strict: true,
       allowPositionals: false,
@@ -257,7 +263,14 @@ export function parseCli(args: string[]): CliAction {
     const name = eq < 0 ? t : t.slice(0, eq);
     const key = TIMEOUT_NAMES[name];
     if (name === "check" && eq > 0) {
-      checkTimeout = duration("timeout", t.slice(eq + 1));
+      try {
+        checkTimeout = parseDuration(t.slice(eq + 1));
+      } catch (err) {
+        throw new SluiceError(
+          "ERR_DURATION",
+          `Invalid value "${t}" for --timeout: ${(err as Error).message}`,
+        );
+      }
       continue;
     }
     if (eq < 0 || key === undefined) {
@@ -377,17 +390,6 @@ export function parseCli(args: string[]): CliAction {
 }
 
 const BALANCE = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
-
-function duration(flag: string, text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new SluiceError(
-      "ERR_DURATION",
-      `Invalid value "${text}" for --${flag}: ${(err as Error).message}`,
-    );
-  }
-}
 
 /** Check settings given inline on a --server, applied once --httpchk etc. are known. */
 const pendingChecks = new WeakMap<ServerConfig, CheckConfig>();

@@ -335,9 +335,12 @@ function check(
     fail(`${where}.port`, "a unix socket has no port");
   }
   if (bool(`${where}.tls`, c.tls, tls !== null)) {
-    r.tls = tls === null
-      ? {}
-      : { ca: tls.caCerts, sni: tls.serverName, verify: tls.noVerify ? "none" : "required" };
+    r.tls = tls === null ? {} : {
+      ca: tls.caCerts,
+      sni: tls.serverName,
+      verify: tls.noVerify ? "none" : "required",
+      verifyHost: !tls.noVerifyHost,
+    };
   }
   if (type === "http") {
     const h = c.http ?? {};
@@ -346,7 +349,7 @@ function check(
       fail(`${where}.http.method`, `expected a method token, got ${JSON.stringify(method)}`);
     }
     const path = h.path ?? "/";
-    if (typeof path !== "string" || !/^[\x21-\x7e]+$/.test(path)) {
+    if (typeof path !== "string" || !/^(\/[\x21-\x7e]*|\*)$/.test(path)) {
       fail(
         `${where}.http.path`,
         `expected a request target without spaces, got ${JSON.stringify(path)}`,

@@ -259,7 +259,7 @@ export interface CookieConfig {
    * prefixed on the way out and stripped on the way in.
    */
   mode: "insert" | "prefix";
-  /** Insert: no Set-Cookie when the client already sent the right one, and the cookie is removed from requests. Default false. */
+  /** Insert: the cookie is removed from requests, so servers never see it. Default false. (A client that sent a valid cookie never gets a new one.) */
   indirect?: boolean;
   /** Insert: add `Cache-Control: private` to responses that set the cookie. Default false. */
   nocache?: boolean;

@@ -32,6 +32,8 @@ export interface CheckTlsConfig {
   sni?: string;
   /** "required" (default) verifies the chain and name; "none" verifies nothing. */
   verify?: "required" | "none";
+  /** False: check the chain but not the name (like the server's traffic setting). Default true. */
+  verifyHost?: boolean;
 }
 
 /** What an HTTP check response must look like to pass. */

@@ -402,7 +402,7 @@ export function probe(
           servername: /^[0-9.]+$|:/.test(name) ? undefined : name,
           ca: t.ca,
           rejectUnauthorized: !noVerify,
-          checkServerIdentity: noVerify
+          checkServerIdentity: noVerify || t.verifyHost === false
             ? () => undefined
             : (_host, cert) => tls.checkServerIdentity(name, cert),
         });

@@ -28,7 +28,8 @@ export const LB_ALGOS: readonly string[] = Object.freeze([
 
 /**
  * Creates the algorithm `spec.algo` over `servers` (one group of a backend:
- * active or backup), where `servers[i].lbIndex` is `i`. Throws a SluiceError
+ * active or backup), where `servers[i].lbIndex` must be `i` (a RangeError
+ * otherwise: the algorithms index their tables by it). Throws a SluiceError
  * with code ERR_CONFIG for an unknown algorithm or "hdr" without a header
  * name; the configuration check reports those first, with their place.
  *
@@ -43,6 +44,13 @@ export const LB_ALGOS: readonly string[] = Object.freeze([
  * ```
  */
 export function createLb(spec: LbSpec, servers: readonly LbServer[]): LbAlgo {
+  for (let i = 0; i < servers.length; i++) {
+    if (servers[i].lbIndex !== i) {
+      throw new RangeError(
+        `Server "${servers[i].name}" has lbIndex ${servers[i].lbIndex}, not ${i}`,
+      );
+    }
+  }
   switch (spec.algo) {
     case "roundrobin":
       return new RoundRobin(servers);

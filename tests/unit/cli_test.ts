@@ -401,3 +401,524 @@ Deno.test("parseCli() reports an unreadable or non-PEM certificate file with ERR
   );
   rejects(["--tls-ca", missing], "ERR_TLS", /^Cannot read --tls-ca file/);
 });
+
+// -- --server options ----------------------------------------------------------------------
+
+/** The one server of `--server spec` (after a minimal --listen). */
+function serverOf(spec: string, ...args: string[]) {
+  const cfg = run("--listen", "127.0.0.1:0", "--server", spec, ...args);
+  return { cfg, srv: cfg.backends[0].servers[0] };
+}
+
+Deno.test("parseCli() reads --server weight, maxconn, maxqueue, backup, slowstart, cookie, name", () => {
+  const { cfg, srv } = serverOf(
+    "10.0.0.1:80,weight=3,maxconn=10,maxqueue=5,backup,slowstart=2s,cookie=c1,name=web1",
+  );
+  assert.deepEqual(srv, {
+    name: "web1",
+    address: "10.0.0.1:80",
+    weight: 3,
+    maxconn: 10,
+    maxqueue: 5,
+    backup: true,
+    slowstart: 2000,
+    cookie: "c1",
+  });
+  const r = resolveConfig(cfg).backends[0].servers[0];
+  assert.deepEqual(
+    [r.name, r.weight, r.maxconn, r.maxqueue, r.backup, r.slowstart, r.cookie],
+    ["web1", 3, 10, 5, true, 2000, "c1"],
+  );
+});
+
+Deno.test("parseCli() --server options accept their bounds", () => {
+  assert.equal(serverOf("a:1,weight=0").srv.weight, 0);
+  assert.equal(serverOf("a:1,weight=256").srv.weight, 256);
+  assert.equal(serverOf("a:1,maxconn=0").srv.maxconn, 0);
+  assert.equal(serverOf("a:1,maxqueue=1000000").srv.maxqueue, 1_000_000);
+  assert.equal(serverOf("a:1,slowstart=0").srv.slowstart, 0);
+  assert.equal(serverOf("a:1,slowstart=1m").srv.slowstart, 60_000);
+  assert.equal(serverOf("a:1,slowstart=250").srv.slowstart, 250, "no unit: ms");
+});
+
+Deno.test("parseCli() --server drain and maint set the admin state; later options win", () => {
+  const drain = serverOf("a:1,drain");
+  assert.equal(drain.srv.state, "drain");
+  assert.equal(resolveConfig(drain.cfg).backends[0].servers[0].state, "drain");
+  const maint = serverOf("a:1,maint");
+  assert.equal(maint.srv.state, "maint");
+  assert.equal(resolveConfig(maint.cfg).backends[0].servers[0].state, "maint");
+  assert.equal(serverOf("a:1,disabled").srv.state, "maint", "HAProxy's word for it");
+  assert.equal(serverOf("a:1,maint,drain").srv.state, "drain");
+  assert.equal(serverOf("a:1").srv.state, undefined);
+});
+
+Deno.test("parseCli() --server options apply to their own server only", () => {
+  const cfg = run(
+    "--listen",
+    ":0",
+    "--server",
+    "a:1,weight=2,backup",
+    "--server",
+    "b:1",
+    "--server",
+    "c:1,name=third,check",
+  );
+  assert.deepEqual(cfg.backends[0].servers, [
+    { name: "srv1", address: "a:1", weight: 2, backup: true },
+    { name: "srv2", address: "b:1" },
+    { name: "third", address: "c:1", check: {} },
+  ]);
+  resolveConfig(cfg);
+});
+
+Deno.test("parseCli() --server check with intervals, rise, fall and port", () => {
+  const { cfg, srv } = serverOf(
+    "a:1,check,inter=1s,fastinter=500ms,downinter=5s,rise=4,fall=5,port=8081",
+  );
+  assert.deepEqual(srv.check, {
+    inter: 1000,
+    fastinter: 500,
+    downinter: 5000,
+    rise: 4,
+    fall: 5,
+    port: 8081,
+  });
+  assert.deepEqual(resolveConfig(cfg).backends[0].servers[0].check, {
+    type: "tcp",
+    inter: 1000,
+    fastinter: 500,
+    downinter: 5000,
+    rise: 4,
+    fall: 5,
+    timeout: 1000,
+    port: 8081,
+  });
+  // "check" may come after its options.
+  assert.deepEqual(serverOf("a:1,rise=1,check").srv.check, { rise: 1 });
+});
+
+Deno.test("parseCli() --server check alone gives a TCP check with the defaults", () => {
+  const { cfg, srv } = serverOf("a:1,check");
+  assert.deepEqual(srv.check, {});
+  const r = resolveConfig(cfg).backends[0].servers[0].check;
+  assert.deepEqual([r?.type, r?.inter, r?.rise, r?.fall], ["tcp", 2000, 2, 3]);
+});
+
+Deno.test("parseCli() --server check on a tls:// server checks over TLS", () => {
+  const { cfg, srv } = serverOf("tls://127.0.0.1:443,check");
+  assert.deepEqual(srv.tls, {});
+  assert.deepEqual(srv.check, {});
+  assert.deepEqual(resolveConfig(cfg).backends[0].servers[0].check?.tls, {
+    ca: undefined,
+    sni: "127.0.0.1",
+    verify: "required",
+    verifyHost: true,
+  });
+});
+
+Deno.test("parseCli() --server observe, error-limit and on-error", () => {
+  const { cfg, srv } = serverOf("a:1,check,observe=layer7,error-limit=7,on-error=mark-down");
+  assert.deepEqual(srv.observe, { mode: "layer7", errorLimit: 7, onError: "mark-down" });
+  assert.deepEqual(resolveConfig(cfg).backends[0].servers[0].observe, {
+    layer7: true,
+    errorLimit: 7,
+    onError: "mark-down",
+  });
+  assert.deepEqual(serverOf("a:1,check,observe=layer4").srv.observe, { mode: "layer4" });
+  // error-limit / on-error alone observe layer 4; a later observe= keeps them.
+  assert.deepEqual(serverOf("a:1,check,error-limit=3").srv.observe, {
+    mode: "layer4",
+    errorLimit: 3,
+  });
+  assert.deepEqual(serverOf("a:1,check,on-error=fastinter,observe=layer7").srv.observe, {
+    mode: "layer7",
+    onError: "fastinter",
+  });
+  for (const onError of ["fail-check", "fastinter", "mark-down"]) {
+    assert.equal(
+      serverOf(`a:1,check,observe=layer4,on-error=${onError}`).srv.observe?.onError,
+      onError,
+    );
+  }
+});
+
+Deno.test("parseCli() rejects an unknown --server option, naming it", () => {
+  rejects(
+    ["--listen", ":0", "--server", "a:1,wieght=3"],
+    "ERR_USAGE",
+    /^Invalid option "wieght=3" in --server a:1,wieght=3: unknown option$/,
+  );
+  rejects(["--listen", ":0", "--server", "a:1,"], "ERR_USAGE", /^Invalid option "" in --server/);
+  rejects(["--listen", ":0", "--server", "a:1,ssl"], "ERR_USAGE", /Invalid option "ssl"/);
+});
+
+Deno.test("parseCli() rejects bad --server option values with ERR_USAGE naming the option", () => {
+  const cases: [string, RegExp][] = [
+    ["weight=257", /"weight=257" .*: expected an integer from 0 to 256$/],
+    ["weight=-1", /"weight=-1" .*: expected an integer from 0 to 256$/],
+    ["weight=", /"weight=" .*: expected an integer/],
+    ["weight=1.5", /"weight=1\.5"/],
+    ["maxconn=x", /"maxconn=x" .*: expected an integer from 0 to 1000000$/],
+    ["maxqueue=1000001", /"maxqueue=1000001"/],
+    ["slowstart=2x", /"slowstart=2x" .*: Cannot parse duration "2x": unknown unit "x"$/],
+    ["slowstart=", /"slowstart=" .*: Cannot parse duration ""/],
+    ["name=a/b", /"name=a\/b" .*: expected a name$/],
+    ["name=", /"name=" .*: expected a name$/],
+    ["check,inter=fast", /"inter=fast" .*: Cannot parse duration/],
+    ["check,fastinter=-1", /"fastinter=-1"/],
+    ["check,downinter=1.5s", /"downinter=1\.5s"/],
+    ["check,rise=0", /"rise=0" .*: expected an integer from 1 to 1000$/],
+    ["check,fall=1001", /"fall=1001" .*: expected an integer from 1 to 1000$/],
+    ["check,port=0", /"port=0" .*: expected an integer from 1 to 65535$/],
+    ["check,port=65536", /"port=65536"/],
+    ["check,observe=layer5", /"observe=layer5" .*: expected layer4 or layer7$/],
+    ["check,error-limit=0", /"error-limit=0" .*: expected an integer from 1 to 100000$/],
+    ["check,on-error=retry", /"on-error=retry" .*: expected fail-check, fastinter or mark-down$/],
+  ];
+  for (const [opts, re] of cases) {
+    rejects(["--listen", ":0", "--server", `a:1,${opts}`], "ERR_USAGE", re);
+  }
+});
+
+Deno.test('parseCli() rejects check options on a --server without "check"', () => {
+  for (const o of ["inter=1s", "fastinter=1s", "downinter=1s", "rise=2", "fall=2", "port=80"]) {
+    rejects(
+      ["--listen", ":0", "--server", `a:1,${o}`],
+      "ERR_USAGE",
+      new RegExp(`^Check options in --server a:1,${o} need "check"$`),
+    );
+  }
+  for (const o of ["observe=layer4", "error-limit=3", "on-error=mark-down"]) {
+    rejects(
+      ["--listen", ":0", "--server", `a:1,${o}`],
+      "ERR_USAGE",
+      /^observe needs check on --server a:1$/,
+    );
+  }
+});
+
+// -- --balance, --redispatch -------------------------------------------------------------------
+
+Deno.test("parseCli() --balance accepts every algorithm and hdr(NAME)", () => {
+  for (const algo of ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"]) {
+    const cfg = runWith("--balance", algo);
+    assert.equal(cfg.backends[0].balance, algo);
+    assert.deepEqual(resolveConfig(cfg).backends[0].balance, { algo });
+  }
+  const cfg = runWith("--balance", "hdr(X-User)");
+  assert.equal(cfg.backends[0].balance, "hdr(X-User)");
+  assert.deepEqual(resolveConfig(cfg).backends[0].balance, { algo: "hdr", hdr: "x-user" });
+  for (const algo of ["roundrobin", "leastconn", "source", "first", "random", "static-rr"]) {
+    const tcp = runWith("--mode", "tcp", "--balance", algo);
+    assert.equal(resolveConfig(tcp).backends[0].balance.algo, algo, `${algo} in TCP mode`);
+  }
+});
+
+Deno.test("parseCli() rejects bad --balance values and uri/hdr outside HTTP mode", () => {
+  for (const bad of ["hdr(a b)", "hdr(X", "hdr", "URI", "round-robin", ""]) {
+    rejects(
+      ["--listen", ":0", "--server", "a:1", "--balance", bad],
+      "ERR_USAGE",
+      /for --balance: expected roundrobin, .* or hdr\(NAME\)$/,
+    );
+  }
+  rejects(
+    ["--mode", "tcp", "--listen", ":0", "--server", "a:1", "--balance", "uri"],
+    "ERR_USAGE",
+    /^--balance uri needs --mode http$/,
+  );
+  rejects(
+    ["--mode", "tcp", "--listen", ":0", "--server", "a:1", "--balance", "hdr(Host)"],
+    "ERR_USAGE",
+    /^--balance hdr\(Host\) needs --mode http$/,
+  );
+});
+
+Deno.test("parseCli() --redispatch takes -1, 0 or 1 to 100", () => {
+  assert.equal(runWith().backends[0].redispatch, undefined);
+  assert.equal(resolveConfig(runWith()).backends[0].redispatch, -1, "default: last retry");
+  for (const v of ["0", "1", "3", "100"]) {
+    const cfg = runWith("--redispatch", v);
+    assert.equal(cfg.backends[0].redispatch, Number(v));
+    assert.equal(resolveConfig(cfg).backends[0].redispatch, Number(v));
+  }
+  const cfg = runWith("--redispatch=-1");
+  assert.equal(cfg.backends[0].redispatch, -1);
+  for (const bad of ["101", "-2", "x", "1.5", ""]) {
+    rejects(
+      ["--listen", ":0", "--server", "a:1", `--redispatch=${bad}`],
+      "ERR_USAGE",
+      new RegExp(
+        `^Invalid value "${bad.replace(".", "\\.")}" for --redispatch: expected -1, 0 or 1 to 100$`,
+      ),
+    );
+  }
+});
+
+// -- HTTP checks ------------------------------------------------------------------------------
+
+Deno.test('parseCli() --httpchk "METHOD PATH" makes the checks HTTP ones', () => {
+  const { cfg, srv } = serverOf("a:1,check", "--httpchk", "GET /health");
+  assert.deepEqual(srv.check, { type: "http", http: { method: "GET", path: "/health" } });
+  const r = resolveConfig(cfg).backends[0].servers[0].check;
+  assert.equal(r?.type, "http");
+  assert.deepEqual(r?.http, {
+    method: "GET",
+    path: "/health",
+    host: undefined,
+    expect: { status: [200, 399], string: undefined },
+  });
+  const head = serverOf("a:1,check", "--httpchk", "  HEAD   /ping  ").srv;
+  assert.deepEqual(head.check?.http, { method: "HEAD", path: "/ping" }, "extra spaces are fine");
+});
+
+Deno.test("parseCli() --httpchk PATH alone uses the default method", () => {
+  const { cfg, srv } = serverOf("a:1,check", "--httpchk", "/h");
+  assert.deepEqual(srv.check, { type: "http", http: { path: "/h" } });
+  const r = resolveConfig(cfg).backends[0].servers[0].check;
+  assert.deepEqual([r?.http?.method, r?.http?.path], ["GET", "/h"]);
+});
+
+Deno.test("parseCli() rejects --httpchk with more than METHOD PATH or nothing", () => {
+  for (const bad of ["GET /h HTTP/1.1", "", "   "]) {
+    rejects(
+      ["--listen", ":0", "--server", "a:1,check", "--httpchk", bad],
+      "ERR_USAGE",
+      /for --httpchk: expected \[METHOD\] PATH$/,
+    );
+  }
+});
+
+Deno.test("parseCli() --http-check-expect status CODE, status LOW-HIGH and string TEXT", () => {
+  const one = serverOf("a:1,check", "--http-check-expect", "status 200");
+  assert.deepEqual(one.srv.check, { type: "http", http: { expectStatus: [200, 200] } });
+  assert.deepEqual(
+    resolveConfig(one.cfg).backends[0].servers[0].check?.http?.expect?.status,
+    [200, 200],
+  );
+  const range = serverOf("a:1,check", "--http-check-expect", "status 200-299");
+  assert.deepEqual(range.srv.check?.http, { expectStatus: [200, 299] });
+  assert.deepEqual(
+    resolveConfig(range.cfg).backends[0].servers[0].check?.http?.expect?.status,
+    [200, 299],
+  );
+  const str = serverOf("a:1,check", "--http-check-expect", "string ok");
+  assert.deepEqual(str.srv.check?.http, { expectString: "ok" });
+  assert.equal(resolveConfig(str.cfg).backends[0].servers[0].check?.http?.expect?.string, "ok");
+  const words = serverOf("a:1,check", "--http-check-expect", "string all good");
+  assert.equal(words.srv.check?.http?.expectString, "all good", "the text may hold spaces");
+});
+
+Deno.test("parseCli() --httpchk, --http-check-expect and --http-check-host combine", () => {
+  const { cfg, srv } = serverOf(
+    "a:1,check,inter=3s",
+    "--httpchk",
+    "HEAD /status",
+    "--http-check-expect",
+    "status 204",
+    "--http-check-host",
+    "app.example",
+    "--timeout",
+    "check=1s",
+  );
+  assert.deepEqual(srv.check, {
+    inter: 3000,
+    type: "http",
+    timeout: 1000,
+    http: { method: "HEAD", path: "/status", host: "app.example", expectStatus: [204, 204] },
+  });
+  const r = resolveConfig(cfg).backends[0].servers[0].check;
+  assert.deepEqual(r?.http, {
+    method: "HEAD",
+    path: "/status",
+    host: "app.example",
+    expect: { status: [204, 204], string: undefined },
+  });
+  assert.deepEqual([r?.inter, r?.timeout], [3000, 1000]);
+});
+
+Deno.test("parseCli() rejects bad --http-check-expect forms", () => {
+  for (
+    const bad of [
+      "status",
+      "status abc",
+      "status 20",
+      "status 2000",
+      "status 200-",
+      "status 200-2",
+      "string",
+      "string ",
+      "rstatus 200",
+      "200",
+      "",
+    ]
+  ) {
+    rejects(
+      ["--listen", ":0", "--server", "a:1,check", "--http-check-expect", bad],
+      "ERR_USAGE",
+      /for --http-check-expect: expected "status CODE", "status LOW-HIGH" or "string TEXT"$/,
+    );
+  }
+});
+
+Deno.test("parseCli() --http-check-host sets the Host of HTTP checks", () => {
+  const { cfg, srv } = serverOf("a:1,check", "--http-check-host", "h.example");
+  assert.deepEqual(srv.check, { type: "http", http: { host: "h.example" } });
+  assert.equal(resolveConfig(cfg).backends[0].servers[0].check?.http?.host, "h.example");
+});
+
+Deno.test("parseCli() --timeout check=DURATION sets the check timeout of checked servers", () => {
+  const cfg = run(
+    "--listen",
+    ":0",
+    "--server",
+    "a:1,check",
+    "--server",
+    "b:1",
+    "--timeout",
+    "check=1s",
+  );
+  assert.deepEqual(cfg.backends[0].servers[0].check, { timeout: 1000 });
+  assert.equal(cfg.backends[0].servers[1].check, undefined);
+  assert.equal(resolveConfig(cfg).backends[0].servers[0].check?.timeout, 1000);
+  assert.deepEqual(cfg.backends[0].timeouts, {
+    connect: undefined,
+    server: undefined,
+    tunnel: undefined,
+    queue: undefined,
+  }, "not a backend timeout");
+});
+
+Deno.test("parseCli() applies HTTP check flags to the checked servers only", () => {
+  const cfg = run(
+    "--listen",
+    ":0",
+    "--server",
+    "a:1,check",
+    "--server",
+    "b:1",
+    "--server",
+    "c:1,check,rise=1",
+    "--httpchk",
+    "/h",
+  );
+  const [a, b, c] = cfg.backends[0].servers;
+  assert.deepEqual(a.check, { type: "http", http: { path: "/h" } });
+  assert.equal(b.check, undefined);
+  assert.deepEqual(c.check, { rise: 1, type: "http", http: { path: "/h" } });
+  const r = resolveConfig(cfg).backends[0].servers;
+  assert.deepEqual(r.map((s) => s.check?.type ?? null), ["http", null, "http"]);
+});
+
+Deno.test('parseCli() rejects health check flags without any --server "check"', () => {
+  for (
+    const flags of [
+      ["--httpchk", "/h"],
+      ["--http-check-expect", "status 200"],
+      ["--http-check-host", "h"],
+      ["--timeout", "check=1s"],
+    ]
+  ) {
+    rejects(
+      ["--listen", ":0", "--server", "a:1", "--server", "b:1", ...flags],
+      "ERR_USAGE",
+      /^Health check flags need at least one --server with the "check" option$/,
+    );
+  }
+});
+
+Deno.test("parseCli() rejects a --timeout check that does not parse with ERR_DURATION", () => {
+  rejects(
+    ["--listen", ":0", "--server", "a:1,check", "--timeout", "check=1x"],
+    "ERR_DURATION",
+    /unknown unit "x"/,
+  );
+  rejects(
+    ["--listen", ":0", "--server", "a:1,check", "--timeout", "check"],
+    "ERR_USAGE",
+    /^Invalid value "check" for --timeout: expected NAME=DURATION/,
+  );
+});
+
+// -- --cookie, --stick-source --------------------------------------------------------------------
+
+Deno.test("parseCli() --cookie NAME,insert,indirect,nocache", () => {
+  const cfg = runWith("--cookie", "SRVID,insert,indirect,nocache");
+  assert.deepEqual(cfg.backends[0].cookie, {
+    name: "SRVID",
+    mode: "insert",
+    indirect: true,
+    nocache: true,
+  });
+  assert.deepEqual(resolveConfig(cfg).backends[0].cookie, {
+    name: "SRVID",
+    mode: "insert",
+    indirect: true,
+    nocache: true,
+    attributes: "Path=/",
+  });
+  assert.deepEqual(runWith("--cookie", "S").backends[0].cookie, { name: "S", mode: "insert" });
+});
+
+Deno.test("parseCli() --cookie NAME,prefix", () => {
+  const cfg = runWith("--cookie", "JSESSIONID,prefix");
+  assert.deepEqual(cfg.backends[0].cookie, { name: "JSESSIONID", mode: "prefix" });
+  assert.deepEqual(resolveConfig(cfg).backends[0].cookie, {
+    name: "JSESSIONID",
+    mode: "prefix",
+    indirect: false,
+    nocache: false,
+    attributes: "Path=/",
+  });
+});
+
+Deno.test("parseCli() --cookie with server cookie= values resolves them", () => {
+  const cfg = run(
+    "--listen",
+    ":0",
+    "--server",
+    "a:1,cookie=A",
+    "--server",
+    "b:1",
+    "--cookie",
+    "S",
+  );
+  assert.deepEqual(resolveConfig(cfg).backends[0].servers.map((s) => s.cookie), ["A", "srv2"]);
+});
+
+Deno.test("parseCli() rejects --cookie in TCP mode and bad --cookie values", () => {
+  rejects(
+    ["--mode", "tcp", "--listen", ":0", "--server", "a:1", "--cookie", "S"],
+    "ERR_USAGE",
+    /^--cookie needs --mode http$/,
+  );
+  for (const bad of ["", "a b", "a=b", ",insert"]) {
+    rejects(
+      ["--listen", ":0", "--server", "a:1", "--cookie", bad],
+      "ERR_USAGE",
+      /for --cookie: expected NAME\[,insert\|prefix\]\[,indirect\]\[,nocache\]$/,
+    );
+  }
+  rejects(
+    ["--listen", ":0", "--server", "a:1", "--cookie", "S,rewrite"],
+    "ERR_USAGE",
+    /^Invalid option "rewrite" in --cookie S,rewrite: expected insert, prefix, indirect or nocache$/,
+  );
+});
+
+Deno.test("parseCli() --stick-source turns on source stickiness with the defaults", () => {
+  const cfg = runWith("--stick-source");
+  assert.deepEqual(cfg.backends[0].stickSource, {});
+  assert.deepEqual(resolveConfig(cfg).backends[0].stickSource, {
+    size: 100_000,
+    expire: 1_800_000,
+  });
+  const tcp = runWith("--mode", "tcp", "--stick-source");
+  assert.deepEqual(resolveConfig(tcp).backends[0].stickSource, {
+    size: 100_000,
+    expire: 1_800_000,
+  });
+  assert.equal(runWith().backends[0].stickSource, undefined);
+  rejects(["--stick-source=yes"], "ERR_USAGE", /--stick-source/);
+});

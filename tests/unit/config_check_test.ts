@@ -597,3 +597,543 @@ Deno.test({
     );
   },
 });
+
+// -- server options: queue, backup, slowstart, admin state, cookie value ----------------
+
+Deno.test("resolveConfig() keeps server maxqueue, backup and slowstart and checks their ranges", () => {
+  const r = resolveConfig(withEdit((c) => {
+    Object.assign(c.backends[0].servers[0], { maxqueue: 20, backup: true, slowstart: 30_000 });
+  }));
+  const s = r.backends[0].servers[0];
+  assert.deepEqual([s.maxqueue, s.backup, s.slowstart], [20, true, 30_000]);
+  for (const v of [0, 1_000_000]) {
+    const r2 = resolveConfig(withEdit((c) => (c.backends[0].servers[0].maxqueue = v)));
+    assert.equal(r2.backends[0].servers[0].maxqueue, v);
+  }
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].maxqueue = -1)),
+    "backends[0].servers[0].maxqueue",
+    /-1 is outside 0\.\.1000000$/,
+  );
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].maxqueue = 1_000_001)),
+    "backends[0].servers[0].maxqueue",
+    /outside 0\.\.1000000$/,
+  );
+  rejects(
+    withEdit((c) => ((c.backends[0].servers[0] as { backup: unknown }).backup = "yes")),
+    "backends[0].servers[0].backup",
+    /expected true or false, got "yes"$/,
+  );
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].slowstart = -1)),
+    "backends[0].servers[0].slowstart",
+    /-1 is outside 0\.\.2147483647$/,
+  );
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].slowstart = 2.5)),
+    "backends[0].servers[0].slowstart",
+    /expected an integer, got 2\.5$/,
+  );
+});
+
+Deno.test('resolveConfig() accepts server state "ready", "drain", "maint" and rejects others', () => {
+  for (const state of ["ready", "drain", "maint"] as const) {
+    const r = resolveConfig(withEdit((c) => (c.backends[0].servers[0].state = state)));
+    assert.equal(r.backends[0].servers[0].state, state);
+  }
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].state = "disabled" as "maint")),
+    "backends[0].servers[0].state",
+    /expected "ready", "drain" or "maint", got "disabled"$/,
+  );
+  rejects(
+    withEdit((c) => ((c.backends[0].servers[0] as { state: unknown }).state = 1)),
+    "backends[0].servers[0].state",
+    /got 1$/,
+  );
+});
+
+Deno.test("resolveConfig() defaults a server's cookie value to its name and keeps a given one", () => {
+  const r = resolveConfig(withEdit((c) => {
+    c.backends[0].servers = [
+      { name: "web-1", address: "127.0.0.1:9001" },
+      { name: "web-2", address: "127.0.0.1:9002", cookie: "w2" },
+    ];
+  }));
+  assert.deepEqual(r.backends[0].servers.map((s) => s.cookie), ["web-1", "w2"]);
+});
+
+Deno.test("resolveConfig() rejects duplicate cookie values in a backend", () => {
+  rejects(
+    withEdit((c) => {
+      c.backends[0].servers = [
+        { name: "a", address: "127.0.0.1:9001", cookie: "x" },
+        { name: "b", address: "127.0.0.1:9002", cookie: "x" },
+      ];
+    }),
+    "backends[0].servers[1].cookie",
+    /duplicate cookie value "x"$/,
+  );
+  // A given value that equals another server's default (its name) too.
+  rejects(
+    withEdit((c) => {
+      c.backends[0].servers = [
+        { name: "a", address: "127.0.0.1:9001", cookie: "b" },
+        { name: "b", address: "127.0.0.1:9002" },
+      ];
+    }),
+    "backends[0].servers[1].cookie",
+    /duplicate cookie value "b"$/,
+  );
+  // The same value in two backends is fine.
+  const r = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].cookie = "x";
+    c.backends.push({ ...c.backends[0], name: "be2" });
+  }));
+  assert.equal(r.backends[1].servers[0].cookie, "x");
+});
+
+Deno.test('resolveConfig() rejects a cookie value with "~" or outside token characters', () => {
+  for (const bad of ["a~b", "~", "", "a b", "a;b", "a=b", 'a"b']) {
+    rejects(
+      withEdit((c) => (c.backends[0].servers[0].cookie = bad)),
+      "backends[0].servers[0].cookie",
+      /expected a cookie value of token characters \(no "~"\), got /,
+    );
+  }
+  rejects(
+    withEdit((c) => ((c.backends[0].servers[0] as { cookie: unknown }).cookie = 5)),
+    "backends[0].servers[0].cookie",
+    /got 5$/,
+  );
+  const r = resolveConfig(withEdit((c) => (c.backends[0].servers[0].cookie = "A.b-c_9!")));
+  assert.equal(r.backends[0].servers[0].cookie, "A.b-c_9!");
+});
+
+// -- health checks -----------------------------------------------------------------------
+
+Deno.test("resolveConfig() gives an empty check the TCP defaults: inter 2000, rise 2, fall 3", () => {
+  const r = resolveConfig(withEdit((c) => (c.backends[0].servers[0].check = {})));
+  assert.deepEqual(r.backends[0].servers[0].check, {
+    type: "tcp",
+    inter: 2000,
+    fastinter: 2000,
+    downinter: 2000,
+    rise: 2,
+    fall: 3,
+    timeout: 2000,
+  });
+});
+
+Deno.test("resolveConfig() derives fastinter, downinter and timeout from inter", () => {
+  const r = resolveConfig(withEdit((c) => (c.backends[0].servers[0].check = { inter: 500 })));
+  const chk = r.backends[0].servers[0].check!;
+  assert.deepEqual([chk.inter, chk.fastinter, chk.downinter, chk.timeout], [500, 500, 500, 500]);
+  const r2 = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].check = {
+      inter: 1000,
+      fastinter: 100,
+      downinter: 5000,
+      rise: 1,
+      fall: 1000,
+      timeout: 1,
+      port: 8081,
+    };
+  }));
+  assert.deepEqual(r2.backends[0].servers[0].check, {
+    type: "tcp",
+    inter: 1000,
+    fastinter: 100,
+    downinter: 5000,
+    rise: 1,
+    fall: 1000,
+    timeout: 1,
+    port: 8081,
+  });
+});
+
+Deno.test("resolveConfig() makes a check with http settings an HTTP check with defaults", () => {
+  const r = resolveConfig(withEdit((c) => (c.backends[0].servers[0].check = { http: {} })));
+  assert.deepEqual(r.backends[0].servers[0].check, {
+    type: "http",
+    inter: 2000,
+    fastinter: 2000,
+    downinter: 2000,
+    rise: 2,
+    fall: 3,
+    timeout: 2000,
+    http: {
+      method: "GET",
+      path: "/",
+      host: undefined,
+      expect: { status: [200, 399], string: undefined },
+    },
+  });
+  const r2 = resolveConfig(withEdit((c) => (c.backends[0].servers[0].check = { type: "http" })));
+  assert.equal(r2.backends[0].servers[0].check?.type, "http");
+  assert.equal(r2.backends[0].servers[0].check?.http?.path, "/");
+});
+
+Deno.test("resolveConfig() keeps given HTTP check settings; one status becomes a range", () => {
+  const r = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].check = {
+      http: {
+        method: "HEAD",
+        path: "/health?full=1",
+        host: "app.example",
+        expectStatus: 204,
+        expectString: "ok",
+      },
+    };
+  }));
+  assert.deepEqual(r.backends[0].servers[0].check?.http, {
+    method: "HEAD",
+    path: "/health?full=1",
+    host: "app.example",
+    expect: { status: [204, 204], string: "ok" },
+  });
+  const r2 = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].check = { http: { expectStatus: [200, 299] } };
+  }));
+  assert.deepEqual(r2.backends[0].servers[0].check?.http?.expect?.status, [200, 299]);
+  const r3 = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].check = { http: { path: "*", method: "OPTIONS" } };
+  }));
+  assert.equal(r3.backends[0].servers[0].check?.http?.path, "*");
+});
+
+Deno.test("resolveConfig() rejects bad check intervals and counts with the field path", () => {
+  const at = "backends[0].servers[0].check";
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ inter: 9 }, `${at}.inter`, /9 is outside 10\.\.2147483647$/],
+    [{ inter: 0 }, `${at}.inter`, /0 is outside 10\.\./],
+    [{ inter: 2 ** 31 }, `${at}.inter`, /outside 10\.\.2147483647$/],
+    [{ inter: "2s" }, `${at}.inter`, /expected an integer, got "2s"$/],
+    [{ fastinter: 5 }, `${at}.fastinter`, /5 is outside 10\.\./],
+    [{ downinter: 1.5 }, `${at}.downinter`, /expected an integer, got 1\.5$/],
+    [{ rise: 0 }, `${at}.rise`, /0 is outside 1\.\.1000$/],
+    [{ fall: 1001 }, `${at}.fall`, /1001 is outside 1\.\.1000$/],
+    [{ timeout: 0 }, `${at}.timeout`, /0 is outside 1\.\./],
+    [{ port: 0 }, `${at}.port`, /0 is outside 1\.\.65535$/],
+    [{ port: 65536 }, `${at}.port`, /65536 is outside 1\.\.65535$/],
+    [{ type: "udp" }, `${at}.type`, /expected "tcp" or "http", got "udp"$/],
+    [{ tls: "yes" }, `${at}.tls`, /expected true or false, got "yes"$/],
+  ];
+  for (const [check, where, re] of cases) {
+    rejects(
+      withEdit((c) => (c.backends[0].servers[0].check = check as never)),
+      where,
+      re,
+    );
+  }
+  rejects(
+    withEdit((c) => ((c.backends[0].servers[0] as { check: unknown }).check = null)),
+    at,
+    /expected a check object$/,
+  );
+  rejects(
+    withEdit((c) => ((c.backends[0].servers[0] as { check: unknown }).check = true)),
+    at,
+    /expected a check object$/,
+  );
+});
+
+Deno.test("resolveConfig() rejects bad HTTP check settings with the field path", () => {
+  const at = "backends[0].servers[0].check.http";
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ expectStatus: 99 }, `${at}.expectStatus`, /99 is outside 100\.\.599$/],
+    [{ expectStatus: 600 }, `${at}.expectStatus`, /600 is outside 100\.\.599$/],
+    [{ expectStatus: [200, 600] }, `${at}.expectStatus[1]`, /600 is outside 200\.\.599$/],
+    [{ expectStatus: [300, 200] }, `${at}.expectStatus[1]`, /200 is outside 300\.\.599$/],
+    [{ expectStatus: [50, 200] }, `${at}.expectStatus[0]`, /50 is outside 100\.\.599$/],
+    [{ expectStatus: [200] }, `${at}.expectStatus`, /expected a status or \[low, high\]$/],
+    [{ expectStatus: "200" }, `${at}.expectStatus`, /expected a status or \[low, high\]$/],
+    [{ path: "/a b" }, `${at}.path`, /expected a request target without spaces, got "\/a b"$/],
+    [{ path: "/a\r\nX: y" }, `${at}.path`, /expected a request target without spaces/],
+    [{ path: "" }, `${at}.path`, /got ""$/],
+    [{ method: "GE T" }, `${at}.method`, /expected a method token, got "GE T"$/],
+    [{ method: "" }, `${at}.method`, /expected a method token/],
+    [{ host: "a b" }, `${at}.host`, /expected a host name, got "a b"$/],
+    [{ host: "a\r\nX: 1" }, `${at}.host`, /expected a host name/],
+    [{ expectString: "" }, `${at}.expectString`, /expected non-empty text$/],
+    [{ expectString: 5 }, `${at}.expectString`, /expected non-empty text$/],
+  ];
+  for (const [http, where, re] of cases) {
+    rejects(
+      withEdit((c) => (c.backends[0].servers[0].check = { http: http as never })),
+      where,
+      re,
+    );
+  }
+});
+
+Deno.test('resolveConfig() rejects HTTP check settings on a check of type "tcp"', () => {
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].check = { type: "tcp", http: { path: "/h" } })),
+    "backends[0].servers[0].check.http",
+    /HTTP check settings need type "http"$/,
+  );
+});
+
+Deno.test("resolveConfig() rejects a check port on a unix socket server", () => {
+  rejects(
+    withEdit((c) => {
+      c.backends[0].servers[0].address = "unix:/tmp/s.sock";
+      c.backends[0].servers[0].check = { port: 8080 };
+    }),
+    "backends[0].servers[0].check.port",
+    /a unix socket has no port$/,
+  );
+  const r = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].address = "unix:/tmp/s.sock";
+    c.backends[0].servers[0].check = {};
+  }));
+  assert.equal(r.backends[0].servers[0].check?.type, "tcp");
+});
+
+Deno.test("resolveConfig() checks a tls:// server over TLS with its CA, SNI and verify", () => {
+  const r = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].address = "tls://api.example.com:443";
+    c.backends[0].servers[0].check = {};
+  }));
+  assert.deepEqual(r.backends[0].servers[0].check?.tls, {
+    ca: undefined,
+    sni: "api.example.com",
+    verify: "required",
+    verifyHost: true,
+  });
+  const r2 = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].address = "tls://127.0.0.1:443";
+    c.backends[0].servers[0].tls = { ca: [PEM_CERT], sni: "internal.example", verify: "none" };
+    c.backends[0].servers[0].check = { http: {} };
+  }));
+  assert.deepEqual(r2.backends[0].servers[0].check?.tls, {
+    ca: [PEM_CERT],
+    sni: "internal.example",
+    verify: "none",
+    verifyHost: true,
+  });
+});
+
+Deno.test("resolveConfig() checks a plain server without TLS unless check.tls says so", () => {
+  const r = resolveConfig(withEdit((c) => (c.backends[0].servers[0].check = {})));
+  assert.equal(r.backends[0].servers[0].check?.tls, undefined);
+  const r2 = resolveConfig(withEdit((c) => (c.backends[0].servers[0].check = { tls: true })));
+  assert.deepEqual(r2.backends[0].servers[0].check?.tls, {});
+  const r3 = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].address = "tls://127.0.0.1:443";
+    c.backends[0].servers[0].check = { tls: false, port: 8080 };
+  }));
+  assert.equal(r3.backends[0].servers[0].check?.tls, undefined, "check.tls false wins");
+  assert.equal(r3.backends[0].servers[0].check?.port, 8080);
+});
+
+// -- passive observation -------------------------------------------------------------------
+
+Deno.test("resolveConfig() resolves observe with defaults errorLimit 10, onError fail-check", () => {
+  const r = resolveConfig(withEdit((c) => {
+    c.backends[0].servers[0].check = {};
+    c.backends[0].servers[0].observe = { mode: "layer4" };
+  }));
+  assert.deepEqual(r.backends[0].servers[0].observe, {
+    layer7: false,
+    errorLimit: 10,
+    onError: "fail-check",
+  });
+  for (const onError of ["fail-check", "fastinter", "mark-down"] as const) {
+    const r2 = resolveConfig(withEdit((c) => {
+      c.backends[0].servers[0].check = {};
+      c.backends[0].servers[0].observe = { mode: "layer7", errorLimit: 3, onError };
+    }));
+    assert.deepEqual(r2.backends[0].servers[0].observe, { layer7: true, errorLimit: 3, onError });
+  }
+});
+
+Deno.test("resolveConfig() rejects observe without a health check", () => {
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].observe = { mode: "layer7" })),
+    "backends[0].servers[0].observe",
+    /passive observation needs a health check to bring the server back \(add check\)$/,
+  );
+});
+
+Deno.test("resolveConfig() rejects bad observe settings with the field path", () => {
+  const at = "backends[0].servers[0].observe";
+  const cases: [unknown, string, RegExp][] = [
+    [{ mode: "layer3" }, `${at}.mode`, /expected "layer4" or "layer7", got "layer3"$/],
+    [{}, `${at}.mode`, /expected "layer4" or "layer7", got undefined$/],
+    [
+      { mode: "layer4", onError: "restart" },
+      `${at}.onError`,
+      /expected "fail-check", "fastinter" or "mark-down"$/,
+    ],
+    [{ mode: "layer4", errorLimit: 0 }, `${at}.errorLimit`, /0 is outside 1\.\.100000$/],
+    [{ mode: "layer4", errorLimit: 100_001 }, `${at}.errorLimit`, /outside 1\.\.100000$/],
+    [null, at, /expected \{ mode, errorLimit\?, onError\? \}$/],
+    ["layer4", at, /expected \{ mode/],
+  ];
+  for (const [observe, where, re] of cases) {
+    rejects(
+      withEdit((c) => {
+        c.backends[0].servers[0].check = {};
+        (c.backends[0].servers[0] as { observe: unknown }).observe = observe;
+      }),
+      where,
+      re,
+    );
+  }
+});
+
+// -- backend: redispatch, cookie persistence, source stickiness, hashed balance --------------
+
+Deno.test("resolveConfig() defaults redispatch to -1 and accepts -1..100", () => {
+  assert.equal(resolveConfig(minimal()).backends[0].redispatch, -1);
+  for (const v of [-1, 0, 1, 3, 100]) {
+    const r = resolveConfig(withEdit((c) => (c.backends[0].redispatch = v)));
+    assert.equal(r.backends[0].redispatch, v);
+  }
+  rejects(
+    withEdit((c) => (c.backends[0].redispatch = -2)),
+    "backends[0].redispatch",
+    /-2 is outside -1\.\.100$/,
+  );
+  rejects(
+    withEdit((c) => (c.backends[0].redispatch = 101)),
+    "backends[0].redispatch",
+    /101 is outside -1\.\.100$/,
+  );
+  rejects(
+    withEdit((c) => ((c.backends[0] as { redispatch: unknown }).redispatch = true)),
+    "backends[0].redispatch",
+    /expected an integer, got true$/,
+  );
+});
+
+Deno.test("resolveConfig() resolves cookie persistence with defaults", () => {
+  const r = resolveConfig(
+    withEdit((c) => (c.backends[0].cookie = { name: "SRV", mode: "insert" })),
+  );
+  assert.deepEqual(r.backends[0].cookie, {
+    name: "SRV",
+    mode: "insert",
+    indirect: false,
+    nocache: false,
+    attributes: "Path=/",
+  });
+  const r2 = resolveConfig(withEdit((c) => {
+    c.backends[0].cookie = {
+      name: "JSESSIONID",
+      mode: "prefix",
+      indirect: true,
+      nocache: true,
+      attributes: "",
+    };
+  }));
+  assert.deepEqual(r2.backends[0].cookie, {
+    name: "JSESSIONID",
+    mode: "prefix",
+    indirect: true,
+    nocache: true,
+    attributes: "",
+  });
+  const r3 = resolveConfig(withEdit((c) => {
+    c.backends[0].cookie = { name: "S", mode: "insert", attributes: "Path=/; HttpOnly; Secure" };
+  }));
+  assert.equal(r3.backends[0].cookie?.attributes, "Path=/; HttpOnly; Secure");
+});
+
+Deno.test("resolveConfig() rejects bad cookie persistence settings with the field path", () => {
+  const at = "backends[0].cookie";
+  const cases: [unknown, string, RegExp][] = [
+    [{ name: "a b", mode: "insert" }, `${at}.name`, /expected a cookie name \(token\), got "a b"$/],
+    [{ name: "", mode: "insert" }, `${at}.name`, /got ""$/],
+    [{ name: "a=b", mode: "insert" }, `${at}.name`, /got "a=b"$/],
+    [{ name: "a;b", mode: "insert" }, `${at}.name`, /got "a;b"$/],
+    [{ mode: "insert" }, `${at}.name`, /got undefined$/],
+    [{ name: "S", mode: "rewrite" }, `${at}.mode`, /expected "insert" or "prefix", got "rewrite"$/],
+    [{ name: "S" }, `${at}.mode`, /got undefined$/],
+    [{ name: "S", mode: "insert", attributes: "Path=/\r\nX: 1" }, `${at}.attributes`, /ASCII/],
+    [{ name: "S", mode: "insert", attributes: "Path=/\n" }, `${at}.attributes`, /ASCII/],
+    [{ name: "S", mode: "insert", attributes: "caf\xe9" }, `${at}.attributes`, /ASCII/],
+    [{ name: "S", mode: "insert", attributes: 1 }, `${at}.attributes`, /ASCII text$/],
+    [{ name: "S", mode: "insert", indirect: "yes" }, `${at}.indirect`, /expected true or false/],
+    [{ name: "S", mode: "insert", nocache: 1 }, `${at}.nocache`, /expected true or false, got 1$/],
+    [null, at, /expected \{ name, mode \}$/],
+  ];
+  for (const [cookie, where, re] of cases) {
+    rejects(
+      withEdit((c) => ((c.backends[0] as { cookie: unknown }).cookie = cookie)),
+      where,
+      re,
+    );
+  }
+});
+
+Deno.test('resolveConfig() rejects cookie persistence outside mode "http"', () => {
+  rejects(
+    withEdit((c) => {
+      c.frontends[0].mode = "tcp";
+      c.backends[0].mode = "tcp";
+      c.backends[0].cookie = { name: "SRV", mode: "insert" };
+    }),
+    "backends[0].cookie",
+    /cookie persistence needs mode "http"$/,
+  );
+});
+
+Deno.test("resolveConfig() gives stickSource defaults: size 100000, expire 30 min", () => {
+  const r = resolveConfig(withEdit((c) => (c.backends[0].stickSource = {})));
+  assert.deepEqual(r.backends[0].stickSource, { size: 100_000, expire: 1_800_000 });
+  const r2 = resolveConfig(withEdit((c) => (c.backends[0].stickSource = { size: 1, expire: 0 })));
+  assert.deepEqual(r2.backends[0].stickSource, { size: 1, expire: 0 }, "expire 0: never");
+  // Source stickiness works in TCP mode too.
+  const r3 = resolveConfig(withEdit((c) => {
+    c.frontends[0].mode = "tcp";
+    c.backends[0].mode = "tcp";
+    c.backends[0].stickSource = { expire: 60_000 };
+  }));
+  assert.deepEqual(r3.backends[0].stickSource, { size: 100_000, expire: 60_000 });
+});
+
+Deno.test("resolveConfig() rejects bad stickSource settings with the field path", () => {
+  rejects(
+    withEdit((c) => (c.backends[0].stickSource = { size: 0 })),
+    "backends[0].stickSource.size",
+    /0 is outside 1\.\.10000000$/,
+  );
+  rejects(
+    withEdit((c) => (c.backends[0].stickSource = { expire: -1 })),
+    "backends[0].stickSource.expire",
+    /-1 is outside 0\.\.2147483647$/,
+  );
+  rejects(
+    withEdit((c) => ((c.backends[0] as { stickSource: unknown }).stickSource = true)),
+    "backends[0].stickSource",
+    /expected \{ size\?, expire\? \}$/,
+  );
+});
+
+Deno.test('resolveConfig() requires mode "http" for balance "uri" and "hdr(name)"', () => {
+  for (const balance of ["uri", "hdr(X-User)"] as const) {
+    rejects(
+      withEdit((c) => {
+        c.frontends[0].mode = "tcp";
+        c.backends[0].mode = "tcp";
+        c.backends[0].balance = balance;
+      }),
+      "backends[0].balance",
+      new RegExp(`"${balance.slice(0, 3)}" needs mode "http"$`),
+    );
+  }
+  for (const balance of ["source", "roundrobin", "leastconn", "random"] as const) {
+    const r = resolveConfig(withEdit((c) => {
+      c.frontends[0].mode = "tcp";
+      c.backends[0].mode = "tcp";
+      c.backends[0].balance = balance;
+    }));
+    assert.equal(r.backends[0].balance.algo, balance, `${balance} works in TCP mode`);
+  }
+  const r = resolveConfig(withEdit((c) => (c.backends[0].balance = "uri")));
+  assert.deepEqual(r.backends[0].balance, { algo: "uri" });
+});

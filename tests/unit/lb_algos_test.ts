@@ -357,3 +357,11 @@ Deno.test("createLb() rejects an unknown algorithm and hdr without a header name
     message: 'Balance algorithm "hdr" needs a header name',
   });
 });
+
+Deno.test("createLb() rejects servers whose lbIndex is not their position", () => {
+  const servers = farm([1, 1]).reverse();
+  assert.throws(() => createLb({ algo: "roundrobin" }, servers), {
+    name: "RangeError",
+    message: 'Server "s1" has lbIndex 1, not 0',
+  });
+});
