@@ -53,6 +53,7 @@ import {
 import type { ResolvedCookie } from "../cfg/config_check.ts";
 import { lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
 import { CookiePersist, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
@@ -333,9 +334,7 @@ export class Backend implements StreamBackend {
   responseHead(
     strm: Stream,
     status: number,
-    head:
-      | { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions; persist: boolean }
-      | null,
+    head: ResponseHeadView | null,
     now: number,
   ): void {
     this.observeHttp(strm, status, now);

@@ -17,6 +17,7 @@ import type { StreamFrontend } from "../stream/stream_types.ts";
 import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
 import type { HttpTxn } from "../http/http_txn.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import type { Backend } from "./backend.ts";
 import type { Server } from "./server.ts";
@@ -108,9 +109,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   responseHead(
     strm: Stream,
     status: number,
-    head:
-      | { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions; persist: boolean }
-      | null,
+    head: ResponseHeadView | null,
     now: number,
   ): void {
     (strm.be as Backend).responseHead(strm, status, head, now);

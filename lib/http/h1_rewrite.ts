@@ -33,9 +33,9 @@ export interface RewriteOptions {
   /** Connection header to send: "close", "keep-alive" or null for none. */
   connection: string | null;
   /** Headers (lowercase names) to drop besides the hop-by-hop ones. */
-  drop?: readonly Uint8Array[];
+  drop?: Uint8Array[];
   /** Headers to append, as [name, value] in ASCII. */
-  add?: readonly (readonly [string, string])[];
+  add?: [string, string][];
 }
 
 function put(out: Uint8Array, pos: number, src: Uint8Array, from: number, len: number): number {
@@ -155,6 +155,7 @@ export function h1Rewrite(
     }
   }
   const drop = opts.drop;
+  let seenClen = false;
   for (let h = 0; h < msg.nHdrs; h++) {
     const k = h * 4;
     const np = base + hdrs[k], nl = hdrs[k + 1];
@@ -164,7 +165,13 @@ export function h1Rewrite(
       named !== null && !keptWhenNamed(a, np, nl, opts.upgrade) &&
       named.some((n) => eqNoCase(a, np, nl, n))
     ) continue;
-    if (drop !== undefined && drop.some((n) => eqNoCase(a, np, nl, n))) continue;
+    if (drop !== undefined && drop.length > 0 && drop.some((n) => eqNoCase(a, np, nl, n))) continue;
+    // Identical duplicate Content-Length fields (the parser rejects
+    // differing ones) go out as one (RFC 9110 §8.6).
+    if (nl === 14 && eqNoCase(a, np, 14, H_CONTENT_LENGTH)) {
+      if (seenClen) continue;
+      seenClen = true;
+    }
     // The whole original line, name to CRLF, value untouched.
     const lineEnd = base + hdrs[k + 2] + hdrs[k + 3];
     let e = lineEnd;

@@ -66,7 +66,7 @@ import {
   HTTP_METH_OPTIONS,
   HTTP_METH_PUT,
   HTTP_METH_TRACE,
-  type HttpMsg,
+  HttpMsg,
 } from "./h1_types.ts";
 import type { Replies } from "./http_reply.ts";
 import {
@@ -141,14 +141,19 @@ export interface HttpHooks {
    * valid response (status 0): passive health, and header changes to `rw`
    * (persistence cookie) when there is a head.
    */
-  responseHead(
-    strm: Stream,
-    status: number,
-    head:
-      | { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions; persist: boolean }
-      | null,
-    now: number,
-  ): void;
+  responseHead(strm: Stream, status: number, head: ResponseHeadView | null, now: number): void;
+}
+
+/** A parsed response head as the backend sees it (valid during the call only). */
+export interface ResponseHeadView {
+  msg: HttpMsg;
+  /** Buffer area and head offset the message offsets refer to. */
+  a: Uint8Array;
+  base: number;
+  /** Header changes to apply (add to `drop`/`add`). */
+  rw: RewriteOptions;
+  /** The client sent a valid persistence cookie. */
+  persist: boolean;
 }
 
 const H_FORWARDED = lc("forwarded");
@@ -157,10 +162,19 @@ const H_FORWARDED = lc("forwarded");
 export class HttpAnalyser implements StreamAnalyser {
   readonly opts: HttpOptions;
   readonly #hooks: HttpHooks;
+  readonly #resRw: RewriteOptions = { upgrade: false, connection: null, drop: [], add: [] };
+  readonly #resView: ResponseHeadView;
 
   constructor(opts: HttpOptions, hooks: HttpHooks) {
     this.opts = opts;
     this.#hooks = hooks;
+    this.#resView = {
+      msg: new HttpMsg(1),
+      a: new Uint8Array(0),
+      base: 0,
+      rw: this.#resRw,
+      persist: false,
+    };
   }
 
   /** Sets a new stream up for HTTP. */
@@ -246,6 +260,10 @@ export class HttpAnalyser implements StreamAnalyser {
     const req = strm.req;
     const buf = req.buf;
     if (buf.out > 0 || buf.sndPending > 0) return false;
+    // A pipelined request waits until the previous response has left, so
+    // an error answer to it can never cut that response.
+    const rb = strm.res.buf;
+    if (rb.out > 0 || rb.sndPending > 0) return false;
     // RFC 9112 §2.2: ignore empty lines before a request line.
     while (buf.in > 0 && (buf.inByte(0) === 0x0d || buf.inByte(0) === 0x0a)) {
       if (buf.inByte(0) === 0x0d && buf.in > 1 && buf.inByte(1) !== 0x0a) break;
@@ -477,25 +495,25 @@ export class HttpAnalyser implements StreamAnalyser {
     // The client keeps its connection unless it or the framing says no.
     if ((txn.flags & TX_RES_CLOSE) || (strm.req.flags & CF_SHUTR)) txn.flags &= ~TX_CLI_KAL;
     const cliKal = (txn.flags & TX_CLI_KAL) !== 0;
-    const rw: RewriteOptions = {
-      upgrade,
-      connection: upgrade
-        ? null
-        : !cliKal
-        ? "close"
-        : (txn.flags & TX_CLI_10)
-        ? "keep-alive"
-        : null,
-      drop: [],
-      add: [],
-    };
-    this.#hooks.responseHead(strm, status, {
-      msg,
-      a: buf.area,
-      base: buf.head,
-      rw,
-      persist: (txn.flags & TX_PERSIST_VALID) !== 0,
-    }, now);
+    // One response head at a time per analyser: reuse the rewrite options
+    // and the hook's view instead of allocating them per response.
+    const rw = this.#resRw;
+    rw.upgrade = upgrade;
+    rw.connection = upgrade
+      ? null
+      : !cliKal
+      ? "close"
+      : (txn.flags & TX_CLI_10)
+      ? "keep-alive"
+      : null;
+    rw.drop!.length = 0;
+    rw.add!.length = 0;
+    const view = this.#resView;
+    view.msg = msg;
+    view.a = buf.area;
+    view.base = buf.head;
+    view.persist = (txn.flags & TX_PERSIST_VALID) !== 0;
+    this.#hooks.responseHead(strm, status, view, now);
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {
@@ -518,6 +536,14 @@ export class HttpAnalyser implements StreamAnalyser {
     const r = bodyForward(res, txn.resBody, 0, 502);
     if (r === 1) {
       txn.rs = RS_DONE;
+      return true;
+    }
+    if (r < 0 && res.buf.sndPending === 0 && res.fwd - txn.resFwd0 === res.buf.out) {
+      // Invalid body and not one byte of the response has left yet: the
+      // client can still get a clean 502 instead of a cut response.
+      strm.setTerm(SF_ERR_PRXCOND, SF_FINST_D);
+      chnErase(res);
+      this.#badResponse(strm, txn, 502, SF_ERR_PRXCOND, now);
       return true;
     }
     if (r < 0) {

@@ -187,7 +187,7 @@ export class Scheduler {
     if (this.#rqLen > 0) {
       if (limited) this.#budgetHits++;
       if (!this.#turnPending) this.#schedule();
-    } else this.#idleAt = this.now;
+    }
   };
 
   /**
