@@ -491,3 +491,28 @@ Deno.test("TCP mode: checks mark a dead server down and maxconn queues connectio
   c2.close();
   await waitFor(() => h.stats().backends[0].scur === 0, 2000, "streams end");
 });
+
+Deno.test("passive observe layer4: consecutive connection failures mark a server down before checks do", async () => {
+  await using f = farm(1);
+  const dead = refusedPort();
+  await using p = await lb(
+    [
+      srv(f[0]),
+      {
+        name: "dead",
+        address: `127.0.0.1:${dead}`,
+        check: { inter: 60_000 },
+        observe: { mode: "layer4", errorLimit: 2, onError: "mark-down" },
+      },
+    ],
+    { retries: 1 },
+  );
+  // Each request that lands on "dead" fails once there and is redispatched.
+  for (let i = 0; i < 6; i++) assert.equal((await request(p.port)).status, 200);
+  await waitFor(() => p.logs.some((l) => l.includes("be/dead is DOWN")), 2000, "dead DOWN");
+  assert.match(
+    p.logs.find((l) => l.includes("be/dead is DOWN"))!,
+    /Layer4 connection problem \(2 consecutive errors on live traffic\)/,
+  );
+  assert.equal(p.handle.stats().backends[0].servers[1].status, "DOWN");
+});
