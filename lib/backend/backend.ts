@@ -547,6 +547,8 @@ export class Backend implements StreamBackend {
 
   #enqueue(strm: Stream, q: PendQueue, c: Counters, now: number): number {
     const p = new Pend(strm, now);
+    if (q === this.queue) strm.beQueuePos = q.length;
+    else strm.srvQueuePos = q.length;
     q.push(p);
     strm.pend = p;
     if (q.length > c.qmax) c.qmax = q.length;

@@ -81,8 +81,8 @@ export function httpLogRecord(
     beconn: fe.backend.counters.scur,
     srv_conn: srv === null ? 0 : srv.cur,
     retries: strm.scb.connRetries,
-    srv_queue: 0,
-    backend_queue: 0,
+    srv_queue: strm.srvQueuePos,
+    backend_queue: strm.beQueuePos,
     http_request: txn.reqLine,
   };
   return { rec, date: strm.acceptDate + (start - strm.tAccept) };

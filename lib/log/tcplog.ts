@@ -69,8 +69,8 @@ export function tcpLogRecord(
     beconn: fe.backend.counters.scur,
     srv_conn: srv === null ? 0 : srv.cur,
     retries: strm.scb.connRetries,
-    srv_queue: 0,
-    backend_queue: 0,
+    srv_queue: strm.srvQueuePos,
+    backend_queue: strm.beQueuePos,
   };
 }
 

@@ -135,6 +135,9 @@ export class Stream extends Task implements BufWaiter {
   avoid: StreamTarget | null = null;
   /** The stream's place in a queue (owned by the backend), or null. */
   pend: unknown = null;
+  /** Streams ahead of this one when it entered the server / backend queue (logs). */
+  srvQueuePos = 0;
+  beQueuePos = 0;
   /** The analyser (HTTP) or null for a plain TCP relay. */
   ana: StreamAnalyser | null = null;
   /** The analyser's own deadline (http-request, keep-alive), or eternity. */
@@ -247,6 +250,7 @@ export class Stream extends Task implements BufWaiter {
     scb.connRetries = 0;
     this.lbKey = -1;
     this.stickTo = this.avoid = null;
+    this.srvQueuePos = this.beQueuePos = 0;
     req.flags &= ~(CF_SHUTW | CF_SHUTW_NOW | CF_WRITE_TIMEOUT);
     res.flags &= ~(CF_SHUTR | CF_READ_TIMEOUT);
     req.wex = res.rex = TICK_ETERNITY;

@@ -311,6 +311,11 @@ Deno.test("maxconn 1 with many clients: requests wait in the queue and are serve
   ]);
   assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
   assert.ok(p.handle.stats().backends[0].qmax >= 4);
+  // The log shows how many were ahead in the backend queue.
+  await waitFor(() => p.logs.length >= 6, 2000, "six log lines");
+  assert.match(p.logs.find((l) => l.includes("GET /r0"))!, / 0\/0 "GET \/r0 /);
+  // r5 arrived 50 ms after r0 while each takes 50 ms: 1 to 4 were ahead of it.
+  assert.match(p.logs.find((l) => l.includes("GET /r5"))!, / 0\/[1-4] "GET \/r5 /);
 });
 
 Deno.test("a stream waiting longer than timeout queue gets 503 and sQ", async () => {
