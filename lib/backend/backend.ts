@@ -253,8 +253,6 @@ export class Backend implements StreamBackend {
           );
           if (sc.connRetries < this.retries) {
             sc.connRetries++;
-            this.counters.wretr++;
-            srv.counters.wretr++;
             const rd = this.redispatch;
             // A server that went down or into maintenance is never retried.
             if (
@@ -264,9 +262,14 @@ export class Backend implements StreamBackend {
               strm.avoid = srv;
               strm.stickTo = null;
               strm.flags |= SF_REDISP;
+              // Like HAProxy: a retry counts as a redispatch or a retry, not both.
               this.counters.wredis++;
               srv.counters.wredis++;
-            } else strm.stickTo = srv;
+            } else {
+              strm.stickTo = srv;
+              this.counters.wretr++;
+              srv.counters.wretr++;
+            }
             sc.state = SC_ST_REQ;
             break;
           }
@@ -428,7 +431,8 @@ export class Backend implements StreamBackend {
     if (srv.admin === admin) return;
     const before = srv.admin;
     srv.admin = admin;
-    srv.lastChange = now;
+    // Only maintenance restarts slowstart (drain <-> ready does not).
+    if (before === SRV_ADMIN_MAINT || admin === SRV_ADMIN_MAINT) srv.lastChange = now;
     this.#stateChanged(srv, now);
     const name = SRV_ADMIN_NAMES[admin];
     this.#log(
@@ -478,7 +482,7 @@ export class Backend implements StreamBackend {
       // Streams waiting for this very server may go to any other one.
       for (let p = srv.queue.shift(); p !== null; p = srv.queue.shift()) {
         p.strm.stickTo = null;
-        this.queue.push(p);
+        this.queue.insertBySince(p);
       }
     } else if (srv.effWeight < srv.uweight) this.#ramp.add(srv, now);
     this.#dequeueAll();

@@ -62,6 +62,27 @@ export class PendQueue {
     this.#length--;
   }
 
+  /**
+   * Inserts `p` in `since` order (walking from the tail: the entries moved
+   * here are usually among the newest ones), so the queue stays FIFO by
+   * arrival when streams move between queues.
+   */
+  insertBySince(p: Pend): void {
+    let after = this.#tail;
+    while (after !== null && after.since > p.since) after = after.prev;
+    if (after === this.#tail) {
+      this.push(p);
+      return;
+    }
+    p.queue = this;
+    p.prev = after;
+    p.next = after === null ? this.#head : after.next;
+    if (after === null) this.#head = p;
+    else after.next = p;
+    p.next!.prev = p;
+    this.#length++;
+  }
+
   /** Removes and returns the oldest entry, or null. */
   shift(): Pend | null {
     const p = this.#head;

@@ -54,7 +54,7 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly hs: HandshakeLayer | null;
   /** Configured weight (changeable at run time). */
   uweight: number;
-  /** Effective weight: `uweight` scaled by the slowstart ramp. */
+  /** Effective weight: `uweight` scaled by the slowstart ramp (fractional while ramping). */
   effWeight: number;
   /** Maximum concurrent streams, 0 for none. */
   maxconn: number;
@@ -146,8 +146,10 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
       this.effWeight = this.uweight;
       return false;
     }
-    // Like HAProxy: never 0 while ramping, so the server gets some traffic.
-    this.effWeight = this.uweight === 0 ? 0 : Math.max(1, Math.ceil(this.uweight * elapsed / s));
+    // A fraction of the weight, so even weight 1 ramps; never below 1/16 of
+    // it (HAProxy's weight scale), so the server gets some traffic.
+    const u = this.uweight;
+    this.effWeight = u === 0 ? 0 : Math.max(u / 16, (u * elapsed) / s);
     return this.effWeight < this.uweight;
   }
 

@@ -36,6 +36,12 @@ export const CF_DONT_READ = 1 << 12;
 export const CF_AUTO_CONNECT = 1 << 13;
 /** The end of the current message was seen (HTTP). */
 export const CF_EOI = 1 << 14;
+/**
+ * Keep reading (to notice a close or reset) but without a read timeout:
+ * the producer has said everything for now (HTTP: the whole request is in,
+ * only `timeout queue` and `timeout server` apply, as in HAProxy).
+ */
+export const CF_READ_NOEXP = 1 << 15;
 
 /** Any read-side event. */
 export const CF_READ_ACTIVITY = CF_READ_NULL | CF_READ_PARTIAL | CF_READ_ERROR;
@@ -66,4 +72,5 @@ export const CF_FLAG_NAMES: FlagTable = [
   [CF_DONT_READ, "DONT_READ"],
   [CF_AUTO_CONNECT, "AUTO_CONNECT"],
   [CF_EOI, "EOI"],
+  [CF_READ_NOEXP, "READ_NOEXP"],
 ];

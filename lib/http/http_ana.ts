@@ -16,6 +16,7 @@
 import { type Channel, chnErase, chnForward, chnShutwNow } from "../buf/channel.ts";
 import {
   CF_AUTO_CLOSE,
+  CF_READ_NOEXP,
   CF_READ_TIMEOUT,
   CF_SHUTR,
   CF_SHUTW,
@@ -221,6 +222,13 @@ export class HttpAnalyser implements StreamAnalyser {
       }
       if (!progress) break;
     }
+    // The whole request is in: the client's read timeout no longer applies
+    // (queue and server timeouts do), as in HAProxy.
+    const req = strm.req;
+    if (txn.rq === RQ_DONE) {
+      req.flags = (req.flags | CF_READ_NOEXP) & ~CF_READ_TIMEOUT;
+      req.rex = TICK_ETERNITY;
+    } else req.flags &= ~CF_READ_NOEXP;
   }
 
   connectFailed(strm: Stream, now: number): void {
@@ -598,7 +606,12 @@ export class HttpAnalyser implements StreamAnalyser {
     const head = txn.retryHead!;
     txn.retryHead = null;
     txn.flags |= TX_RETRIED;
+    // The retry goes back to the same server first (persistence, hashing),
+    // like HAProxy's: keep what the request chose.
+    const key = strm.lbKey, target = strm.target, stick = strm.stickTo;
     this.#hooks.serverDone(strm, false, now);
+    strm.lbKey = key;
+    strm.stickTo = stick ?? target;
     const req = strm.req, buf = req.buf;
     // Whatever of the old send is left goes; pipelined input stays behind.
     buf.sndCommit(buf.out);

@@ -129,7 +129,8 @@ const IDX_SPAN = 2 ** 21;
 
 /** The weight a server would get now: its effective weight when up, else 0. */
 function liveWeight(s: LbServer): number {
-  return s.lbUp() && s.effWeight > 0 ? s.effWeight : 0;
+  // The schedule needs whole weights (a slowstart ramp is fractional).
+  return s.lbUp() && s.effWeight > 0 ? Math.max(1, Math.round(s.effWeight)) : 0;
 }
 
 /** Up and not full (lbFull() inlined for the walk). */

@@ -16,6 +16,7 @@ import { chnRcvd } from "../buf/channel.ts";
 import {
   CF_DONT_READ,
   CF_READ_ERROR,
+  CF_READ_NOEXP,
   CF_READ_NULL,
   CF_READ_PARTIAL,
   CF_SHUTR,
@@ -129,10 +130,12 @@ export function scUpdate(sc: StreamInterface, now: number): void {
   const cf = conn.flags;
   if (!(ib.flags & (CF_SHUTR | CF_DONT_READ))) {
     if (cf & CO_FL_RD_PENDING) {
-      if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
+      if (ib.flags & CF_READ_NOEXP) ib.rex = TICK_ETERNITY;
+      else if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
     } else if (ib.buf.room() > 0) {
       conn.xprt.rcvBuf(conn, ib.buf);
-      if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
+      if (ib.flags & CF_READ_NOEXP) ib.rex = TICK_ETERNITY;
+      else if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
     } else {
       // Blocked by our own full buffer: not the peer's fault.
       ib.rex = TICK_ETERNITY;

@@ -249,7 +249,7 @@ export class Stream extends Task implements BufWaiter {
     scb.exp = TICK_ETERNITY;
     scb.connRetries = 0;
     this.lbKey = -1;
-    this.stickTo = this.avoid = null;
+    this.target = this.stickTo = this.avoid = null;
     this.srvQueuePos = this.beQueuePos = 0;
     req.flags &= ~(CF_SHUTW | CF_SHUTW_NOW | CF_WRITE_TIMEOUT);
     res.flags &= ~(CF_SHUTR | CF_READ_TIMEOUT);

@@ -368,7 +368,7 @@ export class Instance {
             ...proxyStats(s.name, s.counters),
             status: s.status(),
             weight: s.uweight,
-            eweight: s.effWeight,
+            eweight: Math.round(s.effWeight * 100) / 100,
             backup: s.backup,
             qcur: s.queue.length,
             qmax: s.counters.qmax,

@@ -364,7 +364,8 @@ Deno.test("retries then redispatch: the last retry goes to another server", asyn
   assert.equal(r.body, "s1");
   const st = p.handle.stats().backends[0];
   assert.equal(st.servers[0].econ, 2, "the first attempt and one retry on the dead server");
-  assert.equal(st.wretr, 2);
+  // One retry on the same server, one redispatch (counted apart, like HAProxy).
+  assert.equal(st.wretr, 1);
   assert.equal(st.wredis, 1);
 });
 
@@ -520,4 +521,59 @@ Deno.test("passive observe layer4: consecutive connection failures mark a server
     /Layer4 connection problem \(2 consecutive errors on live traffic\)/,
   );
   assert.equal(p.handle.stats().backends[0].servers[1].status, "DOWN");
+});
+
+Deno.test("a complete request waiting in a queue or for a slow server is not cut by timeout client", async () => {
+  await using f = farm(1);
+  f[0].delay = 600;
+  await using p = await lb([srv(f[0], { maxconn: 1 })], {
+    timeouts: { server: 5000, queue: 5000 },
+  });
+  // lb() uses the frontend's default client timeout; make a short one.
+  await p.handle.close();
+  const logs: string[] = [];
+  await using h = await startSluice({
+    global: { log: { target: (l) => logs.push(l) } },
+    frontends: [{
+      name: "fe",
+      binds: [{ address: "127.0.0.1:0" }],
+      timeouts: { client: 300 },
+      defaultBackend: "be",
+    }],
+    backends: [{
+      name: "be",
+      timeouts: { server: 5000, queue: 5000 },
+      servers: [srv(f[0], { maxconn: 1 })],
+    }],
+  });
+  const port = h.addresses[0].port;
+  const [a, b] = await Promise.all([request(port, "/a"), request(port, "/b")]);
+  assert.equal(a.status, 200, "waited 600 ms for the server");
+  assert.equal(b.status, 200, "waited in the queue, then for the server");
+});
+
+Deno.test("a retry on a fresh connection keeps the sticky server, and logs name the right server", async () => {
+  await using f = farm(2);
+  await using p = await lb(f.map((s) => srv(s)), { cookie: { name: "SRV", mode: "insert" } });
+  const first = await request(p.port);
+  const name = first.body;
+  // Keep-alive connection: request 1 to `name`, then put it in maint, then
+  // request 2 on the same connection gets another server; a third request
+  // with no server up gets 503 logged as <NOSRV>.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+  const enc = new TextEncoder();
+  const buf = new Uint8Array(4096);
+  const exchange = async (extra: string) => {
+    await writeAll(conn, enc.encode(`GET /k HTTP/1.1\r\nHost: t\r\n${extra}\r\n`));
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  };
+  assert.match(await exchange(`Cookie: SRV=${name}\r\n`), new RegExp(`\\r\\n\\r\\n${name}$`));
+  for (const s of f) p.handle.setServer("be", s.name, { state: "maint" });
+  assert.match(await exchange(`Cookie: SRV=${name}\r\n`), /^HTTP\/1.1 503 /);
+  conn.close();
+  await waitFor(() => p.logs.some((l) => / 503 .*"GET \/k /.test(l)), 2000, "503 line");
+  assert.match(p.logs.find((l) => / 503 .*"GET \/k /.test(l))!, / be\/<NOSRV> /);
+  const st = p.handle.stats().backends[0].servers.find((s) => s.name === name)!;
+  assert.equal(st.hrsp_5xx, 0, "the 503 is not counted on the previous server");
 });

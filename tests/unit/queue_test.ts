@@ -184,3 +184,18 @@ Deno.test("PendQueue keeps order and length through many mixed operations", () =
   assert.deepEqual(ids(q), model.map((p) => idOf(p)));
   assert.deepEqual(idsBackward(q), ids(q).reverse());
 });
+
+Deno.test("PendQueue.insertBySince() keeps arrival order when streams move between queues", () => {
+  const q = new PendQueue();
+  for (const [id, since] of [["b", 20], ["d", 40]] as const) q.push(new Pend(strm(id), since));
+  q.insertBySince(new Pend(strm("a"), 10)); // before everything
+  q.insertBySince(new Pend(strm("c"), 30)); // in the middle
+  q.insertBySince(new Pend(strm("e"), 50)); // at the end
+  q.insertBySince(new Pend(strm("c2"), 30)); // same time: after the one already there
+  assert.deepEqual(ids(q), ["a", "b", "c", "c2", "d", "e"]);
+  assert.deepEqual(idsBackward(q), ["e", "d", "c2", "c", "b", "a"]);
+  assert.equal(q.length, 6);
+  const empty = new PendQueue();
+  empty.insertBySince(new Pend(strm("x"), 5));
+  assert.deepEqual(ids(empty), ["x"]);
+});

@@ -163,44 +163,31 @@ Deno.test("Server.rampWeight() ramps up from lastChange over slowstart", () => {
     assert.equal(s.rampWeight(5000 + t), true, `still ramping at +${t}`);
     seen.push(s.effWeight);
   }
-  assert.deepEqual(seen, [1, 1, 10, 25, 50, 75, 99]);
-  assert.equal(s.rampWeight(5999), false, "ceil(100 * 999 / 1000) is already the full weight");
-  assert.equal(s.effWeight, 100);
+  // Proportional to the time elapsed, never below 1/16 of the weight.
+  assert.deepEqual(seen, [6.25, 6.25, 10, 25, 50, 75, 99]);
   assert.equal(s.rampWeight(6000), false, "done at lastChange + slowstart");
   assert.equal(s.effWeight, 100);
   assert.equal(s.rampWeight(60_000), false);
   assert.equal(s.effWeight, 100);
 });
 
-Deno.test("Server.rampWeight() is never 0 while ramping and never above the weight", () => {
+Deno.test("Server.rampWeight() ramps every weight, even 1, never 0 and never above the weight", () => {
   for (const w of [1, 2, 3, 7, 256]) {
     const s = server({ weight: w, slowstart: 10_000 });
     s.lastChange = 0;
     let last = 0;
-    for (let t = 0; t <= 10_000; t += 37) {
+    assert.equal(s.rampWeight(0), true, `weight ${w} ramps`);
+    assert.equal(s.effWeight, w / 16, `weight ${w} starts at 1/16`);
+    for (let t = 0; t < 10_000; t += 37) {
       s.rampWeight(t);
-      assert.ok(s.effWeight >= 1, `weight ${w} at ${t}: ${s.effWeight} >= 1`);
+      assert.ok(s.effWeight > 0, `weight ${w} at ${t}: ${s.effWeight} > 0`);
       assert.ok(s.effWeight <= w, `weight ${w} at ${t}: ${s.effWeight} <= ${w}`);
       assert.ok(s.effWeight >= last, "it never goes down");
-      assert.ok(Number.isInteger(s.effWeight));
       last = s.effWeight;
     }
     assert.equal(s.rampWeight(10_000), false);
     assert.equal(s.effWeight, w, `weight ${w} reached at the end`);
   }
-});
-
-Deno.test("Server.rampWeight() returns false once the effective weight reached the weight", () => {
-  const s = server({ weight: 1, slowstart: 1000 });
-  s.lastChange = 0;
-  assert.equal(s.rampWeight(0), false, "weight 1 starts at 1: nothing left to ramp");
-  assert.equal(s.effWeight, 1);
-  const s2 = server({ weight: 2, slowstart: 1000 });
-  s2.lastChange = 0;
-  assert.equal(s2.rampWeight(400), true);
-  assert.equal(s2.effWeight, 1);
-  assert.equal(s2.rampWeight(501), false, "ceil(2 * 0.501) = 2");
-  assert.equal(s2.effWeight, 2);
 });
 
 Deno.test("Server.rampWeight() keeps weight 0 at 0 and does not ramp", () => {

@@ -1,0 +1,200 @@
+/**
+ * Turns the parsed sections into a SluiceConfig: a frontend per `frontend`
+ * and `listen`, a backend per `backend` and `listen`, in file order. Only the
+ * settings the file gives are set, so resolveConfig() applies sluice's
+ * defaults to the rest, with these HAProxy semantics made explicit:
+ *
+ * - `mode` defaults to `tcp` (HAProxy's default), not sluice's `http`.
+ * - HTTP frontends get `forwardFor`/`forwardedProto` false unless
+ *   `option forwardfor` is in force in the frontend or its backend (HAProxy
+ *   adds the header when either asks); both flags move together, like the
+ *   CLI's `--no-forwardfor`.
+ * - `errorfile` of the backend and the frontend are merged, the backend's
+ *   winning (HAProxy uses the backend's once the backend is chosen).
+ * - `timeout check` becomes each checked server's `check.timeout`; `option
+ *   httpchk` and `http-check` make every check of the backend an HTTP one.
+ * - HTTP-only settings inherited from `defaults` by a `mode tcp` proxy are
+ *   dropped, as HAProxy drops them (with a warning); written in the `mode
+ *   tcp` section itself they are errors.
+ *
+ * @module
+ */
+import { cfgError } from "./cfg_at.ts";
+import type { CfgGlobalDraft } from "./cfg_global.ts";
+import { cfgServerBuild } from "./cfg_server.ts";
+import type { CfgProxyDraft, CfgSetting } from "./cfg_types.ts";
+import type {
+  BackendConfig,
+  CheckConfig,
+  FrontendConfig,
+  ProxyMode,
+  SluiceConfig,
+  TimeoutsConfig,
+} from "./config_types.ts";
+
+/** Throws when an HTTP-only setting was written in a `mode tcp` section. */
+function cfgHttpOnly(
+  p: CfgProxyDraft,
+  settings: [CfgSetting<unknown> | undefined, string][],
+): void {
+  for (const [s, kw] of settings) {
+    if (s !== undefined && !s.inherited) {
+      throw cfgError(
+        s.where,
+        `"${kw}" needs mode http (section "${p.label}" is in mode tcp)`,
+      );
+    }
+  }
+}
+
+/** The mode of a proxy: HAProxy's default is tcp. */
+function cfgMode(p: CfgProxyDraft): ProxyMode {
+  return p.mode?.value ?? "tcp";
+}
+
+/** Copies the timeouts named in `keys` that the draft sets; undefined when none is set. */
+function cfgTimeouts(
+  p: CfgProxyDraft,
+  keys: (keyof TimeoutsConfig)[],
+): TimeoutsConfig | undefined {
+  const t: TimeoutsConfig = {};
+  let any = false;
+  for (const k of keys) {
+    const s = p.timeouts[k];
+    if (s !== undefined) {
+      t[k] = s.value;
+      any = true;
+    }
+  }
+  return any ? t : undefined;
+}
+
+/** The raw responses of `errorfile` lines, by status. */
+function cfgErrorFiles(p: CfgProxyDraft): Record<number, Uint8Array> {
+  const out: Record<number, Uint8Array> = {};
+  for (const [code, s] of Object.entries(p.errorFiles)) out[Number(code)] = s.value;
+  return out;
+}
+
+/** The frontend of a `frontend` or `listen` section; `be` is the draft of its backend, if parsed. */
+function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): FrontendConfig {
+  const mode = cfgMode(p);
+  let defaultBackend: string;
+  if (p.kind === "listen") defaultBackend = p.name;
+  else if (p.defaultBackend !== undefined) defaultBackend = p.defaultBackend.value;
+  else {
+    throw cfgError(
+      p.where,
+      `section "${p.label}" has no "default_backend" (sluice has no use_backend rules yet)`,
+    );
+  }
+  const f: FrontendConfig = { name: p.name, mode, binds: p.binds, defaultBackend };
+  if (p.maxconn !== undefined) f.maxconn = p.maxconn.value;
+  const timeouts = cfgTimeouts(p, ["client", "httpRequest", "httpKeepAlive"]);
+  if (timeouts !== undefined) f.timeouts = timeouts;
+  if (mode === "tcp") {
+    cfgHttpOnly(p, [
+      [p.forwardFor?.value ? p.forwardFor : undefined, "option forwardfor"],
+      ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
+    ]);
+    return f;
+  }
+  const other = be !== undefined && be !== p && cfgMode(be) === "http" ? be : undefined;
+  const forward = p.forwardFor?.value === true || other?.forwardFor?.value === true;
+  f.http = { forwardFor: forward, forwardedProto: forward };
+  const errorFiles = {
+    ...cfgErrorFiles(p),
+    ...(other === undefined ? {} : cfgErrorFiles(other)),
+  };
+  if (Object.keys(errorFiles).length > 0) f.http.errorFiles = errorFiles;
+  return f;
+}
+
+/** The HTTP check settings of a backend, or undefined for TCP checks. */
+function cfgCheckHttp(p: CfgProxyDraft): CheckConfig["http"] | undefined {
+  const chk = p.httpchk?.value;
+  if (chk === undefined) {
+    for (
+      const [s, kw] of [[p.checkSend, "http-check send"], [
+        p.checkExpect,
+        "http-check expect",
+      ]] as const
+    ) {
+      if (s !== undefined && !s.inherited) {
+        throw cfgError(s.where, `"${kw}" needs "option httpchk" in section "${p.label}"`);
+      }
+    }
+    return undefined;
+  }
+  const send = p.checkSend?.value ?? {};
+  const expect = p.checkExpect?.value ?? {};
+  const http: NonNullable<CheckConfig["http"]> = {
+    method: send.method ?? chk.method,
+    path: send.path ?? chk.path,
+  };
+  const host = send.host ?? chk.host;
+  if (host !== undefined) http.host = host;
+  if (expect.status !== undefined) http.expectStatus = expect.status;
+  if (expect.string !== undefined) http.expectString = expect.string;
+  return http;
+}
+
+/** The backend of a `backend` or `listen` section. */
+function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
+  const mode = cfgMode(p);
+  const b: BackendConfig = { name: p.name, mode, servers: [] };
+  const layer7 = p.balance !== undefined && /^(uri|hdr\()/.test(p.balance.value);
+  if (mode === "tcp") {
+    cfgHttpOnly(p, [
+      [layer7 ? p.balance : undefined, `balance ${p.balance?.value}`],
+      [p.cookie, "cookie"],
+      ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
+    ]);
+  }
+  if (p.balance !== undefined && !(layer7 && mode === "tcp")) b.balance = p.balance.value;
+  if (p.retries !== undefined) b.retries = p.retries.value;
+  if (p.redispatch !== undefined) b.redispatch = p.redispatch.value;
+  const timeouts = cfgTimeouts(p, ["server", "connect", "tunnel", "queue"]);
+  if (timeouts !== undefined) b.timeouts = timeouts;
+  if (p.cookie !== undefined && mode === "http") b.cookie = { ...p.cookie.value };
+  if (p.stickTable !== undefined && p.stickOn === undefined) {
+    throw cfgError(p.stickTable.where, '"stick-table" needs "stick on src" in the same section');
+  }
+  if (p.stickOn !== undefined && p.stickTable === undefined) {
+    throw cfgError(p.stickOn.where, '"stick on src" needs a "stick-table" in the same section');
+  }
+  if (p.stickTable !== undefined) b.stickSource = { ...p.stickTable.value };
+  const http = cfgCheckHttp(p);
+  const check = { timeout: p.timeouts.check?.value, http };
+  b.servers = p.servers.map((s) => cfgServerBuild(s, check));
+  return b;
+}
+
+/**
+ * Builds the configuration of parsed sections. `proxies` are the
+ * frontend/backend/listen drafts in file order. Throws file:line errors for
+ * what only the whole section can tell (a missing `default_backend`, an
+ * HTTP-only keyword in a tcp section...); everything else is left to
+ * resolveConfig().
+ */
+export function cfgBuild(proxies: CfgProxyDraft[], g: CfgGlobalDraft): SluiceConfig {
+  const cfg: SluiceConfig = { global: { ...g.global }, frontends: [], backends: [] };
+  const backends = new Map<string, CfgProxyDraft>();
+  for (const p of proxies) if (p.kind !== "frontend") backends.set(p.name, p);
+  const formats = new Set<string>();
+  for (const p of proxies) {
+    if (p.kind === "frontend" || p.kind === "listen") {
+      // A listen section serves its own servers, whatever default_backend it inherited.
+      const be = p.kind === "listen" ? p : backends.get(p.defaultBackend?.value ?? "");
+      const f = cfgFrontendBuild(p, be);
+      cfg.frontends.push(f);
+      if (p.logFormat !== undefined) formats.add(p.logFormat.value);
+    }
+    if (p.kind === "backend" || p.kind === "listen") cfg.backends.push(cfgBackendBuild(p));
+  }
+  // Text logs are httplog lines for HTTP streams and tcplog lines otherwise,
+  // whichever is named: the choice only tells text from JSON.
+  const format = formats.has("httplog") ? "httplog" : formats.has("tcplog") ? "tcplog" : undefined;
+  if (format !== undefined) cfg.global = { ...cfg.global, log: { ...cfg.global!.log, format } };
+  return cfg;
+}

@@ -1,0 +1,143 @@
+/**
+ * The `global` section: process-wide settings (GlobalConfig).
+ *
+ * | keyword                                  | sets                                 |
+ * | ---------------------------------------- | ------------------------------------ |
+ * | `maxconn N`                              | `maxconn`                            |
+ * | `log stdout\|stderr [format raw] [fac…]` | `log.target`                         |
+ * | `tune.bufsize N`                         | `bufsize`                            |
+ * | `tune.buffers.limit N`                   | `buffers`                            |
+ * | `tune.maxrewrite N`                      | `maxRewrite`                         |
+ * | `tune.http.maxhdr N`                     | `maxHdrs`                            |
+ * | `tune.runqueue-depth N`                  | `runqueueDepth`                      |
+ * | `hard-stop-after D`                      | `graceMs`                            |
+ * | `nbthread 1`                             | nothing (sluice runs one thread)     |
+ *
+ * @module
+ */
+import type { CfgStmt } from "./cfg_types.ts";
+import type { GlobalConfig } from "./config_types.ts";
+
+/** The global settings as parsed so far. */
+export interface CfgGlobalDraft {
+  global: GlobalConfig;
+  /** `file:line` of the `log` line, to refuse a second target. */
+  logWhere?: string;
+}
+
+/** Syslog facilities HAProxy accepts (meaningless for raw lines, but checked). */
+const FACILITIES = [
+  "kern",
+  "user",
+  "mail",
+  "daemon",
+  "auth",
+  "syslog",
+  "lpr",
+  "news",
+  "uucp",
+  "cron",
+  "auth2",
+  "ftp",
+  "ntp",
+  "audit",
+  "alert",
+  "cron2",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
+];
+const LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
+/** Integer tuning keywords and the GlobalConfig field each sets. */
+const TUNE: Record<string, keyof GlobalConfig> = {
+  "maxconn": "maxconn",
+  "tune.bufsize": "bufsize",
+  "tune.buffers.limit": "buffers",
+  "tune.maxrewrite": "maxRewrite",
+  "tune.http.maxhdr": "maxHdrs",
+  "tune.runqueue-depth": "runqueueDepth",
+};
+
+/**
+ * `log <target> [format raw] [<facility> [<level> [<minlevel>]]]`. Targets:
+ * stdout/stderr (also `fd@1`/`fd@2`). sluice writes raw lines only: the
+ * facility is checked but has no effect; levels other than info/debug would
+ * filter lines, which sluice cannot do yet.
+ */
+function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, 7);
+  if (g.logWhere !== undefined) {
+    throw at.fail(
+      `only one "log" target is supported (the first one is at ${g.logWhere})`,
+    );
+  }
+  const target = args[0] === "fd@1" ? "stdout" : args[0] === "fd@2" ? "stderr" : args[0];
+  if (target !== "stdout" && target !== "stderr") {
+    throw at.badValue(args[0], "only stdout and stderr are supported (no syslog yet)");
+  }
+  let i = 1;
+  while (args[i] === "format" || args[i] === "len" || args[i] === "sample") {
+    if (args[i] !== "format") throw at.unsupported(`log ${args[i]}`);
+    const f = at.sub("log format").value(args, i + 1);
+    if (f !== "raw") {
+      throw at.sub("log format").badValue(f, 'sluice writes raw lines only (use "format raw")');
+    }
+    i += 2;
+  }
+  if (i < args.length) at.sub("log facility").oneOf(args[i++], FACILITIES);
+  if (i < args.length) {
+    const level = at.sub("log level").oneOf(args[i++], LEVELS);
+    if (level !== "info" && level !== "debug") {
+      throw at.sub("log level").badValue(
+        level,
+        "sluice cannot filter log lines by level yet (use info or debug)",
+      );
+    }
+  }
+  if (i < args.length) at.sub("log minlevel").oneOf(args[i++], LEVELS);
+  if (i < args.length) throw at.fail(`unexpected argument "${args[i]}" for "log"`);
+  g.logWhere = at.where;
+  g.global.log = { ...g.global.log, target };
+}
+
+/**
+ * Applies one `global` statement. `at.kw` is the keyword, `args` the words
+ * after it. Throws for anything not in the table above.
+ */
+export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  const kw = at.kw;
+  const field = TUNE[kw];
+  if (field !== undefined) {
+    at.args(args, 1, 1);
+    (g.global as Record<string, unknown>)[field] = at.int(args[0]);
+    return;
+  }
+  switch (kw) {
+    case "log":
+      return cfgGlobalLog(g, stmt);
+    case "hard-stop-after":
+      at.args(args, 1, 1);
+      g.global.graceMs = at.duration(args[0]);
+      return;
+    case "nbthread":
+      at.args(args, 1, 1);
+      if (args[0] !== "1") throw at.badValue(args[0], "sluice runs one thread (nbthread 1)");
+      return;
+    case "daemon":
+      throw at.unsupported(
+        kw,
+        "sluice runs in the foreground (start it from a service manager such as systemd)",
+      );
+    case "stats":
+      throw at.unsupported(args.length > 0 ? `stats ${args[0]}` : kw);
+    default:
+      throw at.unsupported(kw);
+  }
+}

@@ -1,0 +1,487 @@
+/**
+ * Keywords of proxy sections (`defaults`, `frontend`, `backend`, `listen`):
+ * which sections accept each one (HAProxy's capabilities, narrowed to what
+ * sluice's model can express) and what it records in the section's draft.
+ * Anything not in the table is an "unsupported keyword" error; a known
+ * keyword in the wrong section is a "not allowed" error.
+ *
+ * @module
+ */
+import type { CfgAt } from "./cfg_at.ts";
+import { cfgAddress } from "./cfg_address.ts";
+import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
+import {
+  CFG_CAP_BE,
+  CFG_CAP_DEF,
+  CFG_CAP_FE,
+  cfgCapNames,
+  type CfgProxyDraft,
+  type CfgStmt,
+  type CfgTimeoutName,
+} from "./cfg_types.ts";
+import type { BalanceAlgo, CookieConfig, StickSourceConfig } from "./config_types.ts";
+
+/** A proxy keyword: where it is allowed and what it does. */
+interface CfgProxyKeyword {
+  /** CFG_CAP_* bits. */
+  caps: number;
+  apply(p: CfgProxyDraft, stmt: CfgStmt): void;
+}
+
+const DEF_FE = CFG_CAP_DEF | CFG_CAP_FE;
+const DEF_BE = CFG_CAP_DEF | CFG_CAP_BE;
+const ALL = CFG_CAP_DEF | CFG_CAP_FE | CFG_CAP_BE;
+
+/** Keywords whose second word is part of the keyword (`timeout connect`). */
+const GROUPS = new Set(["timeout", "option", "http-check", "stick"]);
+
+/** Records `value` in the draft as set here (not inherited). */
+function cfgSet<K extends keyof CfgProxyDraft>(
+  p: CfgProxyDraft,
+  field: K,
+  setting: {
+    at: CfgAt;
+    value: NonNullable<CfgProxyDraft[K]> extends { value: infer V } ? V : never;
+  },
+): void {
+  (p as unknown as Record<string, unknown>)[field] = {
+    value: setting.value,
+    where: setting.at.where,
+    inherited: false,
+  };
+}
+
+/** `timeout NAME D`. */
+function cfgTimeout(name: CfgTimeoutName): (p: CfgProxyDraft, stmt: CfgStmt) => void {
+  return (p, { at, args }) => {
+    at.args(args, 1, 1);
+    p.timeouts[name] = { value: at.duration(args[0]), where: at.where, inherited: false };
+  };
+}
+
+/** A keyword taking no argument and recording nothing (accepted as sluice's behaviour). */
+function cfgNoop(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 0, 0);
+}
+
+const BALANCE = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
+
+/** `balance ALGO`. */
+function cfgBalance(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, 1);
+  const v = args[0];
+  if (!BALANCE.includes(v) && !/^hdr\([!#$%&'*+.^_`|~0-9A-Za-z-]+\)$/.test(v)) {
+    throw at.badValue(v, `expected ${BALANCE.join(", ")} or hdr(NAME)`);
+  }
+  cfgSet(p, "balance", { at, value: v as BalanceAlgo });
+}
+
+/** `hash-type consistent`: the only kind sluice has. */
+function cfgHashType(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, 2);
+  if (args[0] === "map-based") {
+    throw at.badValue(args[0], "not supported: sluice always uses consistent hashing");
+  }
+  at.oneOf(args[0], ["consistent"]);
+  if (args.length > 1) {
+    throw at.badValue(args[1], "the hash function cannot be chosen (sluice uses its own)");
+  }
+}
+
+/** `option redispatch [N]` (HAProxy's default interval is -1: the last retry). */
+function cfgRedispatch(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 0, 1);
+  cfgSet(p, "redispatch", {
+    at,
+    value: args.length === 0 ? -1 : at.int(args[0], { signed: true }),
+  });
+}
+
+/** `option forwardfor`: no argument is supported (`except`, `header`, `if-none` are not). */
+function cfgForwardFor(value: boolean): (p: CfgProxyDraft, stmt: CfgStmt) => void {
+  return (p, { at, args }) => {
+    if (args.length > 0) throw at.unsupported(`${at.kw} ${args[0]}`);
+    cfgSet(p, "forwardFor", { at, value });
+  };
+}
+
+/** `option httplog` / `option tcplog` (no `clf`). */
+function cfgLogFormat(value: "httplog" | "tcplog"): (p: CfgProxyDraft, stmt: CfgStmt) => void {
+  return (p, { at, args }) => {
+    if (args.length > 0) throw at.unsupported(`${at.kw} ${args[0]}`);
+    cfgSet(p, "logFormat", { at, value });
+  };
+}
+
+/** A header block of the old `option httpchk` version hack: `HTTP/1.1\r\nHost: x`. */
+function cfgHttpchkVersion(at: CfgAt, text: string): string | undefined {
+  const [version, ...headers] = text.split("\r\n");
+  if (version !== "HTTP/1.0" && version !== "HTTP/1.1") {
+    throw at.badValue(text, 'expected "HTTP/1.0" or "HTTP/1.1" (sluice sends HTTP/1.1)');
+  }
+  let host: string | undefined;
+  for (const h of headers) {
+    if (h === "") continue;
+    const m = /^host:[ \t]*(\S+)[ \t]*$/i.exec(h);
+    if (m === null) {
+      throw at.badValue(text, "only a Host header can follow the version");
+    }
+    host = m[1];
+  }
+  return host;
+}
+
+/** `option httpchk [[METHOD] URI [VERSION]]`; HAProxy's default request is `OPTIONS /`. */
+function cfgHttpchk(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 0, 3);
+  const method = args.length >= 2 ? args[0] : "OPTIONS";
+  const path = args.length === 1 ? args[0] : args.length >= 2 ? args[1] : "/";
+  const host = args.length === 3 ? cfgHttpchkVersion(at, args[2]) : undefined;
+  cfgSet(p, "httpchk", {
+    at,
+    value: host === undefined ? { method, path } : { method, path, host },
+  });
+}
+
+/** Refuses a second `http-check` rule of the same kind in one section. */
+function cfgCheckRuleOnce(at: CfgAt, prev: { where: string; inherited: boolean } | undefined) {
+  if (prev !== undefined && !prev.inherited) {
+    throw at.fail(`only one "${at.kw}" rule is supported (the first one is at ${prev.where})`);
+  }
+}
+
+/** `http-check expect status N|N-M` or `http-check expect string TEXT`. */
+function cfgCheckExpect(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, Infinity);
+  cfgCheckRuleOnce(at, p.checkExpect);
+  const [what, ...rest] = args;
+  if (what === "!") throw at.badValue(what, "negated expectations are not supported");
+  if (what !== "status" && what !== "string") throw at.unsupported(`${at.kw} ${what}`);
+  const sub = at.sub(`${at.kw} ${what}`);
+  sub.args(rest, 1, 1);
+  if (what === "string") {
+    if (rest[0] === "") throw sub.badValue(rest[0], "expected non-empty text");
+    cfgSet(p, "checkExpect", { at, value: { string: rest[0] } });
+    return;
+  }
+  const m = /^([0-9]{3})(?:-([0-9]{3}))?$/.exec(rest[0]);
+  if (m === null) throw sub.badValue(rest[0], "expected a status code or a range such as 200-399");
+  const status: number | [number, number] = m[2] === undefined
+    ? Number(m[1])
+    : [Number(m[1]), Number(m[2])];
+  cfgSet(p, "checkExpect", { at, value: { status } });
+}
+
+/** `http-check send [meth M] [uri U] [ver V] [hdr host H]`. */
+function cfgCheckSend(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, Infinity);
+  cfgCheckRuleOnce(at, p.checkSend);
+  const send: { method?: string; path?: string; host?: string } = {};
+  let i = 0;
+  while (i < args.length) {
+    const opt = args[i++];
+    const sub = at.sub(`${at.kw} ${opt}`);
+    switch (opt) {
+      case "meth":
+        send.method = sub.value(args, i++);
+        break;
+      case "uri":
+        send.path = sub.value(args, i++);
+        break;
+      case "ver":
+        sub.oneOf(sub.value(args, i++), ["HTTP/1.0", "HTTP/1.1"]);
+        break;
+      case "hdr": {
+        const name = sub.value(args, i++);
+        const value = sub.value(args, i++);
+        if (name.toLowerCase() !== "host") {
+          throw sub.badValue(name, "only the Host header can be set");
+        }
+        send.host = value;
+        break;
+      }
+      default:
+        throw at.unsupported(`${at.kw} ${opt}`);
+    }
+  }
+  cfgSet(p, "checkSend", { at, value: send });
+}
+
+/**
+ * `cookie NAME insert|prefix [indirect] [nocache] [httponly] [secure]
+ * [domain D] [attr A]`. The attributes build the text after the value.
+ */
+function cfgCookie(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, Infinity);
+  const name = args[0];
+  const c: CookieConfig = { name, mode: "insert" };
+  const attrs: string[] = [];
+  let mode: string | undefined;
+  let i = 1;
+  while (i < args.length) {
+    const opt = args[i++];
+    const sub = at.sub(`cookie ${opt}`);
+    switch (opt) {
+      case "insert":
+      case "prefix":
+        if (mode !== undefined) {
+          throw sub.fail(`"cookie" takes one mode, got "${mode}" and "${opt}"`);
+        }
+        mode = c.mode = opt;
+        break;
+      case "indirect":
+        c.indirect = true;
+        break;
+      case "nocache":
+        c.nocache = true;
+        break;
+      case "httponly":
+        attrs.push("HttpOnly");
+        break;
+      case "secure":
+        attrs.push("Secure");
+        break;
+      case "domain":
+        attrs.push(`Domain=${sub.value(args, i++)}`);
+        break;
+      case "attr":
+        attrs.push(sub.value(args, i++));
+        break;
+      default:
+        throw at.unsupported(`cookie ${opt}`);
+    }
+  }
+  if (mode === undefined) {
+    throw at.fail('"cookie" needs a mode: insert or prefix (the passive mode is not supported)');
+  }
+  if (attrs.length > 0) c.attributes = ["Path=/", ...attrs].join("; ");
+  cfgSet(p, "cookie", { at, value: c });
+}
+
+/** `stick-table type ip|ipv6 size N [expire D]`. */
+function cfgStickTable(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, Infinity);
+  const t: StickSourceConfig = {};
+  let type: string | undefined;
+  let i = 0;
+  while (i < args.length) {
+    const opt = args[i++];
+    const sub = at.sub(`stick-table ${opt}`);
+    switch (opt) {
+      case "type":
+        type = sub.oneOf(sub.value(args, i++), ["ip", "ipv6"]);
+        break;
+      case "size":
+        t.size = sub.size(sub.value(args, i++));
+        break;
+      case "expire":
+        t.expire = sub.duration(sub.value(args, i++));
+        break;
+      default:
+        throw at.unsupported(`stick-table ${opt}`);
+    }
+  }
+  if (type === undefined) throw at.fail('"stick-table" needs "type ip"');
+  if (t.size === undefined) throw at.fail('"stick-table" needs "size N"');
+  cfgSet(p, "stickTable", { at, value: t });
+}
+
+/** `stick on src`. */
+function cfgStickOn(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, 1);
+  if (args[0] !== "src") throw at.badValue(args[0], 'only "stick on src" is supported');
+  cfgSet(p, "stickOn", { at, value: true });
+}
+
+/** `bind ADDR[,ADDR...] [ssl crt FILE]`. */
+function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, Infinity);
+  let ssl = false;
+  let crt: string | undefined;
+  let i = 1;
+  while (i < args.length) {
+    const opt = args[i++];
+    const sub = at.sub(`bind ${opt}`);
+    if (opt === "ssl") ssl = true;
+    else if (opt === "crt") {
+      const file = sub.value(args, i++);
+      if (crt !== undefined) {
+        throw sub.badValue(
+          file,
+          "one certificate per bind (SNI-based selection is not supported yet)",
+        );
+      }
+      crt = file;
+    } else throw at.unsupported(`bind ${opt}`);
+  }
+  if (ssl !== (crt !== undefined)) {
+    throw at.fail(ssl ? '"bind ... ssl" needs "crt FILE"' : '"bind ... crt" needs "ssl"');
+  }
+  const tls = crt === undefined ? undefined : cfgCrt(at.sub("bind crt"), crt);
+  for (const text of args[0].split(",")) {
+    const address = cfgAddress(at, text, { bind: true });
+    p.binds.push(tls === undefined ? { address } : { address, tls: { ...tls } });
+  }
+}
+
+/**
+ * Reads a `crt` file as HAProxy does: one PEM file with the certificate
+ * chain and the private key; when the key is not in it, `FILE.key`. Other
+ * blocks (DH or EC parameters) are skipped.
+ */
+function cfgCrt(at: CfgAt, file: string): { cert: string; key: string } {
+  const blocks = (text: string) =>
+    [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)].map((m) => ({
+      label: m[1],
+      text: m[0] + "\n",
+    }));
+  const all = blocks(at.readPem(file));
+  const certs = all.filter((b) => b.label === "CERTIFICATE");
+  let keys = all.filter((b) => b.label.endsWith("PRIVATE KEY"));
+  if (certs.length === 0) throw at.badValue(file, "no certificate in the file");
+  if (keys.length === 0) {
+    let keyText: string | undefined;
+    try {
+      keyText = Deno.readTextFileSync(at.path(`${file}.key`));
+    } catch {
+      throw at.badValue(file, `no private key in the file nor in "${file}.key"`);
+    }
+    keys = blocks(keyText).filter((b) => b.label.endsWith("PRIVATE KEY"));
+    if (keys.length === 0) throw at.badValue(`${file}.key`, "no private key in the file");
+  }
+  if (keys.length > 1) throw at.badValue(file, "more than one private key");
+  if (keys[0].label === "ENCRYPTED PRIVATE KEY") {
+    throw at.badValue(file, "encrypted private keys are not supported");
+  }
+  return { cert: certs.map((b) => b.text).join(""), key: keys[0].text };
+}
+
+/** `errorfile CODE FILE`: the file is a raw HTTP response. */
+function cfgErrorFile(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 2, 2);
+  const code = at.int(args[0]);
+  p.errorFiles[code] = { value: at.readFile(args[1]), where: at.where, inherited: false };
+}
+
+/** `default_backend NAME`; a listen section serves its own servers. */
+function cfgDefaultBackend(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, 1);
+  if (p.kind === "listen") {
+    throw at.fail('"default_backend" is not allowed in a listen section (it uses its own servers)');
+  }
+  cfgSet(p, "defaultBackend", { at, value: args[0] });
+}
+
+/** `log global`: the only form accepted in proxies. */
+function cfgLog(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, Infinity);
+  if (args[0] !== "global" || args.length > 1) {
+    throw at.badValue(
+      args.join(" "),
+      'only "log global" is supported in proxies (set the target in the global section)',
+    );
+  }
+}
+
+const KEYWORDS: Record<string, CfgProxyKeyword> = {
+  "mode": {
+    caps: ALL,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      cfgSet(p, "mode", { at, value: at.oneOf(args[0], ["http", "tcp"] as const) });
+    },
+  },
+  "maxconn": {
+    caps: DEF_FE,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      cfgSet(p, "maxconn", { at, value: at.int(args[0]) });
+    },
+  },
+  "timeout client": { caps: DEF_FE, apply: cfgTimeout("client") },
+  "timeout http-request": { caps: DEF_FE, apply: cfgTimeout("httpRequest") },
+  "timeout http-keep-alive": { caps: DEF_FE, apply: cfgTimeout("httpKeepAlive") },
+  "timeout server": { caps: DEF_BE, apply: cfgTimeout("server") },
+  "timeout connect": { caps: DEF_BE, apply: cfgTimeout("connect") },
+  "timeout queue": { caps: DEF_BE, apply: cfgTimeout("queue") },
+  "timeout tunnel": { caps: DEF_BE, apply: cfgTimeout("tunnel") },
+  "timeout check": { caps: DEF_BE, apply: cfgTimeout("check") },
+  "retries": {
+    caps: DEF_BE,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      cfgSet(p, "retries", { at, value: at.int(args[0]) });
+    },
+  },
+  "option redispatch": { caps: DEF_BE, apply: cfgRedispatch },
+  "no option redispatch": {
+    caps: DEF_BE,
+    apply(p, { at, args }) {
+      at.args(args, 0, 0);
+      cfgSet(p, "redispatch", { at, value: 0 });
+    },
+  },
+  "option forwardfor": { caps: ALL, apply: cfgForwardFor(true) },
+  "no option forwardfor": { caps: ALL, apply: cfgForwardFor(false) },
+  "option http-keep-alive": { caps: ALL, apply: cfgNoop },
+  "option httplog": { caps: DEF_FE, apply: cfgLogFormat("httplog") },
+  "option tcplog": { caps: DEF_FE, apply: cfgLogFormat("tcplog") },
+  "log": { caps: ALL, apply: cfgLog },
+  "balance": { caps: DEF_BE, apply: cfgBalance },
+  "hash-type": { caps: DEF_BE, apply: cfgHashType },
+  "option httpchk": { caps: DEF_BE, apply: cfgHttpchk },
+  "http-check expect": { caps: DEF_BE, apply: cfgCheckExpect },
+  "http-check send": { caps: DEF_BE, apply: cfgCheckSend },
+  "default-server": { caps: DEF_BE, apply: cfgDefaultServer },
+  "server": { caps: CFG_CAP_BE, apply: cfgServer },
+  "cookie": { caps: DEF_BE, apply: cfgCookie },
+  "stick-table": { caps: CFG_CAP_BE, apply: cfgStickTable },
+  "stick on": { caps: CFG_CAP_BE, apply: cfgStickOn },
+  "bind": { caps: CFG_CAP_FE, apply: cfgBind },
+  "default_backend": { caps: DEF_FE, apply: cfgDefaultBackend },
+  "errorfile": { caps: ALL, apply: cfgErrorFile },
+};
+
+/** How many leading words name the keyword: `timeout connect` 2, `no option forwardfor` 3. */
+function cfgKeywordLength(words: readonly string[]): number {
+  if (words[0] === "no") return words[1] === "option" ? 3 : 2;
+  return GROUPS.has(words[0]) ? 2 : 1;
+}
+
+/** Capability bits of a section kind. */
+function cfgSectionCaps(p: CfgProxyDraft): number {
+  switch (p.kind) {
+    case "defaults":
+      return CFG_CAP_DEF;
+    case "frontend":
+      return CFG_CAP_FE;
+    case "backend":
+      return CFG_CAP_BE;
+    case "listen":
+      return CFG_CAP_FE | CFG_CAP_BE;
+  }
+}
+
+/**
+ * Applies one statement of a proxy section. `base` gives the place; its
+ * keyword is replaced with the one found in `words`. Throws for unsupported
+ * keywords, keywords in the wrong section, and bad values.
+ */
+export function cfgProxyKeyword(p: CfgProxyDraft, stmt: { base: CfgAt; words: string[] }): void {
+  const { base, words } = stmt;
+  const n = cfgKeywordLength(words);
+  const kw = words.slice(0, n).join(" ");
+  const at = base.sub(kw);
+  if (words.length < n) throw at.fail(`missing value for "${kw}"`);
+  const k = KEYWORDS[kw];
+  if (k === undefined) throw at.unsupported(kw);
+  if ((k.caps & cfgSectionCaps(p)) === 0) {
+    const names = cfgCapNames(k.caps);
+    const last = names.pop();
+    const list = names.length === 0 ? last : `${names.join(", ")} or ${last}`;
+    throw at.fail(
+      `keyword "${kw}" is not allowed in section "${p.label}" (only in ${list} sections)`,
+    );
+  }
+  k.apply(p, { at, args: words.slice(n) });
+}

@@ -1,0 +1,237 @@
+/**
+ * `server NAME ADDR [options]` and `default-server [options]`, and how a
+ * parsed server becomes a ServerConfig.
+ *
+ * | option                                  | sets                                  |
+ * | --------------------------------------- | ------------------------------------- |
+ * | `weight N`, `maxconn N`, `maxqueue N`   | same fields                           |
+ * | `backup`                                | `backup`                              |
+ * | `disabled`                              | `state: "maint"`                      |
+ * | `slowstart D`, `cookie V`               | same fields                           |
+ * | `check`                                 | `check` (type from `option httpchk`)  |
+ * | `inter D`, `fastinter D`, `downinter D` | `check.*`                             |
+ * | `rise N`, `fall N`, `port N`            | `check.*`                             |
+ * | `check-ssl`                             | `check.tls`                           |
+ * | `observe layer4\|layer7`                | `observe.mode`                        |
+ * | `error-limit N`, `on-error X`           | `observe.errorLimit`, `.onError`      |
+ * | `ssl`                                   | `tls`                                 |
+ * | `verify none\|required`                 | `tls.verify`                          |
+ * | `ca-file FILE`                          | `tls.ca` (the file's PEM text)        |
+ * | `sni str(NAME)`                         | `tls.sni`                             |
+ *
+ * As in HAProxy, a server line starts from the `default-server` options in
+ * force (those of the `defaults` section, then the section's own
+ * `default-server` lines above it) and its own options override them.
+ *
+ * @module
+ */
+import type { CfgAt } from "./cfg_at.ts";
+import { cfgAddress } from "./cfg_address.ts";
+import type { CfgProxyDraft, CfgServerDraft, CfgServerOpts, CfgStmt } from "./cfg_types.ts";
+import type { CheckConfig, ServerConfig } from "./config_types.ts";
+
+/** Options that only matter with `check`, and how the file spells them. */
+const CHECK_OPTS: [keyof CfgServerOpts, string][] = [
+  ["inter", "inter"],
+  ["fastinter", "fastinter"],
+  ["downinter", "downinter"],
+  ["rise", "rise"],
+  ["fall", "fall"],
+  ["port", "port"],
+  ["checkSsl", "check-ssl"],
+];
+/** Options that only matter with `ssl`. */
+const TLS_OPTS: [keyof CfgServerOpts, string][] = [
+  ["verify", "verify"],
+  ["ca", "ca-file"],
+  ["sni", "sni"],
+];
+/** Options that only matter with `observe`. */
+const OBSERVE_OPTS: [keyof CfgServerOpts, string][] = [
+  ["errorLimit", "error-limit"],
+  ["onError", "on-error"],
+];
+
+/**
+ * Parses server options (`args` from `first` on) into a new object. `line`
+ * is `server` or `default-server`, used in keyword names of messages.
+ */
+function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }): CfgServerOpts {
+  const { at, args } = stmt;
+  const o: CfgServerOpts = {};
+  let i = opts.first;
+  while (i < args.length) {
+    const name = args[i++];
+    const a = at.sub(`${opts.line} ${name}`);
+    /** The option's value: the next word. */
+    const val = () => a.value(args, i++);
+    switch (name) {
+      case "weight":
+        o.weight = a.int(val());
+        break;
+      case "maxconn":
+        o.maxconn = a.int(val());
+        break;
+      case "maxqueue":
+        o.maxqueue = a.int(val());
+        break;
+      case "backup":
+        o.backup = true;
+        break;
+      case "disabled":
+        o.disabled = true;
+        break;
+      case "slowstart":
+        o.slowstart = a.duration(val());
+        break;
+      case "cookie":
+        o.cookie = val();
+        break;
+      case "check":
+        o.check = true;
+        break;
+      case "inter":
+        o.inter = a.duration(val());
+        break;
+      case "fastinter":
+        o.fastinter = a.duration(val());
+        break;
+      case "downinter":
+        o.downinter = a.duration(val());
+        break;
+      case "rise":
+        o.rise = a.int(val());
+        break;
+      case "fall":
+        o.fall = a.int(val());
+        break;
+      case "port":
+        o.port = a.int(val());
+        break;
+      case "check-ssl":
+        o.checkSsl = true;
+        break;
+      case "observe":
+        o.observe = a.oneOf(val(), ["layer4", "layer7"] as const);
+        break;
+      case "error-limit":
+        o.errorLimit = a.int(val());
+        break;
+      case "on-error":
+        o.onError = a.oneOf(val(), ["fail-check", "fastinter", "mark-down"] as const);
+        break;
+      case "ssl":
+        o.ssl = true;
+        break;
+      case "verify":
+        o.verify = a.oneOf(val(), ["none", "required"] as const);
+        break;
+      case "ca-file":
+        o.ca = a.readPem(val());
+        break;
+      case "sni": {
+        const v = val();
+        const m = /^str\(([^()]+)\)$/.exec(v);
+        if (m === null) {
+          throw a.badValue(
+            v,
+            'only the str(NAME) form is supported (a fixed name, e.g. "str(example.com)")',
+          );
+        }
+        o.sni = m[1];
+        break;
+      }
+      default:
+        throw at.unsupported(`${opts.line} ${name}`);
+    }
+  }
+  return o;
+}
+
+/** Throws when `own` sets one of `list` although `merged` lacks `needed`. */
+function cfgServerNeeds(
+  at: CfgAt,
+  own: CfgServerOpts,
+  merged: CfgServerOpts,
+  opts: { list: [keyof CfgServerOpts, string][]; needed: keyof CfgServerOpts; word: string },
+): void {
+  if (merged[opts.needed] !== undefined) return;
+  for (const [field, word] of opts.list) {
+    if (own[field] !== undefined) {
+      throw at.fail(`"${word}" on server needs "${opts.word}" (on the server or default-server)`);
+    }
+  }
+}
+
+/** `default-server [options]`: merges the options into the section's defaults. */
+export function cfgDefaultServer(p: CfgProxyDraft, stmt: CfgStmt): void {
+  stmt.at.args(stmt.args, 1, Infinity);
+  p.defaultServer = {
+    ...p.defaultServer,
+    ...cfgServerOptions(stmt, { line: "default-server", first: 0 }),
+  };
+}
+
+/**
+ * `server NAME ADDR [options]`: adds a server with the default-server options
+ * in force. Options that cannot take effect (check settings without `check`,
+ * TLS settings without `ssl`...) are errors rather than silently unused.
+ */
+export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 2, Infinity);
+  const address = cfgAddress(at, args[1], { bind: false });
+  const own = cfgServerOptions(stmt, { line: "server", first: 2 });
+  const opts = { ...p.defaultServer, ...own };
+  cfgServerNeeds(at, own, opts, { list: CHECK_OPTS, needed: "check", word: "check" });
+  cfgServerNeeds(at, own, opts, { list: TLS_OPTS, needed: "ssl", word: "ssl" });
+  cfgServerNeeds(at, own, opts, { list: OBSERVE_OPTS, needed: "observe", word: "observe" });
+  if (opts.observe !== undefined && !opts.check) {
+    throw at.fail('"observe" on server needs "check" (health checks bring the server back)');
+  }
+  p.servers.push({ name: args[0], address, opts, where: at.where });
+}
+
+/**
+ * Builds the ServerConfig of a parsed server. `chk` carries the backend-wide
+ * check settings: `timeout check` and the HTTP check (absent: TCP checks).
+ */
+export function cfgServerBuild(
+  s: CfgServerDraft,
+  chk: { timeout?: number; http?: CheckConfig["http"] },
+): ServerConfig {
+  const o = s.opts;
+  const srv: ServerConfig = { name: s.name, address: s.address };
+  if (o.weight !== undefined) srv.weight = o.weight;
+  if (o.maxconn !== undefined) srv.maxconn = o.maxconn;
+  if (o.maxqueue !== undefined) srv.maxqueue = o.maxqueue;
+  if (o.backup) srv.backup = true;
+  if (o.slowstart !== undefined) srv.slowstart = o.slowstart;
+  if (o.disabled) srv.state = "maint";
+  if (o.cookie !== undefined) srv.cookie = o.cookie;
+  if (o.check) {
+    const c: CheckConfig = { type: chk.http === undefined ? "tcp" : "http" };
+    if (o.inter !== undefined) c.inter = o.inter;
+    if (o.fastinter !== undefined) c.fastinter = o.fastinter;
+    if (o.downinter !== undefined) c.downinter = o.downinter;
+    if (o.rise !== undefined) c.rise = o.rise;
+    if (o.fall !== undefined) c.fall = o.fall;
+    if (chk.timeout !== undefined) c.timeout = chk.timeout;
+    if (o.port !== undefined) c.port = o.port;
+    if (o.checkSsl) c.tls = true;
+    if (chk.http !== undefined) c.http = { ...chk.http };
+    srv.check = c;
+  }
+  if (o.observe !== undefined) {
+    srv.observe = { mode: o.observe };
+    if (o.errorLimit !== undefined) srv.observe.errorLimit = o.errorLimit;
+    if (o.onError !== undefined) srv.observe.onError = o.onError;
+  }
+  if (o.ssl) {
+    srv.tls = {};
+    if (o.verify !== undefined) srv.tls.verify = o.verify;
+    if (o.ca !== undefined) srv.tls.ca = [o.ca];
+    if (o.sni !== undefined) srv.tls.sni = o.sni;
+  }
+  return srv;
+}

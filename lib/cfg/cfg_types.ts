@@ -1,0 +1,149 @@
+/**
+ * What the configuration file parser collects before it builds the
+ * SluiceConfig: one draft per proxy section, keeping where each setting was
+ * written and whether it came from a `defaults` section, so that the final
+ * checks can point at the right line and treat inherited settings the way
+ * HAProxy does.
+ *
+ * @module
+ */
+import type {
+  BalanceAlgo,
+  BindConfig,
+  CookieConfig,
+  ObserveConfig,
+  ProxyMode,
+  StickSourceConfig,
+  TimeoutsConfig,
+} from "./config_types.ts";
+import type { CfgAt } from "./cfg_at.ts";
+
+/** Capability bit: the keyword may appear in a `defaults` section. */
+export const CFG_CAP_DEF = 1;
+/** Capability bit: the keyword may appear in a `frontend` (and `listen`) section. */
+export const CFG_CAP_FE = 2;
+/** Capability bit: the keyword may appear in a `backend` (and `listen`) section. */
+export const CFG_CAP_BE = 4;
+
+/** Decodes capability bits into section names, for "not allowed" messages. */
+export function cfgCapNames(caps: number): string[] {
+  const names: string[] = [];
+  if (caps & CFG_CAP_DEF) names.push("defaults");
+  if (caps & CFG_CAP_FE) names.push("frontend");
+  if (caps & CFG_CAP_BE) names.push("backend");
+  if (caps & (CFG_CAP_FE | CFG_CAP_BE)) names.push("listen");
+  return names;
+}
+
+/** One statement being applied: where and which keyword (`at`), and the words after the keyword. */
+export interface CfgStmt {
+  at: CfgAt;
+  args: string[];
+}
+
+/** Proxy section kinds. */
+export type CfgProxyKind = "defaults" | "frontend" | "backend" | "listen";
+
+/** A value set by a keyword: where, and whether a `defaults` section set it. */
+export interface CfgSetting<T> {
+  readonly value: T;
+  /** `file:line` of the keyword. */
+  readonly where: string;
+  /** True when copied from the `defaults` section in force. */
+  readonly inherited: boolean;
+}
+
+/** Timeouts of the file: the model's plus `timeout check`. */
+export type CfgTimeoutName = keyof TimeoutsConfig | "check";
+
+/** Options of a `server` or `default-server` line, before defaults are merged in. */
+export interface CfgServerOpts {
+  weight?: number;
+  maxconn?: number;
+  maxqueue?: number;
+  backup?: boolean;
+  /** `disabled`: start in maintenance. */
+  disabled?: boolean;
+  slowstart?: number;
+  cookie?: string;
+  /** `check`: health checks enabled. */
+  check?: boolean;
+  inter?: number;
+  fastinter?: number;
+  downinter?: number;
+  rise?: number;
+  fall?: number;
+  port?: number;
+  /** `check-ssl`. */
+  checkSsl?: boolean;
+  observe?: ObserveConfig["mode"];
+  errorLimit?: number;
+  onError?: ObserveConfig["onError"];
+  /** `ssl`: TLS to the server. */
+  ssl?: boolean;
+  verify?: "none" | "required";
+  /** `ca-file`, read. */
+  ca?: string;
+  sni?: string;
+}
+
+/** A `server` line: its own options already merged over the `default-server` ones. */
+export interface CfgServerDraft {
+  name: string;
+  /** Address in sluice's syntax (already translated from HAProxy's). */
+  address: string;
+  opts: CfgServerOpts;
+  where: string;
+}
+
+/** `option httpchk [METHOD] [URI] [VERSION]`. */
+export interface CfgHttpchk {
+  method: string;
+  path: string;
+  /** From the old `HTTP/1.1\r\nHost:\ name` version hack. */
+  host?: string;
+}
+
+/** `http-check send meth M uri U [ver V] [hdr host H]`. */
+export interface CfgCheckSend {
+  method?: string;
+  path?: string;
+  host?: string;
+}
+
+/** `http-check expect status N|N-M` or `http-check expect string TEXT`. */
+export interface CfgCheckExpect {
+  status?: number | [number, number];
+  string?: string;
+}
+
+/** A proxy section (or a `defaults` section) as parsed so far. */
+export interface CfgProxyDraft {
+  kind: CfgProxyKind;
+  /** Name; `""` for an unnamed `defaults`. */
+  name: string;
+  /** The section as messages name it (`backend be`). */
+  label: string;
+  /** `file:line` of the section header. */
+  where: string;
+  mode?: CfgSetting<ProxyMode>;
+  maxconn?: CfgSetting<number>;
+  timeouts: Partial<Record<CfgTimeoutName, CfgSetting<number>>>;
+  retries?: CfgSetting<number>;
+  redispatch?: CfgSetting<number>;
+  forwardFor?: CfgSetting<boolean>;
+  logFormat?: CfgSetting<"httplog" | "tcplog">;
+  balance?: CfgSetting<BalanceAlgo>;
+  httpchk?: CfgSetting<CfgHttpchk>;
+  checkSend?: CfgSetting<CfgCheckSend>;
+  checkExpect?: CfgSetting<CfgCheckExpect>;
+  cookie?: CfgSetting<CookieConfig>;
+  stickTable?: CfgSetting<StickSourceConfig>;
+  stickOn?: CfgSetting<true>;
+  defaultBackend?: CfgSetting<string>;
+  errorFiles: Record<number, CfgSetting<Uint8Array>>;
+  /** Merged `default-server` options in force. */
+  defaultServer: CfgServerOpts;
+  binds: BindConfig[];
+  servers: CfgServerDraft[];
+}

@@ -1,0 +1,1496 @@
+/**
+ * parseConfigText() / parseConfigFiles(): HAProxy configuration syntax into
+ * the SluiceConfig model, keyword by keyword, and errors that name the file,
+ * the line and the keyword.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { parseConfigFiles, parseConfigText } from "../../lib/cfg/cfg_parser.ts";
+import { resolveConfig } from "../../lib/cfg/config_check.ts";
+import type {
+  BackendConfig,
+  FrontendConfig,
+  ServerConfig,
+  SluiceConfig,
+} from "../../lib/cfg/config_types.ts";
+import { SluiceError } from "../../lib/core/errors.ts";
+
+const ROOT = join(import.meta.dirname!, "..", "..");
+const FIXTURES = join(ROOT, "tests", "fixtures");
+const CERT_PEM = Deno.readTextFileSync(join(FIXTURES, "server.crt"));
+const KEY_PEM = Deno.readTextFileSync(join(FIXTURES, "server.key"));
+const CA_PEM = Deno.readTextFileSync(join(FIXTURES, "ca.crt"));
+
+type Env = Record<string, string | undefined>;
+
+/** Parses `lines` as file "t.cfg". */
+function parse(lines: string[], env: Env = {}): SluiceConfig {
+  return parseConfigText(lines.join("\n"), "t.cfg", env);
+}
+
+/** Asserts that `fn` throws an ERR_CONFIG error at `where`, message matching `re`. */
+function throwsAt(fn: () => unknown, where: string, re: RegExp): void {
+  assert.throws(
+    fn,
+    (err: unknown) => {
+      assert.ok(err instanceof SluiceError, `a SluiceError, got ${err}`);
+      assert.equal(err.code, "ERR_CONFIG", err.message);
+      assert.equal(err.where, where, err.message);
+      assert.ok(err.message.startsWith(`${where}: `), err.message);
+      assert.match(err.message, re);
+      assert.ok(!err.message.includes("\n"), "one line");
+      return true;
+    },
+  );
+}
+
+/** Asserts that parsing `lines` (file "t.cfg") fails at `line`. */
+function rejects(lines: string[], line: number, re: RegExp, env: Env = {}): void {
+  throwsAt(() => parse(lines, env), `t.cfg:${line}`, re);
+}
+
+/** A frontend fe (lines 1-2) then `body` from line 3, then a backend be. */
+function feLines(body: string[], mode = "http"): string[] {
+  return [
+    "frontend fe",
+    `  mode ${mode}`,
+    ...body.map((l) => `  ${l}`),
+    "  default_backend be",
+    "backend be",
+    `  mode ${mode}`,
+    "  server s1 127.0.0.1:9000",
+  ];
+}
+
+/** The frontend built from `body` (see feLines). */
+function frontend(body: string[], mode = "http"): FrontendConfig {
+  return parse(feLines(["bind :80", ...body], mode)).frontends[0];
+}
+
+/** A frontend fe (lines 1-4), then backend be (lines 5-6) with `body` from line 7. */
+function beLines(body: string[], mode = "http"): string[] {
+  return [
+    "frontend fe",
+    `  mode ${mode}`,
+    "  bind :80",
+    "  default_backend be",
+    "backend be",
+    `  mode ${mode}`,
+    ...body.map((l) => `  ${l}`),
+  ];
+}
+
+/** Line number of the first body line of beLines(). */
+const BE = 7;
+
+/** The backend built from `body` (see beLines). */
+function backend(body: string[], mode = "http"): BackendConfig {
+  return parse(beLines(body, mode)).backends[0];
+}
+
+/** The servers of a backend built from `body`. */
+function servers(body: string[], mode = "http"): ServerConfig[] {
+  return backend(body, mode).servers;
+}
+
+/** A temporary directory, removed after `fn`. */
+function withTempDir(fn: (dir: string) => void): void {
+  const dir = Deno.makeTempDirSync({ prefix: "sluice-cfg-" });
+  try {
+    fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+// ---------------------------------------------------------------- round trip
+
+Deno.test("parseConfigText() turns a typical haproxy.cfg into the expected configuration", () => {
+  const text = `# a typical small configuration
+global
+    maxconn 4096
+    log stdout format raw local0
+    tune.bufsize 32768
+
+defaults
+    mode http
+    log global
+    option httplog
+    option forwardfor
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+    retries 3
+    option redispatch
+
+frontend www
+    bind 127.0.0.1:8080
+    default_backend webfarm
+
+backend webfarm
+    balance roundrobin
+    cookie SERVERID insert indirect nocache
+    option httpchk GET /health
+    http-check expect status 200
+    server web1 10.0.0.1:80 cookie w1 check inter 2s rise 2 fall 3
+    server web2 10.0.0.2:80 cookie w2 check inter 2s rise 2 fall 3 weight 2
+`;
+  const cfg = parseConfigText(text, "haproxy.cfg", {});
+  const check = (): ServerConfig["check"] => ({
+    type: "http",
+    inter: 2000,
+    rise: 2,
+    fall: 3,
+    http: { method: "GET", path: "/health", expectStatus: 200 },
+  });
+  assert.deepEqual(cfg, {
+    global: {
+      maxconn: 4096,
+      bufsize: 32768,
+      log: { target: "stdout", format: "httplog" },
+    },
+    frontends: [{
+      name: "www",
+      mode: "http",
+      binds: [{ address: "127.0.0.1:8080" }],
+      defaultBackend: "webfarm",
+      timeouts: { client: 30_000 },
+      http: { forwardFor: true, forwardedProto: true },
+    }],
+    backends: [{
+      name: "webfarm",
+      mode: "http",
+      balance: "roundrobin",
+      retries: 3,
+      redispatch: -1,
+      timeouts: { connect: 5_000, server: 30_000 },
+      cookie: { name: "SERVERID", mode: "insert", indirect: true, nocache: true },
+      servers: [
+        { name: "web1", address: "10.0.0.1:80", cookie: "w1", check: check() },
+        { name: "web2", address: "10.0.0.2:80", cookie: "w2", weight: 2, check: check() },
+      ],
+    }],
+  });
+  resolveConfig(cfg);
+});
+
+Deno.test("examples/*.cfg parse and pass resolveConfig()", () => {
+  const dir = join(ROOT, "examples");
+  const names = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".cfg")).map((e) => e.name)
+    .sort();
+  assert.deepEqual(names, ["http-lb.cfg", "tcp-lb.cfg"]);
+  for (const name of names) {
+    const cfg = parseConfigFiles([join(dir, name)], {});
+    const r = resolveConfig(cfg);
+    assert.ok(r.frontends.length > 0 && r.backends.length > 0, name);
+  }
+  const http = parseConfigFiles([join(dir, "http-lb.cfg")], { SLUICE_HTTP_ADDR: "[::1]:0" });
+  assert.deepEqual(http.frontends[0].binds, [{ address: "[::1]:0" }]);
+  const tcp = resolveConfig(parseConfigFiles([join(dir, "tcp-lb.cfg")], {}));
+  assert.deepEqual(tcp.backends[0].stickSource, { size: 102_400, expire: 1_800_000 });
+});
+
+// ---------------------------------------------------------------- global
+
+Deno.test("global: maxconn, tune.*, hard-stop-after and nbthread 1 set the global settings", () => {
+  const cfg = parse([
+    "global",
+    "  maxconn 500",
+    "  tune.bufsize 8192",
+    "  tune.buffers.limit 300",
+    "  tune.maxrewrite 512",
+    "  tune.http.maxhdr 50",
+    "  tune.runqueue-depth 64",
+    "  hard-stop-after 1m",
+    "  nbthread 1",
+    ...feLines(["bind :80"]),
+  ]);
+  assert.deepEqual(cfg.global, {
+    maxconn: 500,
+    bufsize: 8192,
+    buffers: 300,
+    maxRewrite: 512,
+    maxHdrs: 50,
+    runqueueDepth: 64,
+    graceMs: 60_000,
+  });
+});
+
+Deno.test("global: log stdout|stderr sets the target; format raw, facility and info/debug levels are accepted", () => {
+  const target = (line: string) => parse(["global", `  ${line}`, ...feLines(["bind :80"])]).global;
+  assert.deepEqual(target("log stdout"), { log: { target: "stdout" } });
+  assert.deepEqual(target("log stderr format raw daemon"), { log: { target: "stderr" } });
+  assert.deepEqual(target("log stdout format raw local0 info"), { log: { target: "stdout" } });
+  assert.deepEqual(target("log stdout local7 debug emerg"), { log: { target: "stdout" } });
+  assert.deepEqual(target("log fd@1 local0"), { log: { target: "stdout" } });
+  assert.deepEqual(target("log fd@2 local0"), { log: { target: "stderr" } });
+});
+
+Deno.test("global: refuses other log targets, formats, levels and a second log line", () => {
+  rejects(
+    ["global", "  log /dev/log local0"],
+    2,
+    /invalid value "\/dev\/log" for "log": only stdout and stderr are supported/,
+  );
+  rejects(["global", "  log 127.0.0.1:514 local0"], 2, /invalid value "127.0.0.1:514" for "log"/);
+  rejects(
+    ["global", "  log stdout format rfc5424 local0"],
+    2,
+    /invalid value "rfc5424" for "log format": sluice writes raw lines only/,
+  );
+  rejects(["global", "  log stdout format"], 2, /missing value for "log format"/);
+  rejects(
+    ["global", "  log stdout len 1024 local0"],
+    2,
+    /unsupported keyword "log len" in section "global"/,
+  );
+  rejects(
+    ["global", "  log stdout local9"],
+    2,
+    /invalid value "local9" for "log facility": expected "kern"/,
+  );
+  rejects(
+    ["global", "  log stdout local0 warning"],
+    2,
+    /invalid value "warning" for "log level": sluice cannot filter log lines by level yet/,
+  );
+  rejects(
+    ["global", "  log stdout local0 info nosuch"],
+    2,
+    /invalid value "nosuch" for "log minlevel"/,
+  );
+  rejects(["global", "  log stdout local0 info info x"], 2, /unexpected argument "x" for "log"/);
+  rejects(
+    ["global", "  log stdout", "  log stderr"],
+    3,
+    /only one "log" target is supported \(the first one is at t.cfg:2\)/,
+  );
+  rejects(["global", "  log"], 2, /missing value for "log"/);
+});
+
+Deno.test("global: refuses daemon, nbthread > 1, stats socket and unknown keywords", () => {
+  rejects(
+    ["global", "  daemon"],
+    2,
+    /unsupported keyword "daemon" in section "global": sluice runs in the foreground/,
+  );
+  rejects(
+    ["global", "  nbthread 4"],
+    2,
+    /invalid value "4" for "nbthread": sluice runs one thread/,
+  );
+  rejects(
+    ["global", "  stats socket /run/haproxy.sock mode 660"],
+    2,
+    /unsupported keyword "stats socket" in section "global" \(see README's keyword table\)/,
+  );
+  rejects(
+    ["global", "  chroot /var/lib/haproxy"],
+    2,
+    /unsupported keyword "chroot" in section "global"/,
+  );
+  rejects(
+    ["global", "  maxconn many"],
+    2,
+    /invalid value "many" for "maxconn": expected a non-negative integer/,
+  );
+  rejects(["global", "  maxconn 1 2"], 2, /unexpected argument "2" for "maxconn"/);
+  rejects(["global", "  tune.bufsize"], 2, /missing value for "tune.bufsize"/);
+  rejects(
+    ["global", "  hard-stop-after 10x"],
+    2,
+    /invalid value "10x" for "hard-stop-after": unknown unit "x"/,
+  );
+  rejects(
+    ["global", "  timeout client 1s"],
+    2,
+    /unsupported keyword "timeout" in section "global"/,
+  );
+  rejects(["global extra"], 1, /unexpected argument "extra" for "global"/);
+});
+
+// ---------------------------------------------------------------- mode, maxconn, timeouts
+
+Deno.test("mode: http or tcp; without one a proxy is in tcp mode, as in HAProxy", () => {
+  const cfg = parse([
+    "frontend fe",
+    "  bind :80",
+    "  default_backend be",
+    "backend be",
+    "  server s1 127.0.0.1:9000",
+  ]);
+  assert.equal(cfg.frontends[0].mode, "tcp");
+  assert.equal(cfg.backends[0].mode, "tcp");
+  assert.equal(cfg.frontends[0].http, undefined);
+  assert.equal(frontend([]).mode, "http");
+  rejects(
+    ["frontend fe", "  mode health"],
+    2,
+    /invalid value "health" for "mode": expected "http" or "tcp"/,
+  );
+});
+
+Deno.test("maxconn: sets the frontend limit; not allowed in a backend", () => {
+  assert.equal(frontend(["maxconn 300"]).maxconn, 300);
+  rejects(
+    beLines(["maxconn 10"]),
+    BE,
+    /keyword "maxconn" is not allowed in section "backend be" \(only in defaults, frontend or listen sections\)/,
+  );
+});
+
+Deno.test("timeout: every name maps to its field, frontend and backend sides apart", () => {
+  const cfg = parse([
+    "defaults",
+    "  mode http",
+    "  timeout client 1s",
+    "  timeout http-request 2s",
+    "  timeout http-keep-alive 3s",
+    "  timeout server 4s",
+    "  timeout connect 500",
+    "  timeout queue 6s",
+    "  timeout tunnel 1h",
+    "  timeout check 800ms",
+    "frontend fe",
+    "  bind :80",
+    "  default_backend be",
+    "backend be",
+    "  server s1 127.0.0.1:9000 check",
+    "  server s2 127.0.0.1:9001",
+  ]);
+  assert.deepEqual(cfg.frontends[0].timeouts, {
+    client: 1000,
+    httpRequest: 2000,
+    httpKeepAlive: 3000,
+  });
+  assert.deepEqual(cfg.backends[0].timeouts, {
+    server: 4000,
+    connect: 500,
+    queue: 6000,
+    tunnel: 3_600_000,
+  });
+  // timeout check applies to checked servers only.
+  assert.deepEqual(cfg.backends[0].servers[0].check, { type: "tcp", timeout: 800 });
+  assert.equal(cfg.backends[0].servers[1].check, undefined);
+});
+
+Deno.test("timeout: wrong side, bad durations and unknown names are errors naming the keyword", () => {
+  rejects(
+    beLines(["timeout client 5s"]),
+    BE,
+    /keyword "timeout client" is not allowed in section "backend be" \(only in defaults, frontend or listen sections\)/,
+  );
+  rejects(
+    feLines(["timeout server 5s"]),
+    3,
+    /keyword "timeout server" is not allowed in section "frontend fe" \(only in defaults, backend or listen sections\)/,
+  );
+  rejects(
+    beLines(["timeout connect 5x"]),
+    BE,
+    /invalid value "5x" for "timeout connect": unknown unit "x"/,
+  );
+  rejects(
+    beLines(["timeout connect 30d"]),
+    BE,
+    /invalid value "30d" for "timeout connect": too large: the maximum is 24d/,
+  );
+  rejects(beLines(["timeout connect"]), BE, /missing value for "timeout connect"/);
+  rejects(beLines(["timeout"]), BE, /missing value for "timeout"/);
+  rejects(
+    beLines(["timeout tarpit 5s"]),
+    BE,
+    /unsupported keyword "timeout tarpit" in section "backend be"/,
+  );
+  rejects(beLines(["timeout connect 5s 6s"]), BE, /unexpected argument "6s" for "timeout connect"/);
+});
+
+// ---------------------------------------------------------------- retries, redispatch
+
+Deno.test("retries and option redispatch [N] / no option redispatch", () => {
+  assert.equal(backend(["retries 5"]).retries, 5);
+  assert.equal(backend(["option redispatch"]).redispatch, -1);
+  assert.equal(backend(["option redispatch 2"]).redispatch, 2);
+  assert.equal(backend(["option redispatch -1"]).redispatch, -1);
+  assert.equal(backend(["no option redispatch"]).redispatch, 0);
+  // Not given: sluice's own default (resolveConfig), not HAProxy's "never".
+  assert.equal(backend([]).redispatch, undefined);
+  const cfg = parse(["defaults", "  option redispatch 3", ...beLines(["no option redispatch"])]);
+  assert.equal(cfg.backends[0].redispatch, 0);
+  rejects(
+    beLines(["retries -1"]),
+    BE,
+    /invalid value "-1" for "retries": expected a non-negative integer/,
+  );
+  rejects(
+    beLines(["option redispatch x"]),
+    BE,
+    /invalid value "x" for "option redispatch": expected an integer/,
+  );
+  rejects(
+    beLines(["no option redispatch 1"]),
+    BE,
+    /unexpected argument "1" for "no option redispatch"/,
+  );
+  rejects(feLines(["retries 1"]), 3, /keyword "retries" is not allowed in section "frontend fe"/);
+});
+
+// ---------------------------------------------------------------- forwardfor, keep-alive, logs
+
+Deno.test("option forwardfor: off unless the frontend or its backend asks, as in HAProxy", () => {
+  const http = (fe: string[], be: string[]) =>
+    parse([
+      "frontend fe",
+      "  mode http",
+      "  bind :80",
+      ...fe,
+      "  default_backend be",
+      "backend be",
+      "  mode http",
+      ...be,
+      "  server s1 127.0.0.1:9000",
+    ]).frontends[0].http;
+  assert.deepEqual(http([], []), { forwardFor: false, forwardedProto: false });
+  assert.deepEqual(http(["  option forwardfor"], []), { forwardFor: true, forwardedProto: true });
+  assert.deepEqual(http([], ["  option forwardfor"]), { forwardFor: true, forwardedProto: true });
+  const off = parse([
+    "defaults",
+    "  mode http",
+    "  option forwardfor",
+    ...feLines(["bind :80", "no option forwardfor"]),
+  ]);
+  // The backend still inherits it from defaults, and HAProxy adds the header when either asks.
+  assert.deepEqual(off.frontends[0].http, { forwardFor: true, forwardedProto: true });
+  const both = parse([
+    "defaults",
+    "  mode http",
+    "  option forwardfor",
+    "frontend fe",
+    "  bind :80",
+    "  no option forwardfor",
+    "  default_backend be",
+    "backend be",
+    "  no option forwardfor",
+    "  server s1 127.0.0.1:9000",
+  ]);
+  assert.deepEqual(both.frontends[0].http, { forwardFor: false, forwardedProto: false });
+  rejects(
+    feLines(["option forwardfor except 127.0.0.0/8"]),
+    3,
+    /unsupported keyword "option forwardfor except" in section "frontend fe"/,
+  );
+  rejects(
+    feLines(["option forwardfor header X-Client"]),
+    3,
+    /unsupported keyword "option forwardfor header"/,
+  );
+});
+
+Deno.test("option http-keep-alive is accepted; other connection modes are not", () => {
+  assert.equal(frontend(["option http-keep-alive"]).mode, "http");
+  rejects(
+    feLines(["option httpclose"]),
+    3,
+    /unsupported keyword "option httpclose" in section "frontend fe"/,
+  );
+  rejects(
+    feLines(["option http-server-close"]),
+    3,
+    /unsupported keyword "option http-server-close"/,
+  );
+  rejects(
+    feLines(["option http-keep-alive now"]),
+    3,
+    /unexpected argument "now" for "option http-keep-alive"/,
+  );
+});
+
+Deno.test("option httplog / option tcplog set the log format; log global is accepted", () => {
+  const fmt = (line: string, mode: string) =>
+    parse(["global", "  log stderr", ...feLines(["bind :80", "log global", line], mode)]).global;
+  assert.deepEqual(fmt("option httplog", "http"), { log: { target: "stderr", format: "httplog" } });
+  assert.deepEqual(fmt("option tcplog", "tcp"), { log: { target: "stderr", format: "tcplog" } });
+  const noLog = parse(feLines(["bind :80", "option httplog"]));
+  assert.deepEqual(noLog.global, { log: { format: "httplog" } });
+  rejects(feLines(["option httplog clf"]), 3, /unsupported keyword "option httplog clf"/);
+  rejects(
+    beLines(["option httplog"]),
+    BE,
+    /keyword "option httplog" is not allowed in section "backend be"/,
+  );
+  rejects(
+    feLines(["log stdout local0"]),
+    3,
+    /invalid value "stdout local0" for "log": only "log global" is supported in proxies/,
+  );
+  rejects(feLines(["no log"]), 3, /unsupported keyword "no log" in section "frontend fe"/);
+  rejects(feLines(["option dontlognull"]), 3, /unsupported keyword "option dontlognull"/);
+});
+
+// ---------------------------------------------------------------- balance, hash-type
+
+Deno.test("balance: every algorithm, hdr(NAME) included", () => {
+  for (
+    const algo of [
+      "roundrobin",
+      "static-rr",
+      "leastconn",
+      "first",
+      "source",
+      "uri",
+      "random",
+      "hdr(X-User)",
+    ]
+  ) {
+    assert.equal(backend([`balance ${algo}`]).balance, algo);
+  }
+  rejects(beLines(["balance url_param id"]), BE, /unexpected argument "id" for "balance"/);
+  rejects(
+    beLines(["balance url_param"]),
+    BE,
+    /invalid value "url_param" for "balance": expected roundrobin, static-rr/,
+  );
+  rejects(beLines(["balance random(3)"]), BE, /invalid value "random\(3\)" for "balance"/);
+  rejects(beLines(["balance hdr()"]), BE, /invalid value "hdr\(\)" for "balance"/);
+  rejects(
+    feLines(["balance first"]),
+    3,
+    /keyword "balance" is not allowed in section "frontend fe"/,
+  );
+});
+
+Deno.test("balance uri/hdr: an error in a tcp backend, dropped when inherited (HAProxy falls back to roundrobin)", () => {
+  rejects(
+    beLines(["balance uri"], "tcp"),
+    BE,
+    /"balance uri" needs mode http \(section "backend be" is in mode tcp\)/,
+  );
+  const cfg = parse(["defaults", "  balance hdr(host)", ...beLines([], "tcp")]);
+  assert.equal(cfg.backends[0].balance, undefined);
+  const kept = parse(["defaults", "  balance source", ...beLines([], "tcp")]);
+  assert.equal(kept.backends[0].balance, "source");
+});
+
+Deno.test("hash-type consistent is accepted; map-based and hash functions are refused", () => {
+  assert.equal(backend(["balance source", "hash-type consistent"]).balance, "source");
+  rejects(
+    beLines(["hash-type map-based"]),
+    BE,
+    /invalid value "map-based" for "hash-type": not supported: sluice always uses consistent hashing/,
+  );
+  rejects(
+    beLines(["hash-type consistent sdbm"]),
+    BE,
+    /invalid value "sdbm" for "hash-type": the hash function cannot be chosen/,
+  );
+  rejects(
+    beLines(["hash-type other"]),
+    BE,
+    /invalid value "other" for "hash-type": expected "consistent"/,
+  );
+});
+
+// ---------------------------------------------------------------- HTTP checks
+
+Deno.test("option httpchk: no argument, URI, METHOD URI, and the old version/Host form", () => {
+  const http = (line: string) => servers([line, "server s1 127.0.0.1:9000 check"])[0].check;
+  assert.deepEqual(http("option httpchk"), {
+    type: "http",
+    http: { method: "OPTIONS", path: "/" },
+  });
+  assert.deepEqual(http("option httpchk /ping"), {
+    type: "http",
+    http: { method: "OPTIONS", path: "/ping" },
+  });
+  assert.deepEqual(http("option httpchk HEAD /ping"), {
+    type: "http",
+    http: { method: "HEAD", path: "/ping" },
+  });
+  assert.deepEqual(http("option httpchk GET /ping HTTP/1.0"), {
+    type: "http",
+    http: { method: "GET", path: "/ping" },
+  });
+  assert.deepEqual(http("option httpchk GET /ping HTTP/1.1\\r\\nHost:\\ app.example.com"), {
+    type: "http",
+    http: { method: "GET", path: "/ping", host: "app.example.com" },
+  });
+  // Without "check" on the server, nothing is checked.
+  assert.equal(servers(["option httpchk", "server s1 127.0.0.1:9000"])[0].check, undefined);
+  rejects(
+    beLines(["option httpchk GET / HTTP/2"]),
+    BE,
+    /invalid value "HTTP\/2" for "option httpchk": expected "HTTP\/1.0" or "HTTP\/1.1"/,
+  );
+  rejects(
+    beLines(["option httpchk GET / HTTP/1.1\\r\\nAccept:\\ */*"]),
+    BE,
+    /invalid value "HTTP\/1.1\\r\\nAccept: \*\/\*" for "option httpchk": only a Host header can follow the version/,
+  );
+  rejects(
+    beLines(["option httpchk GET / HTTP/1.1 x"]),
+    BE,
+    /unexpected argument "x" for "option httpchk"/,
+  );
+});
+
+Deno.test("http-check expect status N, status N-M and string TEXT", () => {
+  const http = (line: string) =>
+    servers(["option httpchk GET /", line, "server s1 127.0.0.1:9000 check"])[0].check?.http;
+  assert.deepEqual(http("http-check expect status 204"), {
+    method: "GET",
+    path: "/",
+    expectStatus: 204,
+  });
+  assert.deepEqual(http("http-check expect status 200-299"), {
+    method: "GET",
+    path: "/",
+    expectStatus: [200, 299],
+  });
+  assert.deepEqual(http('http-check expect string "all good"'), {
+    method: "GET",
+    path: "/",
+    expectString: "all good",
+  });
+});
+
+Deno.test("http-check send meth/uri/ver/hdr host overrides option httpchk's request", () => {
+  const http = servers([
+    "option httpchk",
+    "http-check send meth GET uri /health ver HTTP/1.1 hdr Host app.local",
+    "http-check expect status 200",
+    "server s1 127.0.0.1:9000 check",
+  ])[0].check?.http;
+  assert.deepEqual(http, { method: "GET", path: "/health", host: "app.local", expectStatus: 200 });
+});
+
+Deno.test("http-check: unsupported forms, a second rule, and rules without option httpchk are errors", () => {
+  const chk = (lines: string[]) =>
+    beLines(["option httpchk", ...lines, "server s1 127.0.0.1:9000 check"]);
+  rejects(
+    chk(["http-check expect rstatus ^2"]),
+    BE + 1,
+    /unsupported keyword "http-check expect rstatus" in section "backend be"/,
+  );
+  rejects(
+    chk(["http-check expect ! status 500"]),
+    BE + 1,
+    /invalid value "!" for "http-check expect": negated expectations are not supported/,
+  );
+  rejects(
+    chk(["http-check expect status 2xx"]),
+    BE + 1,
+    /invalid value "2xx" for "http-check expect status": expected a status code or a range/,
+  );
+  rejects(
+    chk(["http-check expect status 200,204"]),
+    BE + 1,
+    /invalid value "200,204" for "http-check expect status"/,
+  );
+  rejects(
+    chk(["http-check expect string"]),
+    BE + 1,
+    /missing value for "http-check expect string"/,
+  );
+  rejects(
+    chk(['http-check expect string ""']),
+    BE + 1,
+    /invalid value "" for "http-check expect string": expected non-empty text/,
+  );
+  rejects(
+    chk(["http-check expect status 200", "http-check expect status 204"]),
+    BE + 2,
+    /only one "http-check expect" rule is supported \(the first one is at t.cfg:8\)/,
+  );
+  rejects(
+    chk(["http-check send meth GET", "http-check send uri /"]),
+    BE + 2,
+    /only one "http-check send" rule is supported/,
+  );
+  rejects(chk(["http-check send body ok"]), BE + 1, /unsupported keyword "http-check send body"/);
+  rejects(
+    chk(["http-check send hdr Accept */*"]),
+    BE + 1,
+    /invalid value "Accept" for "http-check send hdr": only the Host header can be set/,
+  );
+  rejects(chk(["http-check send meth"]), BE + 1, /missing value for "http-check send meth"/);
+  rejects(
+    chk(["http-check send ver HTTP/2"]),
+    BE + 1,
+    /invalid value "HTTP\/2" for "http-check send ver"/,
+  );
+  rejects(chk(["http-check connect"]), BE + 1, /unsupported keyword "http-check connect"/);
+  rejects(
+    chk(["http-check disable-on-404"]),
+    BE + 1,
+    /unsupported keyword "http-check disable-on-404"/,
+  );
+  rejects(
+    beLines(["http-check expect status 200", "server s1 127.0.0.1:9000 check"]),
+    BE,
+    /"http-check expect" needs "option httpchk" in section "backend be"/,
+  );
+  // Inherited from defaults without option httpchk: unused, as in HAProxy.
+  const cfg = parse([
+    "defaults",
+    "  http-check expect status 200",
+    ...beLines(["server s1 127.0.0.1:9000 check"]),
+  ]);
+  assert.deepEqual(cfg.backends[0].servers[0].check, { type: "tcp" });
+});
+
+// ---------------------------------------------------------------- servers
+
+Deno.test("server: every option maps to the server model", () => {
+  const [s] = servers([
+    "server web1 10.0.0.1:8080 weight 10 maxconn 100 maxqueue 20 backup disabled slowstart 30s" +
+    " cookie c1 check inter 3s fastinter 1s downinter 10s rise 3 fall 4 port 8081" +
+    " observe layer7 error-limit 5 on-error mark-down",
+  ]);
+  assert.deepEqual(s, {
+    name: "web1",
+    address: "10.0.0.1:8080",
+    weight: 10,
+    maxconn: 100,
+    maxqueue: 20,
+    backup: true,
+    state: "maint",
+    slowstart: 30_000,
+    cookie: "c1",
+    check: {
+      type: "tcp",
+      inter: 3000,
+      fastinter: 1000,
+      downinter: 10_000,
+      rise: 3,
+      fall: 4,
+      port: 8081,
+    },
+    observe: { mode: "layer7", errorLimit: 5, onError: "mark-down" },
+  });
+  assert.deepEqual(servers(["server a 127.0.0.1:1 check observe layer4"])[0].observe, {
+    mode: "layer4",
+  });
+});
+
+Deno.test("server: ssl, verify, ca-file (relative to the config file), sni str() and check-ssl", () => {
+  withTempDir((dir) => {
+    Deno.writeTextFileSync(join(dir, "ca.pem"), CA_PEM);
+    const cfg = parseConfigText(
+      beLines([
+        "server s1 10.0.0.1:443 ssl verify required ca-file ca.pem sni str(app.internal) check check-ssl",
+        "server s2 10.0.0.2:443 ssl verify none",
+        "server s3 10.0.0.3:80 check check-ssl",
+      ]).join("\n"),
+      join(dir, "haproxy.cfg"),
+      {},
+    );
+    const [s1, s2, s3] = cfg.backends[0].servers;
+    assert.deepEqual(s1.tls, { verify: "required", ca: [CA_PEM], sni: "app.internal" });
+    assert.deepEqual(s1.check, { type: "tcp", tls: true });
+    assert.deepEqual(s2.tls, { verify: "none" });
+    assert.equal(s3.tls, undefined);
+    assert.deepEqual(s3.check, { type: "tcp", tls: true });
+    resolveConfig(cfg);
+  });
+});
+
+Deno.test("default-server: options apply to the servers after it; server options win", () => {
+  const list = servers([
+    "server s0 127.0.0.1:9000",
+    "default-server check inter 5s maxconn 50",
+    "default-server rise 1",
+    "server s1 127.0.0.1:9001",
+    "server s2 127.0.0.1:9002 inter 1s maxconn 10",
+  ]);
+  assert.deepEqual(list[0], { name: "s0", address: "127.0.0.1:9000" });
+  assert.deepEqual(list[1], {
+    name: "s1",
+    address: "127.0.0.1:9001",
+    maxconn: 50,
+    check: { type: "tcp", inter: 5000, rise: 1 },
+  });
+  assert.deepEqual(list[2], {
+    name: "s2",
+    address: "127.0.0.1:9002",
+    maxconn: 10,
+    check: { type: "tcp", inter: 1000, rise: 1 },
+  });
+  // default-server of a defaults section, and TLS settings used only by ssl servers.
+  const cfg = parse([
+    "defaults",
+    "  default-server check verify none",
+    ...beLines(["server a 127.0.0.1:1", "server b 127.0.0.1:2 ssl"]),
+  ]);
+  assert.deepEqual(cfg.backends[0].servers, [
+    { name: "a", address: "127.0.0.1:1", check: { type: "tcp" } },
+    { name: "b", address: "127.0.0.1:2", check: { type: "tcp" }, tls: { verify: "none" } },
+  ]);
+});
+
+Deno.test("server: options that cannot take effect are errors", () => {
+  rejects(beLines(["server s1 127.0.0.1:1 inter 2s"]), BE, /"inter" on server needs "check"/);
+  rejects(beLines(["server s1 127.0.0.1:1 check-ssl"]), BE, /"check-ssl" on server needs "check"/);
+  rejects(beLines(["server s1 127.0.0.1:1 verify none"]), BE, /"verify" on server needs "ssl"/);
+  rejects(beLines(["server s1 127.0.0.1:1 sni str(x)"]), BE, /"sni" on server needs "ssl"/);
+  rejects(
+    beLines(["server s1 127.0.0.1:1 check error-limit 3"]),
+    BE,
+    /"error-limit" on server needs "observe"/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 observe layer4"]),
+    BE,
+    /"observe" on server needs "check"/,
+  );
+});
+
+Deno.test("server: bad values, missing values and unsupported options name the option", () => {
+  rejects(beLines(["server s1"]), BE, /missing value for "server"/);
+  rejects(beLines(["server s1 127.0.0.1:1 weight"]), BE, /missing value for "server weight"/);
+  rejects(
+    beLines(["server s1 127.0.0.1:1 weight heavy"]),
+    BE,
+    /invalid value "heavy" for "server weight": expected a non-negative integer/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 slowstart 1y"]),
+    BE,
+    /invalid value "1y" for "server slowstart": unknown unit "y"/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 check observe layer5"]),
+    BE,
+    /invalid value "layer5" for "server observe": expected "layer4" or "layer7"/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 check observe layer4 on-error kill"]),
+    BE,
+    /invalid value "kill" for "server on-error": expected "fail-check", "fastinter" or "mark-down"/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 ssl verify maybe"]),
+    BE,
+    /invalid value "maybe" for "server verify"/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 ssl sni req.hdr(host)"]),
+    BE,
+    /invalid value "req.hdr\(host\)" for "server sni": only the str\(NAME\) form is supported/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 ssl ca-file /nonexistent/ca.pem"]),
+    BE,
+    /invalid value "\/nonexistent\/ca.pem" for "server ca-file": cannot read it/,
+  );
+  rejects(
+    beLines(["server s1 127.0.0.1:1 send-proxy"]),
+    BE,
+    /unsupported keyword "server send-proxy" in section "backend be" \(see README's keyword table\)/,
+  );
+  rejects(
+    beLines(["default-server agent-check"]),
+    BE,
+    /unsupported keyword "default-server agent-check"/,
+  );
+  rejects(beLines(["default-server"]), BE, /missing value for "default-server"/);
+  rejects(
+    feLines(["server s1 127.0.0.1:1"]),
+    3,
+    /keyword "server" is not allowed in section "frontend fe" \(only in backend or listen sections\)/,
+  );
+  rejects(
+    ["defaults", "  server s1 127.0.0.1:1"],
+    2,
+    /keyword "server" is not allowed in section "defaults"/,
+  );
+});
+
+Deno.test("server and bind addresses: HAProxy forms become sluice's", () => {
+  const addr = (a: string) => servers([`server s1 ${a}`])[0].address;
+  assert.equal(addr("10.0.0.1:80"), "10.0.0.1:80");
+  assert.equal(addr("ipv4@10.0.0.1:80"), "10.0.0.1:80");
+  assert.equal(addr("app.internal:8080"), "app.internal:8080");
+  assert.equal(addr("::1:8080"), "[::1]:8080");
+  assert.equal(addr("[2001:db8::1]:443"), "[2001:db8::1]:443");
+  assert.equal(addr("ipv6@2001:db8::1:443"), "[2001:db8::1]:443");
+  assert.equal(addr("/run/app.sock"), "unix:/run/app.sock");
+  assert.equal(addr("unix@/run/app.sock"), "unix:/run/app.sock");
+  const binds =
+    frontend(["bind *:8080", "bind :::8443", "bind 127.0.0.1:0,[::1]:0", "bind /run/s.sock"]).binds;
+  assert.deepEqual(binds, [
+    { address: ":80" },
+    { address: ":8080" },
+    { address: "[::]:8443" },
+    { address: "127.0.0.1:0" },
+    { address: "[::1]:0" },
+    { address: "unix:/run/s.sock" },
+  ]);
+  rejects(
+    beLines(["server s1 10.0.0.1"]),
+    BE,
+    /invalid value "10.0.0.1" for "server": missing port/,
+  );
+  rejects(beLines(["server s1 10.0.0.1:+1"]), BE, /port offsets are not supported/);
+  rejects(beLines(["server s1 tls://10.0.0.1:443"]), BE, /use the "ssl" option for TLS/);
+  rejects(beLines(["server s1 unix:/x.sock"]), BE, /write unix@\/path or \/path/);
+  rejects(beLines(["server s1 abns@app"]), BE, /the "abns@" address family is not supported/);
+  rejects(beLines(["server s1 10.0.0.1:99999"]), BE, /invalid value "10.0.0.1:99999" for "server"/);
+  rejects(
+    feLines(["bind :8000-8010"]),
+    3,
+    /invalid value ":8000-8010" for "bind": port ranges are not supported/,
+  );
+  rejects(beLines(["server s1 10.0.0.1:0"]), BE, /invalid value "10.0.0.1:0" for "server"/);
+});
+
+// ---------------------------------------------------------------- bind, TLS
+
+Deno.test("bind ssl crt: the PEM file is split into certificate chain and key", () => {
+  withTempDir((dir) => {
+    Deno.writeTextFileSync(join(dir, "site.pem"), `${CERT_PEM}\n${KEY_PEM}`);
+    Deno.mkdirSync(join(dir, "certs"));
+    Deno.writeTextFileSync(join(dir, "certs", "other.pem"), CERT_PEM);
+    Deno.writeTextFileSync(join(dir, "certs", "other.pem.key"), KEY_PEM);
+    const cfg = parseConfigText(
+      feLines(["bind 127.0.0.1:0 ssl crt site.pem", "bind 127.0.0.1:0 crt certs/other.pem ssl"])
+        .join("\n"),
+      join(dir, "haproxy.cfg"),
+      {},
+    );
+    const [a, b] = cfg.frontends[0].binds;
+    assert.equal(a.address, "127.0.0.1:0");
+    assert.equal(a.tls?.cert.trim(), CERT_PEM.trim());
+    assert.equal(a.tls?.key.trim(), KEY_PEM.trim());
+    assert.ok(!a.tls?.cert.includes("PRIVATE KEY"));
+    assert.ok(!a.tls?.key.includes("CERTIFICATE"));
+    assert.equal(b.tls?.cert.trim(), CERT_PEM.trim());
+    assert.equal(b.tls?.key.trim(), KEY_PEM.trim());
+    resolveConfig(cfg);
+  });
+});
+
+Deno.test("bind: ssl without crt, unreadable or keyless certificates and other options are errors", () => {
+  withTempDir((dir) => {
+    Deno.writeTextFileSync(join(dir, "nokey.pem"), CERT_PEM);
+    Deno.writeTextFileSync(join(dir, "keyonly.pem"), KEY_PEM);
+    const file = join(dir, "h.cfg");
+    const at = (line: number) => `${file}:${line}`;
+    const run = (body: string[]) => () => parseConfigText(feLines(body).join("\n"), file, {});
+    throwsAt(run(["bind :443 ssl"]), at(3), /"bind ... ssl" needs "crt FILE"/);
+    throwsAt(run(["bind :443 crt nokey.pem"]), at(3), /"bind ... crt" needs "ssl"/);
+    throwsAt(
+      run(["bind :443 ssl crt missing.pem"]),
+      at(3),
+      /invalid value "missing.pem" for "bind crt": cannot read it/,
+    );
+    throwsAt(
+      run(["bind :443 ssl crt nokey.pem"]),
+      at(3),
+      /invalid value "nokey.pem" for "bind crt": no private key in the file nor in "nokey.pem.key"/,
+    );
+    throwsAt(run(["bind :443 ssl crt keyonly.pem"]), at(3), /no certificate in the file/);
+    throwsAt(
+      run(["bind :443 ssl crt nokey.pem crt keyonly.pem"]),
+      at(3),
+      /one certificate per bind/,
+    );
+    throwsAt(
+      run(["bind :443 ssl crt nokey.pem alpn h2"]),
+      at(3),
+      /unsupported keyword "bind alpn" in section "frontend fe"/,
+    );
+    throwsAt(run(["bind :80 accept-proxy"]), at(3), /unsupported keyword "bind accept-proxy"/);
+    throwsAt(run(["bind"]), at(3), /missing value for "bind"/);
+  });
+  rejects(
+    beLines(["bind :80"]),
+    BE,
+    /keyword "bind" is not allowed in section "backend be" \(only in frontend or listen sections\)/,
+  );
+});
+
+// ---------------------------------------------------------------- cookie, stickiness
+
+Deno.test("cookie: insert/prefix with indirect, nocache and attributes", () => {
+  assert.deepEqual(backend(["cookie SRV insert"]).cookie, { name: "SRV", mode: "insert" });
+  assert.deepEqual(backend(["cookie JSESSIONID prefix"]).cookie, {
+    name: "JSESSIONID",
+    mode: "prefix",
+  });
+  assert.deepEqual(
+    backend([
+      "cookie SRV insert indirect nocache httponly secure domain .example.com attr SameSite=Lax",
+    ])
+      .cookie,
+    {
+      name: "SRV",
+      mode: "insert",
+      indirect: true,
+      nocache: true,
+      attributes: "Path=/; HttpOnly; Secure; Domain=.example.com; SameSite=Lax",
+    },
+  );
+  rejects(beLines(["cookie SRV"]), BE, /"cookie" needs a mode: insert or prefix/);
+  rejects(beLines(["cookie SRV indirect"]), BE, /"cookie" needs a mode/);
+  rejects(
+    beLines(["cookie SRV rewrite"]),
+    BE,
+    /unsupported keyword "cookie rewrite" in section "backend be"/,
+  );
+  rejects(beLines(["cookie SRV insert maxidle 30m"]), BE, /unsupported keyword "cookie maxidle"/);
+  rejects(
+    beLines(["cookie SRV insert prefix"]),
+    BE,
+    /"cookie" takes one mode, got "insert" and "prefix"/,
+  );
+  rejects(beLines(["cookie SRV insert domain"]), BE, /missing value for "cookie domain"/);
+  rejects(
+    beLines(["cookie SRV insert"], "tcp"),
+    BE,
+    /"cookie" needs mode http \(section "backend be" is in mode tcp\)/,
+  );
+  const inherited = parse(["defaults", "  cookie SRV insert", ...beLines([], "tcp")]);
+  assert.equal(inherited.backends[0].cookie, undefined);
+});
+
+Deno.test("stick-table type ip + stick on src set source stickiness", () => {
+  assert.deepEqual(
+    backend(["stick-table type ip size 200k expire 10m", "stick on src"]).stickSource,
+    {
+      size: 204_800,
+      expire: 600_000,
+    },
+  );
+  assert.deepEqual(backend(["stick on src", "stick-table type ipv6 size 1000"]).stickSource, {
+    size: 1000,
+  });
+  assert.deepEqual(backend(["stick-table type ip size 1m", "stick on src"]).stickSource, {
+    size: 1 << 20,
+  });
+});
+
+Deno.test("stick-table and stick on: one without the other and other forms are errors", () => {
+  rejects(
+    beLines(["stick-table type ip size 1k"]),
+    BE,
+    /"stick-table" needs "stick on src" in the same section/,
+  );
+  rejects(
+    beLines(["stick on src"]),
+    BE,
+    /"stick on src" needs a "stick-table" in the same section/,
+  );
+  rejects(
+    beLines(["stick on hdr(x)"]),
+    BE,
+    /invalid value "hdr\(x\)" for "stick on": only "stick on src" is supported/,
+  );
+  rejects(
+    beLines(["stick match src"]),
+    BE,
+    /unsupported keyword "stick match" in section "backend be"/,
+  );
+  rejects(
+    beLines(["stick-table type string size 1k"]),
+    BE,
+    /invalid value "string" for "stick-table type": expected "ip" or "ipv6"/,
+  );
+  rejects(
+    beLines(["stick-table type ip size lots"]),
+    BE,
+    /invalid value "lots" for "stick-table size"/,
+  );
+  rejects(beLines(["stick-table type ip"]), BE, /"stick-table" needs "size N"/);
+  rejects(beLines(["stick-table size 10"]), BE, /"stick-table" needs "type ip"/);
+  rejects(
+    beLines(["stick-table type ip size 1k store conn_cur"]),
+    BE,
+    /unsupported keyword "stick-table store"/,
+  );
+  rejects(
+    ["defaults", "  stick on src"],
+    2,
+    /keyword "stick on" is not allowed in section "defaults"/,
+  );
+});
+
+// ---------------------------------------------------------------- default_backend, errorfile
+
+Deno.test("default_backend: required in a frontend, inherited from defaults, refused in listen", () => {
+  const cfg = parse([
+    "defaults",
+    "  default_backend be",
+    "frontend fe",
+    "  bind :80",
+    "backend be",
+    "  server s1 127.0.0.1:9000",
+  ]);
+  assert.equal(cfg.frontends[0].defaultBackend, "be");
+  rejects(
+    ["frontend fe", "  bind :80"],
+    1,
+    /section "frontend fe" has no "default_backend" \(sluice has no use_backend rules yet\)/,
+  );
+  rejects(
+    ["listen web", "  default_backend other"],
+    2,
+    /"default_backend" is not allowed in a listen section/,
+  );
+  rejects(
+    beLines(["default_backend x"]),
+    BE,
+    /keyword "default_backend" is not allowed in section "backend be"/,
+  );
+});
+
+Deno.test("errorfile: files are read relative to the config file; the backend's win", () => {
+  withTempDir((dir) => {
+    const r503 = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
+    const fe503 = "HTTP/1.1 503 Frontend\r\nContent-Length: 0\r\n\r\n";
+    const r400 = "HTTP/1.1 400 Nope\r\nContent-Length: 0\r\n\r\n";
+    Deno.mkdirSync(join(dir, "errors"));
+    Deno.writeTextFileSync(join(dir, "errors", "503.http"), r503);
+    Deno.writeTextFileSync(join(dir, "errors", "fe503.http"), fe503);
+    Deno.writeTextFileSync(join(dir, "errors", "400.http"), r400);
+    const cfg = parseConfigText(
+      [
+        "frontend fe",
+        "  mode http",
+        "  bind :80",
+        "  errorfile 400 errors/400.http",
+        "  errorfile 503 errors/fe503.http",
+        "  default_backend be",
+        "backend be",
+        "  mode http",
+        `  errorfile 503 ${join(dir, "errors", "503.http")}`,
+        "  server s1 127.0.0.1:9000",
+      ].join("\n"),
+      join(dir, "haproxy.cfg"),
+      {},
+    );
+    const files = cfg.frontends[0].http?.errorFiles ?? {};
+    const text = (b: string | Uint8Array | undefined) => new TextDecoder().decode(b as Uint8Array);
+    assert.deepEqual(Object.keys(files).sort(), ["400", "503"]);
+    assert.equal(text(files[400]), r400);
+    assert.equal(text(files[503]), r503);
+    resolveConfig(cfg);
+    throwsAt(
+      () =>
+        parseConfigText(feLines(["errorfile 503 nope.http"]).join("\n"), join(dir, "x.cfg"), {}),
+      `${join(dir, "x.cfg")}:3`,
+      /invalid value "nope.http" for "errorfile": cannot read it/,
+    );
+  });
+  rejects(feLines(["errorfile 5xx x"]), 3, /invalid value "5xx" for "errorfile"/);
+  rejects(feLines(["errorfile 503"]), 3, /missing value for "errorfile"/);
+});
+
+Deno.test("errorfile and option forwardfor: errors in a tcp section, dropped when inherited", () => {
+  withTempDir((dir) => {
+    Deno.writeTextFileSync(join(dir, "503.http"), "HTTP/1.1 503 x\r\n\r\n");
+    const file = join(dir, "h.cfg");
+    const run = (lines: string[]) => () => parseConfigText(lines.join("\n"), file, {});
+    throwsAt(
+      run(feLines(["bind :80", "errorfile 503 503.http"], "tcp")),
+      `${file}:4`,
+      /"errorfile" needs mode http \(section "frontend fe" is in mode tcp\)/,
+    );
+    throwsAt(
+      run(beLines(["errorfile 503 503.http"], "tcp")),
+      `${file}:${BE}`,
+      /"errorfile" needs mode http \(section "backend be" is in mode tcp\)/,
+    );
+    const cfg = run([
+      "defaults",
+      "  errorfile 503 503.http",
+      "  option forwardfor",
+      ...feLines(["bind :80"], "tcp"),
+    ])();
+    assert.equal(cfg.frontends[0].http, undefined);
+    resolveConfig(cfg);
+  });
+  rejects(
+    feLines(["bind :80", "option forwardfor"], "tcp"),
+    4,
+    /"option forwardfor" needs mode http \(section "frontend fe" is in mode tcp\)/,
+  );
+  // "no option forwardfor" in tcp is harmless.
+  assert.equal(frontend(["no option forwardfor"], "tcp").http, undefined);
+});
+
+// ---------------------------------------------------------------- not supported yet
+
+Deno.test("acl, use_backend, http-request, http-response, tcp-request and stats are unsupported keywords", () => {
+  for (
+    const [line, kw] of [
+      ["acl is_api path_beg /api", "acl"],
+      ["use_backend api if is_api", "use_backend"],
+      ["http-request set-header X-A 1", "http-request"],
+      ["http-response del-header Server", "http-response"],
+      ["tcp-request connection reject", "tcp-request"],
+      ["stats enable", "stats"],
+      ["capture request header Host len 32", "capture"],
+      ["compression algo gzip", "compression"],
+    ]
+  ) {
+    rejects(
+      feLines([line]),
+      3,
+      new RegExp(
+        `^t\\.cfg:3: unsupported keyword "${kw}" in section "frontend fe" \\(see README's keyword table\\)$`,
+      ),
+    );
+  }
+});
+
+// ---------------------------------------------------------------- sections
+
+Deno.test("sections: keywords outside a section, unknown sections, names and duplicates", () => {
+  rejects(
+    ["maxconn 10"],
+    1,
+    /keyword "maxconn" outside of any section \(expected global, defaults, frontend, backend or listen first\)/,
+  );
+  rejects(
+    ["global", "resolvers dns", "  nameserver a 1.1.1.1:53"],
+    2,
+    /unsupported section "resolvers" \(see README's keyword table\)/,
+  );
+  rejects(["userlist admins"], 1, /unsupported section "userlist"/);
+  rejects(["frontend"], 1, /missing name for "frontend"/);
+  rejects(
+    ["listen stats 0.0.0.0:9000"],
+    1,
+    /unexpected argument "0.0.0.0:9000" for "listen" \(addresses go on "bind" lines\)/,
+  );
+  rejects(["backend be extra"], 1, /unexpected argument "extra" for "backend"$/);
+  rejects(
+    ["defaults a", "frontend fe from a"],
+    2,
+    /unsupported keyword "from" in section "frontend fe"/,
+  );
+  rejects(["defaults a from b"], 1, /unsupported keyword "from" in section "defaults"/);
+  rejects(["defaults a b"], 1, /unexpected argument "b" for "defaults"/);
+  rejects(
+    ["frontend web", "  bind :80", "listen web"],
+    3,
+    /section "listen web" has the name of "frontend web" at t.cfg:1/,
+  );
+  rejects(
+    ["backend app", "backend app"],
+    2,
+    /section "backend app" has the name of "backend app" at t.cfg:1/,
+  );
+  // A frontend and a backend may share a name, as in HAProxy.
+  const cfg = parse([
+    "frontend app",
+    "  bind :80",
+    "  default_backend app",
+    "backend app",
+    "  server s 127.0.0.1:1",
+  ]);
+  assert.equal(cfg.frontends[0].defaultBackend, "app");
+});
+
+Deno.test("listen: one section makes a frontend and a backend of the same name", () => {
+  const cfg = parse([
+    "listen db",
+    "  mode tcp",
+    "  bind 127.0.0.1:5432",
+    "  maxconn 50",
+    "  timeout client 1m",
+    "  timeout server 1m",
+    "  balance leastconn",
+    "  server pg1 10.0.0.1:5432 check",
+  ]);
+  assert.deepEqual(cfg.frontends, [{
+    name: "db",
+    mode: "tcp",
+    binds: [{ address: "127.0.0.1:5432" }],
+    maxconn: 50,
+    timeouts: { client: 60_000 },
+    defaultBackend: "db",
+  }]);
+  assert.deepEqual(cfg.backends, [{
+    name: "db",
+    mode: "tcp",
+    balance: "leastconn",
+    timeouts: { server: 60_000 },
+    servers: [{ name: "pg1", address: "10.0.0.1:5432", check: { type: "tcp" } }],
+  }]);
+  resolveConfig(cfg);
+  // A listen ignores a default_backend inherited from defaults: it serves its own servers.
+  const own = parse([
+    "defaults",
+    "  default_backend elsewhere",
+    "listen x",
+    "  bind :80",
+    "  server s 127.0.0.1:1",
+  ]);
+  assert.equal(own.frontends[0].defaultBackend, "x");
+  // HTTP in a listen section: forwardfor and errorfile come from the same section.
+  const http = parse([
+    "listen w",
+    "  mode http",
+    "  option forwardfor",
+    "  bind :80",
+    "  server s 127.0.0.1:1",
+  ]);
+  assert.deepEqual(http.frontends[0].http, { forwardFor: true, forwardedProto: true });
+});
+
+Deno.test("defaults: values apply to the proxies after the section; a new defaults section resets them", () => {
+  const cfg = parse([
+    "defaults base",
+    "  mode http",
+    "  timeout client 11s",
+    "  timeout connect 2s",
+    "  retries 7",
+    "  option forwardfor",
+    "  balance leastconn",
+    "  default-server check inter 4s",
+    "frontend fe1",
+    "  bind :81",
+    "  default_backend be1",
+    "backend be1",
+    "  timeout connect 3s",
+    "  server s1 127.0.0.1:9001",
+    "defaults",
+    "  mode tcp",
+    "frontend fe2",
+    "  bind :82",
+    "  default_backend be2",
+    "backend be2",
+    "  server s2 127.0.0.1:9002",
+  ]);
+  const [fe1, fe2] = cfg.frontends;
+  const [be1, be2] = cfg.backends;
+  assert.equal(fe1.mode, "http");
+  assert.deepEqual(fe1.timeouts, { client: 11_000 });
+  assert.deepEqual(fe1.http, { forwardFor: true, forwardedProto: true });
+  assert.deepEqual(be1, {
+    name: "be1",
+    mode: "http",
+    balance: "leastconn",
+    retries: 7,
+    timeouts: { connect: 3000 },
+    servers: [{ name: "s1", address: "127.0.0.1:9001", check: { type: "tcp", inter: 4000 } }],
+  });
+  // The second defaults section starts afresh.
+  assert.deepEqual(fe2, {
+    name: "fe2",
+    mode: "tcp",
+    binds: [{ address: ":82" }],
+    defaultBackend: "be2",
+  });
+  assert.deepEqual(be2, {
+    name: "be2",
+    mode: "tcp",
+    servers: [{ name: "s2", address: "127.0.0.1:9002" }],
+  });
+  resolveConfig(cfg);
+});
+
+Deno.test("defaults: a keyword only a proxy can have is refused there", () => {
+  rejects(
+    ["defaults", "  bind :80"],
+    2,
+    /keyword "bind" is not allowed in section "defaults" \(only in frontend or listen sections\)/,
+  );
+  rejects(
+    ["defaults", "  stick-table type ip size 1"],
+    2,
+    /keyword "stick-table" is not allowed in section "defaults"/,
+  );
+  rejects(
+    ["defaults web", "  acl a src 1.2.3.4"],
+    2,
+    /unsupported keyword "acl" in section "defaults web"/,
+  );
+});
+
+Deno.test("environment variables expand in keyword values", () => {
+  const cfg = parse(
+    [
+      "frontend fe",
+      '  bind "${ADDR}:${PORT}"',
+      "  default_backend be",
+      "backend be",
+      "  server s1 ${BACKEND}:80 weight ${WEIGHT-1}",
+    ],
+    { ADDR: "127.0.0.1", PORT: "8080", BACKEND: "10.0.0.5" },
+  );
+  assert.deepEqual(cfg.frontends[0].binds, [{ address: "127.0.0.1:8080" }]);
+  assert.deepEqual(cfg.backends[0].servers[0], { name: "s1", address: "10.0.0.5:80", weight: 1 });
+  // Single quotes are literal, so the address is the text "${LITERAL}:80", refused as an address.
+  assert.throws(
+    () => parse(["backend be", "  server s2 '${LITERAL}':80"]),
+    /invalid value "\$\{LITERAL\}:80" for "server"/,
+  );
+  rejects(["frontend fe", '  bind "${MISSING}:80"'], 2, /undefined environment variable "MISSING"/);
+});
+
+// ---------------------------------------------------------------- files
+
+Deno.test("parseConfigFiles() reads files in order as one configuration", () => {
+  withTempDir((dir) => {
+    const a = join(dir, "a.cfg");
+    const b = join(dir, "b.cfg");
+    Deno.writeTextFileSync(
+      a,
+      "global\n  maxconn 100\ndefaults\n  mode http\n  timeout client 9s\n",
+    );
+    Deno.writeTextFileSync(
+      b,
+      "frontend fe\n  bind :80\n  default_backend be\nbackend be\n  server s1 ${HOST}:80\n",
+    );
+    const cfg = parseConfigFiles([a, b], { HOST: "10.1.1.1" });
+    assert.deepEqual(cfg.global, { maxconn: 100 });
+    // The defaults of the first file apply to the proxies of the second.
+    assert.equal(cfg.frontends[0].mode, "http");
+    assert.deepEqual(cfg.frontends[0].timeouts, { client: 9000 });
+    assert.equal(cfg.backends[0].servers[0].address, "10.1.1.1:80");
+    resolveConfig(cfg);
+  });
+});
+
+Deno.test("parseConfigFiles(): each file starts outside any section; errors name their file", () => {
+  withTempDir((dir) => {
+    const a = join(dir, "a.cfg");
+    const b = join(dir, "b.cfg");
+    const c = join(dir, "c.cfg");
+    Deno.writeTextFileSync(a, "global\n  maxconn 100\n");
+    Deno.writeTextFileSync(b, "# continues?\n  maxconn 200\n");
+    Deno.writeTextFileSync(c, "backend be\n\n  server s1 127.0.0.1:1 bogus\n");
+    throwsAt(
+      () => parseConfigFiles([a, b], {}),
+      `${b}:2`,
+      /keyword "maxconn" outside of any section/,
+    );
+    throwsAt(
+      () => parseConfigFiles([a, c], {}),
+      `${c}:3`,
+      /unsupported keyword "server bogus" in section "backend be"/,
+    );
+    const missing = join(dir, "missing.cfg");
+    throwsAt(
+      () => parseConfigFiles([a, missing], {}),
+      missing,
+      /cannot read the configuration file/,
+    );
+  });
+  assert.throws(() => parseConfigFiles([], {}), /No configuration file given/);
+});
+
+Deno.test("parseConfigFiles() takes environment variables from the process by default", () => {
+  withTempDir((dir) => {
+    const f = join(dir, "env.cfg");
+    Deno.writeTextFileSync(f, 'global\n  maxconn "${SLUICE_TEST_MAXCONN}"\n');
+    Deno.env.set("SLUICE_TEST_MAXCONN", "321");
+    try {
+      assert.deepEqual(parseConfigFiles([f]).global, { maxconn: 321 });
+    } finally {
+      Deno.env.delete("SLUICE_TEST_MAXCONN");
+    }
+  });
+});
