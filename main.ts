@@ -3,13 +3,16 @@
  * SIGINT/SIGTERM (gracefully; a second signal stops at once).
  *
  * Exit codes: 0 after a stop signal, 2 for bad input (flags, addresses,
- * durations, certificates), 1 when the proxy cannot start (address in use).
+ * durations, certificates, configuration files), 1 when the proxy cannot
+ * start (address in use). With --check: 0 when the configuration is valid,
+ * 1 when not.
  *
  * @module
  */
 import { startDemoHttp } from "./lib/applet/demo_http.ts";
 import { startEchoServer } from "./lib/applet/echo_server.ts";
 import { parseCli, USAGE } from "./lib/cfg/cli.ts";
+import { resolveConfig } from "./lib/cfg/config_check.ts";
 import { SluiceError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/version.ts";
 import { type SluiceHandle, startSluice } from "./mod.ts";
@@ -28,7 +31,22 @@ async function main(): Promise<void> {
   try {
     action = parseCli(Deno.args);
   } catch (err) {
+    if (Deno.args.includes("--check") || Deno.args.includes("-c")) {
+      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      Deno.exit(1);
+    }
     fatal(err);
+  }
+  if (action.kind === "check") {
+    try {
+      resolveConfig(action.config);
+    } catch (err) {
+      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      Deno.exit(1);
+    }
+    const what = action.files.length > 0 ? action.files.join(", ") : "the command line";
+    console.log(`sluice: configuration ${what} is valid`);
+    return;
   }
   if (action.kind === "help") {
     console.log(USAGE);

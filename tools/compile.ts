@@ -14,6 +14,8 @@ const args = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
+  // ${VAR} expansion in configuration files.
+  "--allow-env",
   "--no-prompt",
   "--output",
   `${root}dist/sluice`,

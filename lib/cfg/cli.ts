@@ -19,12 +19,14 @@ import type {
   TimeoutsConfig,
 } from "./config_types.ts";
 import { parseDuration } from "./duration.ts";
+import { parseConfigFiles } from "./cfg_parser.ts";
 
 /** What the command line asks for. */
 export type CliAction =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "run"; config: SluiceConfig }
+  | { kind: "check"; config: SluiceConfig; files: string[] }
   | { kind: "demo"; config: SluiceConfig; listen: string; mode: "http" | "tcp" };
 
 /** Address the demo listens on. */
@@ -37,6 +39,12 @@ A reverse proxy and load balancer: HTTP/1.1 (default) or TCP. With no
 --listen and no --server, runs a demo on ${DEMO_LISTEN} in front of a built-in
 server (an HTTP page, or an echo server with --mode tcp).
 
+  -f, --config FILE             load a configuration file (HAProxy syntax, see
+                                README); repeatable, read in order. The flags
+                                below that build a configuration cannot be
+                                combined with it
+  -c, --check                   check the configuration (files or flags) and exit:
+                                0 when valid, 1 when not
   --mode http|tcp               proxy mode (default http)
   --listen ADDR                 listen on host:port, [v6]:port, :port or unix:/path
                                 (repeatable)
@@ -97,6 +105,8 @@ Durations are integers with a unit: us, ms, s, m, h, d (no unit: ms).
 `;
 
 const OPTIONS = {
+  config: { type: "string", short: "f", multiple: true },
+  check: { type: "boolean", short: "c" },
   mode: { type: "string" },
   listen: { type: "string", multiple: true },
   "tls-cert": { type: "string", multiple: true },
@@ -194,6 +204,18 @@ export function parseCli(args: string[]): CliAction {
   const v = parsed.values;
   if (v.help) return { kind: "help" };
   if (v.version) return { kind: "version" };
+  if (v.config !== undefined) {
+    // A configuration file says everything: flags that build one would be
+    // a second, conflicting source.
+    const mixed = parsed.tokens.find((t) =>
+      t.kind === "option" && t.name !== "config" && t.name !== "check"
+    );
+    if (mixed !== undefined && mixed.kind === "option") {
+      throw usage(`--${mixed.name} cannot be combined with -f (put it in the configuration file)`);
+    }
+    const config = parseConfigFiles(v.config, Deno.env.toObject());
+    return v.check ? { kind: "check", config, files: v.config } : { kind: "run", config };
+  }
 
   const mode = v.mode ?? "http";
   if (mode !== "tcp" && mode !== "http") {
@@ -386,6 +408,10 @@ export function parseCli(args: string[]): CliAction {
       servers,
     }],
   };
+  if (v.check) {
+    if (demo) throw usage("--check needs -f FILE, or --listen and --server");
+    return { kind: "check", config, files: [] };
+  }
   return demo ? { kind: "demo", config, listen: DEMO_LISTEN, mode } : { kind: "run", config };
 }
 

@@ -192,3 +192,67 @@ Deno.test("cli demo proxies HTTP to the built-in page, and --mode tcp to an echo
     assert.equal(await p.exited, 0);
   }
 });
+
+const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
+
+Deno.test("cli: --check accepts every example configuration and exits 0", async () => {
+  for (const f of ["http-lb.cfg", "tcp-lb.cfg"]) {
+    const r = await runCliToEnd(["-f", `${EXAMPLES}${f}`, "--check"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /configuration .* is valid/);
+  }
+});
+
+Deno.test("cli: --check names file:line and keyword of an unsupported keyword, exit 1", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg = `${dir}/bad.cfg`;
+    await Deno.writeTextFile(
+      cfg,
+      "frontend fe\n    bind 127.0.0.1:0\n    default_backend be\n\nbackend be\n    mode tcp\n    server s1 127.0.0.1:1 wieght 3\n",
+    );
+    const r = await runCliToEnd(["-f", cfg, "--check"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`${cfg}:7: .*"server wieght"`));
+    // Without --check the same file is bad input: exit 2.
+    const run = await runCliToEnd(["-f", cfg]);
+    assert.equal(run.code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: -f cannot be mixed with flags that build a configuration", async () => {
+  const r = await runCliToEnd(["-f", `${EXAMPLES}tcp-lb.cfg`, "--listen", ":0"]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--listen cannot be combined with -f/);
+});
+
+Deno.test("cli: -f runs a configuration file with \${ENV} expansion", async () => {
+  await using up = upstream(echoScript);
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg = `${dir}/tcp.cfg`;
+    await Deno.writeTextFile(
+      cfg,
+      [
+        "defaults",
+        "    mode tcp",
+        "    timeout connect 2s",
+        "listen echo",
+        '    bind "127.0.0.1:${PORT-0}"',
+        `    server s1 ${up.address} check inter 1s`,
+      ].join("\n") + "\n",
+    );
+    await using p = runCli(["-f", cfg]);
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(await p.waitLine(/ready/))![1]);
+    const conn = await Deno.connect({ port });
+    await writeAll(conn, new TextEncoder().encode("from a file"));
+    assert.equal(new TextDecoder().decode(await readN(conn, 11)), "from a file");
+    conn.close();
+    p.kill("SIGTERM");
+    assert.equal(await p.exited, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
