@@ -357,7 +357,10 @@ export class Backend implements StreamBackend {
     const conn = sc.conn;
     const srv = strm.target as Server | null;
     if (conn !== null) {
-      if (reusable && srv !== null && this.idle !== null && sc.state === SC_ST_EST) {
+      if (
+        reusable && srv !== null && this.idle !== null && sc.state === SC_ST_EST &&
+        srv.stickyUp()
+      ) {
         this.idle.put(srv, conn, now);
       } else conn.close();
     }
@@ -392,6 +395,15 @@ export class Backend implements StreamBackend {
       }
       this.releaseServer(strm);
     }
+  }
+
+  /** The stream goes to another backend for its next request: uncount it here. */
+  leave(strm: Stream): void {
+    this.#unqueue(strm);
+    this.releaseServer(strm);
+    if (!(strm.flags & SF_BE_ASSIGNED)) return;
+    strm.flags &= ~SF_BE_ASSIGNED;
+    this.counters.scur--;
   }
 
   /** Frees the stream's slot on its server, once, and gives it to a waiting stream. */
@@ -479,6 +491,8 @@ export class Backend implements StreamBackend {
     (srv.backup ? this.lbBackup : this.lb).update(srv);
     this.#recount();
     if (!srv.stickyUp()) {
+      // No reuse of connections to a server that is down or in maintenance.
+      this.idle?.closeOwner(srv);
       // Streams waiting for this very server may go to any other one.
       for (let p = srv.queue.shift(); p !== null; p = srv.queue.shift()) {
         p.strm.stickTo = null;

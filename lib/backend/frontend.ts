@@ -18,13 +18,23 @@ import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana
 import type { HttpTxn } from "../http/http_txn.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
-import type { HttpMsg } from "../http/h1_types.ts";
+import { HttpMsg } from "../http/h1_types.ts";
+import type { AclCtx } from "../rules/acl_types.ts";
+import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
 import type { Backend } from "./backend.ts";
 import type { Server } from "./server.ts";
 import { Counters } from "./counters.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
 export type StreamLogger = (strm: Stream, fe: Frontend) => void;
+
+/** Compiled HTTP rules of a frontend. */
+export interface FrontendRulesRt {
+  httpRequest: HttpRule<AclCtx>[];
+  /** Unconditional header actions only (response conditions are not supported yet). */
+  httpResponse: HttpRule<AclCtx>[];
+  useBackends: { backend: Backend; cond: RuleCond<AclCtx> | null }[];
+}
 
 /** Frontend settings. */
 export interface FrontendOptions {
@@ -51,6 +61,16 @@ export class Frontend implements StreamFrontend, HttpHooks {
   readonly streams: Set<Stream> = new Set();
   /** Log writer, or null for no access log. */
   logger: StreamLogger | null = null;
+  /** HTTP rules and routing, or null. */
+  rules: FrontendRulesRt | null = null;
+  /** Rule evaluation context, reused (evaluation is synchronous). */
+  readonly #ctx: AclCtx = {
+    msg: new HttpMsg(1),
+    a: new Uint8Array(0),
+    base: 0,
+    src: "",
+    sni: null,
+  };
   readonly #env: StreamEnv;
   readonly #processLimit: ConnLimit;
 
@@ -92,6 +112,41 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP: the server side of a transaction is over. */
   serverDone(strm: Stream, reusable: boolean, now: number): void {
     (strm.be as Backend).detach(strm, reusable, now);
+  }
+
+  /** HTTP: `http-request` rules, then `use_backend` routing (the default backend when none matches). */
+  requestRules(
+    strm: Stream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): { status: number; bytes: Uint8Array; deny: boolean } | null {
+    const r = this.rules;
+    if (r === null) return null;
+    const ctx = this.#ctx;
+    ctx.msg = msg;
+    ctx.a = a;
+    ctx.base = base;
+    ctx.src = strm.cliAddr;
+    const v = runHttpRules(r.httpRequest, ctx, rw.drop!, rw.add!);
+    if (v !== null) return v;
+    let be = this.backend;
+    for (const u of r.useBackends) {
+      if (u.cond === null || u.cond(ctx)) {
+        be = u.backend;
+        break;
+      }
+    }
+    strm.switchBackend(be);
+    return null;
+  }
+
+  /** HTTP: `http-response` rules (header changes). */
+  responseRules(_strm: Stream, rw: RewriteOptions): void {
+    const r = this.rules;
+    if (r === null || r.httpResponse.length === 0) return;
+    runHttpRules(r.httpResponse, this.#ctx, rw.drop!, rw.add!);
   }
 
   /** HTTP: a request head for the backend (load-balancing key, persistence). */

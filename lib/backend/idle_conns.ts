@@ -86,6 +86,14 @@ export class IdleConns extends Task {
     return null;
   }
 
+  /** Closes the idle connections of one server (it went down or into maintenance). */
+  closeOwner(owner: IdleOwner): void {
+    for (const c of owner.idle) c.close();
+    owner.idle.length = 0;
+    owner.idleSince.length = 0;
+    this.#owners.delete(owner);
+  }
+
   /** Closes every idle connection (instance stop). */
   closeAll(): void {
     for (const owner of this.#owners) {

@@ -83,12 +83,13 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
   if (p.kind === "listen") defaultBackend = p.name;
   else if (p.defaultBackend !== undefined) defaultBackend = p.defaultBackend.value;
   else {
-    throw cfgError(
-      p.where,
-      `section "${p.label}" has no "default_backend" (sluice has no use_backend rules yet)`,
-    );
+    throw cfgError(p.where, `section "${p.label}" has no "default_backend"`);
   }
   const f: FrontendConfig = { name: p.name, mode, binds: p.binds, defaultBackend };
+  const r = p.rules;
+  if (r.acls.length + r.useBackends.length + r.httpRequest.length + r.httpResponse.length > 0) {
+    f.rules = { ...r };
+  }
   if (p.maxconn !== undefined) f.maxconn = p.maxconn.value;
   const timeouts = cfgTimeouts(p, ["client", "httpRequest", "httpKeepAlive"]);
   if (timeouts !== undefined) f.timeouts = timeouts;

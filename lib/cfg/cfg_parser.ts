@@ -48,7 +48,15 @@ const OTHER_SECTIONS = new Set([
 function cfgProxyNew(
   head: { kind: CfgProxyKind; name: string; label: string; where: string },
 ): CfgProxyDraft {
-  return { ...head, timeouts: {}, errorFiles: {}, defaultServer: {}, binds: [], servers: [] };
+  return {
+    ...head,
+    timeouts: {},
+    errorFiles: {},
+    defaultServer: {},
+    binds: [],
+    servers: [],
+    rules: { acls: [], useBackends: [], httpRequest: [], httpResponse: [] },
+  };
 }
 
 /** A proxy draft starting from the `defaults` draft `d`: every setting copied, marked inherited. */

@@ -440,7 +440,20 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "bind": { caps: CFG_CAP_FE, apply: cfgBind },
   "default_backend": { caps: DEF_FE, apply: cfgDefaultBackend },
   "errorfile": { caps: ALL, apply: cfgErrorFile },
+  // Rules are kept as words with their place; config_check compiles them.
+  "acl": { caps: CFG_CAP_FE, apply: cfgRule("acls") },
+  "use_backend": { caps: CFG_CAP_FE, apply: cfgRule("useBackends") },
+  "http-request": { caps: CFG_CAP_FE, apply: cfgRule("httpRequest") },
+  "http-response": { caps: CFG_CAP_FE, apply: cfgRule("httpResponse") },
 };
+
+/** Keeps a rule line (`acl`, `use_backend`, `http-request`, `http-response`) for compilation. */
+function cfgRule(kind: keyof CfgProxyDraft["rules"]): CfgProxyKeyword["apply"] {
+  return (p, { at, args }) => {
+    if (args.length === 0) throw at.fail(`missing value for "${at.kw}"`);
+    p.rules[kind].push({ words: args, where: at.where });
+  };
+}
 
 /** How many leading words name the keyword: `timeout connect` 2, `no option forwardfor` 3. */
 function cfgKeywordLength(words: readonly string[]): number {

@@ -11,6 +11,7 @@ import type {
   BalanceAlgo,
   BindConfig,
   CookieConfig,
+  FrontendRules,
   ObserveConfig,
   ProxyMode,
   StickSourceConfig,
@@ -146,4 +147,6 @@ export interface CfgProxyDraft {
   defaultServer: CfgServerOpts;
   binds: BindConfig[];
   servers: CfgServerDraft[];
+  /** `acl`, `use_backend`, `http-request`, `http-response` lines, in order (words after the keyword). */
+  rules: Required<{ [K in keyof FrontendRules]: { words: string[]; where: string }[] }>;
 }

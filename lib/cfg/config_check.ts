@@ -14,12 +14,25 @@ import { parseAddress } from "./address.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import { checkConfigResolve } from "../check/check_config.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
+import { aclDeclare } from "../rules/acl.ts";
+import { compileCondition, evalCondition } from "../rules/acl_cond.ts";
+import type { AclCtx, AclMap } from "../rules/acl_types.ts";
+import {
+  compileHttpRule,
+  compileUseBackend,
+  type CondCompiler,
+  type HttpRule,
+  type UseBackendRule,
+} from "../rules/http_rules.ts";
+import { cfgLexLine } from "./cfg_lexer.ts";
 import type {
   BindTlsConfig,
   CheckConfig,
   CookieConfig,
+  FrontendRules,
   LogFormat,
   ProxyMode,
+  RuleText,
   ServerConfig,
   SluiceConfig,
   TimeoutsConfig,
@@ -132,6 +145,13 @@ export interface ResolvedHttp {
   errorFiles: Map<number, Uint8Array>;
 }
 
+/** Compiled rules of a frontend (backends by name; the instance links them). */
+export interface ResolvedRules {
+  httpRequest: HttpRule<AclCtx>[];
+  httpResponse: HttpRule<AclCtx>[];
+  useBackends: UseBackendRule<AclCtx>[];
+}
+
 /** A frontend with defaults applied. */
 export interface ResolvedFrontend {
   name: string;
@@ -141,6 +161,7 @@ export interface ResolvedFrontend {
   clientTimeout: number;
   backend: string;
   http: ResolvedHttp | null;
+  rules: ResolvedRules | null;
 }
 
 /** A configuration ready to run. */
@@ -410,6 +431,63 @@ function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
   };
 }
 
+/** The words and error place of a rule given as text or as words. */
+function ruleWords(where: string, r: RuleText): { words: string[]; where: string } {
+  if (typeof r === "string") return { words: cfgLexLine(r, where, {}), where };
+  if (typeof r !== "object" || r === null || !Array.isArray(r.words)) {
+    fail(where, "expected a rule as text or { words, where }");
+  }
+  return { words: r.words, where: r.where ?? where };
+}
+
+/** Compiles a frontend's ACLs, http-request/response rules and use_backend rules. */
+function compileRules(
+  at: string,
+  r: FrontendRules,
+  ctx: { mode: ProxyMode; backends: ResolvedBackend[]; bufsize: number },
+): ResolvedRules {
+  if (typeof r !== "object" || r === null) {
+    fail(at, "expected { acls?, useBackends?, httpRequest?, httpResponse? }");
+  }
+  if (ctx.mode !== "http") fail(at, 'rules need mode "http"');
+  const list = (k: keyof FrontendRules) => {
+    const v = r[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) fail(`${at}.${k}`, "expected a list of rules");
+    return v.map((x, i) => ruleWords(`${at}.${k}[${i}]`, x));
+  };
+  const acls: AclMap = new Map();
+  for (const a of list("acls")) aclDeclare(acls, ["acl", ...a.words], a.where);
+  const cond: CondCompiler<AclCtx> = (words, where) => {
+    const c = compileCondition(words, acls, where);
+    return (x) => evalCondition(c, x);
+  };
+  const httpRequest = list("httpRequest").map((x) => {
+    const rule = compileHttpRule(x.words, x.where, false, cond);
+    if (rule.action.kind === "reply" && rule.action.bytes.length > ctx.bufsize) {
+      fail(x.where, `the response is larger than a buffer (${ctx.bufsize} bytes)`);
+    }
+    return rule;
+  });
+  const httpResponse = list("httpResponse").map((x) => {
+    const rule = compileHttpRule(x.words, x.where, true, cond);
+    if (rule.cond !== null) {
+      fail(x.where, "conditions on http-response rules are not supported yet");
+    }
+    return rule;
+  });
+  const useBackends = list("useBackends").map((x) => {
+    const u = compileUseBackend(x.words, x.where, cond);
+    const be = ctx.backends.find((b) => b.name === u.backend);
+    if (be === undefined) {
+      fail(x.where, `use_backend: no backend named ${JSON.stringify(u.backend)}`);
+    }
+    if (be.mode !== "http") fail(x.where, `use_backend: backend "${be.name}" is not in http mode`);
+    return u;
+  });
+  return { httpRequest, httpResponse, useBackends };
+}
+
 /** Checks `cfg` and returns it resolved; throws SluiceError on the first problem. */
 export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
   const g = cfg.global ?? {};
@@ -649,7 +727,13 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     } else if (f.http !== undefined) {
       fail(`${at}.http`, 'HTTP settings need mode "http"');
     }
+    const rules = f.rules === undefined ? null : compileRules(`${at}.rules`, f.rules, {
+      mode: fmode,
+      backends: resolved.backends,
+      bufsize,
+    });
     resolved.frontends.push({
+      rules,
       name: fname,
       mode: fmode,
       binds,

@@ -124,6 +124,26 @@ export interface HttpFrontendConfig {
   errorFiles?: Record<number, string | Uint8Array>;
 }
 
+/**
+ * A rule in HAProxy's syntax: the text after the keyword
+ * (`"deny deny_status 429 if { src 10.0.0.0/8 }"`), or its words already
+ * split (what the configuration file parser produces, with `where` =
+ * `file:line` for error messages).
+ */
+export type RuleText = string | { words: string[]; where?: string };
+
+/** Routing and rules of an HTTP frontend (HAProxy's `acl`, `use_backend`, `http-request`, `http-response`). */
+export interface FrontendRules {
+  /** Named ACLs: `"is_api path_beg /api"` (the same name twice ORs them). */
+  acls?: RuleText[];
+  /** `use_backend` rules in order: `"api if is_api"`; the first that matches picks the backend, else `defaultBackend`. */
+  useBackends?: RuleText[];
+  /** `http-request` rules in order: deny, return, redirect location, set-header, add-header, del-header. */
+  httpRequest?: RuleText[];
+  /** `http-response` rules in order: set-header, add-header, del-header. */
+  httpResponse?: RuleText[];
+}
+
 /** A frontend: where clients connect. */
 export interface FrontendConfig {
   /** Unique name, used in logs and stats. */
@@ -138,8 +158,10 @@ export interface FrontendConfig {
   timeouts?: TimeoutsConfig;
   /** HTTP settings (HTTP mode). */
   http?: HttpFrontendConfig;
-  /** Name of the backend that receives the traffic. */
+  /** Name of the backend that receives the traffic (unless a `use_backend` rule picks another). */
   defaultBackend: string;
+  /** HTTP routing and rules. */
+  rules?: FrontendRules;
 }
 
 /** TLS towards a server. */

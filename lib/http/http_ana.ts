@@ -31,6 +31,7 @@ import {
   SF_ERR_CLICL,
   SF_ERR_CLITO,
   SF_ERR_INTERNAL,
+  SF_ERR_LOCAL,
   SF_ERR_NONE,
   SF_ERR_PRXCOND,
   SF_ERR_SRVCL,
@@ -137,6 +138,21 @@ export interface HttpHooks {
    * cookie.
    */
   requestHead(strm: Stream, msg: HttpMsg, a: Uint8Array, base: number, rw: RewriteOptions): boolean;
+  /**
+   * The frontend's `http-request` rules and `use_backend` routing, run on a
+   * parsed request head before the backend sees it: header changes go to
+   * `rw`; a rule that answers (deny, return, redirect) returns the response
+   * and whether it is a denial.
+   */
+  requestRules(
+    strm: Stream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): { status: number; bytes: Uint8Array; deny: boolean } | null;
+  /** The frontend's `http-response` rules on a final response head: header changes to `rw`. */
+  responseRules(strm: Stream, rw: RewriteOptions): void;
   /**
    * A final response head is parsed (status > 0), or the server gave no
    * valid response (status 0): passive health, and header changes to `rw`
@@ -373,6 +389,15 @@ export class HttpAnalyser implements StreamAnalyser {
       drop,
       add,
     };
+    const answer = this.#hooks.requestRules(strm, msg, buf.area, buf.head, rw);
+    if (answer !== null) {
+      // Denied (PR) or answered locally (LR), like HAProxy's http-request
+      // deny / return / redirect.
+      const cause = answer.deny ? SF_ERR_PRXCOND : SF_ERR_LOCAL;
+      strm.setTerm(cause, SF_FINST_R);
+      this.#reply(strm, txn, answer.status, cause, now, answer.bytes);
+      return true;
+    }
     if (this.#hooks.requestHead(strm, msg, buf.area, buf.head, rw)) txn.flags |= TX_PERSIST_VALID;
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
@@ -522,6 +547,7 @@ export class HttpAnalyser implements StreamAnalyser {
     view.base = buf.head;
     view.persist = (txn.flags & TX_PERSIST_VALID) !== 0;
     this.#hooks.responseHead(strm, status, view, now);
+    this.#hooks.responseRules(strm, rw);
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {
@@ -656,7 +682,14 @@ export class HttpAnalyser implements StreamAnalyser {
    * at once, the client after the response (reading and dropping what it
    * still sends, for a moment, so the response is not lost to a reset).
    */
-  #reply(strm: Stream, txn: HttpTxn, status: number, cause: number, now: number): void {
+  #reply(
+    strm: Stream,
+    txn: HttpTxn,
+    status: number,
+    cause: number,
+    now: number,
+    bytes: Uint8Array = this.opts.replies.get(status),
+  ): void {
     const res = strm.res, req = strm.req;
     txn.status = status;
     if (cause >= 0 && strm.termCause === SF_ERR_NONE) strm.setTerm(cause);
@@ -668,7 +701,6 @@ export class HttpAnalyser implements StreamAnalyser {
     chnErase(res);
     res.toForward = 0;
     res.buf.reserve = 0;
-    const bytes = this.opts.replies.get(status);
     res.buf.putIn(bytes);
     chnForward(res, bytes.length);
     chnShutwNow(res);

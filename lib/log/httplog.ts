@@ -13,6 +13,7 @@
  *
  * @module
  */
+import type { Backend } from "../backend/backend.ts";
 import type { Frontend } from "../backend/frontend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
@@ -65,7 +66,7 @@ export function httpLogRecord(
     client_port: strm.cliPort,
     request_date: "",
     frontend: fe.name,
-    backend: fe.backend.name,
+    backend: strm.be.name,
     server: srv === null ? "<NOSRV>" : srv.name,
     tr: txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead),
     tw: strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue),
@@ -78,7 +79,7 @@ export function httpLogRecord(
     termination_state: SF_ERR_CHARS[txn.termCause] + SF_FINST_CHARS[txn.termPhase] + "--",
     actconn: process.cur,
     feconn: fe.limit.cur,
-    beconn: fe.backend.counters.scur,
+    beconn: (strm.be as Backend).counters.scur,
     srv_conn: srv === null ? 0 : srv.cur,
     retries: strm.scb.connRetries,
     srv_queue: strm.srvQueuePos,

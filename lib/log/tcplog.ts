@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { Backend } from "../backend/backend.ts";
 import type { Frontend } from "../backend/frontend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
@@ -56,7 +57,7 @@ export function tcpLogRecord(
     client_port: strm.cliPort,
     accept_date: "",
     frontend: fe.name,
-    backend: fe.backend.name,
+    backend: strm.be.name,
     server: srv === null ? "<NOSRV>" : srv.name,
     tw,
     tc: strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd),
@@ -66,7 +67,7 @@ export function tcpLogRecord(
     termination_state: streamTermState(strm),
     actconn: process.cur,
     feconn: fe.limit.cur,
-    beconn: fe.backend.counters.scur,
+    beconn: (strm.be as Backend).counters.scur,
     srv_conn: srv === null ? 0 : srv.cur,
     retries: strm.scb.connRetries,
     srv_queue: strm.srvQueuePos,

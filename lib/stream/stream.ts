@@ -98,7 +98,8 @@ export class Stream extends Task implements BufWaiter {
   /** Where the stream came from. */
   readonly fe: StreamFrontend;
   /** Where the stream goes. */
-  readonly be: StreamBackend;
+  /** Where the stream goes (HTTP: chosen again for each request by `use_backend` rules). */
+  be: StreamBackend;
   /** The server the backend assigned, if any. */
   target: StreamTarget | null = null;
   /** SF_ERR_* cause of the end. */
@@ -261,6 +262,18 @@ export class Stream extends Task implements BufWaiter {
       this.tConnStart =
       this.tConnEnd =
         -1;
+  }
+
+  /**
+   * Sends the next transaction to another backend (HTTP routing). Only
+   * between transactions, while the server side is new (INI): the old
+   * backend forgets the stream, the server timeouts come from the new one.
+   */
+  switchBackend(be: StreamBackend): void {
+    if (be === this.be) return;
+    this.be.leave(this);
+    this.be = be;
+    this.res.rto = this.req.wto = be.serverTimeout;
   }
 
   /** Closes both sides at once with `cause` (SF_ERR_*), dropping data in transit. */

@@ -65,8 +65,11 @@ export const SF_ERR_DOWN = 8;
 /** Killed by an administrator or by the end of the grace period. */
 export const SF_ERR_KILLED = 9;
 
+/** Answered by the proxy itself (http-request return/redirect), not an error. */
+export const SF_ERR_LOCAL = 10;
+
 /** First letter of the termination state, indexed by SF_ERR_*. */
-export const SF_ERR_CHARS = "-cCsSPRIDK";
+export const SF_ERR_CHARS = "-cCsSPRIDKL";
 
 /** No phase (normal end). */
 export const SF_FINST_NONE = 0;
@@ -115,6 +118,8 @@ export interface StreamBackend {
   releaseServer(strm: Stream): void;
   /** Called once when the stream ends: frees server slots, counts. */
   streamEnd(strm: Stream): void;
+  /** The stream moves to another backend (between HTTP transactions): uncount it. */
+  leave(strm: Stream): void;
 }
 
 /**

@@ -255,6 +255,16 @@ export class Instance {
         http,
       }, this.processLimit);
       if (g.log.target !== "none") fe.logger = logger;
+      if (f.rules !== null) {
+        fe.rules = {
+          httpRequest: f.rules.httpRequest,
+          httpResponse: f.rules.httpResponse,
+          useBackends: f.rules.useBackends.map((u) => ({
+            backend: this.backends.find((b) => b.name === u.backend)!,
+            cond: u.cond,
+          })),
+        };
+      }
       for (const b of f.binds) fe.addListener(b.addr, b.tls);
       this.frontends.push(fe);
     }

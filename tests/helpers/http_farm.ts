@@ -162,9 +162,13 @@ export async function request(
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    // "Host: test" unless the caller gives its own.
+    const host = Object.keys(headers).some((k) => k.toLowerCase() === "host")
+      ? ""
+      : "Host: test\r\n";
     await writeAllConn(
       conn,
-      enc.encode(`GET ${path} HTTP/1.1\r\nHost: test\r\n${extra}Connection: close\r\n\r\n`),
+      enc.encode(`GET ${path} HTTP/1.1\r\n${host}${extra}Connection: close\r\n\r\n`),
     );
     const chunks: Uint8Array[] = [];
     const buf = new Uint8Array(16384);

@@ -1129,7 +1129,7 @@ Deno.test("default_backend: required in a frontend, inherited from defaults, ref
   rejects(
     ["frontend fe", "  bind :80"],
     1,
-    /section "frontend fe" has no "default_backend" \(sluice has no use_backend rules yet\)/,
+    /section "frontend fe" has no "default_backend"$/,
   );
   rejects(
     ["listen web", "  default_backend other"],
@@ -1220,13 +1220,9 @@ Deno.test("errorfile and option forwardfor: errors in a tcp section, dropped whe
 
 // ---------------------------------------------------------------- not supported yet
 
-Deno.test("acl, use_backend, http-request, http-response, tcp-request and stats are unsupported keywords", () => {
+Deno.test("tcp-request, stats, capture and compression are unsupported keywords", () => {
   for (
     const [line, kw] of [
-      ["acl is_api path_beg /api", "acl"],
-      ["use_backend api if is_api", "use_backend"],
-      ["http-request set-header X-A 1", "http-request"],
-      ["http-response del-header Server", "http-response"],
       ["tcp-request connection reject", "tcp-request"],
       ["stats enable", "stats"],
       ["capture request header Host len 32", "capture"],
@@ -1243,7 +1239,20 @@ Deno.test("acl, use_backend, http-request, http-response, tcp-request and stats 
   }
 });
 
-// ---------------------------------------------------------------- sections
+Deno.test("acl, use_backend, http-request and http-response lines are kept as words with their place", () => {
+  const f = frontend([
+    "acl is_api path_beg /api",
+    "use_backend be if is_api",
+    'http-request set-header X-A "a b"',
+    "http-response del-header Server",
+  ]);
+  assert.deepEqual(f.rules, {
+    acls: [{ words: ["is_api", "path_beg", "/api"], where: "t.cfg:4" }],
+    useBackends: [{ words: ["be", "if", "is_api"], where: "t.cfg:5" }],
+    httpRequest: [{ words: ["set-header", "X-A", "a b"], where: "t.cfg:6" }],
+    httpResponse: [{ words: ["del-header", "Server"], where: "t.cfg:7" }],
+  });
+});
 
 Deno.test("sections: keywords outside a section, unknown sections, names and duplicates", () => {
   rejects(
@@ -1405,7 +1414,7 @@ Deno.test("defaults: a keyword only a proxy can have is refused there", () => {
   rejects(
     ["defaults web", "  acl a src 1.2.3.4"],
     2,
-    /unsupported keyword "acl" in section "defaults web"/,
+    /keyword "acl" is not allowed in section "defaults web" \(only in frontend or listen sections\)/,
   );
 });
 

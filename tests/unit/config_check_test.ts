@@ -79,6 +79,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     maxconn: 4096,
     clientTimeout: 30_000,
     backend: "be",
+    rules: null,
     http: {
       httpRequestTimeout: 10_000,
       keepAliveTimeout: 10_000,

@@ -1,0 +1,508 @@
+/**
+ * Matching methods (HAProxy's pat_parse_* / pat_match_*): each compiles the
+ * patterns of one ACL expr once, then tests samples as bytes or integers.
+ *
+ * Why the shapes are what they are:
+ *
+ * - String methods compare bytes in place (`a[pos, pos + len)`), so the
+ *   common matchers (`str`, `beg`, `end`, `sub`, `dom`, `dir`) never build a
+ *   JS string. With `-i` the patterns are lowercased once at compile time
+ *   and only the sample bytes are folded (ASCII only, like HAProxy's C
+ *   locale).
+ * - Only `reg` needs a string: the sample is decoded as Latin-1 (one char
+ *   per byte, the way PCRE without UTF-8 mode sees bytes), and exactly the
+ *   sample, so a regex can never look outside the value.
+ * - Patterns are UTF-8 bytes of the config text: `é` in a pattern matches
+ *   the bytes C3 A9 in a request. A regex source is converted the same way,
+ *   so literals behave identically in `str` and `reg`.
+ * - Patterns are tested one after the other; HAProxy's trees for large
+ *   exact/prefix pattern sets (from files) are not needed until `-f` is.
+ * - A string method given an integer sample (`hdr_cnt(x) -m str 2`) matches
+ *   its decimal text, written into a scratch buffer; `int` given a string
+ *   sample reads a leading integer as HAProxy's c_str2int() (empty: no
+ *   match; "12ab": 12; "ab": 0).
+ *
+ * @module
+ */
+import { bytesToStr } from "../http/h1_chars.ts";
+import { IpNet, ipNetParse, ipParse } from "./acl_ip.ts";
+import {
+  type AclBadPat,
+  type AclMatcher,
+  type AclMatchKind,
+  SMP_T_BOOL,
+  SMP_T_INT,
+  SMP_T_IP,
+  SMP_T_STR,
+} from "./acl_types.ts";
+
+const ENC = new TextEncoder();
+
+/** Decimal text of integer samples handed to string methods (scratch, overwritten each time). */
+const NUM = new Uint8Array(24);
+/** Address words of the sample being matched by `ip` (scratch). */
+const W = new Uint32Array(4);
+
+/** Delimiters of `dom` (HAProxy: "/?.:") and `dir` ("/?"), as byte tables. */
+const DOM_DELIM = new Uint8Array(256);
+const DIR_DELIM = new Uint8Array(256);
+for (const c of "/?.:") DOM_DELIM[c.charCodeAt(0)] = 1;
+for (const c of "/?") DIR_DELIM[c.charCodeAt(0)] = 1;
+
+/** Writes the decimal text of the integer `n` into NUM; returns its length. */
+function intFormat(n: number): number {
+  let v = n < 0 ? -n : n;
+  let len = 0;
+  if (n < 0) NUM[len++] = 0x2d;
+  let d = 1;
+  for (let t = v; t >= 10; t = Math.floor(t / 10)) d++;
+  if (len + d > NUM.length) return 0; // not a safe integer: cannot happen with our fetches
+  for (let k = len + d - 1; k >= len; k--) {
+    NUM[k] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return len + d;
+}
+
+/** Leading integer of `a[pos, pos + len)` as c_str2int(): NaN when empty, 0 when no digit. */
+function intRead(a: Uint8Array, pos: number, len: number): number {
+  if (len === 0) return NaN;
+  let i = pos;
+  const end = pos + len;
+  let neg = false;
+  if (a[i] === 0x2d || a[i] === 0x2b) neg = a[i++] === 0x2d;
+  let n = 0;
+  while (i < end && a[i] >= 0x30 && a[i] <= 0x39) n = n * 10 + a[i++] - 0x30;
+  return neg ? -n : n;
+}
+
+/** True when `a[p, p + pat.length)` equals `pat` (bytes). */
+function eqAt(a: Uint8Array, p: number, pat: Uint8Array): boolean {
+  for (let i = 0; i < pat.length; i++) if (a[p + i] !== pat[i]) return false;
+  return true;
+}
+
+/** True when `a[p, p + pat.length)` equals the lowercase `pat`, ignoring ASCII case. */
+function eqAtNoCase(a: Uint8Array, p: number, pat: Uint8Array): boolean {
+  for (let i = 0; i < pat.length; i++) {
+    let c = a[p + i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== pat[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Latin-1 string of `a[pos, pos + len)`. fromCharCode.apply on a subarray is
+ * about 4x faster than bytesToStr()'s spread for header-sized values; long
+ * values go in chunks to stay far below engine argument limits.
+ */
+function latin1(a: Uint8Array, pos: number, len: number): string {
+  if (len <= 4096) {
+    return String.fromCharCode.apply(null, a.subarray(pos, pos + len) as unknown as number[]);
+  }
+  return bytesToStr(a, pos, len);
+}
+
+/** True when `n` is in one of the `[lo, hi]` pairs of `r`. */
+function inRanges(r: Float64Array, n: number): boolean {
+  for (let k = 0; k < r.length; k += 2) if (n >= r[k] && n <= r[k + 1]) return true;
+  return false;
+}
+
+/** Base of the string methods: an integer sample is matched as its decimal text. */
+abstract class StrMatcher implements AclMatcher {
+  abstract readonly kind: AclMatchKind;
+  readonly pats: readonly Uint8Array[];
+  readonly icase: boolean;
+
+  constructor(pats: readonly Uint8Array[], icase: boolean) {
+    this.pats = pats;
+    this.icase = icase;
+  }
+
+  abstract matchBytes(a: Uint8Array, pos: number, len: number): boolean;
+
+  matchInt(n: number): boolean {
+    return this.matchBytes(NUM, 0, intFormat(n));
+  }
+}
+
+class MatchStr extends StrMatcher {
+  readonly kind = "str";
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const ps = this.pats;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k];
+      if (p.length === len && (this.icase ? eqAtNoCase(a, pos, p) : eqAt(a, pos, p))) return true;
+    }
+    return false;
+  }
+}
+
+class MatchBeg extends StrMatcher {
+  readonly kind = "beg";
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const ps = this.pats;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k];
+      if (p.length <= len && (this.icase ? eqAtNoCase(a, pos, p) : eqAt(a, pos, p))) return true;
+    }
+    return false;
+  }
+}
+
+class MatchEnd extends StrMatcher {
+  readonly kind = "end";
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const ps = this.pats;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k];
+      if (p.length > len) continue;
+      const at = pos + len - p.length;
+      if (this.icase ? eqAtNoCase(a, at, p) : eqAt(a, at, p)) return true;
+    }
+    return false;
+  }
+}
+
+class MatchSub extends StrMatcher {
+  readonly kind = "sub";
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const ps = this.pats;
+    const icase = this.icase;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k];
+      const pl = p.length;
+      if (pl === 0) return true;
+      if (pl > len) continue;
+      const first = p[0];
+      const last = pos + len - pl;
+      for (let c = pos; c <= last; c++) {
+        let b = a[c];
+        if (icase && b >= 0x41 && b <= 0x5a) b |= 0x20;
+        if (b === first && (icase ? eqAtNoCase(a, c, p) : eqAt(a, c, p))) return true;
+      }
+    }
+    return false;
+  }
+}
+
+/**
+ * `dom` and `dir` (HAProxy's match_word()): the pattern (stripped of
+ * delimiters at both ends at compile time) must appear starting right after
+ * a delimiter or at the start, and end right before a delimiter or at the
+ * end. `dom` uses "/?.:", `dir` uses "/?".
+ */
+class MatchWord extends StrMatcher {
+  readonly kind: AclMatchKind;
+  readonly delim: Uint8Array;
+
+  constructor(kind: "dom" | "dir", pats: readonly Uint8Array[], icase: boolean) {
+    super(pats, icase);
+    this.kind = kind;
+    this.delim = kind === "dom" ? DOM_DELIM : DIR_DELIM;
+  }
+
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const ps = this.pats;
+    const delim = this.delim;
+    const icase = this.icase;
+    for (let k = 0; k < ps.length; k++) {
+      const p = ps[k];
+      const pl = p.length;
+      if (pl > len) continue;
+      const end = pos + len - pl;
+      let may = true;
+      for (let c = pos; c <= end; c++) {
+        if (delim[a[c]]) {
+          may = true;
+          continue;
+        }
+        if (!may) continue;
+        if (
+          (icase ? eqAtNoCase(a, c, p) : eqAt(a, c, p)) && (c === end || delim[a[c + pl]])
+        ) return true;
+        may = false;
+      }
+    }
+    return false;
+  }
+}
+
+class MatchReg implements AclMatcher {
+  readonly kind = "reg";
+  readonly res: readonly RegExp[];
+
+  constructor(res: readonly RegExp[]) {
+    this.res = res;
+  }
+
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    // The one allocation of matching: RegExp needs a string. Exactly the
+    // sample is decoded, so the regex sees no byte outside the value.
+    const s = latin1(a, pos, len);
+    const res = this.res;
+    for (let k = 0; k < res.length; k++) if (res[k].test(s)) return true;
+    return false;
+  }
+
+  matchInt(n: number): boolean {
+    return this.matchBytes(NUM, 0, intFormat(n));
+  }
+}
+
+class MatchLen implements AclMatcher {
+  readonly kind = "len";
+  readonly ranges: Float64Array;
+
+  constructor(ranges: Float64Array) {
+    this.ranges = ranges;
+  }
+
+  matchBytes(_a: Uint8Array, _pos: number, len: number): boolean {
+    return inRanges(this.ranges, len);
+  }
+
+  matchInt(n: number): boolean {
+    return inRanges(this.ranges, intFormat(n));
+  }
+}
+
+class MatchInt implements AclMatcher {
+  readonly kind = "int";
+  readonly ranges: Float64Array;
+
+  constructor(ranges: Float64Array) {
+    this.ranges = ranges;
+  }
+
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const n = intRead(a, pos, len);
+    return n === n && inRanges(this.ranges, n); // n === n: not NaN
+  }
+
+  matchInt(n: number): boolean {
+    return inRanges(this.ranges, n);
+  }
+}
+
+class MatchIp implements AclMatcher {
+  readonly kind = "ip";
+  readonly nets: readonly IpNet[];
+
+  constructor(nets: readonly IpNet[]) {
+    this.nets = nets;
+  }
+
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const kind = ipParse(a, pos, len, W);
+    if (kind === 0) return false;
+    const nets = this.nets;
+    for (let k = 0; k < nets.length; k++) if (nets[k].has(kind, W)) return true;
+    return false;
+  }
+
+  matchInt(_n: number): boolean {
+    return false; // refused at compile time (aclMatchAccepts)
+  }
+}
+
+class MatchFound implements AclMatcher {
+  readonly kind = "found";
+  matchBytes(_a: Uint8Array, _pos: number, _len: number): boolean {
+    return true;
+  }
+  matchInt(_n: number): boolean {
+    return true;
+  }
+}
+
+class MatchBool implements AclMatcher {
+  readonly kind = "bool";
+  matchBytes(_a: Uint8Array, _pos: number, len: number): boolean {
+    return len > 0; // refused at compile time (aclMatchAccepts)
+  }
+  matchInt(n: number): boolean {
+    return n !== 0;
+  }
+}
+
+/** Integer operators that turn the next pattern into a range (HAProxy's acl "eq 5"). */
+const INT_OPS = new Set(["eq", "ge", "gt", "le", "lt"]);
+const INT_RE = /^[+-]?[0-9]{1,15}$/;
+
+/**
+ * Integer ranges from `N`, `N:M`, `N:`, `:M`, or an operator word followed
+ * by `N` (`eq`, `ge`, `gt`, `le`, `lt`), as `[lo, hi]` pairs.
+ */
+function intRanges(pats: readonly string[]): Float64Array | AclBadPat {
+  const r: number[] = [];
+  for (let i = 0; i < pats.length; i++) {
+    const p = pats[i];
+    if (INT_OPS.has(p)) {
+      const v = pats[i + 1];
+      if (v === undefined) return { pat: p, why: `operator "${p}" needs an integer after it` };
+      if (!INT_RE.test(v)) return { pat: v, why: `expected an integer after "${p}"` };
+      const n = Number(v);
+      if (p === "eq") r.push(n, n);
+      else if (p === "ge") r.push(n, Infinity);
+      else if (p === "gt") r.push(n + 1, Infinity);
+      else if (p === "le") r.push(-Infinity, n);
+      else r.push(-Infinity, n - 1);
+      i++;
+      continue;
+    }
+    const colon = p.indexOf(":");
+    if (colon < 0) {
+      if (!INT_RE.test(p)) {
+        return { pat: p, why: "expected an integer, a range N:M, or eq|ge|gt|le|lt N" };
+      }
+      r.push(Number(p), Number(p));
+      continue;
+    }
+    const lo = p.slice(0, colon), hi = p.slice(colon + 1);
+    if (
+      (lo === "" && hi === "") || (lo !== "" && !INT_RE.test(lo)) || (hi !== "" && !INT_RE.test(hi))
+    ) {
+      return { pat: p, why: "expected an integer range N:M, N: or :M" };
+    }
+    const l = lo === "" ? -Infinity : Number(lo), h = hi === "" ? Infinity : Number(hi);
+    if (l > h) return { pat: p, why: "the range is empty (lower bound above upper bound)" };
+    r.push(l, h);
+  }
+  return new Float64Array(r);
+}
+
+/** UTF-8 bytes of a pattern, ASCII-lowercased with `icase`. */
+function patBytes(s: string, icase: boolean): Uint8Array {
+  const b = ENC.encode(s);
+  if (icase) { for (let i = 0; i < b.length; i++) if (b[i] >= 0x41 && b[i] <= 0x5a) b[i] |= 0x20; }
+  return b;
+}
+
+/** A pattern for `dom`/`dir`, without the delimiters at its ends; null when nothing is left. */
+function wordBytes(s: string, icase: boolean, delim: Uint8Array): Uint8Array | null {
+  const b = patBytes(s, icase);
+  let i = 0, j = b.length;
+  while (i < j && delim[b[i]]) i++;
+  while (j > i && delim[b[j - 1]]) j--;
+  return i === j ? null : b.subarray(i, j);
+}
+
+/** Compiles a regex the way samples are decoded (UTF-8 bytes as Latin-1 chars). */
+function regCompile(src: string, icase: boolean): RegExp | string {
+  const utf8 = ENC.encode(src);
+  const latin = utf8.length === src.length ? src : bytesToStr(utf8, 0, utf8.length);
+  try {
+    return new RegExp(latin, icase ? "i" : "");
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return `invalid regex: ${msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")}`;
+  }
+}
+
+/**
+ * True when the method `kind` can test samples of type `type` (SMP_T_*):
+ * string methods take strings, addresses and integers (as text); `int`
+ * and `len` take strings and integers; `ip` takes strings and addresses;
+ * `bool` takes booleans and integers; `found` takes anything.
+ */
+export function aclMatchAccepts(kind: AclMatchKind, type: number): boolean {
+  switch (kind) {
+    case "found":
+      return true;
+    case "bool":
+      return type === SMP_T_BOOL || type === SMP_T_INT;
+    case "int":
+      return type === SMP_T_INT || type === SMP_T_STR || type === SMP_T_BOOL;
+    case "ip":
+      return type === SMP_T_IP || type === SMP_T_STR;
+    case "len":
+      return type !== SMP_T_BOOL;
+    default:
+      return type !== SMP_T_BOOL;
+  }
+}
+
+/** True when `kind` takes no pattern (`found`, `bool`). */
+export function aclMatchNoPattern(kind: AclMatchKind): boolean {
+  return kind === "found" || kind === "bool";
+}
+
+/**
+ * Compiles the patterns of one expr for the method `kind` (`icase`: the -i
+ * flag, for string methods and `reg`). `pats` must be
+ * empty for `found`/`bool` and non-empty otherwise (the caller checks and
+ * words that error). Returns the matcher, or the first refused pattern and
+ * why (bad regex, bad integer or range, bad network).
+ *
+ * @example
+ * ```ts
+ * import { aclMatcherNew } from "./acl_match.ts";
+ * const m = aclMatcherNew("beg", ["/api"], { icase: false });
+ * // m.matchBytes(new TextEncoder().encode("/api/v1"), 0, 7) === true
+ * ```
+ */
+export function aclMatcherNew(
+  kind: AclMatchKind,
+  pats: readonly string[],
+  opts: { icase: boolean },
+): AclMatcher | AclBadPat {
+  const icase = opts.icase;
+  switch (kind) {
+    case "str":
+      return new MatchStr(pats.map((p) => patBytes(p, icase)), icase);
+    case "beg":
+      return new MatchBeg(pats.map((p) => patBytes(p, icase)), icase);
+    case "end":
+      return new MatchEnd(pats.map((p) => patBytes(p, icase)), icase);
+    case "sub":
+      return new MatchSub(pats.map((p) => patBytes(p, icase)), icase);
+    case "dom":
+    case "dir": {
+      const out: Uint8Array[] = [];
+      for (const p of pats) {
+        const w = wordBytes(p, icase, kind === "dom" ? DOM_DELIM : DIR_DELIM);
+        if (w === null) {
+          return {
+            pat: p,
+            why: `the pattern is only delimiters (${
+              kind === "dom" ? '"/", "?", "." and ":"' : '"/" and "?"'
+            }), so it never matches`,
+          };
+        }
+        out.push(w);
+      }
+      return new MatchWord(kind, out, icase);
+    }
+    case "reg": {
+      const res: RegExp[] = [];
+      for (const p of pats) {
+        const re = regCompile(p, icase);
+        if (typeof re === "string") return { pat: p, why: re };
+        res.push(re);
+      }
+      return new MatchReg(res);
+    }
+    case "len":
+    case "int": {
+      const r = intRanges(pats);
+      if (!(r instanceof Float64Array)) return r;
+      return kind === "len" ? new MatchLen(r) : new MatchInt(r);
+    }
+    case "ip": {
+      const nets: IpNet[] = [];
+      for (const p of pats) {
+        const n = ipNetParse(p);
+        if (typeof n === "string") return { pat: p, why: n };
+        nets.push(n);
+      }
+      return new MatchIp(nets);
+    }
+    case "found":
+      return new MatchFound();
+    case "bool":
+      return new MatchBool();
+  }
+}

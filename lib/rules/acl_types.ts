@@ -1,0 +1,184 @@
+/**
+ * ACL engine types, after HAProxy's acl-t.h / pattern-t.h / sample-t.h.
+ *
+ * Vocabulary (one word per concept):
+ *
+ * - **fetch**: extracts samples from a request (`path`, `hdr(host)`, `src`).
+ *   A fetch may yield zero samples (`hdr(x)` when there is no X header), one,
+ *   or several (`hdr(x)` yields each comma-separated element of each X
+ *   header).
+ * - **sample**: one value a fetch yields, of type SMP_T_*. String samples
+ *   are byte ranges of the request buffer, never JS strings.
+ * - **matcher**: the compiled patterns of one ACL expression together with
+ *   a matching method (`-m str|beg|end|sub|reg|dom|dir|len|int|ip|found|bool`).
+ *   A sample matches when any pattern matches it (patterns are ORed).
+ * - **expr**: one `fetch [flags] patterns...`: true when any sample of the
+ *   fetch matches. The `acl` line and `{ ... }` in a condition both hold one.
+ * - **acl**: a named (or anonymous) list of exprs, true when any is true: an
+ *   `acl NAME ...` line repeated with the same name adds an expr (HAProxy
+ *   ORs them).
+ * - **cond**: `if|unless` followed by terms; terms are ANDed, `||`/`or`
+ *   separates ANDed suites that are ORed.
+ *
+ * Evaluation never throws and never allocates except where a matcher needs a
+ * JS string (regex); everything that can fail is checked at compile time.
+ *
+ * @module
+ */
+import type { FlagTable } from "../core/flags.ts";
+import type { HttpMsg } from "../http/h1_types.ts";
+
+/**
+ * What an ACL is evaluated against: a parsed request head and the
+ * connection facts that are not in it. Offsets in `msg` are relative to
+ * `base` in `a` (as h1ParseHead() records them).
+ */
+export interface AclCtx {
+  /** The parsed request head. */
+  msg: HttpMsg;
+  /** The bytes the head was parsed from. */
+  a: Uint8Array;
+  /** Offset in `a` of the head's first byte. */
+  base: number;
+  /** Client IP address as text (`10.0.0.1`, `::1`, `::ffff:10.0.0.1`); no port, no brackets. */
+  src: string;
+  /** TLS SNI sent by the client, null when none (or not TLS). */
+  sni: string | null;
+}
+
+/** Sample types (SMP_T_*): the type of the values a fetch yields. */
+export const SMP_T_BOOL = 1;
+/** Integer sample. */
+export const SMP_T_INT = 2;
+/** Byte string sample (a range of the request, or of a scratch buffer). */
+export const SMP_T_STR = 3;
+/** IP address sample, as its text bytes. */
+export const SMP_T_IP = 4;
+
+/** Names of sample types, indexed by SMP_T_*. */
+export const SMP_T_NAMES: readonly string[] = ["none", "boolean", "integer", "string", "address"];
+
+/** Matching methods, as written after `-m`. */
+export type AclMatchKind =
+  | "str" // exact string
+  | "beg" // prefix
+  | "end" // suffix
+  | "sub" // substring
+  | "reg" // regular expression (search, not anchored)
+  | "dom" // a run of whole labels delimited by / ? . : or the ends
+  | "dir" // a run of whole segments delimited by / ? or the ends
+  | "len" // length of the sample against integer ranges
+  | "int" // integer ranges
+  | "ip" // IPv4/IPv6 address or network
+  | "found" // the fetch yielded at least one sample; no pattern
+  | "bool"; // the boolean sample is true; no pattern
+
+/** Every matching method, in the order error messages list them. */
+export const ACL_MATCH_KINDS: readonly AclMatchKind[] = [
+  "str",
+  "beg",
+  "end",
+  "sub",
+  "reg",
+  "dom",
+  "dir",
+  "len",
+  "int",
+  "ip",
+  "found",
+  "bool",
+];
+
+/** Why a pattern was refused at compile time (turned into a config error by compileAcl()). */
+export interface AclBadPat {
+  /** The pattern as written. */
+  readonly pat: string;
+  /** Why, in words (lower case, no final period). */
+  readonly why: string;
+}
+
+/**
+ * The compiled patterns of one expr. A fetch hands each sample to the
+ * method for its type and stops at the first `true`. Implementations must
+ * not throw nor keep anything between calls.
+ */
+export interface AclMatcher {
+  /** Matching method. */
+  readonly kind: AclMatchKind;
+  /** True when a pattern matches the bytes `a[pos, pos + len)`. */
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean;
+  /** True when a pattern matches the integer (or boolean, as 0/1) `n`. */
+  matchInt(n: number): boolean;
+}
+
+/**
+ * A compiled fetch: finds its samples in the request and hands each to the
+ * matcher, returning true at the first match (false when there is no
+ * sample or none matches).
+ */
+export interface AclFetch {
+  /** The fetch as written (`hdr(host)`), for messages and dumps. */
+  readonly kw: string;
+  /** SMP_T_* of its samples. */
+  readonly type: number;
+  /** Runs the fetch; never throws. */
+  exec(ctx: AclCtx, m: AclMatcher): boolean;
+}
+
+/** The -i flag: compare strings ignoring ASCII case. */
+export const ACL_EF_ICASE = 1 << 0;
+/** The -n flag: no DNS resolution of patterns (sluice never resolves; accepted for HAProxy configs). */
+export const ACL_EF_NODNS = 1 << 1;
+/** The matching method was given with -m (not the fetch's default). */
+export const ACL_EF_EXPLICIT_M = 1 << 2;
+
+/** Names for `showFlags()`. */
+export const ACL_EF_NAMES: FlagTable = [
+  [ACL_EF_ICASE, "ICASE"],
+  [ACL_EF_NODNS, "NODNS"],
+  [ACL_EF_EXPLICIT_M, "EXPLICIT_M"],
+];
+
+/** One compiled `fetch [flags] patterns...`. */
+export interface AclExpr {
+  /** The words it was compiled from, joined by spaces (for dumps). */
+  readonly text: string;
+  /** `file:line` it comes from. */
+  readonly where: string;
+  /** ACL_EF_* bits. */
+  readonly flags: number;
+  readonly fetch: AclFetch;
+  readonly matcher: AclMatcher;
+}
+
+/** A named ACL (or an anonymous one, from braces): true when any expr is. */
+export interface Acl {
+  /** Name; anonymous ACLs are named after their text in braces. */
+  readonly name: string;
+  /** Exprs in declaration order; a later `acl` line with the same name appends. */
+  readonly exprs: AclExpr[];
+}
+
+/** Named ACLs of one proxy section, by name (case-sensitive, as HAProxy). */
+export type AclMap = Map<string, Acl>;
+
+/** One term of a condition: an ACL, maybe negated with `!`. */
+export interface AclTerm {
+  readonly acl: Acl;
+  readonly neg: boolean;
+}
+
+/** `if` condition: true when the terms say so. */
+export const ACL_COND_IF = 1;
+/** `unless` condition: true when the terms say otherwise. */
+export const ACL_COND_UNLESS = 2;
+
+/** A compiled condition: OR of suites, each an AND of terms. */
+export interface AclCond {
+  /** ACL_COND_IF or ACL_COND_UNLESS. */
+  readonly pol: number;
+  /** At least one suite, each with at least one term. */
+  readonly suites: readonly (readonly AclTerm[])[];
+  /** `file:line` it comes from. */
+  readonly where: string;
+}

@@ -1,0 +1,290 @@
+/**
+ * `http-request` / `http-response` rules and `use_backend`, HAProxy's
+ * syntax: compiled once from words (`deny deny_status 429 if { src
+ * 10.0.0.0/8 }`), evaluated in order for each message against its parsed
+ * head. A rule's condition is compiled by the ACL engine; the actions are:
+ *
+ * - `deny [deny_status N]`: answer N (default 403) and close;
+ * - `return [status N] [content-type T] [string S] [hdr NAME VALUE]...`:
+ *   answer with this response (default 200, empty);
+ * - `redirect location URL|prefix P|scheme S [code N]`: answer 301/302/303/
+ *   307/308 (default 302) with a Location;
+ * - `set-header NAME VALUE`, `add-header NAME VALUE`, `del-header NAME`.
+ *
+ * A rule that answers stops the evaluation. Values are literal text; HAProxy
+ * log-format expressions (`%[...]`) are refused at load time.
+ *
+ * @module
+ */
+import { SluiceError } from "../core/errors.ts";
+import { lc } from "../http/h1_chars.ts";
+
+/** A compiled condition, evaluated against a request or response context. */
+export type RuleCond<C> = (ctx: C) => boolean;
+
+/** Compiles the words of a condition (`["if", "{", "path", "/", "}"]`). */
+export type CondCompiler<C> = (words: string[], where: string) => RuleCond<C>;
+
+/** What a rule does. */
+export type HttpAction =
+  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | { kind: "set-header"; name: string; lname: Uint8Array; value: string }
+  | { kind: "add-header"; name: string; value: string }
+  | { kind: "del-header"; lname: Uint8Array };
+
+/** One rule: an action and its condition (null: always). */
+export interface HttpRule<C> {
+  action: HttpAction;
+  cond: RuleCond<C> | null;
+}
+
+/** A `use_backend NAME [if|unless cond]` rule. */
+export interface UseBackendRule<C> {
+  backend: string;
+  cond: RuleCond<C> | null;
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  201: "Created",
+  204: "No Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+function fail(where: string, why: string): never {
+  throw new SluiceError("ERR_CONFIG", `${where}: ${why}`, where);
+}
+
+/** Splits `words` at the first `if`/`unless`: action words, then condition words. */
+function splitCond(words: string[]): [string[], string[]] {
+  const i = words.findIndex((w) => w === "if" || w === "unless");
+  return i < 0 ? [words, []] : [words.slice(0, i), words.slice(i)];
+}
+
+function literal(where: string, what: string, v: string | undefined): string {
+  if (v === undefined) fail(where, `missing value for ${what}`);
+  if (v.includes("%[")) {
+    fail(where, `log-format expressions ("%[...]") are not supported yet in ${what}`);
+  }
+  if (!VALUE.test(v)) fail(where, `control characters are not allowed in ${what}`);
+  return v;
+}
+
+function headerName(where: string, v: string | undefined): string {
+  if (v === undefined || !TOKEN.test(v)) {
+    fail(where, `expected a header name, got ${JSON.stringify(v ?? "")}`);
+  }
+  return v;
+}
+
+function status(where: string, v: string | undefined, allowed: (n: number) => boolean): number {
+  const n = Number(v);
+  if (v === undefined || !/^[0-9]{3}$/.test(v) || !allowed(n)) {
+    fail(where, `invalid status ${JSON.stringify(v ?? "")}`);
+  }
+  return n;
+}
+
+/** A complete response: status line, headers, Content-Length, Connection: close, body. */
+export function buildReply(
+  code: number,
+  headers: [string, string][],
+  body: string,
+): Uint8Array {
+  const bodyBytes = new TextEncoder().encode(body);
+  let head = `HTTP/1.1 ${code} ${REASONS[code] ?? "Status"}\r\n`;
+  for (const [k, v] of headers) head += `${k}: ${v}\r\n`;
+  head += `Content-Length: ${bodyBytes.length}\r\nConnection: close\r\n\r\n`;
+  const h = new Uint8Array(head.length);
+  for (let i = 0; i < head.length; i++) h[i] = head.charCodeAt(i) & 0xff;
+  const out = new Uint8Array(h.length + bodyBytes.length);
+  out.set(h);
+  out.set(bodyBytes, h.length);
+  return out;
+}
+
+/**
+ * Compiles one `http-request` (`response` false) or `http-response` rule
+ * from its words (after the keyword). Throws SluiceError naming `where`.
+ */
+export function compileHttpRule<C>(
+  words: string[],
+  where: string,
+  response: boolean,
+  cond: CondCompiler<C>,
+): HttpRule<C> {
+  const [w, c] = splitCond(words);
+  const kw = w[0];
+  let action: HttpAction;
+  const answering = kw === "deny" || kw === "return" || kw === "redirect";
+  if (response && answering) {
+    fail(where, `"http-response ${kw}" is not supported yet`);
+  }
+  switch (kw) {
+    case "deny": {
+      let code = 403;
+      for (let i = 1; i < w.length; i += 2) {
+        if (w[i] !== "deny_status") fail(where, `unexpected ${JSON.stringify(w[i])} after deny`);
+        code = status(where, w[i + 1], (n) => n >= 200 && n <= 599);
+      }
+      action = {
+        kind: "reply",
+        status: code,
+        bytes: buildReply(
+          code,
+          [["Content-Type", "text/plain"]],
+          `${code} ${REASONS[code] ?? ""}\n`,
+        ),
+        deny: true,
+      };
+      break;
+    }
+    case "return": {
+      let code = 200, type = "", body = "";
+      const hdrs: [string, string][] = [];
+      for (let i = 1; i < w.length; i++) {
+        switch (w[i]) {
+          case "status":
+            code = status(where, w[++i], (n) => n >= 200 && n <= 599);
+            break;
+          case "content-type":
+            type = literal(where, "content-type", w[++i]);
+            break;
+          case "string":
+            body = literal(where, "string", w[++i]);
+            break;
+          case "hdr": {
+            const name = headerName(where, w[++i]);
+            hdrs.push([name, literal(where, `hdr ${name}`, w[++i])]);
+            break;
+          }
+          default:
+            fail(
+              where,
+              `unexpected ${
+                JSON.stringify(w[i])
+              } in return (expected status, content-type, string, hdr)`,
+            );
+        }
+      }
+      if (type !== "") hdrs.unshift(["Content-Type", type]);
+      action = { kind: "reply", status: code, bytes: buildReply(code, hdrs, body), deny: false };
+      break;
+    }
+    case "redirect": {
+      const mode = w[1];
+      if (mode !== "location" && mode !== "prefix" && mode !== "scheme") {
+        fail(where, `expected redirect location|prefix|scheme, got ${JSON.stringify(mode ?? "")}`);
+      }
+      if (mode !== "location") {
+        fail(where, `"redirect ${mode}" is not supported yet (use location)`);
+      }
+      const target = literal(where, "redirect location", w[2]);
+      let code = 302;
+      for (let i = 3; i < w.length; i += 2) {
+        if (w[i] !== "code") fail(where, `unexpected ${JSON.stringify(w[i])} in redirect`);
+        code = status(where, w[i + 1], (n) => [301, 302, 303, 307, 308].includes(n));
+      }
+      action = {
+        kind: "reply",
+        status: code,
+        bytes: buildReply(code, [["Location", target]], ""),
+        deny: false,
+      };
+      break;
+    }
+    case "set-header":
+    case "add-header": {
+      const name = headerName(where, w[1]);
+      const value = literal(where, `${kw} ${name}`, w[2]);
+      if (w.length > 3) {
+        fail(where, `unexpected ${JSON.stringify(w[3])} after ${kw} (quote values with spaces)`);
+      }
+      action = kw === "set-header"
+        ? { kind: "set-header", name, lname: lc(name), value }
+        : { kind: "add-header", name, value };
+      break;
+    }
+    case "del-header": {
+      const name = headerName(where, w[1]);
+      if (w.length > 2) fail(where, `unexpected ${JSON.stringify(w[2])} after del-header`);
+      action = { kind: "del-header", lname: lc(name) };
+      break;
+    }
+    default:
+      fail(
+        where,
+        `unsupported action "${response ? "http-response" : "http-request"} ${
+          kw ?? ""
+        }" (supported: ${
+          response
+            ? "set-header, add-header, del-header"
+            : "deny, return, redirect location, set-header, add-header, del-header"
+        })`,
+      );
+  }
+  return { action, cond: c.length > 0 ? cond(c, where) : null };
+}
+
+/** Compiles `use_backend NAME [if|unless cond]` (words after the keyword). */
+export function compileUseBackend<C>(
+  words: string[],
+  where: string,
+  cond: CondCompiler<C>,
+): UseBackendRule<C> {
+  const [w, c] = splitCond(words);
+  if (w.length !== 1) fail(where, "expected use_backend NAME [if|unless condition]");
+  return { backend: w[0], cond: c.length > 0 ? cond(c, where) : null };
+}
+
+/**
+ * Runs `rules` in order against `ctx`: header actions go into `drop`/`add`
+ * (the head rewrite applies them), an answering action stops and is
+ * returned.
+ */
+export function runHttpRules<C>(
+  rules: readonly HttpRule<C>[],
+  ctx: C,
+  drop: Uint8Array[],
+  add: [string, string][],
+): { status: number; bytes: Uint8Array; deny: boolean } | null {
+  for (const r of rules) {
+    if (r.cond !== null && !r.cond(ctx)) continue;
+    const a = r.action;
+    switch (a.kind) {
+      case "reply":
+        return a;
+      case "set-header":
+        drop.push(a.lname);
+        // A header set by an earlier rule is replaced too.
+        for (let i = add.length - 1; i >= 0; i--) {
+          if (add[i][0].toLowerCase() === a.name.toLowerCase()) add.splice(i, 1);
+        }
+        add.push([a.name, a.value]);
+        break;
+      case "add-header":
+        add.push([a.name, a.value]);
+        break;
+      case "del-header":
+        drop.push(a.lname);
+        break;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,187 @@
+/**
+ * HTTP routing and rules end to end: use_backend by path, host and source,
+ * http-request deny / return / redirect / header actions, http-response
+ * header actions, from the API and from a configuration file.
+ */
+import assert from "node:assert/strict";
+import { type FrontendRules, type SluiceHandle, startSluice } from "../../mod.ts";
+import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
+import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
+import { waitFor, writeAll } from "../helpers/net.ts";
+
+interface Px extends AsyncDisposable {
+  handle: SluiceHandle;
+  port: number;
+  logs: string[];
+}
+
+/** Frontend "fe" with `rules`, default backend "web" (s1), backend "api" (s2). */
+async function px(f: FarmServer[], rules: FrontendRules): Promise<Px> {
+  const logs: string[] = [];
+  const handle = await startSluice({
+    global: { log: { target: (l) => logs.push(l) } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "web", rules }],
+    backends: [
+      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
+      { name: "api", servers: [{ name: "s2", address: f[1].address }] },
+    ],
+  });
+  return {
+    handle,
+    port: handle.addresses[0].port,
+    logs,
+    [Symbol.asyncDispose]: () => handle.close(),
+  };
+}
+
+Deno.test("use_backend routes by path and host header; others go to the default backend", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    acls: ["is_api path_beg /api", "api_host hdr(host) -i api.example.com"],
+    useBackends: ["api if is_api || api_host"],
+  });
+  assert.equal((await request(p.port, "/api/users")).body, "s2");
+  assert.equal((await request(p.port, "/", { Host: "API.example.com" })).body, "s2");
+  assert.equal((await request(p.port, "/index.html")).body, "s1");
+  await waitFor(() => p.logs.length === 3, 2000, "three log lines");
+  assert.match(p.logs[0], / fe api\/s2 /);
+  assert.match(p.logs[2], / fe web\/s1 /);
+  const st = p.handle.stats().backends;
+  assert.equal(st.find((b) => b.name === "api")!.req_tot, 2);
+  assert.equal(st.find((b) => b.name === "web")!.req_tot, 1);
+});
+
+Deno.test("each request of a keep-alive connection is routed on its own", async () => {
+  await using f = farm(2);
+  await using p = await px(f, { useBackends: ["api if { path_beg /api }"] });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+  const buf = new Uint8Array(4096);
+  const get = async (path: string) => {
+    await writeAll(conn, new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`));
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n\r\n")[1];
+  };
+  assert.deepEqual([await get("/api/a"), await get("/b"), await get("/api/c")], ["s2", "s1", "s2"]);
+  conn.close();
+  await waitFor(() => p.handle.stats().backends.every((b) => b.scur === 0), 2000, "scur 0");
+});
+
+Deno.test("http-request deny answers 403 (or deny_status) and the server never sees it", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    httpRequest: [
+      "deny if { path_beg /admin }",
+      "deny deny_status 429 if { hdr(x-flood) -m found }",
+    ],
+  });
+  const r = await request(p.port, "/admin/x");
+  assert.equal(r.status, 403);
+  assert.equal(header(r, "connection"), "close");
+  assert.equal((await request(p.port, "/", { "X-Flood": "1" })).status, 429);
+  assert.equal((await request(p.port, "/ok")).status, 200);
+  assert.deepEqual(f[0].heads.map((h) => h.split(" ")[1]), ["/ok"]);
+  await waitFor(() => p.logs.length === 3, 2000, "log lines");
+  assert.match(p.logs[0], / 403 .* PR-- .*"GET \/admin\/x HTTP\/1\.1"$/);
+});
+
+Deno.test("http-request return and redirect answer locally (LR--)", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    httpRequest: [
+      'return status 200 content-type text/plain string "pong" if { path /ping }',
+      "redirect location https://example.com/new code 301 if { path /old }",
+    ],
+  });
+  const pong = await request(p.port, "/ping");
+  assert.equal(pong.status, 200);
+  assert.equal(pong.body, "pong");
+  assert.equal(header(pong, "content-type"), "text/plain");
+  const moved = await request(p.port, "/old");
+  assert.equal(moved.status, 301);
+  assert.equal(header(moved, "location"), "https://example.com/new");
+  assert.equal(f[0].heads.length, 0, "no server reached");
+  await waitFor(() => p.logs.length === 2, 2000, "log lines");
+  assert.match(p.logs[0], / 200 .* LR-- /);
+});
+
+Deno.test("header actions on requests and responses", async () => {
+  await using f = farm(2);
+  f[0].extra = ["Server: leaky/1.0", "X-Powered-By: php"];
+  await using p = await px(f, {
+    httpRequest: [
+      'set-header X-Env "prod eu"',
+      "add-header X-Trace 1",
+      "del-header X-Secret",
+      "set-header X-Trace 2 if { path /twice }",
+    ],
+    httpResponse: [
+      "del-header Server",
+      "set-header X-Powered-By sluice",
+      "add-header X-Frame-Options DENY",
+    ],
+  });
+  const r = await request(p.port, "/twice", { "X-Secret": "s3cr3t", "X-Env": "dev" });
+  assert.equal(r.status, 200);
+  const head = f[0].heads[0];
+  assert.match(head, /\r\nX-Env: prod eu\r\n/);
+  assert.ok(!/x-env: dev/i.test(head), "set-header replaced the client's value");
+  assert.ok(!/x-secret/i.test(head));
+  assert.match(head, /\r\nX-Trace: 2\r\n/);
+  assert.equal(head.match(/X-Trace/g)!.length, 1, "set-header replaced the earlier add-header");
+  assert.equal(header(r, "server"), undefined);
+  assert.equal(header(r, "x-powered-by"), "sluice");
+  assert.equal(header(r, "x-frame-options"), "DENY");
+});
+
+Deno.test("rules from a configuration file route and answer the same way", async () => {
+  await using f = farm(2);
+  const cfg = parseConfigText(
+    [
+      "defaults",
+      "    mode http",
+      "frontend fe",
+      "    bind 127.0.0.1:0",
+      "    acl is_api path_beg /api",
+      "    acl local src 127.0.0.0/8 ::1",
+      '    http-request return status 200 string "healthy" if { path /healthz } local',
+      "    use_backend api if is_api",
+      "    default_backend web",
+      "backend web",
+      `    server s1 ${f[0].address}`,
+      "backend api",
+      `    server s2 ${f[1].address}`,
+    ].join("\n"),
+    "t.cfg",
+    {},
+  );
+  cfg.global = { log: { target: "none" } };
+  await using h = await startSluice(cfg);
+  const port = h.addresses[0].port;
+  assert.equal((await request(port, "/healthz")).body, "healthy");
+  assert.equal((await request(port, "/api/x")).body, "s2");
+  assert.equal((await request(port, "/x")).body, "s1");
+});
+
+Deno.test("rule errors name the rule and why", async () => {
+  const base = {
+    frontends: [{
+      name: "fe",
+      binds: [{ address: "127.0.0.1:0" }],
+      defaultBackend: "be",
+      rules: {} as FrontendRules,
+    }],
+    backends: [{ name: "be", servers: [{ name: "s", address: "127.0.0.1:1" }] }],
+  };
+  const bad = async (rules: FrontendRules, re: RegExp) => {
+    base.frontends[0].rules = rules;
+    await assert.rejects(() => startSluice(base), re);
+  };
+  await bad(
+    { useBackends: ["nope"] },
+    /rules.useBackends\[0\]: use_backend: no backend named "nope"/,
+  );
+  await bad({ httpRequest: ["tarpit"] }, /unsupported action "http-request tarpit"/);
+  await bad({ httpRequest: ["deny if unknown_acl"] }, /unknown_acl/);
+  await bad({ httpRequest: ["set-header X-A %[src]"] }, /log-format expressions/);
+  await bad({ httpResponse: ["del-header Server if { path /x }"] }, /not supported yet/);
+});
