@@ -16,6 +16,7 @@
  * @module
  */
 import { resolveConfig } from "./lib/cfg/config_check.ts";
+import { parseConfigFiles } from "./lib/cfg/cfg_parser.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { SluiceError } from "./lib/core/errors.ts";
 import { Instance, type InstanceStats, type ListenAddress } from "./lib/worker/instance.ts";
@@ -90,6 +91,10 @@ export interface SluiceHandle extends AsyncDisposable {
     server: string,
     change: { state?: "ready" | "drain" | "maint"; weight?: number },
   ): void;
+  /** `setServer(backend, server, { state })`, like HAProxy's `set server b/s state`. */
+  setServerState(backend: string, server: string, state: "ready" | "drain" | "maint"): void;
+  /** `setServer(backend, server, { weight })`, like HAProxy's `set weight b/s N`. */
+  setWeight(backend: string, server: string, weight: number): void;
   /**
    * Stops accepting and closes connections (at once, or gracefully). Resolves
    * when everything is released. Calling it again returns the same promise.
@@ -102,6 +107,10 @@ export interface SluiceHandle extends AsyncDisposable {
  * {@linkcode SluiceError} (code ERR_CONFIG, ERR_ADDRESS, ERR_BIND or ERR_TLS)
  * when the configuration is invalid or an address cannot be bound; nothing
  * stays bound then.
+ *
+ * With `{ configFile }` (a path or a list of paths), the configuration is
+ * read from HAProxy-syntax files, like `sluice -f FILE` (`${NAME}`
+ * expansion reads the environment, so it needs `--allow-env`).
  *
  * @example
  * ```ts
@@ -132,13 +141,23 @@ export interface SluiceHandle extends AsyncDisposable {
  * upstream.close();
  * ```
  */
-export async function startSluice(config: SluiceConfig): Promise<SluiceHandle> {
-  const inst = new Instance(resolveConfig(config));
+export async function startSluice(
+  config: SluiceConfig | { configFile: string | string[] },
+): Promise<SluiceHandle> {
+  const cfg = "configFile" in config
+    ? parseConfigFiles(
+      Array.isArray(config.configFile) ? config.configFile : [config.configFile],
+      Deno.env.toObject(),
+    )
+    : config;
+  const inst = new Instance(resolveConfig(cfg));
   await inst.start();
   return {
     addresses: inst.addresses(),
     stats: () => inst.stats(),
     setServer: (backend, server, change) => inst.setServer(backend, server, change),
+    setServerState: (backend, server, state) => inst.setServer(backend, server, { state }),
+    setWeight: (backend, server, weight) => inst.setServer(backend, server, { weight }),
     close: (opts?: CloseOptions) => inst.close(opts),
     [Symbol.asyncDispose]: () => inst.close(),
   };

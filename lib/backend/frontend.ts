@@ -28,6 +28,15 @@ import { Counters } from "./counters.ts";
 /** Receives every ended stream of a frontend, to write its log line. */
 export type StreamLogger = (strm: Stream, fe: Frontend) => void;
 
+/** A compiled `tcp-request connection accept|reject [cond]` rule. */
+export interface TcpConnRule {
+  accept: boolean;
+  cond: RuleCond<AclCtx> | null;
+}
+
+/** The message connection rules see: none (only `src` has a value). */
+const EMPTY_MSG = new HttpMsg(1);
+
 /** Compiled HTTP rules of a frontend. */
 export interface FrontendRulesRt {
   httpRequest: HttpRule<AclCtx>[];
@@ -63,6 +72,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   logger: StreamLogger | null = null;
   /** HTTP rules and routing, or null. */
   rules: FrontendRulesRt | null = null;
+  /** `tcp-request connection` rules, or null. */
+  connRules: TcpConnRule[] | null = null;
   /** Rule evaluation context, reused (evaluation is synchronous). */
   readonly #ctx: AclCtx = {
     msg: new HttpMsg(1),
@@ -112,6 +123,17 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP: the server side of a transaction is over. */
   serverDone(strm: Stream, reusable: boolean, now: number): void {
     (strm.be as Backend).detach(strm, reusable, now);
+  }
+
+  /** `tcp-request connection accept|reject`: the first matching rule decides; none matching accepts. */
+  #connAccepted(src: string): boolean {
+    const ctx = this.#ctx;
+    ctx.msg = EMPTY_MSG;
+    ctx.src = src;
+    for (const r of this.connRules!) {
+      if (r.cond === null || r.cond(ctx)) return r.accept;
+    }
+    return true;
   }
 
   /** HTTP: `http-request` rules, then `use_backend` routing (the default backend when none matches). */
@@ -195,6 +217,16 @@ export class Frontend implements StreamFrontend, HttpHooks {
 
   #onAccept = (sock: Socket, li: Listener): void => {
     const env = this.#env;
+    if (
+      this.connRules !== null &&
+      !this.#connAccepted(li.addr.kind === "tcp" ? sock.remoteAddress ?? "" : "")
+    ) {
+      // tcp-request connection reject: closed at once, before any byte is read.
+      this.counters.deniedConn++;
+      sock.destroy();
+      li.release();
+      return;
+    }
     const conn = li.secureContext
       ? new Connection(env.sched, TLS_SOCK, tlsAcceptLayer(li.secureContext))
       : new Connection(env.sched, RAW_SOCK);

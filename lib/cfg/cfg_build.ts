@@ -87,7 +87,7 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
   }
   const f: FrontendConfig = { name: p.name, mode, binds: p.binds, defaultBackend };
   const r = p.rules;
-  if (r.acls.length + r.useBackends.length + r.httpRequest.length + r.httpResponse.length > 0) {
+  if (Object.values(r).some((list) => list.length > 0)) {
     f.rules = { ...r };
   }
   if (p.maxconn !== undefined) f.maxconn = p.maxconn.value;

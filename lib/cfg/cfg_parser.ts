@@ -55,7 +55,7 @@ function cfgProxyNew(
     defaultServer: {},
     binds: [],
     servers: [],
-    rules: { acls: [], useBackends: [], httpRequest: [], httpResponse: [] },
+    rules: { acls: [], useBackends: [], httpRequest: [], httpResponse: [], tcpRequest: [] },
   };
 }
 

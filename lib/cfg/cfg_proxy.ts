@@ -445,6 +445,7 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "use_backend": { caps: CFG_CAP_FE, apply: cfgRule("useBackends") },
   "http-request": { caps: CFG_CAP_FE, apply: cfgRule("httpRequest") },
   "http-response": { caps: CFG_CAP_FE, apply: cfgRule("httpResponse") },
+  "tcp-request": { caps: CFG_CAP_FE, apply: cfgRule("tcpRequest") },
 };
 
 /** Keeps a rule line (`acl`, `use_backend`, `http-request`, `http-response`) for compilation. */

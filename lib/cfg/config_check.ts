@@ -22,6 +22,7 @@ import {
   compileUseBackend,
   type CondCompiler,
   type HttpRule,
+  type RuleCond,
   type UseBackendRule,
 } from "../rules/http_rules.ts";
 import { cfgLexLine } from "./cfg_lexer.ts";
@@ -147,6 +148,8 @@ export interface ResolvedHttp {
 
 /** Compiled rules of a frontend (backends by name; the instance links them). */
 export interface ResolvedRules {
+  /** `tcp-request connection accept|reject` rules. */
+  tcpRequest: { accept: boolean; cond: RuleCond<AclCtx> | null }[];
   httpRequest: HttpRule<AclCtx>[];
   httpResponse: HttpRule<AclCtx>[];
   useBackends: UseBackendRule<AclCtx>[];
@@ -449,13 +452,17 @@ function compileRules(
   if (typeof r !== "object" || r === null) {
     fail(at, "expected { acls?, useBackends?, httpRequest?, httpResponse? }");
   }
-  if (ctx.mode !== "http") fail(at, 'rules need mode "http"');
   const list = (k: keyof FrontendRules) => {
     const v = r[k];
     if (v === undefined) return [];
     if (!Array.isArray(v)) fail(`${at}.${k}`, "expected a list of rules");
     return v.map((x, i) => ruleWords(`${at}.${k}[${i}]`, x));
   };
+  if (ctx.mode !== "http") {
+    for (const k of ["useBackends", "httpRequest", "httpResponse"] as const) {
+      if ((r[k]?.length ?? 0) > 0) fail(`${at}.${k}`, 'HTTP rules need mode "http"');
+    }
+  }
   const acls: AclMap = new Map();
   for (const a of list("acls")) aclDeclare(acls, ["acl", ...a.words], a.where);
   const cond: CondCompiler<AclCtx> = (words, where) => {
@@ -485,7 +492,25 @@ function compileRules(
     if (be.mode !== "http") fail(x.where, `use_backend: backend "${be.name}" is not in http mode`);
     return u;
   });
-  return { httpRequest, httpResponse, useBackends };
+  const tcpRequest = list("tcpRequest").map((x) => {
+    const [kind, verdict, ...rest] = x.words;
+    if (kind !== "connection" || (verdict !== "accept" && verdict !== "reject")) {
+      fail(
+        x.where,
+        `unsupported rule "tcp-request ${
+          x.words.slice(0, 2).join(" ")
+        }" (supported: tcp-request connection accept|reject [if|unless condition])`,
+      );
+    }
+    if (rest.length > 0 && rest[0] !== "if" && rest[0] !== "unless") {
+      fail(
+        x.where,
+        `unexpected ${JSON.stringify(rest[0])} after tcp-request connection ${verdict}`,
+      );
+    }
+    return { accept: verdict === "accept", cond: rest.length > 0 ? cond(rest, x.where) : null };
+  });
+  return { tcpRequest, httpRequest, httpResponse, useBackends };
 }
 
 /** Checks `cfg` and returns it resolved; throws SluiceError on the first problem. */

@@ -142,6 +142,12 @@ export interface FrontendRules {
   httpRequest?: RuleText[];
   /** `http-response` rules in order: set-header, add-header, del-header. */
   httpResponse?: RuleText[];
+  /**
+   * `tcp-request` rules: `"connection accept|reject [if|unless cond]"`,
+   * checked at accept time on `src` (any mode); the first match decides,
+   * none matching accepts.
+   */
+  tcpRequest?: RuleText[];
 }
 
 /** A frontend: where clients connect. */

@@ -56,6 +56,8 @@ export interface ProxyStats {
   wretr: number;
   cli_abrt: number;
   srv_abrt: number;
+  /** Connections refused by `tcp-request connection reject`. */
+  dcon: number;
   /** HTTP requests. */
   req_tot: number;
   /** HTTP responses by status class. */
@@ -134,6 +136,7 @@ function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
     wretr: c.wretr,
     cli_abrt: c.cliAbrt,
     srv_abrt: c.srvAbrt,
+    dcon: c.deniedConn,
     req_tot: c.reqTot,
     hrsp_1xx: c.hrsp[0],
     hrsp_2xx: c.hrsp[1],
@@ -255,7 +258,8 @@ export class Instance {
         http,
       }, this.processLimit);
       if (g.log.target !== "none") fe.logger = logger;
-      if (f.rules !== null) {
+      if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
+      if (f.rules !== null && f.mode === "http") {
         fe.rules = {
           httpRequest: f.rules.httpRequest,
           httpResponse: f.rules.httpResponse,

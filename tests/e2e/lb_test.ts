@@ -577,3 +577,34 @@ Deno.test("a retry on a fresh connection keeps the sticky server, and logs name 
   const st = p.handle.stats().backends[0].servers.find((s) => s.name === name)!;
   assert.equal(st.hrsp_5xx, 0, "the 503 is not counted on the previous server");
 });
+
+Deno.test("startSluice({ configFile }) and setServerState / setWeight", async () => {
+  await using f = farm(2);
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/lb.cfg`;
+    await Deno.writeTextFile(
+      file,
+      [
+        "global",
+        "    log stdout format raw local0",
+        "defaults",
+        "    mode http",
+        "listen app",
+        "    bind 127.0.0.1:0",
+        "    balance roundrobin",
+        `    server s1 ${f[0].address}`,
+        `    server s2 ${f[1].address}`,
+      ].join("\n") + "\n",
+    );
+    await using h = await startSluice({ configFile: file });
+    const port = h.addresses[0].port;
+    h.setServerState("app", "s2", "maint");
+    assert.deepEqual(await tally(port, 3), { s1: 3 });
+    h.setServerState("app", "s2", "ready");
+    h.setWeight("app", "s2", 2);
+    assert.deepEqual(await tally(port, 6), { s1: 2, s2: 4 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type FrontendRules, type SluiceHandle, startSluice } from "../../mod.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
-import { waitFor, writeAll } from "../helpers/net.ts";
+import { echoScript, readAll, upstream, waitFor, writeAll } from "../helpers/net.ts";
 
 interface Px extends AsyncDisposable {
   handle: SluiceHandle;
@@ -184,4 +184,32 @@ Deno.test("rule errors name the rule and why", async () => {
   await bad({ httpRequest: ["deny if unknown_acl"] }, /unknown_acl/);
   await bad({ httpRequest: ["set-header X-A %[src]"] }, /log-format expressions/);
   await bad({ httpResponse: ["del-header Server if { path /x }"] }, /not supported yet/);
+});
+
+Deno.test("tcp-request connection reject closes matching clients at once, in TCP mode too", async () => {
+  await using up = upstream(echoScript);
+  for (const mode of ["tcp", "http"] as const) {
+    await using h = await startSluice({
+      global: { log: { target: "none" } },
+      frontends: [{
+        name: "fe",
+        mode,
+        binds: [{ address: "127.0.0.1:0" }],
+        defaultBackend: "be",
+        rules: {
+          acls: ["trusted src 10.0.0.0/8"],
+          tcpRequest: ["connection accept if trusted", "connection reject if { src 127.0.0.0/8 }"],
+        },
+      }],
+      backends: [{ name: "be", mode, servers: [{ name: "s", address: up.address }] }],
+    });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: h.addresses[0].port });
+    await writeAll(conn, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).catch(
+      () => {},
+    );
+    assert.equal((await readAll(conn).catch(() => new Uint8Array(0))).length, 0, mode);
+    conn.close();
+    await waitFor(() => h.stats().frontends[0].dcon === 1, 2000, "dcon");
+    assert.equal(up.accepted, 0);
+  }
 });

@@ -1220,10 +1220,9 @@ Deno.test("errorfile and option forwardfor: errors in a tcp section, dropped whe
 
 // ---------------------------------------------------------------- not supported yet
 
-Deno.test("tcp-request, stats, capture and compression are unsupported keywords", () => {
+Deno.test("stats, capture and compression are unsupported keywords", () => {
   for (
     const [line, kw] of [
-      ["tcp-request connection reject", "tcp-request"],
       ["stats enable", "stats"],
       ["capture request header Host len 32", "capture"],
       ["compression algo gzip", "compression"],
@@ -1245,12 +1244,17 @@ Deno.test("acl, use_backend, http-request and http-response lines are kept as wo
     "use_backend be if is_api",
     'http-request set-header X-A "a b"',
     "http-response del-header Server",
+    "tcp-request connection reject if { src 10.0.0.0/8 }",
   ]);
   assert.deepEqual(f.rules, {
     acls: [{ words: ["is_api", "path_beg", "/api"], where: "t.cfg:4" }],
     useBackends: [{ words: ["be", "if", "is_api"], where: "t.cfg:5" }],
     httpRequest: [{ words: ["set-header", "X-A", "a b"], where: "t.cfg:6" }],
     httpResponse: [{ words: ["del-header", "Server"], where: "t.cfg:7" }],
+    tcpRequest: [{
+      words: ["connection", "reject", "if", "{", "src", "10.0.0.0/8", "}"],
+      where: "t.cfg:8",
+    }],
   });
 });
 
