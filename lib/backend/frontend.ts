@@ -15,7 +15,10 @@ import { ConnLimit, Listener, type ListenerTls } from "../listener/listener.ts";
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
 import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
-import type { HttpTxn } from "../http/http_txn.ts";
+import type { HookOutcome, HttpTxn } from "../http/http_txn.ts";
+import { bytesToStr } from "../http/h1_chars.ts";
+import type { FrontendHooks } from "../cfg/config_types.ts";
+import { type HookHost, runRequestHook, runResponseHook } from "./hooks.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import { HttpMsg } from "../http/h1_types.ts";
@@ -74,6 +77,13 @@ export class Frontend implements StreamFrontend, HttpHooks {
   rules: FrontendRulesRt | null = null;
   /** `tcp-request connection` rules, or null. */
   connRules: TcpConnRule[] | null = null;
+  /** TypeScript hooks, or null. */
+  hooks: FrontendHooks | null = null;
+  /** Backends hooks may route to, by name (set by the instance). */
+  backendsByName: ReadonlyMap<string, Backend> = new Map();
+  /** Where hook failures and other events are reported. */
+  events: (line: string, level: "notice" | "warning" | "alert") => void = () => {};
+  readonly #hookHost: HookHost;
   /** Rule evaluation context, reused (evaluation is synchronous). */
   readonly #ctx: AclCtx = {
     msg: new HttpMsg(1),
@@ -95,6 +105,12 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.#env = env;
     this.name = name;
     this.backend = backend;
+    this.#hookHost = {
+      name,
+      backend: (n) => this.backendsByName.get(n),
+      // An answer goes out through one buffer.
+      maxReply: env.pool.size,
+    };
     this.clientTimeout = opts.clientTimeout;
     this.limit = new ConnLimit(opts.maxconn);
     this.#processLimit = processLimit;
@@ -162,6 +178,54 @@ export class Frontend implements StreamFrontend, HttpHooks {
     }
     strm.switchBackend(be);
     return null;
+  }
+
+  /** HTTP: the `onRequest` hook, or null when none is configured. */
+  requestHook(
+    strm: Stream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): HookOutcome | Promise<HookOutcome> | null {
+    const h = this.hooks;
+    if (h === null) return null;
+    if (h.onResponse !== undefined) {
+      const target = bytesToStr(a, base + msg.uriPos, msg.uriLen);
+      const q = target.indexOf("?");
+      (strm.txn as HttpTxn).hookReq = {
+        method: bytesToStr(a, base + msg.methPos, msg.methLen),
+        path: q < 0 ? target : target.slice(0, q),
+      };
+    }
+    if (h.onRequest === undefined) return null;
+    return runRequestHook(
+      h.onRequest,
+      this.#hookHost,
+      strm,
+      { msg, a, base, rw },
+      (err) =>
+        this.events(
+          `frontend ${this.name}: onRequest hook failed: ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+          "warning",
+        ),
+    );
+  }
+
+  /** HTTP: the `onResponse` hook; false when it threw. */
+  responseHook(strm: Stream, view: ResponseHeadView): boolean {
+    const h = this.hooks?.onResponse;
+    if (h === undefined) return true;
+    const request = (strm.txn as HttpTxn).hookReq ?? { method: "", path: "" };
+    return runResponseHook(h, strm, { ...view, request }, (err) =>
+      this.events(
+        `frontend ${this.name}: onResponse hook failed: ${
+          err instanceof Error ? err.message : String(err)
+        }`,
+        "warning",
+      ));
   }
 
   /** HTTP: `http-response` rules (header changes). */

@@ -30,6 +30,7 @@ import type {
   BindTlsConfig,
   CheckConfig,
   CookieConfig,
+  FrontendHooks,
   FrontendRules,
   LogFormat,
   ProxyMode,
@@ -165,6 +166,7 @@ export interface ResolvedFrontend {
   backend: string;
   http: ResolvedHttp | null;
   rules: ResolvedRules | null;
+  hooks: FrontendHooks | null;
 }
 
 /** A configuration ready to run. */
@@ -757,7 +759,17 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       backends: resolved.backends,
       bufsize,
     });
+    const hooks = f.hooks ?? null;
+    if (hooks !== null) {
+      if (fmode !== "http") fail(`${at}.hooks`, 'hooks need mode "http"');
+      for (const k of ["onRequest", "onResponse"] as const) {
+        if (hooks[k] !== undefined && typeof hooks[k] !== "function") {
+          fail(`${at}.hooks.${k}`, "expected a function");
+        }
+      }
+    }
     resolved.frontends.push({
+      hooks,
       rules,
       name: fname,
       mode: fmode,

@@ -36,6 +36,8 @@ export interface RewriteOptions {
   drop?: Uint8Array[];
   /** Headers to append, as [name, value] in ASCII. */
   add?: [string, string][];
+  /** Request: a new request target (origin form, checked by the caller) instead of the parsed one. */
+  target?: string;
 }
 
 function put(out: Uint8Array, pos: number, src: Uint8Array, from: number, len: number): number {
@@ -114,7 +116,7 @@ export function h1Rewrite(
   base: number,
   opts: RewriteOptions,
 ): Uint8Array {
-  const need = msg.headLen + 2048 +
+  const need = msg.headLen + 2048 + (opts.target?.length ?? 0) +
     (opts.add?.reduce((n, [k, v]) => n + k.length + v.length + 4, 0) ?? 0);
   if (scratch.length < need) scratch = new Uint8Array(need * 2);
   const out = scratch;
@@ -130,8 +132,11 @@ export function h1Rewrite(
     const pathPos = absoluteFormPathPos(a, up, msg.uriLen, auth);
     hostValue = [up + auth, pathPos - auth];
     o = put(out, o, a, base, msg.methLen + 1);
-    if (pathPos === msg.uriLen || a[up + pathPos] === 0x3f /* ? */) out[o++] = 0x2f;
-    o = put(out, o, a, up + pathPos, msg.uriLen - pathPos);
+    if (opts.target !== undefined) o = putAscii(out, o, opts.target);
+    else {
+      if (pathPos === msg.uriLen || a[up + pathPos] === 0x3f /* ? */) out[o++] = 0x2f;
+      o = put(out, o, a, up + pathPos, msg.uriLen - pathPos);
+    }
     o = put(
       out,
       o,
@@ -139,6 +144,11 @@ export function h1Rewrite(
       base + msg.uriPos + msg.uriLen,
       msg.startLineEnd + 1 - msg.uriPos - msg.uriLen,
     );
+  } else if (!resp && opts.target !== undefined) {
+    o = put(out, o, a, base, msg.methLen + 1);
+    o = putAscii(out, o, opts.target);
+    const vpos = msg.uriPos + msg.uriLen;
+    o = put(out, o, a, base + vpos, msg.startLineEnd + 1 - vpos);
   } else {
     o = put(out, o, a, base, msg.startLineEnd + 1);
   }

@@ -72,11 +72,13 @@ import {
 } from "./h1_types.ts";
 import type { Replies } from "./http_reply.ts";
 import {
+  type HookOutcome,
   HttpTxn,
   RQ_BODY,
   RQ_CLOSING,
   RQ_DONE,
   RQ_DRAIN,
+  RQ_HOOK,
   RQ_TUNNEL,
   RQ_WAIT,
   RS_BODY,
@@ -151,6 +153,23 @@ export interface HttpHooks {
     base: number,
     rw: RewriteOptions,
   ): { status: number; bytes: Uint8Array; deny: boolean } | null;
+  /**
+   * The frontend's TypeScript `onRequest` hook, if any (null when none is
+   * configured: no cost). It may settle at once (an outcome) or later (a
+   * promise); header and path changes go to `rw`, routing to the stream.
+   */
+  requestHook(
+    strm: Stream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): HookOutcome | Promise<HookOutcome> | null;
+  /**
+   * The frontend's TypeScript `onResponse` hook on a final response head
+   * (header changes to `view.rw`); false when it threw (the client gets 500).
+   */
+  responseHook(strm: Stream, view: ResponseHeadView): boolean;
   /** The frontend's `http-response` rules on a final response head: header changes to `rw`. */
   responseRules(strm: Stream, rw: RewriteOptions): void;
   /**
@@ -222,6 +241,16 @@ export class HttpAnalyser implements StreamAnalyser {
           break;
         case RQ_CLOSING:
           this.#closing(strm, now);
+          break;
+        case RQ_HOOK:
+          if (txn.hookResult !== undefined) {
+            progress = this.#afterHook(strm, txn, txn.hookResult, now);
+          } else if ((strm.req.flags & CF_SHUTR) && strm.req.buf.in === 0) {
+            // The client left while its hook ran.
+            strm.setTerm(SF_ERR_CLICL, SF_FINST_R);
+            this.#finishClient(strm, txn, now);
+            progress = true;
+          }
           break;
       }
       switch (txn.rs) {
@@ -389,15 +418,49 @@ export class HttpAnalyser implements StreamAnalyser {
       drop,
       add,
     };
+    txn.rw = rw;
     const answer = this.#hooks.requestRules(strm, msg, buf.area, buf.head, rw);
-    if (answer !== null) {
+    if (answer !== null) return this.#afterHook(strm, txn, { kind: "reply", ...answer }, now);
+    const hooked = this.#hooks.requestHook(strm, msg, buf.area, buf.head, rw);
+    if (hooked === null) return this.#forwardRequest(strm, txn, now);
+    if (!(hooked instanceof Promise)) return this.#afterHook(strm, txn, hooked, now);
+    // Asynchronous hook: the head waits in the buffer, untouched, until it
+    // settles; then the stream is woken and goes on from #afterHook.
+    txn.rq = RQ_HOOK;
+    hooked.then((r) => {
+      if (strm.txn !== txn || txn.rq !== RQ_HOOK) return;
+      txn.hookResult = r;
+      strm.wake();
+    });
+    return false;
+  }
+
+  /** A hook or rule decided: answer, fail, or forward the request. */
+  #afterHook(strm: Stream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
+    txn.hookResult = undefined;
+    if (r.kind === "reply") {
       // Denied (PR) or answered locally (LR), like HAProxy's http-request
       // deny / return / redirect.
-      const cause = answer.deny ? SF_ERR_PRXCOND : SF_ERR_LOCAL;
+      const cause = r.deny ? SF_ERR_PRXCOND : SF_ERR_LOCAL;
       strm.setTerm(cause, SF_FINST_R);
-      this.#reply(strm, txn, answer.status, cause, now, answer.bytes);
+      this.#reply(strm, txn, r.status, cause, now, r.bytes);
       return true;
     }
+    if (r.kind === "error") {
+      // A hook that threw fails this request only.
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_R);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return true;
+    }
+    return this.#forwardRequest(strm, txn, now);
+  }
+
+  /** The request goes on: backend's view (persistence, key), rewrite, forward, body. */
+  #forwardRequest(strm: Stream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req, buf = req.buf, msg = txn.req;
+    const rw = txn.rw!;
+    txn.rw = null;
+    const f = msg.flags;
     if (this.#hooks.requestHead(strm, msg, buf.area, buf.head, rw)) txn.flags |= TX_PERSIST_VALID;
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
@@ -548,6 +611,11 @@ export class HttpAnalyser implements StreamAnalyser {
     view.persist = (txn.flags & TX_PERSIST_VALID) !== 0;
     this.#hooks.responseHead(strm, status, view, now);
     this.#hooks.responseRules(strm, rw);
+    if (!this.#hooks.responseHook(strm, view)) {
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_H);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return true;
+    }
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {

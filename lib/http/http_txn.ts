@@ -7,6 +7,16 @@
  */
 import { BodyState } from "./h1_body.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
+import type { RewriteOptions } from "./h1_rewrite.ts";
+
+/**
+ * How a request hook (or rule) ended: go on with the request, answer it
+ * (deny: logged PR, else LR), or fail (500, logged).
+ */
+export type HookOutcome =
+  | { kind: "continue" }
+  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | { kind: "error"; message: string };
 
 /** Waiting for a request head. */
 export const RQ_WAIT = 0;
@@ -20,6 +30,8 @@ export const RQ_TUNNEL = 3;
 export const RQ_DRAIN = 4;
 /** No more requests on this connection: waiting for it to close. */
 export const RQ_CLOSING = 5;
+/** Waiting for an asynchronous onRequest hook to settle. */
+export const RQ_HOOK = 6;
 
 /** No request yet. */
 export const RS_IDLE = 0;
@@ -89,6 +101,12 @@ export class HttpTxn {
   retryHead: Uint8Array | null = null;
   /** Storage of `retryHead`, kept across requests of the connection. */
   retryBuf: Uint8Array | null = null;
+  /** The rewrite of the request head being prepared (kept while a hook runs). */
+  rw: RewriteOptions | null = null;
+  /** The request as an onResponse hook sees it (kept only when one is configured). */
+  hookReq: { method: string; path: string } | null = null;
+  /** What an asynchronous request hook settled with (`undefined` while it runs). */
+  hookResult: HookOutcome | undefined = undefined;
   /** Termination state of this transaction, when it ended on its own. */
   termCause = 0;
   termPhase = 0;
@@ -114,5 +132,8 @@ export class HttpTxn {
     this.resFwd0 = resFwd;
     this.termCause = this.termPhase = 0;
     this.retryHead = null;
+    this.rw = null;
+    this.hookResult = undefined;
+    this.hookReq = null;
   }
 }

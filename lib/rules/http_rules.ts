@@ -105,9 +105,9 @@ function status(where: string, v: string | undefined, allowed: (n: number) => bo
 export function buildReply(
   code: number,
   headers: [string, string][],
-  body: string,
+  body: string | Uint8Array,
 ): Uint8Array {
-  const bodyBytes = new TextEncoder().encode(body);
+  const bodyBytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
   let head = `HTTP/1.1 ${code} ${REASONS[code] ?? "Status"}\r\n`;
   for (const [k, v] of headers) head += `${k}: ${v}\r\n`;
   head += `Content-Length: ${bodyBytes.length}\r\nConnection: close\r\n\r\n`;

@@ -208,6 +208,11 @@ export class Stream extends Task implements BufWaiter {
     }
   }
 
+  /** Wakes the stream for its next run (something it waits for is ready, e.g. a hook settled). */
+  wake(): void {
+    this.#env.sched.wakeup(this, TASK_WOKEN_MSG);
+  }
+
   /** Asks the stream to terminate at its next run (logged as killed). */
   kill(): void {
     if (this.flags & SF_ENDED) return;

@@ -259,6 +259,14 @@ export class Instance {
       }, this.processLimit);
       if (g.log.target !== "none") fe.logger = logger;
       if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
+      fe.events = this.#event;
+      if (f.hooks !== null) {
+        fe.hooks = f.hooks;
+        fe.backendsByName = new Map(
+          this.backends.filter((b) => cfg.backends.find((x) => x.name === b.name)!.mode === "http")
+            .map((b) => [b.name, b]),
+        );
+      }
       if (f.rules !== null && f.mode === "http") {
         fe.rules = {
           httpRequest: f.rules.httpRequest,

@@ -80,6 +80,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     clientTimeout: 30_000,
     backend: "be",
     rules: null,
+    hooks: null,
     http: {
       httpRequestTimeout: 10_000,
       keepAliveTimeout: 10_000,

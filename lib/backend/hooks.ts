@@ -1,0 +1,208 @@
+/**
+ * TypeScript hooks of a frontend: `onRequest` (may be async) and
+ * `onResponse` (sync). A hook gets a context built from the parsed head
+ * (strings are made only here, only when a hook is configured) and its
+ * changes become header/target changes of the head rewrite, a backend
+ * switch, or a direct answer. Hooks that throw fail their own request only.
+ *
+ * @module
+ */
+import type { RequestContext, ResponseContext } from "../cfg/config_types.ts";
+import { bytesToStr, lc } from "../http/h1_chars.ts";
+import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import { H1_MF_VER_11, type HttpMsg } from "../http/h1_types.ts";
+import type { HookOutcome } from "../http/http_txn.ts";
+import { buildReply } from "../rules/http_rules.ts";
+import type { Stream } from "../stream/stream.ts";
+import type { Backend } from "./backend.ts";
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const TARGET = /^\/[\x21-\x7e]*$/;
+
+/** What the hook runner needs from its frontend. */
+export interface HookHost {
+  readonly name: string;
+  /** Backends a hook may route to, by name. */
+  backend(name: string): Backend | undefined;
+  /** Largest answer that fits a buffer. */
+  readonly maxReply: number;
+}
+
+function headersOf(msg: HttpMsg, a: Uint8Array, base: number): [string, string][] {
+  const out: [string, string][] = [];
+  const h = msg.hdrs;
+  for (let i = 0; i < msg.nHdrs; i++) {
+    const k = i * 4;
+    out.push([bytesToStr(a, base + h[k], h[k + 1]), bytesToStr(a, base + h[k + 2], h[k + 3])]);
+  }
+  return out;
+}
+
+function firstHeader(headers: readonly (readonly [string, string])[], name: string): string | null {
+  const n = name.toLowerCase();
+  for (const [k, v] of headers) if (k.toLowerCase() === n) return v;
+  return null;
+}
+
+function checkHeader(name: string, value: string | null): void {
+  if (!TOKEN.test(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
+  if (value !== null && !VALUE.test(value)) {
+    throw new TypeError(`Invalid value for header ${name}: control characters`);
+  }
+}
+
+/** Header edits a hook made, applied to the rewrite when it returns. */
+class HeaderEdits {
+  readonly drop: Uint8Array[] = [];
+  readonly add: [string, string][] = [];
+
+  set(name: string, value: string): void {
+    checkHeader(name, value);
+    this.delete(name);
+    this.add.push([name, value]);
+  }
+
+  append(name: string, value: string): void {
+    checkHeader(name, value);
+    this.add.push([name, value]);
+  }
+
+  delete(name: string): void {
+    checkHeader(name, null);
+    this.drop.push(lc(name));
+    const n = name.toLowerCase();
+    for (let i = this.add.length - 1; i >= 0; i--) {
+      if (this.add[i][0].toLowerCase() === n) this.add.splice(i, 1);
+    }
+  }
+
+  /** Moves the edits into `rw` (a hook's headers replace those set by rules and by sluice). */
+  apply(rw: RewriteOptions): void {
+    for (const d of this.drop) {
+      rw.drop!.push(d);
+      const n = new TextDecoder().decode(d);
+      for (let i = rw.add!.length - 1; i >= 0; i--) {
+        if (rw.add![i][0].toLowerCase() === n) rw.add!.splice(i, 1);
+      }
+    }
+    for (const x of this.add) rw.add!.push(x);
+  }
+}
+
+/**
+ * Runs `onRequest` for a parsed request. Returns an outcome at once when
+ * the hook is synchronous, else a promise that never rejects.
+ */
+export function runRequestHook(
+  hook: (ctx: RequestContext) => void | Promise<void>,
+  host: HookHost,
+  strm: Stream,
+  req: { msg: HttpMsg; a: Uint8Array; base: number; rw: RewriteOptions },
+  onError: (err: unknown) => void,
+): HookOutcome | Promise<HookOutcome> {
+  const { msg, a, base, rw } = req;
+  const target = bytesToStr(a, base + msg.uriPos, msg.uriLen);
+  const q = target.indexOf("?");
+  const headers = headersOf(msg, a, base);
+  const edits = new HeaderEdits();
+  let newBackend: Backend | null = null;
+  let newTarget: string | null = null;
+  let reply: HookOutcome | null = null;
+  const ctx: RequestContext = {
+    method: bytesToStr(a, base + msg.methPos, msg.methLen),
+    path: q < 0 ? target : target.slice(0, q),
+    query: q < 0 ? "" : target.slice(q + 1),
+    version: (msg.flags & H1_MF_VER_11) ? "HTTP/1.1" : "HTTP/1.0",
+    headers,
+    header: (name) => firstHeader(headers, name),
+    client: { address: strm.cliAddr, port: strm.cliPort, tls: strm.cliTls },
+    frontend: host.name,
+    get backend() {
+      return (newBackend ?? strm.be).name;
+    },
+    useBackend(name) {
+      const be = host.backend(name);
+      if (be === undefined) throw new TypeError(`No backend named ${JSON.stringify(name)}`);
+      newBackend = be;
+    },
+    setHeader: (n, v) => edits.set(n, v),
+    addHeader: (n, v) => edits.append(n, v),
+    deleteHeader: (n) => edits.delete(n),
+    setPath(p) {
+      if (!TARGET.test(p)) {
+        throw new TypeError(`Invalid path ${JSON.stringify(p)}: must start with "/", no spaces`);
+      }
+      newTarget = p;
+    },
+    respond(status, options = {}) {
+      if (!Number.isInteger(status) || status < 200 || status > 599) {
+        throw new TypeError(`Invalid status ${status}: expected 200 to 599`);
+      }
+      const hdrs = Object.entries(options.headers ?? {});
+      for (const [k, v] of hdrs) checkHeader(k, v);
+      const bytes = buildReply(status, hdrs, options.body ?? "");
+      if (bytes.length > host.maxReply) {
+        throw new RangeError(`Response of ${bytes.length} bytes does not fit a buffer`);
+      }
+      reply = { kind: "reply", status, bytes, deny: false };
+    },
+  };
+  const finish = (): HookOutcome => {
+    if (reply !== null) return reply;
+    edits.apply(rw);
+    if (newTarget !== null) rw.target = newTarget;
+    if (newBackend !== null) strm.switchBackend(newBackend);
+    return { kind: "continue" };
+  };
+  const failed = (err: unknown): HookOutcome => {
+    onError(err);
+    return { kind: "error", message: err instanceof Error ? err.message : String(err) };
+  };
+  let r: void | Promise<void>;
+  try {
+    r = hook(ctx);
+  } catch (err) {
+    return failed(err);
+  }
+  if (r instanceof Promise) return r.then(finish, failed);
+  return finish();
+}
+
+/** Runs `onResponse` on a parsed response head; returns false when it threw. */
+export function runResponseHook(
+  hook: (ctx: ResponseContext) => void,
+  strm: Stream,
+  res: {
+    msg: HttpMsg;
+    a: Uint8Array;
+    base: number;
+    rw: RewriteOptions;
+    request: { method: string; path: string };
+  },
+  onError: (err: unknown) => void,
+): boolean {
+  const { msg, a, base, rw } = res;
+  const headers = headersOf(msg, a, base);
+  const edits = new HeaderEdits();
+  const srv = strm.target;
+  const ctx: ResponseContext = {
+    status: msg.status,
+    headers,
+    header: (name) => firstHeader(headers, name),
+    request: res.request,
+    server: `${strm.be.name}/${srv === null ? "<NOSRV>" : srv.name}`,
+    setHeader: (n, v) => edits.set(n, v),
+    addHeader: (n, v) => edits.append(n, v),
+    deleteHeader: (n) => edits.delete(n),
+  };
+  try {
+    const r = hook(ctx) as unknown;
+    if (r instanceof Promise) throw new TypeError("onResponse must be synchronous");
+  } catch (err) {
+    onError(err);
+    return false;
+  }
+  edits.apply(rw);
+  return true;
+}

@@ -1,0 +1,127 @@
+/**
+ * TypeScript hooks end to end: onRequest routes, rewrites headers and path,
+ * answers directly, may be async without holding other streams, and fails
+ * only its own request when it throws; onResponse edits response headers.
+ */
+import assert from "node:assert/strict";
+import { type FrontendHooks, type SluiceHandle, startSluice } from "../../mod.ts";
+import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
+import { sleep, waitFor } from "../helpers/net.ts";
+
+interface Px extends AsyncDisposable {
+  handle: SluiceHandle;
+  port: number;
+  logs: string[];
+}
+
+async function px(f: FarmServer[], hooks: FrontendHooks): Promise<Px> {
+  const logs: string[] = [];
+  const handle = await startSluice({
+    global: { log: { target: (l) => logs.push(l) } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "web", hooks }],
+    backends: [
+      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
+      { name: "api", servers: [{ name: "s2", address: f[1].address }] },
+    ],
+  });
+  return {
+    handle,
+    port: handle.addresses[0].port,
+    logs,
+    [Symbol.asyncDispose]: () => handle.close(),
+  };
+}
+
+Deno.test("onRequest sees the request and routes, rewrites headers and path", async () => {
+  await using f = farm(2);
+  const seen: string[] = [];
+  await using p = await px(f, {
+    onRequest(ctx) {
+      seen.push(`${ctx.method} ${ctx.path} ${ctx.query} ${ctx.header("x-user")} ${ctx.backend}`);
+      assert.equal(ctx.client.address, "127.0.0.1");
+      assert.equal(ctx.frontend, "fe");
+      if (ctx.path.startsWith("/api/")) {
+        ctx.useBackend("api");
+        ctx.setPath(ctx.path.slice(4) + (ctx.query ? `?${ctx.query}` : ""));
+      }
+      ctx.setHeader("X-User-Id", ctx.header("x-user") ?? "anonymous");
+      ctx.deleteHeader("X-User");
+    },
+  });
+  const r = await request(p.port, "/api/items?page=2", { "X-User": "alice" });
+  assert.equal(r.body, "s2");
+  assert.equal((await request(p.port, "/home")).body, "s1");
+  assert.deepEqual(seen, ["GET /api/items page=2 alice web", "GET /home  null web"]);
+  const head = f[1].heads[0];
+  assert.match(head, /^GET \/items\?page=2 HTTP\/1\.1\r\n/);
+  assert.match(head, /\r\nX-User-Id: alice\r\n/);
+  assert.ok(!/\r\nx-user:/i.test(head));
+  assert.match(f[0].heads[0], /\r\nX-User-Id: anonymous\r\n/);
+});
+
+Deno.test("onRequest can answer directly; an async hook does not hold other streams", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    async onRequest(ctx) {
+      if (ctx.path === "/slow") await sleep(300);
+      if (ctx.path === "/teapot") {
+        ctx.respond(418, {
+          headers: { "Content-Type": "text/plain" },
+          body: "short and stout",
+        });
+      }
+    },
+  });
+  const order: string[] = [];
+  const slow = request(p.port, "/slow").then((r) => order.push(`slow ${r.status}`));
+  await sleep(50);
+  const fast = request(p.port, "/fast").then((r) => order.push(`fast ${r.status}`));
+  await Promise.all([slow, fast]);
+  assert.deepEqual(order, ["fast 200", "slow 200"]);
+  const tea = await request(p.port, "/teapot");
+  assert.equal(tea.status, 418);
+  assert.equal(tea.body, "short and stout");
+  assert.equal(header(tea, "content-type"), "text/plain");
+  await waitFor(() => p.logs.some((l) => l.includes('"GET /teapot')), 2000, "log");
+  assert.match(p.logs.find((l) => l.includes('"GET /teapot'))!, / 418 .* LR-- /);
+});
+
+Deno.test("a hook that throws or rejects fails its own request with 500 and a log line", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    async onRequest(ctx) {
+      if (ctx.path === "/throw") throw new Error("boom");
+      if (ctx.path === "/bad-header") ctx.setHeader("X-A", "a\r\nInjected: 1");
+      if (ctx.path === "/bad-backend") ctx.useBackend("nope");
+      await Promise.resolve();
+    },
+  });
+  for (const path of ["/throw", "/bad-header", "/bad-backend"]) {
+    assert.equal((await request(p.port, path)).status, 500, path);
+  }
+  assert.equal((await request(p.port, "/fine")).status, 200);
+  assert.ok(p.logs.some((l) => l.includes("onRequest hook failed: boom")));
+  assert.ok(p.logs.some((l) => l.includes("Invalid value for header X-A")));
+  assert.ok(!f[0].heads.some((h) => h.includes("Injected")));
+  assert.deepEqual(f[0].heads.map((h) => h.split(" ")[1]), ["/fine"]);
+});
+
+Deno.test("onResponse edits response headers; throwing answers 500", async () => {
+  await using f = farm(2);
+  f[0].extra = ["Server: leaky"];
+  await using p = await px(f, {
+    onResponse(ctx) {
+      if (ctx.request.path === "/boom") throw new Error("bad response hook");
+      ctx.deleteHeader("Server");
+      ctx.setHeader("X-Served-By", ctx.server);
+      ctx.addHeader("X-Status", String(ctx.status));
+    },
+  });
+  const r = await request(p.port, "/x");
+  assert.equal(r.status, 200);
+  assert.equal(header(r, "server"), undefined);
+  assert.equal(header(r, "x-served-by"), "web/s1");
+  assert.equal(header(r, "x-status"), "200");
+  assert.equal((await request(p.port, "/boom")).status, 500);
+  assert.equal((await request(p.port, "/x")).status, 200);
+});
