@@ -196,7 +196,11 @@ Deno.test("cli demo proxies HTTP to the built-in page, and --mode tcp to an echo
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 
 Deno.test("cli: --check accepts every example configuration and exits 0", async () => {
-  for (const f of ["http-lb.cfg", "tcp-lb.cfg"]) {
+  const files = [...Deno.readDirSync(EXAMPLES)].map((e) => e.name).filter((n) =>
+    n.endsWith(".cfg")
+  );
+  assert.ok(files.length >= 4, files.join(", "));
+  for (const f of files) {
     const r = await runCliToEnd(["-f", `${EXAMPLES}${f}`, "--check"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /configuration .* is valid/);
