@@ -167,7 +167,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.a = a;
     ctx.base = base;
     ctx.src = strm.cliAddr;
-    const v = runHttpRules(r.httpRequest, ctx, rw.drop!, rw.add!);
+    const v = runHttpRules(r.httpRequest, ctx, rw);
     if (v !== null) return v;
     let be = this.backend;
     for (const u of r.useBackends) {
@@ -232,7 +232,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   responseRules(_strm: Stream, rw: RewriteOptions): void {
     const r = this.rules;
     if (r === null || r.httpResponse.length === 0) return;
-    runHttpRules(r.httpResponse, this.#ctx, rw.drop!, rw.add!);
+    runHttpRules(r.httpResponse, this.#ctx, rw);
   }
 
   /** HTTP: a request head for the backend (load-balancing key, persistence). */

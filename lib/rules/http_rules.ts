@@ -9,7 +9,9 @@
  *   answer with this response (default 200, empty);
  * - `redirect location URL|prefix P|scheme S [code N]`: answer 301/302/303/
  *   307/308 (default 302) with a Location;
- * - `set-header NAME VALUE`, `add-header NAME VALUE`, `del-header NAME`.
+ * - `set-header NAME VALUE`, `add-header NAME VALUE`, `del-header NAME`;
+ * - requests: `set-path PATH`, `set-query QUERY`, `replace-header NAME REGEX
+ *   REPLACEMENT` (each value of NAME matched whole, `\1`-style groups).
  *
  * A rule that answers stops the evaluation. Values are literal text; HAProxy
  * log-format expressions (`%[...]`) are refused at load time.
@@ -17,7 +19,9 @@
  * @module
  */
 import { SluiceError } from "../core/errors.ts";
-import { lc } from "../http/h1_chars.ts";
+import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
+import type { RewriteOptions } from "../http/h1_rewrite.ts";
+import type { HttpMsg } from "../http/h1_types.ts";
 
 /** A compiled condition, evaluated against a request or response context. */
 export type RuleCond<C> = (ctx: C) => boolean;
@@ -30,7 +34,17 @@ export type HttpAction =
   | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
   | { kind: "set-header"; name: string; lname: Uint8Array; value: string }
   | { kind: "add-header"; name: string; value: string }
-  | { kind: "del-header"; lname: Uint8Array };
+  | { kind: "del-header"; lname: Uint8Array }
+  | { kind: "set-path"; value: string }
+  | { kind: "set-query"; value: string }
+  | { kind: "replace-header"; name: string; lname: Uint8Array; re: RegExp; by: string };
+
+/** What rules read from the message: its parsed head (request rules only). */
+export interface RuleMsgCtx {
+  msg: HttpMsg;
+  a: Uint8Array;
+  base: number;
+}
 
 /** One rule: an action and its condition (null: always). */
 export interface HttpRule<C> {
@@ -227,6 +241,45 @@ export function compileHttpRule<C>(
       action = { kind: "del-header", lname: lc(name) };
       break;
     }
+    case "set-path":
+    case "set-query": {
+      if (response) fail(where, `"http-response ${kw}" does not exist`);
+      const value = literal(where, kw, w[1]);
+      if (w.length > 2) fail(where, `unexpected ${JSON.stringify(w[2])} after ${kw}`);
+      if (kw === "set-path" && !/^\/[\x21-\x7e]*$/.test(value)) {
+        fail(
+          where,
+          `set-path needs a path starting with "/" without spaces, got ${JSON.stringify(value)}`,
+        );
+      }
+      if (kw === "set-query" && !/^[\x21-\x7e]*$/.test(value)) {
+        fail(where, `set-query needs a query without spaces, got ${JSON.stringify(value)}`);
+      }
+      action = { kind: kw, value };
+      break;
+    }
+    case "replace-header": {
+      if (response) fail(where, `"http-response replace-header" is not supported yet`);
+      const name = headerName(where, w[1]);
+      const src = literal(where, "replace-header regex", w[2]);
+      const by = literal(where, "replace-header replacement", w[3]);
+      if (w.length > 4) fail(where, `unexpected ${JSON.stringify(w[4])} after replace-header`);
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${src})$`);
+      } catch (err) {
+        fail(where, `invalid regex ${JSON.stringify(src)}: ${(err as Error).message}`);
+      }
+      // HAProxy writes groups as \1; JavaScript as $1.
+      action = {
+        kind: "replace-header",
+        name,
+        lname: lc(name),
+        re,
+        by: by.replace(/\\([0-9])/g, "$$$1"),
+      };
+      break;
+    }
     default:
       fail(
         where,
@@ -235,7 +288,7 @@ export function compileHttpRule<C>(
         }" (supported: ${
           response
             ? "set-header, add-header, del-header"
-            : "deny, return, redirect location, set-header, add-header, del-header"
+            : "deny, return, redirect location, set-header, add-header, del-header, replace-header, set-path, set-query"
         })`,
       );
   }
@@ -254,16 +307,16 @@ export function compileUseBackend<C>(
 }
 
 /**
- * Runs `rules` in order against `ctx`: header actions go into `drop`/`add`
- * (the head rewrite applies them), an answering action stops and is
+ * Runs `rules` in order against `ctx`: header and target actions go into
+ * `rw` (the head rewrite applies them), an answering action stops and is
  * returned.
  */
-export function runHttpRules<C>(
+export function runHttpRules<C extends RuleMsgCtx>(
   rules: readonly HttpRule<C>[],
   ctx: C,
-  drop: Uint8Array[],
-  add: [string, string][],
+  rw: RewriteOptions,
 ): { status: number; bytes: Uint8Array; deny: boolean } | null {
+  const drop = rw.drop!, add = rw.add!;
   for (const r of rules) {
     if (r.cond !== null && !r.cond(ctx)) continue;
     const a = r.action;
@@ -273,9 +326,7 @@ export function runHttpRules<C>(
       case "set-header":
         drop.push(a.lname);
         // A header set by an earlier rule is replaced too.
-        for (let i = add.length - 1; i >= 0; i--) {
-          if (add[i][0].toLowerCase() === a.name.toLowerCase()) add.splice(i, 1);
-        }
+        removeAdded(add, a.name);
         add.push([a.name, a.value]);
         break;
       case "add-header":
@@ -283,8 +334,51 @@ export function runHttpRules<C>(
         break;
       case "del-header":
         drop.push(a.lname);
+        removeAdded(add, new TextDecoder().decode(a.lname));
         break;
+      case "set-path":
+      case "set-query": {
+        const t = rw.target ?? targetOf(ctx);
+        const q = t.indexOf("?");
+        const path = q < 0 ? t : t.slice(0, q), query = q < 0 ? null : t.slice(q + 1);
+        rw.target = a.kind === "set-path"
+          ? (query === null ? a.value : `${a.value}?${query}`)
+          : (a.value === "" ? path : `${path}?${a.value}`);
+        break;
+      }
+      case "replace-header": {
+        const { msg, a: buf, base } = ctx;
+        const h = msg.hdrs;
+        let changed: [string, string][] | null = null;
+        for (let i = 0; i < msg.nHdrs; i++) {
+          const k = i * 4;
+          if (!eqNoCase(buf, base + h[k], h[k + 1], a.lname)) continue;
+          const v = bytesToStr(buf, base + h[k + 2], h[k + 3]);
+          (changed ??= []).push([bytesToStr(buf, base + h[k], h[k + 1]), v.replace(a.re, a.by)]);
+        }
+        // A replacement may not smuggle a line break in.
+        if (changed === null || changed.some(([, v]) => /[\r\n\0]/.test(v))) break;
+        drop.push(a.lname);
+        for (const x of changed) add.push(x);
+        break;
+      }
     }
   }
   return null;
+}
+
+function removeAdded(add: [string, string][], name: string): void {
+  const n = name.toLowerCase();
+  for (let i = add.length - 1; i >= 0; i--) if (add[i][0].toLowerCase() === n) add.splice(i, 1);
+}
+
+/** The origin-form target of the request in `ctx` (path and query). */
+function targetOf(ctx: RuleMsgCtx): string {
+  const { msg, a, base } = ctx;
+  const t = bytesToStr(a, base + msg.uriPos, msg.uriLen);
+  if (t.startsWith("/") || t === "*") return t;
+  // Absolute form: what follows the authority.
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*(.*)$/.exec(t);
+  const rest = m?.[1] ?? "";
+  return rest.startsWith("/") ? rest : `/${rest}`;
 }

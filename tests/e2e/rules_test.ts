@@ -213,3 +213,28 @@ Deno.test("tcp-request connection reject closes matching clients at once, in TCP
     assert.equal(up.accepted, 0);
   }
 });
+
+Deno.test("http-request set-path, set-query and replace-header rewrite the request", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    httpRequest: [
+      "set-path /v2/items if { path /v1/items }",
+      "set-query lang=en if { path_beg /v1/ }",
+      "replace-header X-Forwarded-Host ^(.*)\\.internal$ \\1.example.com",
+    ],
+  });
+  const r = await request(p.port, "/v1/items?page=3", {
+    "X-Forwarded-Host": "shop.internal",
+    "X-Danger": "keep",
+  });
+  assert.equal(r.status, 200);
+  const head = f[0].heads[0];
+  assert.match(head, /^GET \/v2\/items\?lang=en HTTP\/1\.1\r\n/);
+  assert.match(head, /\r\nX-Forwarded-Host: shop\.example\.com\r\n/);
+  assert.match(head, /\r\nX-Danger: keep\r\n/);
+  // A replacement that would add a line break is refused at load time.
+  await assert.rejects(
+    () => px(f, { httpRequest: ['replace-header X-A ^(.*)$ "\\1\\r\\nInjected: 1"'] }),
+    /control characters are not allowed in replace-header replacement/,
+  );
+});
