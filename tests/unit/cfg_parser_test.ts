@@ -1507,3 +1507,14 @@ Deno.test("parseConfigFiles() takes environment variables from the process by de
     }
   });
 });
+
+Deno.test("the configuration examples in README parse", () => {
+  const readme = Deno.readTextFileSync(join(ROOT, "README.md"));
+  const blocks = [...readme.matchAll(/^```\n([\s\S]*?)^```$/gm)].map((m) => m[1])
+    .filter((b) => /^(global|defaults|frontend|backend|listen)\b/.test(b));
+  assert.ok(blocks.length >= 1, "README has configuration examples");
+  for (const b of blocks) {
+    const cfg = parseConfigText(b, "README.md", {});
+    assert.ok(cfg.frontends.length + cfg.backends.length > 0);
+  }
+});
