@@ -1,2 +1,10 @@
-/** sluice's version, printed by `--version` and in the ready line. */
+/**
+ * sluice's version, printed by `--version` and in the ready line.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "./version.ts";
+ * console.assert(/^\d+\.\d+\.\d+$/.test(VERSION));
+ * ```
+ */
 export const VERSION = "0.1.0";

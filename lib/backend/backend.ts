@@ -372,6 +372,7 @@ export class Backend implements StreamBackend {
   streamEnd(strm: Stream): void {
     this.#unqueue(strm);
     if (!(strm.flags & SF_BE_ASSIGNED)) return;
+    strm.flags &= ~SF_BE_ASSIGNED;
     const c = this.counters;
     c.scur--;
     c.bin += strm.req.total;

@@ -18,7 +18,7 @@ import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana
 import type { HookOutcome, HttpTxn } from "../http/http_txn.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
 import type { FrontendHooks } from "../cfg/config_types.ts";
-import { type HookHost, runRequestHook, runResponseHook } from "./hooks.ts";
+import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hooks.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import { HttpMsg } from "../http/h1_types.ts";
@@ -35,6 +35,12 @@ export type StreamLogger = (strm: Stream, fe: Frontend) => void;
 export interface TcpConnRule {
   accept: boolean;
   cond: RuleCond<AclCtx> | null;
+}
+
+/** The server name the client asked for in its TLS handshake, or null. */
+function sniOf(strm: Stream): string | null {
+  const sock = strm.scf.conn?.sock as { servername?: string | false } | null | undefined;
+  return typeof sock?.servername === "string" && sock.servername !== "" ? sock.servername : null;
 }
 
 /** The message connection rules see: none (only `src` has a value). */
@@ -146,6 +152,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const ctx = this.#ctx;
     ctx.msg = EMPTY_MSG;
     ctx.src = src;
+    ctx.sni = null;
     for (const r of this.connRules!) {
       if (r.cond === null || r.cond(ctx)) return r.accept;
     }
@@ -161,12 +168,17 @@ export class Frontend implements StreamFrontend, HttpHooks {
     rw: RewriteOptions,
   ): { status: number; bytes: Uint8Array; deny: boolean } | null {
     const r = this.rules;
-    if (r === null) return null;
+    if (r === null) {
+      // A hook may have routed the previous request elsewhere.
+      if (this.hooks !== null) strm.switchBackend(this.backend);
+      return null;
+    }
     const ctx = this.#ctx;
     ctx.msg = msg;
     ctx.a = a;
     ctx.base = base;
     ctx.src = strm.cliAddr;
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
     if (v !== null) return v;
     let be = this.backend;
@@ -206,9 +218,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
       { msg, a, base, rw },
       (err) =>
         this.events(
-          `frontend ${this.name}: onRequest hook failed: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
+          `frontend ${this.name}: onRequest hook failed: ${safeText(err)}`,
           "warning",
         ),
     );
@@ -221,11 +231,14 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const request = (strm.txn as HttpTxn).hookReq ?? { method: "", path: "" };
     return runResponseHook(h, strm, { ...view, request }, (err) =>
       this.events(
-        `frontend ${this.name}: onResponse hook failed: ${
-          err instanceof Error ? err.message : String(err)
-        }`,
+        `frontend ${this.name}: onResponse hook failed: ${safeText(err)}`,
         "warning",
       ));
+  }
+
+  /** HTTP: an async onRequest hook did not settle within `timeout http-request`. */
+  hookTimedOut(_strm: Stream): void {
+    this.events(`frontend ${this.name}: onRequest hook timed out`, "warning");
   }
 
   /** HTTP: `http-response` rules (header changes). */

@@ -10,9 +10,11 @@
 import type { RequestContext, ResponseContext } from "../cfg/config_types.ts";
 import { bytesToStr, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
-import { H1_MF_VER_11, type HttpMsg } from "../http/h1_types.ts";
+import { H1_MF_ABS_URI, H1_MF_VER_11, type HttpMsg } from "../http/h1_types.ts";
+import { absoluteFormAuthority, absoluteFormPathPos } from "../http/h1_parser.ts";
+import { SF_ENDED } from "../stream/stream_types.ts";
 import type { HookOutcome } from "../http/http_txn.ts";
-import { buildReply } from "../rules/http_rules.ts";
+import { buildReply, checkEditable, PROTECTED_HEADERS, targetOf } from "../rules/http_rules.ts";
 import type { Stream } from "../stream/stream.ts";
 import type { Backend } from "./backend.ts";
 
@@ -45,11 +47,44 @@ function firstHeader(headers: readonly (readonly [string, string])[], name: stri
   return null;
 }
 
-function checkHeader(name: string, value: string | null): void {
-  if (!TOKEN.test(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
-  if (value !== null && !VALUE.test(value)) {
-    throw new TypeError(`Invalid value for header ${name}: control characters`);
+function checkHeader(name: unknown, value: unknown, op: "set" | "add" | "del" | null): void {
+  if (typeof name !== "string" || !TOKEN.test(name)) {
+    throw new TypeError(`Invalid header name ${safeText(name)}`);
   }
+  if (op !== null) {
+    checkEditable(name, op, (why) => {
+      throw new TypeError(why);
+    });
+  } else if (PROTECTED_HEADERS.has(name.toLowerCase())) {
+    throw new TypeError(`the ${name} header is set by sluice`);
+  }
+  if (value !== null && (typeof value !== "string" || !VALUE.test(value))) {
+    throw new TypeError(
+      `Invalid value for header ${name}: expected text without control characters`,
+    );
+  }
+}
+
+/** Text for a log line from anything (a thrown value may not even convert to a string). */
+export function safeText(v: unknown): string {
+  let s: string;
+  try {
+    s = v instanceof Error ? v.message : typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = "<unprintable value>";
+  }
+  // One log line: no control characters.
+  let out = "";
+  for (let i = 0; i < s.length && i < 500; i++) {
+    const c = s.charCodeAt(i);
+    out += c < 0x20 || c === 0x7f ? "?" : s[i];
+  }
+  return out;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null &&
+    typeof (v as { then?: unknown }).then === "function";
 }
 
 /** Header edits a hook made, applied to the rewrite when it returns. */
@@ -58,18 +93,18 @@ class HeaderEdits {
   readonly add: [string, string][] = [];
 
   set(name: string, value: string): void {
-    checkHeader(name, value);
+    checkHeader(name, value, "set");
     this.delete(name);
     this.add.push([name, value]);
   }
 
   append(name: string, value: string): void {
-    checkHeader(name, value);
+    checkHeader(name, value, "add");
     this.add.push([name, value]);
   }
 
   delete(name: string): void {
-    checkHeader(name, null);
+    checkHeader(name, null, "del");
     this.drop.push(lc(name));
     const n = name.toLowerCase();
     for (let i = this.add.length - 1; i >= 0; i--) {
@@ -102,9 +137,19 @@ export function runRequestHook(
   onError: (err: unknown) => void,
 ): HookOutcome | Promise<HookOutcome> {
   const { msg, a, base, rw } = req;
-  const target = bytesToStr(a, base + msg.uriPos, msg.uriLen);
+  // What the server will get: origin form, Host from an absolute URI.
+  const target = targetOf(req);
   const q = target.indexOf("?");
   const headers = headersOf(msg, a, base);
+  if (msg.flags & H1_MF_ABS_URI) {
+    const up = base + msg.uriPos;
+    const auth = absoluteFormAuthority(a, up, msg.uriLen);
+    const end = absoluteFormPathPos(a, up, msg.uriLen, auth);
+    for (let i = headers.length - 1; i >= 0; i--) {
+      if (headers[i][0].toLowerCase() === "host") headers.splice(i, 1);
+    }
+    headers.push(["Host", bytesToStr(a, up + auth, end - auth)]);
+  }
   const edits = new HeaderEdits();
   let newBackend: Backend | null = null;
   let newTarget: string | null = null;
@@ -130,7 +175,7 @@ export function runRequestHook(
     addHeader: (n, v) => edits.append(n, v),
     deleteHeader: (n) => edits.delete(n),
     setPath(p) {
-      if (!TARGET.test(p)) {
+      if (typeof p !== "string" || !TARGET.test(p)) {
         throw new TypeError(`Invalid path ${JSON.stringify(p)}: must start with "/", no spaces`);
       }
       newTarget = p;
@@ -140,8 +185,12 @@ export function runRequestHook(
         throw new TypeError(`Invalid status ${status}: expected 200 to 599`);
       }
       const hdrs = Object.entries(options.headers ?? {});
-      for (const [k, v] of hdrs) checkHeader(k, v);
-      const bytes = buildReply(status, hdrs, options.body ?? "");
+      for (const [k, v] of hdrs) checkHeader(k, v, null);
+      const body = options.body ?? "";
+      if (typeof body !== "string" && !(body instanceof Uint8Array)) {
+        throw new TypeError("The body must be a string or a Uint8Array");
+      }
+      const bytes = buildReply(status, hdrs as [string, string][], body);
       if (bytes.length > host.maxReply) {
         throw new RangeError(`Response of ${bytes.length} bytes does not fit a buffer`);
       }
@@ -149,6 +198,8 @@ export function runRequestHook(
     },
   };
   const finish = (): HookOutcome => {
+    // Settled after the stream ended (client gone, hook timed out): nothing to apply.
+    if (strm.flags & SF_ENDED) return { kind: "error", message: "stream ended" };
     if (reply !== null) return reply;
     edits.apply(rw);
     if (newTarget !== null) rw.target = newTarget;
@@ -156,16 +207,29 @@ export function runRequestHook(
     return { kind: "continue" };
   };
   const failed = (err: unknown): HookOutcome => {
-    onError(err);
-    return { kind: "error", message: err instanceof Error ? err.message : String(err) };
+    const message = safeText(err);
+    try {
+      onError(err);
+    } catch {
+      // Reporting must never take the process down.
+    }
+    return { kind: "error", message };
   };
-  let r: void | Promise<void>;
+  let r: unknown;
   try {
     r = hook(ctx);
   } catch (err) {
     return failed(err);
   }
-  if (r instanceof Promise) return r.then(finish, failed);
+  if (isThenable(r)) {
+    return Promise.resolve(r).then(() => {
+      try {
+        return finish();
+      } catch (err) {
+        return failed(err);
+      }
+    }, failed);
+  }
   return finish();
 }
 
@@ -198,9 +262,17 @@ export function runResponseHook(
   };
   try {
     const r = hook(ctx) as unknown;
-    if (r instanceof Promise) throw new TypeError("onResponse must be synchronous");
+    if (isThenable(r)) {
+      // Not awaited: keep its rejection from becoming an unhandled one.
+      Promise.resolve(r).catch(() => {});
+      throw new TypeError("onResponse must be synchronous (it returned a promise)");
+    }
   } catch (err) {
-    onError(err);
+    try {
+      onError(err);
+    } catch {
+      // Reporting must never take the process down.
+    }
     return false;
   }
   edits.apply(rw);

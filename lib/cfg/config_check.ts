@@ -466,7 +466,37 @@ function compileRules(
     }
   }
   const acls: AclMap = new Map();
-  for (const a of list("acls")) aclDeclare(acls, ["acl", ...a.words], a.where);
+  // Fetches each named ACL uses, to keep connection rules to what a
+  // connection has (its source address).
+  const aclFetches = new Map<string, string[]>();
+  for (const a of list("acls")) {
+    aclDeclare(acls, ["acl", ...a.words], a.where);
+    aclFetches.set(a.words[0], [...(aclFetches.get(a.words[0]) ?? []), a.words[1] ?? ""]);
+  }
+  const L4_FETCHES = new Set(["src", "always_true", "always_false"]);
+  const L4_ACLS = new Set(["TRUE", "FALSE", "LOCALHOST"]);
+  const connOnly = (words: string[], where: string) => {
+    for (let i = 1; i < words.length; i++) {
+      let w = words[i];
+      if (w === "||" || w === "or" || w === "!" || w === "}") continue;
+      if (w === "{" || w === "!{") {
+        const f = words[++i] ?? "";
+        if (!L4_FETCHES.has(f)) {
+          fail(
+            where,
+            `tcp-request connection rules can only use src (not "${f}"): nothing else is known yet`,
+          );
+        }
+        while (i + 1 < words.length && words[i + 1] !== "}") i++;
+        continue;
+      }
+      if (w.startsWith("!")) w = w.slice(1);
+      const fetches = aclFetches.get(w);
+      if (fetches === undefined ? !L4_ACLS.has(w) : fetches.some((f) => !L4_FETCHES.has(f))) {
+        fail(where, `tcp-request connection rules can only use src: ACL "${w}" uses other fetches`);
+      }
+    }
+  };
   const cond: CondCompiler<AclCtx> = (words, where) => {
     const c = compileCondition(words, acls, where);
     return (x) => evalCondition(c, x);
@@ -510,6 +540,7 @@ function compileRules(
         `unexpected ${JSON.stringify(rest[0])} after tcp-request connection ${verdict}`,
       );
     }
+    if (rest.length > 0) connOnly(rest, x.where);
     return { accept: verdict === "accept", cond: rest.length > 0 ? cond(rest, x.where) : null };
   });
   return { tcpRequest, httpRequest, httpResponse, useBackends };

@@ -18,6 +18,13 @@ export type SluiceErrorCode =
 /**
  * An error reported to a person: one sentence-case line, no final period,
  * values quoted. `where` is `file:line` for configuration errors.
+ *
+ * @example
+ * ```ts
+ * import { SluiceError } from "./errors.ts";
+ * const err = new SluiceError("ERR_CONFIG", "a.cfg:3: unsupported keyword \"x\"", "a.cfg:3");
+ * console.assert(err.code === "ERR_CONFIG" && err.where === "a.cfg:3");
+ * ```
  */
 export class SluiceError extends Error {
   /** Stable machine-readable code. */

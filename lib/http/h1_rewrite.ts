@@ -188,7 +188,8 @@ export function h1Rewrite(
     while (a[e] !== 0x0d) e++;
     o = put(out, o, a, np, e + 2 - np);
   }
-  if (hostValue !== null) {
+  // A Host set by a rule or hook (dropped and added) wins over the URI's.
+  if (hostValue !== null && !(drop?.some((n) => n.length === 4 && eqNoCase(n, 0, 4, H_HOST)))) {
     o = putAscii(out, o, "Host: ");
     o = put(out, o, a, hostValue[0], hostValue[1]);
     out[o++] = 0x0d;

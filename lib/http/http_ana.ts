@@ -170,6 +170,8 @@ export interface HttpHooks {
    * (header changes to `view.rw`); false when it threw (the client gets 500).
    */
   responseHook(strm: Stream, view: ResponseHeadView): boolean;
+  /** An asynchronous onRequest hook did not settle in time (the request gets 500). */
+  hookTimedOut(strm: Stream): void;
   /** The frontend's `http-response` rules on a final response head: header changes to `rw`. */
   responseRules(strm: Stream, rw: RewriteOptions): void;
   /**
@@ -244,12 +246,16 @@ export class HttpAnalyser implements StreamAnalyser {
           break;
         case RQ_HOOK:
           if (txn.hookResult !== undefined) {
+            strm.anaExp = TICK_ETERNITY;
             progress = this.#afterHook(strm, txn, txn.hookResult, now);
-          } else if ((strm.req.flags & CF_SHUTR) && strm.req.buf.in === 0) {
-            // The client left while its hook ran.
+          } else if (strm.scf.flags & SC_FL_ERR) {
+            // The client's connection failed while its hook ran.
             strm.setTerm(SF_ERR_CLICL, SF_FINST_R);
             this.#finishClient(strm, txn, now);
             progress = true;
+          } else if (strm.anaExp <= now) {
+            this.#hooks.hookTimedOut(strm);
+            progress = this.#afterHook(strm, txn, { kind: "error", message: "timeout" }, now);
           }
           break;
       }
@@ -270,7 +276,7 @@ export class HttpAnalyser implements StreamAnalyser {
     // The whole request is in: the client's read timeout no longer applies
     // (queue and server timeouts do), as in HAProxy.
     const req = strm.req;
-    if (txn.rq === RQ_DONE) {
+    if (txn.rq === RQ_DONE || txn.rq === RQ_HOOK) {
       req.flags = (req.flags | CF_READ_NOEXP) & ~CF_READ_TIMEOUT;
       req.rex = TICK_ETERNITY;
     } else req.flags &= ~CF_READ_NOEXP;
@@ -427,11 +433,14 @@ export class HttpAnalyser implements StreamAnalyser {
     // Asynchronous hook: the head waits in the buffer, untouched, until it
     // settles; then the stream is woken and goes on from #afterHook.
     txn.rq = RQ_HOOK;
-    hooked.then((r) => {
+    // Bounded like a request head: a hook that never settles gets 500.
+    strm.anaExp = tickAdd(now, this.opts.httpRequestTimeout || strm.fe.clientTimeout);
+    const settle = (r: HookOutcome) => {
       if (strm.txn !== txn || txn.rq !== RQ_HOOK) return;
       txn.hookResult = r;
       strm.wake();
-    });
+    };
+    hooked.then(settle, () => settle({ kind: "error", message: "hook failed" }));
     return false;
   }
 

@@ -79,6 +79,35 @@ const REASONS: Record<number, string> = {
 };
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Headers rules and hooks may not touch: the framing sluice forwards the
+ * body by and the hop-by-hop ones it manages. Changing them would make the
+ * next hop read a different message than the one sent (smuggling).
+ */
+export const PROTECTED_HEADERS: ReadonlySet<string> = new Set([
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-connection",
+]);
+
+/** Throws (via `bad`) when `name` may not be set, added or removed by a rule or hook. */
+export function checkEditable(
+  name: string,
+  op: "set" | "add" | "del",
+  bad: (why: string) => never,
+): void {
+  const n = name.toLowerCase();
+  if (PROTECTED_HEADERS.has(n)) {
+    bad(`the ${name} header is managed by sluice and cannot be changed`);
+  }
+  if (n === "host" && op !== "set") bad("Host can only be set (one Host per request)");
+}
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 function fail(where: string, why: string): never {
@@ -100,10 +129,11 @@ function literal(where: string, what: string, v: string | undefined): string {
   return v;
 }
 
-function headerName(where: string, v: string | undefined): string {
+function headerName(where: string, v: string | undefined, op?: "set" | "add" | "del"): string {
   if (v === undefined || !TOKEN.test(v)) {
     fail(where, `expected a header name, got ${JSON.stringify(v ?? "")}`);
   }
+  if (op !== undefined) checkEditable(v, op, (why) => fail(where, why));
   return v;
 }
 
@@ -184,7 +214,7 @@ export function compileHttpRule<C>(
             body = literal(where, "string", w[++i]);
             break;
           case "hdr": {
-            const name = headerName(where, w[++i]);
+            const name = headerName(where, w[++i], "add");
             hdrs.push([name, literal(where, `hdr ${name}`, w[++i])]);
             break;
           }
@@ -225,7 +255,7 @@ export function compileHttpRule<C>(
     }
     case "set-header":
     case "add-header": {
-      const name = headerName(where, w[1]);
+      const name = headerName(where, w[1], kw === "set-header" ? "set" : "add");
       const value = literal(where, `${kw} ${name}`, w[2]);
       if (w.length > 3) {
         fail(where, `unexpected ${JSON.stringify(w[3])} after ${kw} (quote values with spaces)`);
@@ -236,7 +266,7 @@ export function compileHttpRule<C>(
       break;
     }
     case "del-header": {
-      const name = headerName(where, w[1]);
+      const name = headerName(where, w[1], "del");
       if (w.length > 2) fail(where, `unexpected ${JSON.stringify(w[2])} after del-header`);
       action = { kind: "del-header", lname: lc(name) };
       break;
@@ -260,7 +290,7 @@ export function compileHttpRule<C>(
     }
     case "replace-header": {
       if (response) fail(where, `"http-response replace-header" is not supported yet`);
-      const name = headerName(where, w[1]);
+      const name = headerName(where, w[1], "set");
       const src = literal(where, "replace-header regex", w[2]);
       const by = literal(where, "replace-header replacement", w[3]);
       if (w.length > 4) fail(where, `unexpected ${JSON.stringify(w[4])} after replace-header`);
@@ -347,18 +377,28 @@ export function runHttpRules<C extends RuleMsgCtx>(
         break;
       }
       case "replace-header": {
-        const { msg, a: buf, base } = ctx;
-        const h = msg.hdrs;
-        let changed: [string, string][] | null = null;
-        for (let i = 0; i < msg.nHdrs; i++) {
-          const k = i * 4;
-          if (!eqNoCase(buf, base + h[k], h[k + 1], a.lname)) continue;
-          const v = bytesToStr(buf, base + h[k + 2], h[k + 3]);
-          (changed ??= []).push([bytesToStr(buf, base + h[k], h[k + 1]), v.replace(a.re, a.by)]);
+        // Values as earlier rules left them: the client's (unless a rule
+        // removed or set the header), then those rules added.
+        const n = a.name.toLowerCase();
+        const values: [string, string][] = [];
+        if (!drop.some((d) => d.length === a.lname.length && eqNoCase(d, 0, d.length, a.lname))) {
+          const { msg, a: buf, base } = ctx;
+          const h = msg.hdrs;
+          for (let i = 0; i < msg.nHdrs; i++) {
+            const k = i * 4;
+            if (!eqNoCase(buf, base + h[k], h[k + 1], a.lname)) continue;
+            values.push([
+              bytesToStr(buf, base + h[k], h[k + 1]),
+              bytesToStr(buf, base + h[k + 2], h[k + 3]),
+            ]);
+          }
         }
+        for (const x of add) if (x[0].toLowerCase() === n) values.push([x[0], x[1]]);
+        const changed = values.map(([k, v]): [string, string] => [k, v.replace(a.re, a.by)]);
         // A replacement may not smuggle a line break in.
-        if (changed === null || changed.some(([, v]) => /[\r\n\0]/.test(v))) break;
+        if (changed.length === 0 || changed.some(([, v]) => /[\r\n\0]/.test(v))) break;
         drop.push(a.lname);
+        removeAdded(add, a.name);
         for (const x of changed) add.push(x);
         break;
       }
@@ -372,8 +412,8 @@ function removeAdded(add: [string, string][], name: string): void {
   for (let i = add.length - 1; i >= 0; i--) if (add[i][0].toLowerCase() === n) add.splice(i, 1);
 }
 
-/** The origin-form target of the request in `ctx` (path and query). */
-function targetOf(ctx: RuleMsgCtx): string {
+/** The origin-form target of the request in `ctx` (path and query), as it is forwarded. */
+export function targetOf(ctx: RuleMsgCtx): string {
   const { msg, a, base } = ctx;
   const t = bytesToStr(a, base + msg.uriPos, msg.uriLen);
   if (t.startsWith("/") || t === "*") return t;

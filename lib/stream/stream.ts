@@ -275,7 +275,7 @@ export class Stream extends Task implements BufWaiter {
    * backend forgets the stream, the server timeouts come from the new one.
    */
   switchBackend(be: StreamBackend): void {
-    if (be === this.be) return;
+    if (be === this.be || (this.flags & SF_ENDED)) return;
     this.be.leave(this);
     this.be = be;
     this.res.rto = this.req.wto = be.serverTimeout;

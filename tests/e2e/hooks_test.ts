@@ -125,3 +125,79 @@ Deno.test("onResponse edits response headers; throwing answers 500", async () =>
   assert.equal((await request(p.port, "/boom")).status, 500);
   assert.equal((await request(p.port, "/x")).status, 200);
 });
+
+Deno.test("hook hardening: async onResponse, protected headers, odd values, timeouts", async () => {
+  await using f = farm(2);
+  const logs: string[] = [];
+  await using h = await startSluice({
+    global: { log: { target: (l) => logs.push(l) } },
+    frontends: [{
+      name: "fe",
+      binds: [{ address: "127.0.0.1:0" }],
+      defaultBackend: "web",
+      timeouts: { httpRequest: 300 },
+      hooks: {
+        async onRequest(ctx) {
+          if (ctx.path === "/never") await new Promise(() => {});
+          if (ctx.path === "/cl") ctx.setHeader("Content-Length", "0");
+          if (ctx.path === "/obj") {
+            let n = 0;
+            const sneaky = { toString: () => (n++ === 0 ? "fine" : "x\r\nInjected: yes") };
+            ctx.setHeader("X-A", sneaky as unknown as string);
+          }
+          if (ctx.path === "/weird-throw") throw Object.create(null);
+          if (ctx.path.startsWith("/api")) ctx.useBackend("api");
+        },
+        // Async by habit: must not take the process down.
+        async onResponse(ctx) {
+          await Promise.resolve();
+          if (ctx.request.path === "/async-res") throw new Error("async boom");
+        },
+      },
+    }],
+    backends: [
+      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
+      { name: "api", servers: [{ name: "s2", address: f[1].address }] },
+    ],
+  });
+  const port = h.addresses[0].port;
+  assert.equal((await request(port, "/async-res")).status, 500, "async onResponse is refused");
+  assert.equal((await request(port, "/cl")).status, 500, "Content-Length is managed by sluice");
+  assert.equal((await request(port, "/obj")).status, 500, "values must be strings");
+  assert.equal((await request(port, "/weird-throw")).status, 500);
+  const t0 = Date.now();
+  assert.equal((await request(port, "/never")).status, 500, "a hook that never settles");
+  assert.ok(Date.now() - t0 < 2000);
+  assert.ok(logs.some((l) => l.includes("onRequest hook timed out")));
+  assert.ok(!f[0].heads.some((x) => x.includes("Injected")));
+  // Still serving (an async onResponse fails every response, loudly).
+  assert.equal((await request(port, "/ok")).status, 500);
+  assert.ok(logs.some((l) => l.includes("onResponse must be synchronous")));
+});
+
+Deno.test("hooks see the path of an absolute-form request, and routing does not stick", async () => {
+  await using f = farm(2);
+  const seen: string[] = [];
+  await using p = await px(f, {
+    onRequest(ctx) {
+      seen.push(`${ctx.path} ${ctx.header("host")}`);
+      if (ctx.path.startsWith("/admin")) ctx.respond(403);
+      if (ctx.path.startsWith("/api")) ctx.useBackend("api");
+    },
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+  const buf = new Uint8Array(4096);
+  const send = async (line: string, host = "t") => {
+    await conn.write(new TextEncoder().encode(`${line}\r\nHost: ${host}\r\n\r\n`));
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  };
+  assert.match(await send("GET /api/x HTTP/1.1"), /\r\n\r\ns2$/);
+  assert.match(await send("GET /home HTTP/1.1"), /\r\n\r\ns1$/, "back to the default backend");
+  assert.match(
+    await send("GET http://evil.example/admin/x HTTP/1.1", "evil.example"),
+    /^HTTP\/1\.1 403 /,
+  );
+  conn.close();
+  assert.deepEqual(seen, ["/api/x t", "/home t", "/admin/x evil.example"]);
+});

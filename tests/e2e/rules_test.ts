@@ -238,3 +238,68 @@ Deno.test("http-request set-path, set-query and replace-header rewrite the reque
     /control characters are not allowed in replace-header replacement/,
   );
 });
+
+Deno.test("rules cannot touch framing headers, and tcp-request uses src only", async () => {
+  await using f = farm(2);
+  for (
+    const rule of [
+      "set-header Content-Length 0",
+      "del-header Transfer-Encoding",
+      "add-header Connection close",
+      "add-header Host other",
+      'return status 200 hdr Content-Length 5 string "hello"',
+    ]
+  ) {
+    await assert.rejects(
+      () => px(f, { httpRequest: [rule] }),
+      /managed by sluice|Host can only be set/,
+      rule,
+    );
+  }
+  await assert.rejects(
+    () => px(f, { httpResponse: ["set-header Content-Length 0"] }),
+    /managed by sluice/,
+  );
+  await assert.rejects(
+    () => px(f, { tcpRequest: ["connection reject if { query -m len 0 }"] }),
+    /can only use src/,
+  );
+  await assert.rejects(
+    () => px(f, { acls: ["is_api path_beg /api"], tcpRequest: ["connection reject if is_api"] }),
+    /can only use src/,
+  );
+});
+
+Deno.test("replace-header sees what earlier rules did", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    httpRequest: [
+      "del-header X-User",
+      "replace-header X-User (.*) \\1",
+      "set-header X-Role trusted",
+      "replace-header X-Role (.*) \\1-checked",
+    ],
+  });
+  await request(p.port, "/", { "X-User": "attacker", "X-Role": "admin" });
+  const head = f[0].heads[0];
+  assert.ok(!/x-user/i.test(head), "a deleted header stays deleted");
+  assert.match(head, /\r\nX-Role: trusted-checked\r\n/);
+  assert.equal(head.match(/x-role/gi)!.length, 1);
+});
+
+Deno.test("set-header Host wins over an absolute-form target's authority", async () => {
+  await using f = farm(2);
+  await using p = await px(f, { httpRequest: ["set-header Host internal.example"] });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+  await writeAll(
+    conn,
+    new TextEncoder().encode(
+      "GET http://evil.example/x HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+    ),
+  );
+  await readAll(conn);
+  conn.close();
+  const head = f[0].heads[0];
+  assert.equal(head.match(/\r\nhost:/gi)!.length, 1, head);
+  assert.match(head, /\r\nHost: internal\.example\r\n/);
+});
