@@ -5,7 +5,7 @@
  * Exit codes: 0 after a stop signal, 2 for bad input (flags, addresses,
  * durations, certificates, configuration files), 1 when the proxy cannot
  * start (address in use). With --check: 0 when the configuration is valid,
- * 1 when not.
+ * 1 when not. With -f, SIGHUP reloads the files.
  *
  * @module
  */
@@ -96,6 +96,22 @@ async function main(): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  const files = action.kind === "run" ? action.files : undefined;
+  if (files !== undefined) {
+    // SIGHUP: read the files again and reload without dropping connections;
+    // a configuration that fails keeps the running one.
+    Deno.addSignalListener("SIGHUP", () => {
+      proxy.reload({ configFile: files }).then(
+        () => console.log(`sluice: reloaded ${files.join(", ")}`),
+        (err) =>
+          console.error(
+            `sluice: reload failed, still running the previous configuration: ${
+              err instanceof Error ? err.message : String(err)
+            }`,
+          ),
+      );
+    });
+  }
 }
 
 if (import.meta.main) await main();

@@ -99,6 +99,23 @@ export interface SluiceHandle extends AsyncDisposable {
   /** `setServer(backend, server, { weight })`, like HAProxy's `set weight b/s N`. */
   setWeight(backend: string, server: string, weight: number): void;
   /**
+   * Replaces the configuration without dropping a connection: the new one
+   * is checked and started first (listeners on the same addresses are
+   * taken over, never closed), then the old one stops gracefully — its
+   * kept-alive clients get `Connection: close` on their next response, and
+   * what is still open after `graceMs` is closed. A configuration that fails
+   * to load or bind throws and leaves the running one untouched.
+   *
+   * @example
+   * ```ts ignore
+   * await handle.reload({ configFile: "haproxy.cfg" });
+   * ```
+   */
+  reload(
+    config: SluiceConfig | { configFile: string | string[] },
+    options?: { graceMs?: number },
+  ): Promise<void>;
+  /**
    * Stops accepting and closes connections (at once, or gracefully). Resolves
    * when everything is released. Calling it again returns the same promise.
    */
@@ -147,21 +164,41 @@ export interface SluiceHandle extends AsyncDisposable {
 export async function startSluice(
   config: SluiceConfig | { configFile: string | string[] },
 ): Promise<SluiceHandle> {
-  const cfg = "configFile" in config
-    ? parseConfigFiles(
-      Array.isArray(config.configFile) ? config.configFile : [config.configFile],
-      Deno.env.toObject(),
-    )
-    : config;
-  const inst = new Instance(resolveConfig(cfg));
+  let inst = new Instance(resolveConfig(loadConfig(config)));
   await inst.start();
-  return {
-    addresses: inst.addresses(),
+  /** Instances replaced by a reload, finishing their connections. */
+  const draining = new Set<Promise<void>>();
+  let closing: Promise<void> | null = null;
+  const handle: SluiceHandle = {
+    get addresses() {
+      return inst.addresses();
+    },
     stats: () => inst.stats(),
     setServer: (backend, server, change) => inst.setServer(backend, server, change),
     setServerState: (backend, server, state) => inst.setServer(backend, server, { state }),
     setWeight: (backend, server, weight) => inst.setServer(backend, server, { weight }),
-    close: (opts?: CloseOptions) => inst.close(opts),
-    [Symbol.asyncDispose]: () => inst.close(),
+    async reload(next, opts = {}) {
+      if (closing !== null) throw new SluiceError("ERR_STATE", "Cannot reload: sluice is closed");
+      // Checked and started before anything changes: a bad configuration
+      // never replaces the running one.
+      const fresh = new Instance(resolveConfig(loadConfig(next)));
+      await fresh.startFrom(inst);
+      const old = inst;
+      inst = fresh;
+      const done = old.close({ graceful: true, graceMs: opts.graceMs });
+      draining.add(done);
+      done.finally(() => draining.delete(done));
+    },
+    close: (opts?: CloseOptions) =>
+      closing ??= Promise.all([inst.close(opts), ...draining]).then(() => {}),
+    [Symbol.asyncDispose]: () => handle.close(),
   };
+  return handle;
+}
+
+/** The configuration object itself, or the one read from `configFile`. */
+function loadConfig(config: SluiceConfig | { configFile: string | string[] }): SluiceConfig {
+  if (!("configFile" in config)) return config;
+  const files = Array.isArray(config.configFile) ? config.configFile : [config.configFile];
+  return parseConfigFiles(files, Deno.env.toObject());
 }

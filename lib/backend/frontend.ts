@@ -79,6 +79,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   readonly streams: Set<Stream> = new Set();
   /** Log writer, or null for no access log. */
   logger: StreamLogger | null = null;
+  /** Stopping gracefully: responses close their connection (HAProxy's soft-stop). */
+  stopping = false;
   /** HTTP rules and routing, or null. */
   rules: FrontendRulesRt | null = null;
   /** `tcp-request connection` rules, or null. */

@@ -25,7 +25,7 @@ import { parseConfigFiles } from "./cfg_parser.ts";
 export type CliAction =
   | { kind: "help" }
   | { kind: "version" }
-  | { kind: "run"; config: SluiceConfig }
+  | { kind: "run"; config: SluiceConfig; files?: string[] }
   | { kind: "check"; config: SluiceConfig; files: string[] }
   | { kind: "demo"; config: SluiceConfig; listen: string; mode: "http" | "tcp" };
 
@@ -214,7 +214,9 @@ export function parseCli(args: string[]): CliAction {
       throw usage(`--${mixed.name} cannot be combined with -f (put it in the configuration file)`);
     }
     const config = parseConfigFiles(v.config, Deno.env.toObject());
-    return v.check ? { kind: "check", config, files: v.config } : { kind: "run", config };
+    return v.check
+      ? { kind: "check", config, files: v.config }
+      : { kind: "run", config, files: v.config };
   }
 
   const mode = v.mode ?? "http";

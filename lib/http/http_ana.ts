@@ -598,7 +598,9 @@ export class HttpAnalyser implements StreamAnalyser {
     if (srvKal) txn.flags |= TX_SRV_KAL;
     if (kind === BODY_CLOSE) txn.flags |= TX_RES_CLOSE;
     // The client keeps its connection unless it or the framing says no.
-    if ((txn.flags & TX_RES_CLOSE) || (strm.req.flags & CF_SHUTR)) txn.flags &= ~TX_CLI_KAL;
+    if ((txn.flags & TX_RES_CLOSE) || (strm.req.flags & CF_SHUTR) || strm.fe.stopping) {
+      txn.flags &= ~TX_CLI_KAL;
+    }
     const cliKal = (txn.flags & TX_CLI_KAL) !== 0;
     // One response head at a time per analyser: reuse the rewrite options
     // and the hook's view instead of allocating them per response.

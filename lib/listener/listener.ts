@@ -131,6 +131,48 @@ export class Listener {
   }
 
   /**
+   * Takes over the bound socket of `old` (same address, a reload): new
+   * connections come here from now on, with no moment where none accepts;
+   * connections parked at `old` move here. `old` stops accepting but its
+   * connections live on in their own instance.
+   */
+  adopt(old: Listener): void {
+    // Certificate first: if it is bad, nothing has moved yet.
+    if (this.tls) this.secureContext = tlsServerContext(this.tls.cert, this.tls.key);
+    const srv = old.#srv!;
+    srv.off("connection", old.#onConnection);
+    srv.on("connection", this.#onConnection);
+    this.#srv = srv;
+    old.#srv = null;
+    old.#closed = true;
+    for (const lim of old.limits) lim.waiting.delete(old);
+    const parked = old.#parked;
+    old.#parked = [];
+    for (const s of parked) {
+      s.off("error", ignoreError);
+      if (!s.destroyed) this.#onConnection(s);
+    }
+  }
+
+  /**
+   * True when this (bound) listener can serve `addr` of a new
+   * configuration: same host and port — its real port, or port 0 both.
+   */
+  serves(addr: Address): boolean {
+    const a = this.addr;
+    if (a.kind === "unix" || addr.kind === "unix") {
+      return a.kind === addr.kind && addrFormat(a) === addrFormat(addr);
+    }
+    return a.host === addr.host &&
+      (addr.port === this.boundPort() || (addr.port === 0 && a.port === 0));
+  }
+
+  /** True while bound and accepting. */
+  get bound(): boolean {
+    return this.#srv !== null && !this.#closed;
+  }
+
+  /**
    * Called when a connection accepted here ends: frees its place in every
    * limit and hands parked connections over while there is room.
    */

@@ -97,6 +97,8 @@ export interface StreamFrontend {
   readonly name: string;
   /** `timeout client` in ms (0: none). */
   readonly clientTimeout: number;
+  /** Stopping gracefully (or replaced by a reload): HTTP keep-alive ends after the current response. */
+  readonly stopping: boolean;
   /** Called once when the stream ends (log, counters, listener slot). */
   streamEnd(strm: Stream): void;
 }

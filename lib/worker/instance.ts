@@ -19,7 +19,8 @@ import { tickNow } from "../core/time.ts";
 import { BufferPool, type PoolCounters } from "../core/pool.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsConnectLayer } from "../conn/tls_sock.ts";
-import { ConnLimit } from "../listener/listener.ts";
+import { ConnLimit, type Listener } from "../listener/listener.ts";
+import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import { Replies } from "../http/http_reply.ts";
@@ -287,7 +288,43 @@ export class Instance {
    * bound and throws a SluiceError (ERR_BIND or ERR_TLS) naming the address.
    */
   async start(): Promise<void> {
-    const all = this.frontends.flatMap((fe) => fe.listeners);
+    await this.#bindAll(this.frontends.flatMap((fe) => fe.listeners));
+    this.startChecks();
+  }
+
+  /**
+   * Starts in place of `old` (a reload): listeners on an address `old`
+   * already listens on take its bound socket over (no moment without an
+   * accepting socket, nothing to rebind), the others are bound. On failure
+   * (an address in use, a bad certificate) nothing of `old` has changed.
+   */
+  async startFrom(old: Instance): Promise<void> {
+    const olds = old.frontends.flatMap((fe) => fe.listeners).filter((li) => li.bound);
+    const pairs: [Listener, Listener][] = [];
+    const fresh: Listener[] = [];
+    for (const li of this.frontends.flatMap((fe) => fe.listeners)) {
+      const o = olds.find((x) => x.serves(li.addr) && !pairs.some((p) => p[1] === x));
+      if (o !== undefined) pairs.push([li, o]);
+      else fresh.push(li);
+    }
+    for (const [li] of pairs) {
+      if (li.tls === null) continue;
+      try {
+        tlsServerContext(li.tls.cert, li.tls.key);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        throw new SluiceError(
+          "ERR_TLS",
+          `Cannot use the certificate or key for "${addrFormat(li.addr)}": ${msg}`,
+        );
+      }
+    }
+    await this.#bindAll(fresh);
+    for (const [li, o] of pairs) li.adopt(o);
+    this.startChecks();
+  }
+
+  async #bindAll(all: Listener[]): Promise<void> {
     for (const li of all) {
       try {
         await li.bind();
@@ -312,7 +349,6 @@ export class Instance {
         throw new SluiceError("ERR_BIND", `Cannot listen on "${what}": ${why}`);
       }
     }
-    this.startChecks();
   }
 
   /** Starts the health checks (after binding, so a failed start checks nothing). */
@@ -422,6 +458,9 @@ export class Instance {
   }
 
   async #close(graceful: boolean, graceMs: number): Promise<void> {
+    // Soft stop: each kept-alive client gets its current (or next) response
+    // with "Connection: close" instead of a cut connection.
+    for (const fe of this.frontends) fe.stopping = true;
     for (const c of this.checks) c.stop();
     for (const be of this.backends) be.stop();
     const closing = this.frontends.flatMap((fe) => fe.listeners.map((li) => li.close()));

@@ -260,3 +260,44 @@ Deno.test("cli: -f runs a configuration file with \${ENV} expansion", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli: SIGHUP reloads the configuration files; a broken file keeps the old one", async () => {
+  await using a = upstream(async (c) => {
+    await writeAll(c, new TextEncoder().encode("A"));
+  });
+  await using b = upstream(async (c) => {
+    await writeAll(c, new TextEncoder().encode("B"));
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg = `${dir}/r.cfg`;
+    const write = (server: string, extra = "") =>
+      Deno.writeTextFile(
+        cfg,
+        `defaults\n    mode tcp\nlisten l\n    bind 127.0.0.1:0\n    server s ${server}\n${extra}`,
+      );
+    await write(a.address);
+    await using p = runCli(["-f", cfg]);
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(await p.waitLine(/ready/))![1]);
+    const first = async () => {
+      const c = await Deno.connect({ port });
+      const r = new TextDecoder().decode(await readN(c, 1));
+      c.close();
+      return r;
+    };
+    assert.equal(await first(), "A");
+    await write(b.address);
+    p.kill("SIGHUP");
+    await p.waitLine(/reloaded/);
+    assert.equal(await first(), "B");
+    await write(b.address, "    bogus keyword\n");
+    p.kill("SIGHUP");
+    await sleep(300);
+    assert.ok(p.err.some((l) => /reload failed, still running the previous configuration/.test(l)));
+    assert.equal(await first(), "B");
+    p.kill("SIGTERM");
+    assert.equal(await p.exited, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
