@@ -42,7 +42,7 @@ server (an HTTP page, or an echo server with --mode tcp).
   -f, --config FILE             load a configuration file (HAProxy syntax, see
                                 README); repeatable, read in order. The flags
                                 below that build a configuration cannot be
-                                combined with it
+                                combined with it. SIGHUP reloads the files
   -c, --check                   check the configuration (files or flags) and exit:
                                 0 when valid, 1 when not
   --mode http|tcp               proxy mode (default http)
