@@ -226,21 +226,27 @@ export class Frontend implements StreamFrontend, HttpHooks {
     );
   }
 
-  /** HTTP: the `onResponse` hook; false when it threw. */
-  responseHook(strm: Stream, view: ResponseHeadView): boolean {
-    const h = this.hooks?.onResponse;
-    if (h === undefined) return true;
+  /** HTTP: true when an `onResponse` hook is configured. */
+  wantsResponseHook(_strm: Stream): boolean {
+    return this.hooks?.onResponse !== undefined;
+  }
+
+  /** HTTP: the `onResponse` hook (may be async). */
+  responseHook(strm: Stream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome> {
+    const h = this.hooks!.onResponse!;
     const request = (strm.txn as HttpTxn).hookReq ?? { method: "", path: "" };
-    return runResponseHook(h, strm, { ...view, request }, (err) =>
-      this.events(
-        `frontend ${this.name}: onResponse hook failed: ${safeText(err)}`,
-        "warning",
-      ));
+    return runResponseHook(
+      h,
+      strm,
+      { ...view, request },
+      (err) =>
+        this.events(`frontend ${this.name}: onResponse hook failed: ${safeText(err)}`, "warning"),
+    );
   }
 
   /** HTTP: an async onRequest hook did not settle within `timeout http-request`. */
-  hookTimedOut(_strm: Stream): void {
-    this.events(`frontend ${this.name}: onRequest hook timed out`, "warning");
+  hookTimedOut(_strm: Stream, which: "onRequest" | "onResponse"): void {
+    this.events(`frontend ${this.name}: ${which} hook timed out`, "warning");
   }
 
   /** HTTP: `http-response` rules (header changes). */

@@ -233,9 +233,13 @@ export function runRequestHook(
   return finish();
 }
 
-/** Runs `onResponse` on a parsed response head; returns false when it threw. */
+/**
+ * Runs `onResponse` on a parsed response head: its header edits go to
+ * `res.rw` when it returns (or its promise resolves); a throw or rejection
+ * is an error outcome (the client gets 500).
+ */
 export function runResponseHook(
-  hook: (ctx: ResponseContext) => void,
+  hook: (ctx: ResponseContext) => void | Promise<void>,
   strm: Stream,
   res: {
     msg: HttpMsg;
@@ -245,7 +249,7 @@ export function runResponseHook(
     request: { method: string; path: string };
   },
   onError: (err: unknown) => void,
-): boolean {
+): HookOutcome | Promise<HookOutcome> {
   const { msg, a, base, rw } = res;
   const headers = headersOf(msg, a, base);
   const edits = new HeaderEdits();
@@ -260,21 +264,34 @@ export function runResponseHook(
     addHeader: (n, v) => edits.append(n, v),
     deleteHeader: (n) => edits.delete(n),
   };
-  try {
-    const r = hook(ctx) as unknown;
-    if (isThenable(r)) {
-      // Not awaited: keep its rejection from becoming an unhandled one.
-      Promise.resolve(r).catch(() => {});
-      throw new TypeError("onResponse must be synchronous (it returned a promise)");
-    }
-  } catch (err) {
+  const failed = (err: unknown): HookOutcome => {
+    const message = safeText(err);
     try {
       onError(err);
     } catch {
       // Reporting must never take the process down.
     }
-    return false;
+    return { kind: "error", message };
+  };
+  const finish = (): HookOutcome => {
+    if (strm.flags & SF_ENDED) return { kind: "error", message: "stream ended" };
+    edits.apply(rw);
+    return { kind: "continue" };
+  };
+  let r: unknown;
+  try {
+    r = hook(ctx);
+  } catch (err) {
+    return failed(err);
   }
-  edits.apply(rw);
-  return true;
+  if (isThenable(r)) {
+    return Promise.resolve(r).then(() => {
+      try {
+        return finish();
+      } catch (err) {
+        return failed(err);
+      }
+    }, failed);
+  }
+  return finish();
 }

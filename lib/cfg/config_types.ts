@@ -193,7 +193,7 @@ export interface RequestContext {
   ): void;
 }
 
-/** What an `onResponse` hook sees and can do (synchronous). */
+/** What an `onResponse` hook sees and can do. */
 export interface ResponseContext {
   /** Response status. */
   readonly status: number;
@@ -218,8 +218,11 @@ export interface FrontendHooks {
    * rejecting) answers 500 to that request only and logs the error.
    */
   onRequest?: (ctx: RequestContext) => void | Promise<void>;
-  /** Called for each final response head before it is forwarded. Throwing answers 500. */
-  onResponse?: (ctx: ResponseContext) => void;
+  /**
+   * Called for each final response head before it is forwarded; may be
+   * async (the head waits in its buffer). Throwing (or rejecting) answers 500.
+   */
+  onResponse?: (ctx: ResponseContext) => void | Promise<void>;
 }
 
 /** A frontend: where clients connect. */

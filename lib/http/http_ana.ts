@@ -83,6 +83,7 @@ import {
   RQ_WAIT,
   RS_BODY,
   RS_DONE,
+  RS_HOOK,
   RS_IDLE,
   RS_REPLY,
   RS_TUNNEL,
@@ -165,13 +166,15 @@ export interface HttpHooks {
     base: number,
     rw: RewriteOptions,
   ): HookOutcome | Promise<HookOutcome> | null;
+  /** True when an `onResponse` hook will see this stream's responses. */
+  wantsResponseHook(strm: Stream): boolean;
   /**
    * The frontend's TypeScript `onResponse` hook on a final response head
-   * (header changes to `view.rw`); false when it threw (the client gets 500).
+   * (header changes to `view.rw`, which the caller owns until it settles).
    */
-  responseHook(strm: Stream, view: ResponseHeadView): boolean;
-  /** An asynchronous onRequest hook did not settle in time (the request gets 500). */
-  hookTimedOut(strm: Stream): void;
+  responseHook(strm: Stream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome>;
+  /** An asynchronous hook did not settle in time (the client gets 500). */
+  hookTimedOut(strm: Stream, which: "onRequest" | "onResponse"): void;
   /** The frontend's `http-response` rules on a final response head: header changes to `rw`. */
   responseRules(strm: Stream, rw: RewriteOptions): void;
   /**
@@ -254,12 +257,26 @@ export class HttpAnalyser implements StreamAnalyser {
             this.#finishClient(strm, txn, now);
             progress = true;
           } else if (strm.anaExp <= now) {
-            this.#hooks.hookTimedOut(strm);
+            this.#hooks.hookTimedOut(strm, "onRequest");
             progress = this.#afterHook(strm, txn, { kind: "error", message: "timeout" }, now);
           }
           break;
       }
       switch (txn.rs) {
+        case RS_HOOK:
+          if (txn.hookResult !== undefined) {
+            progress = this.#afterResponseHook(strm, txn, txn.hookResult, now) || progress;
+          } else if (strm.scf.flags & SC_FL_ERR) {
+            strm.setTerm(SF_ERR_CLICL, SF_FINST_H);
+            this.#abort(strm, txn, now);
+            progress = true;
+          } else if (strm.anaExp <= now) {
+            this.#hooks.hookTimedOut(strm, "onResponse");
+            progress =
+              this.#afterResponseHook(strm, txn, { kind: "error", message: "timeout" }, now) ||
+              progress;
+          }
+          break;
         case RS_WAIT:
           progress = this.#waitResponse(strm, txn, now) || progress;
           break;
@@ -280,6 +297,12 @@ export class HttpAnalyser implements StreamAnalyser {
       req.flags = (req.flags | CF_READ_NOEXP) & ~CF_READ_TIMEOUT;
       req.rex = TICK_ETERNITY;
     } else req.flags &= ~CF_READ_NOEXP;
+    // The same on the server side while a response hook holds the head.
+    const res = strm.res;
+    if (txn.rs === RS_HOOK) {
+      res.flags = (res.flags | CF_READ_NOEXP) & ~CF_READ_TIMEOUT;
+      res.rex = TICK_ETERNITY;
+    } else res.flags &= ~CF_READ_NOEXP;
   }
 
   connectFailed(strm: Stream, now: number): void {
@@ -603,8 +626,12 @@ export class HttpAnalyser implements StreamAnalyser {
     }
     const cliKal = (txn.flags & TX_CLI_KAL) !== 0;
     // One response head at a time per analyser: reuse the rewrite options
-    // and the hook's view instead of allocating them per response.
-    const rw = this.#resRw;
+    // and the hook's view instead of allocating them per response (a hook
+    // may hold them across an await: it gets its own).
+    const hooked = this.#hooks.wantsResponseHook(strm);
+    const rw: RewriteOptions = hooked
+      ? { upgrade: false, connection: null, drop: [], add: [] }
+      : this.#resRw;
     rw.upgrade = upgrade;
     rw.connection = upgrade
       ? null
@@ -619,14 +646,46 @@ export class HttpAnalyser implements StreamAnalyser {
     view.msg = msg;
     view.a = buf.area;
     view.base = buf.head;
+    view.rw = rw;
     view.persist = (txn.flags & TX_PERSIST_VALID) !== 0;
     this.#hooks.responseHead(strm, status, view, now);
     this.#hooks.responseRules(strm, rw);
-    if (!this.#hooks.responseHook(strm, view)) {
+    txn.resKind = kind;
+    txn.resUpgrade = upgrade;
+    if (!hooked) return this.#forwardResponse(strm, txn, rw, now);
+    txn.rw = rw;
+    const r = this.#hooks.responseHook(strm, view);
+    view.rw = this.#resRw;
+    if (!(r instanceof Promise)) return this.#afterResponseHook(strm, txn, r, now);
+    txn.rs = RS_HOOK;
+    strm.anaExp = tickAdd(now, strm.be.serverTimeout || this.opts.httpRequestTimeout);
+    const settle = (x: HookOutcome) => {
+      if (strm.txn !== txn || txn.rs !== RS_HOOK) return;
+      txn.hookResult = x;
+      strm.wake();
+    };
+    r.then(settle, () => settle({ kind: "error", message: "hook failed" }));
+    return false;
+  }
+
+  /** The onResponse hook settled: forward the head with its edits, or answer 500. */
+  #afterResponseHook(strm: Stream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
+    txn.hookResult = undefined;
+    strm.anaExp = TICK_ETERNITY;
+    const rw = txn.rw!;
+    txn.rw = null;
+    if (r.kind !== "continue") {
       strm.setTerm(SF_ERR_INTERNAL, SF_FINST_H);
       this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
       return true;
     }
+    return this.#forwardResponse(strm, txn, rw, now);
+  }
+
+  /** Rewrites and forwards the response head, then its body by its framing. */
+  #forwardResponse(strm: Stream, txn: HttpTxn, rw: RewriteOptions, now: number): boolean {
+    const res = strm.res, buf = res.buf, msg = txn.res;
+    const kind = txn.resKind, upgrade = txn.resUpgrade;
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {

@@ -32,6 +32,8 @@ export const RQ_DRAIN = 4;
 export const RQ_CLOSING = 5;
 /** Waiting for an asynchronous onRequest hook to settle. */
 export const RQ_HOOK = 6;
+/** Waiting for an asynchronous onResponse hook to settle (the head waits in the buffer). */
+export const RS_HOOK = 6;
 
 /** No request yet. */
 export const RS_IDLE = 0;
@@ -103,6 +105,9 @@ export class HttpTxn {
   retryBuf: Uint8Array | null = null;
   /** The rewrite of the request head being prepared (kept while a hook runs). */
   rw: RewriteOptions | null = null;
+  /** A response head held for an onResponse hook: its body framing and whether it upgrades. */
+  resKind = 0;
+  resUpgrade = false;
   /** The request as an onResponse hook sees it (kept only when one is configured). */
   hookReq: { method: string; path: string } | null = null;
   /** What an asynchronous request hook settled with (`undefined` while it runs). */

@@ -161,7 +161,7 @@ Deno.test("hook hardening: async onResponse, protected headers, odd values, time
     ],
   });
   const port = h.addresses[0].port;
-  assert.equal((await request(port, "/async-res")).status, 500, "async onResponse is refused");
+  assert.equal((await request(port, "/async-res")).status, 500, "a rejecting onResponse");
   assert.equal((await request(port, "/cl")).status, 500, "Content-Length is managed by sluice");
   assert.equal((await request(port, "/obj")).status, 500, "values must be strings");
   assert.equal((await request(port, "/weird-throw")).status, 500);
@@ -170,9 +170,9 @@ Deno.test("hook hardening: async onResponse, protected headers, odd values, time
   assert.ok(Date.now() - t0 < 2000);
   assert.ok(logs.some((l) => l.includes("onRequest hook timed out")));
   assert.ok(!f[0].heads.some((x) => x.includes("Injected")));
-  // Still serving (an async onResponse fails every response, loudly).
-  assert.equal((await request(port, "/ok")).status, 500);
-  assert.ok(logs.some((l) => l.includes("onResponse must be synchronous")));
+  // Still serving.
+  assert.equal((await request(port, "/ok")).status, 200);
+  assert.ok(logs.some((l) => l.includes("onResponse hook failed: async boom")));
 });
 
 Deno.test("hooks see the path of an absolute-form request, and routing does not stick", async () => {
@@ -200,4 +200,20 @@ Deno.test("hooks see the path of an absolute-form request, and routing does not 
   );
   conn.close();
   assert.deepEqual(seen, ["/api/x t", "/home t", "/admin/x evil.example"]);
+});
+
+Deno.test("an async onResponse holds only its own response", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    async onResponse(ctx) {
+      if (ctx.request.path === "/slow") await sleep(300);
+      ctx.setHeader("X-Checked", ctx.request.path);
+    },
+  });
+  const order: string[] = [];
+  const slow = request(p.port, "/slow").then((r) => order.push(`slow ${header(r, "x-checked")}`));
+  await sleep(50);
+  const fast = request(p.port, "/fast").then((r) => order.push(`fast ${header(r, "x-checked")}`));
+  await Promise.all([slow, fast]);
+  assert.deepEqual(order, ["fast /fast", "slow /slow"]);
 });
