@@ -51,6 +51,7 @@ import {
   type StreamBackend,
 } from "../stream/stream_types.ts";
 import type { ResolvedCookie } from "../cfg/config_check.ts";
+import type { FrontendHooks } from "../cfg/config_types.ts";
 import { lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
@@ -112,6 +113,8 @@ export class Backend implements StreamBackend {
   readonly stick: StickTable<Server> | null;
   /** Cookie persistence, or null. */
   readonly persist: CookiePersist | null;
+  /** TypeScript hooks of this backend (HTTP), or null. */
+  hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
   idle: IdleConns | null = null;
   /** Active and backup servers currently able to take new traffic. */

@@ -43,6 +43,17 @@ function sniOf(strm: Stream): string | null {
   return typeof sock?.servername === "string" && sock.servername !== "" ? sock.servername : null;
 }
 
+/** A hook outcome meaning "go on". */
+const CONTINUE: HookOutcome = { kind: "continue" };
+
+/** `f` on the outcome of `r`, at once or when it settles. */
+function thenHook(
+  r: HookOutcome | Promise<HookOutcome>,
+  f: (o: HookOutcome) => HookOutcome | Promise<HookOutcome>,
+): HookOutcome | Promise<HookOutcome> {
+  return r instanceof Promise ? r.then(f) : f(r);
+}
+
 /** The message connection rules see: none (only `src` has a value). */
 const EMPTY_MSG = new HttpMsg(1);
 
@@ -87,6 +98,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   connRules: TcpConnRule[] | null = null;
   /** TypeScript hooks, or null. */
   hooks: FrontendHooks | null = null;
+  /** True when some backend this frontend can use has hooks. */
+  backendHooks = false;
   /** Backends hooks may route to, by name (set by the instance). */
   backendsByName: ReadonlyMap<string, Backend> = new Map();
   /** Where hook failures and other events are reported. */
@@ -172,7 +185,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const r = this.rules;
     if (r === null) {
       // A hook may have routed the previous request elsewhere.
-      if (this.hooks !== null) strm.switchBackend(this.backend);
+      if (this.hooks !== null || this.backendHooks) strm.switchBackend(this.backend);
       return null;
     }
     const ctx = this.#ctx;
@@ -194,7 +207,10 @@ export class Frontend implements StreamFrontend, HttpHooks {
     return null;
   }
 
-  /** HTTP: the `onRequest` hook, or null when none is configured. */
+  /**
+   * HTTP: the `onRequest` hooks — the frontend's, then those of the backend
+   * the request goes to — or null when none is configured.
+   */
   requestHook(
     strm: Stream,
     msg: HttpMsg,
@@ -203,8 +219,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
     rw: RewriteOptions,
   ): HookOutcome | Promise<HookOutcome> | null {
     const h = this.hooks;
-    if (h === null) return null;
-    if (h.onResponse !== undefined) {
+    if (h === null && !this.backendHooks) return null;
+    if (h?.onResponse !== undefined || this.backendHooks) {
       const target = bytesToStr(a, base + msg.uriPos, msg.uriLen);
       const q = target.indexOf("?");
       (strm.txn as HttpTxn).hookReq = {
@@ -212,35 +228,56 @@ export class Frontend implements StreamFrontend, HttpHooks {
         path: q < 0 ? target : target.slice(0, q),
       };
     }
-    if (h.onRequest === undefined) return null;
-    return runRequestHook(
-      h.onRequest,
-      this.#hookHost,
-      strm,
-      { msg, a, base, rw },
-      (err) =>
-        this.events(
-          `frontend ${this.name}: onRequest hook failed: ${safeText(err)}`,
-          "warning",
-        ),
+    const run = (hook: NonNullable<FrontendHooks["onRequest"]>, who: string) =>
+      runRequestHook(
+        hook,
+        this.#hookHost,
+        strm,
+        { msg, a, base, rw },
+        (err) => this.events(`${who}: onRequest hook failed: ${safeText(err)}`, "warning"),
+      );
+    // The backend's hook runs once the frontend's has routed the request.
+    const backendHook = (): HookOutcome | Promise<HookOutcome> => {
+      const be = strm.be as Backend;
+      const bh = be.hooks?.onRequest;
+      return bh === undefined ? CONTINUE : run(bh, `backend ${be.name}`);
+    };
+    if (h?.onRequest === undefined) {
+      const r = backendHook();
+      return r === CONTINUE ? null : r;
+    }
+    return thenHook(
+      run(h.onRequest, `frontend ${this.name}`),
+      (o) => o.kind === "continue" ? backendHook() : o,
     );
   }
 
-  /** HTTP: true when an `onResponse` hook is configured. */
-  wantsResponseHook(_strm: Stream): boolean {
-    return this.hooks?.onResponse !== undefined;
+  /** HTTP: true when an `onResponse` hook (frontend's or backend's) will see this stream's responses. */
+  wantsResponseHook(strm: Stream): boolean {
+    return this.hooks?.onResponse !== undefined ||
+      (strm.be as Backend).hooks?.onResponse !== undefined;
   }
 
-  /** HTTP: the `onResponse` hook (may be async). */
+  /** HTTP: the `onResponse` hooks — the backend's, then the frontend's (may be async). */
   responseHook(strm: Stream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome> {
-    const h = this.hooks!.onResponse!;
+    // The view is the analyser's, reused: keep what the hooks need now.
     const request = (strm.txn as HttpTxn).hookReq ?? { method: "", path: "" };
-    return runResponseHook(
-      h,
-      strm,
-      { ...view, request },
-      (err) =>
-        this.events(`frontend ${this.name}: onResponse hook failed: ${safeText(err)}`, "warning"),
+    const res = { msg: view.msg, a: view.a, base: view.base, rw: view.rw, request };
+    const be = strm.be as Backend;
+    const run = (hook: NonNullable<FrontendHooks["onResponse"]>, who: string) =>
+      runResponseHook(
+        hook,
+        strm,
+        res,
+        (err) => this.events(`${who}: onResponse hook failed: ${safeText(err)}`, "warning"),
+      );
+    const fh = this.hooks?.onResponse;
+    const frontendHook = () => fh === undefined ? CONTINUE : run(fh, `frontend ${this.name}`);
+    const bh = be.hooks?.onResponse;
+    if (bh === undefined) return frontendHook();
+    return thenHook(
+      run(bh, `backend ${be.name}`),
+      (o) => o.kind === "continue" ? frontendHook() : o,
     );
   }
 

@@ -128,6 +128,7 @@ export interface ResolvedBackend {
   timeouts: { connect: number; server: number; tunnel: number; queue: number };
   cookie: ResolvedCookie | null;
   stickSource: { size: number; expire: number } | null;
+  hooks: FrontendHooks | null;
   servers: ResolvedServer[];
 }
 
@@ -436,6 +437,19 @@ function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
   };
 }
 
+/** Checks TypeScript hooks: functions, HTTP mode only. */
+function hooksOf(at: string, hooks: FrontendHooks | undefined, m: ProxyMode): FrontendHooks | null {
+  if (hooks === undefined) return null;
+  if (typeof hooks !== "object" || hooks === null) fail(at, "expected { onRequest?, onResponse? }");
+  if (m !== "http") fail(at, 'hooks need mode "http"');
+  for (const k of ["onRequest", "onResponse"] as const) {
+    if (hooks[k] !== undefined && typeof hooks[k] !== "function") {
+      fail(`${at}.${k}`, "expected a function");
+    }
+  }
+  return hooks;
+}
+
 /** The words and error place of a rule given as text or as words. */
 function ruleWords(where: string, r: RuleText): { words: string[]; where: string } {
   if (typeof r === "string") return { words: cfgLexLine(r, where, {}), where };
@@ -693,6 +707,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       fail(`${at}.stickSource`, "expected { size?, expire? }");
     }
     resolved.backends.push({
+      hooks: hooksOf(`${at}.hooks`, b.hooks, mode_),
       name: bname,
       mode: mode_,
       balance,
@@ -790,15 +805,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       backends: resolved.backends,
       bufsize,
     });
-    const hooks = f.hooks ?? null;
-    if (hooks !== null) {
-      if (fmode !== "http") fail(`${at}.hooks`, 'hooks need mode "http"');
-      for (const k of ["onRequest", "onResponse"] as const) {
-        if (hooks[k] !== undefined && typeof hooks[k] !== "function") {
-          fail(`${at}.hooks.${k}`, "expected a function");
-        }
-      }
-    }
+    const hooks = hooksOf(`${at}.hooks`, f.hooks, fmode);
     resolved.frontends.push({
       hooks,
       rules,

@@ -402,6 +402,12 @@ export interface BackendConfig {
   cookie?: CookieConfig;
   /** Source-address stickiness. */
   stickSource?: StickSourceConfig;
+  /**
+   * HTTP: TypeScript hooks for the requests this backend gets: `onRequest`
+   * runs after the frontend's (and its routing), `onResponse` before the
+   * frontend's.
+   */
+  hooks?: FrontendHooks;
   /** The servers (at least one). */
   servers: ServerConfig[];
 }

@@ -218,6 +218,7 @@ export class Instance {
         events: this.#event,
       });
       if (b.mode === "http") be.idle = this.idle;
+      be.hooks = b.hooks;
       this.backends.push(be);
       this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
     }
@@ -261,8 +262,9 @@ export class Instance {
       if (g.log.target !== "none") fe.logger = logger;
       if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
       fe.events = this.#event;
-      if (f.hooks !== null) {
+      if (f.mode === "http") {
         fe.hooks = f.hooks;
+        fe.backendHooks = this.backends.some((b) => b.hooks !== null);
         fe.backendsByName = new Map(
           this.backends.filter((b) => cfg.backends.find((x) => x.name === b.name)!.mode === "http")
             .map((b) => [b.name, b]),

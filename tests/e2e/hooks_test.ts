@@ -217,3 +217,62 @@ Deno.test("an async onResponse holds only its own response", async () => {
   await Promise.all([slow, fast]);
   assert.deepEqual(order, ["fast /fast", "slow /slow"]);
 });
+
+Deno.test("backend hooks run for the requests routed to their backend, after the frontend's", async () => {
+  await using f = farm(2);
+  const calls: string[] = [];
+  await using h = await startSluice({
+    global: { log: { target: "none" } },
+    frontends: [{
+      name: "fe",
+      binds: [{ address: "127.0.0.1:0" }],
+      defaultBackend: "web",
+      hooks: {
+        onRequest(ctx) {
+          calls.push(`fe ${ctx.path}`);
+          if (ctx.path.startsWith("/api")) ctx.useBackend("api");
+        },
+        onResponse(ctx) {
+          calls.push(`fe-res ${ctx.request.path}`);
+        },
+      },
+    }],
+    backends: [
+      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
+      {
+        name: "api",
+        servers: [{ name: "s2", address: f[1].address }],
+        hooks: {
+          async onRequest(ctx) {
+            await sleep(10);
+            calls.push(`api ${ctx.path} ${ctx.backend}`);
+            if (ctx.header("authorization") === null) ctx.respond(401);
+            else ctx.setHeader("X-Api-Key-Checked", "1");
+          },
+          onResponse(ctx) {
+            calls.push(`api-res ${ctx.status}`);
+            ctx.setHeader("X-Api", "yes");
+          },
+        },
+      },
+    ],
+  });
+  const port = h.addresses[0].port;
+  assert.equal((await request(port, "/api/x")).status, 401);
+  const ok = await request(port, "/api/y", { Authorization: "Bearer t" });
+  assert.equal(ok.status, 200);
+  assert.equal(header(ok, "x-api"), "yes");
+  assert.match(f[1].heads[0], /\r\nX-Api-Key-Checked: 1\r\n/);
+  const web = await request(port, "/home");
+  assert.equal(header(web, "x-api"), undefined);
+  assert.deepEqual(calls, [
+    "fe /api/x",
+    "api /api/x api",
+    "fe /api/y",
+    "api /api/y api",
+    "api-res 200",
+    "fe-res /api/y",
+    "fe /home",
+    "fe-res /home",
+  ]);
+});

@@ -99,6 +99,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     timeouts: { connect: 5000, server: 30_000, tunnel: 0, queue: 5000 },
     cookie: null,
     stickSource: null,
+    hooks: null,
     servers: [{
       name: "s1",
       addr: { kind: "tcp", host: "127.0.0.1", port: 9000 },
