@@ -194,6 +194,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.base = base;
     ctx.src = strm.cliAddr;
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.vars = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
     if (v !== null) return v;
     let be = this.backend;

@@ -270,6 +270,18 @@ class FetchSni implements AclFetch {
   }
 }
 
+/** `var(txn.name)`: a variable set by an earlier `http-request set-var` of this request. */
+class FetchVar implements AclFetch {
+  readonly type = SMP_T_STR;
+  constructor(readonly kw: string, readonly name: string) {}
+  exec(ctx: AclCtx, m: AclMatcher): boolean {
+    const v = ctx.vars?.get(this.name);
+    if (v === undefined) return false;
+    const n = strScratch(v); // may replace STR: read it after
+    return m.matchBytes(STR, 0, n);
+  }
+}
+
 class FetchBool implements AclFetch {
   readonly type = SMP_T_BOOL;
   constructor(readonly kw: string, readonly value: boolean) {}
@@ -293,7 +305,8 @@ type FetchBase =
   | "src"
   | "req.ssl_sni"
   | "always_true"
-  | "always_false";
+  | "always_false"
+  | "var";
 
 /** ACL keywords: base fetch and default matching method (HAProxy's acl_kws + sample_fetch_keywords). */
 const KWS: Readonly<Record<string, readonly [FetchBase, AclMatchKind]>> = {
@@ -344,6 +357,7 @@ const KWS: Readonly<Record<string, readonly [FetchBase, AclMatchKind]>> = {
   "req_ssl_sni": ["req.ssl_sni", "str"],
   "always_true": ["always_true", "bool"],
   "always_false": ["always_false", "bool"],
+  "var": ["var", "str"],
 };
 
 /** A fetch and the matching method its keyword implies. */
@@ -385,6 +399,14 @@ function fetchNew(base: FetchBase, word: string, args: readonly string[]): AclFe
       return noArgs(new FetchBool(word, true));
     case "always_false":
       return noArgs(new FetchBool(word, false));
+    case "var": {
+      const name = args[0] ?? "";
+      if (args.length !== 1 || !/^(txn|req)\.[A-Za-z0-9_.]+$/.test(name)) {
+        return `expected var(txn.NAME) in "${word}"`;
+      }
+      // txn and req scopes are the same here: one request.
+      return new FetchVar(word, name.replace(/^req\./, "txn."));
+    }
     case "url_param": {
       if (args.length > 2) return `too many arguments in "${word}" (expected name and delimiter)`;
       const name = args[0] ?? "";

@@ -44,6 +44,8 @@ export interface AclCtx {
   src: string;
   /** TLS SNI sent by the client, null when none (or not TLS). */
   sni: string | null;
+  /** Variables set by `http-request set-var` for this request (`txn.name`), or null/absent. */
+  vars?: Map<string, string> | null;
 }
 
 /** Sample types (SMP_T_*): the type of the values a fetch yields. */

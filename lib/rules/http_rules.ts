@@ -35,15 +35,67 @@ export type HttpAction =
   | { kind: "set-header"; name: string; lname: Uint8Array; value: string }
   | { kind: "add-header"; name: string; value: string }
   | { kind: "del-header"; lname: Uint8Array }
+  | { kind: "redirect"; mode: "prefix" | "scheme"; value: string; status: number }
+  | { kind: "set-var"; name: string; sample: VarSample }
   | { kind: "set-path"; value: string }
   | { kind: "set-query"; value: string }
   | { kind: "replace-header"; name: string; lname: Uint8Array; re: RegExp; by: string };
 
-/** What rules read from the message: its parsed head (request rules only). */
+/** What rules read from the message: its parsed head (request rules only), and variables. */
 export interface RuleMsgCtx {
   msg: HttpMsg;
   a: Uint8Array;
   base: number;
+  src: string;
+  vars?: Map<string, string> | null;
+}
+
+/** The value a `set-var` stores: a literal, or one of a few request samples. */
+export type VarSample =
+  | { kind: "str"; value: string }
+  | { kind: "hdr"; lname: Uint8Array }
+  | { kind: "path" | "method" | "src" };
+
+function varSample(where: string, words: string[]): VarSample {
+  const w = words.join(" ");
+  let m = /^str\((.*)\)$/s.exec(w);
+  if (m !== null) return { kind: "str", value: literal(where, "set-var str()", m[1]) };
+  m = /^(?:req\.)?hdr\(([^()]+)\)$/.exec(w);
+  if (m !== null && TOKEN.test(m[1])) return { kind: "hdr", lname: lc(m[1]) };
+  if (w === "path" || w === "method" || w === "src") return { kind: w };
+  return fail(
+    where,
+    `unsupported set-var expression ${
+      JSON.stringify(w)
+    } (supported: str(TEXT), req.hdr(NAME), path, method, src)`,
+  );
+}
+
+function sampleValue(s: VarSample, ctx: RuleMsgCtx): string | null {
+  const { msg, a, base } = ctx;
+  switch (s.kind) {
+    case "str":
+      return s.value;
+    case "src":
+      return ctx.src;
+    case "method":
+      return bytesToStr(a, base + msg.methPos, msg.methLen);
+    case "path": {
+      const t = targetOf(ctx);
+      const q = t.indexOf("?");
+      return q < 0 ? t : t.slice(0, q);
+    }
+    case "hdr": {
+      const h = msg.hdrs;
+      for (let i = 0; i < msg.nHdrs; i++) {
+        const k = i * 4;
+        if (eqNoCase(a, base + h[k], h[k + 1], s.lname)) {
+          return bytesToStr(a, base + h[k + 2], h[k + 3]);
+        }
+      }
+      return null;
+    }
+  }
 }
 
 /** One rule: an action and its condition (null: always). */
@@ -180,6 +232,17 @@ export function compileHttpRule<C>(
   if (response && answering) {
     fail(where, `"http-response ${kw}" is not supported yet`);
   }
+  const setVar = /^set-var\(((?:txn|req)\.[A-Za-z0-9_.]+)\)$/.exec(kw ?? "");
+  if (setVar !== null) {
+    if (response) fail(where, `"http-response set-var" is not supported yet`);
+    if (w.length < 2) fail(where, `missing value for "${kw}"`);
+    const action: HttpAction = {
+      kind: "set-var",
+      name: setVar[1].replace(/^req\./, "txn."),
+      sample: varSample(where, w.slice(1)),
+    };
+    return { action, cond: c.length > 0 ? cond(c, where) : null };
+  }
   switch (kw) {
     case "deny": {
       let code = 403;
@@ -236,21 +299,23 @@ export function compileHttpRule<C>(
       if (mode !== "location" && mode !== "prefix" && mode !== "scheme") {
         fail(where, `expected redirect location|prefix|scheme, got ${JSON.stringify(mode ?? "")}`);
       }
-      if (mode !== "location") {
-        fail(where, `"redirect ${mode}" is not supported yet (use location)`);
+      const target = literal(where, `redirect ${mode}`, w[2]);
+      if (mode === "scheme" && !/^[a-zA-Z][a-zA-Z0-9+.-]*$/.test(target)) {
+        fail(where, `redirect scheme needs a scheme name, got ${JSON.stringify(target)}`);
       }
-      const target = literal(where, "redirect location", w[2]);
       let code = 302;
       for (let i = 3; i < w.length; i += 2) {
         if (w[i] !== "code") fail(where, `unexpected ${JSON.stringify(w[i])} in redirect`);
         code = status(where, w[i + 1], (n) => [301, 302, 303, 307, 308].includes(n));
       }
-      action = {
-        kind: "reply",
-        status: code,
-        bytes: buildReply(code, [["Location", target]], ""),
-        deny: false,
-      };
+      action = mode === "location"
+        ? {
+          kind: "reply",
+          status: code,
+          bytes: buildReply(code, [["Location", target]], ""),
+          deny: false,
+        }
+        : { kind: "redirect", mode, value: target.replace(/\/$/, ""), status: code };
       break;
     }
     case "set-header":
@@ -318,7 +383,7 @@ export function compileHttpRule<C>(
         }" (supported: ${
           response
             ? "set-header, add-header, del-header"
-            : "deny, return, redirect location, set-header, add-header, del-header, replace-header, set-path, set-query"
+            : "deny, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME)"
         })`,
       );
   }
@@ -353,6 +418,23 @@ export function runHttpRules<C extends RuleMsgCtx>(
     switch (a.kind) {
       case "reply":
         return a;
+      case "set-var": {
+        const v = sampleValue(a.sample, ctx);
+        if (v !== null) (ctx.vars ??= new Map()).set(a.name, v);
+        break;
+      }
+      case "redirect": {
+        // prefix: the same path under another prefix; scheme: the same
+        // host and path over another scheme (e.g. https).
+        const t = targetOf(ctx);
+        const loc = a.mode === "prefix" ? a.value + t : `${a.value}://${hostOf(ctx)}${t}`;
+        if (!/^[\x21-\x7e]+$/.test(loc)) break; // odd bytes in the Host: no redirect
+        return {
+          status: a.status,
+          bytes: buildReply(a.status, [["Location", loc]], ""),
+          deny: false,
+        };
+      }
       case "set-header":
         drop.push(a.lname);
         // A header set by an earlier rule is replaced too.
@@ -412,8 +494,24 @@ function removeAdded(add: [string, string][], name: string): void {
   for (let i = add.length - 1; i >= 0; i--) if (add[i][0].toLowerCase() === n) add.splice(i, 1);
 }
 
+/** The host the request is for: an absolute target's authority, else the Host header. */
+function hostOf(ctx: { msg: HttpMsg; a: Uint8Array; base: number }): string {
+  const { msg, a, base } = ctx;
+  const t = bytesToStr(a, base + msg.uriPos, msg.uriLen);
+  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?]*)/.exec(t);
+  if (m !== null) return m[1];
+  const h = msg.hdrs;
+  for (let i = 0; i < msg.nHdrs; i++) {
+    const k = i * 4;
+    if (eqNoCase(a, base + h[k], h[k + 1], H_HOST)) return bytesToStr(a, base + h[k + 2], h[k + 3]);
+  }
+  return "";
+}
+
+const H_HOST = lc("host");
+
 /** The origin-form target of the request in `ctx` (path and query), as it is forwarded. */
-export function targetOf(ctx: RuleMsgCtx): string {
+export function targetOf(ctx: { msg: HttpMsg; a: Uint8Array; base: number }): string {
   const { msg, a, base } = ctx;
   const t = bytesToStr(a, base + msg.uriPos, msg.uriLen);
   if (t.startsWith("/") || t === "*") return t;

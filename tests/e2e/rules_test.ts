@@ -303,3 +303,53 @@ Deno.test("set-header Host wins over an absolute-form target's authority", async
   assert.equal(head.match(/\r\nhost:/gi)!.length, 1, head);
   assert.match(head, /\r\nHost: internal\.example\r\n/);
 });
+
+Deno.test("redirect prefix and scheme keep the path and query", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    httpRequest: [
+      "redirect scheme https code 301 if { hdr(x-forwarded-proto) http }",
+      "redirect prefix https://new.example.com/ if { path_beg /old }",
+    ],
+  });
+  const a = await request(p.port, "/a/b?c=1", {
+    "X-Forwarded-Proto": "http",
+    Host: "shop.example",
+  });
+  assert.equal(a.status, 301);
+  assert.equal(header(a, "location"), "https://shop.example/a/b?c=1");
+  const b = await request(p.port, "/old/page?x=2");
+  assert.equal(b.status, 302);
+  assert.equal(header(b, "location"), "https://new.example.com/old/page?x=2");
+  assert.equal(f[0].heads.length, 0);
+});
+
+Deno.test("set-var stores a value that later rules test with var()", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    httpRequest: [
+      "set-var(txn.tenant) req.hdr(x-tenant)",
+      "set-var(txn.kind) str(internal) if { src 127.0.0.0/8 }",
+      "deny deny_status 451 if { var(txn.tenant) -m str blocked }",
+      "set-header X-Kind internal if { var(txn.kind) internal }",
+    ],
+    useBackends: ["api if { var(txn.tenant) -m beg api- }"],
+  });
+  assert.equal((await request(p.port, "/", { "X-Tenant": "blocked" })).status, 451);
+  assert.equal((await request(p.port, "/", { "X-Tenant": "api-42" })).body, "s2");
+  assert.equal((await request(p.port, "/")).body, "s1", "no variable: no match");
+  assert.match(f[1].heads[0], /\r\nX-Kind: internal\r\n/);
+  await assert.rejects(
+    () => px(f, { httpRequest: ["set-var(txn.x) base64(foo)"] }),
+    /unsupported set-var expression/,
+  );
+});
+
+Deno.test("use_backend by source address", async () => {
+  await using f = farm(2);
+  await using p = await px(f, {
+    acls: ["office src 10.0.0.0/8 127.0.0.0/8 ::1"],
+    useBackends: ["api if office"],
+  });
+  assert.equal((await request(p.port, "/")).body, "s2");
+});
