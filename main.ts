@@ -13,9 +13,25 @@ import { startDemoHttp } from "./lib/applet/demo_http.ts";
 import { startEchoServer } from "./lib/applet/echo_server.ts";
 import { parseCli, USAGE } from "./lib/cfg/cli.ts";
 import { resolveConfig } from "./lib/cfg/config_check.ts";
+import { parseConfigText } from "./lib/cfg/cfg_parser.ts";
+import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { SluiceError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/version.ts";
 import { type SluiceHandle, startSluice } from "./mod.ts";
+
+/** examples/demo.cfg with the demo server's address, or null when the file is not there. */
+function demoConfig(server: string, listen: string): SluiceConfig | null {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(new URL("./examples/demo.cfg", import.meta.url));
+  } catch {
+    return null;
+  }
+  return parseConfigText(text, "examples/demo.cfg", {
+    SLUICE_DEMO_SERVER: server,
+    SLUICE_HTTP_ADDR: listen,
+  });
+}
 
 function fatal(err: unknown): never {
   if (err instanceof SluiceError) {
@@ -62,6 +78,12 @@ async function main(): Promise<void> {
     const e = action.mode === "http" ? startDemoHttp() : startEchoServer();
     echo = e;
     action.config.backends[0].servers = [{ name: "demo", address: `127.0.0.1:${e.port}` }];
+    if (action.mode === "http") {
+      // The HTTP demo is examples/demo.cfg when it is at hand (not in a
+      // compiled binary built without it): the same thing, as a config file.
+      const demo = demoConfig(`127.0.0.1:${e.port}`, action.listen);
+      if (demo !== null) action.config = demo;
+    }
   }
   let proxy: SluiceHandle;
   try {

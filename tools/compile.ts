@@ -17,6 +17,9 @@ const args = [
   // ${VAR} expansion in configuration files.
   "--allow-env",
   "--no-prompt",
+  // The demo's configuration file, read next to main.ts.
+  "--include",
+  `${root}examples/demo.cfg`,
   "--output",
   `${root}dist/sluice`,
   `${root}main.ts`,

@@ -178,7 +178,13 @@ Deno.test("examples/*.cfg parse and pass resolveConfig()", () => {
   const dir = join(ROOT, "examples");
   const names = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".cfg")).map((e) => e.name)
     .sort();
-  assert.deepEqual(names, ["api-gateway.cfg", "http-lb.cfg", "routing.cfg", "tcp-lb.cfg"]);
+  assert.deepEqual(names, [
+    "api-gateway.cfg",
+    "demo.cfg",
+    "http-lb.cfg",
+    "routing.cfg",
+    "tcp-lb.cfg",
+  ]);
   for (const name of names) {
     const cfg = parseConfigFiles([join(dir, name)], {});
     const r = resolveConfig(cfg);
