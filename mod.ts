@@ -17,6 +17,9 @@
  */
 import { resolveConfig } from "./lib/cfg/config_check.ts";
 import { parseConfigFiles } from "./lib/cfg/cfg_parser.ts";
+import { startStatsServer, type StatsServer } from "./lib/stats/stats_server.ts";
+import { formatCsv } from "./lib/stats/csv.ts";
+import { VERSION } from "./lib/version.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { SluiceError } from "./lib/core/errors.ts";
 import { Instance, type InstanceStats, type ListenAddress } from "./lib/worker/instance.ts";
@@ -57,7 +60,7 @@ export type { PoolCounters } from "./lib/core/pool.ts";
 export type { SchedCounters } from "./lib/sched/scheduler.ts";
 export { SluiceError };
 export { parseDuration } from "./lib/cfg/duration.ts";
-export { VERSION } from "./lib/version.ts";
+export { VERSION };
 
 /** Options of `SluiceHandle.close()`. */
 export interface CloseOptions {
@@ -74,6 +77,8 @@ export interface CloseOptions {
 export interface SluiceHandle extends AsyncDisposable {
   /** Every bound address, with real ports when port 0 was asked. */
   readonly addresses: readonly ListenAddress[];
+  /** Port of the stats listener (`global.stats`), 0 without one. */
+  readonly statsPort: number;
   /** A snapshot of counters: per frontend, backend, server, pool, scheduler. */
   stats(): InstanceStats;
   /**
@@ -164,8 +169,25 @@ export interface SluiceHandle extends AsyncDisposable {
 export async function startSluice(
   config: SluiceConfig | { configFile: string | string[] },
 ): Promise<SluiceHandle> {
-  let inst = new Instance(resolveConfig(loadConfig(config)));
+  const resolved = resolveConfig(loadConfig(config));
+  let inst = new Instance(resolved);
   await inst.start();
+  // The stats listener belongs to the handle: it survives reloads and
+  // always shows the running configuration.
+  let statsServer: StatsServer | null = null;
+  const st = resolved.global.stats;
+  if (st !== null) {
+    try {
+      statsServer = startStatsServer({ ...st, version: VERSION }, {
+        stats: () => inst.stats(),
+        csv: () => formatCsv(inst.stats()),
+      });
+    } catch (err) {
+      await inst.close();
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new SluiceError("ERR_BIND", `Cannot listen on "${st.host}:${st.port}" (stats): ${msg}`);
+    }
+  }
   /** Instances replaced by a reload, finishing their connections. */
   const draining = new Set<Promise<void>>();
   let closing: Promise<void> | null = null;
@@ -189,8 +211,11 @@ export async function startSluice(
       draining.add(done);
       done.finally(() => draining.delete(done));
     },
+    get statsPort() {
+      return statsServer?.port ?? 0;
+    },
     close: (opts?: CloseOptions) =>
-      closing ??= Promise.all([inst.close(opts), ...draining]).then(() => {}),
+      closing ??= Promise.all([inst.close(opts), ...draining, statsServer?.close()]).then(() => {}),
     [Symbol.asyncDispose]: () => handle.close(),
   };
   return handle;

@@ -95,6 +95,11 @@ server (an HTTP page, or an echo server with --mode tcp).
                                 built-in response for status CODE (repeatable)
   --no-forwardfor               HTTP: do not add X-Forwarded-For / X-Forwarded-Proto
   --forwarded                   HTTP: add an RFC 7239 Forwarded header
+  --stats ADDR                  stats listener on host:port: HTML page, /;csv,
+                                /;json, /metrics (Prometheus); never on by default
+  --stats-auth USER:PASS        require basic auth on the stats listener
+  --stats-allow CIDR            only these client networks may read stats
+                                (repeatable)
   --log stdout|stderr|none      where access logs go (default stdout)
   --log-format FORMAT           tcplog or httplog (text, HAProxy-like), or json
                                 (default: text)
@@ -122,6 +127,9 @@ const OPTIONS = {
   "http-check-host": { type: "string" },
   cookie: { type: "string" },
   "stick-source": { type: "boolean" },
+  stats: { type: "string" },
+  "stats-auth": { type: "string" },
+  "stats-allow": { type: "string", multiple: true },
   timeout: { type: "string", multiple: true },
   maxconn: { type: "string" },
   retries: { type: "string" },
@@ -363,6 +371,14 @@ export function parseCli(args: string[]): CliAction {
     }
   }
   global.log = { target: log, format };
+  if (v.stats !== undefined) {
+    parseAddress(v.stats, { port0: true });
+    global.stats = { address: v.stats };
+    if (v["stats-auth"] !== undefined) global.stats.auth = v["stats-auth"];
+    if (v["stats-allow"] !== undefined) global.stats.allow = v["stats-allow"];
+  } else if (v["stats-auth"] !== undefined || v["stats-allow"] !== undefined) {
+    throw usage("--stats-auth and --stats-allow need --stats ADDR");
+  }
   const retries = v.retries === undefined ? undefined : count("retries", v.retries, 0, 100);
 
   checkOptions(v, servers, checkTimeout);

@@ -15,6 +15,7 @@ import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import { checkConfigResolve } from "../check/check_config.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import { aclDeclare } from "../rules/acl.ts";
+import { ipNetParse } from "../rules/acl_ip.ts";
 import { compileCondition, evalCondition } from "../rules/acl_cond.ts";
 import type { AclCtx, AclMap } from "../rules/acl_types.ts";
 import {
@@ -170,6 +171,15 @@ export interface ResolvedFrontend {
   hooks: FrontendHooks | null;
 }
 
+/** The stats listener with defaults applied. */
+export interface ResolvedStats {
+  host: string;
+  port: number;
+  auth: string | null;
+  allow: string[];
+  refresh: number;
+}
+
 /** A configuration ready to run. */
 export interface ResolvedConfig {
   global: {
@@ -188,6 +198,7 @@ export interface ResolvedConfig {
       format: LogFormat;
       queueBytes: number;
     };
+    stats: ResolvedStats | null;
   };
   frontends: ResolvedFrontend[];
   backends: ResolvedBackend[];
@@ -437,6 +448,33 @@ function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
   };
 }
 
+function statsOf(s: NonNullable<SluiceConfig["global"]>["stats"]): ResolvedStats {
+  const at = "global.stats";
+  if (typeof s !== "object" || s === null) {
+    fail(at, "expected { address, auth?, allow?, refresh? }");
+  }
+  const { addr } = address(`${at}.address`, s.address, { port0: true });
+  if (addr.kind !== "tcp") fail(`${at}.address`, "the stats listener needs host:port");
+  if (s.auth !== undefined && (typeof s.auth !== "string" || !/^[^:\s]+:\S+$/.test(s.auth))) {
+    fail(`${at}.auth`, 'expected "user:password"');
+  }
+  const allow = s.allow ?? [];
+  if (!Array.isArray(allow)) fail(`${at}.allow`, "expected a list of networks");
+  allow.forEach((c, i) => {
+    const n = typeof c === "string" ? ipNetParse(c) : "not text";
+    if (typeof n === "string") {
+      fail(`${at}.allow[${i}]`, `invalid network ${JSON.stringify(c)}: ${n}`);
+    }
+  });
+  return {
+    host: addr.host,
+    port: addr.port,
+    auth: s.auth ?? null,
+    allow,
+    refresh: int(`${at}.refresh`, s.refresh, 10, 0, 3600),
+  };
+}
+
 /** Checks TypeScript hooks: functions, HTTP mode only. */
 function hooksOf(at: string, hooks: FrontendHooks | undefined, m: ProxyMode): FrontendHooks | null {
   if (hooks === undefined) return null;
@@ -602,6 +640,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       ),
       runqueueDepth: int("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
       graceMs: timeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
+      stats: g.stats === undefined ? null : statsOf(g.stats),
       log: {
         target,
         format,

@@ -67,6 +67,20 @@ export interface GlobalConfig {
   graceMs?: number;
   /** Access log settings. */
   log?: LogConfig;
+  /** A stats listener (HTML page, CSV, JSON, Prometheus `/metrics`); none by default. */
+  stats?: StatsConfig;
+}
+
+/** The stats listener. It binds only where asked; keep it on a private address. */
+export interface StatsConfig {
+  /** `host:port` to listen on (`127.0.0.1:8404`). */
+  address: string;
+  /** `user:password` required with basic auth. Default: none. */
+  auth?: string;
+  /** Client networks allowed (CIDR, e.g. `10.0.0.0/8`, `::1`). Default: any. */
+  allow?: string[];
+  /** HTML page refresh interval in seconds (0: none). Default 10. */
+  refresh?: number;
 }
 
 /** TLS termination on a listener. */

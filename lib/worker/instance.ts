@@ -15,6 +15,7 @@ import { BackendChecks } from "../backend/checks.ts";
 import type { ResolvedConfig } from "../cfg/config_check.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { SluiceError } from "../core/errors.ts";
+import type { LatencyStats } from "../stats/stats_types.ts";
 import { tickNow } from "../core/time.ts";
 import { BufferPool, type PoolCounters } from "../core/pool.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
@@ -68,6 +69,8 @@ export interface ProxyStats {
   hrsp_4xx: number;
   hrsp_5xx: number;
   hrsp_other: number;
+  /** Latency distributions (queue, connect, response, total), when recorded. */
+  lat?: LatencyStats;
 }
 
 /** A server's state and queue, named as HAProxy's stats fields. */

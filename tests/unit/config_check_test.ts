@@ -71,6 +71,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     serverIdleTimeout: 4000,
     serverIdleMax: 256,
     log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
+    stats: null,
   });
   assert.deepEqual(r.frontends, [{
     name: "fe",

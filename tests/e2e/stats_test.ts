@@ -1,0 +1,86 @@
+/**
+ * The stats listener: HTML page, HAProxy CSV, JSON and Prometheus metrics
+ * (checked with a strict exposition parser), basic auth and allow-list;
+ * counters checked exactly against known traffic.
+ */
+import assert from "node:assert/strict";
+import { startSluice } from "../../mod.ts";
+import { farm, request } from "../helpers/http_farm.ts";
+import { checkExposition } from "../helpers/prom_check.ts";
+
+async function get(port: number, path: string, headers: Record<string, string> = {}) {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+  return { status: r.status, type: r.headers.get("content-type") ?? "", body: await r.text() };
+}
+
+Deno.test("stats listener: page, CSV, JSON and Prometheus reflect the traffic exactly", async () => {
+  await using f = farm(2);
+  f[1].status = 503;
+  await using h = await startSluice({
+    global: { log: { target: "none" }, stats: { address: "127.0.0.1:0", auth: "admin:s3cret" } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{
+      name: "be",
+      servers: [{ name: "s1", address: f[0].address }, { name: "s2", address: f[1].address }],
+    }],
+  });
+  const port = h.addresses[0].port;
+  for (let i = 0; i < 10; i++) await request(port, `/r${i}`);
+  const auth = { Authorization: `Basic ${btoa("admin:s3cret")}` };
+  assert.equal((await get(h.statsPort, "/")).status, 401);
+  assert.equal(
+    (await get(h.statsPort, "/", { Authorization: `Basic ${btoa("admin:nope")}` })).status,
+    401,
+  );
+
+  const page = await get(h.statsPort, "/", auth);
+  assert.equal(page.status, 200);
+  assert.match(page.type, /text\/html/);
+  assert.match(page.body, /<h2>backend be<\/h2>/);
+  assert.match(page.body, /class="up">UP</);
+
+  const csv = (await get(h.statsPort, "/;csv", auth)).body.trim().split("\n");
+  const header = csv[0].replace(/^# /, "").split(",");
+  assert.deepEqual(header.slice(0, 4), ["pxname", "svname", "qcur", "qmax"]);
+  const row = (sv: string) => {
+    const cells = csv.find((l) => l.split(",")[1] === sv)!.split(",");
+    return (f: string) => cells[header.indexOf(f)];
+  };
+  assert.equal(row("FRONTEND")("req_tot"), "10");
+  assert.equal(row("s1")("hrsp_2xx"), "5");
+  assert.equal(row("s2")("hrsp_5xx"), "5");
+  assert.equal(row("BACKEND")("stot"), "10");
+
+  const json = JSON.parse((await get(h.statsPort, "/;json", auth)).body);
+  assert.equal(json.frontends[0].req_tot, 10);
+
+  const metrics = await get(h.statsPort, "/metrics", auth);
+  assert.match(metrics.type, /text\/plain; version=0\.0\.4/);
+  const samples = checkExposition(metrics.body);
+  const value = (name: string, labels: Record<string, string>) =>
+    samples.find((s) =>
+      s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+    )?.value;
+  assert.equal(value("sluice_frontend_http_requests_total", { frontend: "fe" }), 10);
+  assert.equal(value("sluice_backend_http_responses_total", { backend: "be", code: "5xx" }), 5);
+  assert.equal(value("sluice_server_status", { backend: "be", server: "s1", state: "UP" }), 1);
+});
+
+Deno.test("stats listener: allow-list refuses other networks, bad settings are refused", async () => {
+  await using f = farm(1);
+  await using h = await startSluice({
+    global: { log: { target: "none" }, stats: { address: "127.0.0.1:0", allow: ["10.0.0.0/8"] } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
+  });
+  assert.equal((await get(h.statsPort, "/metrics")).status, 403);
+  await assert.rejects(
+    () =>
+      startSluice({
+        global: { stats: { address: "127.0.0.1:0", allow: ["10.0.0.0/33"] } },
+        frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+        backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
+      }),
+    /global\.stats\.allow\[0\]/,
+  );
+});
