@@ -6,8 +6,12 @@
  * @module
  */
 
+import { LatencySet } from "../stats/latency.ts";
+
 /** Counters shared by frontends, backends and servers. */
 export class Counters {
+  /** Latency distributions (queue, connect, response, total). */
+  readonly lat: LatencySet = new LatencySet();
   /** Current sessions (streams). */
   scur = 0;
   /** Highest `scur` seen. */

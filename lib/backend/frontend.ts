@@ -141,6 +141,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP: a transaction ended; count and log it. */
   txnEnd(strm: Stream, txn: HttpTxn): void {
     const c = this.counters;
+    if (txn.tHead >= 0) this.#recordLatency(strm, txn);
     if (txn.tHead >= 0) c.reqTot++;
     else if (txn.status >= 400) c.ereq++;
     if (txn.status > 0) c.countStatus(txn.status);
@@ -160,6 +161,31 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP: the server side of a transaction is over. */
   serverDone(strm: Stream, reusable: boolean, now: number): void {
     (strm.be as Backend).detach(strm, reusable, now);
+  }
+
+  /** Records a request's timers (as the log computes them) in the frontend, backend and server. */
+  #recordLatency(strm: Stream, txn: HttpTxn): void {
+    const now = this.#env.sched.now;
+    const start = txn.tStart >= 0 ? txn.tStart : txn.tIdle;
+    const sent = Math.max(txn.tHead, strm.tConnEnd);
+    const queue = strm.tQueue < 0 ? -1 : (strm.tDequeue < 0 ? now : strm.tDequeue) - strm.tQueue;
+    const connect = strm.tConnEnd < 0 || strm.tConnStart < 0 ? -1 : strm.tConnEnd - strm.tConnStart;
+    const response = txn.tResHead < 0 || strm.tConnEnd < 0 ? -1 : txn.tResHead - sent;
+    const total = now - start;
+    this.counters.lat.record(queue, connect, response, total);
+    (strm.be as Backend).counters.lat.record(queue, connect, response, total);
+    (strm.target as Server | null)?.counters.lat.record(queue, connect, response, total);
+  }
+
+  /** Records a TCP session's timers (queue, connect, total). */
+  #recordTcpLatency(strm: Stream): void {
+    const end = strm.tEnd;
+    const queue = strm.tQueue < 0 ? -1 : (strm.tDequeue < 0 ? end : strm.tDequeue) - strm.tQueue;
+    const connect = strm.tConnEnd < 0 || strm.tConnStart < 0 ? -1 : strm.tConnEnd - strm.tConnStart;
+    const total = end - strm.tAccept;
+    this.counters.lat.record(queue, connect, -1, total);
+    (strm.be as Backend).counters.lat.record(queue, connect, -1, total);
+    (strm.target as Server | null)?.counters.lat.record(queue, connect, -1, total);
   }
 
   /** `tcp-request connection accept|reject`: the first matching rule decides; none matching accepts. */
@@ -329,7 +355,10 @@ export class Frontend implements StreamFrontend, HttpHooks {
 
   streamEnd(strm: Stream): void {
     // HTTP streams log each transaction instead (txnEnd).
-    if (strm.ana === null) this.logger?.(strm, this);
+    if (strm.ana === null) {
+      this.logger?.(strm, this);
+      this.#recordTcpLatency(strm);
+    }
     const c = this.counters;
     c.scur--;
     c.bin += strm.req.total;

@@ -148,6 +148,7 @@ function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
     hrsp_4xx: c.hrsp[3],
     hrsp_5xx: c.hrsp[4],
     hrsp_other: c.hrsp[5],
+    lat: c.lat.snapshot(),
   };
 }
 

@@ -84,3 +84,31 @@ Deno.test("stats listener: allow-list refuses other networks, bad settings are r
     /global\.stats\.allow\[0\]/,
   );
 });
+
+Deno.test("latency percentiles: a 100 ms server shows in response and total times", async () => {
+  await using f = farm(1);
+  f[0].delay = 100;
+  await using h = await startSluice({
+    global: { log: { target: "none" }, stats: { address: "127.0.0.1:0" } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
+  });
+  for (let i = 0; i < 5; i++) await request(h.addresses[0].port, "/");
+  const be = h.stats().backends[0];
+  assert.equal(be.lat!.response.count, 5);
+  assert.ok(
+    be.lat!.response.p50 >= 95 && be.lat!.response.p50 < 200,
+    `p50 ${be.lat!.response.p50}`,
+  );
+  assert.ok(be.lat!.total.p99 >= be.lat!.response.p50);
+  assert.equal(be.servers[0].lat!.response.count, 5);
+  const metrics = checkExposition((await get(h.statsPort, "/metrics")).body);
+  const bucket = metrics.find((s) =>
+    s.name === "sluice_backend_response_time_seconds_bucket" && s.labels.le === "0.25"
+  );
+  assert.equal(bucket?.value, 5, "all five under 250 ms");
+  const under50 = metrics.find((s) =>
+    s.name === "sluice_backend_response_time_seconds_bucket" && s.labels.le === "0.05"
+  );
+  assert.equal(under50?.value, 0);
+});
