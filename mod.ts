@@ -18,7 +18,10 @@
 import { resolveConfig } from "./lib/cfg/config_check.ts";
 import { parseConfigFiles } from "./lib/cfg/cfg_parser.ts";
 import { startStatsServer, type StatsServer } from "./lib/stats/stats_server.ts";
-import { formatCsv } from "./lib/stats/csv.ts";
+import { formatCsv } from "./lib/stats/stats_csv.ts";
+import { createAdminApi } from "./lib/stats/admin_api.ts";
+import { type AdminSocket, serveAdminSocket } from "./lib/stats/admin_socket.ts";
+import type { AdminTarget } from "./lib/stats/admin_types.ts";
 import { VERSION } from "./lib/version.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { SluiceError } from "./lib/core/errors.ts";
@@ -77,6 +80,24 @@ export interface CloseOptions {
 export interface SluiceHandle extends AsyncDisposable {
   /** Every bound address, with real ports when port 0 was asked. */
   readonly addresses: readonly ListenAddress[];
+  /**
+   * Runs runtime API commands (HAProxy's line protocol, as on the admin
+   * socket) and returns their output: `show stat`, `show info`,
+   * `show servers state`, `show sess`, `set server b/s state drain`,
+   * `set weight b/s 50%`, `set maxconn server b/s 10`,
+   * `disable server b/s`, `shutdown sessions server b/s`, `help`;
+   * several separated by `;`.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(handle.admin("show stat"));
+   * ```
+   */
+  admin(line: string): string;
+  /** A server's maxconn at run time (0: none); queued streams get new slots at once. */
+  setMaxconn(backend: string, server: string, maxconn: number): void;
+  /** Closes every stream on a server; returns how many. */
+  shutdownSessions(backend: string, server: string): number;
   /** Port of the stats listener (`global.stats`), 0 without one. */
   readonly statsPort: number;
   /** A snapshot of counters: per frontend, backend, server, pool, scheduler. */
@@ -172,20 +193,49 @@ export async function startSluice(
   const resolved = resolveConfig(loadConfig(config));
   let inst = new Instance(resolved);
   await inst.start();
-  // The stats listener belongs to the handle: it survives reloads and
-  // always shows the running configuration.
+  // The runtime API, the stats listener and the admin socket belong to the
+  // handle: they survive reloads and always show the running configuration.
+  const startTime = Date.now();
+  const target: AdminTarget = {
+    stats: () => inst.stats(),
+    state: () => inst.adminState(),
+    info: () => ({
+      pid: Deno.pid,
+      startTime,
+      maxconn: resolved.global.maxconn,
+      listeners: inst.addresses().length,
+      stopping: closing !== null,
+      node: Deno.hostname?.() ?? "",
+    }),
+    setServer: (b, s, change) => inst.setServer(b, s, change),
+    setMaxconn: (b, s, n) => inst.setMaxconn(b, s, n),
+    shutdownSessions: (b, s) => inst.shutdownSessions(b, s),
+    sessions: () => inst.sessions(),
+  };
+  const api = createAdminApi(target);
   let statsServer: StatsServer | null = null;
   const st = resolved.global.stats;
   if (st !== null) {
     try {
       statsServer = startStatsServer({ ...st, version: VERSION }, {
         stats: () => inst.stats(),
-        csv: () => formatCsv(inst.stats()),
+        csv: () => formatCsv(inst.stats(), inst.adminState()),
       });
     } catch (err) {
       await inst.close();
       const msg = err instanceof Error ? err.message : String(err);
       throw new SluiceError("ERR_BIND", `Cannot listen on "${st.host}:${st.port}" (stats): ${msg}`);
+    }
+  }
+  let adminSocket: AdminSocket | null = null;
+  const as = resolved.global.adminSocket;
+  if (as !== null) {
+    try {
+      adminSocket = await serveAdminSocket(as.path, api, { mode: as.mode });
+    } catch (err) {
+      await statsServer?.close();
+      await inst.close();
+      throw err;
     }
   }
   /** Instances replaced by a reload, finishing their connections. */
@@ -215,7 +265,16 @@ export async function startSluice(
       return statsServer?.port ?? 0;
     },
     close: (opts?: CloseOptions) =>
-      closing ??= Promise.all([inst.close(opts), ...draining, statsServer?.close()]).then(() => {}),
+      closing ??= Promise.all([
+        inst.close(opts),
+        ...draining,
+        statsServer?.close(),
+        adminSocket?.close(),
+      ])
+        .then(() => {}),
+    admin: (line: string) => api.exec(line),
+    setMaxconn: (backend, server, maxconn) => inst.setMaxconn(backend, server, maxconn),
+    shutdownSessions: (backend, server) => inst.shutdownSessions(backend, server),
     [Symbol.asyncDispose]: () => handle.close(),
   };
   return handle;

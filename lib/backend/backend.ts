@@ -470,6 +470,13 @@ export class Backend implements StreamBackend {
     if (srv.effWeight < srv.uweight) this.#ramp.add(srv, now);
   }
 
+  /** maxconn at run time (0: none): a raise gives waiting streams the new slots at once. */
+  setMaxconn(srv: Server, maxconn: number): void {
+    srv.maxconn = maxconn;
+    (srv.backup ? this.lbBackup : this.lb).update(srv);
+    this.#dequeueAll();
+  }
+
   /** Stops the slowstart task (instance shutdown). */
   stop(): void {
     this.#ramp.stop();

@@ -135,8 +135,41 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
         kw,
         "sluice runs in the foreground (start it from a service manager such as systemd)",
       );
-    case "stats":
-      throw at.unsupported(args.length > 0 ? `stats ${args[0]}` : kw);
+    case "stats": {
+      // stats socket PATH [mode OCTAL] [level admin|operator|user] [expose-fd listeners]
+      if (args[0] !== "socket") throw at.unsupported(args.length > 0 ? `stats ${args[0]}` : kw);
+      const sat = at.sub("stats socket");
+      const path = args[1];
+      if (path === undefined) throw sat.fail(`missing value for "stats socket"`);
+      if (!path.startsWith("/") && !path.startsWith("./")) {
+        throw sat.badValue(
+          path,
+          "expected a unix socket path (TCP runtime API sockets are not supported)",
+        );
+      }
+      const sock: { path: string; mode?: number } = { path };
+      for (let i = 2; i < args.length; i += 2) {
+        const k = args[i], v = args[i + 1];
+        if (k === "mode") {
+          if (v === undefined || !/^[0-7]{3,4}$/.test(v)) {
+            throw sat.sub("stats socket mode").badValue(
+              v ?? "",
+              "expected an octal mode such as 600",
+            );
+          }
+          sock.mode = parseInt(v, 8);
+        } else if (k === "level") {
+          if (v !== "admin") {
+            throw sat.sub("stats socket level").badValue(
+              v ?? "",
+              "only level admin is supported (protect the socket with its mode)",
+            );
+          }
+        } else throw sat.unsupported(`stats socket ${k}`);
+      }
+      g.global.adminSocket = sock;
+      return;
+    }
     default:
       throw at.unsupported(kw);
   }

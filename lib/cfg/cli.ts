@@ -97,6 +97,8 @@ server (an HTTP page, or an echo server with --mode tcp).
   --forwarded                   HTTP: add an RFC 7239 Forwarded header
   --stats ADDR                  stats listener on host:port: HTML page, /;csv,
                                 /;json, /metrics (Prometheus); never on by default
+  --admin-socket PATH           runtime API (HAProxy's line protocol) on a unix
+                                socket created with mode 0600
   --stats-auth USER:PASS        require basic auth on the stats listener
   --stats-allow CIDR            only these client networks may read stats
                                 (repeatable)
@@ -128,6 +130,7 @@ const OPTIONS = {
   cookie: { type: "string" },
   "stick-source": { type: "boolean" },
   stats: { type: "string" },
+  "admin-socket": { type: "string" },
   "stats-auth": { type: "string" },
   "stats-allow": { type: "string", multiple: true },
   timeout: { type: "string", multiple: true },
@@ -371,6 +374,7 @@ export function parseCli(args: string[]): CliAction {
     }
   }
   global.log = { target: log, format };
+  if (v["admin-socket"] !== undefined) global.adminSocket = { path: v["admin-socket"] };
   if (v.stats !== undefined) {
     parseAddress(v.stats, { port0: true });
     global.stats = { address: v.stats };

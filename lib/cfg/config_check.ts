@@ -199,6 +199,7 @@ export interface ResolvedConfig {
       queueBytes: number;
     };
     stats: ResolvedStats | null;
+    adminSocket: { path: string; mode: number } | null;
   };
   frontends: ResolvedFrontend[];
   backends: ResolvedBackend[];
@@ -475,6 +476,14 @@ function statsOf(s: NonNullable<SluiceConfig["global"]>["stats"]): ResolvedStats
   };
 }
 
+function adminSocketOf(a: { path: string; mode?: number }): { path: string; mode: number } {
+  const at = "global.adminSocket";
+  if (typeof a !== "object" || a === null || typeof a.path !== "string" || a.path === "") {
+    fail(at, "expected { path, mode? }");
+  }
+  return { path: a.path, mode: int(`${at}.mode`, a.mode, 0o600, 0, 0o777) };
+}
+
 /** Checks TypeScript hooks: functions, HTTP mode only. */
 function hooksOf(at: string, hooks: FrontendHooks | undefined, m: ProxyMode): FrontendHooks | null {
   if (hooks === undefined) return null;
@@ -641,6 +650,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       runqueueDepth: int("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
       graceMs: timeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
       stats: g.stats === undefined ? null : statsOf(g.stats),
+      adminSocket: g.adminSocket === undefined ? null : adminSocketOf(g.adminSocket),
       log: {
         target,
         format,

@@ -69,6 +69,12 @@ export interface GlobalConfig {
   log?: LogConfig;
   /** A stats listener (HTML page, CSV, JSON, Prometheus `/metrics`); none by default. */
   stats?: StatsConfig;
+  /**
+   * The runtime API on a unix socket (HAProxy's `stats socket PATH`): `show
+   * stat`, `set server`, ... Created with mode 0600 unless `mode` says
+   * otherwise. None by default.
+   */
+  adminSocket?: { path: string; mode?: number };
 }
 
 /** The stats listener. It binds only where asked; keep it on a private address. */

@@ -16,6 +16,8 @@ import type { ResolvedConfig } from "../cfg/config_check.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { SluiceError } from "../core/errors.ts";
 import type { LatencyStats } from "../stats/stats_types.ts";
+import type { AdminSession, AdminState } from "../stats/admin_types.ts";
+import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
 import { tickNow } from "../core/time.ts";
 import { BufferPool, type PoolCounters } from "../core/pool.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
@@ -166,11 +168,15 @@ export class Instance {
   /** Health checks, one set per backend. */
   readonly checks: BackendChecks[] = [];
   readonly #json: boolean;
+  readonly #cfg: ResolvedConfig;
   #live = 0;
+  readonly #sessIds = new WeakMap<Stream, number>();
+  #sessSeq = 0;
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
   constructor(cfg: ResolvedConfig) {
+    this.#cfg = cfg;
     const g = cfg.global;
     this.sched = new Scheduler({ budget: g.runqueueDepth });
     this.pool = new BufferPool(g.bufsize, g.buffers);
@@ -399,6 +405,102 @@ export class Instance {
       be.setAdmin(srv, admin, now);
       this.checks[this.backends.indexOf(be)].adminChanged(srv);
     }
+  }
+
+  /** Changes a server's maxconn at run time (0: none). */
+  setMaxconn(backend: string, server: string, maxconn: number): void {
+    const { be, srv } = this.#server(backend, server);
+    if (!Number.isInteger(maxconn) || maxconn < 0 || maxconn > 1_000_000) {
+      throw new SluiceError("ERR_CONFIG", `Invalid maxconn ${maxconn} for "${backend}/${server}"`);
+    }
+    be.setMaxconn(srv, maxconn);
+  }
+
+  /** Closes every stream on a server (HAProxy's `shutdown sessions server`); returns how many. */
+  shutdownSessions(backend: string, server: string): number {
+    const { srv } = this.#server(backend, server);
+    let n = 0;
+    for (const fe of this.frontends) {
+      for (const strm of fe.streams) {
+        if (strm.target === srv) {
+          strm.kill();
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** The configuration-side view the runtime API shows (`show servers state`, CSV). */
+  adminState(): AdminState {
+    const now = tickNow();
+    return {
+      frontends: this.#cfg.frontends.map((f) => ({
+        name: f.name,
+        mode: f.mode,
+        maxconn: f.maxconn,
+      })),
+      backends: this.backends.map((be, i) => {
+        const cb = this.#cfg.backends[i];
+        return {
+          name: be.name,
+          mode: cb.mode,
+          algo: cb.balance.algo === "hdr" ? `hdr(${cb.balance.hdr})` : cb.balance.algo,
+          servers: be.servers.map((s, j) => {
+            const cs = cb.servers[j];
+            return {
+              name: s.name,
+              addr: s.addr.kind === "unix" ? "unix" : s.addr.host,
+              port: s.addr.kind === "unix" ? 0 : s.addr.port,
+              admin: SRV_ADMIN_NAMES[s.admin],
+              up: s.opUp,
+              weight: s.uweight,
+              iweight: cs.weight,
+              maxconn: s.maxconn,
+              maxqueue: s.maxqueue,
+              lastChangeSec: Math.max(0, Math.floor((now - s.lastChange) / 1000)),
+              tls: cs.tls !== null,
+              check: cs.check === null ? null : {
+                rise: cs.check.rise ?? CHECK_DEFAULT_RISE,
+                fall: cs.check.fall ?? CHECK_DEFAULT_FALL,
+                port: cs.check.port ?? (s.addr.kind === "unix" ? 0 : s.addr.port),
+              },
+            };
+          }),
+        };
+      }),
+    };
+  }
+
+  /** Live streams, for `show sess`. */
+  sessions(): AdminSession[] {
+    const now = Date.now();
+    const out: AdminSession[] = [];
+    for (const fe of this.frontends) {
+      for (const strm of fe.streams) {
+        let id = this.#sessIds.get(strm);
+        if (id === undefined) this.#sessIds.set(strm, id = ++this.#sessSeq);
+        out.push({
+          id,
+          proto: strm.ana === null ? "tcp" : "http",
+          src: `${strm.cliAddr}:${strm.cliPort}`,
+          frontend: fe.name,
+          backend: strm.be.name,
+          server: strm.target?.name ?? "<none>",
+          ageMs: now - strm.acceptDate,
+        });
+      }
+    }
+    return out;
+  }
+
+  #server(backend: string, server: string): { be: Backend; srv: Server } {
+    const be = this.backends.find((b) => b.name === backend);
+    const srv = be?.servers.find((s) => s.name === server);
+    if (be === undefined || srv === undefined) {
+      throw new SluiceError("ERR_CONFIG", `No server "${backend}/${server}"`);
+    }
+    return { be, srv };
   }
 
   /** The bound addresses. */

@@ -112,3 +112,67 @@ Deno.test("latency percentiles: a 100 ms server shows in response and total time
   );
   assert.equal(under50?.value, 0);
 });
+
+async function adminCommand(path: string, line: string): Promise<string> {
+  const c = await Deno.connect({ transport: "unix", path });
+  try {
+    await c.write(new TextEncoder().encode(line + "\n"));
+    const chunks: Uint8Array[] = [];
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await c.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+    return new TextDecoder().decode(
+      chunks.reduce((a, b) => {
+        const o = new Uint8Array(a.length + b.length);
+        o.set(a);
+        o.set(b, a.length);
+        return o;
+      }, new Uint8Array(0)),
+    );
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test("runtime API socket: drain a server under load with no failed request", async () => {
+  await using f = farm(2);
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/admin.sock`;
+    await using h = await startSluice({
+      global: { log: { target: "none" }, adminSocket: { path } },
+      frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+      backends: [{
+        name: "be",
+        servers: [{ name: "s1", address: f[0].address }, { name: "s2", address: f[1].address }],
+      }],
+    });
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const port = h.addresses[0].port;
+    let failures = 0, running = true;
+    const load = (async () => {
+      while (running) if ((await request(port, "/")).status !== 200) failures++;
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const out = await adminCommand(path, "set server be/s1 state drain");
+    assert.equal(out.trim(), "");
+    await new Promise((r) => setTimeout(r, 100));
+    const before = f[0].count;
+    await new Promise((r) => setTimeout(r, 150));
+    running = false;
+    await load;
+    assert.equal(failures, 0);
+    assert.equal(f[0].count, before, "no new request on the drained server");
+    const csv = await adminCommand(path, "show stat");
+    assert.match(csv, /^# pxname,svname,qcur,qmax,scur,smax,slim,stot,/);
+    assert.match(csv, /\nbe,s1,.*DRAIN/);
+    assert.match(h.admin("show servers state"), /^1\n# be_id be_name srv_id srv_name/);
+    assert.match(h.admin("bogus"), /Unknown command/);
+    assert.equal(h.admin("set weight be/s2 50%").trim(), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

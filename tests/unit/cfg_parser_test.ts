@@ -286,9 +286,15 @@ Deno.test("global: refuses daemon, nbthread > 1, stats socket and unknown keywor
     /invalid value "4" for "nbthread": sluice runs one thread/,
   );
   rejects(
-    ["global", "  stats socket /run/haproxy.sock mode 660"],
+    ["global", "  stats socket ipv4@127.0.0.1:9999"],
     2,
-    /unsupported keyword "stats socket" in section "global" \(see README's keyword table\)/,
+    /expected a unix socket path/,
+  );
+  rejects(["global", "  stats timeout 2m"], 2, /unsupported keyword "stats timeout"/);
+  assert.deepEqual(
+    parse(["global", "  stats socket /run/sluice.sock mode 660 level admin", ...feLines([])]).global
+      ?.adminSocket,
+    { path: "/run/sluice.sock", mode: 0o660 },
   );
   rejects(
     ["global", "  chroot /var/lib/haproxy"],

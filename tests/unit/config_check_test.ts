@@ -72,6 +72,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     serverIdleMax: 256,
     log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
     stats: null,
+    adminSocket: null,
   });
   assert.deepEqual(r.frontends, [{
     name: "fe",
