@@ -431,6 +431,11 @@ export class Backend implements StreamBackend {
     if (srv.opUp === up) return false;
     srv.opUp = up;
     srv.lastChange = now;
+    if (!up) srv.downSince = now;
+    else if (srv.downSince >= 0) {
+      srv.downMs += now - srv.downSince;
+      srv.downSince = -1;
+    }
     this.#stateChanged(srv, now);
     if (up) {
       this.#log(srv, `is UP, reason: ${reason}.`, "notice");

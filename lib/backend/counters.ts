@@ -26,6 +26,8 @@ export class Counters {
   econ = 0;
   /** Response errors (server failed during the exchange). */
   eresp = 0;
+  /** Requests denied by `http-request deny` (HAProxy's dreq). */
+  dreq = 0;
   /** Connections refused by `tcp-request connection reject` (HAProxy's dcon). */
   deniedConn = 0;
   /** Request errors (client-side errors before the server was reached). */

@@ -222,7 +222,10 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
-    if (v !== null) return v;
+    if (v !== null) {
+      if (v.deny) this.counters.dreq++;
+      return v;
+    }
     let be = this.backend;
     for (const u of r.useBackends) {
       if (u.cond === null || u.cond(ctx)) {

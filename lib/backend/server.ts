@@ -72,6 +72,9 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   opUp = true;
   /** Tick of the last state change (for slowstart and stats). */
   lastChange = 0;
+  /** Milliseconds spent DOWN before the current state, and the tick it went down (-1: up). */
+  downMs = 0;
+  downSince = -1;
   /** Streams currently assigned (holding a slot). */
   cur = 0;
   /** Streams waiting for a slot on this server. */

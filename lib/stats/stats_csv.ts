@@ -179,6 +179,7 @@ function feRow(fe: ProxyStats, iid: number, st: AdminFeState | undefined): strin
   common(row, fe, fe.name, "FRONTEND");
   if (st !== undefined && st.maxconn > 0) put(row, "slim", st.maxconn);
   put(row, "ereq", fe.ereq);
+  put(row, "dreq", fe.dreq);
   put(row, "status", "OPEN");
   put(row, "iid", iid);
   put(row, "sid", 0);
@@ -258,6 +259,7 @@ function srvRow(
   if (checked) {
     put(row, "chkfail", s.chkfail);
     put(row, "chkdown", s.chkdown);
+    put(row, "downtime", s.downtime);
   }
   if (info !== undefined) {
     put(row, "lastchg", info.lastChangeSec);

@@ -62,6 +62,8 @@ export interface ProxyStats {
   srv_abrt: number;
   /** Connections refused by `tcp-request connection reject`. */
   dcon: number;
+  /** Requests denied by `http-request deny`. */
+  dreq: number;
   /** HTTP requests. */
   req_tot: number;
   /** HTTP responses by status class. */
@@ -97,6 +99,9 @@ export interface ServerStats extends ProxyStats {
   check_desc: string;
   /** Check health counter (0 .. rise+fall-1), -1 without checks. */
   check_health: number;
+  /** Seconds since the last state change, and total seconds spent DOWN. */
+  lastchg: number;
+  downtime: number;
 }
 
 /** A backend's counters, queue and servers. */
@@ -143,6 +148,7 @@ function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
     cli_abrt: c.cliAbrt,
     srv_abrt: c.srvAbrt,
     dcon: c.deniedConn,
+    dreq: c.dreq,
     req_tot: c.reqTot,
     hrsp_1xx: c.hrsp[0],
     hrsp_2xx: c.hrsp[1],
@@ -517,6 +523,7 @@ export class Instance {
 
   /** A snapshot of the counters. */
   stats(): InstanceStats {
+    const now = tickNow();
     return {
       frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters)),
       backends: this.backends.map((be, i) => ({
@@ -544,6 +551,8 @@ export class Instance {
             check_status: chk?.code ?? "",
             check_desc: chk?.info ?? "",
             check_health: chk?.health ?? -1,
+            lastchg: Math.max(0, Math.floor((now - s.lastChange) / 1000)),
+            downtime: Math.floor((s.downMs + (s.downSince >= 0 ? now - s.downSince : 0)) / 1000),
           };
         }),
       })),

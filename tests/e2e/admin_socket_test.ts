@@ -28,6 +28,7 @@ function px(name: string): ProxyStats {
     cli_abrt: 0,
     srv_abrt: 0,
     dcon: 0,
+    dreq: 0,
     req_tot: 0,
     hrsp_1xx: 0,
     hrsp_2xx: 0,
@@ -53,6 +54,8 @@ function srvStats(name: string, weight: number): ServerStats {
     check_status: "",
     check_desc: "",
     check_health: -1,
+    lastchg: 0,
+    downtime: 0,
   };
 }
 

@@ -41,6 +41,7 @@ function px(name: string, o: Partial<ProxyStats> = {}): ProxyStats {
     cli_abrt: 0,
     srv_abrt: 0,
     dcon: 0,
+    dreq: 0,
     req_tot: 0,
     hrsp_1xx: 0,
     hrsp_2xx: 0,
@@ -67,6 +68,8 @@ function srv(name: string, o: Partial<ServerStats> = {}): ServerStats {
     check_status: "",
     check_desc: "",
     check_health: -1,
+    lastchg: 0,
+    downtime: 0,
     ...o,
   };
 }
@@ -549,7 +552,7 @@ Deno.test("show stat fills a FRONTEND row from its counters and settings", () =>
   assert.equal(fe.dcon, "4");
   assert.equal(fe.conn_tot, "124");
   // Not tracked: left empty rather than a made-up 0.
-  assert.equal(fe.dreq, "");
+  assert.equal(fe.dreq, "0");
   assert.equal(fe.rate, "");
   assert.equal(fe.qcur, "");
   // A TCP frontend has no HTTP columns and no limit.
