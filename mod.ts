@@ -23,6 +23,7 @@ import { createAdminApi } from "./lib/stats/admin_api.ts";
 import { type AdminSocket, serveAdminSocket } from "./lib/stats/admin_socket.ts";
 import type { AdminTarget } from "./lib/stats/admin_types.ts";
 import { VERSION } from "./lib/version.ts";
+import { hostName } from "./lib/log/sink.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { SluiceError } from "./lib/core/errors.ts";
 import { Instance, type InstanceStats, type ListenAddress } from "./lib/worker/instance.ts";
@@ -205,12 +206,20 @@ export async function startSluice(
       maxconn: resolved.global.maxconn,
       listeners: inst.addresses().length,
       stopping: closing !== null,
-      node: Deno.hostname?.() ?? "",
+      node: hostName(),
     }),
     setServer: (b, s, change) => inst.setServer(b, s, change),
     setMaxconn: (b, s, n) => inst.setMaxconn(b, s, n),
     shutdownSessions: (b, s) => inst.shutdownSessions(b, s),
     sessions: () => inst.sessions(),
+    reopenLogs: () => {
+      try {
+        inst.sink.reopen();
+        return null;
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    },
   };
   const api = createAdminApi(target);
   let statsServer: StatsServer | null = null;

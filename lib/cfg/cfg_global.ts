@@ -77,9 +77,18 @@ function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
       `only one "log" target is supported (the first one is at ${g.logWhere})`,
     );
   }
-  const target = args[0] === "fd@1" ? "stdout" : args[0] === "fd@2" ? "stderr" : args[0];
-  if (target !== "stdout" && target !== "stderr") {
-    throw at.badValue(args[0], "only stdout and stderr are supported (no syslog yet)");
+  const a0 = args[0];
+  let target: NonNullable<GlobalConfig["log"]>["target"];
+  if (a0 === "stdout" || a0 === "fd@1") target = "stdout";
+  else if (a0 === "stderr" || a0 === "fd@2") target = "stderr";
+  else if (a0.startsWith("file@")) target = { file: at.path(a0.slice(5)) };
+  else if (/^(udp[46]?@|ipv[46]@)?(\[[0-9a-fA-F:.]+\]|[^/@:\[\]]+):[0-9]+$/.test(a0)) {
+    target = { syslog: a0.replace(/^[a-z0-9]+@/, "") };
+  } else {
+    throw at.badValue(
+      a0,
+      "expected stdout, stderr, a syslog server host:port (UDP), or file@PATH (unix syslog sockets are not supported)",
+    );
   }
   let i = 1;
   while (args[i] === "format" || args[i] === "len" || args[i] === "sample") {
@@ -90,7 +99,10 @@ function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
     }
     i += 2;
   }
-  if (i < args.length) at.sub("log facility").oneOf(args[i++], FACILITIES);
+  if (i < args.length) {
+    const facility = at.sub("log facility").oneOf(args[i++], FACILITIES);
+    if (typeof target === "object" && "syslog" in target) target.facility = facility;
+  }
   if (i < args.length) {
     const level = at.sub("log level").oneOf(args[i++], LEVELS);
     if (level !== "info" && level !== "debug") {

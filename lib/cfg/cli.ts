@@ -102,7 +102,9 @@ server (an HTTP page, or an echo server with --mode tcp).
   --stats-auth USER:PASS        require basic auth on the stats listener
   --stats-allow CIDR            only these client networks may read stats
                                 (repeatable)
-  --log stdout|stderr|none      where access logs go (default stdout)
+  --log TARGET                  where logs go: stdout (default), stderr, none,
+                                file:PATH (reopen with the runtime API's
+                                "reopen logs"), syslog:HOST:PORT (UDP, RFC 5424)
   --log-format FORMAT           tcplog or httplog (text, HAProxy-like), or json
                                 (default: text)
   -h, --help                    show this help
@@ -340,9 +342,17 @@ export function parseCli(args: string[]): CliAction {
   }
   if (v.bufsize !== undefined) global.bufsize = count("bufsize", v.bufsize, 1024, 1 << 20);
   if (v.buffers !== undefined) global.buffers = count("buffers", v.buffers, 2, 1 << 24);
-  const log = v.log ?? "stdout";
-  if (log !== "stdout" && log !== "stderr" && log !== "none") {
-    throw usage(`Invalid value "${log}" for --log: expected stdout, stderr or none`);
+  const logText = v.log ?? "stdout";
+  let log: NonNullable<NonNullable<SluiceConfig["global"]>["log"]>["target"];
+  if (logText === "stdout" || logText === "stderr" || logText === "none") log = logText;
+  else if (logText.startsWith("file:") && logText.length > 5) log = { file: logText.slice(5) };
+  else if (logText.startsWith("syslog:")) {
+    parseAddress(logText.slice(7), {});
+    log = { syslog: logText.slice(7) };
+  } else {
+    throw usage(
+      `Invalid value "${logText}" for --log: expected stdout, stderr, none, file:PATH or syslog:HOST:PORT`,
+    );
   }
   const format = v["log-format"] ?? (mode === "http" ? "httplog" : "tcplog");
   if (format !== "tcplog" && format !== "httplog" && format !== "json") {

@@ -16,6 +16,7 @@ import { checkConfigResolve } from "../check/check_config.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import { aclDeclare } from "../rules/acl.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
+import type { LogTarget } from "../log/sink.ts";
 import { compileCondition, evalCondition } from "../rules/acl_cond.ts";
 import type { AclCtx, AclMap } from "../rules/acl_types.ts";
 import {
@@ -194,7 +195,7 @@ export interface ResolvedConfig {
     serverIdleTimeout: number;
     serverIdleMax: number;
     log: {
-      target: "stdout" | "stderr" | "none" | ((line: string) => void);
+      target: LogTarget;
       format: LogFormat;
       queueBytes: number;
     };
@@ -484,6 +485,59 @@ function adminSocketOf(a: { path: string; mode?: number }): { path: string; mode
   return { path: a.path, mode: int(`${at}.mode`, a.mode, 0o600, 0, 0o777) };
 }
 
+const FACILITIES = [
+  "kern",
+  "user",
+  "mail",
+  "daemon",
+  "auth",
+  "syslog",
+  "lpr",
+  "news",
+  "uucp",
+  "cron",
+  "auth2",
+  "ftp",
+  "ntp",
+  "audit",
+  "alert",
+  "cron2",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
+];
+
+/** A log target: stdout, stderr, none, a function, `{ file }` or `{ syslog: "host:port", facility }`. */
+function logTarget(t: unknown): LogTarget {
+  const at = "global.log.target";
+  if (t === "stdout" || t === "stderr" || t === "none" || typeof t === "function") {
+    return t as LogTarget;
+  }
+  if (typeof t === "object" && t !== null && "file" in t) {
+    const f = (t as { file: unknown }).file;
+    if (typeof f !== "string" || f === "") fail(`${at}.file`, "expected a file path");
+    return { file: f };
+  }
+  if (typeof t === "object" && t !== null && "syslog" in t) {
+    const { syslog, facility } = t as { syslog: unknown; facility?: unknown };
+    const { addr } = address(`${at}.syslog`, syslog, {});
+    if (addr.kind !== "tcp") fail(`${at}.syslog`, "expected host:port (UDP)");
+    const fac = facility ?? "local0";
+    const n = FACILITIES.indexOf(fac as string);
+    if (n < 0) fail(`${at}.facility`, `unknown facility ${JSON.stringify(fac)}`);
+    return { syslog: true, host: addr.host, port: addr.port, facility: n };
+  }
+  return fail(
+    at,
+    'expected "stdout", "stderr", "none", a function, { file } or { syslog, facility? }',
+  );
+}
+
 /** Checks TypeScript hooks: functions, HTTP mode only. */
 function hooksOf(at: string, hooks: FrontendHooks | undefined, m: ProxyMode): FrontendHooks | null {
   if (hooks === undefined) return null;
@@ -614,11 +668,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
   const bufsize = int("global.bufsize", g.bufsize, DEFAULT_BUFSIZE, 1024, 1 << 20);
   const buffers = int("global.buffers", g.buffers, 2 * maxconn + 64, 2, 1 << 24);
   const log = g.log ?? {};
-  const target = log.target ?? "stdout";
-  if (
-    typeof target !== "function" && target !== "stdout" && target !== "stderr" &&
-    target !== "none"
-  ) fail("global.log.target", `expected "stdout", "stderr", "none" or a function`);
+  const target = logTarget(log.target ?? "stdout");
   const format = log.format ?? "tcplog";
   if (format !== "tcplog" && format !== "httplog" && format !== "json") {
     fail(

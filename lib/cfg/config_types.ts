@@ -19,7 +19,13 @@ export interface LogConfig {
    * `"stdout"`, `"stderr"`, `"none"`, or a function receiving each line
    * (without newline), for embedding. Default `"stdout"`.
    */
-  target?: "stdout" | "stderr" | "none" | ((line: string) => void);
+  target?:
+    | "stdout"
+    | "stderr"
+    | "none"
+    | ((line: string) => void)
+    | { file: string }
+    | { syslog: string; facility?: string };
   /** Line format. Default `"tcplog"` (HTTP frontends write httplog lines then). */
   format?: LogFormat;
   /**

@@ -6,6 +6,32 @@
  *
  * @module
  */
+import dgram from "node:dgram";
+
+/**
+ * Where lines go: standard output or error, nowhere, a function
+ * (embedding), a file (appended; `reopen()` after rotation), or syslog over
+ * UDP (RFC 5424, `facility` as a number: local0 = 16).
+ */
+export type LogTarget =
+  | "stdout"
+  | "stderr"
+  | "none"
+  | ((line: string) => void)
+  | { file: string }
+  | { syslog: true; host: string; port: number; facility: number };
+
+/** The host name when already allowed (never prompts for the permission); else "-" (RFC 5424's nil). */
+export function hostName(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
+      return Deno.hostname();
+    }
+  } catch {
+    // Not available.
+  }
+  return "-";
+}
 
 /** A line-oriented log destination. */
 export class LogSink {
@@ -13,7 +39,12 @@ export class LogSink {
   lines = 0;
   /** Lines dropped because the queue was full or the sink failed. */
   dropped = 0;
-  readonly #target: "stdout" | "stderr" | "none" | ((line: string) => void);
+  readonly #target: LogTarget;
+  /** An open log file (`{ file }` targets), reopened by `reopen()`. */
+  #file: Deno.FsFile | null = null;
+  /** A UDP socket for syslog targets. */
+  #udp: dgram.Socket | null = null;
+  #host = "-";
   readonly #limit: number;
   #queue: string[] = [];
   #queued = 0;
@@ -21,12 +52,43 @@ export class LogSink {
   #broken = false;
   #enc = new TextEncoder();
 
-  constructor(
-    target: "stdout" | "stderr" | "none" | ((line: string) => void),
-    queueBytes: number,
-  ) {
+  constructor(target: LogTarget, queueBytes: number) {
     this.#target = target;
     this.#limit = queueBytes;
+    if (typeof target === "object" && "file" in target) this.reopen();
+    if (typeof target === "object" && "syslog" in target) {
+      this.#udp = dgram.createSocket(target.host.includes(":") ? "udp6" : "udp4");
+      this.#host = hostName();
+      this.#udp.on("error", () => this.dropped++);
+      this.#udp.unref();
+    }
+  }
+
+  /** Opens the log file again (after a rotation moved it away). Throws when it cannot. */
+  reopen(): void {
+    const t = this.#target;
+    if (typeof t !== "object" || !("file" in t)) return;
+    const f = Deno.openSync(t.file, { append: true, create: true, mode: 0o640 });
+    const old = this.#file;
+    this.#file = f;
+    try {
+      old?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Closes the file or socket (instance stop), after the queue is written. */
+  async close(): Promise<void> {
+    await this.drain();
+    try {
+      this.#file?.close();
+    } catch {
+      // Already closed.
+    }
+    this.#file = null;
+    this.#udp?.close();
+    this.#udp = null;
   }
 
   /** Queues one line (without its newline). */
@@ -40,6 +102,10 @@ export class LogSink {
       } catch {
         this.dropped++;
       }
+      return;
+    }
+    if (typeof target === "object" && "syslog" in target) {
+      this.#syslog(target, line);
       return;
     }
     if (this.#broken || this.#queued + line.length + 1 > this.#limit) {
@@ -57,8 +123,23 @@ export class LogSink {
     while (this.#flushing !== null) await this.#flushing;
   }
 
+  /** One RFC 5424 datagram per line; a full socket buffer drops (and counts) rather than waits. */
+  #syslog(t: { host: string; port: number; facility: number }, line: string): void {
+    const udp = this.#udp;
+    if (udp === null) return;
+    const pri = t.facility * 8 + 6; // severity info
+    const msg = `<${pri}>1 ${
+      new Date().toISOString()
+    } ${this.#host} sluice ${Deno.pid} - - ${line}`;
+    this.lines++;
+    udp.send(this.#enc.encode(msg), t.port, t.host, (err) => {
+      if (err) this.dropped++;
+    });
+  }
+
   async #flush(): Promise<void> {
-    const out = this.#target === "stderr" ? Deno.stderr : Deno.stdout;
+    const t = this.#target;
+    const out = t === "stderr" ? Deno.stderr : typeof t === "object" ? this.#file! : Deno.stdout;
     try {
       while (this.#queue.length > 0) {
         const text = this.#queue.join("\n") + "\n";

@@ -350,6 +350,16 @@ const COMMANDS: readonly CliCmd[] = [
       return "";
     },
   },
+  {
+    kw: ["reopen", "logs"],
+    usage: "reopen logs",
+    help: "reopen the log file (after a rotation moved it)",
+    run(ctx) {
+      if (ctx.target.reopenLogs === undefined) return "Logs do not go to a file.\n";
+      const err = ctx.target.reopenLogs();
+      return err === null ? "" : `Cannot reopen the log file: ${err}\n`;
+    },
+  },
 ];
 
 function cliHelp(prefix: string[]): string {

@@ -99,6 +99,8 @@ export interface AdminSession {
  * unexpected failures (the message is shown as one line).
  */
 export interface AdminTarget {
+  /** Reopens the log file; returns null, or why it failed. Absent when logs do not go to a file. */
+  reopenLogs?(): string | null;
   /** Counters (frontends, backends, servers, pool, scheduler). */
   stats(): InstanceStats;
   /** Settings and server states, in the same order as `stats()`. */

@@ -592,7 +592,7 @@ export class Instance {
     }
     await Promise.all(closing);
     this.idle.closeAll();
-    await this.sink.drain();
+    await this.sink.close();
     // Let a scheduler turn already queued run out before reporting closed.
     while (this.sched.counters().queued > 0) {
       await new Promise((resolve) => setImmediate(resolve));

@@ -176,3 +176,53 @@ Deno.test("runtime API socket: drain a server under load with no failed request"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("logs to a file, reopened after a rotation by the runtime API; and to syslog over UDP", async () => {
+  await using f = farm(1);
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/access.log`;
+    {
+      await using h = await startSluice({
+        global: { log: { target: { file }, format: "httplog" } },
+        frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+        backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
+      });
+      await request(h.addresses[0].port, "/before");
+      await new Promise((r) => setTimeout(r, 50));
+      await Deno.rename(file, `${file}.1`);
+      assert.equal(h.admin("reopen logs").trim(), "");
+      await request(h.addresses[0].port, "/after");
+    }
+    assert.match(await Deno.readTextFile(`${file}.1`), /"GET \/before HTTP\/1\.1"/);
+    const now = await Deno.readTextFile(file);
+    assert.match(now, /"GET \/after HTTP\/1\.1"/);
+    assert.ok(!now.includes("/before"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  // Syslog: one RFC 5424 datagram per line.
+  const dgram = await import("node:dgram");
+  const sock = dgram.createSocket("udp4");
+  const got: string[] = [];
+  sock.on("message", (m) => got.push(new TextDecoder().decode(m)));
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  try {
+    const port = (sock.address() as { port: number }).port;
+    await using h = await startSluice({
+      global: { log: { target: { syslog: `127.0.0.1:${port}`, facility: "local1" } } },
+      frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+      backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
+    });
+    await request(h.addresses[0].port, "/syslogged");
+    const t0 = Date.now();
+    while (got.length === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
+    // local1 (17) * 8 + info (6) = 142.
+    assert.match(
+      got[0],
+      /^<142>1 \d{4}-\d\d-\d\dT[^ ]+ \S+ sluice \d+ - - .*"GET \/syslogged HTTP\/1\.1"$/,
+    );
+  } finally {
+    await new Promise<void>((r) => sock.close(() => r()));
+  }
+});

@@ -236,9 +236,17 @@ Deno.test("global: refuses other log targets, formats, levels and a second log l
   rejects(
     ["global", "  log /dev/log local0"],
     2,
-    /invalid value "\/dev\/log" for "log": only stdout and stderr are supported/,
+    /invalid value "\/dev\/log" for "log": expected stdout, stderr, a syslog server host:port \(UDP\), or file@PATH \(unix syslog sockets are not supported\)/,
   );
-  rejects(["global", "  log 127.0.0.1:514 local0"], 2, /invalid value "127.0.0.1:514" for "log"/);
+  assert.deepEqual(parse(["global", "  log 127.0.0.1:514 local3", ...feLines([])]).global?.log, {
+    target: { syslog: "127.0.0.1:514", facility: "local3" },
+  });
+  assert.deepEqual(
+    parse(["global", "  log file@/var/log/sluice.log", ...feLines([])]).global?.log,
+    {
+      target: { file: "/var/log/sluice.log" },
+    },
+  );
   rejects(
     ["global", "  log stdout format rfc5424 local0"],
     2,

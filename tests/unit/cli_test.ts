@@ -323,7 +323,11 @@ Deno.test("parseCli() rejects bad values of enumerated and numeric flags with ER
     /for --balance: expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr\(NAME\)$/,
   );
   rejects(["--balance", "hdr()"], "ERR_USAGE", /for --balance/);
-  rejects(["--log", "syslog"], "ERR_USAGE", /for --log: expected stdout, stderr or none$/);
+  rejects(
+    ["--log", "syslog"],
+    "ERR_USAGE",
+    /for --log: expected stdout, stderr, none, file:PATH or syslog:HOST:PORT$/,
+  );
   rejects(
     ["--log-format", "clf"],
     "ERR_USAGE",

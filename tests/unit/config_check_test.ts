@@ -413,7 +413,7 @@ Deno.test("resolveConfig() rejects bad log settings", () => {
   rejects(
     withEdit((c) => (c.global = { log: { target: "syslog" as "stdout" } })),
     "global.log.target",
-    /expected "stdout", "stderr", "none" or a function$/,
+    /expected "stdout", "stderr", "none", a function, \{ file \} or \{ syslog, facility\? \}$/,
   );
 });
 
