@@ -262,8 +262,22 @@ export async function startSluice(
       if (closing !== null) throw new SluiceError("ERR_STATE", "Cannot reload: sluice is closed");
       // Checked and started before anything changes: a bad configuration
       // never replaces the running one.
-      const fresh = new Instance(resolveConfig(loadConfig(next)));
-      await fresh.startFrom(inst);
+      let fresh: Instance;
+      let cfg;
+      try {
+        cfg = resolveConfig(loadConfig(next));
+        fresh = new Instance(cfg);
+        await fresh.startFrom(inst);
+      } catch (err) {
+        inst.event(
+          `reload refused, the running configuration stays: ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+          "warning",
+        );
+        throw err;
+      }
+      fresh.event(`configuration reloaded: ${describe(cfg)}`);
       const old = inst;
       inst = fresh;
       const done = old.close({ graceful: true, graceMs: opts.graceMs });
@@ -294,4 +308,10 @@ function loadConfig(config: SluiceConfig | { configFile: string | string[] }): S
   if (!("configFile" in config)) return config;
   const files = Array.isArray(config.configFile) ? config.configFile : [config.configFile];
   return parseConfigFiles(files, Deno.env.toObject());
+}
+
+/** "2 frontends, 3 backends, 7 servers" for event lines. */
+function describe(cfg: ReturnType<typeof resolveConfig>): string {
+  const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
+  return `${cfg.frontends.length} frontends, ${cfg.backends.length} backends, ${servers} servers`;
 }

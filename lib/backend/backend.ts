@@ -63,6 +63,7 @@ import { Pend, PendQueue } from "./queue.ts";
 import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
+import type { LimitEvents } from "../log/limit_events.ts";
 
 /** Backend timeouts in ms (0: none). */
 export interface BackendTimeouts {
@@ -113,6 +114,8 @@ export class Backend implements StreamBackend {
   readonly stick: StickTable<Server> | null;
   /** Cookie persistence, or null. */
   readonly persist: CookiePersist | null;
+  /** Where limits reached are reported (rate-limited), or null. */
+  limitEvents: LimitEvents | null = null;
   /** TypeScript hooks of this backend (HTTP), or null. */
   hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
@@ -554,10 +557,20 @@ export class Backend implements StreamBackend {
     const srv = lb.pick(key, avoid) as Server | null;
     if (srv === null) {
       // Every candidate is full: wait in the backend queue.
-      return this.#backendQueueRoom() ? this.#enqueue(strm, this.queue, this.counters, now) : FULL;
+      if (this.#backendQueueRoom()) return this.#enqueue(strm, this.queue, this.counters, now);
+      this.limitEvents?.report(
+        `queue:${this.name}`,
+        `backend ${this.name}: queue full (${this.queue.length} waiting), answering 503`,
+      );
+      return FULL;
     }
     if (srv.hasSlot() && srv.queue.length === 0) return this.#take(strm, srv);
-    return srv.queueRoom() ? this.#enqueue(strm, srv.queue, srv.counters, now) : FULL;
+    if (srv.queueRoom()) return this.#enqueue(strm, srv.queue, srv.counters, now);
+    this.limitEvents?.report(
+      `queue:${this.name}/${srv.name}`,
+      `server ${this.name}/${srv.name}: queue full (maxqueue ${srv.maxqueue}), answering 503`,
+    );
+    return FULL;
   }
 
   /** The backend queue is bounded by the servers' queues: if every server has a maxqueue, their sum. */

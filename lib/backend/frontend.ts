@@ -19,6 +19,7 @@ import type { HookOutcome, HttpTxn } from "../http/http_txn.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
 import type { FrontendHooks } from "../cfg/config_types.ts";
 import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hooks.ts";
+import type { LimitEvents } from "../log/limit_events.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import { HttpMsg } from "../http/h1_types.ts";
@@ -102,6 +103,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   backendHooks = false;
   /** Backends hooks may route to, by name (set by the instance). */
   backendsByName: ReadonlyMap<string, Backend> = new Map();
+  /** Where limits reached are reported (rate-limited), or null. */
+  limitEvents: LimitEvents | null = null;
   /** Where hook failures and other events are reported. */
   events: (line: string, level: "notice" | "warning" | "alert") => void = () => {};
   readonly #hookHost: HookHost;
@@ -351,6 +354,11 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const li = new Listener(addr, tls, [this.limit, this.#processLimit], {
       backlog,
       onAccept: this.#onAccept,
+      onLimit: (l) =>
+        this.limitEvents?.report(
+          `maxconn:${this.name}`,
+          `frontend ${this.name}: maxconn reached (${this.limit.cur} frontend, ${this.#processLimit.cur} process connections); new connections wait in the backlog of ${l.boundAddress()}`,
+        ),
     });
     this.listeners.push(li);
     return li;

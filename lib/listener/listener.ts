@@ -72,6 +72,7 @@ export class Listener {
   /** Connections closed because the park was full. */
   parkDrops = 0;
   #onAccept: AcceptHandler;
+  readonly #onLimit: ((li: Listener) => void) | null;
   #srv: Server | null = null;
   #parked: Socket[] = [];
   #closed = false;
@@ -81,13 +82,14 @@ export class Listener {
     addr: Address,
     tls: ListenerTls | null,
     limits: ConnLimit[],
-    opts: { backlog: number; onAccept: AcceptHandler },
+    opts: { backlog: number; onAccept: AcceptHandler; onLimit?: (li: Listener) => void },
   ) {
     this.addr = addr;
     this.tls = tls;
     this.limits = limits;
     this.backlog = opts.backlog;
     this.#onAccept = opts.onAccept;
+    this.#onLimit = opts.onLimit ?? null;
   }
 
   /** The bound address as text (with the real port when 0 was asked). */
@@ -235,6 +237,7 @@ export class Listener {
     }
     sock.on("error", ignoreError);
     this.#parked.push(sock);
+    this.#onLimit?.(this);
     for (const lim of this.limits) if (!lim.hasRoom()) lim.waiting.add(this);
   };
 

@@ -73,6 +73,8 @@ export interface StreamEnv {
   readonly streamNew?: (strm: Stream) => void;
   /** Told when a stream has released everything it held. */
   readonly streamFree?: (strm: Stream) => void;
+  /** Told when a stream has to wait for buffers (the pool is exhausted). */
+  readonly poolExhausted?: () => void;
 }
 
 /** Something the backend assigned this stream to (a server). */
@@ -188,6 +190,7 @@ export class Stream extends Task implements BufWaiter {
   start(): void {
     const sched = this.#env.sched;
     if (!this.#env.pool.acquire(this)) {
+      this.#env.poolExhausted?.();
       // No buffer: wait, within the client timeout.
       this.flags |= SF_WAIT_BUF;
       this.expire = tickAdd(sched.now, this.fe.clientTimeout);

@@ -30,6 +30,7 @@ import { Replies } from "../http/http_reply.ts";
 import type { HttpTxn } from "../http/http_txn.ts";
 import { formatHttpLog, formatHttpLogJson, httpLogRecord } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
+import { LimitEvents } from "../log/limit_events.ts";
 import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
 import type { Stream } from "../stream/stream.ts";
@@ -174,6 +175,8 @@ export class Instance {
   /** Health checks, one set per backend. */
   readonly checks: BackendChecks[] = [];
   readonly #json: boolean;
+  /** Limits reached, reported at most every 10 s per kind. */
+  readonly limitEvents: LimitEvents = new LimitEvents((l, lv) => this.#event(l, lv));
   readonly #cfg: ResolvedConfig;
   #live = 0;
   readonly #sessIds = new WeakMap<Stream, number>();
@@ -195,6 +198,11 @@ export class Instance {
       pool: this.pool,
       streamNew: this.#streamNew,
       streamFree: this.#streamFree,
+      poolExhausted: () =>
+        this.limitEvents.report(
+          "pool",
+          `buffer pool exhausted (${this.pool.limit} buffers in use): new streams wait for a buffer (raise global.buffers)`,
+        ),
     };
     this.idle = new IdleConns(this.sched, {
       idleTimeout: g.serverIdleTimeout,
@@ -235,6 +243,7 @@ export class Instance {
       });
       if (b.mode === "http") be.idle = this.idle;
       be.hooks = b.hooks;
+      be.limitEvents = this.limitEvents;
       this.backends.push(be);
       this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
     }
@@ -278,6 +287,7 @@ export class Instance {
       if (g.log.target !== "none") fe.logger = logger;
       if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
       fe.events = this.#event;
+      fe.limitEvents = this.limitEvents;
       if (f.mode === "http") {
         fe.hooks = f.hooks;
         fe.backendHooks = this.backends.some((b) => b.hooks !== null);
@@ -367,6 +377,11 @@ export class Instance {
         throw new SluiceError("ERR_BIND", `Cannot listen on "${what}": ${why}`);
       }
     }
+  }
+
+  /** Writes an event line (configuration loaded, limits, …) to the log. */
+  event(line: string, level: "notice" | "warning" | "alert" = "notice"): void {
+    this.#event(line, level);
   }
 
   /** Starts the health checks (after binding, so a failed start checks nothing). */

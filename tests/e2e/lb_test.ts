@@ -348,6 +348,8 @@ Deno.test("maxqueue bounds a server's queue; beyond it the stream gets 503", asy
   }
   const statuses = (await Promise.all(rs)).map((r) => r.status);
   assert.deepEqual(statuses, [200, 200, 503]);
+  // Limits reached are logged (at most once per 10 s per kind).
+  assert.equal(p.logs.filter((l) => l.includes("backend be: queue full (1 waiting)")).length, 1);
 });
 
 Deno.test("retries then redispatch: the last retry goes to another server", async () => {
@@ -607,4 +609,30 @@ Deno.test("startSluice({ configFile }) and setServerState / setWeight", async ()
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("maxconn reached and an exhausted buffer pool are logged, once per kind", async () => {
+  await using f = farm(1);
+  const logs: string[] = [];
+  await using h = await startSluice({
+    global: { log: { target: (l) => logs.push(l) }, buffers: 2 },
+    frontends: [{
+      name: "fe",
+      maxconn: 1,
+      binds: [{ address: "127.0.0.1:0" }],
+      defaultBackend: "be",
+    }],
+    backends: [{ name: "be", servers: [srv(f[0])] }],
+  });
+  const port = h.addresses[0].port;
+  const a = await Deno.connect({ hostname: "127.0.0.1", port });
+  await sleep(50);
+  const b = await Deno.connect({ hostname: "127.0.0.1", port });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitFor(() => logs.some((l) => l.includes("frontend fe: maxconn reached")), 2000, "event");
+  await sleep(50);
+  assert.equal(logs.filter((l) => l.includes("maxconn reached")).length, 1, "rate-limited");
+  a.close();
+  b.close();
+  c.close();
 });
