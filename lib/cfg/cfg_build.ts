@@ -184,6 +184,33 @@ export function cfgBuild(proxies: CfgProxyDraft[], g: CfgGlobalDraft): SluiceCon
   for (const p of proxies) if (p.kind !== "frontend") backends.set(p.name, p);
   const formats = new Set<string>();
   for (const p of proxies) {
+    if (p.stats !== undefined) {
+      // The stats listener section: its bind address serves the page, not traffic.
+      if (p.stats.where === "") {
+        throw cfgError(p.where, `section "${p.label}" sets stats options without "stats enable"`);
+      }
+      if (p.servers.length > 0 || p.defaultBackend?.inherited === false) {
+        throw cfgError(
+          p.stats.where,
+          `a "stats enable" section only serves stats in sluice (no servers, no default_backend)`,
+        );
+      }
+      if (p.binds.length !== 1) {
+        throw cfgError(p.where, `the stats section "${p.label}" needs exactly one bind`);
+      }
+      if (cfg.global!.stats !== undefined) {
+        throw cfgError(p.stats.where, "only one stats listener is supported");
+      }
+      cfg.global = {
+        ...cfg.global,
+        stats: {
+          address: p.binds[0].address,
+          ...(p.stats.auth === undefined ? {} : { auth: p.stats.auth }),
+          ...(p.stats.refresh === undefined ? {} : { refresh: p.stats.refresh }),
+        },
+      };
+      continue;
+    }
     if (p.kind === "frontend" || p.kind === "listen") {
       // A listen section serves its own servers, whatever default_backend it inherited.
       const be = p.kind === "listen" ? p : backends.get(p.defaultBackend?.value ?? "");

@@ -33,7 +33,7 @@ const DEF_BE = CFG_CAP_DEF | CFG_CAP_BE;
 const ALL = CFG_CAP_DEF | CFG_CAP_FE | CFG_CAP_BE;
 
 /** Keywords whose second word is part of the keyword (`timeout connect`). */
-const GROUPS = new Set(["timeout", "option", "http-check", "stick"]);
+const GROUPS = new Set(["timeout", "option", "http-check", "stick", "stats"]);
 
 /** Records `value` in the draft as set here (not inherited). */
 function cfgSet<K extends keyof CfgProxyDraft>(
@@ -440,6 +440,45 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "bind": { caps: CFG_CAP_FE, apply: cfgBind },
   "default_backend": { caps: DEF_FE, apply: cfgDefaultBackend },
   "errorfile": { caps: ALL, apply: cfgErrorFile },
+  // A section with "stats enable" is sluice's stats listener (page, CSV,
+  // JSON, /metrics on its bind address).
+  "stats enable": {
+    caps: CFG_CAP_FE,
+    apply(p, { at, args }) {
+      at.args(args, 0, 0);
+      p.stats = { ...p.stats, where: at.where };
+    },
+  },
+  "stats uri": {
+    caps: CFG_CAP_FE,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      if (!/^\/[\x21-\x7e]*$/.test(args[0])) {
+        throw at.badValue(args[0], 'expected a path starting with "/"');
+      }
+      p.stats = { where: p.stats?.where ?? "", ...p.stats, uri: args[0] };
+    },
+  },
+  "stats refresh": {
+    caps: CFG_CAP_FE,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      p.stats = {
+        where: p.stats?.where ?? "",
+        ...p.stats,
+        refresh: Math.ceil(at.duration(args[0]) / 1000),
+      };
+    },
+  },
+  "stats auth": {
+    caps: CFG_CAP_FE,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      if (p.stats?.auth !== undefined) throw at.fail('only one "stats auth" user is supported');
+      if (!/^[^:\s]+:\S+$/.test(args[0])) throw at.badValue(args[0], 'expected "user:password"');
+      p.stats = { where: p.stats?.where ?? "", ...p.stats, auth: args[0] };
+    },
+  },
   // Rules are kept as words with their place; config_check compiles them.
   "acl": { caps: CFG_CAP_FE, apply: cfgRule("acls") },
   "use_backend": { caps: CFG_CAP_FE, apply: cfgRule("useBackends") },

@@ -147,6 +147,8 @@ export interface CfgProxyDraft {
   defaultServer: CfgServerOpts;
   binds: BindConfig[];
   servers: CfgServerDraft[];
+  /** `stats enable|uri|refresh|auth`: this section is the stats listener. */
+  stats?: { where: string; uri?: string; refresh?: number; auth?: string };
   /** `acl`, `use_backend`, `http-request`, `http-response` lines, in order (words after the keyword). */
   rules: Required<{ [K in keyof FrontendRules]: { words: string[]; where: string }[] }>;
 }

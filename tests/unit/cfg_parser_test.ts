@@ -1240,10 +1240,9 @@ Deno.test("errorfile and option forwardfor: errors in a tcp section, dropped whe
 
 // ---------------------------------------------------------------- not supported yet
 
-Deno.test("stats, capture and compression are unsupported keywords", () => {
+Deno.test("capture and compression are unsupported keywords", () => {
   for (
     const [line, kw] of [
-      ["stats enable", "stats"],
       ["capture request header Host len 32", "capture"],
       ["compression algo gzip", "compression"],
     ]
@@ -1537,4 +1536,33 @@ Deno.test("the configuration examples in README parse", () => {
     const cfg = parseConfigText(b, "README.md", {});
     assert.ok(cfg.frontends.length + cfg.backends.length > 0);
   }
+});
+
+Deno.test("a listen section with stats enable is the stats listener", () => {
+  const cfg = parse([
+    "listen stats",
+    "  mode http",
+    "  bind 127.0.0.1:8404",
+    "  stats enable",
+    "  stats uri /",
+    "  stats refresh 5s",
+    "  stats auth admin:secret",
+    ...feLines([]),
+  ]);
+  assert.deepEqual(cfg.global?.stats, {
+    address: "127.0.0.1:8404",
+    auth: "admin:secret",
+    refresh: 5,
+  });
+  assert.equal(cfg.frontends.length, 1, "not a proxy");
+  rejects(
+    ["listen stats", "  bind :8404", "  stats enable", "  server s 127.0.0.1:1", ...feLines([])],
+    3,
+    /only serves stats in sluice/,
+  );
+  rejects(
+    ["listen stats", "  bind :8404", "  stats auth a:b", "  stats auth c:d"],
+    4,
+    /only one "stats auth"/,
+  );
 });
