@@ -7,11 +7,15 @@
  */
 
 import { LatencySet } from "../stats/latency.ts";
+import { FreqCtr } from "../stats/freq_ctr.ts";
 
 /** Counters shared by frontends, backends and servers. */
 export class Counters {
   /** Latency distributions (queue, connect, response, total). */
   readonly lat: LatencySet = new LatencySet();
+  /** Sessions per second (HAProxy's rate) and HTTP requests per second (req_rate). */
+  readonly rate: FreqCtr = new FreqCtr();
+  readonly reqRate: FreqCtr = new FreqCtr();
   /** Current sessions (streams). */
   scur = 0;
   /** Highest `scur` seen. */
@@ -59,6 +63,7 @@ export class Counters {
 
   /** Counts a new session. */
   open(): void {
+    this.rate.add(performance.now());
     this.stot++;
     if (++this.scur > this.smax) this.smax = this.scur;
   }

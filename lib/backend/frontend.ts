@@ -144,9 +144,11 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP: a transaction ended; count and log it. */
   txnEnd(strm: Stream, txn: HttpTxn): void {
     const c = this.counters;
-    if (txn.tHead >= 0) this.#recordLatency(strm, txn);
-    if (txn.tHead >= 0) c.reqTot++;
-    else if (txn.status >= 400) c.ereq++;
+    if (txn.tHead >= 0) {
+      this.#recordLatency(strm, txn);
+      c.reqTot++;
+      c.reqRate.add(performance.now());
+    } else if (txn.status >= 400) c.ereq++;
     if (txn.status > 0) c.countStatus(txn.status);
     const be = strm.be as Backend;
     if (txn.tResHead >= 0 || txn.status >= 500) {

@@ -71,6 +71,8 @@ function common(e: Exposition, kind: string, l: Labels, p: ProxyStats): void {
   e.add(m("current_sessions"), "gauge", `Current sessions of the ${kind}.`, l, p.scur);
   e.add(m("max_sessions"), "gauge", `Highest number of sessions seen at once.`, l, p.smax);
   e.add(m("sessions_total"), "counter", `Sessions since start.`, l, p.stot);
+  e.add(m("current_session_rate"), "gauge", `Sessions per second over the last second.`, l, p.rate);
+  e.add(m("max_session_rate"), "gauge", `Highest sessions per second seen.`, l, p.rate_max);
   e.add(m("bytes_in_total"), "counter", `Bytes received from clients.`, l, p.bin);
   e.add(m("bytes_out_total"), "counter", `Bytes sent to clients.`, l, p.bout);
   e.add(m("http_requests_total"), "counter", `HTTP requests.`, l, p.req_tot);
@@ -119,6 +121,27 @@ export function formatPrometheus(stats: InstanceStats): string {
     const l = { frontend: f.name };
     common(e, "frontend", l, f);
     e.add("sluice_frontend_request_errors_total", "counter", "Invalid requests.", l, f.ereq);
+    e.add(
+      "sluice_frontend_denied_requests_total",
+      "counter",
+      "Requests denied by rules.",
+      l,
+      f.dreq,
+    );
+    e.add(
+      "sluice_frontend_http_request_rate",
+      "gauge",
+      "HTTP requests per second over the last second.",
+      l,
+      f.req_rate,
+    );
+    e.add(
+      "sluice_frontend_http_max_request_rate",
+      "gauge",
+      "Highest HTTP requests per second seen.",
+      l,
+      f.req_rate_max,
+    );
     e.add(
       "sluice_frontend_denied_connections_total",
       "counter",

@@ -148,6 +148,8 @@ function common(row: string[], p: ProxyStats, pxname: string, svname: string): v
   put(row, "bin", p.bin);
   put(row, "bout", p.bout);
   put(row, "pid", 1);
+  put(row, "rate", p.rate);
+  put(row, "rate_max", p.rate_max);
 }
 
 function http(row: string[], p: ProxyStats): void {
@@ -180,6 +182,8 @@ function feRow(fe: ProxyStats, iid: number, st: AdminFeState | undefined): strin
   if (st !== undefined && st.maxconn > 0) put(row, "slim", st.maxconn);
   put(row, "ereq", fe.ereq);
   put(row, "dreq", fe.dreq);
+  put(row, "req_rate", fe.req_rate);
+  put(row, "req_rate_max", fe.req_rate_max);
   put(row, "status", "OPEN");
   put(row, "iid", iid);
   put(row, "sid", 0);

@@ -28,6 +28,7 @@ const STATE_CLASS: Record<string, string> = {
 
 function counters(p: ProxyStats): string {
   return `<td>${esc(p.scur)}</td><td>${esc(p.smax)}</td><td>${esc(p.stot)}</td>` +
+    `<td>${esc(p.rate)}/${esc(p.rate_max)}</td>` +
     `<td>${esc(p.bin)}</td><td>${esc(p.bout)}</td><td>${esc(p.req_tot)}</td>` +
     `<td>${esc(p.hrsp_2xx)}</td><td>${esc(p.hrsp_4xx)}</td><td>${esc(p.hrsp_5xx)}</td>` +
     `<td>${esc(p.ereq)}</td><td>${esc(p.econ)}</td><td>${esc(p.eresp)}</td>` +
@@ -36,7 +37,7 @@ function counters(p: ProxyStats): string {
 
 const HEAD =
   `<tr><th>name</th><th>status</th><th>weight</th><th>queue</th><th>cur</th><th>max</th>` +
-  `<th>total</th><th>bytes in</th><th>bytes out</th><th>requests</th><th>2xx</th><th>4xx</th>` +
+  `<th>total</th><th>rate/s (max)</th><th>bytes in</th><th>bytes out</th><th>requests</th><th>2xx</th><th>4xx</th>` +
   `<th>5xx</th><th>req err</th><th>conn err</th><th>resp err</th>` +
   `<th>response ms p50/p90/p99/p99.9</th><th>total ms p50/p90/p99/p99.9</th><th>check</th></tr>`;
 

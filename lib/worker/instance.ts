@@ -65,6 +65,12 @@ export interface ProxyStats {
   dcon: number;
   /** Requests denied by `http-request deny`. */
   dreq: number;
+  /** Sessions per second over the last second, and the most seen. */
+  rate: number;
+  rate_max: number;
+  /** HTTP requests per second (frontends), and the most seen. */
+  req_rate: number;
+  req_rate_max: number;
   /** HTTP requests. */
   req_tot: number;
   /** HTTP responses by status class. */
@@ -150,6 +156,10 @@ function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
     srv_abrt: c.srvAbrt,
     dcon: c.deniedConn,
     dreq: c.dreq,
+    rate: c.rate.rate(performance.now()),
+    rate_max: c.rate.max,
+    req_rate: c.reqRate.rate(performance.now()),
+    req_rate_max: c.reqRate.max,
     req_tot: c.reqTot,
     hrsp_1xx: c.hrsp[0],
     hrsp_2xx: c.hrsp[1],

@@ -226,3 +226,18 @@ Deno.test("logs to a file, reopened after a rotation by the runtime API; and to 
     await new Promise<void>((r) => sock.close(() => r()));
   }
 });
+
+Deno.test("session and request rates follow the last second", async () => {
+  await using f = farm(1);
+  await using h = await startSluice({
+    global: { log: { target: "none" } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
+  });
+  for (let i = 0; i < 8; i++) await request(h.addresses[0].port, "/");
+  const fe = h.stats().frontends[0];
+  assert.ok(fe.rate >= 4 && fe.rate <= 8, `rate ${fe.rate}`);
+  assert.ok(fe.req_rate >= 4 && fe.req_rate <= 8, `req_rate ${fe.req_rate}`);
+  assert.equal(fe.req_rate_max >= fe.req_rate, true);
+  assert.match(h.admin("show stat"), /\nfe,FRONTEND,/);
+});

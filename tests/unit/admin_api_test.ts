@@ -42,6 +42,10 @@ function px(name: string, o: Partial<ProxyStats> = {}): ProxyStats {
     srv_abrt: 0,
     dcon: 0,
     dreq: 0,
+    rate: 0,
+    rate_max: 0,
+    req_rate: 0,
+    req_rate_max: 0,
     req_tot: 0,
     hrsp_1xx: 0,
     hrsp_2xx: 0,
@@ -551,9 +555,9 @@ Deno.test("show stat fills a FRONTEND row from its counters and settings", () =>
   assert.equal(fe.mode, "http");
   assert.equal(fe.dcon, "4");
   assert.equal(fe.conn_tot, "124");
-  // Not tracked: left empty rather than a made-up 0.
   assert.equal(fe.dreq, "0");
-  assert.equal(fe.rate, "");
+  assert.equal(fe.rate, "0");
+  // Not tracked for frontends: left empty rather than a made-up 0.
   assert.equal(fe.qcur, "");
   // A TCP frontend has no HTTP columns and no limit.
   const tcp = row(statRows(api.exec("show stat")), "dbfe", "FRONTEND");
