@@ -168,11 +168,6 @@ export class Backend implements StreamBackend {
     return this.timeouts.tunnel;
   }
 
-  /** True when the algorithm needs a key from the request (uri, hdr). */
-  get hashed(): boolean {
-    return this.lb.hashed;
-  }
-
   processBack(strm: Stream, now: number): void {
     const sc = strm.scb;
     // Each pass moves one state forward; a stream never loops here more

@@ -16,6 +16,7 @@
  * @module
  */
 import type { CfgStmt } from "./cfg_types.ts";
+import { SYSLOG_FACILITIES } from "../log/sink.ts";
 import type { GlobalConfig } from "./config_types.ts";
 
 /** The global settings as parsed so far. */
@@ -25,33 +26,6 @@ export interface CfgGlobalDraft {
   logWhere?: string;
 }
 
-/** Syslog facilities HAProxy accepts (meaningless for raw lines, but checked). */
-const FACILITIES = [
-  "kern",
-  "user",
-  "mail",
-  "daemon",
-  "auth",
-  "syslog",
-  "lpr",
-  "news",
-  "uucp",
-  "cron",
-  "auth2",
-  "ftp",
-  "ntp",
-  "audit",
-  "alert",
-  "cron2",
-  "local0",
-  "local1",
-  "local2",
-  "local3",
-  "local4",
-  "local5",
-  "local6",
-  "local7",
-];
 const LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
 
 /** Integer tuning keywords and the GlobalConfig field each sets. */
@@ -100,7 +74,7 @@ function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
     i += 2;
   }
   if (i < args.length) {
-    const facility = at.sub("log facility").oneOf(args[i++], FACILITIES);
+    const facility = at.sub("log facility").oneOf(args[i++], SYSLOG_FACILITIES);
     if (typeof target === "object" && "syslog" in target) target.facility = facility;
   }
   if (i < args.length) {

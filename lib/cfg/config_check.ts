@@ -16,7 +16,7 @@ import { checkConfigResolve } from "../check/check_config.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import { aclDeclare } from "../rules/acl.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
-import type { LogTarget } from "../log/sink.ts";
+import { type LogTarget, SYSLOG_FACILITIES } from "../log/sink.ts";
 import { compileCondition, evalCondition } from "../rules/acl_cond.ts";
 import type { AclCtx, AclMap } from "../rules/acl_types.ts";
 import {
@@ -485,33 +485,6 @@ function adminSocketOf(a: { path: string; mode?: number }): { path: string; mode
   return { path: a.path, mode: int(`${at}.mode`, a.mode, 0o600, 0, 0o777) };
 }
 
-const FACILITIES = [
-  "kern",
-  "user",
-  "mail",
-  "daemon",
-  "auth",
-  "syslog",
-  "lpr",
-  "news",
-  "uucp",
-  "cron",
-  "auth2",
-  "ftp",
-  "ntp",
-  "audit",
-  "alert",
-  "cron2",
-  "local0",
-  "local1",
-  "local2",
-  "local3",
-  "local4",
-  "local5",
-  "local6",
-  "local7",
-];
-
 /** A log target: stdout, stderr, none, a function, `{ file }` or `{ syslog: "host:port", facility }`. */
 function logTarget(t: unknown): LogTarget {
   const at = "global.log.target";
@@ -528,7 +501,7 @@ function logTarget(t: unknown): LogTarget {
     const { addr } = address(`${at}.syslog`, syslog, {});
     if (addr.kind !== "tcp") fail(`${at}.syslog`, "expected host:port (UDP)");
     const fac = facility ?? "local0";
-    const n = FACILITIES.indexOf(fac as string);
+    const n = SYSLOG_FACILITIES.indexOf(fac as string);
     if (n < 0) fail(`${at}.facility`, `unknown facility ${JSON.stringify(fac)}`);
     return { syslog: true, host: addr.host, port: addr.port, facility: n };
   }

@@ -21,6 +21,34 @@ export type LogTarget =
   | { file: string }
   | { syslog: true; host: string; port: number; facility: number };
 
+/** Syslog facility names, in code order (local0 = 16). */
+export const SYSLOG_FACILITIES: readonly string[] = [
+  "kern",
+  "user",
+  "mail",
+  "daemon",
+  "auth",
+  "syslog",
+  "lpr",
+  "news",
+  "uucp",
+  "cron",
+  "auth2",
+  "ftp",
+  "ntp",
+  "audit",
+  "alert",
+  "cron2",
+  "local0",
+  "local1",
+  "local2",
+  "local3",
+  "local4",
+  "local5",
+  "local6",
+  "local7",
+];
+
 /** The host name when already allowed (never prompts for the permission); else "-" (RFC 5424's nil). */
 export function hostName(): string {
   try {
