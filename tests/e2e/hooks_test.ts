@@ -4,32 +4,13 @@
  * only its own request when it throws; onResponse edits response headers.
  */
 import assert from "node:assert/strict";
-import { type FrontendHooks, type SluiceHandle, startSluice } from "../../mod.ts";
-import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
+import { type FrontendHooks, startSluice } from "../../mod.ts";
+import { farm, type FarmServer, header, request, routedProxy } from "../helpers/http_farm.ts";
 import { sleep, waitFor } from "../helpers/net.ts";
 
-interface Px extends AsyncDisposable {
-  handle: SluiceHandle;
-  port: number;
-  logs: string[];
-}
-
-async function px(f: FarmServer[], hooks: FrontendHooks): Promise<Px> {
-  const logs: string[] = [];
-  const handle = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
-    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "web", hooks }],
-    backends: [
-      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
-      { name: "api", servers: [{ name: "s2", address: f[1].address }] },
-    ],
-  });
-  return {
-    handle,
-    port: handle.addresses[0].port,
-    logs,
-    [Symbol.asyncDispose]: () => handle.close(),
-  };
+/** Frontend "fe" with `hooks`, default backend "web" (s1), backend "api" (s2). */
+function px(f: FarmServer[], hooks: FrontendHooks) {
+  return routedProxy(f, { hooks });
 }
 
 Deno.test("onRequest sees the request and routes, rewrites headers and path", async () => {

@@ -4,34 +4,14 @@
  * header actions, from the API and from a configuration file.
  */
 import assert from "node:assert/strict";
-import { type FrontendRules, type SluiceHandle, startSluice } from "../../mod.ts";
+import { type FrontendRules, startSluice } from "../../mod.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
-import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
+import { farm, type FarmServer, header, request, routedProxy } from "../helpers/http_farm.ts";
 import { echoScript, readAll, upstream, waitFor, writeAll } from "../helpers/net.ts";
 
-interface Px extends AsyncDisposable {
-  handle: SluiceHandle;
-  port: number;
-  logs: string[];
-}
-
 /** Frontend "fe" with `rules`, default backend "web" (s1), backend "api" (s2). */
-async function px(f: FarmServer[], rules: FrontendRules): Promise<Px> {
-  const logs: string[] = [];
-  const handle = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
-    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "web", rules }],
-    backends: [
-      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
-      { name: "api", servers: [{ name: "s2", address: f[1].address }] },
-    ],
-  });
-  return {
-    handle,
-    port: handle.addresses[0].port,
-    logs,
-    [Symbol.asyncDispose]: () => handle.close(),
-  };
+function px(f: FarmServer[], rules: FrontendRules) {
+  return routedProxy(f, { rules });
 }
 
 Deno.test("use_backend routes by path and host header; others go to the default backend", async () => {

@@ -6,6 +6,7 @@
  * stopped and started again on the same port (a server dying and coming
  * back).
  */
+import { type FrontendConfig, type SluiceHandle, startSluice } from "../../mod.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -204,4 +205,36 @@ function concatAll(chunks: Uint8Array[]): Uint8Array {
     o += c.length;
   }
   return out;
+}
+
+/** A running sluice with the log lines it wrote. */
+export interface RoutedProxy extends AsyncDisposable {
+  handle: SluiceHandle;
+  port: number;
+  logs: string[];
+}
+
+/**
+ * sluice with frontend "fe" (plus `fe` settings: rules, hooks), default
+ * backend "web" on `f[0]` (server s1) and backend "api" on `f[1]` (server s2).
+ */
+export async function routedProxy(
+  f: FarmServer[],
+  fe: Partial<FrontendConfig>,
+): Promise<RoutedProxy> {
+  const logs: string[] = [];
+  const handle = await startSluice({
+    global: { log: { target: (l) => logs.push(l) } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "web", ...fe }],
+    backends: [
+      { name: "web", servers: [{ name: "s1", address: f[0].address }] },
+      { name: "api", servers: [{ name: "s2", address: f[1].address }] },
+    ],
+  });
+  return {
+    handle,
+    port: handle.addresses[0].port,
+    logs,
+    [Symbol.asyncDispose]: () => handle.close(),
+  };
 }
