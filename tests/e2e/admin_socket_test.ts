@@ -6,62 +6,13 @@
  * many) are cut off without harming the others. Each test closes the
  * socket and its temporary directory; the leak sanitizers stay on.
  */
+import { px, srv } from "../helpers/stats_fixture.ts";
 import assert from "node:assert/strict";
 import { createAdminApi } from "../../lib/stats/admin_api.ts";
 import { type AdminSocketOptions, serveAdminSocket } from "../../lib/stats/admin_socket.ts";
 import type { AdminApi, AdminState, AdminTarget } from "../../lib/stats/admin_types.ts";
 import { SluiceError } from "../../lib/core/errors.ts";
-import type { InstanceStats, ProxyStats, ServerStats } from "../../lib/worker/instance.ts";
-
-function px(name: string): ProxyStats {
-  return {
-    name,
-    scur: 0,
-    smax: 0,
-    stot: 0,
-    bin: 0,
-    bout: 0,
-    econ: 0,
-    eresp: 0,
-    ereq: 0,
-    wretr: 0,
-    cli_abrt: 0,
-    srv_abrt: 0,
-    dcon: 0,
-    dreq: 0,
-    rate: 0,
-    rate_max: 0,
-    req_rate: 0,
-    req_rate_max: 0,
-    req_tot: 0,
-    hrsp_1xx: 0,
-    hrsp_2xx: 0,
-    hrsp_3xx: 0,
-    hrsp_4xx: 0,
-    hrsp_5xx: 0,
-    hrsp_other: 0,
-  };
-}
-
-function srvStats(name: string, weight: number): ServerStats {
-  return {
-    ...px(name),
-    status: "UP",
-    weight,
-    eweight: weight,
-    backup: false,
-    qcur: 0,
-    qmax: 0,
-    wredis: 0,
-    chkfail: 0,
-    chkdown: 0,
-    check_status: "",
-    check_desc: "",
-    check_health: -1,
-    lastchg: 0,
-    downtime: 0,
-  };
-}
+import type { InstanceStats } from "../../lib/worker/instance.ts";
 
 /** A target with one frontend and one backend of two servers; weights change for real. */
 function fakeTarget(): AdminTarget & { calls: string[] } {
@@ -102,7 +53,9 @@ function fakeTarget(): AdminTarget & { calls: string[] } {
           qmax: 0,
           wredis: 0,
           stick_entries: -1,
-          servers: state.backends[0].servers.map((s) => srvStats(s.name, s.weight)),
+          servers: state.backends[0].servers.map((s) =>
+            srv(s.name, { weight: s.weight, eweight: s.weight })
+          ),
         }],
         actconn: 0,
         pool: { inUse: 0, free: 0, allocated: 0, waits: 0, waiting: 0, limit: 0, size: 16384 },

@@ -5,6 +5,7 @@
  * for unknown commands, unknown servers and bad values. A fake target holds
  * two frontends and two backends whose servers cover each state.
  */
+import { px, srv } from "../helpers/stats_fixture.ts";
 import assert from "node:assert/strict";
 import { cliSplit, createAdminApi, parseMaxconn, parseWeight } from "../../lib/stats/admin_api.ts";
 import type {
@@ -16,67 +17,10 @@ import type {
   AdminTarget,
 } from "../../lib/stats/admin_types.ts";
 import { CSV_FIELDS, formatCsv } from "../../lib/stats/stats_csv.ts";
-import type {
-  BackendStats,
-  InstanceStats,
-  ProxyStats,
-  ServerStats,
-} from "../../lib/worker/instance.ts";
+import type { BackendStats, InstanceStats, ServerStats } from "../../lib/worker/instance.ts";
 import { VERSION } from "../../lib/version.ts";
 
 // -- fixture -------------------------------------------------------------------
-
-function px(name: string, o: Partial<ProxyStats> = {}): ProxyStats {
-  return {
-    name,
-    scur: 0,
-    smax: 0,
-    stot: 0,
-    bin: 0,
-    bout: 0,
-    econ: 0,
-    eresp: 0,
-    ereq: 0,
-    wretr: 0,
-    cli_abrt: 0,
-    srv_abrt: 0,
-    dcon: 0,
-    dreq: 0,
-    rate: 0,
-    rate_max: 0,
-    req_rate: 0,
-    req_rate_max: 0,
-    req_tot: 0,
-    hrsp_1xx: 0,
-    hrsp_2xx: 0,
-    hrsp_3xx: 0,
-    hrsp_4xx: 0,
-    hrsp_5xx: 0,
-    hrsp_other: 0,
-    ...o,
-  };
-}
-
-function srv(name: string, o: Partial<ServerStats> = {}): ServerStats {
-  return {
-    ...px(name),
-    status: "UP",
-    weight: 1,
-    eweight: 1,
-    backup: false,
-    qcur: 0,
-    qmax: 0,
-    wredis: 0,
-    chkfail: 0,
-    chkdown: 0,
-    check_status: "",
-    check_desc: "",
-    check_health: -1,
-    lastchg: 0,
-    downtime: 0,
-    ...o,
-  };
-}
 
 function be(name: string, servers: ServerStats[], o: Partial<BackendStats> = {}): BackendStats {
   return {
