@@ -22,16 +22,10 @@ import {
   type AclCtx,
   type AclMap,
 } from "../../lib/rules/acl_types.ts";
+import { bin } from "../helpers/bytes.ts";
 
 const LIM: H1Limits = { maxHead: 8192, maxHdrs: 64, maxBody: 0 };
 const WHERE = "t.cfg:12";
-
-/** Latin-1 bytes of `s` (one byte per char). */
-function bin(s: string): Uint8Array {
-  const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i) & 0xff;
-  return a;
-}
 
 interface ReqOpts {
   src?: string;

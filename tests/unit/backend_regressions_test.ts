@@ -15,14 +15,9 @@ import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { h1Rewrite, type RewriteOptions } from "../../lib/http/h1_rewrite.ts";
 import { type H1Limits, HttpMsg } from "../../lib/http/h1_types.ts";
 import { fixture, upstream } from "../helpers/net.ts";
+import { bin } from "../helpers/bytes.ts";
 
 const LIM: H1Limits = { maxHead: 65536, maxHdrs: 64, maxBody: 0 };
-
-function bin(s: string): Uint8Array {
-  const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i) & 0xff;
-  return a;
-}
 
 function parseReq(s: string): { msg: HttpMsg; a: Uint8Array } {
   const a = bin(s);

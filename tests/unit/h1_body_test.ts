@@ -23,13 +23,7 @@ import {
   MAX_TRAILERS,
 } from "../../lib/http/h1_body.ts";
 import { H1_ST_CHUNK, H1_ST_TRAILERS } from "../../lib/http/h1_types.ts";
-
-/** Latin-1 bytes of `s` (one byte per char, so "\x80" stays one byte). */
-function bin(s: string): Uint8Array {
-  const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i) & 0xff;
-  return a;
-}
+import { bin, mulberry32 } from "../helpers/bytes.ts";
 
 /** Latin-1 text of `a`. */
 function text(a: Uint8Array): string {
@@ -38,18 +32,6 @@ function text(a: Uint8Array): string {
     s += String.fromCharCode(...a.subarray(i, Math.min(a.length, i + 4096)));
   }
   return s;
-}
-
-/** Seeded PRNG (mulberry32): the same seed gives the same splits on every run. */
-function mulberry32(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = t;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface BodyOpts {

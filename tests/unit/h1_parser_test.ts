@@ -36,15 +36,9 @@ import {
   HTTP_METH_TRACE,
   HttpMsg,
 } from "../../lib/http/h1_types.ts";
+import { bin, mulberry32 } from "../helpers/bytes.ts";
 
 const LIM: H1Limits = { maxHead: 8192, maxHdrs: 32, maxBody: 0 };
-
-/** Latin-1 bytes of `s` (one byte per char, so "\x80" stays one byte). */
-function bin(s: string): Uint8Array {
-  const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i) & 0xff;
-  return a;
-}
 
 /** Latin-1 text of `a[pos, pos + len)`. */
 function text(a: Uint8Array, pos: number, len: number): string {
@@ -970,18 +964,6 @@ Deno.test("h1ParseHead() parses the next message after HttpMsg.reset()", () => {
   res.reset();
   assert.equal(res.flags, H1_MF_RESP);
 });
-
-/** Seeded PRNG (mulberry32): the same seed gives the same splits on every run. */
-function mulberry32(seed: number): () => number {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let x = t;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What a parse ended with, for comparing ways of feeding the same bytes. */
 function outcome(r: number, m: HttpMsg) {

@@ -20,15 +20,9 @@ import {
   type H1Limits,
   HttpMsg,
 } from "../../lib/http/h1_types.ts";
+import { bin } from "../helpers/bytes.ts";
 
 const LIM: H1Limits = { maxHead: 65536, maxHdrs: 64, maxBody: 0 };
-
-/** Latin-1 bytes of `s` (one byte per char, so "\x80" stays one byte). */
-function bin(s: string): Uint8Array {
-  const a = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i) & 0xff;
-  return a;
-}
 
 /** Latin-1 text of `a`. */
 function text(a: Uint8Array): string {
