@@ -177,7 +177,7 @@ export class Backend implements StreamBackend {
         case SC_ST_REQ: {
           if (!(strm.flags & SF_BE_ASSIGNED)) {
             strm.flags |= SF_BE_ASSIGNED;
-            this.counters.open();
+            this.counters.open(now);
           }
           const r = this.#assign(strm, now);
           if (r === ASSIGNED) {
@@ -536,7 +536,7 @@ export class Backend implements StreamBackend {
     let sticky = strm.stickTo as Server | null;
     if (sticky === null && this.stick !== null) sticky = this.stick.get(strm.cliAddr, now);
     if (sticky !== null && sticky !== avoid && sticky.stickyUp()) {
-      if (sticky.hasSlot() && sticky.queue.length === 0) return this.#take(strm, sticky);
+      if (sticky.hasSlot() && sticky.queue.length === 0) return this.#take(strm, sticky, now);
       if (sticky.queueRoom()) return this.#enqueue(strm, sticky.queue, sticky.counters, now);
       // Its queue is full: let the algorithm choose, like HAProxy.
     }
@@ -559,7 +559,7 @@ export class Backend implements StreamBackend {
       );
       return FULL;
     }
-    if (srv.hasSlot() && srv.queue.length === 0) return this.#take(strm, srv);
+    if (srv.hasSlot() && srv.queue.length === 0) return this.#take(strm, srv, now);
     if (srv.queueRoom()) return this.#enqueue(strm, srv.queue, srv.counters, now);
     this.limitEvents?.report(
       `queue:${this.name}/${srv.name}`,
@@ -578,11 +578,11 @@ export class Backend implements StreamBackend {
     return this.queue.length < room;
   }
 
-  #take(strm: Stream, srv: Server): number {
+  #take(strm: Stream, srv: Server, now: number): number {
     strm.target = srv;
     strm.flags |= SF_SRV_SLOT;
     srv.cur++;
-    srv.counters.open();
+    srv.counters.open(now);
     (srv.backup ? this.lbBackup : this.lb).takeConn(srv);
     return ASSIGNED;
   }
@@ -616,7 +616,7 @@ export class Backend implements StreamBackend {
       p.queue!.remove(p);
       const strm = p.strm;
       strm.pend = null;
-      this.#take(strm, srv);
+      this.#take(strm, srv, this.#sched.now);
       this.#sched.wakeup(strm, TASK_WOKEN_MSG);
     }
   }

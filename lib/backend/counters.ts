@@ -61,9 +61,9 @@ export class Counters {
     this.hrsp[c]++;
   }
 
-  /** Counts a new session. */
-  open(): void {
-    this.rate.add(performance.now());
+  /** Counts a new session at tick `now` (the scheduler's clock, read once per turn). */
+  open(now: number): void {
+    this.rate.add(now);
     this.stot++;
     if (++this.scur > this.smax) this.smax = this.scur;
   }

@@ -147,7 +147,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     if (txn.tHead >= 0) {
       this.#recordLatency(strm, txn);
       c.reqTot++;
-      c.reqRate.add(performance.now());
+      c.reqRate.add(this.#env.sched.now);
     } else if (txn.status >= 400) c.ereq++;
     if (txn.status > 0) c.countStatus(txn.status);
     const be = strm.be as Backend;
@@ -407,7 +407,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
       this.http.init(strm, strm.tAccept);
     } else strm.setTcpMode();
     conn.attachAccepted(sock);
-    this.counters.open();
+    this.counters.open(strm.tAccept);
     this.streams.add(strm);
     strm.start();
   };

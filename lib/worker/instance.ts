@@ -140,7 +140,7 @@ export interface InstanceStats {
   log: { lines: number; dropped: number };
 }
 
-function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
+function proxyStats(name: string, c: Frontend["counters"], now: number): ProxyStats {
   return {
     name,
     scur: c.scur,
@@ -156,9 +156,9 @@ function proxyStats(name: string, c: Frontend["counters"]): ProxyStats {
     srv_abrt: c.srvAbrt,
     dcon: c.deniedConn,
     dreq: c.dreq,
-    rate: c.rate.rate(performance.now()),
+    rate: c.rate.rate(now),
     rate_max: c.rate.max,
-    req_rate: c.reqRate.rate(performance.now()),
+    req_rate: c.reqRate.rate(now),
     req_rate_max: c.reqRate.max,
     req_tot: c.reqTot,
     hrsp_1xx: c.hrsp[0],
@@ -550,9 +550,9 @@ export class Instance {
   stats(): InstanceStats {
     const now = tickNow();
     return {
-      frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters)),
+      frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters, now)),
       backends: this.backends.map((be, i) => ({
-        ...proxyStats(be.name, be.counters),
+        ...proxyStats(be.name, be.counters, now),
         status: be.activeUp + be.backupUp > 0 ? "UP" : "DOWN",
         act: be.activeUp,
         bck: be.backupUp,
@@ -563,7 +563,7 @@ export class Instance {
         servers: be.servers.map((s) => {
           const chk = this.checks[i].view(s);
           return {
-            ...proxyStats(s.name, s.counters),
+            ...proxyStats(s.name, s.counters, now),
             status: s.status(),
             weight: s.uweight,
             eweight: Math.round(s.effWeight * 100) / 100,
