@@ -82,8 +82,8 @@ export class CookiePersist {
       keep = pairs.filter((p) => !p.startsWith(cfg.name + "="));
     }
     if (keep !== null) {
-      (rw.drop as Uint8Array[]).push(H_COOKIE);
-      if (keep.length > 0) (rw.add as [string, string][]).push(["Cookie", keep.join("; ")]);
+      rw.drop!.push(H_COOKIE);
+      if (keep.length > 0) rw.add!.push(["Cookie", keep.join("; ")]);
     }
     const srv = this.#byValue.get(srvValue);
     if (srv === undefined) return 0;
@@ -120,10 +120,10 @@ export class CookiePersist {
         if (!insert) (all ??= []).push(`${cfg.name}=${srv.cookie}~${v.slice(cfg.name.length + 1)}`);
       } else (all ??= []).push(v);
     }
-    const add = rw.add as [string, string][];
+    const add = rw.add!;
     if (hit) {
       // Every other Set-Cookie is re-added, in order, so only ours changes.
-      (rw.drop as Uint8Array[]).push(H_SET_COOKIE);
+      rw.drop!.push(H_SET_COOKIE);
       for (const v of all ?? []) add.push(["Set-Cookie", v]);
     }
     // Like HAProxy, a client that came with a valid cookie gets no new one.
