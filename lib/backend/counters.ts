@@ -32,6 +32,8 @@ export class Counters {
   eresp = 0;
   /** Requests denied by `http-request deny` (HAProxy's dreq). */
   dreq = 0;
+  /** Responses denied by `http-response deny` (HAProxy's dresp). */
+  dresp = 0;
   /** Connections refused by `tcp-request connection reject` (HAProxy's dcon). */
   deniedConn = 0;
   /** Request errors (client-side errors before the server was reached). */

@@ -227,6 +227,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
+    // Response rules test the variables this request set.
+    (strm.txn as HttpTxn).vars = ctx.vars;
     if (v !== null) {
       if (v.deny) this.counters.dreq++;
       return v;
@@ -322,10 +324,28 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** HTTP: `http-response` rules (header changes). */
-  responseRules(_strm: Stream, rw: RewriteOptions): void {
+  responseRules(
+    strm: Stream,
+    view: ResponseHeadView,
+  ): { status: number; bytes: Uint8Array; deny: boolean } | null {
     const r = this.rules;
-    if (r === null || r.httpResponse.length === 0) return;
-    runHttpRules(r.httpResponse, this.#ctx, rw);
+    if (r === null || r.httpResponse.length === 0) return null;
+    const ctx = this.#ctx;
+    ctx.msg = view.msg;
+    ctx.a = view.a;
+    ctx.base = view.base;
+    ctx.src = strm.cliAddr;
+    ctx.sni = null;
+    ctx.vars = (strm.txn as HttpTxn).vars;
+    const v = runHttpRules(r.httpResponse, ctx, view.rw);
+    ctx.vars = null;
+    if (v?.deny) {
+      this.counters.dresp++;
+      (strm.be as Backend).counters.dresp++;
+      const srv = strm.target as Server | null;
+      if (srv !== null) srv.counters.dresp++;
+    }
+    return v;
   }
 
   /** HTTP: a request head for the backend (load-balancing key, persistence). */

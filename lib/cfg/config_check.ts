@@ -17,8 +17,14 @@ import type { LbSpec } from "../lb/lb_types.ts";
 import { aclDeclare } from "../rules/acl.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
 import { type LogTarget, SYSLOG_FACILITIES } from "../log/sink.ts";
-import { compileCondition, evalCondition } from "../rules/acl_cond.ts";
-import type { AclCtx, AclMap } from "../rules/acl_types.ts";
+import { compileCondition, condMisuse, evalCondition } from "../rules/acl_cond.ts";
+import {
+  type AclCtx,
+  type AclMap,
+  SMP_USE_CONN,
+  SMP_USE_REQ,
+  SMP_USE_RES,
+} from "../rules/acl_types.ts";
 import {
   compileHttpRule,
   compileUseBackend,
@@ -554,41 +560,37 @@ function compileRules(
     }
   }
   const acls: AclMap = new Map();
-  // Fetches each named ACL uses, to keep connection rules to what a
-  // connection has (its source address).
-  const aclFetches = new Map<string, string[]>();
-  for (const a of list("acls")) {
-    aclDeclare(acls, ["acl", ...a.words], a.where);
-    aclFetches.set(a.words[0], [...(aclFetches.get(a.words[0]) ?? []), a.words[1] ?? ""]);
-  }
-  const L4_FETCHES = new Set(["src", "always_true", "always_false"]);
-  const L4_ACLS = new Set(["TRUE", "FALSE", "LOCALHOST"]);
-  const connOnly = (words: string[], where: string) => {
-    for (let i = 1; i < words.length; i++) {
-      let w = words[i];
-      if (w === "||" || w === "or" || w === "!" || w === "}") continue;
-      if (w === "{" || w === "!{") {
-        const f = words[++i] ?? "";
-        if (!L4_FETCHES.has(f)) {
-          fail(
-            where,
-            `tcp-request connection rules can only use src (not "${f}"): nothing else is known yet`,
-          );
-        }
-        while (i + 1 < words.length && words[i + 1] !== "}") i++;
-        continue;
-      }
-      if (w.startsWith("!")) w = w.slice(1);
-      const fetches = aclFetches.get(w);
-      if (fetches === undefined ? !L4_ACLS.has(w) : fetches.some((f) => !L4_FETCHES.has(f))) {
-        fail(where, `tcp-request connection rules can only use src: ACL "${w}" uses other fetches`);
-      }
-    }
+  for (const a of list("acls")) aclDeclare(acls, ["acl", ...a.words], a.where);
+  // A condition may only use fetches the rule can feed: a connection rule
+  // knows the client address, a response rule the response (and variables).
+  const condFor = (use: number, refuse: (kw: string, acl: string) => string) => {
+    const compile: CondCompiler<AclCtx> = (words, where) => {
+      const c = compileCondition(words, acls, where);
+      const bad = condMisuse(c, use);
+      if (bad !== null) fail(where, refuse(bad.expr.fetch.kw, bad.acl.name));
+      return (x) => evalCondition(c, x);
+    };
+    return compile;
   };
-  const cond: CondCompiler<AclCtx> = (words, where) => {
-    const c = compileCondition(words, acls, where);
-    return (x) => evalCondition(c, x);
-  };
+  const named = (acl: string) => acl.startsWith("{") ? "" : ` (ACL "${acl}")`;
+  const cond = condFor(
+    SMP_USE_REQ,
+    (kw, acl) => `"${kw}"${named(acl)} is only known in http-response rules, not in request rules`,
+  );
+  const resCond = condFor(
+    SMP_USE_RES,
+    (kw, acl) =>
+      `"${kw}"${
+        named(acl)
+      } reads the request, which http-response rules cannot see: keep the value with "http-request set-var(txn.NAME)" and test "var(txn.NAME)"`,
+  );
+  const connCond = condFor(
+    SMP_USE_CONN,
+    (kw, acl) =>
+      `tcp-request connection rules can only use src (not "${kw}"${
+        named(acl)
+      }): nothing else is known yet`,
+  );
   const httpRequest = list("httpRequest").map((x) => {
     const rule = compileHttpRule(x.words, x.where, false, cond);
     if (rule.action.kind === "reply" && rule.action.bytes.length > ctx.bufsize) {
@@ -597,9 +599,9 @@ function compileRules(
     return rule;
   });
   const httpResponse = list("httpResponse").map((x) => {
-    const rule = compileHttpRule(x.words, x.where, true, cond);
-    if (rule.cond !== null) {
-      fail(x.where, "conditions on http-response rules are not supported yet");
+    const rule = compileHttpRule(x.words, x.where, true, resCond);
+    if (rule.action.kind === "reply" && rule.action.bytes.length > ctx.bufsize) {
+      fail(x.where, `the response is larger than a buffer (${ctx.bufsize} bytes)`);
     }
     return rule;
   });
@@ -628,8 +630,7 @@ function compileRules(
         `unexpected ${JSON.stringify(rest[0])} after tcp-request connection ${verdict}`,
       );
     }
-    if (rest.length > 0) connOnly(rest, x.where);
-    return { accept: verdict === "accept", cond: rest.length > 0 ? cond(rest, x.where) : null };
+    return { accept: verdict === "accept", cond: rest.length > 0 ? connCond(rest, x.where) : null };
   });
   return { tcpRequest, httpRequest, httpResponse, useBackends };
 }

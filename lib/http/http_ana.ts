@@ -175,8 +175,15 @@ export interface HttpHooks {
   responseHook(strm: Stream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome>;
   /** An asynchronous hook did not settle in time (the client gets 500). */
   hookTimedOut(strm: Stream, which: "onRequest" | "onResponse"): void;
-  /** The frontend's `http-response` rules on a final response head: header changes to `rw`. */
-  responseRules(strm: Stream, rw: RewriteOptions): void;
+  /**
+   * The frontend's `http-response` rules on a final response head: header
+   * changes to `head.rw`; a rule that answers (deny, return, redirect)
+   * returns the response to send instead, and whether it is a denial.
+   */
+  responseRules(
+    strm: Stream,
+    head: ResponseHeadView,
+  ): { status: number; bytes: Uint8Array; deny: boolean } | null;
   /**
    * A final response head is parsed (status > 0), or the server gave no
    * valid response (status 0): passive health, and header changes to `rw`
@@ -649,7 +656,15 @@ export class HttpAnalyser implements StreamAnalyser {
     view.rw = rw;
     view.persist = (txn.flags & TX_PERSIST_VALID) !== 0;
     this.#hooks.responseHead(strm, status, view, now);
-    this.#hooks.responseRules(strm, rw);
+    const answer = this.#hooks.responseRules(strm, view);
+    if (answer !== null) {
+      // Denied (PH) or replaced (LH): the server's response is dropped with
+      // its connection, as HAProxy's http-response deny / return.
+      const cause = answer.deny ? SF_ERR_PRXCOND : SF_ERR_LOCAL;
+      strm.setTerm(cause, SF_FINST_H);
+      this.#reply(strm, txn, answer.status, cause, now, answer.bytes);
+      return true;
+    }
     txn.resKind = kind;
     txn.resUpgrade = upgrade;
     if (!hooked) return this.#forwardResponse(strm, txn, rw, now);

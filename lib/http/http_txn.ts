@@ -108,6 +108,8 @@ export class HttpTxn {
   /** A response head held for an onResponse hook: its body framing and whether it upgrades. */
   resKind = 0;
   resUpgrade = false;
+  /** Variables `http-request set-var` set for this request (`http-response` conditions read them). */
+  vars: Map<string, string> | null = null;
   /** The request as an onResponse hook sees it (kept only when one is configured). */
   hookReq: { method: string; path: string } | null = null;
   /** What an asynchronous request hook settled with (`undefined` while it runs). */
@@ -140,5 +142,6 @@ export class HttpTxn {
     this.rw = null;
     this.hookResult = undefined;
     this.hookReq = null;
+    this.vars = null;
   }
 }

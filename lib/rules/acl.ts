@@ -140,7 +140,7 @@ export function compileAcl(words: readonly string[], where: string): AclExpr {
   if ("why" in matcher) {
     throw aclError(where, `invalid pattern "${matcher.pat}" for ${what}: ${matcher.why}`);
   }
-  return { text: words.join(" "), where, flags, fetch: spec.fetch, matcher };
+  return { text: words.join(" "), where, flags, fetch: spec.fetch, matcher, use: spec.use };
 }
 
 const ACL_NAME_RE = /^[A-Za-z0-9_.:-]+$/;

@@ -28,6 +28,7 @@ import {
   ACL_COND_UNLESS,
   type AclCond,
   type AclCtx,
+  type AclExpr,
   type AclMap,
   type AclTerm,
 } from "./acl_types.ts";
@@ -161,6 +162,21 @@ export function evalCondition(cond: AclCond, ctx: AclCtx): boolean {
     r = ok;
   }
   return cond.pol === ACL_COND_UNLESS ? !r : r;
+}
+
+/**
+ * The first ACL term of `cond` with a fetch that cannot be fed where the
+ * rule runs (`allowed`: SMP_USE_* bits), or null when all can: a
+ * connection rule knows only the address, a response rule not the request.
+ */
+export function condMisuse(cond: AclCond, allowed: number): { acl: Acl; expr: AclExpr } | null {
+  for (const terms of cond.suites) {
+    for (const t of terms) {
+      const expr = t.acl.exprs.find((e) => (e.use & allowed) === 0);
+      if (expr !== undefined) return { acl: t.acl, expr };
+    }
+  }
+  return null;
 }
 
 /**

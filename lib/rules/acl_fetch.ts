@@ -1,7 +1,14 @@
 /**
- * Sample fetches on a parsed request (HAProxy's http_fetch.c and
- * smp_fetch_src/ssl_sni), and the ACL keywords built on them (`path_beg` is
- * `path` with the `beg` method).
+ * Sample fetches on a parsed request or response head (HAProxy's
+ * http_fetch.c and smp_fetch_src/ssl_sni), and the ACL keywords built on
+ * them (`path_beg` is `path` with the `beg` method).
+ *
+ * `hdr()` and its family read the head the rule sees: the request's in
+ * `http-request` rules and `use_backend`, the response's in `http-response`
+ * rules (as HAProxy). `req.hdr()` is request-only, `res.hdr()` and `status`
+ * response-only; request fetches (`path`, `method`...) cannot be used in
+ * response rules — keep what is needed with `http-request set-var(txn.x)`
+ * and test `var(txn.x)`.
  *
  * Every fetch works on the offsets of the HttpMsg and hands byte ranges of
  * the request buffer to the matcher; `src` and `req.ssl_sni` (strings in the
@@ -19,7 +26,9 @@
  * | `hdr_cnt([name])`            | the number of elements hdr(name) would yield; no name: of all headers (integer) |
  * | `fhdr_cnt([name])`           | the number of `name` headers; no name: of all headers (integer) |
  * | `method`                     | the method, case-sensitive (string)                    |
- * | `req.ver`                    | `1.0` or `1.1` (string)                                |
+ * | `req.ver`, `res.ver`         | `1.0` or `1.1` (string)                                |
+ * | `status`                     | the response status (integer; responses only)          |
+ * | `var(txn.name)`              | a variable set by `http-request set-var` (string)      |
  * | `src`                        | the client address (address)                           |
  * | `req.ssl_sni`                | the TLS SNI; none when absent (string)                 |
  * | `always_true`/`always_false` | a boolean                                              |
@@ -37,6 +46,9 @@ import {
   SMP_T_INT,
   SMP_T_IP,
   SMP_T_STR,
+  SMP_USE_CONN,
+  SMP_USE_REQ,
+  SMP_USE_RES,
 } from "./acl_types.ts";
 
 const SP = 0x20, HT = 0x09, COMMA = 0x2c, DQ = 0x22, BSL = 0x5c, QM = 0x3f, SLASH = 0x2f;
@@ -250,6 +262,14 @@ class FetchVer implements AclFetch {
   }
 }
 
+class FetchStatus implements AclFetch {
+  readonly type = SMP_T_INT;
+  constructor(readonly kw: string) {}
+  exec(ctx: AclCtx, m: AclMatcher): boolean {
+    return m.matchInt(ctx.msg.status);
+  }
+}
+
 class FetchSrc implements AclFetch {
   readonly type = SMP_T_IP;
   constructor(readonly kw: string) {}
@@ -301,63 +321,85 @@ type FetchBase =
   | "hdr_cnt"
   | "fhdr_cnt"
   | "method"
-  | "req.ver"
+  | "ver"
+  | "status"
   | "src"
   | "req.ssl_sni"
   | "always_true"
   | "always_false"
   | "var";
 
-/** ACL keywords: base fetch and default matching method (HAProxy's acl_kws + sample_fetch_keywords). */
-const KWS: Readonly<Record<string, readonly [FetchBase, AclMatchKind]>> = {
-  "path": ["path", "str"],
-  "path_beg": ["path", "beg"],
-  "path_end": ["path", "end"],
-  "path_sub": ["path", "sub"],
-  "path_reg": ["path", "reg"],
-  "path_dom": ["path", "dom"],
-  "path_dir": ["path", "dir"],
-  "path_len": ["path", "len"],
-  "url": ["url", "str"],
-  "url_beg": ["url", "beg"],
-  "url_end": ["url", "end"],
-  "url_sub": ["url", "sub"],
-  "url_reg": ["url", "reg"],
-  "url_dom": ["url", "dom"],
-  "url_dir": ["url", "dir"],
-  "url_len": ["url", "len"],
-  "query": ["query", "str"],
-  "url_param": ["url_param", "str"],
-  "urlp": ["url_param", "str"],
-  "urlp_val": ["url_param", "int"],
-  "hdr": ["hdr", "str"],
-  "hdr_beg": ["hdr", "beg"],
-  "hdr_end": ["hdr", "end"],
-  "hdr_sub": ["hdr", "sub"],
-  "hdr_reg": ["hdr", "reg"],
-  "hdr_dom": ["hdr", "dom"],
-  "hdr_dir": ["hdr", "dir"],
-  "hdr_len": ["hdr", "len"],
-  "hdr_val": ["hdr", "int"],
-  "hdr_ip": ["hdr", "ip"],
-  "hdr_cnt": ["hdr_cnt", "int"],
-  "req.hdr": ["hdr", "str"],
-  "req.hdr_cnt": ["hdr_cnt", "int"],
-  "req.hdr_val": ["hdr", "int"],
-  "req.hdr_ip": ["hdr", "ip"],
-  "fhdr": ["fhdr", "str"],
-  "req.fhdr": ["fhdr", "str"],
-  "fhdr_cnt": ["fhdr_cnt", "int"],
-  "req.fhdr_cnt": ["fhdr_cnt", "int"],
-  "method": ["method", "str"],
-  "req.ver": ["req.ver", "str"],
-  "req_ver": ["req.ver", "str"],
-  "src": ["src", "ip"],
-  "req.ssl_sni": ["req.ssl_sni", "str"],
-  "req_ssl_sni": ["req.ssl_sni", "str"],
-  "always_true": ["always_true", "bool"],
-  "always_false": ["always_false", "bool"],
-  "var": ["var", "str"],
+const REQ = SMP_USE_REQ, HTTP = SMP_USE_REQ | SMP_USE_RES, ANY = SMP_USE_CONN | HTTP;
+const RES = SMP_USE_RES;
+
+/**
+ * ACL keywords: base fetch, default matching method and where it can be
+ * used (HAProxy's acl_kws + sample_fetch_keywords).
+ */
+const KWS: Readonly<Record<string, readonly [FetchBase, AclMatchKind, number]>> = {
+  "path": ["path", "str", REQ],
+  "path_beg": ["path", "beg", REQ],
+  "path_end": ["path", "end", REQ],
+  "path_sub": ["path", "sub", REQ],
+  "path_reg": ["path", "reg", REQ],
+  "path_dom": ["path", "dom", REQ],
+  "path_dir": ["path", "dir", REQ],
+  "path_len": ["path", "len", REQ],
+  "url": ["url", "str", REQ],
+  "url_beg": ["url", "beg", REQ],
+  "url_end": ["url", "end", REQ],
+  "url_sub": ["url", "sub", REQ],
+  "url_reg": ["url", "reg", REQ],
+  "url_dom": ["url", "dom", REQ],
+  "url_dir": ["url", "dir", REQ],
+  "url_len": ["url", "len", REQ],
+  "query": ["query", "str", REQ],
+  "url_param": ["url_param", "str", REQ],
+  "urlp": ["url_param", "str", REQ],
+  "urlp_val": ["url_param", "int", REQ],
+  "hdr": ["hdr", "str", HTTP],
+  "hdr_beg": ["hdr", "beg", HTTP],
+  "hdr_end": ["hdr", "end", HTTP],
+  "hdr_sub": ["hdr", "sub", HTTP],
+  "hdr_reg": ["hdr", "reg", HTTP],
+  "hdr_dom": ["hdr", "dom", HTTP],
+  "hdr_dir": ["hdr", "dir", HTTP],
+  "hdr_len": ["hdr", "len", HTTP],
+  "hdr_val": ["hdr", "int", HTTP],
+  "hdr_ip": ["hdr", "ip", HTTP],
+  "hdr_cnt": ["hdr_cnt", "int", HTTP],
+  "req.hdr": ["hdr", "str", REQ],
+  "req.hdr_cnt": ["hdr_cnt", "int", REQ],
+  "req.hdr_val": ["hdr", "int", REQ],
+  "req.hdr_ip": ["hdr", "ip", REQ],
+  "fhdr": ["fhdr", "str", HTTP],
+  "req.fhdr": ["fhdr", "str", REQ],
+  "fhdr_cnt": ["fhdr_cnt", "int", HTTP],
+  "req.fhdr_cnt": ["fhdr_cnt", "int", REQ],
+  "method": ["method", "str", REQ],
+  "req.ver": ["ver", "str", REQ],
+  "req_ver": ["ver", "str", REQ],
+  "src": ["src", "ip", ANY],
+  "req.ssl_sni": ["req.ssl_sni", "str", REQ],
+  "req_ssl_sni": ["req.ssl_sni", "str", REQ],
+  "always_true": ["always_true", "bool", ANY],
+  "always_false": ["always_false", "bool", ANY],
+  "var": ["var", "str", HTTP],
+  "status": ["status", "int", RES],
+  "res.ver": ["ver", "str", RES],
+  "resp_ver": ["ver", "str", RES],
+  "res.hdr": ["hdr", "str", RES],
+  "res.hdr_cnt": ["hdr_cnt", "int", RES],
+  "res.hdr_val": ["hdr", "int", RES],
+  "res.hdr_ip": ["hdr", "ip", RES],
+  "res.fhdr": ["fhdr", "str", RES],
+  "res.fhdr_cnt": ["fhdr_cnt", "int", RES],
+  "shdr": ["hdr", "str", RES],
+  "shdr_beg": ["hdr", "beg", RES],
+  "shdr_end": ["hdr", "end", RES],
+  "shdr_sub": ["hdr", "sub", RES],
+  "shdr_reg": ["hdr", "reg", RES],
+  "shdr_val": ["hdr", "int", RES],
 };
 
 /** A fetch and the matching method its keyword implies. */
@@ -365,6 +407,8 @@ export interface AclFetchSpec {
   readonly fetch: AclFetch;
   /** Default matching method (`-m` overrides it). */
   readonly match: AclMatchKind;
+  /** SMP_USE_* bits: where it has its input. */
+  readonly use: number;
 }
 
 /** Header name argument as lowercase bytes, or why it is not one. */
@@ -389,8 +433,10 @@ function fetchNew(base: FetchBase, word: string, args: readonly string[]): AclFe
       return noArgs(new FetchQuery(word));
     case "method":
       return noArgs(new FetchMethod(word));
-    case "req.ver":
+    case "ver":
       return noArgs(new FetchVer(word));
+    case "status":
+      return noArgs(new FetchStatus(word));
     case "src":
       return noArgs(new FetchSrc(word));
     case "req.ssl_sni":
@@ -477,7 +523,7 @@ export function aclFetchParse(word: string): AclFetchSpec | string {
   const args = argText === undefined || argText === "" ? [] : argText.split(",");
   const fetch = fetchNew(def[0], word, args);
   if (typeof fetch === "string") return fetch;
-  return { fetch, match: def[1] };
+  return { fetch, match: def[1], use: def[2] };
 }
 
 /** Every ACL fetch keyword, for help texts and the README's keyword table. */

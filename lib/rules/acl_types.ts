@@ -34,7 +34,7 @@ import type { HttpMsg } from "../http/h1_types.ts";
  * `base` in `a` (as h1ParseHead() records them).
  */
 export interface AclCtx {
-  /** The parsed request head. */
+  /** The parsed head: the request's, or the response's in http-response rules. */
   msg: HttpMsg;
   /** The bytes the head was parsed from. */
   a: Uint8Array;
@@ -56,6 +56,17 @@ export const SMP_T_INT = 2;
 export const SMP_T_STR = 3;
 /** IP address sample, as its text bytes. */
 export const SMP_T_IP = 4;
+
+/**
+ * Where a fetch finds its input (HAProxy's SMP_USE_*): the connection (a
+ * `tcp-request connection` rule), a request head, a response head. A rule
+ * refuses at load time a condition using a fetch it cannot feed.
+ */
+export const SMP_USE_CONN = 1;
+/** A parsed request head (http-request rules, use_backend). */
+export const SMP_USE_REQ = 2;
+/** A parsed response head (http-response rules). */
+export const SMP_USE_RES = 4;
 
 /** Names of sample types, indexed by SMP_T_*. */
 export const SMP_T_NAMES: readonly string[] = ["none", "boolean", "integer", "string", "address"];
@@ -151,6 +162,8 @@ export interface AclExpr {
   readonly flags: number;
   readonly fetch: AclFetch;
   readonly matcher: AclMatcher;
+  /** SMP_USE_* bits: where the fetch has its input. */
+  readonly use: number;
 }
 
 /** A named ACL (or an anonymous one, from braces): true when any expr is. */

@@ -4,7 +4,8 @@
  * 10.0.0.0/8 }`), evaluated in order for each message against its parsed
  * head. A rule's condition is compiled by the ACL engine; the actions are:
  *
- * - `deny [deny_status N]`: answer N (default 403) and close;
+ * - `deny [deny_status N]`: answer N (default 403; 502 for a response, whose
+ *   server connection is closed) and close;
  * - `return [status N] [content-type T] [string S] [hdr NAME VALUE]...`:
  *   answer with this response (default 200, empty);
  * - `redirect location URL|prefix P|scheme S [code N]`: answer 301/302/303/
@@ -228,9 +229,11 @@ export function compileHttpRule<C>(
   const [w, c] = splitCond(words);
   const kw = w[0];
   let action: HttpAction;
-  const answering = kw === "deny" || kw === "return" || kw === "redirect";
-  if (response && answering) {
-    fail(where, `"http-response ${kw}" is not supported yet`);
+  if (response && kw === "redirect" && w[1] !== "location") {
+    fail(
+      where,
+      `"http-response redirect" supports only "location" (prefix and scheme need the request)`,
+    );
   }
   const setVar = /^set-var\(((?:txn|req)\.[A-Za-z0-9_.]+)\)$/.exec(kw ?? "");
   if (setVar !== null) {
@@ -245,7 +248,8 @@ export function compileHttpRule<C>(
   }
   switch (kw) {
     case "deny": {
-      let code = 403;
+      // A denied response is replaced by a 502, as in HAProxy.
+      let code = response ? 502 : 403;
       for (let i = 1; i < w.length; i += 2) {
         if (w[i] !== "deny_status") fail(where, `unexpected ${JSON.stringify(w[i])} after deny`);
         code = status(where, w[i + 1], (n) => n >= 200 && n <= 599);
@@ -382,7 +386,7 @@ export function compileHttpRule<C>(
           kw ?? ""
         }" (supported: ${
           response
-            ? "set-header, add-header, del-header"
+            ? "deny, return, redirect location, set-header, add-header, del-header"
             : "deny, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME)"
         })`,
       );

@@ -87,6 +87,13 @@ function common(e: Exposition, kind: string, l: Labels, p: ProxyStats): void {
   }
   e.add(m("client_aborts_total"), "counter", `Sessions aborted by the client.`, l, p.cli_abrt);
   e.add(m("server_aborts_total"), "counter", `Sessions aborted by the server.`, l, p.srv_abrt);
+  e.add(
+    m("denied_responses_total"),
+    "counter",
+    `Responses denied by http-response rules.`,
+    l,
+    p.dresp,
+  );
 }
 
 function latency(e: Exposition, kind: string, l: Labels, lat: LatencyStats | undefined): void {

@@ -182,6 +182,7 @@ function feRow(fe: ProxyStats, iid: number, st: AdminFeState | undefined): strin
   if (st !== undefined && st.maxconn > 0) put(row, "slim", st.maxconn);
   put(row, "ereq", fe.ereq);
   put(row, "dreq", fe.dreq);
+  put(row, "dresp", fe.dresp);
   put(row, "req_rate", fe.req_rate);
   put(row, "req_rate_max", fe.req_rate_max);
   put(row, "status", "OPEN");
@@ -205,6 +206,8 @@ function beRow(
   common(row, be, be.name, "BACKEND");
   put(row, "qcur", be.qcur);
   put(row, "qmax", be.qmax);
+  put(row, "dreq", be.dreq);
+  put(row, "dresp", be.dresp);
   put(row, "econ", be.econ);
   put(row, "eresp", be.eresp);
   put(row, "wretr", be.wretr);
@@ -251,6 +254,7 @@ function srvRow(
   put(row, "qcur", s.qcur);
   put(row, "qmax", s.qmax);
   if (info !== undefined && info.maxconn > 0) put(row, "slim", info.maxconn);
+  put(row, "dresp", s.dresp);
   put(row, "econ", s.econ);
   put(row, "eresp", s.eresp);
   put(row, "wretr", s.wretr);

@@ -65,6 +65,8 @@ export interface ProxyStats {
   dcon: number;
   /** Requests denied by `http-request deny`. */
   dreq: number;
+  /** Responses denied by `http-response deny`. */
+  dresp: number;
   /** Sessions per second over the last second, and the most seen. */
   rate: number;
   rate_max: number;
@@ -156,6 +158,7 @@ function proxyStats(name: string, c: Frontend["counters"], now: number): ProxySt
     srv_abrt: c.srvAbrt,
     dcon: c.deniedConn,
     dreq: c.dreq,
+    dresp: c.dresp,
     rate: c.rate.rate(now),
     rate_max: c.rate.max,
     req_rate: c.reqRate.rate(now),

@@ -8,6 +8,8 @@ import { type FrontendRules, startSluice } from "../../mod.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { farm, type FarmServer, header, request, routedProxy } from "../helpers/http_farm.ts";
 import { echoScript, readAll, upstream, waitFor, writeAll } from "../helpers/net.ts";
+import { checkExposition } from "../helpers/prom_check.ts";
+import { formatPrometheus } from "../../lib/stats/prometheus.ts";
 
 /** Frontend "fe" with `rules`, default backend "web" (s1), backend "api" (s2). */
 function px(f: FarmServer[], rules: FrontendRules) {
@@ -113,6 +115,68 @@ Deno.test("header actions on requests and responses", async () => {
   assert.equal(header(r, "x-frame-options"), "DENY");
 });
 
+Deno.test("http-response deny and return replace matching responses and count dresp", async () => {
+  await using f = farm(2);
+  f[0].extra = ["X-Debug-Token: abc"];
+  await using p = await px(f, {
+    acls: ["leaks res.hdr(x-debug-token) -m found"],
+    httpRequest: ["set-var(txn.route) path", "set-var(txn.who) req.hdr(x-user)"],
+    httpResponse: [
+      "deny if leaks { var(txn.route) -m beg /private }",
+      'return status 503 content-type text/plain string "maintenance" if { status 200 } { var(txn.who) -m str mallory }',
+      "deny deny_status 500 if { status 404 } { hdr(x-debug-token) -m found }",
+      "set-header X-Seen yes",
+    ],
+  });
+  // Allowed: a leaky header on a public path, and the header edit applies.
+  const ok = await request(p.port, "/public");
+  assert.equal(ok.status, 200);
+  assert.equal(header(ok, "x-seen"), "yes");
+  // Denied: the server's response is replaced by a 502 and its connection closed.
+  const denied = await request(p.port, "/private/report");
+  assert.equal(denied.status, 502);
+  assert.equal(header(denied, "x-debug-token"), undefined);
+  assert.ok(!denied.body.includes("s1"), "the server's body never reaches the client");
+  // Replaced by `return`: not a denial (no dresp), logged as a local answer.
+  const ret = await request(p.port, "/x", { "X-User": "mallory" });
+  assert.equal(ret.status, 503);
+  assert.equal(ret.body, "maintenance");
+  // hdr() reads the response in response rules; status conditions combine.
+  f[0].status = 404;
+  const nf = await request(p.port, "/gone");
+  assert.equal(nf.status, 500);
+  await waitFor(() => p.logs.length === 4, 2000, "four log lines");
+  assert.match(p.logs[0], / 200 .* ---- /);
+  assert.match(p.logs[1], / 502 .* PH-- /);
+  assert.match(p.logs[2], / 503 .* LH-- /);
+  assert.match(p.logs[3], / 500 .* PH-- /);
+  const st = p.handle.stats();
+  assert.equal(st.frontends[0].dresp, 2);
+  assert.equal(st.frontends[0].dreq, 0);
+  const web = st.backends.find((b) => b.name === "web")!;
+  assert.equal(web.dresp, 2);
+  assert.equal(web.servers[0].dresp, 2);
+  assert.equal(st.backends.find((b) => b.name === "api")!.dresp, 0);
+  // The server saw every request: response rules run after it answered.
+  assert.equal(f[0].heads.length, 4);
+  // The same numbers in HAProxy's CSV and in Prometheus.
+  const lines = p.handle.admin("show stat").trim().split("\n");
+  const cols = lines[0].slice(2).split(",");
+  const csv = lines.slice(1).map((l) =>
+    Object.fromEntries(l.split(",").map((v, i) => [cols[i], v]))
+  );
+  const at = (px: string, sv: string) => csv.find((r) => r.pxname === px && r.svname === sv)!;
+  assert.equal(at("fe", "FRONTEND").dresp, "2");
+  assert.equal(at("web", "BACKEND").dresp, "2");
+  assert.equal(at("web", "s1").dresp, "2");
+  const prom = checkExposition(formatPrometheus(st));
+  const val = (name: string, labels: Record<string, string>) =>
+    prom.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
+      ?.value;
+  assert.equal(val("sluice_frontend_denied_responses_total", { frontend: "fe" }), 2);
+  assert.equal(val("sluice_server_denied_responses_total", { backend: "web", server: "s1" }), 2);
+});
+
 Deno.test("rules from a configuration file route and answer the same way", async () => {
   await using f = farm(2);
   const cfg = parseConfigText(
@@ -163,7 +227,18 @@ Deno.test("rule errors name the rule and why", async () => {
   await bad({ httpRequest: ["tarpit"] }, /unsupported action "http-request tarpit"/);
   await bad({ httpRequest: ["deny if unknown_acl"] }, /unknown_acl/);
   await bad({ httpRequest: ["set-header X-A %[src]"] }, /log-format expressions/);
-  await bad({ httpResponse: ["del-header Server if { path /x }"] }, /not supported yet/);
+  await bad(
+    { httpResponse: ["del-header Server if { path /x }"] },
+    /httpResponse\[0\]: "path" reads the request, which http-response rules cannot see/,
+  );
+  await bad(
+    { acls: ["bad status 500"], httpRequest: ["deny if bad"] },
+    /httpRequest\[0\]: "status" \(ACL "bad"\) is only known in http-response rules/,
+  );
+  await bad(
+    { httpResponse: ["redirect prefix /x"] },
+    /"http-response redirect" supports only "location"/,
+  );
 });
 
 Deno.test("tcp-request connection reject closes matching clients at once, in TCP mode too", async () => {

@@ -20,6 +20,7 @@ export function px(name: string, o: Partial<ProxyStats> = {}): ProxyStats {
     srv_abrt: 0,
     dcon: 0,
     dreq: 0,
+    dresp: 0,
     rate: 0,
     rate_max: 0,
     req_rate: 0,

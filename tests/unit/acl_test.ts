@@ -12,7 +12,7 @@ import { SluiceError } from "../../lib/core/errors.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { type H1Limits, HttpMsg } from "../../lib/http/h1_types.ts";
 import { aclDeclare, aclEval, aclPredefined, compileAcl } from "../../lib/rules/acl.ts";
-import { compileCondition, condShow, evalCondition } from "../../lib/rules/acl_cond.ts";
+import { compileCondition, condMisuse, condShow, evalCondition } from "../../lib/rules/acl_cond.ts";
 import { ACL_FETCH_KWS, aclFetchParse } from "../../lib/rules/acl_fetch.ts";
 import { ipNetParse, ipParse } from "../../lib/rules/acl_ip.ts";
 import {
@@ -21,7 +21,11 @@ import {
   ACL_EF_ICASE,
   type AclCtx,
   type AclMap,
+  SMP_USE_CONN,
+  SMP_USE_REQ,
+  SMP_USE_RES,
 } from "../../lib/rules/acl_types.ts";
+import { H1_MF_RESP } from "../../lib/http/h1_types.ts";
 import { bin } from "../helpers/bytes.ts";
 
 const LIM: H1Limits = { maxHead: 8192, maxHdrs: 64, maxBody: 0 };
@@ -737,9 +741,47 @@ Deno.test("compileAcl() errors name the place, the fetch and the reason", () => 
   bad(["hdr(x)", "-z\x01"], /unknown flag "-z\\x01"/); // control characters shown escaped
 });
 
+/** A context for a response head (status line and header lines), as http-response rules see it. */
+function res(line: string, hdrs: string[]): AclCtx {
+  const head = `${line}\r\n${hdrs.map((h) => `${h}\r\n`).join("")}\r\n`;
+  const a = bin(head);
+  const msg = new HttpMsg(LIM.maxHdrs);
+  msg.flags |= H1_MF_RESP;
+  assert.ok(h1ParseHead(msg, a, 0, a.length, LIM) > 0, msg.errMsg);
+  return { msg, a, base: 0, src: "192.0.2.10", sni: null };
+}
+
+Deno.test("response fetches: status, res.hdr, res.ver and hdr() on the response", () => {
+  const r = res("HTTP/1.0 503 Busy", ["Server: x", "Cache-Control: no-store, private"]);
+  assert.ok(test("status 500:599", r));
+  assert.ok(!test("status 200", r));
+  assert.ok(test("res.hdr(cache-control) private", r));
+  assert.ok(test("hdr(server) x", r));
+  assert.ok(test("shdr_sub(cache-control) store", r));
+  assert.equal(test("res.hdr_cnt(cache-control) 2", r), true);
+  assert.ok(test("res.ver 1.0", r));
+  assert.ok(!test("res.hdr(x-none) -m found", r));
+});
+
+Deno.test("condMisuse finds the fetch a rule cannot feed, through named ACLs too", () => {
+  const acls: AclMap = new Map();
+  aclDeclare(acls, ["acl", "api", "path_beg", "/api"], WHERE);
+  aclDeclare(acls, ["acl", "api", "src", "10.0.0.0/8"], WHERE);
+  aclDeclare(acls, ["acl", "err", "status", "500:599"], WHERE);
+  const c = (t: string) => compileCondition(t.split(" "), acls, WHERE);
+  assert.equal(condMisuse(c("if api"), SMP_USE_REQ), null);
+  const bad = condMisuse(c("if { src 10.0.0.1 } || api"), SMP_USE_CONN)!;
+  assert.equal(bad.acl.name, "api");
+  assert.equal(bad.expr.fetch.kw, "path_beg");
+  assert.equal(condMisuse(c("if err { hdr(x) y }"), SMP_USE_RES), null);
+  assert.equal(condMisuse(c("if err"), SMP_USE_REQ)!.expr.fetch.kw, "status");
+  assert.equal(condMisuse(c("if { var(txn.a) b } LOCALHOST"), SMP_USE_RES), null);
+  assert.equal(condMisuse(c("if METH_GET"), SMP_USE_RES)!.expr.fetch.kw, "method");
+});
+
 Deno.test("every listed fetch keyword parses", () => {
   for (const kw of ACL_FETCH_KWS) {
-    const needsName = /^(req\.)?f?hdr(_(beg|end|sub|reg|dom|dir|len|val|ip))?$/.test(kw);
+    const needsName = /^((req|res)\.)?[fs]?hdr(_(beg|end|sub|reg|dom|dir|len|val|ip))?$/.test(kw);
     const spec = aclFetchParse(needsName ? `${kw}(x-a)` : kw === "var" ? "var(txn.x)" : kw);
     assert.ok(typeof spec !== "string", `${kw}: ${spec}`);
   }
