@@ -24,7 +24,14 @@ import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import { HttpMsg } from "../http/h1_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
-import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
+import {
+  buildReply,
+  type HttpRule,
+  type RuleAnswer,
+  type RuleCond,
+  runHttpRules,
+  type Service,
+} from "../rules/http_rules.ts";
 import type { Backend } from "./backend.ts";
 import type { Server } from "./server.ts";
 import { Counters } from "./counters.ts";
@@ -76,6 +83,9 @@ export interface FrontendOptions {
   http: HttpOptions | null;
 }
 
+/** The answer to `use-service` for a service this process does not provide. */
+const SERVICE_UNAVAILABLE = buildReply(503, [], "service not available\n");
+
 /** A frontend at run time. */
 export class Frontend implements StreamFrontend, HttpHooks {
   readonly name: string;
@@ -103,6 +113,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   backendHooks = false;
   /** Backends hooks may route to, by name (set by the instance). */
   backendsByName: ReadonlyMap<string, Backend> = new Map();
+  /** What `http-request use-service NAME` answers with (set by the instance). */
+  services: Partial<Record<Service, () => Uint8Array>> = {};
   /** Where limits reached are reported (rate-limited), or null. */
   limitEvents: LimitEvents | null = null;
   /** Where hook failures and other events are reported. */
@@ -230,8 +242,9 @@ export class Frontend implements StreamFrontend, HttpHooks {
     // Response rules test the variables this request set.
     (strm.txn as HttpTxn).vars = ctx.vars;
     if (v !== null) {
-      if (v.deny) this.counters.dreq++;
-      return v;
+      const a = this.#answer(v);
+      if (a.deny) this.counters.dreq++;
+      return a;
     }
     let be = this.backend;
     for (const u of r.useBackends) {
@@ -337,8 +350,9 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.src = strm.cliAddr;
     ctx.sni = null;
     ctx.vars = (strm.txn as HttpTxn).vars;
-    const v = runHttpRules(r.httpResponse, ctx, view.rw);
+    const x = runHttpRules(r.httpResponse, ctx, view.rw);
     ctx.vars = null;
+    const v = x === null ? null : this.#answer(x);
     if (v?.deny) {
       this.counters.dresp++;
       (strm.be as Backend).counters.dresp++;
@@ -346,6 +360,14 @@ export class Frontend implements StreamFrontend, HttpHooks {
       if (srv !== null) srv.counters.dresp++;
     }
     return v;
+  }
+
+  /** The response an answering rule sends (a service makes it now). */
+  #answer(a: RuleAnswer): { status: number; bytes: Uint8Array; deny: boolean } {
+    if (a.kind === "reply") return a;
+    const make = this.services[a.name];
+    if (make === undefined) return { status: 503, bytes: SERVICE_UNAVAILABLE, deny: false };
+    return { status: 200, bytes: make(), deny: false };
   }
 
   /** HTTP: a request head for the backend (load-balancing key, persistence). */

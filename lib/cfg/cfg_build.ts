@@ -79,13 +79,15 @@ function cfgErrorFiles(p: CfgProxyDraft): Record<number, Uint8Array> {
 /** The frontend of a `frontend` or `listen` section; `be` is the draft of its backend, if parsed. */
 function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): FrontendConfig {
   const mode = cfgMode(p);
-  let defaultBackend: string;
+  let defaultBackend: string | undefined;
   if (p.kind === "listen") defaultBackend = p.name;
   else if (p.defaultBackend !== undefined) defaultBackend = p.defaultBackend.value;
-  else {
+  else if (mode !== "http") {
     throw cfgError(p.where, `section "${p.label}" has no "default_backend"`);
   }
-  const f: FrontendConfig = { name: p.name, mode, binds: p.binds, defaultBackend };
+  // An HTTP frontend without one answers 503 to what its rules leave.
+  const f: FrontendConfig = { name: p.name, mode, binds: p.binds };
+  if (defaultBackend !== undefined) f.defaultBackend = defaultBackend;
   const r = p.rules;
   if (Object.values(r).some((list) => list.length > 0)) {
     f.rules = { ...r };

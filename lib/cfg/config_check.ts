@@ -172,7 +172,8 @@ export interface ResolvedFrontend {
   binds: ResolvedBind[];
   maxconn: number;
   clientTimeout: number;
-  backend: string;
+  /** The default backend, or null (HTTP only: unrouted requests get 503). */
+  backend: string | null;
   http: ResolvedHttp | null;
   rules: ResolvedRules | null;
   hooks: FrontendHooks | null;
@@ -691,9 +692,9 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     backends: [],
   };
 
-  if (!Array.isArray(cfg.backends) || cfg.backends.length === 0) {
-    fail("backends", "at least one backend is needed");
-  }
+  // No backend at all is fine when the frontends answer everything
+  // themselves (a metrics-only frontend); a frontend naming one checks it.
+  if (!Array.isArray(cfg.backends)) fail("backends", "expected a list of backends");
   const beNames = new Set<string>();
   cfg.backends.forEach((b, i) => {
     const at = `backends[${i}]`;
@@ -812,11 +813,15 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     if (feNames.has(fname)) fail(`${at}.name`, `duplicate frontend name "${fname}"`);
     feNames.add(fname);
     const fmode = mode(`${at}.mode`, f.mode);
-    const be = resolved.backends.find((b) => b.name === f.defaultBackend);
+    const be = f.defaultBackend === undefined
+      ? null
+      : resolved.backends.find((b) => b.name === f.defaultBackend);
     if (be === undefined) {
       fail(`${at}.defaultBackend`, `no backend named ${JSON.stringify(f.defaultBackend)}`);
     }
-    if (be.mode !== fmode) {
+    if (be === null) {
+      if (fmode !== "http") fail(`${at}.defaultBackend`, "a tcp frontend needs a default backend");
+    } else if (be.mode !== fmode) {
       fail(
         `${at}.defaultBackend`,
         `backend "${be.name}" is in ${be.mode} mode, frontend in ${fmode} mode`,
@@ -887,7 +892,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       binds,
       maxconn: int(`${at}.maxconn`, f.maxconn, maxconn, 1, 1_000_000),
       clientTimeout: timeout(`${at}.timeouts.client`, f.timeouts?.client, DEFAULT_TIMEOUTS.client),
-      backend: be.name,
+      backend: be?.name ?? null,
       http,
     });
   });

@@ -265,8 +265,13 @@ export interface FrontendConfig {
   timeouts?: TimeoutsConfig;
   /** HTTP settings (HTTP mode). */
   http?: HttpFrontendConfig;
-  /** Name of the backend that receives the traffic (unless a `use_backend` rule picks another). */
-  defaultBackend: string;
+  /**
+   * Name of the backend that receives the traffic (unless a `use_backend`
+   * rule picks another). HTTP frontends may have none: requests no rule
+   * routes or answers get 503, as in HAProxy (e.g. a frontend that only
+   * serves `use-service prometheus-exporter`).
+   */
+  defaultBackend?: string;
   /** HTTP routing and rules. */
   rules?: FrontendRules;
   /** HTTP: TypeScript hooks (embedding only). */

@@ -270,6 +270,9 @@ export class HttpAnalyser implements StreamAnalyser {
           break;
       }
       switch (txn.rs) {
+        case RS_REPLY:
+          if (txn.replyRest !== null) progress = this.#replyMore(strm, txn) || progress;
+          break;
         case RS_HOOK:
           if (txn.hookResult !== undefined) {
             progress = this.#afterResponseHook(strm, txn, txn.hookResult, now) || progress;
@@ -854,9 +857,9 @@ export class HttpAnalyser implements StreamAnalyser {
     chnErase(res);
     res.toForward = 0;
     res.buf.reserve = 0;
-    res.buf.putIn(bytes);
-    chnForward(res, bytes.length);
-    chnShutwNow(res);
+    // A response to HEAD has no body (RFC 9110 §9.3.2); Content-Length stays.
+    txn.replyRest = txn.flags & TX_HEAD ? headOf(bytes) : bytes;
+    this.#replyMore(strm, txn);
     res.flags &= ~(CF_READ_TIMEOUT | CF_WRITE_TIMEOUT);
     txn.rs = RS_REPLY;
     txn.rq = RQ_DRAIN;
@@ -867,6 +870,28 @@ export class HttpAnalyser implements StreamAnalyser {
     // Log before the server side is reset: the line shows its retries and timers.
     this.#log(strm, txn, now);
     this.#closeServer(strm, now);
+  }
+
+  /**
+   * Puts what fits of the generated response into the client's buffer; a
+   * response larger than the buffer (metrics) goes on as the client reads.
+   * The client side is shut once all of it is in.
+   */
+  #replyMore(strm: Stream, txn: HttpTxn): boolean {
+    const res = strm.res, rest = txn.replyRest!;
+    if (res.flags & CF_SHUTW) {
+      txn.replyRest = null; // the client is gone
+      return false;
+    }
+    const n = res.buf.putIn(rest);
+    chnForward(res, n);
+    if (n < rest.length) {
+      txn.replyRest = rest.subarray(n);
+      return n > 0;
+    }
+    txn.replyRest = null;
+    chnShutwNow(res);
+    return true;
   }
 
   /** No valid response from the server: tell passive health, answer 502/504. */
@@ -931,6 +956,16 @@ export class HttpAnalyser implements StreamAnalyser {
     txn.termPhase = strm.termPhase;
     this.#hooks.txnEnd(strm, txn);
   }
+}
+
+/** The head of a complete generated response (up to its empty line). */
+function headOf(bytes: Uint8Array): Uint8Array {
+  for (let i = 3; i < bytes.length; i++) {
+    if (bytes[i] === 0x0a && bytes[i - 1] === 0x0d && bytes[i - 2] === 0x0a) {
+      return bytes.subarray(0, i + 1);
+    }
+  }
+  return bytes;
 }
 
 /** Drops `n` input bytes at the start of the input (no output may be pending). */

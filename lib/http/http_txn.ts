@@ -108,6 +108,8 @@ export class HttpTxn {
   /** A response head held for an onResponse hook: its body framing and whether it upgrades. */
   resKind = 0;
   resUpgrade = false;
+  /** What is left to send of a generated response larger than the buffer, or null. */
+  replyRest: Uint8Array | null = null;
   /** Variables `http-request set-var` set for this request (`http-response` conditions read them). */
   vars: Map<string, string> | null = null;
   /** The request as an onResponse hook sees it (kept only when one is configured). */
@@ -143,5 +145,6 @@ export class HttpTxn {
     this.hookResult = undefined;
     this.hookReq = null;
     this.vars = null;
+    this.replyRest = null;
   }
 }

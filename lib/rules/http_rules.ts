@@ -10,6 +10,7 @@
  *   answer with this response (default 200, empty);
  * - `redirect location URL|prefix P|scheme S [code N]`: answer 301/302/303/
  *   307/308 (default 302) with a Location;
+ * - `use-service prometheus-exporter` (requests): answer with the metrics;
  * - `set-header NAME VALUE`, `add-header NAME VALUE`, `del-header NAME`;
  * - requests: `set-path PATH`, `set-query QUERY`, `replace-header NAME REGEX
  *   REPLACEMENT` (each value of NAME matched whole, `\1`-style groups).
@@ -40,7 +41,18 @@ export type HttpAction =
   | { kind: "set-var"; name: string; sample: VarSample }
   | { kind: "set-path"; value: string }
   | { kind: "set-query"; value: string }
-  | { kind: "replace-header"; name: string; lname: Uint8Array; re: RegExp; by: string };
+  | { kind: "replace-header"; name: string; lname: Uint8Array; re: RegExp; by: string }
+  | { kind: "service"; name: Service };
+
+/** The services `http-request use-service` can hand a request to. */
+export const SERVICES = ["prometheus-exporter"] as const;
+/** A service name. */
+export type Service = typeof SERVICES[number];
+
+/** What an answering rule answers: a response, or a service to produce it. */
+export type RuleAnswer =
+  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | { kind: "service"; name: Service };
 
 /** What rules read from the message: its parsed head (request rules only), and variables. */
 export interface RuleMsgCtx {
@@ -247,6 +259,19 @@ export function compileHttpRule<C>(
     return { action, cond: c.length > 0 ? cond(c, where) : null };
   }
   switch (kw) {
+    case "use-service": {
+      if (response) fail(where, `"http-response use-service" does not exist (use http-request)`);
+      const name = (SERVICES as readonly string[]).find((x) => x === w[1]) as Service | undefined;
+      if (name === undefined) {
+        fail(
+          where,
+          `unknown service ${JSON.stringify(w[1] ?? "")} (supported: ${SERVICES.join(", ")})`,
+        );
+      }
+      if (w.length > 2) fail(where, `unexpected ${JSON.stringify(w[2])} after use-service ${name}`);
+      action = { kind: "service", name };
+      break;
+    }
     case "deny": {
       // A denied response is replaced by a 502, as in HAProxy.
       let code = response ? 502 : 403;
@@ -387,7 +412,7 @@ export function compileHttpRule<C>(
         }" (supported: ${
           response
             ? "deny, return, redirect location, set-header, add-header, del-header"
-            : "deny, return, redirect, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME)"
+            : "deny, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME)"
         })`,
       );
   }
@@ -414,13 +439,14 @@ export function runHttpRules<C extends RuleMsgCtx>(
   rules: readonly HttpRule<C>[],
   ctx: C,
   rw: RewriteOptions,
-): { status: number; bytes: Uint8Array; deny: boolean } | null {
+): RuleAnswer | null {
   const drop = rw.drop!, add = rw.add!;
   for (const r of rules) {
     if (r.cond !== null && !r.cond(ctx)) continue;
     const a = r.action;
     switch (a.kind) {
       case "reply":
+      case "service":
         return a;
       case "set-var": {
         const v = sampleValue(a.sample, ctx);
@@ -434,6 +460,7 @@ export function runHttpRules<C extends RuleMsgCtx>(
         const loc = a.mode === "prefix" ? a.value + t : `${a.value}://${hostOf(ctx)}${t}`;
         if (!/^[\x21-\x7e]+$/.test(loc)) break; // odd bytes in the Host: no redirect
         return {
+          kind: "reply",
           status: a.status,
           bytes: buildReply(a.status, [["Location", loc]], ""),
           deny: false,

@@ -105,6 +105,9 @@ function latency(e: Exposition, kind: string, l: Labels, lat: LatencyStats | und
   e.histogram(m("total_time"), "Total time of the request or session.", l, lat.total);
 }
 
+/** The content type of the text exposition format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
 /** `stats` as Prometheus text. */
 export function formatPrometheus(stats: InstanceStats): string {
   const e = new Exposition();

@@ -9,7 +9,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { type IpNet, ipNetParse, ipParse } from "../rules/acl_ip.ts";
 import type { InstanceStats } from "../worker/instance.ts";
-import { formatPrometheus } from "./prometheus.ts";
+import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import { formatStatsPage } from "./stats_page.ts";
 
 /** How the stats listener is set up. */
@@ -87,7 +87,7 @@ export function startStatsServer(opts: StatsServerOptions, source: StatsSource):
       const noStore = { "Cache-Control": "no-store" };
       if (path === "/metrics") {
         return new Response(formatPrometheus(source.stats()), {
-          headers: { ...noStore, "Content-Type": "text/plain; version=0.0.4; charset=utf-8" },
+          headers: { ...noStore, "Content-Type": PROMETHEUS_CONTENT_TYPE },
         });
       }
       if (path.endsWith(";csv")) {

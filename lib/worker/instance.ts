@@ -33,6 +33,8 @@ import { LogSink } from "../log/sink.ts";
 import { LimitEvents } from "../log/limit_events.ts";
 import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
+import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
+import { buildReply } from "../rules/http_rules.ts";
 import type { Stream } from "../stream/stream.ts";
 
 /** A listening address of a running instance. */
@@ -174,6 +176,9 @@ function proxyStats(name: string, c: Frontend["counters"], now: number): ProxySt
   };
 }
 
+/** Timeouts of the empty backend of a frontend without one (nothing is ever connected). */
+const NO_BACKEND_TIMEOUTS = { connect: 5000, server: 30000, tunnel: 0, queue: 0 };
+
 /** A running configuration. */
 export class Instance {
   readonly sched: Scheduler;
@@ -279,7 +284,12 @@ export class Instance {
       );
     };
     for (const f of cfg.frontends) {
-      const be = this.backends.find((b) => b.name === f.backend)!;
+      // Without a default backend, what no rule routes or answers meets
+      // an empty backend of the frontend's name: 503, as in HAProxy. It is
+      // not listed in stats (HAProxy shows no backend row either).
+      const be = f.backend === null
+        ? new Backend(this.sched, f.name, [], { timeouts: NO_BACKEND_TIMEOUTS, retries: 0 })
+        : this.backends.find((b) => b.name === f.backend)!;
       const http: HttpOptions | null = f.http === null ? null : {
         httpRequestTimeout: f.http.httpRequestTimeout,
         keepAliveTimeout: f.http.keepAliveTimeout,
@@ -301,6 +311,14 @@ export class Instance {
       if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
       fe.events = this.#event;
       fe.limitEvents = this.limitEvents;
+      fe.services = {
+        "prometheus-exporter": () =>
+          buildReply(
+            200,
+            [["Content-Type", PROMETHEUS_CONTENT_TYPE], ["Cache-Control", "no-store"]],
+            formatPrometheus(this.stats()),
+          ),
+      };
       if (f.mode === "http") {
         fe.hooks = f.hooks;
         fe.backendHooks = this.backends.some((b) => b.hooks !== null);

@@ -204,9 +204,13 @@ Deno.test("resolveConfig() parses every address kind", () => {
   ]);
 });
 
-Deno.test("resolveConfig() rejects a configuration without backends", () => {
-  rejects(withEdit((c) => (c.backends = [])), "backends", /at least one backend is needed$/);
-  rejects({ frontends: minimal().frontends }, "backends", /at least one backend/);
+Deno.test("resolveConfig() rejects a frontend naming a missing backend, and a missing list", () => {
+  rejects(
+    withEdit((c) => (c.backends = [])),
+    "frontends[0].defaultBackend",
+    /no backend named "be"$/,
+  );
+  rejects({ frontends: minimal().frontends }, "backends", /expected a list of backends/);
 });
 
 Deno.test("resolveConfig() rejects a configuration without frontends", () => {
