@@ -194,6 +194,8 @@ export async function startSluice(
   const resolved = resolveConfig(loadConfig(config));
   let inst = new Instance(resolved);
   await inst.start();
+  // Like HAProxy's "Proxy ... started." lines, once per process start.
+  inst.event(`configuration loaded: ${describe(resolved)}`);
   // The runtime API, the stats listener and the admin socket belong to the
   // handle: they survive reloads and always show the running configuration.
   const startTime = Date.now();
@@ -312,6 +314,9 @@ function loadConfig(config: SluiceConfig | { configFile: string | string[] }): S
 
 /** "2 frontends, 3 backends, 7 servers" for event lines. */
 function describe(cfg: ReturnType<typeof resolveConfig>): string {
-  const servers = cfg.backends.reduce((n, b) => n + b.servers.length, 0);
-  return `${cfg.frontends.length} frontends, ${cfg.backends.length} backends, ${servers} servers`;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  const servers = cfg.backends.reduce((sum, b) => sum + b.servers.length, 0);
+  return `${n(cfg.frontends.length, "frontend")}, ${n(cfg.backends.length, "backend")}, ${
+    n(servers, "server")
+  }`;
 }

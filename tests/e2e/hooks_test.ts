@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type FrontendHooks, startSluice } from "../../mod.ts";
 import { farm, type FarmServer, header, request, routedProxy } from "../helpers/http_farm.ts";
-import { sleep, waitFor } from "../helpers/net.ts";
+import { logInto, sleep, waitFor } from "../helpers/net.ts";
 
 /** Frontend "fe" with `hooks`, default backend "web" (s1), backend "api" (s2). */
 function px(f: FarmServer[], hooks: FrontendHooks) {
@@ -111,7 +111,7 @@ Deno.test("hook hardening: async onResponse, protected headers, odd values, time
   await using f = farm(2);
   const logs: string[] = [];
   await using h = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
+    global: { log: { target: logInto(logs) } },
     frontends: [{
       name: "fe",
       binds: [{ address: "127.0.0.1:0" }],

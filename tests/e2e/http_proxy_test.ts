@@ -9,6 +9,7 @@ import { type SluiceConfig, type SluiceHandle, startSluice } from "../../mod.ts"
 import type { HttpFrontendConfig, TimeoutsConfig } from "../../lib/cfg/config_types.ts";
 import {
   concat,
+  logInto,
   randomBytes,
   readAll,
   refusedPort,
@@ -35,7 +36,7 @@ async function httpPx(
 ): Promise<Px> {
   const logs: string[] = [];
   const cfg: SluiceConfig = {
-    global: { log: { target: (l) => logs.push(l), format: opts.json ? "json" : undefined } },
+    global: { log: { target: logInto(logs), format: opts.json ? "json" : undefined } },
     frontends: [{
       name: "fe",
       mode: "http",
@@ -683,7 +684,7 @@ Deno.test("http answers 413 to a body above the limit and 431 to too many header
   const logs: string[] = [];
   await using px = {
     handle: await startSluice({
-      global: { maxBody: 10, maxHdrs: 5, log: { target: (l) => logs.push(l) } },
+      global: { maxBody: 10, maxHdrs: 5, log: { target: logInto(logs) } },
       frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
       backends: [{ name: "be", servers: [{ name: "s1", address: up.address }] }],
     }),

@@ -15,6 +15,7 @@ import {
 import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
 import {
   echoScript,
+  logInto,
   readN,
   refusedPort,
   sleep,
@@ -35,7 +36,7 @@ async function lb(
 ): Promise<Lb> {
   const logs: string[] = [];
   const handle = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
+    global: { log: { target: logInto(logs) } },
     frontends: [{
       name: "fe",
       binds: [{ address: "127.0.0.1:0" }],
@@ -466,7 +467,7 @@ Deno.test("TCP mode: checks mark a dead server down and maxconn queues connectio
   await using b = upstream(echoScript);
   const logs: string[] = [];
   await using h = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
+    global: { log: { target: logInto(logs) } },
     frontends: [{
       name: "fe",
       mode: "tcp",
@@ -536,7 +537,7 @@ Deno.test("a complete request waiting in a queue or for a slow server is not cut
   await p.handle.close();
   const logs: string[] = [];
   await using h = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
+    global: { log: { target: logInto(logs) } },
     frontends: [{
       name: "fe",
       binds: [{ address: "127.0.0.1:0" }],
@@ -616,7 +617,7 @@ Deno.test("maxconn reached and an exhausted buffer pool are logged, once per kin
   await using f = farm(1);
   const logs: string[] = [];
   await using h = await startSluice({
-    global: { log: { target: (l) => logs.push(l) }, buffers: 2 },
+    global: { log: { target: logInto(logs) }, buffers: 2 },
     frontends: [{
       name: "fe",
       maxconn: 1,

@@ -119,3 +119,18 @@ Deno.test("a configuration that fails to load or bind leaves the running one unt
   }
   assert.equal((await request(port)).body, "s1");
 });
+
+Deno.test("the first load and each reload write an event line", async () => {
+  await using f = farm(2);
+  const lines: string[] = [];
+  const cfg = config([f[0].address]);
+  cfg.global!.log = { target: (l) => lines.push(l) };
+  await using h = await startSluice(cfg);
+  const next = config([f[0].address, f[1].address], h.addresses[0].port);
+  next.global!.log = { target: (l) => lines.push(l) };
+  await h.reload(next, { graceMs: 100 });
+  assert.deepEqual(lines, [
+    "[NOTICE] configuration loaded: 1 frontend, 1 backend, 1 server",
+    "[NOTICE] configuration reloaded: 1 frontend, 1 backend, 2 servers",
+  ]);
+});

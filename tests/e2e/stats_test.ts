@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { startSluice } from "../../mod.ts";
 import { farm, request } from "../helpers/http_farm.ts";
 import { checkExposition } from "../helpers/prom_check.ts";
+import { waitFor } from "../helpers/net.ts";
 
 async function get(port: number, path: string, headers: Record<string, string> = {}) {
   const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
@@ -215,11 +216,15 @@ Deno.test("logs to a file, reopened after a rotation by the runtime API; and to 
       backends: [{ name: "be", servers: [{ name: "s1", address: f[0].address }] }],
     });
     await request(h.addresses[0].port, "/syslogged");
-    const t0 = Date.now();
-    while (got.length === 0 && Date.now() - t0 < 2000) await new Promise((r) => setTimeout(r, 10));
-    // local1 (17) * 8 + info (6) = 142.
+    await waitFor(() => got.length === 2, 2000, "two datagrams");
+    // The start-up event first, then the access line.
     assert.match(
       got[0],
+      / sluice \d+ - - \[NOTICE\] configuration loaded: 1 frontend, 1 backend, 1 server$/,
+    );
+    // local1 (17) * 8 + info (6) = 142.
+    assert.match(
+      got[1],
       /^<142>1 \d{4}-\d\d-\d\dT[^ ]+ \S+ sluice \d+ - - .*"GET \/syslogged HTTP\/1\.1"$/,
     );
   } finally {

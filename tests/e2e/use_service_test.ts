@@ -10,7 +10,7 @@ import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { DEFAULT_BUFSIZE } from "../../lib/core/pool.ts";
 import { farm, header, request } from "../helpers/http_farm.ts";
 import { checkExposition } from "../helpers/prom_check.ts";
-import { waitFor, writeAll } from "../helpers/net.ts";
+import { concat, logInto, readAll, waitFor, writeAll } from "../helpers/net.ts";
 
 /** The exporter frontend of HAProxy's documentation, next to a proxied frontend with `n` servers. */
 async function exporter(address: string, n: number, logs: string[]) {
@@ -32,7 +32,7 @@ async function exporter(address: string, n: number, logs: string[]) {
     "t.cfg",
     {},
   );
-  cfg.global = { log: { target: (l) => logs.push(l) } };
+  cfg.global = { log: { target: logInto(logs) } };
   const h = await startSluice(cfg);
   return { h, metrics: h.addresses[0].port, web: h.addresses[1].port };
 }
@@ -66,7 +66,7 @@ Deno.test("use-service prometheus-exporter streams metrics larger than a buffer"
     conn,
     new TextEncoder().encode("HEAD /metrics HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n"),
   );
-  const text = new TextDecoder().decode(await readToEnd(conn));
+  const text = new TextDecoder().decode(await readAll(conn));
   conn.close();
   assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(text, /\r\nContent-Length: [1-9][0-9]+\r\n/);
@@ -140,24 +140,3 @@ Deno.test("use-service errors name the rule", async () => {
     /a tcp frontend needs a default backend/,
   );
 });
-
-async function readToEnd(conn: Deno.Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(16384);
-  for (;;) {
-    const n = await conn.read(buf).catch(() => null);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-  }
-  return concat(chunks);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}

@@ -8,7 +8,7 @@
  */
 import { type SluiceConfig, startSluice } from "../../mod.ts";
 import type { HttpFrontendConfig, TimeoutsConfig } from "../../lib/cfg/config_types.ts";
-import { type Upstream, upstream, writeAll } from "./net.ts";
+import { logInto, type Upstream, upstream, writeAll } from "./net.ts";
 import type { TestProxy } from "./proxy.ts";
 
 /** One byte per char (so "\x00" and "\xff" stay single bytes). */
@@ -42,7 +42,7 @@ export async function httpProxy(
 ): Promise<TestProxy> {
   const logs: string[] = [];
   const config: SluiceConfig = {
-    global: { log: { target: (l) => logs.push(l) }, maxBody: opts.maxBody },
+    global: { log: { target: logInto(logs) }, maxBody: opts.maxBody },
     frontends: [{
       name: "fe",
       mode: "http",

@@ -7,6 +7,7 @@
  * back).
  */
 import { type FrontendConfig, type SluiceHandle, startSluice } from "../../mod.ts";
+import { logInto } from "./net.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -224,7 +225,7 @@ export async function routedProxy(
 ): Promise<RoutedProxy> {
   const logs: string[] = [];
   const handle = await startSluice({
-    global: { log: { target: (l) => logs.push(l) } },
+    global: { log: { target: logInto(logs) } },
     frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "web", ...fe }],
     backends: [
       { name: "web", servers: [{ name: "s1", address: f[0].address }] },

@@ -197,3 +197,13 @@ export function sleep(ms: number): Promise<void> {
 export function fixture(name: string): string {
   return Deno.readTextFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 }
+
+/**
+ * A log target that keeps every line in `lines` except the start-up event
+ * (`configuration loaded: ...`), so that tests count access lines from 0.
+ */
+export function logInto(lines: string[]): (line: string) => void {
+  return (line) => {
+    if (!line.includes("configuration loaded: ")) lines.push(line);
+  };
+}

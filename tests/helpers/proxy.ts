@@ -4,6 +4,7 @@
  */
 import { type SluiceConfig, type SluiceHandle, startSluice } from "../../mod.ts";
 import type { ServerConfig, TimeoutsConfig } from "../../lib/cfg/config_types.ts";
+import { logInto } from "./net.ts";
 
 /** A proxy under test and the log lines it wrote. */
 export interface TestProxy extends AsyncDisposable {
@@ -36,7 +37,7 @@ export async function tcpProxy(
   const logs: string[] = [];
   const config: SluiceConfig = {
     global: {
-      log: { target: (l) => logs.push(l), format: opts.logFormat },
+      log: { target: logInto(logs), format: opts.logFormat },
       maxconn: opts.maxconn,
       buffers: opts.buffers,
       bufsize: opts.bufsize,
