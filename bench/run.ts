@@ -112,6 +112,25 @@ async function run(cmd: string[], timeoutMs: number): Promise<string> {
   return new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
 }
 
+/** Fetches `url` every `ms` until stopped, like a Prometheus scraper. */
+function scrape(url: string, ms: number): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        await (await fetch(url)).arrayBuffer();
+      } catch {
+        // Not up yet, or restarting: try again at the next tick.
+      }
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
 async function waitPort(port: number, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
@@ -260,6 +279,8 @@ async function main(): Promise<void> {
     naive: freePort(),
     haproxyHttp: freePort(),
     sluiceHttp: freePort(),
+    sluiceStats: freePort(),
+    statsListener: freePort(),
   };
   // Bulk file: 256 MiB, written once.
   const big = await Deno.open(`${dir}/bulk`, { write: true, create: true });
@@ -328,7 +349,7 @@ listen bench
   spawn(pinned(1, ["nginx", "-c", `${dir}/nginx.conf`]));
   await waitPort(ports.nginx);
 
-  const sluiceCmd = (port: number, mode: string) => () =>
+  const sluiceCmd = (port: number, mode: string, extra: string[] = []) => () =>
     spawn(pinned(0, [
       Deno.execPath(),
       "run",
@@ -346,11 +367,14 @@ listen bench
       "4096",
       "--log",
       "none",
+      ...extra,
     ]));
   interface Target {
     name: string;
     port: number;
     start?: () => Deno.ChildProcess;
+    /** Runs beside the load (returns how to stop it). */
+    beside?: () => () => Promise<void>;
   }
   const suites: {
     name: string;
@@ -396,6 +420,17 @@ listen bench
           start: () => spawn(pinned(0, ["haproxy", "-f", `${dir}/haproxy-http.cfg`])),
         },
         { name: "sluice", port: ports.sluiceHttp, start: sluiceCmd(ports.sluiceHttp, "http") },
+        // The same with the stats listener scraped every second (histograms
+        // and counters are always on: bench/counters_bench.ts measures them).
+        {
+          name: "sluice+stats",
+          port: ports.sluiceStats,
+          start: sluiceCmd(ports.sluiceStats, "http", [
+            "--stats",
+            `127.0.0.1:${ports.statsListener}`,
+          ]),
+          beside: () => scrape(`http://127.0.0.1:${ports.statsListener}/metrics`, 1000),
+        },
       ],
       run: async (port, add) => {
         for (const c of [64, 1000]) {
@@ -420,7 +455,9 @@ listen bench
       const samples: Record<string, number[]> = {};
       const add: Adder = (k, v) => (samples[k] ??= []).push(v);
       console.log(`-- ${suite.name}: ${t.name}`);
+      const stop = t.beside?.();
       for (let rep = 0; rep < REPS; rep++) await suite.run(t.port, add);
+      await stop?.();
       const row: Row = {};
       for (const [k, v] of Object.entries(samples)) row[k] = median(v);
       if (proc) row["peak RSS MiB"] = rssKiB(proc.pid) / 1024;
