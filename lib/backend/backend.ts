@@ -366,8 +366,27 @@ export class Backend implements StreamBackend {
       } else conn.close();
     }
     this.#unqueue(strm);
+    if (strm.flags & SF_BE_ASSIGNED) this.#countBytes(strm);
     this.releaseServer(strm);
     strm.resetBack();
+  }
+
+  /**
+   * Adds the bytes the stream moved since it was last counted to this
+   * backend and its server: per transaction in HTTP (the server changes
+   * between requests), at the end in TCP.
+   */
+  #countBytes(strm: Stream): void {
+    const din = strm.req.total - strm.countedIn, dout = strm.res.fwd - strm.countedOut;
+    strm.countedIn = strm.req.total;
+    strm.countedOut = strm.res.fwd;
+    this.counters.bin += din;
+    this.counters.bout += dout;
+    const srv = strm.target as Server | null;
+    if (srv !== null) {
+      srv.counters.bin += din;
+      srv.counters.bout += dout;
+    }
   }
 
   streamEnd(strm: Stream): void {
@@ -376,12 +395,9 @@ export class Backend implements StreamBackend {
     strm.flags &= ~SF_BE_ASSIGNED;
     const c = this.counters;
     c.scur--;
-    c.bin += strm.req.total;
-    c.bout += strm.res.total;
+    this.#countBytes(strm);
     const srv = strm.target as Server | null;
     if (srv !== null) {
-      srv.counters.bin += strm.req.total;
-      srv.counters.bout += strm.res.total;
       const cause = strm.termCause;
       if (cause === SF_ERR_CLICL || cause === SF_ERR_CLITO) {
         c.cliAbrt++;
@@ -402,6 +418,7 @@ export class Backend implements StreamBackend {
   /** The stream goes to another backend for its next request: uncount it here. */
   leave(strm: Stream): void {
     this.#unqueue(strm);
+    if (strm.flags & SF_BE_ASSIGNED) this.#countBytes(strm);
     this.releaseServer(strm);
     if (!(strm.flags & SF_BE_ASSIGNED)) return;
     strm.flags &= ~SF_BE_ASSIGNED;

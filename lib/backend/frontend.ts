@@ -153,8 +153,18 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.http = opts.http ? new HttpAnalyser(opts.http, this) : null;
   }
 
+  /** Adds the bytes moved since the stream was last counted (each HTTP transaction, the end). */
+  #countBytes(strm: Stream): void {
+    const c = this.counters;
+    c.bin += strm.req.total - strm.feCountedIn;
+    c.bout += strm.res.fwd - strm.feCountedOut;
+    strm.feCountedIn = strm.req.total;
+    strm.feCountedOut = strm.res.fwd;
+  }
+
   /** HTTP: a transaction ended; count and log it. */
   txnEnd(strm: Stream, txn: HttpTxn): void {
+    this.#countBytes(strm);
     const c = this.counters;
     if (txn.tHead >= 0) {
       this.#recordLatency(strm, txn);
@@ -416,8 +426,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     }
     const c = this.counters;
     c.scur--;
-    c.bin += strm.req.total;
-    c.bout += strm.res.total;
+    this.#countBytes(strm);
     this.streams.delete(strm);
     (strm.feCtx as Listener).release();
   }

@@ -32,13 +32,14 @@ function counters(p: ProxyStats): string {
     `<td>${esc(p.bin)}</td><td>${esc(p.bout)}</td><td>${esc(p.req_tot)}</td>` +
     `<td>${esc(p.hrsp_2xx)}</td><td>${esc(p.hrsp_4xx)}</td><td>${esc(p.hrsp_5xx)}</td>` +
     `<td>${esc(p.ereq)}</td><td>${esc(p.econ)}</td><td>${esc(p.eresp)}</td>` +
+    `<td>${esc(p.dreq)}/${esc(p.dresp)}</td>` +
     `<td class="lat">${esc(ms(p.lat?.response))}</td><td class="lat">${esc(ms(p.lat?.total))}</td>`;
 }
 
 const HEAD =
   `<tr><th>name</th><th>status</th><th>weight</th><th>queue</th><th>cur</th><th>max</th>` +
   `<th>total</th><th>rate/s (max)</th><th>bytes in</th><th>bytes out</th><th>requests</th><th>2xx</th><th>4xx</th>` +
-  `<th>5xx</th><th>req err</th><th>conn err</th><th>resp err</th>` +
+  `<th>5xx</th><th>req err</th><th>conn err</th><th>resp err</th><th>denied req/resp</th>` +
   `<th>response ms p50/p90/p99/p99.9</th><th>total ms p50/p90/p99/p99.9</th><th>check</th></tr>`;
 
 /** The page for `stats`; `refresh` in seconds (0: none). */
@@ -88,8 +89,9 @@ body { font: 13px sans-serif; margin: 1em; }
 table { border-collapse: collapse; margin-bottom: 1em; }
 th, td { border: 1px solid #bbb; padding: 2px 6px; text-align: right; }
 th { background: #eee; } td:first-child { text-align: left; }
-.up { background: #c6f2c6; } .down { background: #f5b7b1; } .drain { background: #aed6f1; }
-.maint { background: #d7bde2; } .px td { font-weight: bold; background: #f6f6f6; }
+.px td { font-weight: bold; background: #f6f6f6; }
+td.up { background: #c6f2c6; } td.down { background: #f5b7b1; } td.drain { background: #aed6f1; }
+td.maint { background: #d7bde2; }
 .bck td:first-child { font-style: italic; }
 </style></head><body>
 <h1>sluice ${esc(opts.version)}</h1>

@@ -140,6 +140,12 @@ export class Stream extends Task implements BufWaiter {
   pend: unknown = null;
   /** Streams ahead of this one when it entered the server / backend queue (logs). */
   srvQueuePos = 0;
+  /** Bytes from the client and to it already counted in a backend's (and server's) bin/bout. */
+  countedIn = 0;
+  countedOut = 0;
+  /** The same for the frontend's. */
+  feCountedIn = 0;
+  feCountedOut = 0;
   beQueuePos = 0;
   /** The analyser (HTTP) or null for a plain TCP relay. */
   ana: StreamAnalyser | null = null;

@@ -246,3 +246,47 @@ Deno.test("session and request rates follow the last second", async () => {
   assert.equal(fe.req_rate_max >= fe.req_rate, true);
   assert.match(h.admin("show stat"), /\nfe,FRONTEND,/);
 });
+
+Deno.test("bytes count per request on frontend, backend and servers, while keep-alive goes on", async () => {
+  await using f = farm(2);
+  await using h = await startSluice({
+    global: { log: { target: "none" } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{
+      name: "be",
+      servers: [{ name: "s1", address: f[0].address }, { name: "s2", address: f[1].address }],
+    }],
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: h.addresses[0].port });
+  let sent = 0, received = 0;
+  const buf = new Uint8Array(4096);
+  for (let i = 0; i < 4; i++) {
+    const req = new TextEncoder().encode(`GET /r${i} HTTP/1.1\r\nHost: t\r\n\r\n`);
+    await conn.write(req);
+    sent += req.length;
+    // The farm answers "HTTP/1.1 200 X" with a 2-byte body ("s1" or "s2").
+    let text = "";
+    while (!/\r\n\r\ns\d$/.test(text)) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("closed");
+      received += n;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  }
+  // The connection is still open: every request is already counted.
+  const st = h.stats();
+  const fe = st.frontends[0], be = st.backends[0];
+  const [s1, s2] = be.servers;
+  assert.equal(fe.bin, sent);
+  assert.equal(fe.bout, received);
+  assert.equal(be.bin, sent);
+  assert.equal(be.bout, received);
+  assert.ok(s1.bout > 0 && s2.bout > 0, "round robin used both servers");
+  assert.equal(s1.bin + s2.bin, sent);
+  assert.equal(s1.bout + s2.bout, received);
+  conn.close();
+  // Closing adds nothing more.
+  await waitFor(() => h.stats().frontends[0].scur === 0, 2000, "closed");
+  assert.equal(h.stats().frontends[0].bout, received);
+  assert.equal(h.stats().backends[0].bin, sent);
+});
