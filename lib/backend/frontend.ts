@@ -83,6 +83,9 @@ export interface FrontendOptions {
   http: HttpOptions | null;
 }
 
+/** The largest response a hook's `respond()` may give (8 MiB). */
+export const MAX_HOOK_REPLY = 8 << 20;
+
 /** The answer to `use-service` for a service this process does not provide. */
 const SERVICE_UNAVAILABLE = buildReply(503, [], "service not available\n");
 
@@ -144,8 +147,9 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.#hookHost = {
       name,
       backend: (n) => this.backendsByName.get(n),
-      // An answer goes out through one buffer.
-      maxReply: env.pool.size,
+      // Answers larger than a buffer are streamed; this bound only
+      // catches a runaway body.
+      maxReply: MAX_HOOK_REPLY,
     };
     this.clientTimeout = opts.clientTimeout;
     this.limit = new ConnLimit(opts.maxconn);

@@ -27,7 +27,7 @@ export interface HookHost {
   readonly name: string;
   /** Backends a hook may route to, by name. */
   backend(name: string): Backend | undefined;
-  /** Largest answer that fits a buffer. */
+  /** Largest answer a hook may give (it is streamed through the buffer). */
   readonly maxReply: number;
 }
 
@@ -192,7 +192,9 @@ export function runRequestHook(
       }
       const bytes = buildReply(status, hdrs as [string, string][], body);
       if (bytes.length > host.maxReply) {
-        throw new RangeError(`Response of ${bytes.length} bytes does not fit a buffer`);
+        throw new RangeError(
+          `Response of ${bytes.length} bytes is over the ${host.maxReply}-byte limit`,
+        );
       }
       reply = { kind: "reply", status, bytes, deny: false };
     },

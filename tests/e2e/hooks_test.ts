@@ -45,6 +45,7 @@ Deno.test("onRequest can answer directly; an async hook does not hold other stre
   await using p = await px(f, {
     async onRequest(ctx) {
       if (ctx.path === "/slow") await sleep(300);
+      if (ctx.path === "/big") ctx.respond(200, { body: "x".repeat(100_000) });
       if (ctx.path === "/teapot") {
         ctx.respond(418, {
           headers: { "Content-Type": "text/plain" },
@@ -59,6 +60,10 @@ Deno.test("onRequest can answer directly; an async hook does not hold other stre
   const fast = request(p.port, "/fast").then((r) => order.push(`fast ${r.status}`));
   await Promise.all([slow, fast]);
   assert.deepEqual(order, ["fast 200", "slow 200"]);
+  // A body larger than a buffer is streamed to the client.
+  const big = await request(p.port, "/big");
+  assert.equal(big.status, 200);
+  assert.equal(big.body, "x".repeat(100_000));
   const tea = await request(p.port, "/teapot");
   assert.equal(tea.status, 418);
   assert.equal(tea.body, "short and stout");
