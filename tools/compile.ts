@@ -1,7 +1,8 @@
 /**
  * `deno task compile`: builds the single binary `dist/sluice` with the
  * narrowest permissions that work (network for listeners and servers, read
- * for certificates and configuration files, write for unix sockets).
+ * for certificates and configuration files, write for unix sockets) and
+ * the one unstable API sluice uses (net: unix datagram sockets for syslog).
  *
  * `deno compile` downloads its base runtime (denort) the first time. Offline
  * that fails; this script then prints one line saying so and exits 1. Set
@@ -16,6 +17,10 @@ const args = [
   "--allow-write",
   // ${VAR} expansion in configuration files.
   "--allow-env",
+  // Unix datagram sockets (syslog to /dev/log) are in Deno's unstable net
+  // API. deno.json enables it as well; saying it here keeps the binary right
+  // whichever configuration file deno compile finds.
+  "--unstable-net",
   "--no-prompt",
   // The demo's configuration file, read next to main.ts.
   "--include",

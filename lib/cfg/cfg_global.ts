@@ -4,7 +4,7 @@
  * | keyword                                  | sets                                 |
  * | ---------------------------------------- | ------------------------------------ |
  * | `maxconn N`                              | `maxconn`                            |
- * | `log stdout\|stderr [format raw] [fac…]` | `log.target`                         |
+ * | `log TARGET [format raw] [fac…]`         | `log.target`                         |
  * | `tune.bufsize N`                         | `bufsize`                            |
  * | `tune.buffers.limit N`                   | `buffers`                            |
  * | `tune.maxrewrite N`                      | `maxRewrite`                         |
@@ -15,8 +15,9 @@
  *
  * @module
  */
+import { cfgAddress } from "./cfg_address.ts";
 import type { CfgStmt } from "./cfg_types.ts";
-import { SYSLOG_FACILITIES } from "../log/sink.ts";
+import { SYSLOG_FACILITIES } from "../log/syslog.ts";
 import type { GlobalConfig } from "./config_types.ts";
 
 /** The global settings as parsed so far. */
@@ -40,9 +41,11 @@ const TUNE: Record<string, keyof GlobalConfig> = {
 
 /**
  * `log <target> [format raw] [<facility> [<level> [<minlevel>]]]`. Targets:
- * stdout/stderr (also `fd@1`/`fd@2`). sluice writes raw lines only: the
- * facility is checked but has no effect; levels other than info/debug would
- * filter lines, which sluice cannot do yet.
+ * stdout/stderr (also `fd@1`/`fd@2`), `file@PATH`, a syslog server
+ * `host:port` (UDP), or a local syslog socket `/path` or `unix@/path` (unix
+ * datagrams, as HAProxy's `log /dev/log local0`). sluice writes raw lines
+ * only: the facility sets the syslog priority and nothing else; levels
+ * other than info/debug would filter lines, which sluice cannot do yet.
  */
 function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, 7);
@@ -56,12 +59,14 @@ function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
   if (a0 === "stdout" || a0 === "fd@1") target = "stdout";
   else if (a0 === "stderr" || a0 === "fd@2") target = "stderr";
   else if (a0.startsWith("file@")) target = { file: at.path(a0.slice(5)) };
-  else if (/^(udp[46]?@|ipv[46]@)?(\[[0-9a-fA-F:.]+\]|[^/@:\[\]]+):[0-9]+$/.test(a0)) {
+  else if (a0.startsWith("/") || a0.startsWith("unix@")) {
+    target = { syslog: cfgAddress(at, a0, { bind: false }) };
+  } else if (/^(udp[46]?@|ipv[46]@)?(\[[0-9a-fA-F:.]+\]|[^/@:\[\]]+):[0-9]+$/.test(a0)) {
     target = { syslog: a0.replace(/^[a-z0-9]+@/, "") };
   } else {
     throw at.badValue(
       a0,
-      "expected stdout, stderr, a syslog server host:port (UDP), or file@PATH (unix syslog sockets are not supported)",
+      "expected stdout, stderr, file@PATH, a syslog server host:port (UDP), or a syslog unix socket /PATH or unix@/PATH",
     );
   }
   let i = 1;

@@ -104,7 +104,11 @@ server (an HTTP page, or an echo server with --mode tcp).
                                 (repeatable)
   --log TARGET                  where logs go: stdout (default), stderr, none,
                                 file:PATH (reopen with the runtime API's
-                                "reopen logs"), syslog:HOST:PORT (UDP, RFC 5424)
+                                "reopen logs"), or syslog (RFC 5424, facility
+                                local0): syslog:HOST:PORT over UDP, or
+                                syslog:/PATH to a local unix datagram socket,
+                                e.g. /run/systemd/journal/dev-log (/dev/log
+                                itself needs deno run --allow-all)
   --log-format FORMAT           tcplog or httplog (text, HAProxy-like), or json
                                 (default: text)
   -h, --help                    show this help
@@ -346,12 +350,15 @@ export function parseCli(args: string[]): CliAction {
   let log: NonNullable<NonNullable<SluiceConfig["global"]>["log"]>["target"];
   if (logText === "stdout" || logText === "stderr" || logText === "none") log = logText;
   else if (logText.startsWith("file:") && logText.length > 5) log = { file: logText.slice(5) };
-  else if (logText.startsWith("syslog:")) {
-    parseAddress(logText.slice(7), {});
-    log = { syslog: logText.slice(7) };
+  else if (logText.startsWith("syslog:") && !logText.startsWith("syslog:unix@")) {
+    // syslog:/PATH is short for syslog:unix:/PATH (a host:port never starts
+    // with "/"); HAProxy's unix@/PATH gets the usage message below.
+    const addr = logText.startsWith("syslog:/") ? `unix:${logText.slice(7)}` : logText.slice(7);
+    parseAddress(addr, {});
+    log = { syslog: addr };
   } else {
     throw usage(
-      `Invalid value "${logText}" for --log: expected stdout, stderr, none, file:PATH or syslog:HOST:PORT`,
+      `Invalid value "${logText}" for --log: expected stdout, stderr, none, file:PATH, syslog:HOST:PORT or syslog:/PATH`,
     );
   }
   const format = v["log-format"] ?? (mode === "http" ? "httplog" : "tcplog");

@@ -16,7 +16,8 @@ import { checkConfigResolve } from "../check/check_config.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import { aclDeclare } from "../rules/acl.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
-import { type LogTarget, SYSLOG_FACILITIES } from "../log/sink.ts";
+import type { LogTarget } from "../log/sink_types.ts";
+import { SYSLOG_FACILITIES } from "../log/syslog.ts";
 import { compileCondition, condMisuse, evalCondition } from "../rules/acl_cond.ts";
 import {
   type AclCtx,
@@ -492,7 +493,11 @@ function adminSocketOf(a: { path: string; mode?: number }): { path: string; mode
   return { path: a.path, mode: int(`${at}.mode`, a.mode, 0o600, 0, 0o777) };
 }
 
-/** A log target: stdout, stderr, none, a function, `{ file }` or `{ syslog: "host:port", facility }`. */
+/**
+ * A log target: stdout, stderr, none, a function, `{ file }`, or
+ * `{ syslog, facility }` with `syslog` a UDP `"host:port"` or a unix socket
+ * `"unix:/path"` (the address syntax of servers).
+ */
 function logTarget(t: unknown): LogTarget {
   const at = "global.log.target";
   if (t === "stdout" || t === "stderr" || t === "none" || typeof t === "function") {
@@ -505,12 +510,21 @@ function logTarget(t: unknown): LogTarget {
   }
   if (typeof t === "object" && t !== null && "syslog" in t) {
     const { syslog, facility } = t as { syslog: unknown; facility?: unknown };
+    for (const k of Object.keys(t)) {
+      if (k !== "syslog" && k !== "facility") {
+        fail(`${at}.${k}`, "unknown field (expected syslog or facility)");
+      }
+    }
+    if (typeof syslog === "string" && syslog.startsWith("/")) {
+      fail(`${at}.syslog`, `expected "unix:${syslog}" for a unix socket`);
+    }
     const { addr } = address(`${at}.syslog`, syslog, {});
-    if (addr.kind !== "tcp") fail(`${at}.syslog`, "expected host:port (UDP)");
     const fac = facility ?? "local0";
     const n = SYSLOG_FACILITIES.indexOf(fac as string);
     if (n < 0) fail(`${at}.facility`, `unknown facility ${JSON.stringify(fac)}`);
-    return { syslog: true, host: addr.host, port: addr.port, facility: n };
+    return addr.kind === "unix"
+      ? { syslog: "unix", path: addr.path, facility: n }
+      : { syslog: "udp", host: addr.host, port: addr.port, facility: n };
   }
   return fail(
     at,

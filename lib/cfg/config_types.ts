@@ -16,8 +16,14 @@ export type LogFormat = "tcplog" | "httplog" | "json";
 /** Where access and event logs go. */
 export interface LogConfig {
   /**
-   * `"stdout"`, `"stderr"`, `"none"`, or a function receiving each line
-   * (without newline), for embedding. Default `"stdout"`.
+   * `"stdout"`, `"stderr"`, `"none"`, a function receiving each line
+   * (without newline) for embedding, `{ file }` (appended; reopened by the
+   * runtime API's `reopen logs`), or syslog (RFC 5424, one message per line)
+   * with `facility` a name such as `"local0"` (the default): `syslog` is a
+   * UDP server `"host:port"` or a local unix datagram socket
+   * `"unix:/run/systemd/journal/dev-log"` (needs Deno's unstable net API:
+   * `--unstable-net`, set by sluice's deno.json; a path under /dev such as
+   * `/dev/log` also needs `--allow-all`). Default `"stdout"`.
    */
   target?:
     | "stdout"

@@ -4,50 +4,15 @@
  * slow for the queue's byte budget, new lines are dropped and counted rather
  * than stalling streams or growing without bound.
  *
+ * The sink owns the queue; each destination is a LogOut (sink_types.ts):
+ * standard output or error and files here, syslog in syslog.ts.
+ *
  * @module
  */
-import dgram from "node:dgram";
+import type { LogOut, LogOutEnv, LogTarget } from "./sink_types.ts";
+import { syslogOutNew } from "./syslog.ts";
 
-/**
- * Where lines go: standard output or error, nowhere, a function
- * (embedding), a file (appended; `reopen()` after rotation), or syslog over
- * UDP (RFC 5424, `facility` as a number: local0 = 16).
- */
-export type LogTarget =
-  | "stdout"
-  | "stderr"
-  | "none"
-  | ((line: string) => void)
-  | { file: string }
-  | { syslog: true; host: string; port: number; facility: number };
-
-/** Syslog facility names, in code order (local0 = 16). */
-export const SYSLOG_FACILITIES: readonly string[] = [
-  "kern",
-  "user",
-  "mail",
-  "daemon",
-  "auth",
-  "syslog",
-  "lpr",
-  "news",
-  "uucp",
-  "cron",
-  "auth2",
-  "ftp",
-  "ntp",
-  "audit",
-  "alert",
-  "cron2",
-  "local0",
-  "local1",
-  "local2",
-  "local3",
-  "local4",
-  "local5",
-  "local6",
-  "local7",
-];
+const ENC = new TextEncoder();
 
 /** The host name when already allowed (never prompts for the permission); else "-" (RFC 5424's nil). */
 export function hostName(): string {
@@ -61,44 +26,60 @@ export function hostName(): string {
   return "-";
 }
 
-/** A line-oriented log destination. */
-export class LogSink {
-  /** Lines accepted. */
-  lines = 0;
-  /** Lines dropped because the queue was full or the sink failed. */
-  dropped = 0;
-  readonly #target: LogTarget;
-  /** An open log file (`{ file }` targets), reopened by `reopen()`. */
-  #file: Deno.FsFile | null = null;
-  /** A UDP socket for syslog targets. */
-  #udp: dgram.Socket | null = null;
-  #host = "-";
-  readonly #limit: number;
-  #queue: string[] = [];
-  #queued = 0;
-  #flushing: Promise<void> | null = null;
-  #broken = false;
-  #enc = new TextEncoder();
+/** Options of a LogSink. */
+export interface LogSinkOptions {
+  /**
+   * Receives the first failure of the destination (only syslog outputs
+   * report; files and standard streams stop quietly). Default: a
+   * `sluice: …` line on standard error.
+   */
+  report?: (message: string) => void;
+  /** Syslog targets: longest wait for queued lines on close, in ms. Default 1000. */
+  closeWaitMs?: number;
+}
 
-  constructor(target: LogTarget, queueBytes: number) {
-    this.#target = target;
-    this.#limit = queueBytes;
-    if (typeof target === "object" && "file" in target) this.reopen();
-    if (typeof target === "object" && "syslog" in target) {
-      this.#udp = dgram.createSocket(target.host.includes(":") ? "udp6" : "udp4");
-      this.#host = hostName();
-      this.#udp.on("error", () => this.dropped++);
-      this.#udp.unref();
-    }
+/** The default reporter: one line on standard error, never throwing (stderr may be closed). */
+function reportStderr(message: string): void {
+  try {
+    console.error(`sluice: ${message}`);
+  } catch {
+    // Nowhere to report to.
+  }
+}
+
+/**
+ * Standard output or error, or a file (`path` set; opened at once, and
+ * again by `reopen()`): each batch is one write of newline-ended lines. A
+ * failed write rejects (stdout closed, disk gone): the sink stops writing.
+ */
+class StreamOut implements LogOut {
+  readonly closeWaitMs = Infinity;
+  readonly #path: string | null;
+  #out: { write(p: Uint8Array): Promise<number>; close(): void } | null;
+
+  constructor(out: typeof Deno.stdout | null, path: string | null) {
+    this.#out = out;
+    this.#path = path;
+    if (path !== null) this.reopen();
   }
 
-  /** Opens the log file again (after a rotation moved it away). Throws when it cannot. */
+  frame(line: string): string {
+    return line;
+  }
+
+  async put(lines: string[]): Promise<void> {
+    const out = this.#out;
+    if (out === null) throw new Deno.errors.BadResource("log file closed");
+    const bytes = ENC.encode(lines.join("\n") + "\n");
+    let off = 0;
+    while (off < bytes.length) off += await out.write(bytes.subarray(off));
+  }
+
   reopen(): void {
-    const t = this.#target;
-    if (typeof t !== "object" || !("file" in t)) return;
-    const f = Deno.openSync(t.file, { append: true, create: true, mode: 0o640 });
-    const old = this.#file;
-    this.#file = f;
+    if (this.#path === null) return;
+    const f = Deno.openSync(this.#path, { append: true, create: true, mode: 0o640 });
+    const old = this.#out;
+    this.#out = f;
     try {
       old?.close();
     } catch {
@@ -106,44 +87,121 @@ export class LogSink {
     }
   }
 
-  /** Closes the file or socket (instance stop), after the queue is written. */
-  async close(): Promise<void> {
-    await this.drain();
+  /** Closes the file; standard output and error stay open. */
+  close(): void {
+    if (this.#path === null) return;
     try {
-      this.#file?.close();
+      this.#out?.close();
     } catch {
       // Already closed.
     }
-    this.#file = null;
-    this.#udp?.close();
-    this.#udp = null;
+    this.#out = null;
+  }
+}
+
+/** The output for `target`, or null for "none" and functions (which the sink calls itself). */
+function logOutNew(target: LogTarget, env: LogOutEnv, opts: LogSinkOptions): LogOut | null {
+  if (target === "none" || typeof target === "function") return null;
+  if (target === "stdout") return new StreamOut(Deno.stdout, null);
+  if (target === "stderr") return new StreamOut(Deno.stderr, null);
+  if ("file" in target) return new StreamOut(null, target.file);
+  return syslogOutNew(target, env, { hostname: hostName(), closeWaitMs: opts.closeWaitMs });
+}
+
+/** Resolves when `p` does or after `ms` (Infinity: when `p` does), whichever is first. */
+async function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  if (ms === Infinity) return await p;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A line-oriented log destination. */
+export class LogSink {
+  /** Lines accepted. */
+  lines = 0;
+  /** Lines dropped because the queue was full or the sink failed. */
+  dropped = 0;
+  /** A function target, called at once. */
+  readonly #fn: ((line: string) => void) | null;
+  /** Any other target but "none". */
+  readonly #out: LogOut | null;
+  readonly #limit: number;
+  #queue: string[] = [];
+  /** Bytes of log lines queued (syslog headers are not counted). */
+  #queued = 0;
+  #flushing: Promise<void> | null = null;
+  #broken = false;
+
+  /**
+   * Opens `target` (a file at once; a unix syslog socket on first use).
+   * Throws when the file cannot be opened, or for a unix syslog socket when
+   * Deno runs without its unstable net API.
+   */
+  constructor(target: LogTarget, queueBytes: number, opts: LogSinkOptions = {}) {
+    this.#limit = queueBytes;
+    this.#fn = typeof target === "function" ? target : null;
+    const report = opts.report ?? reportStderr;
+    let reported = false;
+    const env: LogOutEnv = {
+      lost: (n) => this.dropped += n,
+      report: (message) => {
+        if (reported) return;
+        reported = true;
+        report(message);
+      },
+    };
+    this.#out = logOutNew(target, env, opts);
+  }
+
+  /** Opens the log file again (after a rotation moved it away). Throws when it cannot. */
+  reopen(): void {
+    this.#out?.reopen();
+  }
+
+  /**
+   * Closes the file or socket (instance stop), after the queue is written;
+   * for syslog, after at most `closeWaitMs`, the rest being dropped.
+   */
+  async close(): Promise<void> {
+    const out = this.#out;
+    if (out === null) return;
+    await waitAtMost(this.drain(), out.closeWaitMs);
+    if (this.#flushing !== null) {
+      // A send that does not complete (the daemon stopped reading): give up.
+      this.#broken = true;
+      this.dropped += this.#queue.length;
+      this.#queue = [];
+      this.#queued = 0;
+    }
+    out.close();
   }
 
   /** Queues one line (without its newline). */
   write(line: string): void {
-    const target = this.#target;
-    if (target === "none") return;
-    if (typeof target === "function") {
+    const fn = this.#fn;
+    if (fn !== null) {
       this.lines++;
       try {
-        target(line);
+        fn(line);
       } catch {
         this.dropped++;
       }
       return;
     }
-    if (typeof target === "object" && "syslog" in target) {
-      this.#syslog(target, line);
-      return;
-    }
+    const out = this.#out;
+    if (out === null) return;
     if (this.#broken || this.#queued + line.length + 1 > this.#limit) {
       this.dropped++;
       return;
     }
     this.lines++;
-    this.#queue.push(line);
+    this.#queue.push(out.frame(line));
     this.#queued += line.length + 1;
-    this.#flushing ??= this.#flush();
+    this.#flushing ??= this.#flush(out);
   }
 
   /** Resolves once every queued line is written (or dropped). */
@@ -151,34 +209,17 @@ export class LogSink {
     while (this.#flushing !== null) await this.#flushing;
   }
 
-  /** One RFC 5424 datagram per line; a full socket buffer drops (and counts) rather than waits. */
-  #syslog(t: { host: string; port: number; facility: number }, line: string): void {
-    const udp = this.#udp;
-    if (udp === null) return;
-    const pri = t.facility * 8 + 6; // severity info
-    const msg = `<${pri}>1 ${
-      new Date().toISOString()
-    } ${this.#host} sluice ${Deno.pid} - - ${line}`;
-    this.lines++;
-    udp.send(this.#enc.encode(msg), t.port, t.host, (err) => {
-      if (err) this.dropped++;
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const t = this.#target;
-    const out = t === "stderr" ? Deno.stderr : typeof t === "object" ? this.#file! : Deno.stdout;
+  async #flush(out: LogOut): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const text = this.#queue.join("\n") + "\n";
+        const batch = this.#queue;
         this.#queue = [];
         this.#queued = 0;
-        const bytes = this.#enc.encode(text);
-        let off = 0;
-        while (off < bytes.length) off += await out.write(bytes.subarray(off));
+        await out.put(batch);
       }
     } catch {
-      // stdout closed (EPIPE) or similar: stop writing, keep counting.
+      // stdout closed (EPIPE), a file or socket that cannot be used: stop
+      // writing, keep counting.
       this.#broken = true;
       this.dropped += this.#queue.length;
       this.#queue = [];

@@ -232,11 +232,46 @@ Deno.test("global: log stdout|stderr sets the target; format raw, facility and i
   assert.deepEqual(target("log fd@2 local0"), { log: { target: "stderr" } });
 });
 
+Deno.test("global: log /PATH and unix@/PATH send to a unix syslog socket, with their facility", () => {
+  const log = (line: string) => parse(["global", `  ${line}`, ...feLines([])]).global?.log;
+  assert.deepEqual(log("log /dev/log local0"), {
+    target: { syslog: "unix:/dev/log", facility: "local0" },
+  });
+  assert.deepEqual(log("log unix@/run/syslog.sock format raw local3 info"), {
+    target: { syslog: "unix:/run/syslog.sock", facility: "local3" },
+  });
+  assert.deepEqual(log("log /dev/log"), { target: { syslog: "unix:/dev/log" } });
+  // file@ stays a file.
+  assert.deepEqual(log("log file@/dev/log"), { target: { file: "/dev/log" } });
+  const resolved = resolveConfig(
+    parse(["global", "  log /dev/log local1", ...feLines(["bind :80"])]),
+  );
+  assert.deepEqual(resolved.global.log.target, { syslog: "unix", path: "/dev/log", facility: 17 });
+});
+
+Deno.test("global: a unix syslog socket needs an absolute path of at most 107 bytes", () => {
+  rejects(
+    ["global", "  log unix@dev/log local0"],
+    2,
+    /invalid value "unix@dev\/log" for "log": expected unix@\/path$/,
+  );
+  rejects(
+    ["global", `  log /${"x".repeat(107)} local0`],
+    2,
+    /invalid value "\/x+" for "log": unix socket path longer than 107 bytes$/,
+  );
+  rejects(
+    ["global", "  log /dev/log local9"],
+    2,
+    /invalid value "local9" for "log facility"/,
+  );
+});
+
 Deno.test("global: refuses other log targets, formats, levels and a second log line", () => {
   rejects(
-    ["global", "  log /dev/log local0"],
+    ["global", "  log ring@buf local0"],
     2,
-    /invalid value "\/dev\/log" for "log": expected stdout, stderr, a syslog server host:port \(UDP\), or file@PATH \(unix syslog sockets are not supported\)/,
+    /invalid value "ring@buf" for "log": expected stdout, stderr, file@PATH, a syslog server host:port \(UDP\), or a syslog unix socket \/PATH or unix@\/PATH$/,
   );
   assert.deepEqual(parse(["global", "  log 127.0.0.1:514 local3", ...feLines([])]).global?.log, {
     target: { syslog: "127.0.0.1:514", facility: "local3" },

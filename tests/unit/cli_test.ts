@@ -190,6 +190,34 @@ Deno.test("parseCli() reads --log, --log-format, --retries, --grace, --bufsize, 
   assert.equal(cfg.backends[0].retries, 0);
 });
 
+Deno.test("parseCli() reads --log syslog:HOST:PORT (UDP) and syslog:/PATH (unix socket)", () => {
+  const target = (t: string) => runWith("--log", t).global?.log?.target;
+  assert.deepEqual(target("syslog:10.0.0.5:514"), { syslog: "10.0.0.5:514" });
+  assert.deepEqual(target("syslog:/dev/log"), { syslog: "unix:/dev/log" });
+  // The address syntax of --server works too.
+  assert.deepEqual(target("syslog:unix:/dev/log"), { syslog: "unix:/dev/log" });
+  assert.deepEqual(resolveConfig(runWith("--log", "syslog:/dev/log")).global.log.target, {
+    syslog: "unix",
+    path: "/dev/log",
+    facility: 16,
+  });
+  assert.ok(USAGE.includes("syslog:/PATH"), "USAGE documents syslog:/PATH");
+});
+
+Deno.test("parseCli() rejects HAProxy's unix@ and bad syslog paths for --log", () => {
+  rejects(
+    ["--log", "syslog:unix@/dev/log"],
+    "ERR_USAGE",
+    /^Invalid value "syslog:unix@\/dev\/log" for --log: expected .* or syslog:\/PATH$/,
+  );
+  rejects(
+    ["--log", `syslog:/${"x".repeat(107)}`],
+    "ERR_ADDRESS",
+    /unix socket path longer than 107 bytes$/,
+  );
+  rejects(["--log", "syslog:unix:"], "ERR_ADDRESS", /empty or invalid path$/);
+});
+
 Deno.test("parseCli() attaches --tls-cert/--tls-key to the --listen they follow", () => {
   const cfg = run(
     "--listen",
@@ -326,7 +354,7 @@ Deno.test("parseCli() rejects bad values of enumerated and numeric flags with ER
   rejects(
     ["--log", "syslog"],
     "ERR_USAGE",
-    /for --log: expected stdout, stderr, none, file:PATH or syslog:HOST:PORT$/,
+    /for --log: expected stdout, stderr, none, file:PATH, syslog:HOST:PORT or syslog:\/PATH$/,
   );
   rejects(
     ["--log-format", "clf"],

@@ -421,6 +421,72 @@ Deno.test("resolveConfig() rejects bad log settings", () => {
   );
 });
 
+Deno.test("resolveConfig() resolves syslog targets: UDP host:port and unix:/path, facility local0 by default", () => {
+  const target = (t: unknown) =>
+    resolveConfig(withEdit((c) => (c.global = { log: { target: t as "stdout" } }))).global.log
+      .target;
+  assert.deepEqual(target({ syslog: "10.0.0.5:514", facility: "local2" }), {
+    syslog: "udp",
+    host: "10.0.0.5",
+    port: 514,
+    facility: 18,
+  });
+  assert.deepEqual(target({ syslog: "[::1]:514" }), {
+    syslog: "udp",
+    host: "::1",
+    port: 514,
+    facility: 16,
+  });
+  assert.deepEqual(target({ syslog: "unix:/dev/log", facility: "daemon" }), {
+    syslog: "unix",
+    path: "/dev/log",
+    facility: 3,
+  });
+});
+
+Deno.test("resolveConfig() rejects bad syslog targets naming the field", () => {
+  const withTarget = (t: unknown) =>
+    withEdit((c) => (c.global = { log: { target: t as "stdout" } }));
+  rejects(
+    withTarget({ syslog: "/dev/log" }),
+    "global.log.target.syslog",
+    /expected "unix:\/dev\/log" for a unix socket$/,
+  );
+  rejects(
+    withTarget({ syslog: "unix:" }),
+    "global.log.target.syslog",
+    /Cannot parse address "unix:": empty or invalid path$/,
+    "ERR_ADDRESS",
+  );
+  rejects(
+    withTarget({ syslog: `unix:/${"x".repeat(107)}` }),
+    "global.log.target.syslog",
+    /unix socket path longer than 107 bytes$/,
+    "ERR_ADDRESS",
+  );
+  rejects(
+    withTarget({ syslog: "tls://10.0.0.5:514" }),
+    "global.log.target.syslog",
+    /"tls:\/\/" is only valid for servers$/,
+    "ERR_ADDRESS",
+  );
+  rejects(
+    withTarget({ syslog: 514 }),
+    "global.log.target.syslog",
+    /expected an address string$/,
+  );
+  rejects(
+    withTarget({ syslog: "unix:/dev/log", facility: "local8" }),
+    "global.log.target.facility",
+    /unknown facility "local8"$/,
+  );
+  rejects(
+    withTarget({ syslog: "unix:/dev/log", facilty: "local1" }),
+    "global.log.target.facilty",
+    /unknown field \(expected syslog or facility\)$/,
+  );
+});
+
 Deno.test("resolveConfig() reports bad addresses with code ERR_ADDRESS and the field path", () => {
   rejects(
     withEdit((c) => (c.backends[0].servers[0].address = "nohost")),
