@@ -10,7 +10,7 @@
  * @module
  */
 import type { LogOut, LogOutEnv, LogTarget } from "./sink_types.ts";
-import { syslogOutNew } from "./syslog.ts";
+import { SEV_INFO, syslogOutNew } from "./syslog.ts";
 
 const ENC = new TextEncoder();
 
@@ -63,7 +63,7 @@ class StreamOut implements LogOut {
     if (path !== null) this.reopen();
   }
 
-  frame(line: string): string {
+  frame(line: string, _severity: number): string {
     return line;
   }
 
@@ -180,8 +180,11 @@ export class LogSink {
     out.close();
   }
 
-  /** Queues one line (without its newline). */
-  write(line: string): void {
+  /**
+   * Queues one line (without its newline). `severity` is the syslog one
+   * (RFC 5424: 6 info for access lines, 5 notice, 4 warning, 1 alert).
+   */
+  write(line: string, severity = SEV_INFO): void {
     const fn = this.#fn;
     if (fn !== null) {
       this.lines++;
@@ -199,7 +202,7 @@ export class LogSink {
       return;
     }
     this.lines++;
-    this.#queue.push(out.frame(line));
+    this.#queue.push(out.frame(line, severity));
     this.#queued += line.length + 1;
     this.#flushing ??= this.#flush(out);
   }

@@ -42,9 +42,10 @@ export interface LogOut {
   readonly closeWaitMs: number;
   /**
    * What is queued for `line`: the line itself, or a syslog message with its
-   * header, stamped when the line is written rather than when it is sent.
+   * header (`severity` 0-7, info = 6), stamped when the line is written
+   * rather than when it is sent.
    */
-  frame(line: string): string;
+  frame(line: string, severity: number): string;
   /**
    * Writes a batch of framed lines. Lines lost one by one go to
    * `env.lost()` and the output stays usable; a rejection means it is

@@ -21,6 +21,12 @@ import dgram from "node:dgram";
 import { SluiceError } from "../core/errors.ts";
 import type { LogOut, LogOutEnv } from "./sink_types.ts";
 
+/** Syslog severities sluice writes (RFC 5424). */
+export const SEV_ALERT = 1;
+export const SEV_WARNING = 4;
+export const SEV_NOTICE = 5;
+export const SEV_INFO = 6;
+
 /** Syslog facility names, in code order (local0 = 16). */
 export const SYSLOG_FACILITIES: readonly string[] = [
   "kern",
@@ -59,7 +65,8 @@ const ENC = new TextEncoder();
 
 /**
  * One RFC 5424 message: `<PRI>1 TIMESTAMP HOST sluice PID - - LINE`, with
- * severity info (6) and the current time. `host` is a host name or "-".
+ * `severity` (info, 6, by default) and the current time. `host` is a host
+ * name or "-".
  *
  * @example
  * ```ts
@@ -67,8 +74,13 @@ const ENC = new TextEncoder();
  * syslogFrame(16, "-", "hello"); // "<134>1 2025-01-02T03:04:05.678Z - sluice 4242 - - hello"
  * ```
  */
-export function syslogFrame(facility: number, host: string, line: string): string {
-  return `<${facility * 8 + 6}>1 ${
+export function syslogFrame(
+  facility: number,
+  host: string,
+  line: string,
+  severity = SEV_INFO,
+): string {
+  return `<${facility * 8 + severity}>1 ${
     new Date().toISOString()
   } ${host} sluice ${Deno.pid} - - ${line}`;
 }
@@ -238,8 +250,8 @@ class SyslogOut implements LogOut {
     this.closeWaitMs = opts.closeWaitMs ?? SYSLOG_CLOSE_WAIT_MS;
   }
 
-  frame(line: string): string {
-    return syslogFrame(this.#facility, this.#hostname, line);
+  frame(line: string, severity: number): string {
+    return syslogFrame(this.#facility, this.#hostname, line, severity);
   }
 
   /** Sends one line at a time; `#batch`/`#next` let close() count what it gives up. */

@@ -30,6 +30,7 @@ import { Replies } from "../http/http_reply.ts";
 import type { HttpTxn } from "../http/http_txn.ts";
 import { formatHttpLog, formatHttpLogJson, httpLogRecord } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
+import { SEV_ALERT, SEV_NOTICE, SEV_WARNING } from "../log/syslog.ts";
 import { LimitEvents } from "../log/limit_events.ts";
 import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
@@ -647,11 +648,14 @@ export class Instance {
 
   /** A server state change or other event, written to the log like HAProxy's. */
   #event = (line: string, level: "notice" | "warning" | "alert"): void => {
+    // Syslog gets the level as the message's severity too.
+    const sev = level === "notice" ? SEV_NOTICE : level === "warning" ? SEV_WARNING : SEV_ALERT;
     if (this.#json) {
       this.sink.write(
         JSON.stringify({ type: "event", date: new Date().toISOString(), level, message: line }),
+        sev,
       );
-    } else this.sink.write(`[${level.toUpperCase()}] ${line}`);
+    } else this.sink.write(`[${level.toUpperCase()}] ${line}`, sev);
   };
 
   #killAll(): void {

@@ -217,10 +217,10 @@ Deno.test("logs to a file, reopened after a rotation by the runtime API; and to 
     });
     await request(h.addresses[0].port, "/syslogged");
     await waitFor(() => got.length === 2, 2000, "two datagrams");
-    // The start-up event first, then the access line.
+    // The start-up event first (local1 * 8 + notice (5) = 141), then the access line.
     assert.match(
       got[0],
-      / sluice \d+ - - \[NOTICE\] configuration loaded: 1 frontend, 1 backend, 1 server$/,
+      /^<141>1 .* sluice \d+ - - \[NOTICE\] configuration loaded: 1 frontend, 1 backend, 1 server$/,
     );
     // local1 (17) * 8 + info (6) = 142.
     assert.match(
