@@ -264,13 +264,15 @@ export async function startSluice(
       if (closing !== null) throw new SluiceError("ERR_STATE", "Cannot reload: sluice is closed");
       // Checked and started before anything changes: a bad configuration
       // never replaces the running one.
-      let fresh: Instance;
+      let fresh: Instance | undefined;
       let cfg;
       try {
         cfg = resolveConfig(loadConfig(next));
         fresh = new Instance(cfg);
         await fresh.startFrom(inst);
       } catch (err) {
+        // What the new configuration opened (its log file, say) goes too.
+        await fresh?.close();
         inst.event(
           `reload refused, the running configuration stays: ${
             err instanceof Error ? err.message : String(err)

@@ -110,12 +110,17 @@ Deno.test("a configuration that fails to load or bind leaves the running one unt
   bad.backends[0].servers[0].weight = 999;
   await assert.rejects(() => h.reload(bad), /weight/);
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dir = await Deno.makeTempDir();
   try {
     const busy = config([f[1].address], port);
+    // A log file the refused configuration opened is closed again (the
+    // test's resource sanitizer checks it).
+    busy.global!.log = { target: { file: `${dir}/refused.log` } };
     busy.frontends[0].binds.push({ address: `127.0.0.1:${(blocker.addr as Deno.NetAddr).port}` });
     await assert.rejects(() => h.reload(busy), /address already in use/);
   } finally {
     blocker.close();
+    await Deno.remove(dir, { recursive: true });
   }
   assert.equal((await request(port)).body, "s1");
 });
