@@ -271,7 +271,7 @@ export class HttpAnalyser implements StreamAnalyser {
       }
       switch (txn.rs) {
         case RS_REPLY:
-          if (txn.replyRest !== null) progress = this.#replyMore(strm, txn) || progress;
+          if (txn.replyRest !== null) progress = this.#replyMore(strm, txn, now) || progress;
           break;
         case RS_HOOK:
           if (txn.hookResult !== undefined) {
@@ -857,9 +857,6 @@ export class HttpAnalyser implements StreamAnalyser {
     chnErase(res);
     res.toForward = 0;
     res.buf.reserve = 0;
-    // A response to HEAD has no body (RFC 9110 §9.3.2); Content-Length stays.
-    txn.replyRest = txn.flags & TX_HEAD ? headOf(bytes) : bytes;
-    this.#replyMore(strm, txn);
     res.flags &= ~(CF_READ_TIMEOUT | CF_WRITE_TIMEOUT);
     txn.rs = RS_REPLY;
     txn.rq = RQ_DRAIN;
@@ -867,8 +864,11 @@ export class HttpAnalyser implements StreamAnalyser {
     req.toForward = 0;
     req.buf.reserve = 0;
     strm.anaExp = now + LINGER_MS;
-    // Log before the server side is reset: the line shows its retries and timers.
-    this.#log(strm, txn, now);
+    // A response to HEAD has no body (RFC 9110 §9.3.2); Content-Length stays.
+    txn.replyRest = txn.flags & TX_HEAD ? headOf(bytes) : bytes;
+    // Logged once all of it is in the buffer: at once for one that fits,
+    // before the server side is reset (the line shows its retries and timers).
+    this.#replyMore(strm, txn, now);
     this.#closeServer(strm, now);
   }
 
@@ -877,10 +877,10 @@ export class HttpAnalyser implements StreamAnalyser {
    * response larger than the buffer (metrics) goes on as the client reads.
    * The client side is shut once all of it is in.
    */
-  #replyMore(strm: Stream, txn: HttpTxn): boolean {
+  #replyMore(strm: Stream, txn: HttpTxn, now: number): boolean {
     const res = strm.res, rest = txn.replyRest!;
     if (res.flags & CF_SHUTW) {
-      txn.replyRest = null; // the client is gone
+      txn.replyRest = null; // the client is gone (end() logs)
       return false;
     }
     const n = res.buf.putIn(rest);
@@ -891,6 +891,7 @@ export class HttpAnalyser implements StreamAnalyser {
     }
     txn.replyRest = null;
     chnShutwNow(res);
+    this.#log(strm, txn, now);
     return true;
   }
 

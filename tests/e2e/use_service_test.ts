@@ -79,6 +79,9 @@ Deno.test("use-service prometheus-exporter streams metrics larger than a buffer"
     /prometheus prometheus\/<NOSRV> .* 200 .* LR-- .*"GET \/metrics HTTP\/1\.1"/,
   );
   assert.match(logs[5], /prometheus prometheus\/<NOSRV> .* 503 .*"GET \/other HTTP\/1\.1"/);
+  // The line is written once the whole response is out: its byte count has all of it.
+  const logged = Number(/ 200 (\d+) /.exec(logs[3])![1]);
+  assert.ok(logged > Number(header(r, "content-length")), `logged ${logged} bytes`);
   // The empty backend is not listed.
   assert.deepEqual(h.stats().backends.map((b) => b.name), ["app"]);
 });
