@@ -39,6 +39,12 @@ export class Buf {
    * fits.
    */
   reserve = 0;
+  /**
+   * Bytes the runtime delivered in the last receive, whether or not they
+   * all fitted: large ones mean the peer sends in bulk (set by the data
+   * layer, read by the stream to give the buffer a larger area).
+   */
+  lastChunk = 0;
 
   /** Size of the area (0 when detached). */
   get size(): number {

@@ -72,6 +72,8 @@ export const DEFAULT_SERVER_IDLE_TIMEOUT = 4_000;
 export const DEFAULT_SERVER_IDLE_MAX = 256;
 /** Default connection retries. */
 export const DEFAULT_RETRIES = 3;
+/** Large buffers per instance (4 × bufsize each). */
+export const DEFAULT_LARGE_BUFFERS = 256;
 /** Default redispatch: on the last retry only. */
 export const DEFAULT_REDISPATCH = -1;
 /** Default health check interval, rise and fall (HAProxy's). */
@@ -195,6 +197,7 @@ export interface ResolvedConfig {
     maxconn: number;
     bufsize: number;
     buffers: number;
+    largeBuffers: number;
     runqueueDepth: number;
     graceMs: number;
     maxHdrs: number;
@@ -671,6 +674,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
       maxconn,
       bufsize,
       buffers,
+      largeBuffers: int("global.largeBuffers", g.largeBuffers, DEFAULT_LARGE_BUFFERS, 0, 1 << 20),
       maxHdrs: int("global.maxHdrs", g.maxHdrs, DEFAULT_MAXHDRS, 1, 10_000),
       maxRewrite,
       maxBody: int("global.maxBody", g.maxBody, 0, 0, Number.MAX_SAFE_INTEGER),

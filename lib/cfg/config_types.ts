@@ -52,6 +52,13 @@ export interface GlobalConfig {
    * when none are left, new streams wait. Default `2 * maxconn + 64`.
    */
   buffers?: number;
+  /**
+   * Large buffers (4 × bufsize each) that a channel moving bulk data takes
+   * while one is free, and gives back when its traffic is small again: a
+   * 64 KiB body then moves in one receive and one send instead of four.
+   * Never waited for. 0 disables them. Default 256 (16 MiB at most).
+   */
+  largeBuffers?: number;
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
   /** Most header fields in an HTTP message (`tune.http.maxhdr`); more gets 431. Default 101. */

@@ -70,7 +70,9 @@ function onError(this: Socket, err: Error): void {
  * and stops receiving when it does not all fit.
  */
 function deliver(sock: SockExt, conn: Connection, chunk: Uint8Array): void {
-  const n = conn.rbuf!.putIn(chunk);
+  const buf = conn.rbuf!;
+  const n = buf.putIn(chunk);
+  buf.lastChunk = chunk.length;
   if (n < chunk.length) {
     sock[REST] = chunk.subarray(n);
     sock.pause();

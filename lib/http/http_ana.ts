@@ -110,7 +110,12 @@ export interface HttpOptions {
   keepAliveTimeout: number;
   /** Bytes kept free for head rewrites (HAProxy's maxrewrite). */
   maxRewrite: number;
-  /** Parser limits (maxHead is derived from the buffer size at run time). */
+  /**
+   * The buffer size heads must fit in (with maxRewrite free): `bufsize`,
+   * also when a channel holds a large buffer for a bulk transfer.
+   */
+  bufsize: number;
+  /** Parser limits (maxHead is bufsize - maxRewrite). */
   maxHdrs: number;
   maxBody: number;
   /** Add X-Forwarded-For. */
@@ -386,7 +391,7 @@ export class HttpAnalyser implements StreamAnalyser {
     }
     if (buf.head + buf.in > buf.size) buf.realign();
     const lim: H1Limits = {
-      maxHead: buf.size - this.opts.maxRewrite,
+      maxHead: this.opts.bufsize - this.opts.maxRewrite,
       maxHdrs: this.opts.maxHdrs,
       maxBody: this.opts.maxBody,
     };
@@ -580,7 +585,7 @@ export class HttpAnalyser implements StreamAnalyser {
     if (buf.head + buf.in > buf.size) buf.realign();
     const msg = txn.res;
     const lim: H1Limits = {
-      maxHead: buf.size - this.opts.maxRewrite,
+      maxHead: this.opts.bufsize - this.opts.maxRewrite,
       maxHdrs: this.opts.maxHdrs,
       maxBody: 0,
     };

@@ -114,6 +114,13 @@ export function formatPrometheus(stats: InstanceStats): string {
   e.add("sluice_process_current_connections", "gauge", "Current connections.", {}, stats.actconn);
   e.add("sluice_process_buffers_in_use", "gauge", "Buffers in use.", {}, stats.pool.inUse);
   e.add(
+    "sluice_process_large_buffers_in_use",
+    "gauge",
+    "Large buffers (bulk transfers) in use.",
+    {},
+    stats.largePool?.inUse ?? 0,
+  );
+  e.add(
     "sluice_process_buffer_waits_total",
     "counter",
     "Streams that waited for a buffer.",

@@ -132,7 +132,7 @@ export function scUpdate(sc: StreamInterface, now: number): void {
     if (cf & CO_FL_RD_PENDING) {
       if (ib.flags & CF_READ_NOEXP) ib.rex = TICK_ETERNITY;
       else if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
-    } else if (ib.buf.room() > 0) {
+    } else if (rcvWorth(ib.buf)) {
       conn.xprt.rcvBuf(conn, ib.buf);
       if (ib.flags & CF_READ_NOEXP) ib.rex = TICK_ETERNITY;
       else if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
@@ -152,6 +152,18 @@ export function scUpdate(sc: StreamInterface, now: number): void {
       if (ob.flags & CF_SHUTW_NOW) scShutw(sc);
     }
   }
+}
+
+/**
+ * Whether receiving into `buf` now is worth it: it has room, and not only a
+ * sliver while the other side still sends from it. Filling a sliver made the
+ * next send a sliver too (a 64 KiB body went out as 15 KiB, 1 KiB, 15 KiB,
+ * 1 KiB...: twice the sends); the send in flight wakes the stream when it is
+ * done, and the receive then gets the whole room.
+ */
+function rcvWorth(buf: StreamInterface["ib"]["buf"]): boolean {
+  const room = buf.room();
+  return room > 0 && (buf.sndPending === 0 || room >= buf.size >> 2);
 }
 
 /**

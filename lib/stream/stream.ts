@@ -10,6 +10,7 @@
  * @module
  */
 import type { BufferPool, BufWaiter } from "../core/pool.ts";
+import type { Buf } from "../buf/buffer.ts";
 import { TICK_ETERNITY, tickAdd, tickFirst, tickNow } from "../core/time.ts";
 import { Channel, chnErase, chnForward, chnShutwNow } from "../buf/channel.ts";
 import {
@@ -69,6 +70,8 @@ import {
 export interface StreamEnv {
   readonly sched: Scheduler;
   readonly pool: BufferPool;
+  /** Larger areas for channels that move bulk data, taken when free (never waited for). */
+  readonly largePool?: BufferPool;
   /** Told when a stream is created (e.g. to count live streams). */
   readonly streamNew?: (strm: Stream) => void;
   /** Told when a stream has released everything it held. */
@@ -345,6 +348,11 @@ export class Stream extends Task implements BufWaiter {
       this.#forward(now);
     }
 
+    const large = this.#env.largePool;
+    if (large !== undefined) {
+      this.#resize(req.buf, large);
+      this.#resize(res.buf, large);
+    }
     scUpdate(scf, now);
     scUpdate(scb, now);
     req.flags &= ~CF_MASK_EVENTS;
@@ -361,6 +369,27 @@ export class Stream extends Task implements BufWaiter {
       tickFirst(tickFirst(req.rex, req.wex), tickFirst(res.rex, res.wex)),
       tickFirst(scb.exp, this.anaExp),
     );
+  }
+
+  /**
+   * Gives an empty buffer a large area while its producer sends in bulk (a
+   * 64 KiB body moves in one receive and one send instead of four of each),
+   * and its normal one back once it does not. Only an empty buffer with no
+   * I/O in flight changes area; when no large area is free, nothing changes.
+   */
+  #resize(buf: Buf, large: BufferPool): void {
+    if (buf.out + buf.in !== 0 || buf.sndPending !== 0 || buf.size === 0) return;
+    const pool = this.#env.pool;
+    const isLarge = buf.size === large.size;
+    // Up when a receive did not fit a normal buffer, down when they are
+    // small again; in between, as is (no flapping on mixed sizes).
+    if (isLarge ? buf.lastChunk > pool.size >> 2 : buf.lastChunk <= pool.size - buf.reserve) {
+      return;
+    }
+    const area = isLarge ? pool.tryGet() : large.tryGet();
+    if (area === null) return;
+    (isLarge ? large : pool).release(buf.detach());
+    buf.attach(area);
   }
 
   /** The normal path: server connection, then half-close propagation. */
@@ -446,9 +475,12 @@ export class Stream extends Task implements BufWaiter {
   #release(): void {
     if (this.flags & SF_RELEASED) return;
     this.flags |= SF_RELEASED;
-    const pool = this.#env.pool;
-    if (this.req.buf.size > 0) pool.release(this.req.buf.detach());
-    if (this.res.buf.size > 0) pool.release(this.res.buf.detach());
+    const pool = this.#env.pool, large = this.#env.largePool;
+    for (const buf of [this.req.buf, this.res.buf]) {
+      if (buf.size === 0) continue;
+      const area = buf.detach();
+      (large !== undefined && area.length === large.size ? large : pool).release(area);
+    }
     this.#env.sched.kill(this);
     this.#env.streamFree?.(this);
   }

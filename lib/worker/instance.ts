@@ -139,6 +139,8 @@ export interface InstanceStats {
   /** Current connections over all frontends. */
   actconn: number;
   pool: PoolCounters;
+  /** Large buffers for bulk transfers (null when disabled). */
+  largePool: PoolCounters | null;
   sched: SchedCounters;
   /** Idle server connections: kept now, reused, closed while idle. */
   idle: { reused: number; expired: number; parked: number };
@@ -184,6 +186,8 @@ const NO_BACKEND_TIMEOUTS = { connect: 5000, server: 30000, tunnel: 0, queue: 0 
 export class Instance {
   readonly sched: Scheduler;
   readonly pool: BufferPool;
+  /** Larger areas for bulk transfers (4 × bufsize), taken only when free; null when disabled. */
+  readonly largePool: BufferPool | null;
   readonly processLimit: ConnLimit;
   readonly frontends: Frontend[] = [];
   readonly backends: Backend[] = [];
@@ -208,6 +212,9 @@ export class Instance {
     const g = cfg.global;
     this.sched = new Scheduler({ budget: g.runqueueDepth });
     this.pool = new BufferPool(g.bufsize, g.buffers);
+    this.largePool = g.largeBuffers > 0
+      ? new BufferPool(g.bufsize * 4, Math.max(2, g.largeBuffers))
+      : null;
     this.processLimit = new ConnLimit(g.maxconn);
     this.graceMs = g.graceMs;
     this.sink = new LogSink(g.log.target, g.log.queueBytes);
@@ -215,6 +222,7 @@ export class Instance {
     const env = {
       sched: this.sched,
       pool: this.pool,
+      largePool: this.largePool ?? undefined,
       streamNew: this.#streamNew,
       streamFree: this.#streamFree,
       poolExhausted: () =>
@@ -294,6 +302,7 @@ export class Instance {
       const http: HttpOptions | null = f.http === null ? null : {
         httpRequestTimeout: f.http.httpRequestTimeout,
         keepAliveTimeout: f.http.keepAliveTimeout,
+        bufsize: g.bufsize,
         maxRewrite: g.maxRewrite,
         maxHdrs: g.maxHdrs,
         maxBody: g.maxBody,
@@ -605,6 +614,7 @@ export class Instance {
       })),
       actconn: this.processLimit.cur,
       pool: this.pool.counters(),
+      largePool: this.largePool?.counters() ?? null,
       sched: this.sched.counters(),
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: { lines: this.sink.lines, dropped: this.sink.dropped },

@@ -101,6 +101,7 @@ function fixtureStats(): InstanceStats {
     ],
     actconn: 3,
     pool: { inUse: 8, free: 56, allocated: 64, waits: 0, waiting: 0, limit: 8256, size: 16384 },
+    largePool: null,
     sched: { turns: 10, runs: 20, budgetHits: 0, crashes: 0, queued: 2, timers: 5, breaths: 0 },
     idle: { reused: 0, expired: 0, parked: 0 },
     log: { lines: 100, dropped: 7 },

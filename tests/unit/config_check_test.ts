@@ -63,6 +63,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     maxconn: 4096,
     bufsize: 16384,
     buffers: 2 * 4096 + 64,
+    largeBuffers: 256,
     runqueueDepth: 200,
     graceMs: 10_000,
     maxHdrs: 101,
@@ -308,6 +309,7 @@ Deno.test("resolveConfig() rejects out-of-range numbers with the field path", ()
   rejects(withEdit((c) => (c.global = { maxconn: 0 })), "global.maxconn", /0 is outside 1\.\./);
   rejects(withEdit((c) => (c.global = { bufsize: 512 })), "global.bufsize", /outside 1024\.\./);
   rejects(withEdit((c) => (c.global = { buffers: 1 })), "global.buffers", /outside 2\.\./);
+  rejects(withEdit((c) => (c.global = { largeBuffers: -1 })), "global.largeBuffers", /outside 0\.\./);
   rejects(
     withEdit((c) => (c.backends[0].retries = 101)),
     "backends[0].retries",

@@ -102,6 +102,29 @@ Deno.test("scUpdate() does not receive into a full buffer, and the peer is not b
   assert.equal(ib.rex, TICK_ETERNITY);
 });
 
+Deno.test("scUpdate() does not receive into a sliver of room while the buffer is being sent", () => {
+  const { layer, conn, sc, ib } = setup();
+  // 900 of 1024 bytes on their way out from the input buffer (the other
+  // side sends them): 124 bytes of room, under a quarter.
+  ib.buf.putIn(new Uint8Array(900));
+  ib.buf.forward(900);
+  ib.buf.sndPending = 900;
+  scUpdate(sc, 100);
+  assert.deepEqual(layer.calls, [], "no receive into the sliver");
+  assert.equal(ib.rex, TICK_ETERNITY, "and the peer is not blamed");
+  // Once the send is done the whole room is there: receive.
+  ib.buf.sndPending = 0;
+  ib.buf.sndCommit(900);
+  scUpdate(sc, 200);
+  assert.deepEqual(layer.calls, ["rcv"]);
+  assert.ok(conn.flags & CO_FL_RD_PENDING);
+  // Without a send in flight even a small room is used.
+  const t = setup();
+  t.ib.buf.putIn(new Uint8Array(1000));
+  scUpdate(t.sc, 0);
+  assert.deepEqual(t.layer.calls, ["rcv"]);
+});
+
 Deno.test("scUpdate() starts no data I/O while a handshake is pending, but waits for the peer", () => {
   const { layer, conn, sc, ib, ob } = setup();
   conn.flags |= CO_FL_HANDSHAKE;

@@ -1,0 +1,178 @@
+/**
+ * Large buffers for bulk transfers: a channel moving big chunks takes a
+ * 4 × bufsize area while one is free and gives it back when its traffic is
+ * small again or the stream ends; bytes stay exact, heads keep the normal
+ * size limit, and with `largeBuffers: 0` nothing changes but the speed.
+ */
+import assert from "node:assert/strict";
+import { startSluice } from "../../mod.ts";
+import { httpProxy } from "../helpers/http.ts";
+import { randomBytes, readAll, sha256, upstream, waitFor, writeAll } from "../helpers/net.ts";
+import { tcpProxy } from "../helpers/proxy.ts";
+
+const MB = 1 << 20;
+
+Deno.test("tcp: a bulk transfer takes large buffers, stays byte-exact and gives them back", async () => {
+  const down = randomBytes(4 * MB);
+  await using up = upstream(async (conn) => {
+    const [received] = await Promise.all([readAll(conn), writeAll(conn, down)]);
+    await writeAll(conn, new TextEncoder().encode(await sha256(received)));
+    await conn.closeWrite();
+  });
+  await using px = await tcpProxy([up.address]);
+  const payload = randomBytes(3 * MB + 7);
+  const conn = await Deno.connect({ port: px.port });
+  const [got] = await Promise.all([
+    readAll(conn),
+    writeAll(conn, payload).then(() => conn.closeWrite()),
+  ]);
+  conn.close();
+  assert.equal(await sha256(got.subarray(0, down.length)), await sha256(down));
+  assert.equal(new TextDecoder().decode(got.subarray(down.length)), await sha256(payload));
+  const st = px.handle.stats();
+  assert.ok(st.largePool !== null && st.largePool.allocated > 0, "large buffers were used");
+  assert.equal(st.largePool.size, 4 * st.pool.size);
+  await waitFor(() => px.handle.stats().frontends[0].scur === 0, 2000, "stream ended");
+  assert.equal(px.handle.stats().largePool!.inUse, 0, "given back at the end");
+  assert.equal(px.handle.stats().pool.inUse, 0);
+});
+
+Deno.test("http: large bodies use large buffers, small requests after them give them back", async () => {
+  const body = randomBytes(2 * MB);
+  const hash = await sha256(body);
+  await using up = upstream(async (conn) => {
+    // Keep-alive: one big response, then small ones, on the same connection.
+    const buf = new Uint8Array(65536);
+    let pending = "";
+    let n = 0;
+    for (;;) {
+      const r = await conn.read(buf);
+      if (r === null) return;
+      pending += new TextDecoder().decode(buf.subarray(0, r));
+      while (pending.includes("\r\n\r\n")) {
+        const i = pending.indexOf("\r\n\r\n");
+        const head = pending.slice(0, i);
+        pending = pending.slice(i + 4);
+        const big = head.startsWith("GET /big ");
+        const payload = big ? body : new TextEncoder().encode(`small ${n++}`);
+        await writeAll(
+          conn,
+          new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`),
+        );
+        await writeAll(conn, payload);
+      }
+    }
+  });
+  await using px = await httpProxy([up.address]);
+  const conn = await Deno.connect({ port: px.port });
+  const reader = responses(conn);
+  await writeAll(conn, new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"));
+  assert.equal(await sha256(await reader.next()), hash);
+  assert.ok(px.handle.stats().largePool!.allocated > 0, "large buffers were used");
+  for (let i = 0; i < 3; i++) {
+    await writeAll(conn, new TextEncoder().encode(`GET /s${i} HTTP/1.1\r\nHost: a\r\n\r\n`));
+    assert.equal(new TextDecoder().decode(await reader.next()), `small ${i}`);
+  }
+  // Small traffic again: the connection no longer holds a large buffer.
+  await waitFor(() => px.handle.stats().largePool!.inUse === 0, 2000, "large buffers back");
+  conn.close();
+});
+
+Deno.test("http: a head over bufsize is refused even after a large buffer was used", async () => {
+  const body = randomBytes(MB);
+  await using up = upstream(async (conn) => {
+    const buf = new Uint8Array(65536);
+    let seen = "";
+    for (;;) {
+      const r = await conn.read(buf);
+      if (r === null) return;
+      seen += new TextDecoder().decode(buf.subarray(0, r));
+      if (!seen.includes("\r\n\r\n")) continue;
+      seen = "";
+      await writeAll(
+        conn,
+        new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`),
+      );
+      await writeAll(conn, body);
+    }
+  });
+  await using px = await httpProxy([up.address]);
+  const conn = await Deno.connect({ port: px.port });
+  // An upload in bulk gives the request side a large buffer...
+  const upload = randomBytes(MB);
+  await writeAll(
+    conn,
+    new TextEncoder().encode(
+      `POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: ${upload.length}\r\n\r\n`,
+    ),
+  );
+  const reader = responses(conn);
+  await writeAll(conn, upload);
+  assert.equal((await reader.next()).length, body.length);
+  // ...and the next head still has to fit in bufsize - maxrewrite.
+  const huge = `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"a".repeat(20000)}\r\n\r\n`;
+  await writeAll(conn, new TextEncoder().encode(huge));
+  const rest = new TextDecoder().decode(await readAll(conn));
+  assert.match(rest, /^HTTP\/1\.1 431 /);
+  conn.close();
+});
+
+Deno.test("largeBuffers: 0 disables them; transfers are the same", async () => {
+  const down = randomBytes(2 * MB);
+  await using up = upstream(async (conn) => {
+    await writeAll(conn, down);
+    await conn.closeWrite();
+  });
+  await using h = await startSluice({
+    global: { log: { target: "none" }, largeBuffers: 0 },
+    frontends: [{
+      name: "fe",
+      mode: "tcp",
+      binds: [{ address: "127.0.0.1:0" }],
+      defaultBackend: "be",
+    }],
+    backends: [{ name: "be", mode: "tcp", servers: [{ name: "s", address: up.address }] }],
+  });
+  const conn = await Deno.connect({ port: h.addresses[0].port });
+  const got = await readAll(conn);
+  conn.close();
+  assert.equal(await sha256(got), await sha256(down));
+  assert.equal(h.stats().largePool, null);
+});
+
+/** Reads HTTP/1.1 responses with Content-Length one after the other; yields each body. */
+function responses(conn: Deno.Conn) {
+  let data = new Uint8Array(0);
+  const more = async () => {
+    const buf = new Uint8Array(65536);
+    const n = await conn.read(buf);
+    if (n === null) throw new Error("connection closed");
+    const next = new Uint8Array(data.length + n);
+    next.set(data);
+    next.set(buf.subarray(0, n), data.length);
+    data = next;
+  };
+  return {
+    async next(): Promise<Uint8Array> {
+      let end: number;
+      for (;;) {
+        end = findHeadEnd(data);
+        if (end >= 0) break;
+        await more();
+      }
+      const head = new TextDecoder().decode(data.subarray(0, end));
+      const len = Number(/content-length: (\d+)/i.exec(head)![1]);
+      while (data.length < end + 4 + len) await more();
+      const body = data.slice(end + 4, end + 4 + len);
+      data = data.slice(end + 4 + len);
+      return body;
+    },
+  };
+}
+
+function findHeadEnd(a: Uint8Array): number {
+  for (let i = 0; i + 3 < a.length; i++) {
+    if (a[i] === 13 && a[i + 1] === 10 && a[i + 2] === 13 && a[i + 3] === 10) return i;
+  }
+  return -1;
+}
