@@ -309,7 +309,11 @@ Deno.test("resolveConfig() rejects out-of-range numbers with the field path", ()
   rejects(withEdit((c) => (c.global = { maxconn: 0 })), "global.maxconn", /0 is outside 1\.\./);
   rejects(withEdit((c) => (c.global = { bufsize: 512 })), "global.bufsize", /outside 1024\.\./);
   rejects(withEdit((c) => (c.global = { buffers: 1 })), "global.buffers", /outside 2\.\./);
-  rejects(withEdit((c) => (c.global = { largeBuffers: -1 })), "global.largeBuffers", /outside 0\.\./);
+  rejects(
+    withEdit((c) => (c.global = { largeBuffers: -1 })),
+    "global.largeBuffers",
+    /outside 0\.\./,
+  );
   rejects(
     withEdit((c) => (c.backends[0].retries = 101)),
     "backends[0].retries",
