@@ -17,6 +17,7 @@ import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { sockConnect } from "../conn/sock.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_FL_ERROR } from "../conn/conn_types.ts";
+import { ppHeaderV1, ppHeaderV2 } from "../conn/proxy_proto.ts";
 import { hashAddr } from "../lb/hash.ts";
 import { createLb } from "../lb/lb_algos.ts";
 import type { LbAlgo, LbSpec } from "../lb/lb_types.ts";
@@ -88,6 +89,13 @@ export interface BackendOptions {
   cookie?: ResolvedCookie | null;
   /** Where server state changes are reported (one line each). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
+}
+
+/** The PROXY header telling a server who the stream's client is (UNKNOWN/LOCAL for unix clients). */
+function proxyHeaderOf(strm: Stream, version: 1 | 2): Uint8Array {
+  const src = strm.feAddr === "" ? null : { addr: strm.cliAddr, port: strm.cliPort };
+  const dst = strm.feAddr === "" ? null : { addr: strm.feAddr, port: strm.fePort };
+  return version === 1 ? ppHeaderV1(src, dst) : ppHeaderV2(src, dst);
 }
 
 /** What assigning a server did. */
@@ -215,6 +223,7 @@ export class Backend implements StreamBackend {
           const srv = strm.target as Server;
           if (strm.tConnStart < 0) strm.tConnStart = now;
           const conn = new Connection(this.#sched, srv.xprt, srv.hs);
+          if (srv.sendProxy !== 0) conn.ppOut = proxyHeaderOf(strm, srv.sendProxy);
           conn.owner = strm;
           sc.conn = conn;
           sc.state = SC_ST_CON;
@@ -358,9 +367,10 @@ export class Backend implements StreamBackend {
     const conn = sc.conn;
     const srv = strm.target as Server | null;
     if (conn !== null) {
+      // A connection that began with this client's PROXY header is its own.
       if (
         reusable && srv !== null && this.idle !== null && sc.state === SC_ST_EST &&
-        srv.stickyUp()
+        srv.stickyUp() && srv.sendProxy === 0
       ) {
         this.idle.put(srv, conn, now);
       } else conn.close();

@@ -11,6 +11,7 @@ import type { Address } from "../core/addr_types.ts";
 import { Connection } from "../conn/connection.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
+import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import { ConnLimit, Listener, type ListenerTls } from "../listener/listener.ts";
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
@@ -406,7 +407,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** Creates (not binds) a listener of this frontend. */
-  addListener(addr: Address, tls: ListenerTls | null): Listener {
+  addListener(addr: Address, tls: ListenerTls | null, acceptProxy = false): Listener {
     // The kernel backlog follows maxconn, like HAProxy (the OS caps it).
     const backlog = Math.min(Math.max(this.limit.max || 1024, 128), 65535);
     const li = new Listener(addr, tls, [this.limit, this.#processLimit], {
@@ -418,6 +419,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
           `frontend ${this.name}: maxconn reached (${this.limit.cur} frontend, ${this.#processLimit.cur} process connections); new connections wait in the backlog of ${l.boundAddress()}`,
         ),
     });
+    li.acceptProxy = acceptProxy;
     this.listeners.push(li);
     return li;
   }
@@ -447,14 +449,19 @@ export class Frontend implements StreamFrontend, HttpHooks {
       li.release();
       return;
     }
-    const conn = li.secureContext
-      ? new Connection(env.sched, TLS_SOCK, tlsAcceptLayer(li.secureContext))
-      : new Connection(env.sched, RAW_SOCK);
+    const tlsHs = li.secureContext ? tlsAcceptLayer(li.secureContext) : null;
+    const conn = new Connection(
+      env.sched,
+      tlsHs !== null ? TLS_SOCK : RAW_SOCK,
+      li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs,
+    );
     const strm = new Stream(env, this, this.backend, conn);
     strm.feCtx = li;
     if (li.addr.kind === "tcp") {
       strm.cliAddr = sock.remoteAddress ?? "-";
       strm.cliPort = sock.remotePort ?? 0;
+      strm.feAddr = sock.localAddress ?? "";
+      strm.fePort = sock.localPort ?? 0;
     } else strm.cliAddr = "unix";
     strm.cliTls = li.secureContext !== null;
     if (this.http !== null) {

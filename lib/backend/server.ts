@@ -50,8 +50,10 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly backup: boolean;
   /** Data layer for connections to this server. */
   readonly xprt: DataLayer;
-  /** Handshake layer (TLS) or null. */
+  /** Handshake layer (PROXY header, TLS) or null. */
   readonly hs: HandshakeLayer | null;
+  /** PROXY protocol version sent first on each connection (0: none); such connections are private. */
+  readonly sendProxy: 0 | 1 | 2;
   /** Configured weight (changeable at run time). */
   uweight: number;
   /** Effective weight: `uweight` scaled by the slowstart ramp (fractional while ramping). */
@@ -101,6 +103,7 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
       slowstart?: number;
       cookie?: string;
       observe?: ServerObserve | null;
+      sendProxy?: 0 | 1 | 2;
     },
   ) {
     this.name = name;
@@ -116,6 +119,7 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     this.slowstart = opts.slowstart ?? 0;
     this.cookie = opts.cookie ?? name;
     this.observe = opts.observe ?? null;
+    this.sendProxy = opts.sendProxy ?? 0;
   }
 
   /** Up, ready and with weight: may take new traffic. */

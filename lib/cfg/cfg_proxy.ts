@@ -19,7 +19,7 @@ import {
   type CfgStmt,
   type CfgTimeoutName,
 } from "./cfg_types.ts";
-import type { BalanceAlgo, CookieConfig, StickSourceConfig } from "./config_types.ts";
+import type { BalanceAlgo, BindConfig, CookieConfig, StickSourceConfig } from "./config_types.ts";
 
 /** A proxy keyword: where it is allowed and what it does. */
 interface CfgProxyKeyword {
@@ -296,13 +296,14 @@ function cfgStickOn(p: CfgProxyDraft, { at, args }: CfgStmt): void {
 /** `bind ADDR[,ADDR...] [ssl crt FILE]`. */
 function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
-  let ssl = false;
+  let ssl = false, acceptProxy = false;
   let crt: string | undefined;
   let i = 1;
   while (i < args.length) {
     const opt = args[i++];
     const sub = at.sub(`bind ${opt}`);
     if (opt === "ssl") ssl = true;
+    else if (opt === "accept-proxy") acceptProxy = true;
     else if (opt === "crt") {
       const file = sub.value(args, i++);
       if (crt !== undefined) {
@@ -320,7 +321,9 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   const tls = crt === undefined ? undefined : cfgCrt(at.sub("bind crt"), crt);
   for (const text of args[0].split(",")) {
     const address = cfgAddress(at, text, { bind: true });
-    p.binds.push(tls === undefined ? { address } : { address, tls: { ...tls } });
+    const b: BindConfig = tls === undefined ? { address } : { address, tls: { ...tls } };
+    if (acceptProxy) b.acceptProxy = true;
+    p.binds.push(b);
   }
 }
 

@@ -123,6 +123,12 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
       case "ssl":
         o.ssl = true;
         break;
+      case "send-proxy":
+        o.sendProxy = 1;
+        break;
+      case "send-proxy-v2":
+        o.sendProxy = 2;
+        break;
       case "verify":
         o.verify = a.oneOf(val(), ["none", "required"] as const);
         break;
@@ -227,6 +233,7 @@ export function cfgServerBuild(
     if (o.errorLimit !== undefined) srv.observe.errorLimit = o.errorLimit;
     if (o.onError !== undefined) srv.observe.onError = o.onError;
   }
+  if (o.sendProxy !== undefined) srv.sendProxy = o.sendProxy === 1 ? "v1" : "v2";
   if (o.ssl) {
     srv.tls = {};
     if (o.verify !== undefined) srv.tls.verify = o.verify;

@@ -80,6 +80,8 @@ export interface CfgServerOpts {
   observe?: ObserveConfig["mode"];
   errorLimit?: number;
   onError?: ObserveConfig["onError"];
+  /** `send-proxy` (1) / `send-proxy-v2` (2): a PROXY header first on each connection. */
+  sendProxy?: 1 | 2;
   /** `ssl`: TLS to the server. */
   ssl?: boolean;
   verify?: "none" | "required";

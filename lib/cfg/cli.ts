@@ -50,6 +50,8 @@ server (an HTTP page, or an echo server with --mode tcp).
                                 (repeatable)
   --tls-cert FILE               terminate TLS on the preceding --listen (PEM chain)
   --tls-key FILE                private key for the preceding --tls-cert (PEM)
+  --accept-proxy                the preceding --listen expects a PROXY protocol
+                                header (v1 or v2) from a load balancer in front
   --server ADDR                 a server: host:port, [v6]:port, unix:/path, or
                                 tls://host:port for TLS to the server (repeatable)
   --tls-ca FILE                 CA (PEM) trusted for tls:// servers, instead of the
@@ -64,7 +66,8 @@ server (an HTTP page, or an echo server with --mode tcp).
                                 cookie=VALUE, name=NAME, check (health checks),
                                 inter=D, fastinter=D, downinter=D, rise=N, fall=N,
                                 port=N (check port), observe=layer4|layer7,
-                                error-limit=N, on-error=fail-check|fastinter|mark-down
+                                error-limit=N, on-error=fail-check|fastinter|mark-down,
+                                send-proxy, send-proxy-v2 (PROXY header first)
   --balance ALGO                roundrobin (default), static-rr, leastconn, first,
                                 source, uri, hdr(NAME), random
   --redispatch N                retry on another server: every Nth retry (1 = all),
@@ -123,6 +126,7 @@ const OPTIONS = {
   mode: { type: "string" },
   listen: { type: "string", multiple: true },
   "tls-cert": { type: "string", multiple: true },
+  "accept-proxy": { type: "boolean", multiple: true },
   "tls-key": { type: "string", multiple: true },
   server: { type: "string", multiple: true },
   "tls-ca": { type: "string", multiple: true },
@@ -256,6 +260,9 @@ export function parseCli(args: string[]): CliAction {
       const text = tok.value!;
       parseAddress(text, { port0: true });
       binds.push({ address: text });
+    } else if (tok.name === "accept-proxy") {
+      if (binds.length === 0) throw usage("--accept-proxy must follow the --listen it applies to");
+      binds[binds.length - 1].acceptProxy = true;
     } else if (tok.name === "tls-cert" || tok.name === "tls-key") {
       if (binds.length === 0) throw usage(`--${tok.name} must follow the --listen it applies to`);
       const entry = certs.get(binds.length - 1) ?? {};
@@ -498,6 +505,12 @@ function serverOptions(spec: string, srv: ServerConfig, opts: string[]): void {
         break;
       case "backup":
         srv.backup = true;
+        break;
+      case "send-proxy":
+        srv.sendProxy = "v1";
+        break;
+      case "send-proxy-v2":
+        srv.sendProxy = "v2";
         break;
       case "slowstart":
         srv.slowstart = dur();

@@ -108,6 +108,8 @@ export interface ResolvedServer {
   name: string;
   addr: Address;
   tls: ResolvedServerTls | null;
+  /** PROXY protocol version sent first on each connection, 0 for none. */
+  sendProxy: 0 | 1 | 2;
   weight: number;
   maxconn: number;
   maxqueue: number;
@@ -147,6 +149,7 @@ export interface ResolvedBackend {
 export interface ResolvedBind {
   addr: Address;
   tls: BindTlsConfig | null;
+  acceptProxy: boolean;
 }
 
 /** HTTP settings of a frontend with defaults applied. */
@@ -653,6 +656,14 @@ function compileRules(
   return { tcpRequest, httpRequest, httpResponse, useBackends };
 }
 
+/** `sendProxy`: absent, "v1" or "v2". */
+function sendProxyOf(at: string, v: unknown): 0 | 1 | 2 {
+  if (v === undefined) return 0;
+  if (v === "v1") return 1;
+  if (v === "v2") return 2;
+  return fail(at, `expected "v1" or "v2", got ${JSON.stringify(v)}`);
+}
+
 /** Checks `cfg` and returns it resolved; throws SluiceError on the first problem. */
 export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
   const g = cfg.global ?? {};
@@ -769,6 +780,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         name: sname,
         addr,
         tls,
+        sendProxy: sendProxyOf(`${sat}.sendProxy`, s.sendProxy),
         weight: int(`${sat}.weight`, s.weight, 1, 0, 256),
         maxconn: int(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000),
         maxqueue: int(`${sat}.maxqueue`, s.maxqueue, 0, 0, 1_000_000),
@@ -860,7 +872,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         if (addr.kind === "unix") fail(`${bat}.tls`, "TLS on a unix socket is not supported");
         tls = { cert: pem(`${bat}.tls.cert`, b.tls.cert), key: pem(`${bat}.tls.key`, b.tls.key) };
       }
-      return { addr, tls };
+      return { addr, tls, acceptProxy: bool(`${bat}.acceptProxy`, b.acceptProxy, false) };
     });
     let http: ResolvedHttp | null = null;
     if (fmode === "http") {

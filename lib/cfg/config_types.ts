@@ -122,6 +122,14 @@ export interface BindConfig {
   address: string;
   /** Terminate TLS with this certificate. */
   tls?: BindTlsConfig;
+  /**
+   * Expect a PROXY protocol header (v1 or v2) first on each connection, as
+   * sent by a load balancer in front (HAProxy's `accept-proxy`): the client
+   * address it gives is used everywhere (logs, ACLs, X-Forwarded-For) except
+   * `tcp-request connection` rules, which see the real peer. A connection
+   * without a valid header is closed. Default false.
+   */
+  acceptProxy?: boolean;
 }
 
 /** Timeouts; frontends use `client`, backends the others. */
@@ -365,6 +373,13 @@ export interface ServerConfig {
   name: string;
   /** `host:port`, `[v6]:port`, `unix:/path`, or `tls://host:port`. */
   address: string;
+  /**
+   * Send a PROXY protocol header (`"v1"` text or `"v2"` binary) first on
+   * each connection to this server, with the client's address (HAProxy's
+   * `send-proxy`, `send-proxy-v2`). Such connections are not reused by
+   * other clients. Health checks do not send it.
+   */
+  sendProxy?: "v1" | "v2";
   /** Weight for load balancing, 0 to 256; 0 takes no new traffic except sticky. Default 1. */
   weight?: number;
   /** Maximum concurrent streams to this server, 0 for none. Excess ones queue. Default 0. */

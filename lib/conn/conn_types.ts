@@ -61,6 +61,8 @@ export const CO_ER_TIMEOUT = 7;
 export const CO_ER_TLS = 8;
 /** Any other error. */
 export const CO_ER_OTHER = 9;
+/** No valid PROXY protocol header where one was expected (`accept-proxy`). */
+export const CO_ER_PROXY = 10;
 
 /** Short names of CO_ER_* codes, for logs. */
 export const CO_ER_NAMES: readonly string[] = [
@@ -74,6 +76,7 @@ export const CO_ER_NAMES: readonly string[] = [
   "timed out",
   "TLS error",
   "error",
+  "bad PROXY header",
 ];
 
 /**

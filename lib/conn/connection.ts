@@ -40,6 +40,7 @@ import {
   type HandshakeLayer,
 } from "./conn_types.ts";
 import { sockAdopt } from "./sock.ts";
+import type { PpAddr } from "./proxy_proto.ts";
 
 const ERR_CODES: Record<string, number> = {
   ECONNREFUSED: CO_ER_REFUSED,
@@ -98,6 +99,13 @@ export class Connection {
    * the buffer must not be reused until this is 0.
    */
   ioPending = 0;
+  /**
+   * Addresses a PROXY protocol header gave (`accept-proxy`), until the owner
+   * takes them; `src` null means the real connection's (LOCAL, UNKNOWN).
+   */
+  proxied: { src: PpAddr | null; dst: PpAddr | null } | null = null;
+  /** The PROXY header to send first on a server connection (`send-proxy`), or null. */
+  ppOut: Uint8Array | null = null;
   /** Task woken by completions; set by the owner before any I/O starts. */
   owner!: Task;
   /** Buffer received bytes go into while receiving is on. */

@@ -67,6 +67,8 @@ export class Listener {
   readonly backlog: number;
   /** Certificate context, made at bind when TLS is on. */
   secureContext: tls.SecureContext | null = null;
+  /** Connections start with a PROXY protocol header (`accept-proxy`). */
+  acceptProxy = false;
   /** Connections handed to the frontend over the listener's life. */
   accepted = 0;
   /** Connections closed because the park was full. */

@@ -143,6 +143,9 @@ export class Stream extends Task implements BufWaiter {
   pend: unknown = null;
   /** Streams ahead of this one when it entered the server / backend queue (logs). */
   srvQueuePos = 0;
+  /** The address and port the client connected to (a PROXY header's destination); "" for unix. */
+  feAddr = "";
+  fePort = 0;
   /** Bytes from the client and to it already counted in a backend's (and server's) bin/bout. */
   countedIn = 0;
   countedOut = 0;
@@ -326,6 +329,17 @@ export class Stream extends Task implements BufWaiter {
     }
     const req = this.req, res = this.res, scf = this.scf, scb = this.scb;
 
+    // A PROXY header names the real client (accept-proxy): from now on it is.
+    const pp = scf.conn?.proxied;
+    if (pp != null) {
+      scf.conn!.proxied = null;
+      if (pp.src !== null && pp.dst !== null) {
+        this.cliAddr = pp.src.addr;
+        this.cliPort = pp.src.port;
+        this.feAddr = pp.dst.addr;
+        this.fePort = pp.dst.port;
+      }
+    }
     scSync(scf, now);
     scSync(scb, now);
 

@@ -12,7 +12,9 @@ import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../backend/frontend.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
-import type { ResolvedConfig } from "../cfg/config_check.ts";
+import type { ResolvedConfig, ResolvedServer } from "../cfg/config_check.ts";
+import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
+import { proxySendLayer } from "../conn/proxy_sock.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { SluiceError } from "../core/errors.ts";
 import type { LatencyStats } from "../stats/stats_types.ts";
@@ -182,6 +184,15 @@ function proxyStats(name: string, c: Frontend["counters"], now: number): ProxySt
 /** Timeouts of the empty backend of a frontend without one (nothing is ever connected). */
 const NO_BACKEND_TIMEOUTS = { connect: 5000, server: 30000, tunnel: 0, queue: 0 };
 
+/** The data and handshake layers of connections to a server: PROXY header first, then TLS. */
+function serverLayers(s: ResolvedServer): { xprt: DataLayer; hs: HandshakeLayer | null } {
+  const tlsHs = s.tls ? tlsConnectLayer(s.tls) : null;
+  return {
+    xprt: s.tls ? TLS_SOCK : RAW_SOCK,
+    hs: s.sendProxy !== 0 ? proxySendLayer(tlsHs) : tlsHs,
+  };
+}
+
 /** A running configuration. */
 export class Instance {
   readonly sched: Scheduler;
@@ -242,7 +253,7 @@ export class Instance {
           s.name,
           s.addr,
           s.backup ? nBackup++ : nActive++,
-          s.tls ? { xprt: TLS_SOCK, hs: tlsConnectLayer(s.tls) } : { xprt: RAW_SOCK, hs: null },
+          serverLayers(s),
           {
             weight: s.weight,
             maxconn: s.maxconn,
@@ -251,6 +262,7 @@ export class Instance {
             slowstart: s.slowstart,
             cookie: s.cookie,
             observe: s.observe,
+            sendProxy: s.sendProxy,
           },
         )
       );
@@ -347,7 +359,7 @@ export class Instance {
           })),
         };
       }
-      for (const b of f.binds) fe.addListener(b.addr, b.tls);
+      for (const b of f.binds) fe.addListener(b.addr, b.tls, b.acceptProxy);
       this.frontends.push(fe);
     }
   }

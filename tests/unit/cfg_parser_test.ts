@@ -938,9 +938,9 @@ Deno.test("server: bad values, missing values and unsupported options name the o
     /invalid value "\/nonexistent\/ca.pem" for "server ca-file": cannot read it/,
   );
   rejects(
-    beLines(["server s1 127.0.0.1:1 send-proxy"]),
+    beLines(["server s1 127.0.0.1:1 check-send-proxy"]),
     BE,
-    /unsupported keyword "server send-proxy" in section "backend be" \(see README's keyword table\)/,
+    /unsupported keyword "server check-send-proxy" in section "backend be" \(see README's keyword table\)/,
   );
   rejects(
     beLines(["default-server agent-check"]),
@@ -1054,7 +1054,7 @@ Deno.test("bind: ssl without crt, unreadable or keyless certificates and other o
       at(3),
       /unsupported keyword "bind alpn" in section "frontend fe"/,
     );
-    throwsAt(run(["bind :80 accept-proxy"]), at(3), /unsupported keyword "bind accept-proxy"/);
+    throwsAt(run(["bind :80 defer-accept"]), at(3), /unsupported keyword "bind defer-accept"/);
     throwsAt(run(["bind"]), at(3), /missing value for "bind"/);
   });
   rejects(

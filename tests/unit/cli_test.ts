@@ -954,3 +954,28 @@ Deno.test("parseCli() --stick-source turns on source stickiness with the default
   assert.equal(runWith().backends[0].stickSource, undefined);
   rejects(["--stick-source=yes"], "ERR_USAGE", /--stick-source/);
 });
+
+Deno.test("parseCli(): --accept-proxy applies to the --listen before it; send-proxy[-v2] server options", () => {
+  const cfg = run(
+    "--listen",
+    ":1",
+    "--accept-proxy",
+    "--listen",
+    ":2",
+    "--server",
+    "a:1,send-proxy",
+    "--server",
+    "b:2,send-proxy-v2",
+    "--server",
+    "c:3",
+  );
+  assert.deepEqual(cfg.frontends[0].binds, [{ address: ":1", acceptProxy: true }, {
+    address: ":2",
+  }]);
+  assert.deepEqual(cfg.backends[0].servers.map((s) => s.sendProxy), ["v1", "v2", undefined]);
+  rejects(
+    ["--accept-proxy", "--listen", ":1"],
+    "ERR_USAGE",
+    /^--accept-proxy must follow the --listen it applies to$/,
+  );
+});

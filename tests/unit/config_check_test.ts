@@ -78,7 +78,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
   assert.deepEqual(r.frontends, [{
     name: "fe",
     mode: "http",
-    binds: [{ addr: { kind: "tcp", host: "127.0.0.1", port: 0 }, tls: null }],
+    binds: [{ addr: { kind: "tcp", host: "127.0.0.1", port: 0 }, tls: null, acceptProxy: false }],
     maxconn: 4096,
     clientTimeout: 30_000,
     backend: "be",
@@ -107,6 +107,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
       name: "s1",
       addr: { kind: "tcp", host: "127.0.0.1", port: 9000 },
       tls: null,
+      sendProxy: 0,
       weight: 1,
       maxconn: 0,
       maxqueue: 0,
@@ -309,6 +310,16 @@ Deno.test("resolveConfig() rejects out-of-range numbers with the field path", ()
   rejects(withEdit((c) => (c.global = { maxconn: 0 })), "global.maxconn", /0 is outside 1\.\./);
   rejects(withEdit((c) => (c.global = { bufsize: 512 })), "global.bufsize", /outside 1024\.\./);
   rejects(withEdit((c) => (c.global = { buffers: 1 })), "global.buffers", /outside 2\.\./);
+  rejects(
+    withEdit((c) => (c.backends[0].servers[0].sendProxy = "v3" as "v1")),
+    "backends[0].servers[0].sendProxy",
+    /expected "v1" or "v2", got "v3"/,
+  );
+  rejects(
+    withEdit((c) => (c.frontends[0].binds[0].acceptProxy = "yes" as unknown as boolean)),
+    "frontends[0].binds[0].acceptProxy",
+    /./,
+  );
   rejects(
     withEdit((c) => (c.global = { largeBuffers: -1 })),
     "global.largeBuffers",
