@@ -126,12 +126,14 @@ function ppParseV1(a: Uint8Array, n: number): PpParse {
   }
   const sport = port(sp), dport = port(dp);
   if (sport < 0 || dport < 0) return error("v1: invalid port");
+  // One spelling per address whichever version carried it (logs, ACLs, stick tables).
+  const canon = proto === "TCP6" ? canonV6 : (x: string) => x;
   return {
     st: "ok",
     len,
     version: 1,
-    src: { addr: src, port: sport },
-    dst: { addr: dst, port: dport },
+    src: { addr: canon(src), port: sport },
+    dst: { addr: canon(dst), port: dport },
   };
 }
 
@@ -231,6 +233,13 @@ function v6(a: Uint8Array, p: number): string {
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
+/** The RFC 5952 text of an IPv6 address (as v2 headers give them). */
+function canonV6(s: string): string {
+  const b = new Uint8Array(16);
+  putV6(b, 0, s);
+  return v6(b, 0);
+}
+
 const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
 /** The families to write: both IPv4 (mapped addresses unmapped), both IPv6, or null (unknown). */
@@ -241,7 +250,7 @@ function families(src: PpAddr | null, dst: PpAddr | null): [string, string, 4 | 
   const s = MAPPED.exec(sa)?.[1] ?? sa, d = MAPPED.exec(da)?.[1] ?? da;
   if (isIPv4(s) && isIPv4(d)) return [s, d, 4];
   // One of each: write both as IPv6 (an IPv4 one mapped), as HAProxy does.
-  const six = (x: string) => isIPv4(x) ? `::ffff:${x}` : isIPv6(x) ? x : null;
+  const six = (x: string) => isIPv4(x) ? `::ffff:${x}` : isIPv6(x) ? canonV6(x) : null;
   const s6 = six(s), d6 = six(d);
   return s6 !== null && d6 !== null ? [s6, d6, 6] : null;
 }
