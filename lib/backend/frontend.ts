@@ -449,12 +449,12 @@ export class Frontend implements StreamFrontend, HttpHooks {
       li.release();
       return;
     }
-    const tlsHs = li.secureContext ? tlsAcceptLayer(li.secureContext) : null;
-    const conn = new Connection(
-      env.sched,
-      tlsHs !== null ? TLS_SOCK : RAW_SOCK,
-      li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs,
-    );
+    if (li.acceptHs === undefined) {
+      // Made once per listener: PROXY header first, then TLS.
+      const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs) : null;
+      li.acceptHs = li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs;
+    }
+    const conn = new Connection(env.sched, li.certs !== null ? TLS_SOCK : RAW_SOCK, li.acceptHs);
     const strm = new Stream(env, this, this.backend, conn);
     strm.feCtx = li;
     if (li.addr.kind === "tcp") {
@@ -463,7 +463,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
       strm.feAddr = sock.localAddress ?? "";
       strm.fePort = sock.localPort ?? 0;
     } else strm.cliAddr = "unix";
-    strm.cliTls = li.secureContext !== null;
+    strm.cliTls = li.certs !== null;
     if (this.http !== null) {
       strm.ana = this.http;
       this.http.init(strm, strm.tAccept);

@@ -293,38 +293,57 @@ function cfgStickOn(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   cfgSet(p, "stickOn", { at, value: true });
 }
 
-/** `bind ADDR[,ADDR...] [ssl crt FILE]`. */
+/**
+ * `bind ADDR[,ADDR...] [ssl crt FILE|DIR [crt ...]] [accept-proxy]`. Several
+ * `crt` (or a directory of them) are chosen by SNI; the first is the default.
+ */
 function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
   let ssl = false, acceptProxy = false;
-  let crt: string | undefined;
+  const crts: string[] = [];
   let i = 1;
   while (i < args.length) {
     const opt = args[i++];
     const sub = at.sub(`bind ${opt}`);
     if (opt === "ssl") ssl = true;
     else if (opt === "accept-proxy") acceptProxy = true;
-    else if (opt === "crt") {
-      const file = sub.value(args, i++);
-      if (crt !== undefined) {
-        throw sub.badValue(
-          file,
-          "one certificate per bind (SNI-based selection is not supported yet)",
-        );
-      }
-      crt = file;
-    } else throw at.unsupported(`bind ${opt}`);
+    else if (opt === "crt") crts.push(sub.value(args, i++));
+    else throw at.unsupported(`bind ${opt}`);
   }
-  if (ssl !== (crt !== undefined)) {
+  if (ssl !== (crts.length > 0)) {
     throw at.fail(ssl ? '"bind ... ssl" needs "crt FILE"' : '"bind ... crt" needs "ssl"');
   }
-  const tls = crt === undefined ? undefined : cfgCrt(at.sub("bind crt"), crt);
+  const pairs = crts.flatMap((name) => cfgCrts(at.sub("bind crt"), name));
   for (const text of args[0].split(",")) {
     const address = cfgAddress(at, text, { bind: true });
-    const b: BindConfig = tls === undefined ? { address } : { address, tls: { ...tls } };
+    const b: BindConfig = { address };
+    if (pairs.length > 0) {
+      b.tls = { ...pairs[0] };
+      if (pairs.length > 1) b.tls.sniCerts = pairs.slice(1).map((x) => ({ ...x }));
+    }
     if (acceptProxy) b.acceptProxy = true;
     p.binds.push(b);
   }
+}
+
+/**
+ * The certificates of one `crt`: the file, or every file of the directory
+ * in name order but `.key`, `.issuer`, `.ocsp` and `.sctl` ones (HAProxy's).
+ */
+function cfgCrts(at: CfgAt, name: string): { cert: string; key: string }[] {
+  let dir = false;
+  try {
+    dir = Deno.statSync(at.path(name)).isDirectory;
+  } catch {
+    // Not there: cfgCrt() says so.
+  }
+  if (!dir) return [cfgCrt(at, name)];
+  const files = [...Deno.readDirSync(at.path(name))]
+    .filter((e) => e.isFile && !/\.(key|issuer|ocsp|sctl)$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  if (files.length === 0) throw at.badValue(name, "no certificate file in the directory");
+  return files.map((f) => cfgCrt(at, `${name.replace(/\/$/, "")}/${f}`));
 }
 
 /**

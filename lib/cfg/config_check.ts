@@ -871,6 +871,15 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         }
         if (addr.kind === "unix") fail(`${bat}.tls`, "TLS on a unix socket is not supported");
         tls = { cert: pem(`${bat}.tls.cert`, b.tls.cert), key: pem(`${bat}.tls.key`, b.tls.key) };
+        const more = b.tls.sniCerts;
+        if (more !== undefined) {
+          if (!Array.isArray(more)) fail(`${bat}.tls.sniCerts`, "expected a list of { cert, key }");
+          tls.sniCerts = more.map((c, k) => {
+            const at = `${bat}.tls.sniCerts[${k}]`;
+            if (typeof c !== "object" || c === null) fail(at, "expected { cert, key }");
+            return { cert: pem(`${at}.cert`, c.cert), key: pem(`${at}.key`, c.key) };
+          });
+        }
       }
       return { addr, tls, acceptProxy: bool(`${bat}.acceptProxy`, b.acceptProxy, false) };
     });

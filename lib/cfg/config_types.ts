@@ -110,10 +110,17 @@ export interface StatsConfig {
 
 /** TLS termination on a listener. */
 export interface BindTlsConfig {
-  /** Certificate chain, PEM. */
+  /** Certificate chain, PEM: the default one. */
   cert: string;
   /** Private key, PEM. */
   key: string;
+  /**
+   * More certificates, chosen by the server name the client sends (SNI):
+   * each serves the DNS names it holds (subjectAltName, else CN;
+   * `*.example.com` wildcards cover one label). The first holding a name
+   * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
+   */
+  sniCerts?: { cert: string; key: string }[];
 }
 
 /** One listening address of a frontend. */

@@ -49,13 +49,85 @@ export function tlsServerContext(cert: string, key: string): tls.SecureContext {
   return tls.createSecureContext({ cert, key });
 }
 
-/** Builds the handshake layer of a TLS listener with its certificate. */
-export function tlsAcceptLayer(ctx: tls.SecureContext): HandshakeLayer {
+/**
+ * The certificates of one listener: a default and more chosen by the name
+ * the client sends (SNI), each by the DNS names it holds (subjectAltName,
+ * else the subject's CN), `*.example.com` covering one label. A name
+ * several certificates hold goes to the first; no match or no SNI gets the
+ * default (HAProxy's first `crt`).
+ */
+export class TlsCerts {
+  readonly default: tls.SecureContext;
+  readonly #exact = new Map<string, tls.SecureContext>();
+  readonly #wild = new Map<string, tls.SecureContext>();
+
+  /** Checks and loads `pairs` (the first is the default); throws an Error naming the bad one. */
+  constructor(pairs: readonly { cert: string; key: string }[]) {
+    const ctxs = pairs.map((p, i) => {
+      try {
+        return tlsServerContext(p.cert, p.key);
+      } catch (err) {
+        throw new Error(
+          pairs.length > 1
+            ? `certificate ${i + 1}: ${(err as Error).message}`
+            : (err as Error).message,
+        );
+      }
+    });
+    this.default = ctxs[0];
+    if (pairs.length === 1) return;
+    pairs.forEach((p, i) => {
+      for (const name of certNames(p.cert)) {
+        const n = name.toLowerCase();
+        const map = n.startsWith("*.") ? this.#wild : this.#exact;
+        const k = n.startsWith("*.") ? n.slice(2) : n;
+        if (!map.has(k)) map.set(k, ctxs[i]);
+      }
+    });
+  }
+
+  /** True when there is more than the default to choose from. */
+  get chooses(): boolean {
+    return this.#exact.size + this.#wild.size > 0;
+  }
+
+  /** The context for SNI `name`. */
+  pick(name: string): tls.SecureContext {
+    const n = name.toLowerCase();
+    const exact = this.#exact.get(n);
+    if (exact !== undefined) return exact;
+    const dot = n.indexOf(".");
+    return (dot > 0 ? this.#wild.get(n.slice(dot + 1)) : undefined) ?? this.default;
+  }
+}
+
+/** The DNS names a certificate is for: its subjectAltName DNS entries, else its CN. */
+function certNames(pem: string): string[] {
+  const x = new X509Certificate(pem);
+  const san = x.subjectAltName;
+  if (san) {
+    const dns = san.split(/,\s*/).filter((e) => e.startsWith("DNS:")).map((e) => e.slice(4));
+    if (dns.length > 0) return dns;
+  }
+  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x.subject)?.[1];
+  return cn === undefined ? [] : [cn];
+}
+
+/** Builds the handshake layer of a TLS listener with its certificates. */
+export function tlsAcceptLayer(certs: TlsCerts): HandshakeLayer {
+  const sni = certs.chooses
+    ? (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) =>
+      cb(null, certs.pick(name))
+    : undefined;
   return {
     name: "tls-accept",
     start(conn: Connection): void {
       const raw = conn.sock!;
-      const t = new tls.TLSSocket(raw, { isServer: true, secureContext: ctx });
+      const t = new tls.TLSSocket(raw, {
+        isServer: true,
+        secureContext: certs.default,
+        SNICallback: sni,
+      });
       t.once("secure", () => conn.handshakeDone(t));
       t.on("error", (err) => conn.sockError(err));
       raw.resume();

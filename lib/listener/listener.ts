@@ -14,8 +14,8 @@
  */
 import net, { type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
-import type tls from "node:tls";
-import { tlsServerContext } from "../conn/tls_sock.ts";
+import { TlsCerts } from "../conn/tls_sock.ts";
+import type { HandshakeLayer } from "../conn/conn_types.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
 
 /**
@@ -46,6 +46,8 @@ export class ConnLimit {
 export interface ListenerTls {
   cert: string;
   key: string;
+  /** More certificates, chosen by the SNI the client sends (the pair above is the default). */
+  sniCerts?: { cert: string; key: string }[];
 }
 
 /** Receives accepted sockets (paused, unread). */
@@ -65,10 +67,12 @@ export class Listener {
   readonly limits: ConnLimit[];
   /** Kernel backlog, also the bound of the park. */
   readonly backlog: number;
-  /** Certificate context, made at bind when TLS is on. */
-  secureContext: tls.SecureContext | null = null;
+  /** Certificates (checked and loaded at bind) when TLS is on. */
+  certs: TlsCerts | null = null;
   /** Connections start with a PROXY protocol header (`accept-proxy`). */
   acceptProxy = false;
+  /** The handshake layers of its connections (made once by the frontend), or undefined. */
+  acceptHs: HandshakeLayer | null | undefined = undefined;
   /** Connections handed to the frontend over the listener's life. */
   accepted = 0;
   /** Connections closed because the park was full. */
@@ -116,7 +120,7 @@ export class Listener {
    * (EADDRINUSE, EACCES, bad certificate) for the caller to report.
    */
   bind(): Promise<void> {
-    if (this.tls) this.secureContext = tlsServerContext(this.tls.cert, this.tls.key);
+    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])]);
     const a = this.addr;
     if (a.kind === "unix") removeStaleSocket(a.path);
     const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, this.#onConnection);
@@ -142,7 +146,7 @@ export class Listener {
    */
   adopt(old: Listener): void {
     // Certificate first: if it is bad, nothing has moved yet.
-    if (this.tls) this.secureContext = tlsServerContext(this.tls.cert, this.tls.key);
+    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])]);
     const srv = old.#srv!;
     srv.off("connection", old.#onConnection);
     srv.on("connection", this.#onConnection);

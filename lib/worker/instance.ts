@@ -413,7 +413,7 @@ export class Instance {
         await Promise.all(all.map((l) => l.close()));
         const what = addrFormat(li.addr);
         const msg = err instanceof Error ? err.message : String(err);
-        if (li.tls && li.secureContext === null) {
+        if (li.tls && li.certs === null) {
           throw new SluiceError(
             "ERR_TLS",
             `Cannot use the certificate or key for "${what}": ${msg}`,

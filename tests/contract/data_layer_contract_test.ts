@@ -107,8 +107,8 @@ function acceptSetup(tls: boolean): Setup {
       {
         backlog: 16,
         onAccept: (sock) => {
-          conn = li.secureContext
-            ? new Connection(sched, TLS_SOCK, tlsAcceptLayer(li.secureContext))
+          conn = li.certs
+            ? new Connection(sched, TLS_SOCK, tlsAcceptLayer(li.certs))
             : new Connection(sched, RAW_SOCK);
           conn.owner = owner;
           conn.attachAccepted(sock);

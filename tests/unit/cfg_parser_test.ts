@@ -1044,11 +1044,15 @@ Deno.test("bind: ssl without crt, unreadable or keyless certificates and other o
       /invalid value "nokey.pem" for "bind crt": no private key in the file nor in "nokey.pem.key"/,
     );
     throwsAt(run(["bind :443 ssl crt keyonly.pem"]), at(3), /no certificate in the file/);
+    // Several crt are chosen by SNI: each must be valid; a directory must hold one.
+    Deno.writeTextFileSync(join(dir, "both.pem"), CERT_PEM + KEY_PEM);
     throwsAt(
-      run(["bind :443 ssl crt nokey.pem crt keyonly.pem"]),
+      run(["bind :443 ssl crt both.pem crt keyonly.pem"]),
       at(3),
-      /one certificate per bind/,
+      /invalid value "keyonly.pem" for "bind crt": no certificate in the file/,
     );
+    Deno.mkdirSync(join(dir, "empty"));
+    throwsAt(run(["bind :443 ssl crt empty"]), at(3), /no certificate file in the directory/);
     throwsAt(
       run(["bind :443 ssl crt nokey.pem alpn h2"]),
       at(3),
