@@ -221,15 +221,30 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** `tcp-request connection accept|reject`: the first matching rule decides; none matching accepts. */
-  #connAccepted(src: string): boolean {
+  #connAccepted(sock: Socket, li: Listener): boolean {
     const ctx = this.#ctx;
+    const tcp = li.addr.kind === "tcp";
     ctx.msg = EMPTY_MSG;
-    ctx.src = src;
+    ctx.src = tcp ? sock.remoteAddress ?? "" : "";
+    ctx.srcPort = tcp ? sock.remotePort ?? 0 : 0;
+    ctx.dst = tcp ? sock.localAddress ?? "" : "";
+    ctx.dstPort = tcp ? sock.localPort ?? 0 : 0;
+    ctx.tls = li.certs !== null;
     ctx.sni = null;
     for (const r of this.connRules!) {
       if (r.cond === null || r.cond(ctx)) return r.accept;
     }
     return true;
+  }
+
+  /** The client connection's part of the rule context: addresses, ports, TLS. */
+  #connCtx(strm: Stream): void {
+    const ctx = this.#ctx;
+    ctx.src = strm.cliAddr;
+    ctx.srcPort = strm.cliPort;
+    ctx.dst = strm.feAddr;
+    ctx.dstPort = strm.fePort;
+    ctx.tls = strm.cliTls;
   }
 
   /** HTTP: `http-request` rules, then `use_backend` routing (the default backend when none matches). */
@@ -250,7 +265,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.msg = msg;
     ctx.a = a;
     ctx.base = base;
-    ctx.src = strm.cliAddr;
+    this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
@@ -362,8 +377,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.msg = view.msg;
     ctx.a = view.a;
     ctx.base = view.base;
-    ctx.src = strm.cliAddr;
-    ctx.sni = null;
+    this.#connCtx(strm);
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = (strm.txn as HttpTxn).vars;
     const x = runHttpRules(r.httpResponse, ctx, view.rw);
     ctx.vars = null;
@@ -441,7 +456,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const env = this.#env;
     if (
       this.connRules !== null &&
-      !this.#connAccepted(li.addr.kind === "tcp" ? sock.remoteAddress ?? "" : "")
+      !this.#connAccepted(sock, li)
     ) {
       // tcp-request connection reject: closed at once, before any byte is read.
       this.counters.deniedConn++;

@@ -608,7 +608,7 @@ function compileRules(
   const connCond = condFor(
     SMP_USE_CONN,
     (kw, acl) =>
-      `tcp-request connection rules can only use src (not "${kw}"${
+      `tcp-request connection rules can only use src, src_port, dst, dst_port and ssl_fc (not "${kw}"${
         named(acl)
       }): nothing else is known yet`,
   );

@@ -30,7 +30,10 @@
  * | `status`                     | the response status (integer; responses only)          |
  * | `var(txn.name)`              | a variable set by `http-request set-var` (string)      |
  * | `src`                        | the client address (address)                           |
- * | `req.ssl_sni`                | the TLS SNI; none when absent (string)                 |
+ * | `req.ssl_sni`, `ssl_fc_sni`  | the TLS SNI; none when absent (string)                 |
+ * | `src_port`, `dst_port`       | the client's port, the port it connected to (integer)  |
+ * | `dst`                        | the address the client connected to (address)          |
+ * | `ssl_fc`                     | the client connection is TLS (boolean)                 |
  * | `always_true`/`always_false` | a boolean                                              |
  *
  * @module
@@ -279,6 +282,35 @@ class FetchSrc implements AclFetch {
   }
 }
 
+/** `src_port` / `dst_port`: a port of the client connection. */
+class FetchPort implements AclFetch {
+  readonly type = SMP_T_INT;
+  constructor(readonly kw: string, readonly dst: boolean) {}
+  exec(ctx: AclCtx, m: AclMatcher): boolean {
+    const p = this.dst ? ctx.dstPort : ctx.srcPort;
+    return p !== undefined && p > 0 && m.matchInt(p);
+  }
+}
+
+/** `dst`: the address the client connected to. */
+class FetchDst implements AclFetch {
+  readonly type = SMP_T_IP;
+  constructor(readonly kw: string) {}
+  exec(ctx: AclCtx, m: AclMatcher): boolean {
+    const n = strScratch(ctx.dst ?? "");
+    return n > 0 && m.matchBytes(STR, 0, n);
+  }
+}
+
+/** `ssl_fc`: the client connection is TLS. */
+class FetchSslFc implements AclFetch {
+  readonly type = SMP_T_BOOL;
+  constructor(readonly kw: string) {}
+  exec(ctx: AclCtx, m: AclMatcher): boolean {
+    return m.matchInt(ctx.tls === true ? 1 : 0);
+  }
+}
+
 class FetchSni implements AclFetch {
   readonly type = SMP_T_STR;
   constructor(readonly kw: string) {}
@@ -324,6 +356,10 @@ type FetchBase =
   | "ver"
   | "status"
   | "src"
+  | "src_port"
+  | "dst"
+  | "dst_port"
+  | "ssl_fc"
   | "req.ssl_sni"
   | "always_true"
   | "always_false"
@@ -382,6 +418,11 @@ const KWS: Readonly<Record<string, readonly [FetchBase, AclMatchKind, number]>> 
   "src": ["src", "ip", ANY],
   "req.ssl_sni": ["req.ssl_sni", "str", REQ],
   "req_ssl_sni": ["req.ssl_sni", "str", REQ],
+  "ssl_fc_sni": ["req.ssl_sni", "str", HTTP],
+  "src_port": ["src_port", "int", ANY],
+  "dst": ["dst", "ip", ANY],
+  "dst_port": ["dst_port", "int", ANY],
+  "ssl_fc": ["ssl_fc", "bool", ANY],
   "always_true": ["always_true", "bool", ANY],
   "always_false": ["always_false", "bool", ANY],
   "var": ["var", "str", HTTP],
@@ -441,6 +482,13 @@ function fetchNew(base: FetchBase, word: string, args: readonly string[]): AclFe
       return noArgs(new FetchSrc(word));
     case "req.ssl_sni":
       return noArgs(new FetchSni(word));
+    case "src_port":
+    case "dst_port":
+      return noArgs(new FetchPort(word, base === "dst_port"));
+    case "dst":
+      return noArgs(new FetchDst(word));
+    case "ssl_fc":
+      return noArgs(new FetchSslFc(word));
     case "always_true":
       return noArgs(new FetchBool(word, true));
     case "always_false":

@@ -46,6 +46,13 @@ export interface AclCtx {
   sni: string | null;
   /** Variables set by `http-request set-var` for this request (`txn.name`), or null/absent. */
   vars?: Map<string, string> | null;
+  /** Client port (0 or absent: unknown, unix). */
+  srcPort?: number;
+  /** The address and port the client connected to ("" or absent: unix). */
+  dst?: string;
+  dstPort?: number;
+  /** The client connection is TLS (terminated here). */
+  tls?: boolean;
 }
 
 /** Sample types (SMP_T_*): the type of the values a fetch yields. */

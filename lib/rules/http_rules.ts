@@ -24,6 +24,14 @@ import { SluiceError } from "../core/errors.ts";
 import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
+import { aclFetchParse } from "./acl_fetch.ts";
+import {
+  type AclCtx,
+  type AclFetch,
+  type AclMatcher,
+  SMP_USE_REQ,
+  SMP_USE_RES,
+} from "./acl_types.ts";
 
 /** A compiled condition, evaluated against a request or response context. */
 export type RuleCond<C> = (ctx: C) => boolean;
@@ -34,8 +42,8 @@ export type CondCompiler<C> = (words: string[], where: string) => RuleCond<C>;
 /** What a rule does. */
 export type HttpAction =
   | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
-  | { kind: "set-header"; name: string; lname: Uint8Array; value: string }
-  | { kind: "add-header"; name: string; value: string }
+  | { kind: "set-header"; name: string; lname: Uint8Array; value: string | ValueTemplate }
+  | { kind: "add-header"; name: string; value: string | ValueTemplate }
   | { kind: "del-header"; lname: Uint8Array }
   | { kind: "redirect"; mode: "prefix" | "scheme"; value: string; status: number }
   | { kind: "set-var"; name: string; sample: VarSample }
@@ -54,14 +62,11 @@ export type RuleAnswer =
   | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
   | { kind: "service"; name: Service };
 
-/** What rules read from the message: its parsed head (request rules only), and variables. */
-export interface RuleMsgCtx {
-  msg: HttpMsg;
-  a: Uint8Array;
-  base: number;
-  src: string;
-  vars?: Map<string, string> | null;
-}
+/**
+ * A header value with `%[fetch]` samples (HAProxy's log-format), expanded
+ * for each message: literal text and compiled fetches in order.
+ */
+export type ValueTemplate = readonly (string | AclFetch)[];
 
 /** The value a `set-var` stores: a literal, or one of a few request samples. */
 export type VarSample =
@@ -84,7 +89,7 @@ function varSample(where: string, words: string[]): VarSample {
   );
 }
 
-function sampleValue(s: VarSample, ctx: RuleMsgCtx): string | null {
+function sampleValue(s: VarSample, ctx: AclCtx): string | null {
   const { msg, a, base } = ctx;
   switch (s.kind) {
     case "str":
@@ -188,7 +193,10 @@ function splitCond(words: string[]): [string[], string[]] {
 function literal(where: string, what: string, v: string | undefined): string {
   if (v === undefined) fail(where, `missing value for ${what}`);
   if (v.includes("%[")) {
-    fail(where, `log-format expressions ("%[...]") are not supported yet in ${what}`);
+    fail(
+      where,
+      `log-format expressions ("%[...]") are only supported in set-header and add-header values, not in ${what}`,
+    );
   }
   if (!VALUE.test(v)) fail(where, `control characters are not allowed in ${what}`);
   return v;
@@ -208,6 +216,97 @@ function status(where: string, v: string | undefined, allowed: (n: number) => bo
     fail(where, `invalid status ${JSON.stringify(v ?? "")}`);
   }
   return n;
+}
+
+/**
+ * Compiles a header value that may hold `%[fetch]` samples (any ACL fetch
+ * the rule can feed, `use`) and `%%`; other `%` forms (HAProxy's `%ci`
+ * aliases) are refused with the `%[...]` to write instead. A value without
+ * samples stays a plain string.
+ */
+function template(
+  where: string,
+  what: string,
+  v: string | undefined,
+  use: number,
+): string | ValueTemplate {
+  if (v === undefined) fail(where, `missing value for ${what}`);
+  if (!VALUE.test(v)) fail(where, `control characters are not allowed in ${what}`);
+  if (!v.includes("%")) return v;
+  const parts: (string | AclFetch)[] = [];
+  let text = "";
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (c !== "%") {
+      text += c;
+      continue;
+    }
+    if (v[i + 1] === "%") {
+      text += "%";
+      i++;
+      continue;
+    }
+    if (v[i + 1] !== "[") {
+      fail(
+        where,
+        `unsupported log-format item "%${
+          v.slice(i + 1, i + 3)
+        }" in ${what}: write samples as %[fetch] (e.g. %[src]), a literal % as %%`,
+      );
+    }
+    const end = v.indexOf("]", i);
+    if (end < 0) fail(where, `missing "]" after "%[" in ${what}`);
+    const word = v.slice(i + 2, end);
+    const spec = aclFetchParse(word);
+    if (typeof spec === "string") fail(where, `${spec} in ${what}`);
+    if ((spec.use & use) === 0) {
+      fail(
+        where,
+        `"%[${word}]" cannot be used in ${what}: ${
+          use === SMP_USE_RES
+            ? "request fetches are not known in response rules"
+            : "it is only known in response rules"
+        }`,
+      );
+    }
+    if (text !== "") parts.push(text);
+    text = "";
+    parts.push(spec.fetch);
+    i = end;
+  }
+  if (text !== "") parts.push(text);
+  return parts;
+}
+
+/** Takes the first sample a fetch yields, as text (integers and booleans in decimal). */
+class Capture implements AclMatcher {
+  readonly kind = "str";
+  out = "";
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    this.out = bytesToStr(a, pos, len);
+    return true;
+  }
+  matchInt(n: number): boolean {
+    this.out = String(n);
+    return true;
+  }
+}
+
+const CAPTURE = new Capture();
+
+/** A template's value for the message in `ctx`: a fetch without a sample gives "". */
+function expand(t: ValueTemplate, ctx: AclCtx): string {
+  let out = "";
+  for (const p of t) {
+    if (typeof p === "string") {
+      out += p;
+      continue;
+    }
+    CAPTURE.out = "";
+    if (p.exec(ctx, CAPTURE)) out += CAPTURE.out;
+  }
+  // Samples come from parsed heads and addresses; never let a line break through.
+  return /[\r\n\0]/.test(out) ? out.replace(/[\r\n\0]/g, "") : out;
 }
 
 /** A complete response: status line, headers, Content-Length, Connection: close, body. */
@@ -350,7 +449,7 @@ export function compileHttpRule<C>(
     case "set-header":
     case "add-header": {
       const name = headerName(where, w[1], kw === "set-header" ? "set" : "add");
-      const value = literal(where, `${kw} ${name}`, w[2]);
+      const value = template(where, `${kw} ${name}`, w[2], response ? SMP_USE_RES : SMP_USE_REQ);
       if (w.length > 3) {
         fail(where, `unexpected ${JSON.stringify(w[3])} after ${kw} (quote values with spaces)`);
       }
@@ -435,7 +534,7 @@ export function compileUseBackend<C>(
  * `rw` (the head rewrite applies them), an answering action stops and is
  * returned.
  */
-export function runHttpRules<C extends RuleMsgCtx>(
+export function runHttpRules<C extends AclCtx>(
   rules: readonly HttpRule<C>[],
   ctx: C,
   rw: RewriteOptions,
@@ -470,10 +569,10 @@ export function runHttpRules<C extends RuleMsgCtx>(
         drop.push(a.lname);
         // A header set by an earlier rule is replaced too.
         removeAdded(add, a.name);
-        add.push([a.name, a.value]);
+        add.push([a.name, typeof a.value === "string" ? a.value : expand(a.value, ctx)]);
         break;
       case "add-header":
-        add.push([a.name, a.value]);
+        add.push([a.name, typeof a.value === "string" ? a.value : expand(a.value, ctx)]);
         break;
       case "del-header":
         drop.push(a.lname);

@@ -177,6 +177,62 @@ Deno.test("http-response deny and return replace matching responses and count dr
   assert.equal(val("sluice_server_denied_responses_total", { backend: "web", server: "s1" }), 2);
 });
 
+Deno.test("set-header and add-header values with %[fetch] samples (HAProxy log-format)", async () => {
+  await using f = farm(2);
+  f[0].status = 201;
+  await using p = await px(f, {
+    httpRequest: [
+      "set-header X-Real-IP %[src]",
+      'add-header X-Client "%[src]:%[src_port] -> %[dst]:%[dst_port]"',
+      "set-header X-Forwarded-Proto https if { ssl_fc }",
+      "set-header X-Forwarded-Proto http unless { ssl_fc }",
+      'add-header X-Via "sluice for %[req.hdr(host)] (100%%)"',
+      "add-header X-Missing [%[req.hdr(x-none)]]",
+      "set-var(txn.route) path",
+    ],
+    httpResponse: [
+      "set-header X-Status %[status]",
+      "add-header X-Route %[var(txn.route)]",
+      "add-header X-Server %[res.hdr(x-from)]",
+    ],
+  });
+  f[0].extra = ["X-From: s1"];
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+  const local = conn.localAddr as Deno.NetAddr;
+  await writeAll(
+    conn,
+    new TextEncoder().encode("GET /p?q=1 HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n"),
+  );
+  const text = new TextDecoder().decode(await readAll(conn));
+  conn.close();
+  const head = f[0].heads[0];
+  assert.match(head, /\r\nX-Real-IP: 127\.0\.0\.1\r\n/);
+  assert.match(
+    head,
+    new RegExp(`\\r\\nX-Client: 127\\.0\\.0\\.1:${local.port} -> 127\\.0\\.0\\.1:${p.port}\\r\\n`),
+  );
+  assert.match(head, /\r\nX-Forwarded-Proto: http\r\n/);
+  assert.match(head, /\r\nX-Via: sluice for shop\.test \(100%\)\r\n/);
+  assert.match(head, /\r\nX-Missing: \[\]\r\n/);
+  assert.match(text, /\r\nX-Status: 201\r\n/);
+  assert.match(text, /\r\nX-Route: \/p\r\n/);
+  assert.match(text, /\r\nX-Server: s1\r\n/);
+  // Refused at load time, with what to write instead.
+  for (
+    const [rules, re] of [
+      [{ httpRequest: ["set-header X-IP %ci"] }, /unsupported log-format item "%ci".*%\[src\]/],
+      [{ httpRequest: ["set-header X-S %[status]"] }, /only known in response rules/],
+      [{ httpResponse: ["set-header X-P %[path]"] }, /request fetches are not known in response/],
+      [{ httpRequest: ["set-header X-A %[nope]"] }, /unknown fetch "nope"/],
+      [{ httpRequest: ["set-header X-A %[src"] }, /missing "\]" after "%\["/],
+      [{ httpRequest: ["set-header X-A %[src,lower]"] }, /converters are not supported/],
+      [{ httpRequest: ["set-path /%[src]"] }, /only supported in set-header and add-header/],
+    ] as [FrontendRules, RegExp][]
+  ) {
+    await assert.rejects(() => px(f, rules), re);
+  }
+});
+
 Deno.test("rules from a configuration file route and answer the same way", async () => {
   await using f = farm(2);
   const cfg = parseConfigText(
@@ -226,7 +282,7 @@ Deno.test("rule errors name the rule and why", async () => {
   );
   await bad({ httpRequest: ["tarpit"] }, /unsupported action "http-request tarpit"/);
   await bad({ httpRequest: ["deny if unknown_acl"] }, /unknown_acl/);
-  await bad({ httpRequest: ["set-header X-A %[src]"] }, /log-format expressions/);
+  await bad({ httpRequest: ["return string %[src]"] }, /log-format expressions/);
   await bad(
     { httpResponse: ["del-header Server if { path /x }"] },
     /httpResponse\[0\]: "path" reads the request, which http-response rules cannot see/,

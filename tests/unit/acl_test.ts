@@ -763,6 +763,33 @@ Deno.test("response fetches: status, res.hdr, res.ver and hdr() on the response"
   assert.ok(!test("res.hdr(x-none) -m found", r));
 });
 
+Deno.test("connection fetches: src_port, dst, dst_port, ssl_fc, ssl_fc_sni", () => {
+  const c: AclCtx = {
+    ...get("/"),
+    srcPort: 51000,
+    dst: "192.0.2.1",
+    dstPort: 443,
+    tls: true,
+    sni: "shop.example.com",
+  };
+  assert.ok(test("src_port 50000:52000", c));
+  assert.ok(test("dst 192.0.2.0/24", c));
+  assert.ok(test("dst_port 443", c));
+  assert.ok(test("ssl_fc", c));
+  assert.ok(test("ssl_fc_sni -i SHOP.example.com", c));
+  const plain: AclCtx = { ...get("/") };
+  assert.ok(!test("ssl_fc", plain), "not TLS when unknown");
+  assert.ok(!test("dst_port 443", plain), "no port, no sample");
+  assert.ok(!test("dst -m found", plain));
+  assert.equal(
+    condMisuse(
+      compileCondition(["if", "{", "dst_port", "443", "}"], new Map(), WHERE),
+      SMP_USE_CONN,
+    ),
+    null,
+  );
+});
+
 Deno.test("condMisuse finds the fetch a rule cannot feed, through named ACLs too", () => {
   const acls: AclMap = new Map();
   aclDeclare(acls, ["acl", "api", "path_beg", "/api"], WHERE);
