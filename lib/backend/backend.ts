@@ -352,6 +352,14 @@ export class Backend implements StreamBackend {
   ): void {
     this.observeHttp(strm, status, now);
     const srv = strm.target as Server | null;
+    if (status === 0) {
+      // No valid response (invalid, server closed or timed out: 502/504):
+      // a response error, as HAProxy's eresp. Aborts during the body are
+      // counted when the stream ends.
+      this.counters.eresp++;
+      if (srv !== null) srv.counters.eresp++;
+      return;
+    }
     if (head === null || this.persist === null || srv === null) return;
     const valid = head.persist && strm.stickTo === srv;
     this.persist.response(srv, valid, head.msg, head.a, head.base, head.rw);

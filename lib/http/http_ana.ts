@@ -910,6 +910,11 @@ export class HttpAnalyser implements StreamAnalyser {
   #abort(strm: Stream, txn: HttpTxn, now: number): void {
     this.#log(strm, txn, now);
     strm.abort(strm.termCause === SF_ERR_NONE ? SF_ERR_INTERNAL : strm.termCause);
+    // Over: a later pass must not see the erased channels as a finished
+    // exchange (that would hand the server side back as if it had ended
+    // well, losing the abort from the backend's counters).
+    txn.rq = RQ_CLOSING;
+    txn.rs = RS_IDLE;
   }
 
   /** After an error reply: drop client input until it closes or the linger ends. */

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startSluice } from "../../mod.ts";
 import { farm, request } from "../helpers/http_farm.ts";
 import { checkExposition } from "../helpers/prom_check.ts";
-import { waitFor } from "../helpers/net.ts";
+import { upstream, waitFor, writeAll } from "../helpers/net.ts";
 
 async function get(port: number, path: string, headers: Record<string, string> = {}) {
   const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
@@ -289,4 +289,39 @@ Deno.test("bytes count per request on frontend, backend and servers, while keep-
   await waitFor(() => h.stats().frontends[0].scur === 0, 2000, "closed");
   assert.equal(h.stats().frontends[0].bout, received);
   assert.equal(h.stats().backends[0].bin, sent);
+});
+
+Deno.test("eresp counts every response error: invalid (502), late (504), cut mid-body", async () => {
+  let n = 0;
+  await using up = upstream(async (conn) => {
+    const k = n++;
+    const buf = new Uint8Array(4096);
+    await conn.read(buf);
+    const enc = new TextEncoder();
+    if (k === 0) await writeAll(conn, enc.encode("garbage\r\n\r\n"));
+    else if (k === 1) await new Promise((r) => setTimeout(r, 400)); // past timeout server
+    else if (k === 2) {
+      await writeAll(conn, enc.encode("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"));
+    } else await writeAll(conn, enc.encode("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  });
+  await using h = await startSluice({
+    global: { log: { target: "none" } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{
+      name: "be",
+      timeouts: { server: 200 },
+      servers: [{ name: "s", address: up.address }],
+    }],
+  });
+  const port = h.addresses[0].port;
+  assert.equal((await request(port, "/a")).status, 502);
+  assert.equal((await request(port, "/b")).status, 504);
+  await request(port, "/c").catch(() => {}); // cut: the client sees a short body
+  assert.equal((await request(port, "/d")).status, 200);
+  await waitFor(() => h.stats().frontends[0].scur === 0, 2000, "all ended");
+  const be = h.stats().backends[0];
+  assert.equal(be.eresp, 3);
+  assert.equal(be.servers[0].eresp, 3);
+  assert.equal(be.srv_abrt, 1, "only the cut body is a server abort");
+  assert.equal(be.hrsp_5xx, 2);
 });
