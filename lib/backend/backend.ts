@@ -369,8 +369,12 @@ export class Backend implements StreamBackend {
    * The server side of a transaction is over (HTTP): the connection goes to
    * the idle list when `reusable` and still healthy, otherwise it is closed;
    * the server slot is freed and the stream's server side starts afresh.
+   * The backend session ends with it, as in HAProxy, where each request of
+   * a keep-alive connection is a session of its backend (scur counts
+   * requests in progress, stot requests) — unless it is a `retry` of the
+   * same request.
    */
-  detach(strm: Stream, reusable: boolean, now: number): void {
+  detach(strm: Stream, reusable: boolean, now: number, retry = false): void {
     const sc = strm.scb;
     const conn = sc.conn;
     const srv = strm.target as Server | null;
@@ -384,7 +388,13 @@ export class Backend implements StreamBackend {
       } else conn.close();
     }
     this.#unqueue(strm);
-    if (strm.flags & SF_BE_ASSIGNED) this.#countBytes(strm);
+    if (strm.flags & SF_BE_ASSIGNED) {
+      this.#countBytes(strm);
+      if (!retry) {
+        strm.flags &= ~SF_BE_ASSIGNED;
+        this.counters.scur--;
+      }
+    }
     this.releaseServer(strm);
     strm.resetBack();
   }

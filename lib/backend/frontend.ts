@@ -191,8 +191,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** HTTP: the server side of a transaction is over. */
-  serverDone(strm: Stream, reusable: boolean, now: number): void {
-    (strm.be as Backend).detach(strm, reusable, now);
+  serverDone(strm: Stream, reusable: boolean, now: number, retry = false): void {
+    (strm.be as Backend).detach(strm, reusable, now, retry);
   }
 
   /** Records a request's timers (as the log computes them) in the frontend, backend and server. */

@@ -137,8 +137,9 @@ export interface HttpHooks {
   /**
    * The transaction is over for the server side: give the connection back
    * (idle list when `reusable`) or close it, and free the server slot.
+   * `retry`: not over, the request goes again on a new connection.
    */
-  serverDone(strm: Stream, reusable: boolean, now: number): void;
+  serverDone(strm: Stream, reusable: boolean, now: number, retry?: boolean): void;
   /**
    * A request head is parsed, before it is rewritten: the backend may take
    * its load-balancing key and persistence cookie from it and add header
@@ -796,7 +797,7 @@ export class HttpAnalyser implements StreamAnalyser {
     // The retry goes back to the same server first (persistence, hashing),
     // like HAProxy's: keep what the request chose.
     const key = strm.lbKey, target = strm.target, stick = strm.stickTo;
-    this.#hooks.serverDone(strm, false, now);
+    this.#hooks.serverDone(strm, false, now, true);
     strm.lbKey = key;
     strm.stickTo = stick ?? target;
     const req = strm.req, buf = req.buf;

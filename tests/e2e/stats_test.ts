@@ -247,7 +247,7 @@ Deno.test("session and request rates follow the last second", async () => {
   assert.match(h.admin("show stat"), /\nfe,FRONTEND,/);
 });
 
-Deno.test("bytes count per request on frontend, backend and servers, while keep-alive goes on", async () => {
+Deno.test("bytes and backend sessions count per request, while keep-alive goes on", async () => {
   await using f = farm(2);
   await using h = await startSluice({
     global: { log: { target: "none" } },
@@ -284,6 +284,11 @@ Deno.test("bytes count per request on frontend, backend and servers, while keep-
   assert.ok(s1.bout > 0 && s2.bout > 0, "round robin used both servers");
   assert.equal(s1.bin + s2.bin, sent);
   assert.equal(s1.bout + s2.bout, received);
+  // Sessions: one client connection, four backend sessions (one per request,
+  // as in HAProxy), none in progress while the connection is idle.
+  assert.deepEqual([fe.stot, fe.scur], [1, 1]);
+  assert.deepEqual([be.stot, be.scur, be.smax], [4, 0, 1]);
+  assert.equal(s1.stot + s2.stot, 4);
   conn.close();
   // Closing adds nothing more.
   await waitFor(() => h.stats().frontends[0].scur === 0, 2000, "closed");
