@@ -330,3 +330,30 @@ Deno.test("eresp counts every response error: invalid (502), late (504), cut mid
   assert.equal(be.srv_abrt, 1, "only the cut body is a server abort");
   assert.equal(be.hrsp_5xx, 2);
 });
+
+Deno.test("cli_abrt counts a client that leaves in the middle of a response", async () => {
+  const body = new Uint8Array(8 << 20);
+  await using up = upstream(async (conn) => {
+    await conn.read(new Uint8Array(4096));
+    await writeAll(
+      conn,
+      new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`),
+    ).catch(() => {});
+    await writeAll(conn, body).catch(() => {});
+  });
+  await using h = await startSluice({
+    global: { log: { target: "none" } },
+    frontends: [{ name: "fe", binds: [{ address: "127.0.0.1:0" }], defaultBackend: "be" }],
+    backends: [{ name: "be", servers: [{ name: "s", address: up.address }] }],
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: h.addresses[0].port });
+  await writeAll(conn, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  await conn.read(new Uint8Array(4096));
+  conn.close();
+  await waitFor(() => h.stats().frontends[0].scur === 0, 3000, "stream ended");
+  const be = h.stats().backends[0];
+  assert.equal(be.cli_abrt, 1);
+  assert.equal(be.servers[0].cli_abrt, 1);
+  assert.equal(be.srv_abrt, 0);
+  assert.equal(be.eresp, 0);
+});
