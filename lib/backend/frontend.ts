@@ -272,9 +272,9 @@ export class Frontend implements StreamFrontend, HttpHooks {
     // Response rules test the variables this request set.
     (strm.txn as HttpTxn).vars = ctx.vars;
     if (v !== null) {
-      const a = this.#answer(v);
-      if (a.deny) this.counters.dreq++;
-      return a;
+      const answer = this.#answer(v);
+      if (answer.deny) this.counters.dreq++;
+      return answer;
     }
     let be = this.backend;
     for (const u of r.useBackends) {

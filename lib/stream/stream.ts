@@ -143,6 +143,7 @@ export class Stream extends Task implements BufWaiter {
   pend: unknown = null;
   /** Streams ahead of this one when it entered the server / backend queue (logs). */
   srvQueuePos = 0;
+  beQueuePos = 0;
   /** The address and port the client connected to (a PROXY header's destination); "" for unix. */
   feAddr = "";
   fePort = 0;
@@ -152,7 +153,6 @@ export class Stream extends Task implements BufWaiter {
   /** The same for the frontend's. */
   feCountedIn = 0;
   feCountedOut = 0;
-  beQueuePos = 0;
   /** The analyser (HTTP) or null for a plain TCP relay. */
   ana: StreamAnalyser | null = null;
   /** The analyser's own deadline (http-request, keep-alive), or eternity. */
