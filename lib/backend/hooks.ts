@@ -65,6 +65,42 @@ function checkHeader(name: unknown, value: unknown, op: "set" | "add" | "del" | 
   }
 }
 
+/**
+ * Calls a hook and applies what it did with `finish` once it returns (or
+ * its promise resolves); a throw or rejection — its own or finish's —
+ * goes to `onError` (which may not throw either) and becomes an error
+ * outcome: a hook only ever fails its own request.
+ */
+function callHook(
+  call: () => unknown,
+  finish: () => HookOutcome,
+  onError: (err: unknown) => void,
+): HookOutcome | Promise<HookOutcome> {
+  const failed = (err: unknown): HookOutcome => {
+    const message = safeText(err);
+    try {
+      onError(err);
+    } catch {
+      // Reporting must never take the process down.
+    }
+    return { kind: "error", message };
+  };
+  let r: unknown;
+  try {
+    r = call();
+  } catch (err) {
+    return failed(err);
+  }
+  if (!isThenable(r)) return finish();
+  return Promise.resolve(r).then(() => {
+    try {
+      return finish();
+    } catch (err) {
+      return failed(err);
+    }
+  }, failed);
+}
+
 /** Text for a log line from anything (a thrown value may not even convert to a string). */
 export function safeText(v: unknown): string {
   let s: string;
@@ -208,31 +244,7 @@ export function runRequestHook(
     if (newBackend !== null) strm.switchBackend(newBackend);
     return { kind: "continue" };
   };
-  const failed = (err: unknown): HookOutcome => {
-    const message = safeText(err);
-    try {
-      onError(err);
-    } catch {
-      // Reporting must never take the process down.
-    }
-    return { kind: "error", message };
-  };
-  let r: unknown;
-  try {
-    r = hook(ctx);
-  } catch (err) {
-    return failed(err);
-  }
-  if (isThenable(r)) {
-    return Promise.resolve(r).then(() => {
-      try {
-        return finish();
-      } catch (err) {
-        return failed(err);
-      }
-    }, failed);
-  }
-  return finish();
+  return callHook(() => hook(ctx), finish, onError);
 }
 
 /**
@@ -266,34 +278,10 @@ export function runResponseHook(
     addHeader: (n, v) => edits.append(n, v),
     deleteHeader: (n) => edits.delete(n),
   };
-  const failed = (err: unknown): HookOutcome => {
-    const message = safeText(err);
-    try {
-      onError(err);
-    } catch {
-      // Reporting must never take the process down.
-    }
-    return { kind: "error", message };
-  };
   const finish = (): HookOutcome => {
     if (strm.flags & SF_ENDED) return { kind: "error", message: "stream ended" };
     edits.apply(rw);
     return { kind: "continue" };
   };
-  let r: unknown;
-  try {
-    r = hook(ctx);
-  } catch (err) {
-    return failed(err);
-  }
-  if (isThenable(r)) {
-    return Promise.resolve(r).then(() => {
-      try {
-        return finish();
-      } catch (err) {
-        return failed(err);
-      }
-    }, failed);
-  }
-  return finish();
+  return callHook(() => hook(ctx), finish, onError);
 }
