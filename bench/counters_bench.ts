@@ -11,23 +11,12 @@
  *     deno bench bench/counters_bench.ts
  */
 import { Counters } from "../lib/backend/counters.ts";
+import { mulberry32 } from "../tests/helpers/bytes.ts";
 
 const BATCH = 1024;
 
-/** mulberry32: the same timings every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Per request: queue, connect, response and total ms, and a status. */
-const r = rng(7);
+const r = mulberry32(7); // the same timings every run
 const Q = new Float64Array(BATCH), C = new Float64Array(BATCH);
 const R = new Float64Array(BATCH), T = new Float64Array(BATCH);
 const S = new Int32Array(BATCH);

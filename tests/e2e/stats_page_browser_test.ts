@@ -13,6 +13,7 @@ import { startSluice } from "../../mod.ts";
 import { chromiumFind, chromiumRun, chromiumSays } from "../helpers/chromium.ts";
 import { farm, request } from "../helpers/http_farm.ts";
 import { pngColors, pngHeader } from "../helpers/png.ts";
+import { concat } from "../helpers/net.ts";
 
 const chromium = chromiumFind();
 if ("missing" in chromium) {
@@ -225,13 +226,7 @@ function pngEncode(width: number, rows: number[][]): Uint8Array {
     chunk("IDAT", new Uint8Array(deflateSync(new Uint8Array(raw)))),
     chunk("IEND", new Uint8Array(0)),
   ];
-  const png = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    png.set(p, o);
-    o += p.length;
-  }
-  return png;
+  return concat(parts);
 }
 
 Deno.test("pngColors() undoes all five row filters and counts every pixel", () => {

@@ -7,7 +7,7 @@
  * back).
  */
 import { type FrontendConfig, type SluiceHandle, startSluice } from "../../mod.ts";
-import { logInto } from "./net.ts";
+import { concat, logInto } from "./net.ts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -179,7 +179,7 @@ export async function request(
       if (n === null) break;
       chunks.push(buf.slice(0, n));
     }
-    const text = dec.decode(concatAll(chunks));
+    const text = dec.decode(concat(chunks));
     const end = text.indexOf("\r\n\r\n");
     const lines = text.slice(0, end).split("\r\n");
     const status = Number(lines[0].split(" ")[1]);
@@ -196,16 +196,6 @@ export async function request(
 /** The value of the first header `name` (lowercase), or undefined. */
 export function header(r: Reply, name: string): string | undefined {
   return r.headers.find(([k]) => k === name)?.[1];
-}
-
-function concatAll(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 /** A running sluice with the log lines it wrote. */

@@ -4,6 +4,7 @@
  * what Chromium writes), inflated with node:zlib.
  */
 import { inflateSync } from "node:zlib";
+import { concat } from "./net.ts";
 
 /** The IHDR fields that matter here. */
 export interface PngHeader {
@@ -106,14 +107,4 @@ export function pngColors(png: Uint8Array): Map<number, number> {
     prev = row;
   }
   return colors;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

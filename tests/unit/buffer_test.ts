@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Buf, EMPTY_AREA } from "../../lib/buf/buffer.ts";
+import { mulberry32 } from "../helpers/bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -267,18 +268,6 @@ Deno.test("Buf.putIn() into an empty buffer restarts at 0", () => {
   assert.equal(b.putIn(enc.encode("12345678")), 8, "the whole area is usable again");
   assert.equal(b.head, 0);
 });
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const seed of [1, 42, 0xdecaf]) {
   Deno.test(`Buf delivers bytes in order through random receive/forward/send steps (seed ${seed})`, () => {

@@ -24,6 +24,7 @@ import {
   ppParse,
 } from "../../lib/conn/proxy_proto.ts";
 import { bin, mulberry32 } from "../helpers/bytes.ts";
+import { concat } from "../helpers/net.ts";
 
 // ---------------------------------------------------------------------------
 // Building inputs
@@ -32,14 +33,7 @@ type Part = Uint8Array | readonly number[] | string;
 
 /** The bytes of `parts` one after the other (strings as latin-1). */
 function cat(...parts: Part[]): Uint8Array {
-  const bs = parts.map((p) => typeof p === "string" ? bin(p) : Uint8Array.from(p));
-  const out = new Uint8Array(bs.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of bs) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
+  return concat(parts.map((p) => typeof p === "string" ? bin(p) : Uint8Array.from(p)));
 }
 
 /** Latin-1 text of `a`. */
