@@ -8,7 +8,7 @@ import { type FrontendRules, startSluice } from "../../mod.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { farm, type FarmServer, header, request, routedProxy } from "../helpers/http_farm.ts";
 import { echoScript, readAll, upstream, waitFor, writeAll } from "../helpers/net.ts";
-import { checkExposition } from "../helpers/prom_check.ts";
+import { checkExposition, promValue } from "../helpers/prom_check.ts";
 import { formatPrometheus } from "../../lib/stats/prometheus.ts";
 
 /** Frontend "fe" with `rules`, default backend "web" (s1), backend "api" (s2). */
@@ -170,9 +170,7 @@ Deno.test("http-response deny and return replace matching responses and count dr
   assert.equal(at("web", "BACKEND").dresp, "2");
   assert.equal(at("web", "s1").dresp, "2");
   const prom = checkExposition(formatPrometheus(st));
-  const val = (name: string, labels: Record<string, string>) =>
-    prom.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v))
-      ?.value;
+  const val = (name: string, labels: Record<string, string>) => promValue(prom, name, labels);
   assert.equal(val("sluice_frontend_denied_responses_total", { frontend: "fe" }), 2);
   assert.equal(val("sluice_server_denied_responses_total", { backend: "web", server: "s1" }), 2);
 });

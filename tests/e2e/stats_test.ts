@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { startSluice } from "../../mod.ts";
 import { farm, request } from "../helpers/http_farm.ts";
-import { checkExposition } from "../helpers/prom_check.ts";
+import { checkExposition, promValue } from "../helpers/prom_check.ts";
 import { upstream, waitFor, writeAll } from "../helpers/net.ts";
 
 async function get(port: number, path: string, headers: Record<string, string> = {}) {
@@ -58,10 +58,7 @@ Deno.test("stats listener: page, CSV, JSON and Prometheus reflect the traffic ex
   const metrics = await get(h.statsPort, "/metrics", auth);
   assert.match(metrics.type, /text\/plain; version=0\.0\.4/);
   const samples = checkExposition(metrics.body);
-  const value = (name: string, labels: Record<string, string>) =>
-    samples.find((s) =>
-      s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
-    )?.value;
+  const value = (name: string, labels: Record<string, string>) => promValue(samples, name, labels);
   assert.equal(value("sluice_frontend_http_requests_total", { frontend: "fe" }), 10);
   assert.equal(value("sluice_backend_http_responses_total", { backend: "be", code: "5xx" }), 5);
   assert.equal(value("sluice_server_status", { backend: "be", server: "s1", state: "UP" }), 1);

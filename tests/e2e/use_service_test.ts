@@ -9,7 +9,7 @@ import { startSluice } from "../../mod.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { DEFAULT_BUFSIZE } from "../../lib/core/pool.ts";
 import { farm, header, request } from "../helpers/http_farm.ts";
-import { checkExposition } from "../helpers/prom_check.ts";
+import { checkExposition, promValue } from "../helpers/prom_check.ts";
 import { concat, logInto, readAll, waitFor, writeAll } from "../helpers/net.ts";
 
 /** The exporter frontend of HAProxy's documentation, next to a proxied frontend with `n` servers. */
@@ -49,10 +49,7 @@ Deno.test("use-service prometheus-exporter streams metrics larger than a buffer"
   assert.equal(Number(header(r, "content-length")), new TextEncoder().encode(r.body).length);
   assert.ok(r.body.length > 4 * DEFAULT_BUFSIZE, `body of ${r.body.length} bytes`);
   const samples = checkExposition(r.body);
-  const v = (name: string, labels: Record<string, string>) =>
-    samples.find((s) =>
-      s.name === name && Object.entries(labels).every(([k, x]) => s.labels[k] === x)
-    )?.value;
+  const v = (name: string, labels: Record<string, string>) => promValue(samples, name, labels);
   assert.equal(v("sluice_frontend_http_requests_total", { frontend: "web" }), 3);
   assert.equal(v("sluice_server_sessions_total", { backend: "app", server: "s0" }), 3);
   assert.equal(v("sluice_server_sessions_total", { backend: "app", server: "s39" }), 0);

@@ -139,3 +139,14 @@ export function checkExposition(text: string): PromSample[] {
   }
   return samples;
 }
+
+/** The value of the sample `name` whose labels include `labels`, or undefined. */
+export function promValue(
+  samples: PromSample[],
+  name: string,
+  labels: Record<string, string>,
+): number | undefined {
+  return samples.find((s) =>
+    s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+  )?.value;
+}
