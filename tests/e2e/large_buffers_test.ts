@@ -7,7 +7,15 @@
 import assert from "node:assert/strict";
 import { startSluice } from "../../mod.ts";
 import { httpProxy } from "../helpers/http.ts";
-import { randomBytes, readAll, sha256, upstream, waitFor, writeAll } from "../helpers/net.ts";
+import {
+  concat,
+  randomBytes,
+  readAll,
+  sha256,
+  upstream,
+  waitFor,
+  writeAll,
+} from "../helpers/net.ts";
 import { tcpProxy } from "../helpers/proxy.ts";
 
 const MB = 1 << 20;
@@ -40,32 +48,14 @@ Deno.test("tcp: a bulk transfer takes large buffers, stays byte-exact and gives 
 Deno.test("http: large bodies use large buffers, small requests after them give them back", async () => {
   const body = randomBytes(2 * MB);
   const hash = await sha256(body);
-  await using up = upstream(async (conn) => {
-    // Keep-alive: one big response, then small ones, on the same connection.
-    const buf = new Uint8Array(65536);
-    let pending = "";
-    let n = 0;
-    for (;;) {
-      const r = await conn.read(buf);
-      if (r === null) return;
-      pending += new TextDecoder().decode(buf.subarray(0, r));
-      while (pending.includes("\r\n\r\n")) {
-        const i = pending.indexOf("\r\n\r\n");
-        const head = pending.slice(0, i);
-        pending = pending.slice(i + 4);
-        const big = head.startsWith("GET /big ");
-        const payload = big ? body : new TextEncoder().encode(`small ${n++}`);
-        await writeAll(
-          conn,
-          new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`),
-        );
-        await writeAll(conn, payload);
-      }
-    }
-  });
+  let n = 0;
+  // Keep-alive: one big response, then small ones, on the same connection.
+  await using up = answering((head) =>
+    head.startsWith("GET /big ") ? body : new TextEncoder().encode(`small ${n++}`)
+  );
   await using px = await httpProxy([up.address]);
   const conn = await Deno.connect({ port: px.port });
-  const reader = responses(conn);
+  const reader = messages(conn);
   await writeAll(conn, new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: a\r\n\r\n"));
   assert.equal(await sha256(await reader.next()), hash);
   assert.ok(px.handle.stats().largePool!.allocated > 0, "large buffers were used");
@@ -80,22 +70,7 @@ Deno.test("http: large bodies use large buffers, small requests after them give 
 
 Deno.test("http: a head over bufsize is refused even after a large buffer was used", async () => {
   const body = randomBytes(MB);
-  await using up = upstream(async (conn) => {
-    const buf = new Uint8Array(65536);
-    let seen = "";
-    for (;;) {
-      const r = await conn.read(buf);
-      if (r === null) return;
-      seen += new TextDecoder().decode(buf.subarray(0, r));
-      if (!seen.includes("\r\n\r\n")) continue;
-      seen = "";
-      await writeAll(
-        conn,
-        new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`),
-      );
-      await writeAll(conn, body);
-    }
-  });
+  await using up = answering(() => body);
   await using px = await httpProxy([up.address]);
   const conn = await Deno.connect({ port: px.port });
   // An upload in bulk gives the request side a large buffer...
@@ -106,7 +81,7 @@ Deno.test("http: a head over bufsize is refused even after a large buffer was us
       `POST /u HTTP/1.1\r\nHost: a\r\nContent-Length: ${upload.length}\r\n\r\n`,
     ),
   );
-  const reader = responses(conn);
+  const reader = messages(conn);
   await writeAll(conn, upload);
   assert.equal((await reader.next()).length, body.length);
   // ...and the next head still has to fit in bufsize - maxrewrite.
@@ -140,34 +115,46 @@ Deno.test("largeBuffers: 0 disables them; transfers are the same", async () => {
   assert.equal(h.stats().largePool, null);
 });
 
-/** Reads HTTP/1.1 responses with Content-Length one after the other; yields each body. */
-function responses(conn: Deno.Conn) {
-  let data = new Uint8Array(0);
+/**
+ * A keep-alive HTTP upstream: for each request head (its Content-Length
+ * body read and dropped), a 200 with the body `answer` gives.
+ */
+function answering(answer: (head: string) => Uint8Array) {
+  return upstream(async (conn) => {
+    const next = messages(conn);
+    for (;;) {
+      const { head } = await next.message().catch(() => ({ head: null }));
+      if (head === null) return;
+      const payload = answer(head);
+      await writeAll(
+        conn,
+        new TextEncoder().encode(`HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`),
+      );
+      await writeAll(conn, payload);
+    }
+  });
+}
+
+/** Reads HTTP/1.1 messages framed by Content-Length (none: no body) one after the other. */
+function messages(conn: Deno.Conn) {
+  let data: Uint8Array = new Uint8Array(0);
   const more = async () => {
     const buf = new Uint8Array(65536);
     const n = await conn.read(buf);
     if (n === null) throw new Error("connection closed");
-    const next = new Uint8Array(data.length + n);
-    next.set(data);
-    next.set(buf.subarray(0, n), data.length);
-    data = next;
+    data = concat([data, buf.subarray(0, n)]);
   };
-  return {
-    async next(): Promise<Uint8Array> {
-      let end: number;
-      for (;;) {
-        end = findHeadEnd(data);
-        if (end >= 0) break;
-        await more();
-      }
-      const head = new TextDecoder().decode(data.subarray(0, end));
-      const len = Number(/content-length: (\d+)/i.exec(head)![1]);
-      while (data.length < end + 4 + len) await more();
-      const body = data.slice(end + 4, end + 4 + len);
-      data = data.slice(end + 4 + len);
-      return body;
-    },
+  const message = async (): Promise<{ head: string; body: Uint8Array }> => {
+    let end: number;
+    while ((end = findHeadEnd(data)) < 0) await more();
+    const head = new TextDecoder().decode(data.subarray(0, end));
+    const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    while (data.length < end + 4 + len) await more();
+    const body = data.slice(end + 4, end + 4 + len);
+    data = data.slice(end + 4 + len);
+    return { head, body };
   };
+  return { message, next: async () => (await message()).body };
 }
 
 function findHeadEnd(a: Uint8Array): number {
