@@ -402,8 +402,15 @@ export class Stream extends Task implements BufWaiter {
     }
     const area = isLarge ? pool.tryGet() : large.tryGet();
     if (area === null) return;
-    (isLarge ? large : pool).release(buf.detach());
+    this.#poolOf(buf)!.release(buf.detach());
     buf.attach(area);
+  }
+
+  /** The pool `buf`'s area comes from, or null when it has none. */
+  #poolOf(buf: Buf): BufferPool | null {
+    if (buf.size === 0) return null;
+    const large = this.#env.largePool;
+    return large !== undefined && buf.size === large.size ? large : this.#env.pool;
   }
 
   /** The normal path: server connection, then half-close propagation. */
@@ -489,12 +496,8 @@ export class Stream extends Task implements BufWaiter {
   #release(): void {
     if (this.flags & SF_RELEASED) return;
     this.flags |= SF_RELEASED;
-    const pool = this.#env.pool, large = this.#env.largePool;
-    for (const buf of [this.req.buf, this.res.buf]) {
-      if (buf.size === 0) continue;
-      const area = buf.detach();
-      (large !== undefined && area.length === large.size ? large : pool).release(area);
-    }
+    this.#poolOf(this.req.buf)?.release(this.req.buf.detach());
+    this.#poolOf(this.res.buf)?.release(this.res.buf.detach());
     this.#env.sched.kill(this);
     this.#env.streamFree?.(this);
   }
