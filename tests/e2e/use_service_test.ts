@@ -79,6 +79,16 @@ Deno.test("use-service prometheus-exporter streams metrics larger than a buffer"
   // The line is written once the whole response is out: its byte count has all of it.
   const logged = Number(/ 200 (\d+) /.exec(logs[3])![1]);
   assert.ok(logged > Number(header(r, "content-length")), `logged ${logged} bytes`);
+  // The same for an error sluice answers itself.
+  const c2 = await Deno.connect({ hostname: "127.0.0.1", port: metrics });
+  await writeAll(
+    c2,
+    new TextEncoder().encode("HEAD /nothing HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n"),
+  );
+  const err = new TextDecoder().decode(await readAll(c2));
+  c2.close();
+  assert.match(err, /^HTTP\/1\.1 503 [^\r]*\r\n(?:[^\r]*\r\n)*content-length: [1-9][0-9]*\r\n/i);
+  assert.ok(err.endsWith("\r\n\r\n"), "no error page after the head");
   // The empty backend is not listed.
   assert.deepEqual(h.stats().backends.map((b) => b.name), ["app"]);
 });
