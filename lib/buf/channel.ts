@@ -23,8 +23,6 @@ export class Channel {
   readonly buf: Buf = new Buf();
   /** Bytes still to move to the output as they arrive, or CHN_INFINITE_FORWARD. */
   toForward = 0;
-  /** AN_* bits of the analysers still interested in this channel. */
-  analysers = 0;
   /** Read (producer) timeout in ms, 0 for none. */
   rto = 0;
   /** Write (consumer) timeout in ms, 0 for none. */

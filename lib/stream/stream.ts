@@ -452,12 +452,18 @@ export class Stream extends Task implements BufWaiter {
     ) chnShutwNow(res);
   }
 
-  /** The server connection is up: apply server/tunnel timeouts. */
+  /**
+   * The server connection is up. A stream without an analyser (TCP mode) is
+   * a tunnel from here on, so `timeout tunnel` replaces client and server
+   * timeouts, as in HAProxy. An HTTP stream keeps them: its analyser applies
+   * the tunnel timeout only once the connection really becomes a tunnel
+   * (101 Switching Protocols).
+   */
   #backEstablished(now: number): void {
     this.flags |= SF_WAS_EST;
     this.tConnEnd = now;
     const tunnel = this.be.tunnelTimeout;
-    if (tunnel > 0 && this.req.analysers === 0 && this.res.analysers === 0) {
+    if (tunnel > 0 && this.ana === null) {
       const req = this.req, res = this.res;
       req.rto =
         req.wto =

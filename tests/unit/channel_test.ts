@@ -56,7 +56,6 @@ Deno.test("Channel starts with no flags, nothing to forward and eternal expiries
   const chn = new Channel();
   assert.equal(chn.flags, 0);
   assert.equal(chn.toForward, 0);
-  assert.equal(chn.analysers, 0);
   assert.equal(chn.rex, TICK_ETERNITY);
   assert.equal(chn.wex, TICK_ETERNITY);
   assert.equal(chn.total, 0);
