@@ -1,11 +1,12 @@
 /**
  * sluice command line: parse flags, start, print one ready line, stop on
- * SIGINT/SIGTERM (gracefully; a second signal stops at once).
+ * SIGINT/SIGTERM/SIGUSR1 (gracefully; a second signal stops at once).
  *
  * Exit codes: 0 after a stop signal, 2 for bad input (flags, addresses,
- * durations, certificates, configuration files), 1 when the proxy cannot
- * start (address in use). With --check: 0 when the configuration is valid,
- * 1 when not. With -f, SIGHUP reloads the files.
+ * durations, certificates, configuration files, a missing --allow-ffi), 1
+ * when the proxy cannot start (address in use). With --check: 0 when the
+ * configuration is valid, 1 when not. With -f, SIGHUP and SIGUSR2 reload the
+ * files.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { parseConfigText } from "./lib/cfg/cfg_parser.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { SluiceError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/version.ts";
+import { guardUsr1, type Usr1Guard } from "./lib/worker/usr1_guard.ts";
 import { type SluiceHandle, startSluice } from "./mod.ts";
 
 /** examples/demo.cfg with the demo server's address, or null when the file is not there. */
@@ -85,13 +87,20 @@ async function main(): Promise<void> {
       if (demo !== null) action.config = demo;
     }
   }
+  let guard: Usr1Guard;
   let proxy: SluiceHandle;
   try {
+    // First, before anything listens: SIGUSR1 must never open a debugger.
+    guard = guardUsr1();
     proxy = await startSluice(action.config);
   } catch (err) {
     await echo?.close();
     fatal(err);
   }
+  // Before the ready line: whoever waits for it may signal at once.
+  handleSignals(proxy, guard, action.kind === "run" ? action.files : undefined, async () => {
+    await echo?.close();
+  });
   const where = proxy.addresses.map((a) => `${a.address}${a.tls ? " (tls)" : ""}`).join(", ");
   console.log(`sluice ${VERSION} ready, listening on ${where}`);
   if (action.kind === "demo") {
@@ -103,37 +112,67 @@ async function main(): Promise<void> {
         }`,
     );
   }
+}
 
+/**
+ * Signals, as HAProxy operators send them: SIGINT and SIGTERM stop
+ * gracefully (a second one at once), SIGUSR1 is HAProxy's soft stop (stop
+ * accepting, finish what is in flight, exit), SIGHUP and SIGUSR2 reload the
+ * configuration files. SIGUSR1 arrives through the guard's counter (see
+ * lib/worker/usr1_guard.ts), read every 200 ms.
+ */
+function handleSignals(
+  proxy: SluiceHandle,
+  guard: Usr1Guard,
+  files: string[] | undefined,
+  cleanup: () => Promise<void>,
+): void {
   let stopping = false;
-  const stop = async () => {
+  const stop = async (why: string) => {
     if (stopping) {
       // Second signal: do not wait for the grace period.
       await proxy.close({ graceful: false });
       Deno.exit(0);
     }
     stopping = true;
+    if (why !== "") console.error(`sluice: ${why}: no new connections, finishing those in flight`);
     await proxy.close({ graceful: true });
-    await echo?.close();
+    await cleanup();
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  const files = action.kind === "run" ? action.files : undefined;
-  if (files !== undefined) {
-    // SIGHUP: read the files again and reload without dropping connections;
-    // a configuration that fails keeps the running one.
-    Deno.addSignalListener("SIGHUP", () => {
-      proxy.reload({ configFile: files }).then(
-        () => console.log(`sluice: reloaded ${files.join(", ")}`),
-        (err) =>
-          console.error(
-            `sluice: reload failed, still running the previous configuration: ${
-              err instanceof Error ? err.message : String(err)
-            }`,
-          ),
-      );
-    });
-  }
+  Deno.addSignalListener("SIGINT", () => stop(""));
+  Deno.addSignalListener("SIGTERM", () => stop(""));
+  let usr1 = guard.received();
+  const poll = setInterval(() => {
+    if (!guard.check()) {
+      console.error("sluice: SIGUSR1's handler had been replaced; it is sluice's again");
+    }
+    const n = guard.received();
+    if (n !== usr1) {
+      usr1 = n;
+      stop("soft stop (SIGUSR1)");
+    }
+  }, 200);
+  Deno.unrefTimer(poll);
+  // SIGHUP, SIGUSR2: read the files again and reload without dropping
+  // connections; a configuration that fails keeps the running one.
+  const reload = (sig: string) => {
+    if (files === undefined) {
+      console.error(`sluice: ${sig}: nothing to reload (started without -f)`);
+      return;
+    }
+    proxy.reload({ configFile: files }).then(
+      () => console.log(`sluice: reloaded ${files.join(", ")}`),
+      (err) =>
+        console.error(
+          `sluice: reload failed, still running the previous configuration: ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+        ),
+    );
+  };
+  Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));
+  Deno.addSignalListener("SIGUSR2", () => reload("SIGUSR2"));
 }
 
 if (import.meta.main) await main();

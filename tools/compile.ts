@@ -1,7 +1,8 @@
 /**
  * `deno task compile`: builds the single binary `dist/sluice` with the
  * narrowest permissions that work (network for listeners and servers, read
- * for certificates and configuration files, write for unix sockets) and
+ * for certificates and configuration files, write for unix sockets, FFI to
+ * keep SIGUSR1 from opening Deno's debugger) and
  * the one unstable API sluice uses (net: unix datagram sockets for syslog).
  *
  * `deno compile` downloads its base runtime (denort) the first time. Offline
@@ -17,6 +18,9 @@ const args = [
   "--allow-write",
   // ${VAR} expansion in configuration files.
   "--allow-env",
+  // SIGUSR1 must not open Deno's debugger: sluice replaces the runtime's
+  // handler through libc (lib/worker/usr1_guard.ts).
+  "--allow-ffi",
   // Unix datagram sockets (syslog to /dev/log) are in Deno's unstable net
   // API. deno.json enables it as well; saying it here keeps the binary right
   // whichever configuration file deno compile finds.

@@ -13,7 +13,9 @@ export type SluiceErrorCode =
   | "ERR_DURATION" // a duration cannot be parsed
   | "ERR_BIND" // a listener cannot be bound
   | "ERR_TLS" // certificate or key cannot be read or used
-  | "ERR_STATE"; // the operation does not fit the current state (e.g. closed)
+  | "ERR_STATE" // the operation does not fit the current state (e.g. closed)
+  | "ERR_PERMISSION" // a Deno permission sluice needs was not granted
+  | "ERR_UNSUPPORTED"; // not possible on this platform
 
 /**
  * An error reported to a person: one sentence-case line, no final period,

@@ -39,7 +39,16 @@ async function pump(stream: ReadableStream<Uint8Array>, lines: string[], onLine:
 /** Starts `deno run main.ts ...args` with the permissions of `deno task start`. */
 export function runCli(args: string[]): CliProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", MAIN, ...args],
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      MAIN,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
