@@ -90,6 +90,9 @@ server (an HTTP page, or an echo server with --mode tcp).
   --grace DURATION              on SIGINT/SIGTERM, time given to live connections
                                 before they are closed (default 10s)
   --bufsize BYTES               buffer size (default 16384)
+  --io node|ffi                 how plain TCP connections move bytes: node:net
+                                (default) or libc sockets and epoll through FFI
+                                (faster; Linux)
   --buffers N                   maximum buffers, two per connection
                                 (default 2 x maxconn + 64)
   --maxhdr N                    HTTP: most header fields per message (default 101)
@@ -149,6 +152,7 @@ const OPTIONS = {
   grace: { type: "string" },
   bufsize: { type: "string" },
   buffers: { type: "string" },
+  io: { type: "string" },
   log: { type: "string" },
   "log-format": { type: "string" },
   maxhdr: { type: "string" },
@@ -353,6 +357,12 @@ export function parseCli(args: string[]): CliAction {
   }
   if (v.bufsize !== undefined) global.bufsize = count("bufsize", v.bufsize, 1024, 1 << 20);
   if (v.buffers !== undefined) global.buffers = count("buffers", v.buffers, 2, 1 << 24);
+  if (v.io !== undefined) {
+    if (v.io !== "node" && v.io !== "ffi") {
+      throw new SluiceError("ERR_USAGE", `Invalid value "${v.io}" for --io: expected node or ffi`);
+    }
+    global.io = v.io;
+  }
   const logText = v.log ?? "stdout";
   let log: NonNullable<NonNullable<SluiceConfig["global"]>["log"]>["target"];
   if (logText === "stdout" || logText === "stderr" || logText === "none") log = logText;

@@ -202,6 +202,7 @@ export interface ResolvedConfig {
     buffers: number;
     largeBuffers: number;
     runqueueDepth: number;
+    io: "node" | "ffi";
     graceMs: number;
     maxHdrs: number;
     maxRewrite: number;
@@ -221,6 +222,26 @@ export interface ResolvedConfig {
 }
 
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * `global.io`; when unset, the environment's `SLUICE_IO` (where readable
+ * without a prompt), else "node". The variable lets a service manager, or a
+ * test run, switch the I/O layer without touching configuration files.
+ */
+function ioOf(io: unknown): "node" | "ffi" {
+  if (io === "node" || io === "ffi") return io;
+  if (io !== undefined) fail("global.io", `expected "node" or "ffi", got ${JSON.stringify(io)}`);
+  let env: string | undefined;
+  try {
+    const q = Deno.permissions.querySync({ name: "env", variable: "SLUICE_IO" });
+    if (q.state === "granted") env = Deno.env.get("SLUICE_IO");
+  } catch {
+    // No permission API (a restricted worker): the default.
+  }
+  if (env === undefined || env === "") return "node";
+  if (env === "node" || env === "ffi") return env;
+  fail("SLUICE_IO", `expected "node" or "ffi", got ${JSON.stringify(env)}`);
+}
 
 function fail(where: string, why: string): never {
   throw new SluiceError("ERR_CONFIG", `Invalid configuration at ${where}: ${why}`, where);
@@ -702,6 +723,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         1_000_000,
       ),
       runqueueDepth: int("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
+      io: ioOf(g.io),
       graceMs: timeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
       stats: g.stats === undefined ? null : statsOf(g.stats),
       adminSocket: g.adminSocket === undefined ? null : adminSocketOf(g.adminSocket),
