@@ -69,7 +69,6 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<TimeoutsConfig>> = {
 export const DEFAULT_MAXHDRS = 101;
 export const DEFAULT_MAXREWRITE = 1024;
 export const DEFAULT_SERVER_IDLE_TIMEOUT = 4_000;
-export const DEFAULT_SERVER_IDLE_MAX = 256;
 /** Default connection retries. */
 export const DEFAULT_RETRIES = 3;
 /** Large buffers per instance (4 × bufsize each). */
@@ -715,13 +714,13 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
         g.serverIdleTimeout,
         DEFAULT_SERVER_IDLE_TIMEOUT,
       ),
-      serverIdleMax: int(
-        "global.serverIdleMax",
-        g.serverIdleMax,
-        DEFAULT_SERVER_IDLE_MAX,
-        0,
-        1_000_000,
-      ),
+      // HAProxy's pool-max-conn is unlimited by default: every connection a
+      // request was sent over may wait for the next one. Capped by maxconn
+      // (at most that many requests are ever in flight), so that a load of
+      // 1,000 keep-alive clients keeps its 1,000 server connections instead
+      // of closing and reopening the excess (measured: 7,000 new server
+      // connections per 8 s with the old cap of 256, and timeouts).
+      serverIdleMax: int("global.serverIdleMax", g.serverIdleMax, maxconn, 0, 1_000_000),
       runqueueDepth: int("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
       io: ioOf(g.io),
       graceMs: timeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),

@@ -84,7 +84,10 @@ export interface GlobalConfig {
    * Default 4000.
    */
   serverIdleTimeout?: number;
-  /** Most idle connections kept per server. Default 256. */
+  /**
+   * Most idle connections kept per server (HAProxy's `pool-max-conn`).
+   * Default: `maxconn` (HAProxy: unlimited).
+   */
   serverIdleMax?: number;
   /**
    * Time active connections get to finish after a stop signal before they

@@ -80,7 +80,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     maxRewrite: 1024,
     maxBody: 0,
     serverIdleTimeout: 4000,
-    serverIdleMax: 256,
+    serverIdleMax: 4096,
     log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
     stats: null,
     adminSocket: null,
