@@ -50,7 +50,7 @@ import {
   BODY_NONE,
   bodyForward,
 } from "./h1_body.ts";
-import { bytesToStr, lc } from "./h1_chars.ts";
+import { lc } from "./h1_chars.ts";
 import { h1ParseHead } from "./h1_parser.ts";
 import { h1Rewrite, type RewriteOptions, X_FORWARDED_PROTO } from "./h1_rewrite.ts";
 import {
@@ -401,14 +401,14 @@ export class HttpAnalyser implements StreamAnalyser {
     if (r === 0) {
       if (req.flags & CF_SHUTR) {
         // The client left in the middle of its request.
-        txn.reqLine = "<BADREQ>";
+        txn.setBadReq();
         strm.setTerm(SF_ERR_CLICL, SF_FINST_R);
         txn.status = 400;
         this.#finishClient(strm, txn, now);
         return true;
       }
       if (strm.anaExp <= now || (req.flags & CF_READ_TIMEOUT)) {
-        txn.reqLine = "<BADREQ>";
+        txn.setBadReq();
         strm.setTerm(SF_ERR_CLITO, SF_FINST_R);
         this.#reply(strm, txn, 408, SF_ERR_CLITO, now);
         return true;
@@ -416,7 +416,7 @@ export class HttpAnalyser implements StreamAnalyser {
       return false;
     }
     if (r < 0) {
-      txn.reqLine = "<BADREQ>";
+      txn.setBadReq();
       strm.setTerm(SF_ERR_PRXCOND, SF_FINST_R);
       this.#reply(strm, txn, msg.errCode, SF_ERR_PRXCOND, now);
       return true;
@@ -432,7 +432,7 @@ export class HttpAnalyser implements StreamAnalyser {
     strm.flags &= ~SF_NO_REUSE;
     strm.anaExp = TICK_ETERNITY;
     req.flags &= ~CF_READ_TIMEOUT;
-    if (o.log) txn.reqLine = bytesToStr(buf.area, buf.head, msg.startLineEnd - 1);
+    if (o.log) txn.setReqLine(buf.area, buf.head, msg.startLineEnd - 1);
     const f = msg.flags;
     if (msg.meth === HTTP_METH_HEAD) txn.flags |= TX_HEAD;
     if (!(f & H1_MF_VER_11)) txn.flags |= TX_CLI_10;

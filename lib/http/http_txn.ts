@@ -6,8 +6,12 @@
  * @module
  */
 import { BodyState } from "./h1_body.ts";
+import { bytesToStr } from "./h1_chars.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
 import type { RewriteOptions } from "./h1_rewrite.ts";
+
+/** The request line of a request that could not be parsed. */
+const BADREQ = new TextEncoder().encode("<BADREQ>");
 
 /**
  * How a request hook (or rule) ended: go on with the request, answer it
@@ -81,8 +85,13 @@ export class HttpTxn {
   count = 0;
   /** Status sent to the client (-1 until known). */
   status = -1;
-  /** The request line, for the log ("<BADREQ>" when unparsable). */
-  reqLine = "";
+  /**
+   * The request line, for the log: `reqLine[0, reqLineLen)` ("<BADREQ>" when
+   * unparsable). Bytes, copied from the head; the storage is kept across the
+   * requests of the connection.
+   */
+  reqLine: Uint8Array = BADREQ;
+  reqLineLen = 0;
   /** Tick the wait for this request started (accept or end of the previous one). */
   tIdle = 0;
   /** Tick the first byte of this request arrived (-1 until then). */
@@ -120,6 +129,27 @@ export class HttpTxn {
   termCause = 0;
   termPhase = 0;
 
+  /** Keeps `len` bytes of `src` from `pos` as the request line. */
+  setReqLine(src: Uint8Array, pos: number, len: number): void {
+    let line = this.reqLine;
+    if (line.length < len || line === BADREQ) {
+      line = this.reqLine = new Uint8Array(Math.max(len, 128));
+    }
+    line.set(src.subarray(pos, pos + len));
+    this.reqLineLen = len;
+  }
+
+  /** The request line is "<BADREQ>" (nothing parsable came). */
+  setBadReq(): void {
+    this.reqLine = BADREQ;
+    this.reqLineLen = BADREQ.length;
+  }
+
+  /** The request line as text (Latin-1), for JSON logs. */
+  reqLineText(): string {
+    return bytesToStr(this.reqLine, 0, this.reqLineLen);
+  }
+
   constructor(maxHdrs: number) {
     this.req = new HttpMsg(maxHdrs);
     this.res = new HttpMsg(maxHdrs);
@@ -134,7 +164,7 @@ export class HttpTxn {
     this.req.reset();
     this.res.reset();
     this.status = -1;
-    this.reqLine = "";
+    this.reqLineLen = 0;
     this.tIdle = now;
     this.tStart = this.tHead = this.tResHead = -1;
     this.reqTotal0 = reqTotal;

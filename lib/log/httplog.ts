@@ -21,7 +21,8 @@ import type { HttpTxn } from "../http/http_txn.ts";
 import type { ConnLimit } from "../listener/listener.ts";
 import type { Stream } from "../stream/stream.ts";
 import { SF_ERR_CHARS, SF_FINST_CHARS } from "../stream/stream_types.ts";
-import { logDate } from "./logdate.ts";
+import type { LogBuf } from "./log_buf.ts";
+import { logDate, logDateInto } from "./logdate.ts";
 
 /** The fields of one HTTP log record. */
 export interface HttpLogRecord {
@@ -84,10 +85,85 @@ export function httpLogRecord(
     retries: strm.scb.connRetries,
     srv_queue: strm.srvQueuePos,
     backend_queue: strm.beQueuePos,
-    http_request: txn.reqLine,
+    http_request: txn.reqLineText(),
   };
   return { rec, date: strm.acceptDate + (start - strm.tAccept) };
 }
+
+/**
+ * Writes the httplog line of a transaction at its end into `out`, straight
+ * from the stream (no record, no strings): the same bytes as
+ * `formatHttpLog(httpLogRecord(…))`, which JSON logs and tests still use.
+ */
+export function writeHttpLog(
+  out: LogBuf,
+  strm: Stream,
+  txn: HttpTxn,
+  fe: Frontend,
+  process: ConnLimit,
+  now: number,
+): void {
+  const srv = strm.target as Server | null;
+  const start = txn.tStart >= 0 ? txn.tStart : txn.tIdle;
+  const sent = txn.tHead >= 0 ? Math.max(txn.tHead, strm.tConnEnd) : -1;
+  writeClient(out, strm.cliAddr, strm.cliPort);
+  out.str(" [");
+  logDateInto(out, strm.acceptDate + (start - strm.tAccept));
+  out.str("] ");
+  out.str(fe.name);
+  out.ch(0x20);
+  out.str(strm.be.name);
+  out.ch(0x2f);
+  out.str(srv === null ? "<NOSRV>" : srv.name);
+  out.ch(0x20);
+  out.int(txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead));
+  out.ch(0x2f);
+  out.int(strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue));
+  out.ch(0x2f);
+  out.int(strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd));
+  out.ch(0x2f);
+  out.int(txn.tResHead < 0 || sent < 0 ? -1 : tickSpan(sent, txn.tResHead));
+  out.ch(0x2f);
+  out.int(tickSpan(start, now));
+  out.ch(0x20);
+  out.int(txn.status);
+  out.ch(0x20);
+  out.int(strm.res.fwd - txn.resFwd0);
+  out.str(" - - ");
+  out.ch(SF_ERR_CODES[txn.termCause]);
+  out.ch(SF_FINST_CODES[txn.termPhase]);
+  out.str("-- ");
+  out.int(process.cur);
+  out.ch(0x2f);
+  out.int(fe.limit.cur);
+  out.ch(0x2f);
+  out.int((strm.be as Backend).counters.scur);
+  out.ch(0x2f);
+  out.int(srv === null ? 0 : srv.cur);
+  out.ch(0x2f);
+  out.int(strm.scb.connRetries);
+  out.ch(0x20);
+  out.int(strm.srvQueuePos);
+  out.ch(0x2f);
+  out.int(strm.beQueuePos);
+  out.ch(0x20);
+  out.jsonLatin1(txn.reqLine, 0, txn.reqLineLen);
+}
+
+/** `client:port`, an IPv6 client in brackets. */
+export function writeClient(out: LogBuf, addr: string, port: number): void {
+  if (addr.includes(":")) {
+    out.ch(0x5b);
+    out.str(addr);
+    out.ch(0x5d);
+  } else out.str(addr);
+  out.ch(0x3a);
+  out.int(port);
+}
+
+/** The termination letters as bytes, by cause and phase. */
+const SF_ERR_CODES = Uint8Array.from(SF_ERR_CHARS, (c) => c.charCodeAt(0));
+const SF_FINST_CODES = Uint8Array.from(SF_FINST_CHARS, (c) => c.charCodeAt(0));
 
 /** Formats a record as an httplog text line. */
 export function formatHttpLog(r: HttpLogRecord, date: number): string {

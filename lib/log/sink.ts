@@ -9,10 +9,14 @@
  *
  * @module
  */
+import { LogBuf } from "./log_buf.ts";
 import type { LogOut, LogOutEnv, LogTarget } from "./sink_types.ts";
 import { SEV_INFO, syslogOutNew } from "./syslog.ts";
 
 const ENC = new TextEncoder();
+
+/** Longest line kept (the rest of a longer one is dropped with it). */
+const MAX_LINE = 64 * 1024;
 
 /** The host name when already allowed (never prompts for the permission); else "-" (RFC 5424's nil). */
 export function hostName(): string {
@@ -68,9 +72,12 @@ class StreamOut implements LogOut {
   }
 
   async put(lines: string[]): Promise<void> {
+    await this.putBytes(ENC.encode(lines.join("\n") + "\n"));
+  }
+
+  async putBytes(bytes: Uint8Array): Promise<void> {
     const out = this.#out;
     if (out === null) throw new Deno.errors.BadResource("log file closed");
-    const bytes = ENC.encode(lines.join("\n") + "\n");
     let off = 0;
     while (off < bytes.length) off += await out.write(bytes.subarray(off));
   }
@@ -130,6 +137,17 @@ export class LogSink {
   /** Any other target but "none". */
   readonly #out: LogOut | null;
   readonly #limit: number;
+  /**
+   * Byte outputs (standard streams, files): the batch lines are formatted
+   * into, and the one being written (never touched while the write reads
+   * it). One write per scheduler turn at most: the flush waits for the
+   * turn's synchronous work to end.
+   */
+  #batch: LogBuf | null = null;
+  #spare: LogBuf | null = null;
+  #lineStart = 0;
+  /** Outputs that take lines (syslog, functions): each line is formatted here first. */
+  #scratch: LogBuf | null = null;
   #queue: string[] = [];
   /** Bytes of log lines queued (syslog headers are not counted). */
   #queued = 0;
@@ -155,6 +173,52 @@ export class LogSink {
       },
     };
     this.#out = logOutNew(target, env, opts);
+    if (this.#out?.putBytes !== undefined) {
+      this.#batch = new LogBuf(16 * 1024, queueBytes);
+      this.#spare = new LogBuf(16 * 1024, queueBytes);
+    } else if (this.#out !== null || this.#fn !== null) this.#scratch = new LogBuf(1024, MAX_LINE);
+  }
+
+  /**
+   * Starts a line: the buffer to format it into, or null when the line
+   * would be dropped anyway (no log, a broken output). `end()` finishes it.
+   */
+  begin(): LogBuf | null {
+    const batch = this.#batch;
+    if (batch !== null) {
+      if (this.#broken) {
+        this.dropped++;
+        return null;
+      }
+      this.#lineStart = batch.n;
+      return batch;
+    }
+    const scratch = this.#scratch;
+    if (scratch === null) return null;
+    scratch.n = 0;
+    scratch.over = false;
+    return scratch;
+  }
+
+  /** Ends the line `begin()` started (`severity` as for `write()`). */
+  end(severity = SEV_INFO): void {
+    const batch = this.#batch;
+    if (batch === null) {
+      const scratch = this.#scratch!;
+      if (scratch.over) this.dropped++;
+      else this.#writeLine(scratch.text(), severity);
+      return;
+    }
+    batch.ch(0x0a);
+    if (batch.over) {
+      // Over the queue's byte budget: the sink is too slow, drop the line.
+      batch.n = this.#lineStart;
+      batch.over = false;
+      this.dropped++;
+      return;
+    }
+    this.lines++;
+    this.#flushing ??= this.#flushBatches(this.#out!);
   }
 
   /** Opens the log file again (after a rotation moved it away). Throws when it cannot. */
@@ -177,6 +241,7 @@ export class LogSink {
       this.#queue = [];
       this.#queued = 0;
     }
+    if (this.#batch !== null) this.#batch.n = 0;
     out.close();
   }
 
@@ -185,6 +250,17 @@ export class LogSink {
    * (RFC 5424: 6 info for access lines, 5 notice, 4 warning, 1 alert).
    */
   write(line: string, severity = SEV_INFO): void {
+    const batch = this.#batch;
+    if (batch !== null) {
+      if (this.begin() === null) return;
+      batch.str(line);
+      this.end(severity);
+      return;
+    }
+    this.#writeLine(line, severity);
+  }
+
+  #writeLine(line: string, severity: number): void {
     const fn = this.#fn;
     if (fn !== null) {
       this.lines++;
@@ -212,6 +288,28 @@ export class LogSink {
     while (this.#flushing !== null) await this.#flushing;
   }
 
+  /** Writes batches until none is left; the first waits for the turn to end. */
+  async #flushBatches(out: LogOut): Promise<void> {
+    await null;
+    try {
+      while (this.#batch!.n > 0) {
+        const b = this.#batch!;
+        this.#batch = this.#spare;
+        this.#spare = b;
+        await out.putBytes!(b.a.subarray(0, b.n));
+        b.n = 0;
+      }
+    } catch {
+      // stdout closed (EPIPE), a file that cannot be written: stop writing,
+      // keep counting.
+      this.#broken = true;
+      this.dropped += countLines(this.#batch!);
+      this.#batch!.n = 0;
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
   async #flush(out: LogOut): Promise<void> {
     try {
       while (this.#queue.length > 0) {
@@ -231,4 +329,11 @@ export class LogSink {
       this.#flushing = null;
     }
   }
+}
+
+/** Newline-ended lines in a batch (dropped when the output breaks). */
+function countLines(b: LogBuf): number {
+  let n = 0;
+  for (let i = 0; i < b.n; i++) if (b.a[i] === 0x0a) n++;
+  return n;
 }

@@ -52,6 +52,12 @@ export interface LogOut {
    * unusable for good, and the sink drops the rest and every later line.
    */
   put(lines: string[]): Promise<void>;
+  /**
+   * Writes newline-ended lines already encoded (standard streams and files,
+   * which frame nothing): the sink then formats lines straight into byte
+   * batches. The bytes must not be changed until the promise settles.
+   */
+  putBytes?(bytes: Uint8Array): Promise<void>;
   /** Opens a log file again after a rotation; nothing for other outputs. Throws when it cannot. */
   reopen(): void;
   /** Releases the file or socket; later batches are lost. */

@@ -17,7 +17,9 @@ import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
 import type { ConnLimit } from "../listener/listener.ts";
 import { type Stream, streamTermState } from "../stream/stream.ts";
-import { logDate } from "./logdate.ts";
+import type { LogBuf } from "./log_buf.ts";
+import { logDate, logDateInto } from "./logdate.ts";
+import { writeClient } from "./httplog.ts";
 
 /** The fields of one TCP log record. */
 export interface TcpLogRecord {
@@ -73,6 +75,51 @@ export function tcpLogRecord(
     srv_queue: strm.srvQueuePos,
     backend_queue: strm.beQueuePos,
   };
+}
+
+/**
+ * Writes the tcplog line of an ended stream into `out`, straight from the
+ * stream: the same bytes as `formatTcpLog(tcpLogRecord(…))`.
+ */
+export function writeTcpLog(out: LogBuf, strm: Stream, fe: Frontend, process: ConnLimit): void {
+  const srv = strm.target as Server | null;
+  writeClient(out, strm.cliAddr, strm.cliPort);
+  out.str(" [");
+  logDateInto(out, strm.acceptDate);
+  out.str("] ");
+  out.str(fe.name);
+  out.ch(0x20);
+  out.str(strm.be.name);
+  out.ch(0x2f);
+  out.str(srv === null ? "<NOSRV>" : srv.name);
+  out.ch(0x20);
+  out.int(
+    strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? strm.tEnd : strm.tDequeue),
+  );
+  out.ch(0x2f);
+  out.int(strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd));
+  out.ch(0x2f);
+  out.int(tickSpan(strm.tAccept, strm.tEnd));
+  out.ch(0x20);
+  out.int(strm.res.total);
+  out.ch(0x20);
+  out.int(strm.req.total);
+  out.ch(0x20);
+  out.str(streamTermState(strm));
+  out.ch(0x20);
+  out.int(process.cur);
+  out.ch(0x2f);
+  out.int(fe.limit.cur);
+  out.ch(0x2f);
+  out.int((strm.be as Backend).counters.scur);
+  out.ch(0x2f);
+  out.int(srv === null ? 0 : srv.cur);
+  out.ch(0x2f);
+  out.int(strm.scb.connRetries);
+  out.ch(0x20);
+  out.int(strm.srvQueuePos);
+  out.ch(0x2f);
+  out.int(strm.beQueuePos);
 }
 
 /** Formats a record as a tcplog text line. */

@@ -33,11 +33,11 @@ import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import { Replies } from "../http/http_reply.ts";
 import type { HttpTxn } from "../http/http_txn.ts";
-import { formatHttpLog, formatHttpLogJson, httpLogRecord } from "../log/httplog.ts";
+import { formatHttpLogJson, httpLogRecord, writeHttpLog } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
 import { SEV_ALERT, SEV_NOTICE, SEV_WARNING } from "../log/syslog.ts";
 import { LimitEvents } from "../log/limit_events.ts";
-import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
+import { formatTcpLogJson, tcpLogRecord, writeTcpLog } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
 import { buildReply } from "../rules/http_rules.ts";
@@ -306,21 +306,23 @@ export class Instance {
     }
     const json = g.log.format === "json";
     const logger = (strm: Stream, fe: Frontend) => {
-      if (strm.txn !== null) {
-        const { rec, date } = httpLogRecord(
-          strm,
-          strm.txn as HttpTxn,
-          fe,
-          this.processLimit,
-          this.sched.now,
-        );
-        this.sink.write(json ? formatHttpLogJson(rec, date) : formatHttpLog(rec, date));
+      const txn = strm.txn as HttpTxn | null;
+      if (json) {
+        if (txn !== null) {
+          const { rec, date } = httpLogRecord(strm, txn, fe, this.processLimit, this.sched.now);
+          this.sink.write(formatHttpLogJson(rec, date));
+        } else {
+          const rec = tcpLogRecord(strm, fe, this.processLimit);
+          this.sink.write(formatTcpLogJson(rec, strm.acceptDate));
+        }
         return;
       }
-      const rec = tcpLogRecord(strm, fe, this.processLimit);
-      this.sink.write(
-        json ? formatTcpLogJson(rec, strm.acceptDate) : formatTcpLog(rec, strm.acceptDate),
-      );
+      // Text lines are formatted in place into the sink's batch.
+      const out = this.sink.begin();
+      if (out === null) return;
+      if (txn !== null) writeHttpLog(out, strm, txn, fe, this.processLimit, this.sched.now);
+      else writeTcpLog(out, strm, fe, this.processLimit);
+      this.sink.end();
     };
     for (const f of cfg.frontends) {
       // Without a default backend, what no rule routes or answers meets
