@@ -16,7 +16,7 @@ import { parseCli, USAGE } from "./lib/cfg/cli.ts";
 import { resolveConfig } from "./lib/cfg/config_check.ts";
 import { parseConfigText } from "./lib/cfg/cfg_parser.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
-import { SluiceError } from "./lib/core/errors.ts";
+import { errMsg, SluiceError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/version.ts";
 import { guardUsr1, type Usr1Guard } from "./lib/worker/usr1_guard.ts";
 import { type SluiceHandle, startSluice } from "./mod.ts";
@@ -40,7 +40,7 @@ function fatal(err: unknown): never {
     console.error(`sluice: ${err.message}`);
     Deno.exit(err.code === "ERR_BIND" || err.code === "ERR_STATE" ? 1 : 2);
   }
-  console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`sluice: ${errMsg(err)}`);
   Deno.exit(1);
 }
 
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     action = parseCli(Deno.args);
   } catch (err) {
     if (Deno.args.includes("--check") || Deno.args.includes("-c")) {
-      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`sluice: ${errMsg(err)}`);
       Deno.exit(1);
     }
     fatal(err);
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     try {
       resolveConfig(action.config);
     } catch (err) {
-      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`sluice: ${errMsg(err)}`);
       Deno.exit(1);
     }
     const what = action.files.length > 0 ? action.files.join(", ") : "the command line";
@@ -165,9 +165,7 @@ function handleSignals(
       () => console.log(`sluice: reloaded ${files.join(", ")}`),
       (err) =>
         console.error(
-          `sluice: reload failed, still running the previous configuration: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
+          `sluice: reload failed, still running the previous configuration: ${errMsg(err)}`,
         ),
     );
   };

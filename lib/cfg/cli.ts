@@ -6,7 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import { parseAddress } from "./address.ts";
 import type {
   BalanceAlgo,
@@ -191,7 +191,7 @@ export function readPem(flag: string, path: string): string {
   try {
     text = Deno.readTextFileSync(path);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errMsg(err);
     throw new SluiceError("ERR_TLS", `Cannot read --${flag} file "${path}": ${why}`);
   }
   if (!text.includes("-----BEGIN ")) {
@@ -218,7 +218,7 @@ export function parseCli(args: string[]): CliAction {
       tokens: true,
     });
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errMsg(err);
     // node:util messages are long and multi-line; keep the first sentence.
     throw usage(msg.split("\n")[0].replace(/\. To specify.*$/, "").replace(/\.$/, ""));
   }
@@ -316,7 +316,7 @@ export function parseCli(args: string[]): CliAction {
       } catch (err) {
         throw new SluiceError(
           "ERR_DURATION",
-          `Invalid value "${t}" for --timeout: ${(err as Error).message}`,
+          `Invalid value "${t}" for --timeout: ${errMsg(err)}`,
         );
       }
       continue;
@@ -333,7 +333,7 @@ export function parseCli(args: string[]): CliAction {
     } catch (err) {
       throw new SluiceError(
         "ERR_DURATION",
-        `Invalid value "${t}" for --timeout: ${(err as Error).message}`,
+        `Invalid value "${t}" for --timeout: ${errMsg(err)}`,
       );
     }
   }
@@ -347,7 +347,7 @@ export function parseCli(args: string[]): CliAction {
     } catch (err) {
       throw new SluiceError(
         "ERR_DURATION",
-        `Invalid value "${v.grace}" for --grace: ${(err as Error).message}`,
+        `Invalid value "${v.grace}" for --grace: ${errMsg(err)}`,
       );
     }
   }
@@ -394,7 +394,7 @@ export function parseCli(args: string[]): CliAction {
     try {
       http.errorFiles![code] = Deno.readFileSync(e.slice(eq + 1));
     } catch (err) {
-      throw usage(`Cannot read --errorfile "${e.slice(eq + 1)}": ${(err as Error).message}`);
+      throw usage(`Cannot read --errorfile "${e.slice(eq + 1)}": ${errMsg(err)}`);
     }
   }
   global.log = { target: log, format };
@@ -486,7 +486,7 @@ function serverOptions(spec: string, srv: ServerConfig, opts: string[]): void {
       try {
         return parseDuration(val);
       } catch (err) {
-        throw bad(o, (err as Error).message);
+        throw bad(o, errMsg(err));
       }
     };
     switch (k) {

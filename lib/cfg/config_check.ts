@@ -7,7 +7,7 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import { DEFAULT_BUFSIZE } from "../core/pool.ts";
 import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { parseAddress } from "./address.ts";
@@ -438,7 +438,7 @@ function check(
     checkConfigResolve(r);
     return r;
   } catch (err) {
-    return fail(where, err instanceof Error ? err.message : String(err));
+    return fail(where, errMsg(err));
   }
 }
 

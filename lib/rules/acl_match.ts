@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { errMsg } from "../core/errors.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
 import { IpNet, ipNetParse, ipParse } from "./acl_ip.ts";
 import {
@@ -397,7 +398,7 @@ function regCompile(src: string, icase: boolean): RegExp | string {
   try {
     return new RegExp(latin, icase ? "i" : "");
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errMsg(err);
     return `invalid regex: ${msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")}`;
   }
 }

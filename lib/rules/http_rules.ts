@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
@@ -491,7 +491,7 @@ export function compileHttpRule<C>(
       try {
         re = new RegExp(`^(?:${src})$`);
       } catch (err) {
-        fail(where, `invalid regex ${JSON.stringify(src)}: ${(err as Error).message}`);
+        fail(where, `invalid regex ${JSON.stringify(src)}: ${errMsg(err)}`);
       }
       // HAProxy writes groups as \1; JavaScript as $1.
       action = {

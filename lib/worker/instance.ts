@@ -16,7 +16,7 @@ import type { ResolvedConfig, ResolvedServer } from "../cfg/config_check.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
 import { proxySendLayer } from "../conn/proxy_sock.ts";
 import { addrFormat } from "../core/addr_types.ts";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import type { LatencyStats } from "../stats/stats_types.ts";
 import type { AdminSession, AdminState } from "../stats/admin_types.ts";
 import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
@@ -393,7 +393,7 @@ export class Instance {
       try {
         tlsServerContext(li.tls.cert, li.tls.key);
       } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
+        const msg = errMsg(err);
         throw new SluiceError(
           "ERR_TLS",
           `Cannot use the certificate or key for "${addrFormat(li.addr)}": ${msg}`,
@@ -412,7 +412,7 @@ export class Instance {
       } catch (err) {
         await Promise.all(all.map((l) => l.close()));
         const what = addrFormat(li.addr);
-        const msg = err instanceof Error ? err.message : String(err);
+        const msg = errMsg(err);
         if (li.tls && li.certs === null) {
           throw new SluiceError(
             "ERR_TLS",
