@@ -23,6 +23,7 @@ import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hook
 import type { LimitEvents } from "../log/limit_events.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
+import type { Reply } from "../http/http_reply.ts";
 import { HttpMsg } from "../http/h1_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
 import {
@@ -254,7 +255,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     a: Uint8Array,
     base: number,
     rw: RewriteOptions,
-  ): { status: number; bytes: Uint8Array; deny: boolean } | null {
+  ): Reply | null {
     const r = this.rules;
     if (r === null) {
       // A hook may have routed the previous request elsewhere.
@@ -370,7 +371,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   responseRules(
     strm: Stream,
     view: ResponseHeadView,
-  ): { status: number; bytes: Uint8Array; deny: boolean } | null {
+  ): Reply | null {
     const r = this.rules;
     if (r === null || r.httpResponse.length === 0) return null;
     const ctx = this.#ctx;
@@ -393,7 +394,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** The response an answering rule sends (a service makes it now). */
-  #answer(a: RuleAnswer): { status: number; bytes: Uint8Array; deny: boolean } {
+  #answer(a: RuleAnswer): Reply {
     if (a.kind === "reply") return a;
     const make = this.services[a.name];
     if (make === undefined) return { status: 503, bytes: SERVICE_UNAVAILABLE, deny: false };

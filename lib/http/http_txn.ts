@@ -8,6 +8,7 @@
 import { BodyState } from "./h1_body.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
 import type { RewriteOptions } from "./h1_rewrite.ts";
+import type { Reply } from "./http_reply.ts";
 
 /**
  * How a request hook (or rule) ended: go on with the request, answer it
@@ -15,7 +16,7 @@ import type { RewriteOptions } from "./h1_rewrite.ts";
  */
 export type HookOutcome =
   | { kind: "continue" }
-  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | ({ readonly kind: "reply" } & Reply)
   | { kind: "error"; message: string };
 
 /** Waiting for a request head. */

@@ -24,6 +24,7 @@ import { errMsg, SluiceError } from "../core/errors.ts";
 import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
+import type { Reply } from "../http/http_reply.ts";
 import { aclFetchParse } from "./acl_fetch.ts";
 import {
   type AclCtx,
@@ -41,7 +42,7 @@ export type CondCompiler<C> = (words: string[], where: string) => RuleCond<C>;
 
 /** What a rule does. */
 export type HttpAction =
-  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | ({ readonly kind: "reply" } & Reply)
   | { kind: "set-header"; name: string; lname: Uint8Array; value: string | ValueTemplate }
   | { kind: "add-header"; name: string; value: string | ValueTemplate }
   | { kind: "del-header"; lname: Uint8Array }
@@ -59,7 +60,7 @@ export type Service = typeof SERVICES[number];
 
 /** What an answering rule answers: a response, or a service to produce it. */
 export type RuleAnswer =
-  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | ({ readonly kind: "reply" } & Reply)
   | { kind: "service"; name: Service };
 
 /**
