@@ -20,6 +20,7 @@ import type {
 } from "./config_types.ts";
 import { parseDuration } from "./duration.ts";
 import { parseConfigFiles } from "./cfg_parser.ts";
+import { lbAlgoDef, lbAlgoExpected, lbAlgoSyntaxes, parseBalance } from "../lb/lb_algos.ts";
 
 /** What the command line asks for. */
 export type CliAction =
@@ -31,6 +32,20 @@ export type CliAction =
 
 /** Address the demo listens on. */
 export const DEMO_LISTEN = "127.0.0.1:8080";
+
+/** `text` in lines of at most `width` characters, the lines after the first indented by `indent`. */
+function wrap(text: string, width: number, indent: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join(`\n${" ".repeat(indent)}`);
+}
 
 /** The usage text of `--help`. */
 export const USAGE = `Usage: sluice [flags]
@@ -68,8 +83,9 @@ server (an HTTP page, or an echo server with --mode tcp).
                                 port=N (check port), observe=layer4|layer7,
                                 error-limit=N, on-error=fail-check|fastinter|mark-down,
                                 send-proxy, send-proxy-v2 (PROXY header first)
-  --balance ALGO                roundrobin (default), static-rr, leastconn, first,
-                                source, uri, hdr(NAME), random
+  --balance ALGO                ${
+  wrap(`load-balancing algorithm (default roundrobin): ${lbAlgoSyntaxes().join(", ")}`, 48, 32)
+}
   --redispatch N                retry on another server: every Nth retry (1 = all),
                                 -1 = last retry only (default), 0 = never
   --httpchk "[METHOD] PATH"     HTTP health checks instead of TCP ones
@@ -245,10 +261,9 @@ export function parseCli(args: string[]): CliAction {
     throw usage(`Invalid value "${mode}" for --mode: expected http or tcp`);
   }
   const balance = (v.balance ?? "roundrobin") as BalanceAlgo;
-  if (!BALANCE.includes(balance) && !/^hdr\([!#$%&'*+.^_`|~0-9A-Za-z-]+\)$/.test(balance)) {
-    throw usage(
-      `Invalid value "${balance}" for --balance: expected ${BALANCE.join(", ")} or hdr(NAME)`,
-    );
+  const lb = parseBalance(balance);
+  if (typeof lb === "string") {
+    throw usage(`Invalid value "${balance}" for --balance: expected ${lbAlgoExpected()}`);
   }
 
   // --tls-cert/--tls-key belong to the --listen they follow.
@@ -413,7 +428,7 @@ export function parseCli(args: string[]): CliAction {
   const redispatch = v.redispatch === undefined ? undefined : redispatchValue(v.redispatch);
   const cookie = v.cookie === undefined ? undefined : cookieOption(v.cookie);
   if (cookie !== undefined && mode !== "http") throw usage("--cookie needs --mode http");
-  if ((balance === "uri" || balance.startsWith("hdr(")) && mode !== "http") {
+  if (lbAlgoDef(lb.algo)!.http && mode !== "http") {
     throw usage(`--balance ${balance} needs --mode http`);
   }
 
@@ -460,8 +475,6 @@ export function parseCli(args: string[]): CliAction {
   }
   return demo ? { kind: "demo", config, listen: DEMO_LISTEN, mode } : { kind: "run", config };
 }
-
-const BALANCE = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
 
 /** Check settings given inline on a --server, applied once --httpchk etc. are known. */
 const pendingChecks = new WeakMap<ServerConfig, CheckConfig>();

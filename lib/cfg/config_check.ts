@@ -14,6 +14,7 @@ import { parseAddress } from "./address.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import { checkConfigResolve } from "../check/check_config.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
+import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import { aclDeclare } from "../rules/acl.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
 import type { LogTarget } from "../log/sink_types.ts";
@@ -306,24 +307,15 @@ function address(where: string, text: unknown, opts: { port0?: boolean; tls?: bo
   }
 }
 
-const ALGOS = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** `"roundrobin"`, …, or `"hdr(name)"`. */
 function balanceSpec(where: string, v: unknown): LbSpec {
   if (v === undefined) return { algo: "roundrobin" };
-  if (typeof v === "string") {
-    if (ALGOS.includes(v)) return { algo: v };
-    const m = /^hdr\(([^()]*)\)$/.exec(v);
-    if (m !== null) {
-      if (!TOKEN.test(m[1])) fail(where, `invalid header name ${JSON.stringify(m[1])}`);
-      return { algo: "hdr", hdr: m[1].toLowerCase() };
-    }
-  }
-  return fail(
-    where,
-    `unknown algorithm ${JSON.stringify(v)} (expected ${ALGOS.join(", ")} or hdr(<name>))`,
-  );
+  const spec = typeof v === "string"
+    ? parseBalance(v)
+    : `unknown algorithm ${JSON.stringify(v)} (expected ${lbAlgoExpected()})`;
+  return typeof spec === "string" ? fail(where, spec) : spec;
 }
 
 function adminState(where: string, v: unknown): "ready" | "drain" | "maint" {
@@ -803,7 +795,7 @@ export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
     if (b.cookie !== undefined && mode_ !== "http") {
       fail(`${at}.cookie`, 'cookie persistence needs mode "http"');
     }
-    if ((balance.algo === "uri" || balance.algo === "hdr") && mode_ !== "http") {
+    if (lbAlgoDef(balance.algo)!.http && mode_ !== "http") {
       fail(`${at}.balance`, `"${balance.algo}" needs mode "http"`);
     }
     const ss = b.stickSource;

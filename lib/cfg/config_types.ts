@@ -409,7 +409,12 @@ export interface ServerConfig {
   tls?: ServerTlsConfig;
 }
 
-/** Load-balancing algorithms; `"hdr(name)"` hashes the named request header. */
+/**
+ * Load-balancing algorithms; `"hdr(name)"` hashes the named request header.
+ * The public spelling of the rows of LB_ALGOS (lib/lb/lb_algos.ts), kept
+ * here so the API documents itself; tests/unit/lb_algos_test.ts fails to
+ * compile when the two differ.
+ */
 export type BalanceAlgo =
   | "roundrobin"
   | "static-rr"
