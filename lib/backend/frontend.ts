@@ -26,14 +26,9 @@ import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { Reply } from "../http/http_reply.ts";
 import { HttpMsg } from "../http/h1_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
-import {
-  buildReply,
-  type HttpRule,
-  type RuleAnswer,
-  type RuleCond,
-  runHttpRules,
-  type Service,
-} from "../rules/http_rules.ts";
+import { buildReply } from "../rules/act_reply.ts";
+import type { RuleAnswer, Service } from "../rules/http_act_types.ts";
+import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
 import type { Backend } from "./backend.ts";
 import type { Server } from "./server.ts";
 import { Counters } from "./counters.ts";

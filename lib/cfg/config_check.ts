@@ -606,14 +606,14 @@ function compileRules(
   );
   const httpRequest = list("httpRequest").map((x) => {
     const rule = compileHttpRule(x.words, x.where, false, cond);
-    if (rule.action.kind === "reply" && rule.action.bytes.length > ctx.bufsize) {
+    if ((rule.action.fixedReply?.bytes.length ?? 0) > ctx.bufsize) {
       fail(x.where, `the response is larger than a buffer (${ctx.bufsize} bytes)`);
     }
     return rule;
   });
   const httpResponse = list("httpResponse").map((x) => {
     const rule = compileHttpRule(x.words, x.where, true, resCond);
-    if (rule.action.kind === "reply" && rule.action.bytes.length > ctx.bufsize) {
+    if ((rule.action.fixedReply?.bytes.length ?? 0) > ctx.bufsize) {
       fail(x.where, `the response is larger than a buffer (${ctx.bufsize} bytes)`);
     }
     return rule;

@@ -192,9 +192,9 @@ export interface FrontendRules {
   acls?: RuleText[];
   /** `use_backend` rules in order: `"api if is_api"`; the first that matches picks the backend, else `defaultBackend`. */
   useBackends?: RuleText[];
-  /** `http-request` rules in order: deny, return, redirect location, set-header, add-header, del-header. */
+  /** `http-request` rules in order: `"deny if { src 10.0.0.0/8 }"` (actions: docs/keywords.md). */
   httpRequest?: RuleText[];
-  /** `http-response` rules in order: set-header, add-header, del-header. */
+  /** `http-response` rules in order: `"del-header Server"` (actions: docs/keywords.md). */
   httpResponse?: RuleText[];
   /**
    * `tcp-request` rules: `"connection accept|reject [if|unless cond]"`,

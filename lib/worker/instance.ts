@@ -37,7 +37,7 @@ import { LimitEvents } from "../log/limit_events.ts";
 import { formatTcpLog, formatTcpLogJson, tcpLogRecord } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
-import { buildReply } from "../rules/http_rules.ts";
+import { buildReply } from "../rules/act_reply.ts";
 import type { Stream } from "../stream/stream.ts";
 
 /** A listening address of a running instance. */

@@ -9,7 +9,10 @@ import { SluiceError } from "../../lib/core/errors.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import type { RewriteOptions } from "../../lib/http/h1_rewrite.ts";
 import { H1_MF_RESP, type H1Limits, HttpMsg } from "../../lib/http/h1_types.ts";
+import { cfgLexLine } from "../../lib/cfg/cfg_lexer.ts";
 import { compileCondition, evalCondition } from "../../lib/rules/acl_cond.ts";
+import { HTTP_ACTIONS, httpActSupported } from "../../lib/rules/http_act.ts";
+import { ACT_F_HTTP_REQ, ACT_F_HTTP_RES } from "../../lib/rules/http_act_types.ts";
 import type { AclCtx } from "../../lib/rules/acl_types.ts";
 import {
   compileHttpRule,
@@ -203,8 +206,8 @@ Deno.test("set-path and set-query change the forwarded target, keeping the other
   assert.equal(run(["set-path /a", "set-query q"], get("/v1")).target, "/a?q");
   refuses("set-path v2", 'set-path needs a path starting with "/" without spaces, got "v2"');
   refuses("set-query a b", 'unexpected "b" after set-query');
-  refuses("set-path /x", '"http-response set-path" does not exist', true);
-  refuses("set-query x", '"http-response set-query" does not exist', true);
+  refuses("set-path /x", '"http-response set-path" does not exist (use http-request)', true);
+  refuses("set-query x", '"http-response set-query" does not exist (use http-request)', true);
 });
 
 Deno.test("set-var stores a literal or a request sample under txn.NAME", () => {
@@ -269,7 +272,7 @@ Deno.test("rules run in order, skip when their condition fails and stop at an an
   assert.throws(() => compileUseBackend(["a", "b"], WHERE, COND), /expected use_backend NAME/);
 });
 
-Deno.test("an unknown action is refused with the actions its rule set supports", () => {
+Deno.test("compileHttpRule() refuses an unknown action and lists those of its rule set (from HTTP_ACTIONS)", () => {
   refuses(
     "tarpit",
     'unsupported action "http-request tarpit" (supported: deny, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
@@ -280,11 +283,52 @@ Deno.test("an unknown action is refused with the actions its rule set supports",
   );
   refuses(
     "tarpit",
-    'unsupported action "http-response tarpit" (supported: deny, return, redirect location, set-header, add-header, del-header)',
+    'unsupported action "http-response tarpit" (supported: deny, return, redirect, set-header, add-header, del-header)',
     true,
   );
   refuses(
     "",
     'unsupported action "http-request " (supported: deny, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
+});
+
+// registry
+
+const PHASES = [[ACT_F_HTTP_REQ, "http-request"], [ACT_F_HTTP_RES, "http-response"]] as const;
+
+Deno.test("every row of HTTP_ACTIONS compiles its example in each rule set it is in", () => {
+  for (const [name, def] of Object.entries(HTTP_ACTIONS)) {
+    const words = cfgLexLine(def.example, WHERE, {});
+    assert.ok(words[0] === name || words[0].startsWith(`${name}(`), `${name}: example uses it`);
+    assert.ok(def.doc !== "" && !def.doc.endsWith("."), `${name}: one doc line, no final period`);
+    for (const [bit, rules] of PHASES) {
+      if ((def.phases & bit) === 0) continue;
+      const r = compileHttpRule(words, WHERE, bit === ACT_F_HTTP_RES, COND);
+      assert.equal(typeof r.action.run, "function", `${rules} ${name}`);
+    }
+  }
+});
+
+Deno.test("every row of HTTP_ACTIONS is refused in a rule set it is not in, saying why", () => {
+  for (const [name, def] of Object.entries(HTTP_ACTIONS)) {
+    const words = cfgLexLine(def.example, WHERE, {});
+    for (const [bit, rules] of PHASES) {
+      if ((def.phases & bit) !== 0) continue;
+      const why = ((def.later ?? 0) & bit) !== 0 ? "is not supported yet" : "does not exist (use ";
+      assert.throws(
+        () => compileHttpRule(words, WHERE, bit === ACT_F_HTTP_RES, COND),
+        (err: unknown) =>
+          err instanceof SluiceError && err.message.includes(`"${rules} ${name}" ${why}`),
+        `${rules} ${name}`,
+      );
+    }
+  }
+});
+
+Deno.test("httpActSupported() lists the rows of one rule set in table order", () => {
+  assert.equal(
+    httpActSupported(ACT_F_HTTP_RES),
+    "deny, return, redirect, set-header, add-header, del-header",
+  );
+  assert.ok(httpActSupported(ACT_F_HTTP_REQ).endsWith("set-path, set-query, set-var(txn.NAME)"));
 });
