@@ -7,7 +7,7 @@
  */
 import { bytesToStr } from "../http/h1_chars.ts";
 import { aclFetchParse } from "./acl_fetch.ts";
-import { type AclCtx, type AclFetch, type AclMatcher, SMP_USE_RES } from "./acl_types.ts";
+import { type AclCtx, type AclFetch, type AclSampleSink, SMP_USE_RES } from "./acl_types.ts";
 import { actFail, VALUE } from "./http_act_args.ts";
 import type { ValueTemplate } from "./http_act_types.ts";
 
@@ -72,8 +72,7 @@ export function actTemplate(
 }
 
 /** Takes the first sample a fetch yields, as text (integers and booleans in decimal). */
-class Capture implements AclMatcher {
-  readonly kind = "str";
+class Capture implements AclSampleSink {
   out = "";
   matchBytes(a: Uint8Array, pos: number, len: number): boolean {
     this.out = bytesToStr(a, pos, len);
