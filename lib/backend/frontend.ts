@@ -64,10 +64,9 @@ const EMPTY_MSG = new HttpMsg(1);
 
 /** Compiled HTTP rules of a frontend. */
 export interface FrontendRulesRt {
-  httpRequest: HttpRule<AclCtx>[];
-  /** Unconditional header actions only (response conditions are not supported yet). */
-  httpResponse: HttpRule<AclCtx>[];
-  useBackends: { backend: Backend; cond: RuleCond<AclCtx> | null }[];
+  readonly httpRequest: readonly HttpRule<AclCtx>[];
+  readonly httpResponse: readonly HttpRule<AclCtx>[];
+  readonly useBackends: readonly { backend: Backend; cond: RuleCond<AclCtx> | null }[];
 }
 
 /** Frontend settings. */
@@ -106,7 +105,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP rules and routing, or null. */
   rules: FrontendRulesRt | null = null;
   /** `tcp-request connection` rules, or null. */
-  connRules: TcpConnRule[] | null = null;
+  connRules: readonly TcpConnRule[] | null = null;
   /** TypeScript hooks, or null. */
   hooks: FrontendHooks | null = null;
   /** True when some backend this frontend can use has hooks. */

@@ -12,7 +12,7 @@ import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../backend/frontend.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
-import type { ResolvedConfig, ResolvedServer } from "../cfg/config_check.ts";
+import type { ResolvedConfig, ResolvedServer } from "../cfg/config_resolved_types.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
 import { proxySendLayer } from "../conn/proxy_sock.ts";
 import { addrFormat } from "../core/addr_types.ts";
