@@ -47,7 +47,7 @@ function fatal(err: unknown): never {
 async function main(): Promise<void> {
   let action;
   try {
-    action = parseCli(Deno.args);
+    action = parseCli(Deno.args, { warn: (msg) => console.error(`sluice: warning: ${msg}`) });
   } catch (err) {
     if (Deno.args.includes("--check") || Deno.args.includes("-c")) {
       console.error(`sluice: ${errMsg(err)}`);
