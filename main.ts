@@ -12,7 +12,9 @@
  */
 import { startDemoHttp } from "./lib/applet/demo_http.ts";
 import { startEchoServer } from "./lib/applet/echo_server.ts";
+import { parseAddress } from "./lib/cfg/address.ts";
 import { parseCli, USAGE } from "./lib/cfg/cli.ts";
+import { cliReadyLine } from "./lib/cfg/cli_ready.ts";
 import { resolveConfig } from "./lib/cfg/config_check.ts";
 import { parseConfigText } from "./lib/cfg/cfg_parser.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
@@ -101,8 +103,7 @@ async function main(): Promise<void> {
   handleSignals(proxy, guard, action.kind === "run" ? action.files : undefined, async () => {
     await echo?.close();
   });
-  const where = proxy.addresses.map((a) => `${a.address}${a.tls ? " (tls)" : ""}`).join(", ");
-  console.log(`sluice ${VERSION} ready, listening on ${where}`);
+  console.log(readyLine(action.config, proxy));
   if (action.kind === "demo") {
     console.log(
       action.mode === "http"
@@ -112,6 +113,18 @@ async function main(): Promise<void> {
         }`,
     );
   }
+}
+
+/** The ready line for `config` now running as `proxy` (JSON under `--log-format json`). */
+function readyLine(config: SluiceConfig, proxy: SluiceHandle): string {
+  const g = config.global ?? {};
+  const stats = g.stats === undefined ? null : parseAddress(g.stats.address, { port0: true }).addr;
+  return cliReadyLine({
+    version: VERSION,
+    binds: proxy.addresses,
+    stats: stats?.kind === "tcp" ? { host: stats.host, port: proxy.statsPort } : null,
+    adminSocket: g.adminSocket?.path ?? null,
+  }, { json: g.log?.format === "json" });
 }
 
 /**

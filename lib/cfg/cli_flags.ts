@@ -269,7 +269,8 @@ export const CLI_FLAGS = {
     type: "string",
     arg: "FORMAT",
     group: "Stats, runtime API and logs",
-    help: "tcplog or httplog (text, HAProxy-like), or json (default: text)",
+    help: "tcplog or httplog (text, HAProxy-like), or json (default: text); json also makes " +
+      "the ready line a JSON event",
   },
   help: { type: "boolean", short: "h", group: "Other", help: "show this help" },
   version: { type: "boolean", short: "V", group: "Other", help: "show the version" },

@@ -11,6 +11,7 @@ import {
   cliSuggest,
   DEMO_LISTEN,
 } from "../../lib/cfg/cli_flags.ts";
+import { cliReadyLine } from "../../lib/cfg/cli_ready.ts";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
 import type { SluiceConfig } from "../../lib/cfg/config_types.ts";
 import { SluiceError, type SluiceErrorCode } from "../../lib/core/errors.ts";
@@ -1072,4 +1073,41 @@ Deno.test("parseCli() warns that a --timeout without unit under 100 means millis
   assert.deepEqual(warnings, [], "a unit, 0 (none) or 100 and more: no warning");
   // Without a warn callback, the warning is dropped and the value accepted.
   assert.equal(runWith("--timeout", "server=10").backends[0].timeouts?.server, 10);
+});
+
+Deno.test("cliReadyLine() is the text line, or under json one event listing every listener", () => {
+  const info = {
+    version: "9.9.9",
+    binds: [
+      { frontend: "main", address: "127.0.0.1:8080", port: 8080, tls: false },
+      { frontend: "main", address: "[::1]:8443", port: 8443, tls: true },
+    ],
+    stats: { host: "::1", port: 8404 },
+    adminSocket: "/run/sluice.sock",
+  };
+  assert.equal(
+    cliReadyLine(info, { json: false }),
+    "sluice 9.9.9 ready, listening on 127.0.0.1:8080, [::1]:8443 (tls)",
+  );
+  const ev = JSON.parse(cliReadyLine(info, { json: true, date: new Date(0) }));
+  assert.deepEqual(ev, {
+    type: "event",
+    event: "ready",
+    date: "1970-01-01T00:00:00.000Z",
+    level: "notice",
+    message: "sluice 9.9.9 ready, listening on 127.0.0.1:8080, [::1]:8443 (tls)",
+    version: "9.9.9",
+    listeners: [
+      { kind: "frontend", name: "main", address: "127.0.0.1:8080", port: 8080, tls: false },
+      { kind: "frontend", name: "main", address: "[::1]:8443", port: 8443, tls: true },
+      { kind: "stats", name: "stats", address: "[::1]:8404", port: 8404, tls: false },
+      {
+        kind: "admin-socket",
+        name: "admin-socket",
+        address: "unix:/run/sluice.sock",
+        port: 0,
+        tls: false,
+      },
+    ],
+  });
 });
