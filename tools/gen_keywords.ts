@@ -49,6 +49,14 @@ function typeNames(bits: number): string {
   return andList(SMP_T_NAMES.filter((_, t) => (bits & (1 << t)) !== 0));
 }
 
+/** One entry: its heading, its paragraphs, then its facts as a list. */
+function entry(out: string[], heading: string, text: readonly string[], facts: readonly string[]) {
+  out.push(`### ${heading}`, "");
+  for (const t of text) out.push(t, "");
+  for (const f of facts) out.push(`- ${f}`);
+  out.push("");
+}
+
 function actionsSection(out: string[]): void {
   out.push(
     "## HTTP actions",
@@ -66,17 +74,10 @@ function actionsSection(out: string[]): void {
       : ` (${showFlags(def.later, ACT_F_NAMES).split("|").map((r) => `\`${r}\``).join(", ")}: ` +
         "not supported yet)";
     const first = showFlags(def.phases, ACT_F_NAMES).split("|")[0];
-    out.push(
-      `### ${kw}`,
-      "",
-      `\`${kw} ${def.syntax}\``,
-      "",
-      `${def.doc}.`,
-      "",
-      `- May appear in: ${andList(where)} rules${later}`,
-      `- Example: \`${first} ${def.example}\``,
-      "",
-    );
+    entry(out, kw, [`\`${kw} ${def.syntax}\``, `${def.doc}.`], [
+      `May appear in: ${andList(where)} rules${later}`,
+      `Example: \`${first} ${def.example}\``,
+    ]);
   }
 }
 
@@ -90,14 +91,9 @@ function algosSection(out: string[]): void {
   );
   for (const [name, def] of Object.entries(LB_ALGOS) as [string, LbAlgoDef][]) {
     const kw = def.arg === undefined ? name : `${name}(${def.arg.name})`;
-    out.push(
-      `### ${kw}`,
-      "",
-      `${def.doc}.`,
-      "",
-      `- May appear in: \`balance\` and \`--balance\`${def.http ? ", HTTP backends only" : ""}`,
-      "",
-    );
+    entry(out, kw, [`${def.doc}.`], [
+      `May appear in: \`balance\` and \`--balance\`${def.http ? ", HTTP backends only" : ""}`,
+    ]);
   }
 }
 
@@ -113,15 +109,10 @@ function fetchesSection(out: string[]): void {
   );
   for (const [name, def] of Object.entries(ACL_FETCHES)) {
     const kw = def.args === undefined ? name : `${name}(${def.args})`;
-    out.push(
-      `### ${kw}`,
-      "",
-      `${def.doc}.`,
-      "",
-      `- Samples: ${SMP_T_NAMES[def.type]} (default method \`-m ${aclDefaultMatch(def.type)}\`)`,
-      `- May appear in: ${fetchPlaces(def.use)}`,
-      "",
-    );
+    entry(out, kw, [`${def.doc}.`], [
+      `Samples: ${SMP_T_NAMES[def.type]} (default method \`-m ${aclDefaultMatch(def.type)}\`)`,
+      `May appear in: ${fetchPlaces(def.use)}`,
+    ]);
   }
 }
 
@@ -136,13 +127,11 @@ function keywordsSection(out: string[]): void {
   for (const [kw, [fetch, match]] of Object.entries(ACL_KEYWORDS)) {
     const def = ACL_FETCHES[fetch];
     const args = def.args === undefined ? "" : `(${def.args})`;
-    out.push(
-      `### ${kw}${args}`,
-      "",
-      `\`${fetch}${args} -m ${match}\`: ${def.doc.charAt(0).toLowerCase()}${def.doc.slice(1)}.`,
-      "",
-      `- May appear in: ${fetchPlaces(def.use)}`,
-      "",
+    entry(
+      out,
+      `${kw}${args}`,
+      [`\`${fetch}${args} -m ${match}\`: ${def.doc.charAt(0).toLowerCase()}${def.doc.slice(1)}.`],
+      [`May appear in: ${fetchPlaces(def.use)}`],
     );
   }
 }
@@ -156,14 +145,7 @@ function matchesSection(out: string[]): void {
     "",
   );
   for (const [name, def] of Object.entries(ACL_MATCHES)) {
-    out.push(
-      `### -m ${name}`,
-      "",
-      `${def.doc}.`,
-      "",
-      `- Samples: ${typeNames(def.types)}`,
-      "",
-    );
+    entry(out, `-m ${name}`, [`${def.doc}.`], [`Samples: ${typeNames(def.types)}`]);
   }
 }
 
@@ -180,14 +162,9 @@ function convertersSection(out: string[]): void {
   }
   for (const [name, def] of rows) {
     const kw = def.args === undefined ? name : `${name}(${def.args})`;
-    out.push(
-      `### ${kw}`,
-      "",
-      `${def.doc}.`,
-      "",
-      `- Samples: takes ${typeNames(def.takes)}, gives ${SMP_T_NAMES[def.type]}`,
-      "",
-    );
+    entry(out, kw, [`${def.doc}.`], [
+      `Samples: takes ${typeNames(def.takes)}, gives ${SMP_T_NAMES[def.type]}`,
+    ]);
   }
 }
 
