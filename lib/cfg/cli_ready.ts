@@ -42,7 +42,7 @@ export interface ReadyListener {
 }
 
 /** Every listener of `info`, frontends first. */
-export function readyListeners(info: ReadyInfo): ReadyListener[] {
+function readyListeners(info: ReadyInfo): ReadyListener[] {
   const all: ReadyListener[] = info.binds.map((b) => ({
     kind: "frontend",
     name: b.frontend,

@@ -4,6 +4,10 @@
  * refuse a bad value with `Invalid configuration at <path>: <why>` (ERR_CONFIG,
  * or ERR_ADDRESS for addresses).
  *
+ * They take positional arguments, (path, value, default, bounds), beyond
+ * STYLE.md's two plus options: each call then reads as the field's spec,
+ * `resolveInt("global.maxconn", g.maxconn, DEFAULT_MAXCONN, 1, 1_000_000)`.
+ *
  * @module
  */
 import { SluiceError } from "../core/errors.ts";

@@ -1,7 +1,10 @@
 /**
  * What HTTP action compilers share to read their words: the error they
  * throw, literal values, header names (and which headers rules and hooks
- * may not touch), statuses. Load time only.
+ * may not touch), statuses. Load time only. Like the config checker's
+ * helpers they take the place first and the word after (`where`, `what`,
+ * value): three positional arguments read better at their many call sites
+ * than an options object.
  *
  * @module
  */
