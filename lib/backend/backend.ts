@@ -14,7 +14,6 @@
  * @module
  */
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
-import { sockConnect } from "../conn/sock.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_FL_ERROR } from "../conn/conn_types.ts";
 import { ppHeaderV1, ppHeaderV2 } from "../conn/proxy_proto.ts";
@@ -228,7 +227,7 @@ export class Backend implements StreamBackend {
           sc.conn = conn;
           sc.state = SC_ST_CON;
           sc.exp = tickAdd(now, this.timeouts.connect);
-          sockConnect(conn, srv.addr);
+          srv.xprt.connect(conn, srv.addr);
           return;
         }
         case SC_ST_CON: {

@@ -6,13 +6,19 @@
  *
  * @module
  */
-import type { Socket } from "node:net";
 import type { Address } from "../core/addr_types.ts";
 import { Connection } from "../conn/connection.ts";
+import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
-import { ConnLimit, Listener, type ListenerTls } from "../listener/listener.ts";
+import {
+  type AcceptedSock,
+  ConnLimit,
+  type IoMode,
+  Listener,
+  type ListenerTls,
+} from "../listener/listener.ts";
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
 import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
@@ -77,6 +83,8 @@ export interface FrontendOptions {
   maxconn: number;
   /** HTTP settings for an HTTP frontend, null for TCP. */
   http: HttpOptions | null;
+  /** How plain TCP listeners move bytes (default "node"; see ffi_sock.ts). */
+  io?: IoMode;
 }
 
 /** The largest response a hook's `respond()` may give (8 MiB). */
@@ -92,6 +100,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   readonly http: HttpAnalyser | null;
   readonly backend: Backend;
   readonly clientTimeout: number;
+  /** I/O mode of its plain TCP listeners. */
+  readonly io: IoMode;
   /** The frontend's maxconn, shared by its listeners. */
   readonly limit: ConnLimit;
   readonly listeners: Listener[] = [];
@@ -148,6 +158,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
       maxReply: MAX_HOOK_REPLY,
     };
     this.clientTimeout = opts.clientTimeout;
+    this.io = opts.io ?? "node";
     this.limit = new ConnLimit(opts.maxconn);
     this.#processLimit = processLimit;
     this.http = opts.http ? new HttpAnalyser(opts.http, this) : null;
@@ -216,7 +227,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** `tcp-request connection accept|reject`: the first matching rule decides; none matching accepts. */
-  #connAccepted(sock: Socket, li: Listener): boolean {
+  #connAccepted(sock: AcceptedSock, li: Listener): boolean {
     const ctx = this.#ctx;
     const tcp = li.addr.kind === "tcp";
     ctx.msg = EMPTY_MSG;
@@ -422,6 +433,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const backlog = Math.min(Math.max(this.limit.max || 1024, 128), 65535);
     const li = new Listener(addr, tls, [this.limit, this.#processLimit], {
       backlog,
+      io: this.io,
       onAccept: this.#onAccept,
       onLimit: (l) =>
         this.limitEvents?.report(
@@ -447,7 +459,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     (strm.feCtx as Listener).release();
   }
 
-  #onAccept = (sock: Socket, li: Listener): void => {
+  #onAccept = (sock: AcceptedSock, li: Listener): void => {
     const env = this.#env;
     if (
       this.connRules !== null &&
@@ -464,7 +476,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
       const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs) : null;
       li.acceptHs = li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs;
     }
-    const conn = new Connection(env.sched, li.certs !== null ? TLS_SOCK : RAW_SOCK, li.acceptHs);
+    const xprt = li.ffi ? FFI_SOCK : li.certs !== null ? TLS_SOCK : RAW_SOCK;
+    const conn = new Connection(env.sched, xprt, li.acceptHs);
     const strm = new Stream(env, this, this.backend, conn);
     strm.feCtx = li;
     if (li.addr.kind === "tcp") {

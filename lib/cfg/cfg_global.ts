@@ -10,6 +10,7 @@
  * | `tune.maxrewrite N`                      | `maxRewrite`                         |
  * | `tune.http.maxhdr N`                     | `maxHdrs`                            |
  * | `tune.runqueue-depth N`                  | `runqueueDepth`                      |
+ * | `tune.io node\|ffi` (sluice)             | `io`                                 |
  * | `hard-stop-after D`                      | `graceMs`                            |
  * | `nbthread 1`                             | nothing (sluice runs one thread)     |
  *
@@ -113,6 +114,10 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
   switch (kw) {
     case "log":
       return cfgGlobalLog(g, stmt);
+    case "tune.io":
+      at.args(args, 1, 1);
+      g.global.io = at.oneOf(args[0], ["node", "ffi"]) as "node" | "ffi";
+      return;
     case "hard-stop-after":
       at.args(args, 1, 1);
       g.global.graceMs = at.duration(args[0]);

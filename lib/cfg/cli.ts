@@ -277,6 +277,12 @@ function globalOf(v: CliValues, mode: ProxyMode): GlobalConfig {
   if (v.grace !== undefined) global.graceMs = duration("grace", v.grace, v.grace);
   if (v.bufsize !== undefined) global.bufsize = count("bufsize", v.bufsize, 1024, 1 << 20);
   if (v.buffers !== undefined) global.buffers = count("buffers", v.buffers, 2, 1 << 24);
+  if (v.io !== undefined) {
+    if (v.io !== "node" && v.io !== "ffi") {
+      throw usage(`Invalid value "${v.io}" for --io: expected node or ffi`);
+    }
+    global.io = v.io;
+  }
   const target = logTargetOf(v.log);
   const format = v["log-format"] ?? (mode === "http" ? "httplog" : "tcplog");
   if (format !== "tcplog" && format !== "httplog" && format !== "json") {

@@ -194,6 +194,13 @@ export const CLI_FLAGS = {
     group: "Limits and timeouts",
     help: "buffer size (default 16384)",
   },
+  io: {
+    type: "string",
+    arg: "node|ffi",
+    group: "Limits and timeouts",
+    help: "how plain TCP connections move bytes: node:net (default) or libc sockets and " +
+      "epoll through FFI (faster; Linux)",
+  },
   buffers: {
     type: "string",
     arg: "N",

@@ -24,7 +24,6 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<TimeoutsConfig>> = {
 export const DEFAULT_MAXHDRS = 101;
 export const DEFAULT_MAXREWRITE = 1024;
 export const DEFAULT_SERVER_IDLE_TIMEOUT = 4_000;
-export const DEFAULT_SERVER_IDLE_MAX = 256;
 /** Default connection retries. */
 export const DEFAULT_RETRIES = 3;
 /** Large buffers per instance (4 × bufsize each). */

@@ -144,6 +144,7 @@ export interface ResolvedGlobal extends
         | "buffers"
         | "largeBuffers"
         | "runqueueDepth"
+        | "io"
         | "graceMs"
         | "maxHdrs"
         | "maxRewrite"

@@ -59,6 +59,13 @@ export interface GlobalConfig {
    * Never waited for. 0 disables them. Default 256 (16 MiB at most).
    */
   largeBuffers?: number;
+  /**
+   * How plain TCP connections move bytes (`tune.io`, a sluice keyword):
+   * `"node"` (node:net, the default) or `"ffi"` (libc sockets and epoll
+   * through Deno FFI: faster, fairer; Linux, needs `--allow-ffi`). TLS, PROXY
+   * protocol and unix sockets use node:net either way.
+   */
+  io?: "node" | "ffi";
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
   /** Most header fields in an HTTP message (`tune.http.maxhdr`); more gets 431. Default 101. */
@@ -77,7 +84,10 @@ export interface GlobalConfig {
    * Default 4000.
    */
   serverIdleTimeout?: number;
-  /** Most idle connections kept per server. Default 256. */
+  /**
+   * Most idle connections kept per server (HAProxy's `pool-max-conn`).
+   * Default: `maxconn` (HAProxy: unlimited).
+   */
   serverIdleMax?: number;
   /**
    * Time active connections get to finish after a stop signal before they

@@ -7,6 +7,7 @@
  */
 import type { FlagTable } from "../core/flags.ts";
 import type { Buf } from "../buf/buffer.ts";
+import type { Address } from "../core/addr_types.ts";
 import type { Connection } from "./connection.ts";
 
 /** Transport (and handshake, if any) established: data may flow. */
@@ -87,8 +88,10 @@ export const CO_ER_NAMES: readonly string[] = [
 export interface DataLayer {
   /** Name for logs and tests ("raw", "tls"). */
   readonly name: string;
-  /** Starts using `conn.sock` for data (after accept, connect or handshake). */
+  /** Starts using the connection's socket for data (after accept, connect or handshake). */
   attach(conn: Connection): void;
+  /** Starts a connect to `addr`; `conn.connected()` or an error follows. */
+  connect(conn: Connection, addr: Address): void;
   /** Starts receiving into the free room of `buf` until it is full. */
   rcvBuf(conn: Connection, buf: Buf): void;
   /** Stops receiving (bytes that arrive meanwhile are kept for later). */

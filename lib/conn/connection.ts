@@ -41,6 +41,8 @@ import {
   type HandshakeLayer,
 } from "./conn_types.ts";
 import { sockAdopt } from "./sock.ts";
+import { FfiAccepted } from "./ffi_listen.ts";
+import type { FfiSock } from "./ffi_sock.ts";
 import type { PpAddr } from "./proxy_proto.ts";
 
 const ERR_CODES: Record<string, number> = {
@@ -87,6 +89,10 @@ export class Connection {
   errMsg = "";
   /** The socket, once accepted or connected (the TLS socket after a handshake). */
   sock: Socket | null = null;
+  /** The file descriptor of an FFI connection (ffi_sock.ts), or -1. */
+  fd = -1;
+  /** The FFI side of the connection (its readiness), or null. */
+  ffi: FfiSock | null = null;
   /** Moves bytes. */
   readonly xprt: DataLayer;
   /** Runs before data may flow, or null. */
@@ -144,9 +150,14 @@ export class Connection {
   }
 
   /** Adopts an accepted socket; a handshake layer then starts at once. */
-  attachAccepted(sock: Socket): void {
-    this.sock = sock;
-    sockAdopt(this, sock);
+  attachAccepted(sock: Socket | FfiAccepted): void {
+    if (sock instanceof FfiAccepted) {
+      this.fd = sock.fd;
+      sock.fd = -1;
+    } else {
+      this.sock = sock;
+      sockAdopt(this, sock);
+    }
     this.flags |= CO_FL_CONNECTED;
     if (this.hs) {
       this.flags |= CO_FL_HANDSHAKE;
@@ -244,7 +255,7 @@ export class Connection {
   shutw(): void {
     if (this.flags & (CO_FL_SOCK_WR_SH | CO_FL_CLOSED)) return;
     this.flags |= CO_FL_SOCK_WR_SH;
-    if (this.sock) this.xprt.shutw(this);
+    if (this.sock !== null || this.fd >= 0) this.xprt.shutw(this);
   }
 
   /**
@@ -263,6 +274,6 @@ export class Connection {
       this.wbuf!.sndPending = 0;
       this.wbuf = null;
     }
-    if (this.sock) this.xprt.close(this);
+    if (this.sock !== null || this.fd >= 0) this.xprt.close(this);
   }
 }

@@ -14,6 +14,7 @@
  * @module
  */
 import { isIPv4, isIPv6 } from "node:net";
+import { ipv4Put, ipv4Text, ipv6Put, ipv6Text } from "../core/ip_bytes.ts";
 
 /** An address and port taken from (or put in) a header. */
 export interface PpAddr {
@@ -188,8 +189,8 @@ function ppParseV2(a: Uint8Array, n: number): PpParse {
       st: "ok",
       len,
       version: 2,
-      src: { addr: v4(a, b), port: (a[b + 8] << 8) | a[b + 9] },
-      dst: { addr: v4(a, b + 4), port: (a[b + 10] << 8) | a[b + 11] },
+      src: { addr: ipv4Text(a, b), port: (a[b + 8] << 8) | a[b + 9] },
+      dst: { addr: ipv4Text(a, b + 4), port: (a[b + 10] << 8) | a[b + 11] },
     };
   }
   // AF_INET6.
@@ -197,47 +198,16 @@ function ppParseV2(a: Uint8Array, n: number): PpParse {
     st: "ok",
     len,
     version: 2,
-    src: { addr: v6(a, b), port: (a[b + 32] << 8) | a[b + 33] },
-    dst: { addr: v6(a, b + 16), port: (a[b + 34] << 8) | a[b + 35] },
+    src: { addr: ipv6Text(a, b), port: (a[b + 32] << 8) | a[b + 33] },
+    dst: { addr: ipv6Text(a, b + 16), port: (a[b + 34] << 8) | a[b + 35] },
   };
-}
-
-function v4(a: Uint8Array, p: number): string {
-  return `${a[p]}.${a[p + 1]}.${a[p + 2]}.${a[p + 3]}`;
-}
-
-/** RFC 5952 text of the 16 bytes at `p` (longest zero run as ::, lower case). */
-function v6(a: Uint8Array, p: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((a[p + 2 * i] << 8) | a[p + 2 * i + 1]);
-  // IPv4-mapped: ::ffff:a.b.c.d, as sockets report them.
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    return `::ffff:${v4(a, p + 12)}`;
-  }
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (best < 0) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
 }
 
 /** The RFC 5952 text of an IPv6 address (as v2 headers give them). */
 function canonV6(s: string): string {
   const b = new Uint8Array(16);
-  putV6(b, 0, s);
-  return v6(b, 0);
+  ipv6Put(b, 0, s);
+  return ipv6Text(b, 0);
 }
 
 const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
@@ -280,13 +250,13 @@ export function ppHeaderV2(src: PpAddr | null, dst: PpAddr | null): Uint8Array {
   if (f === null) return out;
   const b = 16;
   if (f[2] === 4) {
-    putV4(out, b, f[0]);
-    putV4(out, b + 4, f[1]);
+    ipv4Put(out, b, f[0]);
+    ipv4Put(out, b + 4, f[1]);
     putPort(out, b + 8, src!.port);
     putPort(out, b + 10, dst!.port);
   } else {
-    putV6(out, b, f[0]);
-    putV6(out, b + 16, f[1]);
+    ipv6Put(out, b, f[0]);
+    ipv6Put(out, b + 16, f[1]);
     putPort(out, b + 32, src!.port);
     putPort(out, b + 34, dst!.port);
   }
@@ -296,27 +266,4 @@ export function ppHeaderV2(src: PpAddr | null, dst: PpAddr | null): Uint8Array {
 function putPort(out: Uint8Array, p: number, port: number): void {
   out[p] = port >> 8;
   out[p + 1] = port & 0xff;
-}
-
-function putV4(out: Uint8Array, p: number, s: string): void {
-  s.split(".").forEach((o, i) => out[p + i] = Number(o));
-}
-
-function putV6(out: Uint8Array, p: number, s: string): void {
-  let text = s;
-  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (m !== null) {
-    // A trailing dotted quad is the last two groups.
-    const o = m[2].split(".").map(Number);
-    text = `${m[1]}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const [head, tail] = text.includes("::") ? text.split("::") : [text, null];
-  const hs = head === "" ? [] : head.split(":");
-  const ts = tail === null || tail === "" ? [] : tail.split(":");
-  const groups = [...hs, ...Array(8 - hs.length - ts.length).fill("0"), ...ts];
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[p + 2 * i] = v >> 8;
-    out[p + 2 * i + 1] = v & 0xff;
-  });
 }

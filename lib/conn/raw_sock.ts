@@ -4,12 +4,21 @@
  * @module
  */
 import type { DataLayer } from "./conn_types.ts";
-import { sockAttach, sockClose, sockRcvBuf, sockRcvStop, sockShutw, sockSndBuf } from "./sock.ts";
+import {
+  sockAttach,
+  sockClose,
+  sockConnect,
+  sockRcvBuf,
+  sockRcvStop,
+  sockShutw,
+  sockSndBuf,
+} from "./sock.ts";
 
 /** Plain sockets. */
 export const RAW_SOCK: DataLayer = {
   name: "raw",
   attach: sockAttach,
+  connect: sockConnect,
   rcvBuf: sockRcvBuf,
   rcvStop: sockRcvStop,
   sndBuf: sockSndBuf,

@@ -13,12 +13,21 @@ import tls from "node:tls";
 import { errMsg } from "../core/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { DataLayer, HandshakeLayer } from "./conn_types.ts";
-import { sockAttach, sockClose, sockRcvBuf, sockRcvStop, sockShutw, sockSndBuf } from "./sock.ts";
+import {
+  sockAttach,
+  sockClose,
+  sockConnect,
+  sockRcvBuf,
+  sockRcvStop,
+  sockShutw,
+  sockSndBuf,
+} from "./sock.ts";
 
 /** TLS sockets: the runtime encrypts, this layer moves plaintext. */
 export const TLS_SOCK: DataLayer = {
   name: "tls",
   attach: sockAttach,
+  connect: sockConnect,
   rcvBuf: sockRcvBuf,
   rcvStop: sockRcvStop,
   sndBuf: sockSndBuf,

@@ -14,6 +14,7 @@
  */
 import net, { type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
+import { FfiAccepted, FfiAcceptor } from "../conn/ffi_listen.ts";
 import { TlsCerts } from "../conn/tls_sock.ts";
 import type { HandshakeLayer } from "../conn/conn_types.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
@@ -50,8 +51,14 @@ export interface ListenerTls {
   sniCerts?: { cert: string; key: string }[];
 }
 
+/** An accepted connection: a node:net socket, or an fd of the FFI layer. */
+export type AcceptedSock = Socket | FfiAccepted;
+
 /** Receives accepted sockets (paused, unread). */
-export type AcceptHandler = (sock: Socket, li: Listener) => void;
+export type AcceptHandler = (sock: AcceptedSock, li: Listener) => void;
+
+/** How a listener's connections move bytes: node:net, or libc through FFI (ffi_sock.ts). */
+export type IoMode = "node" | "ffi";
 
 function ignoreError(): void {
   // A parked client that resets is noticed when it is served.
@@ -79,8 +86,11 @@ export class Listener {
   parkDrops = 0;
   #onAccept: AcceptHandler;
   readonly #onLimit: ((li: Listener) => void) | null;
+  readonly #io: IoMode;
   #srv: Server | null = null;
-  #parked: Socket[] = [];
+  /** The listening socket when it is an FFI one (plain TCP with `io: "ffi"`). */
+  #ffi: FfiAcceptor | null = null;
+  #parked: AcceptedSock[] = [];
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -88,7 +98,13 @@ export class Listener {
     addr: Address,
     tls: ListenerTls | null,
     limits: ConnLimit[],
-    opts: { backlog: number; onAccept: AcceptHandler; onLimit?: (li: Listener) => void },
+    opts: {
+      backlog: number;
+      onAccept: AcceptHandler;
+      onLimit?: (li: Listener) => void;
+      /** Default "node". */
+      io?: IoMode;
+    },
   ) {
     this.addr = addr;
     this.tls = tls;
@@ -96,6 +112,15 @@ export class Listener {
     this.backlog = opts.backlog;
     this.#onAccept = opts.onAccept;
     this.#onLimit = opts.onLimit ?? null;
+    this.#io = opts.io ?? "node";
+  }
+
+  /**
+   * Its connections are FFI ones (plain TCP with `io: "ffi"`; TLS, PROXY
+   * protocol and unix sockets stay on node:net). Known once bound.
+   */
+  get ffi(): boolean {
+    return this.#ffi !== null;
   }
 
   /** The bound address as text (with the real port when 0 was asked). */
@@ -106,6 +131,7 @@ export class Listener {
 
   /** The bound port (TCP only), or 0. */
   boundPort(): number {
+    if (this.#ffi !== null) return this.#ffi.port;
     const a = this.#srv?.address();
     return a !== null && typeof a === "object" ? a.port : 0;
   }
@@ -122,6 +148,16 @@ export class Listener {
   bind(): Promise<void> {
     if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])]);
     const a = this.addr;
+    if (this.#io === "ffi" && a.kind === "tcp" && this.tls === null && !this.acceptProxy) {
+      const acc = new FfiAcceptor(this.#onConnection);
+      try {
+        acc.bind(a.host, a.port, this.backlog);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.#ffi = acc;
+      return Promise.resolve();
+    }
     if (a.kind === "unix") removeStaleSocket(a.path);
     const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, this.#onConnection);
     this.#srv = srv;
@@ -147,11 +183,17 @@ export class Listener {
   adopt(old: Listener): void {
     // Certificate first: if it is bad, nothing has moved yet.
     if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])]);
-    const srv = old.#srv!;
-    srv.off("connection", old.#onConnection);
-    srv.on("connection", this.#onConnection);
-    this.#srv = srv;
-    old.#srv = null;
+    if (old.#ffi !== null) {
+      this.#ffi = old.#ffi;
+      this.#ffi.onConn = this.#onConnection;
+      old.#ffi = null;
+    } else {
+      const srv = old.#srv!;
+      srv.off("connection", old.#onConnection);
+      srv.on("connection", this.#onConnection);
+      this.#srv = srv;
+      old.#srv = null;
+    }
     old.#closed = true;
     for (const lim of old.limits) lim.waiting.delete(old);
     const parked = old.#parked;
@@ -177,7 +219,12 @@ export class Listener {
 
   /** True while bound and accepting. */
   get bound(): boolean {
-    return this.#srv !== null && !this.#closed;
+    return (this.#srv !== null || this.#ffi !== null) && !this.#closed;
+  }
+
+  /** Its I/O mode as configured. */
+  get io(): IoMode {
+    return this.#io;
   }
 
   /**
@@ -207,6 +254,7 @@ export class Listener {
       this.#parked = [];
       const srv = this.#srv;
       if (srv !== null && srv.listening) srv.close();
+      this.#ffi?.close();
       setImmediate(resolve);
     });
     return this.#closing;
@@ -217,17 +265,18 @@ export class Listener {
     return true;
   }
 
-  #accept(sock: Socket): void {
+  #accept(sock: AcceptedSock): void {
     this.accepted++;
     for (const lim of this.limits) {
       lim.cur++;
       if (lim.cur > lim.peak) lim.peak = lim.cur;
     }
-    if (this.addr.kind === "tcp") sock.setNoDelay(true);
+    // FFI sockets have TCP_NODELAY from accept.
+    if (this.addr.kind === "tcp" && !(sock instanceof FfiAccepted)) sock.setNoDelay(true);
     this.#onAccept(sock, this);
   }
 
-  #onConnection = (sock: Socket): void => {
+  #onConnection = (sock: AcceptedSock): void => {
     if (this.#closed) {
       sock.destroy();
       return;

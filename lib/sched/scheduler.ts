@@ -56,8 +56,22 @@ export interface SchedCounters {
   breaths: number;
 }
 
+/**
+ * I/O readiness that is harvested rather than delivered (the FFI data
+ * layer's poller): polled at the start of every turn, told when the
+ * scheduler has nothing left to run so that it can wait for events itself.
+ */
+export interface SchedIo {
+  /** Delivers pending readiness events (waking tasks); returns how many. */
+  poll(): number;
+  /** The scheduler ran out of work. */
+  idle(): void;
+}
+
 /** A run queue, a timer heap and the loop that drives them. */
 export class Scheduler {
+  /** Harvested I/O (the FFI poller), or null when all I/O is event-driven. */
+  io: SchedIo | null = null;
   /**
    * Tick of the current turn. Read once per turn like HAProxy's now_ms: a
    * turn is short next to any timeout, and reading the clock for every task
@@ -87,6 +101,11 @@ export class Scheduler {
   constructor(options: { budget?: number; breatheMs?: number } = {}) {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.breatheMs = options.breatheMs ?? DEFAULT_BREATHE_MS;
+  }
+
+  /** A turn is scheduled (its poll will see new I/O events). */
+  get turnPending(): boolean {
+    return this.#turnPending;
   }
 
   /** Marks `t` woken for `reason` (TASK_WOKEN_*) and queues it if needed. */
@@ -161,6 +180,8 @@ export class Scheduler {
     this.#turnPending = false;
     this.#turns++;
     this.now = tickNow();
+    const io = this.io;
+    if (io !== null) io.poll();
     this.#timers.expire(this.now, this.#wakeTimer);
     const limited = this.#rqLen > this.budget;
     let n = limited ? this.budget : this.#rqLen;
@@ -187,7 +208,7 @@ export class Scheduler {
     if (this.#rqLen > 0) {
       if (limited) this.#budgetHits++;
       if (!this.#turnPending) this.#schedule();
-    }
+    } else if (io !== null) io.idle();
   };
 
   /**

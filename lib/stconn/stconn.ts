@@ -116,12 +116,22 @@ export function scSync(sc: StreamInterface, now: number): void {
  * Starts the I/O the channels call for on an established side: a receive
  * when the input has room, a send when the output has bytes, and the write
  * shutdown once the output is drained after SHUTW_NOW. Also sets the read
- * and write expiries.
+ * and write expiries. (The stream calls the two halves itself, sends first.)
  */
 export function scUpdate(sc: StreamInterface, now: number): void {
+  scUpdateSnd(sc, now);
+  scUpdateRcv(sc, now);
+}
+
+/**
+ * The receiving half of `scUpdate()`. A stream runs it after every side's
+ * sending half: a layer that sends synchronously (FFI) has then freed the
+ * room this receive may use.
+ */
+export function scUpdateRcv(sc: StreamInterface, now: number): void {
   if (sc.state !== SC_ST_EST) return;
   const conn = sc.conn!;
-  const ib = sc.ib, ob = sc.ob;
+  const ib = sc.ib;
   if (!conn.isReady()) {
     // Handshake pending: the peer is expected to speak.
     if (ib.rex === TICK_ETERNITY) ib.rex = tickAdd(now, ib.rto);
@@ -143,11 +153,19 @@ export function scUpdate(sc: StreamInterface, now: number): void {
   } else if (!(ib.flags & CF_SHUTR) && !(cf & CO_FL_RD_PENDING)) {
     ib.rex = TICK_ETERNITY;
   }
+}
+
+/** The sending half of `scUpdate()`: send the output, shut once drained after SHUTW_NOW. */
+export function scUpdateSnd(sc: StreamInterface, now: number): void {
+  if (sc.state !== SC_ST_EST) return;
+  const conn = sc.conn!;
+  if (!conn.isReady()) return;
+  const ob = sc.ob;
   if (!(ob.flags & CF_SHUTW)) {
     if (ob.buf.out > 0) {
-      if (!(cf & CO_FL_WR_PENDING)) conn.xprt.sndBuf(conn, ob.buf);
+      if (!(conn.flags & CO_FL_WR_PENDING)) conn.xprt.sndBuf(conn, ob.buf);
       if (ob.wex === TICK_ETERNITY) ob.wex = tickAdd(now, ob.wto);
-    } else if (!(cf & CO_FL_WR_PENDING)) {
+    } else if (!(conn.flags & CO_FL_WR_PENDING)) {
       ob.wex = TICK_ETERNITY;
       if (ob.flags & CF_SHUTW_NOW) scShutw(sc);
     }

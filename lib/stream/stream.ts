@@ -28,7 +28,7 @@ import type { Connection } from "../conn/connection.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import { Task } from "../sched/task.ts";
 import { TASK_WOKEN_MSG, TASK_WOKEN_RES } from "../sched/task_types.ts";
-import { scClose, scSync, scUpdate, StreamInterface } from "../stconn/stconn.ts";
+import { scClose, scSync, scUpdateRcv, scUpdateSnd, StreamInterface } from "../stconn/stconn.ts";
 import {
   SC_FL_ERR,
   SC_ST_DIS,
@@ -362,13 +362,17 @@ export class Stream extends Task implements BufWaiter {
       this.#forward(now);
     }
 
+    // Sends first: a layer that sends synchronously (FFI) frees room that
+    // the receives can then use, and an emptied buffer can change size.
+    scUpdateSnd(scf, now);
+    scUpdateSnd(scb, now);
     const large = this.#env.largePool;
     if (large !== undefined) {
       this.#resize(req.buf, large);
       this.#resize(res.buf, large);
     }
-    scUpdate(scf, now);
-    scUpdate(scb, now);
+    scUpdateRcv(scf, now);
+    scUpdateRcv(scb, now);
     req.flags &= ~CF_MASK_EVENTS;
     res.flags &= ~CF_MASK_EVENTS;
 

@@ -22,6 +22,9 @@ import type { AdminSession, AdminState } from "../stats/admin_types.ts";
 import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
 import { tickNow } from "../core/time.ts";
 import { BufferPool, type PoolCounters } from "../core/pool.ts";
+import { ffiUnavailable } from "../conn/ffi/libc.ts";
+import { pollerAttach, pollerDetach } from "../conn/ffi/poller.ts";
+import { FFI_SOCK, ffiCanConnect } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsConnectLayer } from "../conn/tls_sock.ts";
 import { ConnLimit, type Listener } from "../listener/listener.ts";
@@ -184,11 +187,18 @@ function proxyStats(name: string, c: Frontend["counters"], now: number): ProxySt
 /** Timeouts of the empty backend of a frontend without one (nothing is ever connected). */
 const NO_BACKEND_TIMEOUTS = { connect: 5000, server: 30000, tunnel: 0, queue: 0 };
 
-/** The data and handshake layers of connections to a server: PROXY header first, then TLS. */
-function serverLayers(s: ResolvedServer): { xprt: DataLayer; hs: HandshakeLayer | null } {
+/**
+ * The data and handshake layers of connections to a server: PROXY header
+ * first, then TLS. Plain TCP to an IP address goes through FFI when `io` is.
+ */
+function serverLayers(
+  s: ResolvedServer,
+  io: "node" | "ffi",
+): { xprt: DataLayer; hs: HandshakeLayer | null } {
   const tlsHs = s.tls ? tlsConnectLayer(s.tls) : null;
+  const ffi = io === "ffi" && !s.tls && s.sendProxy === 0 && ffiCanConnect(s.addr);
   return {
-    xprt: s.tls ? TLS_SOCK : RAW_SOCK,
+    xprt: ffi ? FFI_SOCK : s.tls ? TLS_SOCK : RAW_SOCK,
     hs: s.sendProxy !== 0 ? proxySendLayer(tlsHs) : tlsHs,
   };
 }
@@ -196,6 +206,8 @@ function serverLayers(s: ResolvedServer): { xprt: DataLayer; hs: HandshakeLayer 
 /** A running configuration. */
 export class Instance {
   readonly sched: Scheduler;
+  /** How plain TCP connections move bytes. */
+  readonly io: "node" | "ffi";
   readonly pool: BufferPool;
   /** Larger areas for bulk transfers (4 × bufsize), taken only when free; null when disabled. */
   readonly largePool: BufferPool | null;
@@ -222,6 +234,12 @@ export class Instance {
     this.#cfg = cfg;
     const g = cfg.global;
     this.sched = new Scheduler({ budget: g.runqueueDepth });
+    if (g.io === "ffi") {
+      const why = ffiUnavailable();
+      if (why !== null) throw new SluiceError("ERR_CONFIG", `Cannot use global.io "ffi": ${why}`);
+      this.sched.io = pollerAttach(this.sched);
+    }
+    this.io = g.io;
     this.pool = new BufferPool(g.bufsize, g.buffers);
     this.largePool = g.largeBuffers > 0
       ? new BufferPool(g.bufsize * 4, Math.max(2, g.largeBuffers))
@@ -253,7 +271,7 @@ export class Instance {
           s.name,
           s.addr,
           s.backup ? nBackup++ : nActive++,
-          serverLayers(s),
+          serverLayers(s, g.io),
           {
             weight: s.weight,
             maxconn: s.maxconn,
@@ -328,6 +346,7 @@ export class Instance {
         clientTimeout: f.clientTimeout,
         maxconn: f.maxconn,
         http,
+        io: g.io,
       }, this.processLimit);
       if (g.log.target !== "none") fe.logger = logger;
       if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
@@ -380,6 +399,12 @@ export class Instance {
    * (an address in use, a bad certificate) nothing of `old` has changed.
    */
   async startFrom(old: Instance): Promise<void> {
+    if (old.io !== this.io) {
+      throw new SluiceError(
+        "ERR_CONFIG",
+        `Cannot change global.io from "${old.io}" to "${this.io}" by a reload: restart sluice`,
+      );
+    }
     const olds = old.frontends.flatMap((fe) => fe.listeners).filter((li) => li.bound);
     const pairs: [Listener, Listener][] = [];
     const fresh: Listener[] = [];
@@ -665,6 +690,10 @@ export class Instance {
     // Let a scheduler turn already queued run out before reporting closed.
     while (this.sched.counters().queued > 0) {
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.sched.io !== null) {
+      this.sched.io = null;
+      await pollerDetach(this.sched);
     }
   }
 

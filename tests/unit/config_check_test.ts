@@ -57,6 +57,14 @@ function withEdit(edit: (cfg: SluiceConfig) => void): SluiceConfig {
   return cfg;
 }
 
+Deno.test("resolveConfig() takes global.io, else SLUICE_IO, and refuses other values", () => {
+  const c = minimal();
+  c.global = { io: "ffi" };
+  assert.equal(resolveConfig(c).global.io, "ffi");
+  c.global = { io: "epoll" as "ffi" };
+  assert.throws(() => resolveConfig(c), /global\.io: expected "node" or "ffi", got "epoll"/);
+});
+
 Deno.test("resolveConfig() applies every default to a minimal configuration", () => {
   const r = resolveConfig(minimal());
   assert.deepEqual(r.global, {
@@ -65,12 +73,14 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     buffers: 2 * 4096 + 64,
     largeBuffers: 256,
     runqueueDepth: 200,
+    // SLUICE_IO sets the default (CI runs the suite once with "ffi").
+    io: Deno.env.get("SLUICE_IO") || "node",
     graceMs: 10_000,
     maxHdrs: 101,
     maxRewrite: 1024,
     maxBody: 0,
     serverIdleTimeout: 4000,
-    serverIdleMax: 256,
+    serverIdleMax: 4096,
     log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
     stats: null,
     adminSocket: null,

@@ -46,6 +46,9 @@ class FakeLayer implements DataLayer {
   readonly name = "fake";
   calls: string[] = [];
   attach(): void {}
+  connect(): void {
+    this.calls.push("connect");
+  }
   rcvBuf(conn: Connection, buf: Buf): void {
     this.calls.push("rcv");
     conn.rcvStarted(buf);
@@ -140,10 +143,10 @@ Deno.test("scUpdate() sends the output once and arms the write timeout until it 
   ob.buf.putIn(new Uint8Array(100));
   ob.buf.forward(100);
   scUpdate(sc, 0);
-  assert.deepEqual(layer.calls, ["rcv", "snd:100"]);
+  assert.deepEqual(layer.calls, ["snd:100", "rcv"]);
   assert.equal(ob.wex, 1000);
   scUpdate(sc, 10);
-  assert.deepEqual(layer.calls, ["rcv", "snd:100"], "one send in flight at a time");
+  assert.deepEqual(layer.calls, ["snd:100", "rcv"], "one send in flight at a time");
   conn.sndDone(null);
   scSync(sc, 20);
   assert.ok(ob.flags & CF_WRITE_PARTIAL);
@@ -182,12 +185,12 @@ Deno.test("SHUTW_NOW shuts the write side only after every byte is sent", () => 
   ob.buf.forward(10);
   chnShutwNow(ob);
   scUpdate(sc, 0);
-  assert.deepEqual(layer.calls, ["rcv", "snd:10"]);
+  assert.deepEqual(layer.calls, ["snd:10", "rcv"]);
   assert.ok(!(ob.flags & CF_SHUTW), "bytes are still in flight");
   conn.sndDone(null);
   scSync(sc, 1);
   scUpdate(sc, 1);
-  assert.deepEqual(layer.calls, ["rcv", "snd:10", "shutw"]);
+  assert.deepEqual(layer.calls, ["snd:10", "rcv", "shutw"]);
   assert.ok(ob.flags & CF_SHUTW);
   assert.ok(!(ob.flags & CF_SHUTW_NOW));
   assert.equal(sc.state, SC_ST_EST, "the read side is still open");
