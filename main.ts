@@ -12,11 +12,13 @@
  */
 import { startDemoHttp } from "./lib/applet/demo_http.ts";
 import { startEchoServer } from "./lib/applet/echo_server.ts";
+import { parseAddress } from "./lib/cfg/address.ts";
 import { parseCli, USAGE } from "./lib/cfg/cli.ts";
+import { cliReadyLine } from "./lib/cfg/cli_ready.ts";
 import { resolveConfig } from "./lib/cfg/config_check.ts";
 import { parseConfigText } from "./lib/cfg/cfg_parser.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
-import { SluiceError } from "./lib/core/errors.ts";
+import { errMsg, SluiceError } from "./lib/core/errors.ts";
 import { VERSION } from "./lib/version.ts";
 import { guardUsr1, type Usr1Guard } from "./lib/worker/usr1_guard.ts";
 import { type SluiceHandle, startSluice } from "./mod.ts";
@@ -40,17 +42,17 @@ function fatal(err: unknown): never {
     console.error(`sluice: ${err.message}`);
     Deno.exit(err.code === "ERR_BIND" || err.code === "ERR_STATE" ? 1 : 2);
   }
-  console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`sluice: ${errMsg(err)}`);
   Deno.exit(1);
 }
 
 async function main(): Promise<void> {
   let action;
   try {
-    action = parseCli(Deno.args);
+    action = parseCli(Deno.args, { warn: (msg) => console.error(`sluice: warning: ${msg}`) });
   } catch (err) {
     if (Deno.args.includes("--check") || Deno.args.includes("-c")) {
-      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`sluice: ${errMsg(err)}`);
       Deno.exit(1);
     }
     fatal(err);
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     try {
       resolveConfig(action.config);
     } catch (err) {
-      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`sluice: ${errMsg(err)}`);
       Deno.exit(1);
     }
     const what = action.files.length > 0 ? action.files.join(", ") : "the command line";
@@ -101,8 +103,7 @@ async function main(): Promise<void> {
   handleSignals(proxy, guard, action.kind === "run" ? action.files : undefined, async () => {
     await echo?.close();
   });
-  const where = proxy.addresses.map((a) => `${a.address}${a.tls ? " (tls)" : ""}`).join(", ");
-  console.log(`sluice ${VERSION} ready, listening on ${where}`);
+  console.log(readyLine(action.config, proxy));
   if (action.kind === "demo") {
     console.log(
       action.mode === "http"
@@ -112,6 +113,18 @@ async function main(): Promise<void> {
         }`,
     );
   }
+}
+
+/** The ready line for `config` now running as `proxy` (JSON under `--log-format json`). */
+function readyLine(config: SluiceConfig, proxy: SluiceHandle): string {
+  const g = config.global ?? {};
+  const stats = g.stats === undefined ? null : parseAddress(g.stats.address, { port0: true }).addr;
+  return cliReadyLine({
+    version: VERSION,
+    binds: proxy.addresses,
+    stats: stats?.kind === "tcp" ? { host: stats.host, port: proxy.statsPort } : null,
+    adminSocket: g.adminSocket?.path ?? null,
+  }, { json: g.log?.format === "json" });
 }
 
 /**
@@ -165,9 +178,7 @@ function handleSignals(
       () => console.log(`sluice: reloaded ${files.join(", ")}`),
       (err) =>
         console.error(
-          `sluice: reload failed, still running the previous configuration: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
+          `sluice: reload failed, still running the previous configuration: ${errMsg(err)}`,
         ),
     );
   };

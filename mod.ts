@@ -25,7 +25,7 @@ import type { AdminTarget } from "./lib/stats/admin_types.ts";
 import { VERSION } from "./lib/version.ts";
 import { hostName } from "./lib/log/sink.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
-import { SluiceError } from "./lib/core/errors.ts";
+import { errMsg, SluiceError } from "./lib/core/errors.ts";
 import { Instance, type InstanceStats, type ListenAddress } from "./lib/worker/instance.ts";
 
 export type {
@@ -219,7 +219,7 @@ export async function startSluice(
         inst.sink.reopen();
         return null;
       } catch (err) {
-        return err instanceof Error ? err.message : String(err);
+        return errMsg(err);
       }
     },
   };
@@ -234,7 +234,7 @@ export async function startSluice(
       });
     } catch (err) {
       await inst.close();
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errMsg(err);
       throw new SluiceError("ERR_BIND", `Cannot listen on "${st.host}:${st.port}" (stats): ${msg}`);
     }
   }
@@ -274,9 +274,7 @@ export async function startSluice(
         // What the new configuration opened (its log file, say) goes too.
         await fresh?.close();
         inst.event(
-          `reload refused, the running configuration stays: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
+          `reload refused, the running configuration stays: ${errMsg(err)}`,
           "warning",
         );
         throw err;

@@ -29,7 +29,7 @@ const SIZES = [2, 100, 1000];
 const HOLD = 64;
 const KEYS = Array.from({ length: 4096 }, (_, i) => hashStr(`/item/${i}?v=${i * 7}`));
 
-for (const algo of LB_ALGOS) {
+for (const algo of Object.keys(LB_ALGOS)) {
   for (const n of SIZES) {
     const servers = Array.from({ length: n }, (_, i) => new BenchSrv(`srv${i}`, i, 1 + (i % 4)));
     const lb = createLb({ algo, hdr: "x-user" }, servers);

@@ -50,7 +50,7 @@ import {
   SF_SRV_SLOT,
   type StreamBackend,
 } from "../stream/stream_types.ts";
-import type { ResolvedCookie } from "../cfg/config_check.ts";
+import type { ResolvedCookie } from "../cfg/config_resolved_types.ts";
 import type { FrontendHooks } from "../cfg/config_types.ts";
 import { lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";

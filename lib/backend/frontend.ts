@@ -29,16 +29,12 @@ import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hook
 import type { LimitEvents } from "../log/limit_events.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
+import type { Reply } from "../http/http_reply.ts";
 import { HttpMsg } from "../http/h1_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
-import {
-  buildReply,
-  type HttpRule,
-  type RuleAnswer,
-  type RuleCond,
-  runHttpRules,
-  type Service,
-} from "../rules/http_rules.ts";
+import { buildReply } from "../rules/act_reply.ts";
+import type { RuleAnswer, Service } from "../rules/http_act_types.ts";
+import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
 import type { Backend } from "./backend.ts";
 import type { Server } from "./server.ts";
 import { Counters } from "./counters.ts";
@@ -74,10 +70,9 @@ const EMPTY_MSG = new HttpMsg(1);
 
 /** Compiled HTTP rules of a frontend. */
 export interface FrontendRulesRt {
-  httpRequest: HttpRule<AclCtx>[];
-  /** Unconditional header actions only (response conditions are not supported yet). */
-  httpResponse: HttpRule<AclCtx>[];
-  useBackends: { backend: Backend; cond: RuleCond<AclCtx> | null }[];
+  readonly httpRequest: readonly HttpRule<AclCtx>[];
+  readonly httpResponse: readonly HttpRule<AclCtx>[];
+  readonly useBackends: readonly { backend: Backend; cond: RuleCond<AclCtx> | null }[];
 }
 
 /** Frontend settings. */
@@ -120,7 +115,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   /** HTTP rules and routing, or null. */
   rules: FrontendRulesRt | null = null;
   /** `tcp-request connection` rules, or null. */
-  connRules: TcpConnRule[] | null = null;
+  connRules: readonly TcpConnRule[] | null = null;
   /** TypeScript hooks, or null. */
   hooks: FrontendHooks | null = null;
   /** True when some backend this frontend can use has hooks. */
@@ -265,7 +260,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     a: Uint8Array,
     base: number,
     rw: RewriteOptions,
-  ): { status: number; bytes: Uint8Array; deny: boolean } | null {
+  ): Reply | null {
     const r = this.rules;
     if (r === null) {
       // A hook may have routed the previous request elsewhere.
@@ -381,7 +376,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   responseRules(
     strm: Stream,
     view: ResponseHeadView,
-  ): { status: number; bytes: Uint8Array; deny: boolean } | null {
+  ): Reply | null {
     const r = this.rules;
     if (r === null || r.httpResponse.length === 0) return null;
     const ctx = this.#ctx;
@@ -404,7 +399,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** The response an answering rule sends (a service makes it now). */
-  #answer(a: RuleAnswer): { status: number; bytes: Uint8Array; deny: boolean } {
+  #answer(a: RuleAnswer): Reply {
     if (a.kind === "reply") return a;
     const make = this.services[a.name];
     if (make === undefined) return { status: 503, bytes: SERVICE_UNAVAILABLE, deny: false };

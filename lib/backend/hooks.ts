@@ -14,7 +14,9 @@ import { H1_MF_ABS_URI, H1_MF_VER_11, type HttpMsg } from "../http/h1_types.ts";
 import { absoluteFormAuthority, absoluteFormPathPos } from "../http/h1_parser.ts";
 import { SF_ENDED } from "../stream/stream_types.ts";
 import type { HookOutcome } from "../http/http_txn.ts";
-import { buildReply, checkEditable, PROTECTED_HEADERS, targetOf } from "../rules/http_rules.ts";
+import { buildReply } from "../rules/act_reply.ts";
+import { checkEditable, PROTECTED_HEADERS } from "../rules/http_act_args.ts";
+import { targetOf } from "../rules/http_target.ts";
 import type { Stream } from "../stream/stream.ts";
 import type { Backend } from "./backend.ts";
 

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { ResolvedCookie } from "../cfg/config_check.ts";
+import type { ResolvedCookie } from "../cfg/config_resolved_types.ts";
 import { absoluteFormAuthority, absoluteFormPathPos } from "../http/h1_parser.ts";
 import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 import { isAbsolute, join } from "node:path";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import { parseDuration } from "./duration.ts";
 
 /** Control characters as escapes (`\r`, `\x01`), so that a message stays one printable line. */
@@ -118,7 +118,7 @@ export class CfgAt {
     try {
       return parseDuration(text);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errMsg(err);
       // parseDuration's messages repeat the value: keep only the reason.
       const why = msg.replace(/^Cannot parse duration "[^"]*": /, "")
         .replace(/^Duration "[^"]*" is /, "");
@@ -156,7 +156,7 @@ export class CfgAt {
     try {
       return Deno.readFileSync(this.path(file));
     } catch (err) {
-      throw this.badValue(file, `cannot read it: ${err instanceof Error ? err.message : err}`);
+      throw this.badValue(file, `cannot read it: ${errMsg(err)}`);
     }
   }
 

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { lbAlgoDef, parseBalance } from "../lb/lb_algos.ts";
 import { cfgError } from "./cfg_at.ts";
 import type { CfgGlobalDraft } from "./cfg_global.ts";
 import { cfgServerBuild } from "./cfg_server.ts";
@@ -146,7 +147,8 @@ function cfgCheckHttp(p: CfgProxyDraft): CheckConfig["http"] | undefined {
 function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
   const mode = cfgMode(p);
   const b: BackendConfig = { name: p.name, mode, servers: [] };
-  const layer7 = p.balance !== undefined && /^(uri|hdr\()/.test(p.balance.value);
+  const lb = p.balance === undefined ? "" : parseBalance(p.balance.value);
+  const layer7 = typeof lb !== "string" && lbAlgoDef(lb.algo)!.http;
   if (mode === "tcp") {
     cfgHttpOnly(p, [
       [layer7 ? p.balance : undefined, `balance ${p.balance?.value}`],

@@ -18,7 +18,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import { CfgAt, cfgError } from "./cfg_at.ts";
 import { cfgBuild } from "./cfg_build.ts";
 import { type CfgGlobalDraft, cfgGlobalKeyword } from "./cfg_global.ts";
@@ -238,7 +238,7 @@ export function parseConfigFiles(paths: string[], env?: CfgEnv): SluiceConfig {
     try {
       text = Deno.readTextFileSync(path);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errMsg(err);
       throw new SluiceError(
         "ERR_CONFIG",
         `${path}: cannot read the configuration file: ${why}`,

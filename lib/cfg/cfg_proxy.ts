@@ -8,6 +8,7 @@
  * @module
  */
 import type { CfgAt } from "./cfg_at.ts";
+import { lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
 import {
@@ -64,15 +65,11 @@ function cfgNoop(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 0, 0);
 }
 
-const BALANCE = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
-
 /** `balance ALGO`. */
 function cfgBalance(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, 1);
   const v = args[0];
-  if (!BALANCE.includes(v) && !/^hdr\([!#$%&'*+.^_`|~0-9A-Za-z-]+\)$/.test(v)) {
-    throw at.badValue(v, `expected ${BALANCE.join(", ")} or hdr(NAME)`);
-  }
+  if (typeof parseBalance(v) === "string") throw at.badValue(v, `expected ${lbAlgoExpected()}`);
   cfgSet(p, "balance", { at, value: v as BalanceAlgo });
 }
 

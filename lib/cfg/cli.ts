@@ -1,25 +1,32 @@
 /**
  * Command-line flags: a shorthand that builds the same configuration object
- * as a configuration file. Errors are SluiceErrors (ERR_USAGE, ERR_ADDRESS,
- * ERR_DURATION, ERR_TLS) with one-line messages for the CLI to print.
+ * as a configuration file. The flags are the rows of CLI_FLAGS
+ * (cli_flags.ts), which also make `--help`. Errors are SluiceErrors
+ * (ERR_USAGE, ERR_ADDRESS, ERR_DURATION, ERR_TLS) with one-line messages for
+ * the CLI to print; warnings (accepted values that likely mean something
+ * else) go to `opts.warn`.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import { parseAddress } from "./address.ts";
 import type {
   BalanceAlgo,
   BindConfig,
   CheckConfig,
   CookieConfig,
+  GlobalConfig,
   HttpFrontendConfig,
+  ProxyMode,
   ServerConfig,
   SluiceConfig,
   TimeoutsConfig,
 } from "./config_types.ts";
 import { parseDuration } from "./duration.ts";
 import { parseConfigFiles } from "./cfg_parser.ts";
+import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
+import { CLI_FLAGS, cliSuggest, cliUsage, DEMO_LISTEN } from "./cli_flags.ts";
 
 /** What the command line asks for. */
 export type CliAction =
@@ -29,140 +36,17 @@ export type CliAction =
   | { kind: "check"; config: SluiceConfig; files: string[] }
   | { kind: "demo"; config: SluiceConfig; listen: string; mode: "http" | "tcp" };
 
-/** Address the demo listens on. */
-export const DEMO_LISTEN = "127.0.0.1:8080";
+/** Options of parseCli(). */
+export interface CliOptions {
+  /**
+   * Receives each warning: a value that is accepted but likely not what was
+   * meant (`--timeout client=30` is 30 ms). Default: warnings are dropped.
+   */
+  warn?: (message: string) => void;
+}
 
 /** The usage text of `--help`. */
-export const USAGE = `Usage: sluice [flags]
-
-A reverse proxy and load balancer: HTTP/1.1 (default) or TCP. With no
---listen and no --server, runs a demo on ${DEMO_LISTEN} in front of a built-in
-server (an HTTP page, or an echo server with --mode tcp).
-
-  -f, --config FILE             load a configuration file (HAProxy syntax, see
-                                README); repeatable, read in order. The flags
-                                below that build a configuration cannot be
-                                combined with it. SIGHUP reloads the files
-  -c, --check                   check the configuration (files or flags) and exit:
-                                0 when valid, 1 when not
-  --mode http|tcp               proxy mode (default http)
-  --listen ADDR                 listen on host:port, [v6]:port, :port or unix:/path
-                                (repeatable)
-  --tls-cert FILE               terminate TLS on the preceding --listen (PEM chain)
-  --tls-key FILE                private key for the preceding --tls-cert (PEM)
-  --accept-proxy                the preceding --listen expects a PROXY protocol
-                                header (v1 or v2) from a load balancer in front
-  --server ADDR                 a server: host:port, [v6]:port, unix:/path, or
-                                tls://host:port for TLS to the server (repeatable)
-  --tls-ca FILE                 CA (PEM) trusted for tls:// servers, instead of the
-                                default roots (repeatable)
-  --tls-sni NAME                name sent and verified for tls:// servers
-                                (default: the server's host)
-  --tls-verify required|none    check tls:// server certificates (default
-                                required; none = encrypt without authenticating)
-  --server ADDR,OPT,...         server options after the address, comma-separated:
-                                weight=N (0-256, default 1), maxconn=N, maxqueue=N,
-                                backup, slowstart=DURATION, drain, maint,
-                                cookie=VALUE, name=NAME, check (health checks),
-                                inter=D, fastinter=D, downinter=D, rise=N, fall=N,
-                                port=N (check port), observe=layer4|layer7,
-                                error-limit=N, on-error=fail-check|fastinter|mark-down,
-                                send-proxy, send-proxy-v2 (PROXY header first)
-  --balance ALGO                roundrobin (default), static-rr, leastconn, first,
-                                source, uri, hdr(NAME), random
-  --redispatch N                retry on another server: every Nth retry (1 = all),
-                                -1 = last retry only (default), 0 = never
-  --httpchk "[METHOD] PATH"     HTTP health checks instead of TCP ones
-  --http-check-expect EXPR      status CODE, status LOW-HIGH, or string TEXT
-                                (default status 200-399)
-  --http-check-host HOST        Host header of HTTP checks
-  --cookie NAME[,OPT...]        cookie persistence: insert (default) or prefix,
-                                indirect, nocache
-  --stick-source                send each client address to the server it used
-                                last (30 min, 100k addresses)
-  --timeout NAME=DURATION       connect (5s), client (30s), server (30s),
-                                tunnel (none), queue (= connect), check (= inter),
-                                http-request (10s), http-keep-alive (10s)
-                                (repeatable)
-  --maxconn N                   maximum concurrent connections (default 4096);
-                                excess connections wait in the backlog
-  --retries N                   connection attempts after a failure (default 3)
-  --grace DURATION              on SIGINT/SIGTERM, time given to live connections
-                                before they are closed (default 10s)
-  --bufsize BYTES               buffer size (default 16384)
-  --io node|ffi                 how plain TCP connections move bytes: node:net
-                                (default) or libc sockets and epoll through FFI
-                                (faster; Linux)
-  --buffers N                   maximum buffers, two per connection
-                                (default 2 x maxconn + 64)
-  --maxhdr N                    HTTP: most header fields per message (default 101)
-  --max-body BYTES              HTTP: largest request body, 0 = no limit (default 0)
-  --errorfile CODE=FILE         HTTP: send FILE (a raw HTTP response) instead of the
-                                built-in response for status CODE (repeatable)
-  --no-forwardfor               HTTP: do not add X-Forwarded-For / X-Forwarded-Proto
-  --forwarded                   HTTP: add an RFC 7239 Forwarded header
-  --stats ADDR                  stats listener on host:port: HTML page, /;csv,
-                                /;json, /metrics (Prometheus); never on by default
-  --admin-socket PATH           runtime API (HAProxy's line protocol) on a unix
-                                socket created with mode 0600
-  --stats-auth USER:PASS        require basic auth on the stats listener
-  --stats-allow CIDR            only these client networks may read stats
-                                (repeatable)
-  --log TARGET                  where logs go: stdout (default), stderr, none,
-                                file:PATH (reopen with the runtime API's
-                                "reopen logs"), or syslog (RFC 5424, facility
-                                local0): syslog:HOST:PORT over UDP, or
-                                syslog:/PATH to a local unix datagram socket,
-                                e.g. /run/systemd/journal/dev-log (/dev/log
-                                itself needs deno run --allow-all)
-  --log-format FORMAT           tcplog or httplog (text, HAProxy-like), or json
-                                (default: text)
-  -h, --help                    show this help
-  -V, --version                 show the version
-
-Durations are integers with a unit: us, ms, s, m, h, d (no unit: ms).
-`;
-
-const OPTIONS = {
-  config: { type: "string", short: "f", multiple: true },
-  check: { type: "boolean", short: "c" },
-  mode: { type: "string" },
-  listen: { type: "string", multiple: true },
-  "tls-cert": { type: "string", multiple: true },
-  "accept-proxy": { type: "boolean", multiple: true },
-  "tls-key": { type: "string", multiple: true },
-  server: { type: "string", multiple: true },
-  "tls-ca": { type: "string", multiple: true },
-  "tls-sni": { type: "string" },
-  "tls-verify": { type: "string" },
-  balance: { type: "string" },
-  redispatch: { type: "string" },
-  httpchk: { type: "string" },
-  "http-check-expect": { type: "string" },
-  "http-check-host": { type: "string" },
-  cookie: { type: "string" },
-  "stick-source": { type: "boolean" },
-  stats: { type: "string" },
-  "admin-socket": { type: "string" },
-  "stats-auth": { type: "string" },
-  "stats-allow": { type: "string", multiple: true },
-  timeout: { type: "string", multiple: true },
-  maxconn: { type: "string" },
-  retries: { type: "string" },
-  grace: { type: "string" },
-  bufsize: { type: "string" },
-  buffers: { type: "string" },
-  io: { type: "string" },
-  log: { type: "string" },
-  "log-format": { type: "string" },
-  maxhdr: { type: "string" },
-  "max-body": { type: "string" },
-  errorfile: { type: "string", multiple: true },
-  "no-forwardfor": { type: "boolean" },
-  forwarded: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "V" },
-} as const;
+export const USAGE: string = cliUsage();
 
 function usage(msg: string): SluiceError {
   return new SluiceError("ERR_USAGE", msg);
@@ -177,6 +61,15 @@ function count(flag: string, text: string, min: number, max: number): number {
     throw usage(`Invalid value "${text}" for --${flag}: expected ${min} to ${max}`);
   }
   return n;
+}
+
+/** A duration flag's value in ms; a bad one is an ERR_DURATION naming the flag. */
+function duration(flag: string, value: string, text: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new SluiceError("ERR_DURATION", `Invalid value "${text}" for --${flag}: ${errMsg(err)}`);
+  }
 }
 
 const TIMEOUT_NAMES: Record<string, keyof TimeoutsConfig> = {
@@ -195,7 +88,7 @@ export function readPem(flag: string, path: string): string {
   try {
     text = Deno.readTextFileSync(path);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errMsg(err);
     throw new SluiceError("ERR_TLS", `Cannot read --${flag} file "${path}": ${why}`);
   }
   if (!text.includes("-----BEGIN ")) {
@@ -204,11 +97,10 @@ export function readPem(flag: string, path: string): string {
   return text;
 }
 
-/** Parses the command line into an action. Throws SluiceError on bad input. */
-export function parseCli(args: string[]): CliAction {
-  let parsed;
+/** The flags as parseArgs gives them: values by name, and the tokens in order. */
+function cliArgsParse(args: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       // "--redispatch -1": a negative number is a value, not a flag.
       args: args.map((a, i) => args[i - 1] === "--redispatch" && /^-[0-9]+$/.test(a) ? "=" + a : a)
         .reduce<string[]>((out, a) => {
@@ -216,49 +108,61 @@ export function parseCli(args: string[]): CliAction {
           else out.push(a);
           return out;
         }, []),
-      options: OPTIONS,
+      options: CLI_FLAGS,
       strict: true,
       allowPositionals: false,
       tokens: true,
     });
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
     // node:util messages are long and multi-line; keep the first sentence.
-    throw usage(msg.split("\n")[0].replace(/\. To specify.*$/, "").replace(/\.$/, ""));
+    const msg = errMsg(err).split("\n")[0].replace(/\. To specify.*$/, "").replace(/\.$/, "");
+    const unknown = /^Unknown option '(--[^']+)'$/.exec(msg);
+    const guess = unknown === null ? null : cliSuggest(unknown[1]);
+    throw usage(guess === null ? msg : `${msg} (did you mean ${guess}?)`);
   }
-  const v = parsed.values;
-  if (v.help) return { kind: "help" };
-  if (v.version) return { kind: "version" };
-  if (v.config !== undefined) {
-    // A configuration file says everything: flags that build one would be
-    // a second, conflicting source.
-    const mixed = parsed.tokens.find((t) =>
-      t.kind === "option" && t.name !== "config" && t.name !== "check"
-    );
-    if (mixed !== undefined && mixed.kind === "option") {
-      throw usage(`--${mixed.name} cannot be combined with -f (put it in the configuration file)`);
-    }
-    const config = parseConfigFiles(v.config, Deno.env.toObject());
-    return v.check
-      ? { kind: "check", config, files: v.config }
-      : { kind: "run", config, files: v.config };
-  }
+}
 
-  const mode = v.mode ?? "http";
+type CliParsed = ReturnType<typeof cliArgsParse>;
+type CliValues = CliParsed["values"];
+
+/** `-f FILE...` (with `-c`): the files say everything, no other flag may come with them. */
+function configFileAction(parsed: CliParsed, files: string[]): CliAction {
+  // A configuration file says everything: flags that build one would be
+  // a second, conflicting source.
+  const mixed = parsed.tokens.find((t) =>
+    t.kind === "option" && t.name !== "config" && t.name !== "check"
+  );
+  if (mixed !== undefined && mixed.kind === "option") {
+    throw usage(`--${mixed.name} cannot be combined with -f (put it in the configuration file)`);
+  }
+  const config = parseConfigFiles(files, Deno.env.toObject());
+  return parsed.values.check ? { kind: "check", config, files } : { kind: "run", config, files };
+}
+
+/** `--mode`: http (default) or tcp. */
+function modeOf(text: string | undefined): ProxyMode {
+  const mode = text ?? "http";
   if (mode !== "tcp" && mode !== "http") {
     throw usage(`Invalid value "${mode}" for --mode: expected http or tcp`);
   }
-  const balance = (v.balance ?? "roundrobin") as BalanceAlgo;
-  if (!BALANCE.includes(balance) && !/^hdr\([!#$%&'*+.^_`|~0-9A-Za-z-]+\)$/.test(balance)) {
-    throw usage(
-      `Invalid value "${balance}" for --balance: expected ${BALANCE.join(", ")} or hdr(NAME)`,
-    );
-  }
+  return mode;
+}
 
-  // --tls-cert/--tls-key belong to the --listen they follow.
+/** `--balance`: a row of LB_ALGOS (roundrobin by default), and whether it needs http mode. */
+function balanceOf(text: string | undefined): { balance: BalanceAlgo; httpOnly: boolean } {
+  const balance = (text ?? "roundrobin") as BalanceAlgo;
+  const spec = parseBalance(balance);
+  if (typeof spec === "string") {
+    throw usage(`Invalid value "${balance}" for --balance: expected ${lbAlgoExpected()}`);
+  }
+  return { balance, httpOnly: lbAlgoDef(spec.algo)!.http };
+}
+
+/** `--listen`, with the `--tls-cert`/`--tls-key`/`--accept-proxy` that follow each. */
+function bindsOf(tokens: CliParsed["tokens"]): BindConfig[] {
   const binds: BindConfig[] = [];
   const certs = new Map<number, { cert?: string; key?: string }>();
-  for (const tok of parsed.tokens) {
+  for (const tok of tokens) {
     if (tok.kind !== "option") continue;
     if (tok.name === "listen") {
       const text = tok.value!;
@@ -288,13 +192,17 @@ export function parseCli(args: string[]): CliAction {
     }
     binds[i].tls = { cert, key };
   }
+  return binds;
+}
 
+/** `--server` (named srv1, srv2… unless name=), with `--tls-ca/-sni/-verify` for tls:// ones. */
+function serversOf(v: CliValues): ServerConfig[] {
   const ca = (v["tls-ca"] ?? []).map((f) => readPem("tls-ca", f));
   const verify = v["tls-verify"] ?? "required";
   if (verify !== "required" && verify !== "none") {
     throw usage(`Invalid value "${verify}" for --tls-verify: expected required or none`);
   }
-  const servers: ServerConfig[] = (v.server ?? []).map((spec, i) => {
+  return (v.server ?? []).map((spec, i) => {
     const [text, ...opts] = spec.split(",");
     const { tls } = parseAddress(text, { tls: true });
     const srv: ServerConfig = { name: `srv${i + 1}`, address: text };
@@ -307,77 +215,75 @@ export function parseCli(args: string[]): CliAction {
     }
     return srv;
   });
+}
 
+/**
+ * `--timeout NAME=DURATION`, repeatable (the last of a name wins); `check`
+ * is the health checks' own. A value without a unit under 100 is accepted as
+ * milliseconds with a warning, as HAProxy warns (`client=30` is 30 ms).
+ */
+function timeoutsOf(
+  list: readonly string[],
+  warn: (message: string) => void,
+): { timeouts: TimeoutsConfig; check: number | undefined } {
   const timeouts: TimeoutsConfig = {};
-  let checkTimeout: number | undefined;
-  for (const t of v.timeout ?? []) {
+  let check: number | undefined;
+  for (const t of list) {
     const eq = t.indexOf("=");
     const name = eq < 0 ? t : t.slice(0, eq);
     const key = TIMEOUT_NAMES[name];
-    if (name === "check" && eq > 0) {
-      try {
-        checkTimeout = parseDuration(t.slice(eq + 1));
-      } catch (err) {
-        throw new SluiceError(
-          "ERR_DURATION",
-          `Invalid value "${t}" for --timeout: ${(err as Error).message}`,
-        );
-      }
-      continue;
-    }
-    if (eq < 0 || key === undefined) {
+    if (eq < 0 || (key === undefined && name !== "check")) {
       throw usage(
         `Invalid value "${t}" for --timeout: expected NAME=DURATION with NAME one of ${
           [...Object.keys(TIMEOUT_NAMES), "check"].join(", ")
         }`,
       );
     }
-    try {
-      timeouts[key] = parseDuration(t.slice(eq + 1));
-    } catch (err) {
-      throw new SluiceError(
-        "ERR_DURATION",
-        `Invalid value "${t}" for --timeout: ${(err as Error).message}`,
+    const value = t.slice(eq + 1);
+    const ms = duration("timeout", value, t);
+    if (/^[0-9]+$/.test(value) && ms > 0 && ms < 100) {
+      warn(
+        `--timeout ${t} is ${ms} ms (a duration without a unit is in milliseconds): write ` +
+          `"${name}=${value}ms" if that is meant, or a unit such as "${name}=${value}s"`,
       );
     }
+    if (key === undefined) check = ms;
+    else timeouts[key] = ms;
   }
+  return { timeouts, check };
+}
 
-  const global: NonNullable<SluiceConfig["global"]> = {};
-  let maxconn: number | undefined;
-  if (v.maxconn !== undefined) global.maxconn = maxconn = count("maxconn", v.maxconn, 1, 1_000_000);
-  if (v.grace !== undefined) {
-    try {
-      global.graceMs = parseDuration(v.grace);
-    } catch (err) {
-      throw new SluiceError(
-        "ERR_DURATION",
-        `Invalid value "${v.grace}" for --grace: ${(err as Error).message}`,
-      );
-    }
-  }
-  if (v.bufsize !== undefined) global.bufsize = count("bufsize", v.bufsize, 1024, 1 << 20);
-  if (v.buffers !== undefined) global.buffers = count("buffers", v.buffers, 2, 1 << 24);
-  if (v.io !== undefined) {
-    if (v.io !== "node" && v.io !== "ffi") {
-      throw new SluiceError("ERR_USAGE", `Invalid value "${v.io}" for --io: expected node or ffi`);
-    }
-    global.io = v.io;
-  }
-  const logText = v.log ?? "stdout";
-  let log: NonNullable<NonNullable<SluiceConfig["global"]>["log"]>["target"];
-  if (logText === "stdout" || logText === "stderr" || logText === "none") log = logText;
-  else if (logText.startsWith("file:") && logText.length > 5) log = { file: logText.slice(5) };
-  else if (logText.startsWith("syslog:") && !logText.startsWith("syslog:unix@")) {
+/** `--log TARGET`: stdout (default), stderr, none, file:PATH, syslog:HOST:PORT, syslog:/PATH. */
+function logTargetOf(text: string | undefined): NonNullable<GlobalConfig["log"]>["target"] {
+  const logText = text ?? "stdout";
+  if (logText === "stdout" || logText === "stderr" || logText === "none") return logText;
+  if (logText.startsWith("file:") && logText.length > 5) return { file: logText.slice(5) };
+  if (logText.startsWith("syslog:") && !logText.startsWith("syslog:unix@")) {
     // syslog:/PATH is short for syslog:unix:/PATH (a host:port never starts
     // with "/"); HAProxy's unix@/PATH gets the usage message below.
     const addr = logText.startsWith("syslog:/") ? `unix:${logText.slice(7)}` : logText.slice(7);
     parseAddress(addr, {});
-    log = { syslog: addr };
-  } else {
-    throw usage(
-      `Invalid value "${logText}" for --log: expected stdout, stderr, none, file:PATH, syslog:HOST:PORT or syslog:/PATH`,
-    );
+    return { syslog: addr };
   }
+  throw usage(
+    `Invalid value "${logText}" for --log: expected stdout, stderr, none, file:PATH, syslog:HOST:PORT or syslog:/PATH`,
+  );
+}
+
+/** The process-wide flags: limits, buffers, grace, logs, HTTP limits. */
+function globalOf(v: CliValues, mode: ProxyMode): GlobalConfig {
+  const global: GlobalConfig = {};
+  if (v.maxconn !== undefined) global.maxconn = count("maxconn", v.maxconn, 1, 1_000_000);
+  if (v.grace !== undefined) global.graceMs = duration("grace", v.grace, v.grace);
+  if (v.bufsize !== undefined) global.bufsize = count("bufsize", v.bufsize, 1024, 1 << 20);
+  if (v.buffers !== undefined) global.buffers = count("buffers", v.buffers, 2, 1 << 24);
+  if (v.io !== undefined) {
+    if (v.io !== "node" && v.io !== "ffi") {
+      throw usage(`Invalid value "${v.io}" for --io: expected node or ffi`);
+    }
+    global.io = v.io;
+  }
+  const target = logTargetOf(v.log);
   const format = v["log-format"] ?? (mode === "http" ? "httplog" : "tcplog");
   if (format !== "tcplog" && format !== "httplog" && format !== "json") {
     throw usage(`Invalid value "${format}" for --log-format: expected tcplog, httplog or json`);
@@ -386,6 +292,12 @@ export function parseCli(args: string[]): CliAction {
   if (v["max-body"] !== undefined) {
     global.maxBody = count("max-body", v["max-body"], 0, Number.MAX_SAFE_INTEGER);
   }
+  global.log = { target, format };
+  return global;
+}
+
+/** The HTTP frontend flags (http mode): X-Forwarded-*, Forwarded, `--errorfile`. */
+function httpOf(v: CliValues, mode: ProxyMode): HttpFrontendConfig | undefined {
   const http: HttpFrontendConfig | undefined = mode === "http"
     ? {
       forwardFor: !v["no-forwardfor"],
@@ -404,10 +316,14 @@ export function parseCli(args: string[]): CliAction {
     try {
       http.errorFiles![code] = Deno.readFileSync(e.slice(eq + 1));
     } catch (err) {
-      throw usage(`Cannot read --errorfile "${e.slice(eq + 1)}": ${(err as Error).message}`);
+      throw usage(`Cannot read --errorfile "${e.slice(eq + 1)}": ${errMsg(err)}`);
     }
   }
-  global.log = { target: log, format };
+  return http;
+}
+
+/** `--admin-socket` and `--stats` with its `--stats-auth` and `--stats-allow`. */
+function managementOf(v: CliValues, global: GlobalConfig): void {
   if (v["admin-socket"] !== undefined) global.adminSocket = { path: v["admin-socket"] };
   if (v.stats !== undefined) {
     parseAddress(v.stats, { port0: true });
@@ -417,13 +333,35 @@ export function parseCli(args: string[]): CliAction {
   } else if (v["stats-auth"] !== undefined || v["stats-allow"] !== undefined) {
     throw usage("--stats-auth and --stats-allow need --stats ADDR");
   }
+}
+
+/**
+ * Parses the command line into an action. Throws SluiceError on bad input,
+ * checking the flags in the order `--help` groups them; `opts.warn` gets
+ * the warnings.
+ */
+export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
+  const parsed = cliArgsParse(args);
+  const v = parsed.values;
+  if (v.help) return { kind: "help" };
+  if (v.version) return { kind: "version" };
+  if (v.config !== undefined) return configFileAction(parsed, v.config);
+
+  const mode = modeOf(v.mode);
+  const { balance, httpOnly } = balanceOf(v.balance);
+  const binds = bindsOf(parsed.tokens);
+  const servers = serversOf(v);
+  const { timeouts, check } = timeoutsOf(v.timeout ?? [], opts.warn ?? (() => {}));
+  const global = globalOf(v, mode);
+  const http = httpOf(v, mode);
+  managementOf(v, global);
   const retries = v.retries === undefined ? undefined : count("retries", v.retries, 0, 100);
 
-  checkOptions(v, servers, checkTimeout);
+  checkOptions(v, servers, check);
   const redispatch = v.redispatch === undefined ? undefined : redispatchValue(v.redispatch);
   const cookie = v.cookie === undefined ? undefined : cookieOption(v.cookie);
   if (cookie !== undefined && mode !== "http") throw usage("--cookie needs --mode http");
-  if ((balance === "uri" || balance.startsWith("hdr(")) && mode !== "http") {
+  if (httpOnly && mode !== "http") {
     throw usage(`--balance ${balance} needs --mode http`);
   }
 
@@ -438,7 +376,7 @@ export function parseCli(args: string[]): CliAction {
       name: "main",
       mode,
       binds: demo ? [{ address: DEMO_LISTEN }] : binds,
-      maxconn,
+      maxconn: global.maxconn,
       timeouts: {
         client: timeouts.client,
         httpRequest: timeouts.httpRequest,
@@ -471,8 +409,6 @@ export function parseCli(args: string[]): CliAction {
   return demo ? { kind: "demo", config, listen: DEMO_LISTEN, mode } : { kind: "run", config };
 }
 
-const BALANCE = ["roundrobin", "static-rr", "leastconn", "first", "source", "uri", "random"];
-
 /** Check settings given inline on a --server, applied once --httpchk etc. are known. */
 const pendingChecks = new WeakMap<ServerConfig, CheckConfig>();
 
@@ -496,7 +432,7 @@ function serverOptions(spec: string, srv: ServerConfig, opts: string[]): void {
       try {
         return parseDuration(val);
       } catch (err) {
-        throw bad(o, (err as Error).message);
+        throw bad(o, errMsg(err));
       }
     };
     switch (k) {

@@ -202,9 +202,9 @@ export interface FrontendRules {
   acls?: RuleText[];
   /** `use_backend` rules in order: `"api if is_api"`; the first that matches picks the backend, else `defaultBackend`. */
   useBackends?: RuleText[];
-  /** `http-request` rules in order: deny, return, redirect location, set-header, add-header, del-header. */
+  /** `http-request` rules in order: `"deny if { src 10.0.0.0/8 }"` (actions: docs/keywords.md). */
   httpRequest?: RuleText[];
-  /** `http-response` rules in order: set-header, add-header, del-header. */
+  /** `http-response` rules in order: `"del-header Server"` (actions: docs/keywords.md). */
   httpResponse?: RuleText[];
   /**
    * `tcp-request` rules: `"connection accept|reject [if|unless cond]"`,
@@ -419,7 +419,12 @@ export interface ServerConfig {
   tls?: ServerTlsConfig;
 }
 
-/** Load-balancing algorithms; `"hdr(name)"` hashes the named request header. */
+/**
+ * Load-balancing algorithms; `"hdr(name)"` hashes the named request header.
+ * The public spelling of the rows of LB_ALGOS (lib/lb/lb_algos.ts), kept
+ * here so the API documents itself; tests/unit/lb_algos_test.ts fails to
+ * compile when the two differ.
+ */
 export type BalanceAlgo =
   | "roundrobin"
   | "static-rr"

@@ -13,6 +13,7 @@
  */
 import net, { type Socket } from "node:net";
 import tls from "node:tls";
+import { errMsg } from "../core/errors.ts";
 import { checkConfigResolve } from "./check_config.ts";
 import {
   CHECK_MAX_RESPONSE,
@@ -293,7 +294,7 @@ export function probe(
   try {
     rc = checkConfigResolve(cfg);
   } catch (err) {
-    return Promise.resolve(result("SOCKERR", (err as Error).message, start));
+    return Promise.resolve(result("SOCKERR", errMsg(err), start));
   }
   if (signal?.aborted) return Promise.resolve(result("SOCKERR", "check aborted", start));
   return new Promise<CheckResult>((resolve) => {

@@ -13,6 +13,7 @@
  * @module
  */
 import type { Socket } from "node:net";
+import { errMsg } from "../core/errors.ts";
 import type { Buf } from "../buf/buffer.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import type { Task } from "../sched/task.ts";
@@ -143,7 +144,7 @@ export class Connection {
     if (!(this.flags & CO_FL_ERROR)) {
       this.flags |= CO_FL_ERROR;
       this.errCode = code;
-      this.errMsg = err instanceof Error ? err.message : String(err);
+      this.errMsg = errMsg(err);
     }
     this.wake();
   }

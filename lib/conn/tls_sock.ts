@@ -10,6 +10,7 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import tls from "node:tls";
+import { errMsg } from "../core/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { DataLayer, HandshakeLayer } from "./conn_types.ts";
 import {
@@ -44,13 +45,13 @@ export function tlsServerContext(cert: string, key: string): tls.SecureContext {
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new Error(`the certificate does not parse (${(err as Error).message})`);
+    throw new Error(`the certificate does not parse (${errMsg(err)})`);
   }
   let pk;
   try {
     pk = createPrivateKey(key);
   } catch (err) {
-    throw new Error(`the private key does not parse (${(err as Error).message})`);
+    throw new Error(`the private key does not parse (${errMsg(err)})`);
   }
   if (!x509.checkPrivateKey(pk)) {
     throw new Error("the private key does not match the certificate");
@@ -77,9 +78,7 @@ export class TlsCerts {
         return tlsServerContext(p.cert, p.key);
       } catch (err) {
         throw new Error(
-          pairs.length > 1
-            ? `certificate ${i + 1}: ${(err as Error).message}`
-            : (err as Error).message,
+          pairs.length > 1 ? `certificate ${i + 1}: ${errMsg(err)}` : errMsg(err),
         );
       }
     });

@@ -41,3 +41,18 @@ export class SluiceError extends Error {
     this.where = where;
   }
 }
+
+/**
+ * The message of anything a `catch` got: an Error's message, else the value
+ * as text. One spelling for every edge that reports a caught error.
+ *
+ * @example
+ * ```ts
+ * import { errMsg } from "./errors.ts";
+ * console.assert(errMsg(new Error("boom")) === "boom");
+ * console.assert(errMsg("plain") === "plain");
+ * ```
+ */
+export function errMsg(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

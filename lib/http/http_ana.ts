@@ -70,7 +70,7 @@ import {
   HTTP_METH_TRACE,
   HttpMsg,
 } from "./h1_types.ts";
-import type { Replies } from "./http_reply.ts";
+import type { Replies, Reply } from "./http_reply.ts";
 import {
   type HookOutcome,
   HttpTxn,
@@ -159,7 +159,7 @@ export interface HttpHooks {
     a: Uint8Array,
     base: number,
     rw: RewriteOptions,
-  ): { status: number; bytes: Uint8Array; deny: boolean } | null;
+  ): Reply | null;
   /**
    * The frontend's TypeScript `onRequest` hook, if any (null when none is
    * configured: no cost). It may settle at once (an outcome) or later (a
@@ -189,7 +189,7 @@ export interface HttpHooks {
   responseRules(
     strm: Stream,
     head: ResponseHeadView,
-  ): { status: number; bytes: Uint8Array; deny: boolean } | null;
+  ): Reply | null;
   /**
    * A final response head is parsed (status > 0), or the server gave no
    * valid response (status 0): passive health, and header changes to `rw`

@@ -8,6 +8,18 @@
  * @module
  */
 
+/**
+ * A complete response sluice sends itself instead of the server's (a rule's
+ * deny, return or redirect, a hook's answer, a service): its status for the
+ * log, its bytes as they go on the wire, and whether it is a denial (counted
+ * as such and logged with termination state `PR` instead of `LR`).
+ */
+export interface Reply {
+  readonly status: number;
+  readonly bytes: Uint8Array;
+  readonly deny: boolean;
+}
+
 /** Reason phrases of the statuses sluice generates. */
 export const REASONS: Readonly<Record<number, string>> = {
   200: "OK",

@@ -9,6 +9,7 @@ import { BodyState } from "./h1_body.ts";
 import { bytesToStr } from "./h1_chars.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
 import type { RewriteOptions } from "./h1_rewrite.ts";
+import type { Reply } from "./http_reply.ts";
 
 /** The request line of a request that could not be parsed. */
 const BADREQ = new TextEncoder().encode("<BADREQ>");
@@ -19,7 +20,7 @@ const BADREQ = new TextEncoder().encode("<BADREQ>");
  */
 export type HookOutcome =
   | { kind: "continue" }
-  | { kind: "reply"; status: number; bytes: Uint8Array; deny: boolean }
+  | ({ readonly kind: "reply" } & Reply)
   | { kind: "error"; message: string };
 
 /** Waiting for a request head. */

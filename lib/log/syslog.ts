@@ -18,7 +18,7 @@
  * @module
  */
 import dgram from "node:dgram";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import type { LogOut, LogOutEnv } from "./sink_types.ts";
 
 /** Syslog severities sluice writes (RFC 5424). */
@@ -209,7 +209,7 @@ class UnixSender implements DgramSender {
       this.#sock = Deno.listenDatagram({ transport: "unixpacket", path: `${this.#dir}/log.sock` });
     } catch (err) {
       this.#removeDir();
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errMsg(err);
       this.#bindErr = new Error(`cannot bind a local socket: ${why}`);
     }
   }
@@ -270,7 +270,7 @@ class SyslogOut implements LogOut {
           this.#env.lost(1);
           this.#env.report(
             `Cannot send logs to ${this.#sender.name}: ${
-              err instanceof Error ? err.message : String(err)
+              errMsg(err)
             }; log lines are dropped (and counted) while it fails`,
           );
         }

@@ -22,13 +22,12 @@
  */
 import { SluiceError } from "../core/errors.ts";
 import { aclFetchParse } from "./acl_fetch.ts";
-import { aclMatchAccepts, aclMatcherNew, aclMatchNoPattern } from "./acl_match.ts";
+import { ACL_MATCHES, aclMatchAccepts, aclMatcherNew, aclMatchNoPattern } from "./acl_match.ts";
 import {
   type Acl,
   ACL_EF_EXPLICIT_M,
   ACL_EF_ICASE,
   ACL_EF_NODNS,
-  ACL_MATCH_KINDS,
   type AclCtx,
   type AclExpr,
   type AclMap,
@@ -97,10 +96,12 @@ export function compileAcl(words: readonly string[], where: string): AclExpr {
       const v = words[i + 1];
       if (v === undefined) throw aclError(where, `missing matching method after "-m" for ${what}`);
       if (flags & ACL_EF_EXPLICIT_M) throw aclError(where, `"-m" given twice for ${what}`);
-      if (!(ACL_MATCH_KINDS as readonly string[]).includes(v)) {
+      if (!Object.hasOwn(ACL_MATCHES, v)) {
         throw aclError(
           where,
-          `unknown matching method "${v}" for ${what}: expected ${quotedList(ACL_MATCH_KINDS)}`,
+          `unknown matching method "${v}" for ${what}: expected ${
+            quotedList(Object.keys(ACL_MATCHES))
+          }`,
         );
       }
       kind = v as AclMatchKind;

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { errMsg } from "../core/errors.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
 import { IpNet, ipNetParse, ipParse } from "./acl_ip.ts";
 import {
@@ -397,37 +398,169 @@ function regCompile(src: string, icase: boolean): RegExp | string {
   try {
     return new RegExp(latin, icase ? "i" : "");
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errMsg(err);
     return `invalid regex: ${msg.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")}`;
   }
 }
 
-/**
- * True when the method `kind` can test samples of type `type` (SMP_T_*):
- * string methods take strings, addresses and integers (as text); `int`
- * and `len` take strings and integers; `ip` takes strings and addresses;
- * `bool` takes booleans and integers; `found` takes anything.
- */
-export function aclMatchAccepts(kind: AclMatchKind, type: number): boolean {
-  switch (kind) {
-    case "found":
-      return true;
-    case "bool":
-      return type === SMP_T_BOOL || type === SMP_T_INT;
-    case "int":
-      return type === SMP_T_INT || type === SMP_T_STR || type === SMP_T_BOOL;
-    case "ip":
-      return type === SMP_T_IP || type === SMP_T_STR;
-    case "len":
-      return type !== SMP_T_BOOL;
-    default:
-      return type !== SMP_T_BOOL;
+/** Sample-type bits of ACL_MATCHES rows. */
+const T_BOOL = 1 << SMP_T_BOOL,
+  T_INT = 1 << SMP_T_INT,
+  T_STR = 1 << SMP_T_STR,
+  T_IP = 1 << SMP_T_IP;
+/** String methods take strings, addresses and integers (as their decimal text). */
+const T_TEXT = T_STR | T_IP | T_INT;
+
+/** One row of ACL_MATCHES. */
+export interface AclMatchDef {
+  /** Sample types it can test, as bits (`1 << SMP_T_*`). */
+  readonly types: number;
+  /** False for methods that take no pattern (`found`, `bool`). */
+  readonly patterns: boolean;
+  /** One line for docs/keywords.md. */
+  readonly doc: string;
+  /**
+   * Compiles the patterns (non-empty when `patterns`, else empty; `icase`:
+   * the -i flag) into the matcher, or returns the first refused pattern and
+   * why (bad regex, integer, range or network).
+   */
+  compile(pats: readonly string[], icase: boolean): AclMatcher | AclBadPat;
+}
+
+/** `dom` or `dir`: patterns stripped of their delimiters; a pattern of delimiters only is refused. */
+function wordMatcherNew(
+  kind: "dom" | "dir",
+  pats: readonly string[],
+  icase: boolean,
+): AclMatcher | AclBadPat {
+  const out: Uint8Array[] = [];
+  for (const p of pats) {
+    const w = wordBytes(p, icase, kind === "dom" ? DOM_DELIM : DIR_DELIM);
+    if (w === null) {
+      return {
+        pat: p,
+        why: `the pattern is only delimiters (${
+          kind === "dom" ? '"/", "?", "." and ":"' : '"/" and "?"'
+        }), so it never matches`,
+      };
+    }
+    out.push(w);
   }
+  return new MatchWord(kind, out, icase);
+}
+
+/**
+ * Every matching method, by the name written after `-m`, in the order
+ * error messages list them (HAProxy's pat_match_* / pat_parse_*).
+ */
+export const ACL_MATCHES: Readonly<Record<AclMatchKind, AclMatchDef>> = {
+  "str": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "The sample equals a pattern",
+    compile: (pats, icase) => new MatchStr(pats.map((p) => patBytes(p, icase)), icase),
+  },
+  "beg": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "The sample starts with a pattern",
+    compile: (pats, icase) => new MatchBeg(pats.map((p) => patBytes(p, icase)), icase),
+  },
+  "end": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "The sample ends with a pattern",
+    compile: (pats, icase) => new MatchEnd(pats.map((p) => patBytes(p, icase)), icase),
+  },
+  "sub": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "The sample contains a pattern",
+    compile: (pats, icase) => new MatchSub(pats.map((p) => patBytes(p, icase)), icase),
+  },
+  "reg": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "A regular expression finds a match in the sample (not anchored)",
+    compile(pats, icase) {
+      const res: RegExp[] = [];
+      for (const p of pats) {
+        const re = regCompile(p, icase);
+        if (typeof re === "string") return { pat: p, why: re };
+        res.push(re);
+      }
+      return new MatchReg(res);
+    },
+  },
+  "dom": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "A pattern is a run of whole labels of the sample, delimited by `/`, `?`, `.`, `:` " +
+      "or the ends",
+    compile: (pats, icase) => wordMatcherNew("dom", pats, icase),
+  },
+  "dir": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "A pattern is a run of whole segments of the sample, delimited by `/`, `?` or the ends",
+    compile: (pats, icase) => wordMatcherNew("dir", pats, icase),
+  },
+  "len": {
+    types: T_TEXT,
+    patterns: true,
+    doc: "The sample's length is in a range: `N`, `N:M`, `N:`, `:M`, or `eq|ge|gt|le|lt N`",
+    compile(pats) {
+      const r = intRanges(pats);
+      return r instanceof Float64Array ? new MatchLen(r) : r;
+    },
+  },
+  "int": {
+    types: T_INT | T_STR | T_BOOL,
+    patterns: true,
+    doc: "The sample (a string's leading integer) is in a range: `N`, `N:M`, `N:`, `:M`, or " +
+      "`eq|ge|gt|le|lt N`",
+    compile(pats) {
+      const r = intRanges(pats);
+      return r instanceof Float64Array ? new MatchInt(r) : r;
+    },
+  },
+  "ip": {
+    types: T_IP | T_STR,
+    patterns: true,
+    doc: "The sample is an IPv4 or IPv6 address in a pattern's network (`10.0.0.0/8`, `::1`; " +
+      "`::ffff:a.b.c.d` counts as IPv4)",
+    compile(pats) {
+      const nets: IpNet[] = [];
+      for (const p of pats) {
+        const n = ipNetParse(p);
+        if (typeof n === "string") return { pat: p, why: n };
+        nets.push(n);
+      }
+      return new MatchIp(nets);
+    },
+  },
+  "found": {
+    types: T_BOOL | T_INT | T_STR | T_IP,
+    patterns: false,
+    doc: "The fetch gave at least one sample; no pattern",
+    compile: () => new MatchFound(),
+  },
+  "bool": {
+    types: T_BOOL | T_INT,
+    patterns: false,
+    doc: "The boolean (or integer) sample is true (not 0); no pattern",
+    compile: () => new MatchBool(),
+  },
+};
+
+/** True when the method `kind` can test samples of type `type` (SMP_T_*). */
+export function aclMatchAccepts(kind: AclMatchKind, type: number): boolean {
+  return (ACL_MATCHES[kind].types & (1 << type)) !== 0;
 }
 
 /** True when `kind` takes no pattern (`found`, `bool`). */
 export function aclMatchNoPattern(kind: AclMatchKind): boolean {
-  return kind === "found" || kind === "bool";
+  return !ACL_MATCHES[kind].patterns;
 }
 
 /**
@@ -449,60 +582,5 @@ export function aclMatcherNew(
   pats: readonly string[],
   opts: { icase: boolean },
 ): AclMatcher | AclBadPat {
-  const icase = opts.icase;
-  switch (kind) {
-    case "str":
-      return new MatchStr(pats.map((p) => patBytes(p, icase)), icase);
-    case "beg":
-      return new MatchBeg(pats.map((p) => patBytes(p, icase)), icase);
-    case "end":
-      return new MatchEnd(pats.map((p) => patBytes(p, icase)), icase);
-    case "sub":
-      return new MatchSub(pats.map((p) => patBytes(p, icase)), icase);
-    case "dom":
-    case "dir": {
-      const out: Uint8Array[] = [];
-      for (const p of pats) {
-        const w = wordBytes(p, icase, kind === "dom" ? DOM_DELIM : DIR_DELIM);
-        if (w === null) {
-          return {
-            pat: p,
-            why: `the pattern is only delimiters (${
-              kind === "dom" ? '"/", "?", "." and ":"' : '"/" and "?"'
-            }), so it never matches`,
-          };
-        }
-        out.push(w);
-      }
-      return new MatchWord(kind, out, icase);
-    }
-    case "reg": {
-      const res: RegExp[] = [];
-      for (const p of pats) {
-        const re = regCompile(p, icase);
-        if (typeof re === "string") return { pat: p, why: re };
-        res.push(re);
-      }
-      return new MatchReg(res);
-    }
-    case "len":
-    case "int": {
-      const r = intRanges(pats);
-      if (!(r instanceof Float64Array)) return r;
-      return kind === "len" ? new MatchLen(r) : new MatchInt(r);
-    }
-    case "ip": {
-      const nets: IpNet[] = [];
-      for (const p of pats) {
-        const n = ipNetParse(p);
-        if (typeof n === "string") return { pat: p, why: n };
-        nets.push(n);
-      }
-      return new MatchIp(nets);
-    }
-    case "found":
-      return new MatchFound();
-    case "bool":
-      return new MatchBool();
-  }
+  return ACL_MATCHES[kind].compile(pats, opts.icase);
 }

@@ -93,22 +93,6 @@ export type AclMatchKind =
   | "found" // the fetch yielded at least one sample; no pattern
   | "bool"; // the boolean sample is true; no pattern
 
-/** Every matching method, in the order error messages list them. */
-export const ACL_MATCH_KINDS: readonly AclMatchKind[] = [
-  "str",
-  "beg",
-  "end",
-  "sub",
-  "reg",
-  "dom",
-  "dir",
-  "len",
-  "int",
-  "ip",
-  "found",
-  "bool",
-];
-
 /** Why a pattern was refused at compile time (turned into a config error by compileAcl()). */
 export interface AclBadPat {
   /** The pattern as written. */
@@ -118,17 +102,24 @@ export interface AclBadPat {
 }
 
 /**
- * The compiled patterns of one expr. A fetch hands each sample to the
- * method for its type and stops at the first `true`. Implementations must
- * not throw nor keep anything between calls.
+ * What a fetch hands its samples to, one at a time, stopping at the first
+ * `true`: a matcher, or a converter that passes what it makes of each
+ * sample on. Implementations must not throw nor keep anything between calls.
  */
-export interface AclMatcher {
+export interface AclSampleSink {
+  /** A string (or address) sample: the bytes `a[pos, pos + len)`. True stops the fetch. */
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean;
+  /** An integer (or boolean, as 0/1) sample. True stops the fetch. */
+  matchInt(n: number): boolean;
+}
+
+/**
+ * The compiled patterns of one expr: `matchBytes`/`matchInt` are true when
+ * a pattern matches the sample.
+ */
+export interface AclMatcher extends AclSampleSink {
   /** Matching method. */
   readonly kind: AclMatchKind;
-  /** True when a pattern matches the bytes `a[pos, pos + len)`. */
-  matchBytes(a: Uint8Array, pos: number, len: number): boolean;
-  /** True when a pattern matches the integer (or boolean, as 0/1) `n`. */
-  matchInt(n: number): boolean;
 }
 
 /**
@@ -142,7 +133,7 @@ export interface AclFetch {
   /** SMP_T_* of its samples. */
   readonly type: number;
   /** Runs the fetch; never throws. */
-  exec(ctx: AclCtx, m: AclMatcher): boolean;
+  exec(ctx: AclCtx, m: AclSampleSink): boolean;
 }
 
 /** The -i flag: compare strings ignoring ASCII case. */

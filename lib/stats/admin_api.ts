@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { errMsg } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type {
   AdminApi,
@@ -141,7 +142,7 @@ function cliRun(ctx: CliCtx, words: string[]): string {
     return best.run(ctx, words.slice(best.kw.length));
   } catch (err) {
     // A target that throws (it should not) still gets one line, never a crash.
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errMsg(err);
     return `${msg.split("\n")[0]}\n`;
   }
 }

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import type { AdminApi, AdminCliSession } from "./admin_types.ts";
 
 /** Options of `serveAdminSocket()`. */
@@ -191,9 +191,7 @@ function bindError(path: string, err: unknown): SluiceError {
     ? "permission denied"
     : err instanceof Deno.errors.NotFound
     ? "no such directory"
-    : err instanceof Error
-    ? err.message
-    : String(err);
+    : errMsg(err);
   return new SluiceError("ERR_BIND", `Cannot listen on "unix:${path}": ${why}`);
 }
 

@@ -12,11 +12,11 @@ import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../backend/frontend.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
-import type { ResolvedConfig, ResolvedServer } from "../cfg/config_check.ts";
+import type { ResolvedConfig, ResolvedServer } from "../cfg/config_resolved_types.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
 import { proxySendLayer } from "../conn/proxy_sock.ts";
 import { addrFormat } from "../core/addr_types.ts";
-import { SluiceError } from "../core/errors.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
 import type { LatencyStats } from "../stats/stats_types.ts";
 import type { AdminSession, AdminState } from "../stats/admin_types.ts";
 import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
@@ -40,7 +40,7 @@ import { LimitEvents } from "../log/limit_events.ts";
 import { formatTcpLogJson, tcpLogRecord, writeTcpLog } from "../log/tcplog.ts";
 import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
-import { buildReply } from "../rules/http_rules.ts";
+import { buildReply } from "../rules/act_reply.ts";
 import type { Stream } from "../stream/stream.ts";
 
 /** A listening address of a running instance. */
@@ -420,7 +420,7 @@ export class Instance {
       try {
         tlsServerContext(li.tls.cert, li.tls.key);
       } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
+        const msg = errMsg(err);
         throw new SluiceError(
           "ERR_TLS",
           `Cannot use the certificate or key for "${addrFormat(li.addr)}": ${msg}`,
@@ -439,7 +439,7 @@ export class Instance {
       } catch (err) {
         await Promise.all(all.map((l) => l.close()));
         const what = addrFormat(li.addr);
-        const msg = err instanceof Error ? err.message : String(err);
+        const msg = errMsg(err);
         if (li.tls && li.certs === null) {
           throw new SluiceError(
             "ERR_TLS",

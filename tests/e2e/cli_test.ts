@@ -126,6 +126,44 @@ Deno.test("cli proxies, logs one tcplog line per connection, and exits 0 on SIGT
   assert.equal(await p.exited, 0);
 });
 
+Deno.test("cli under --log-format json prints the ready line as a JSON event listing every listener, stats included", async () => {
+  await using up = upstream(echoScript);
+  await using p = runCli([
+    "--mode",
+    "tcp",
+    "--listen",
+    "127.0.0.1:0",
+    "--server",
+    up.address,
+    "--stats",
+    "127.0.0.1:0",
+    "--log-format",
+    "json",
+    "--timeout",
+    "client=30",
+  ]);
+  const ev = JSON.parse(await p.waitLine(/"event":"ready"/));
+  assert.equal(ev.type, "event");
+  assert.match(ev.message, /^sluice \d+\.\d+\.\d+ ready, listening on 127\.0\.0\.1:\d+$/);
+  assert.equal(ev.listeners.length, 2);
+  const [fe, stats] = ev.listeners;
+  assert.equal(fe.kind, "frontend");
+  assert.equal(fe.name, "main");
+  assert.ok(fe.port > 0 && fe.address === `127.0.0.1:${fe.port}`);
+  assert.equal(stats.kind, "stats");
+  assert.ok(stats.port > 0 && stats.address === `127.0.0.1:${stats.port}`);
+  const res = await fetch(`http://127.0.0.1:${stats.port}/;json`);
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  // The unit-less timeout was accepted, with a warning on stderr.
+  assert.ok(
+    p.err.some((l) => l.startsWith("sluice: warning: --timeout client=30 is 30 ms")),
+    p.err.join("\n"),
+  );
+  p.kill("SIGTERM");
+  assert.equal(await p.exited, 0);
+});
+
 Deno.test("cli on SIGINT lets a live connection finish within --grace, then exits 0", async () => {
   await using up = upstream(echoScript);
   await using p = runCli([

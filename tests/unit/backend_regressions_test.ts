@@ -76,7 +76,7 @@ Deno.test("CookiePersist.request() prefix mode strips each occurrence's own pref
   assert.equal(out, "GET / HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONID=a; JSESSIONID=b\r\n\r\n");
 });
 
-// lib/cfg/config_check.ts check(): the TLS settings a check inherits from a
+// lib/cfg/config_backend.ts check(): the TLS settings a check inherits from a
 // TLS server are `{ ca, sni, verify }` only; `tls.verifyHost: false`
 // (noVerifyHost) is dropped, and probe() (lib/check/probe.ts) always checks
 // the certificate name unless verify is "none". So a server whose traffic
@@ -101,7 +101,7 @@ Deno.test("resolveConfig() health checks of a server with verifyHost false skip 
   assert.equal(r.code, "L6OK", `like the traffic, the check trusts the chain: ${r.info}`);
 });
 
-// lib/cfg/config_check.ts check(): a check path that is not "/..." or "*"
+// lib/cfg/config_backend.ts check(): a check path that is not "/..." or "*"
 // passes the local test (visible ASCII) and is then rejected by
 // checkConfigResolve(), whose error is re-thrown at the check itself:
 // "Invalid configuration at backends[0].servers[0].check: Invalid check

@@ -2,7 +2,16 @@
  * parseCli(): the command line as a shorthand for a configuration object.
  */
 import assert from "node:assert/strict";
-import { DEMO_LISTEN, parseCli, USAGE } from "../../lib/cfg/cli.ts";
+import { parseCli, USAGE } from "../../lib/cfg/cli.ts";
+import {
+  CLI_EXAMPLES,
+  CLI_FLAGS,
+  CLI_GROUPS,
+  type CliFlagDef,
+  cliSuggest,
+  DEMO_LISTEN,
+} from "../../lib/cfg/cli_flags.ts";
+import { cliReadyLine } from "../../lib/cfg/cli_ready.ts";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
 import type { SluiceConfig } from "../../lib/cfg/config_types.ts";
 import { SluiceError, type SluiceErrorCode } from "../../lib/core/errors.ts";
@@ -978,4 +987,127 @@ Deno.test("parseCli(): --accept-proxy applies to the --listen before it; send-pr
     "ERR_USAGE",
     /^--accept-proxy must follow the --listen it applies to$/,
   );
+});
+
+// -- --help, did you mean, warnings, ready line ---------------------------------------------
+
+Deno.test("--help lists every flag of CLI_FLAGS under its group, then the examples", () => {
+  const headings = CLI_GROUPS.map((g) => USAGE.indexOf(`\n${g}:\n`));
+  assert.deepEqual([...headings].sort((a, b) => a - b), headings, "groups in CLI_GROUPS order");
+  assert.ok(headings[0] > 0);
+  for (const [name, def] of Object.entries(CLI_FLAGS) as [string, CliFlagDef][]) {
+    const line = `--${name}${def.arg === undefined ? "" : ` ${def.arg}`}`;
+    const pos = USAGE.indexOf(`${line} `);
+    assert.ok(pos > 0, `USAGE documents ${line}`);
+    const group = CLI_GROUPS.findLast((_, k) => headings[k] < pos);
+    assert.equal(group, def.group, `${line} under its group`);
+  }
+  assert.ok(USAGE.indexOf("\nExamples:\n") > Math.max(...headings));
+  for (const line of USAGE.split("\n")) assert.ok(line.length <= 80, `over 80 columns: ${line}`);
+});
+
+Deno.test("every --help example parses", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = `${dir}/haproxy.cfg`;
+    Deno.writeTextFileSync(
+      file,
+      "frontend fe\n  bind 127.0.0.1:0\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n",
+    );
+    for (const ex of CLI_EXAMPLES) {
+      const args = ex.args.map((a) => a === "haproxy.cfg" ? file : a);
+      const action = parseCli(args);
+      assert.ok(
+        action.kind === "run" || action.kind === "check" || action.kind === "demo",
+        ex.args.join(" "),
+      );
+      if (action.kind !== "demo") resolveConfig(action.config);
+      assert.ok(USAGE.includes(ex.what), ex.what);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseCli() suggests the flag a mistyped one most likely meant", () => {
+  rejects(
+    ["--lisen", ":80"],
+    "ERR_USAGE",
+    /^Unknown option '--lisen' \(did you mean --listen\?\)$/,
+  );
+  rejects(["--balanse", "first"], "ERR_USAGE", /\(did you mean --balance\?\)$/);
+  rejects(["--timout", "client=1s"], "ERR_USAGE", /\(did you mean --timeout\?\)$/);
+  rejects(["--stat=:8404"], "ERR_USAGE", /\(did you mean --stats\?\)$/);
+  rejects(["--logformat", "json"], "ERR_USAGE", /\(did you mean --log-format\?\)$/);
+  rejects(["--tsl-cert", "x"], "ERR_USAGE", /\(did you mean --tls-cert\?\)$/);
+  rejects(["--foo"], "ERR_USAGE", /^Unknown option '--foo'$/);
+  rejects(["--verbose"], "ERR_USAGE", /^Unknown option '--verbose'$/);
+  assert.equal(cliSuggest("--maxcon"), "--maxconn");
+  assert.equal(cliSuggest("--zzzzzz"), null);
+});
+
+Deno.test("parseCli() warns that a --timeout without unit under 100 means milliseconds, and keeps it", () => {
+  const warnings: string[] = [];
+  const cfg = parseCli(
+    ["--listen", ":0", "--server", "a:1,check", "--timeout", "client=30", "--timeout", "check=5"],
+    { warn: (m) => warnings.push(m) },
+  ) as { config: SluiceConfig };
+  assert.equal(cfg.config.frontends[0].timeouts?.client, 30);
+  assert.deepEqual(warnings, [
+    '--timeout client=30 is 30 ms (a duration without a unit is in milliseconds): write "client=30ms" if that is meant, or a unit such as "client=30s"',
+    '--timeout check=5 is 5 ms (a duration without a unit is in milliseconds): write "check=5ms" if that is meant, or a unit such as "check=5s"',
+  ]);
+  warnings.length = 0;
+  parseCli(
+    [
+      "--listen",
+      ":0",
+      "--server",
+      "a:1",
+      ...["client=30s", "server=30ms", "tunnel=0", "connect=100", "queue=5000"].flatMap((
+        t,
+      ) => ["--timeout", t]),
+    ],
+    { warn: (m) => warnings.push(m) },
+  );
+  assert.deepEqual(warnings, [], "a unit, 0 (none) or 100 and more: no warning");
+  // Without a warn callback, the warning is dropped and the value accepted.
+  assert.equal(runWith("--timeout", "server=10").backends[0].timeouts?.server, 10);
+});
+
+Deno.test("cliReadyLine() is the text line, or under json one event listing every listener", () => {
+  const info = {
+    version: "9.9.9",
+    binds: [
+      { frontend: "main", address: "127.0.0.1:8080", port: 8080, tls: false },
+      { frontend: "main", address: "[::1]:8443", port: 8443, tls: true },
+    ],
+    stats: { host: "::1", port: 8404 },
+    adminSocket: "/run/sluice.sock",
+  };
+  assert.equal(
+    cliReadyLine(info, { json: false }),
+    "sluice 9.9.9 ready, listening on 127.0.0.1:8080, [::1]:8443 (tls)",
+  );
+  const ev = JSON.parse(cliReadyLine(info, { json: true, date: new Date(0) }));
+  assert.deepEqual(ev, {
+    type: "event",
+    event: "ready",
+    date: "1970-01-01T00:00:00.000Z",
+    level: "notice",
+    message: "sluice 9.9.9 ready, listening on 127.0.0.1:8080, [::1]:8443 (tls)",
+    version: "9.9.9",
+    listeners: [
+      { kind: "frontend", name: "main", address: "127.0.0.1:8080", port: 8080, tls: false },
+      { kind: "frontend", name: "main", address: "[::1]:8443", port: 8443, tls: true },
+      { kind: "stats", name: "stats", address: "[::1]:8404", port: 8404, tls: false },
+      {
+        kind: "admin-socket",
+        name: "admin-socket",
+        address: "unix:/run/sluice.sock",
+        port: 0,
+        tls: false,
+      },
+    ],
+  });
 });

@@ -10,7 +10,14 @@ import { SluiceError } from "../../lib/core/errors.ts";
 import { ConsistentHash, MAX_POINTS } from "../../lib/lb/chash.ts";
 import { First } from "../../lib/lb/first.ts";
 import { hashAddr, hashBytes, hashStr } from "../../lib/lb/hash.ts";
-import { createLb, LB_ALGOS } from "../../lib/lb/lb_algos.ts";
+import type { BalanceAlgo } from "../../lib/cfg/config_types.ts";
+import {
+  createLb,
+  LB_ALGOS,
+  lbAlgoExpected,
+  lbAlgoSyntaxes,
+  parseBalance,
+} from "../../lib/lb/lb_algos.ts";
 import type { LbAlgo, LbServer } from "../../lib/lb/lb_types.ts";
 import { LeastConn } from "../../lib/lb/leastconn.ts";
 import { Random } from "../../lib/lb/random.ts";
@@ -338,11 +345,59 @@ function popcount(x: number): number {
 // factory
 
 Deno.test("createLb() builds every algorithm in LB_ALGOS under its own name", () => {
-  for (const algo of LB_ALGOS) {
+  for (const algo of Object.keys(LB_ALGOS)) {
     const lb = createLb({ algo, hdr: "x-user" }, farm([1]));
     assert.equal(lb.name, algo);
     assert.equal(lb.pick(hashStr("k"), null)?.name, "s0");
   }
+});
+
+// registry
+
+/** The configuration's spelling of each row: `name`, or `name(${string})` when it takes an argument. */
+type RowSpelling = {
+  [K in keyof typeof LB_ALGOS]: typeof LB_ALGOS[K] extends { readonly arg: object }
+    ? `${K}(${string})`
+    : K;
+}[keyof typeof LB_ALGOS];
+/** True only when A and B are the same type. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Fails to compile when the public BalanceAlgo and the registry differ.
+const BALANCE_ALGO_MATCHES_REGISTRY: Same<BalanceAlgo, RowSpelling> = true;
+
+Deno.test("BalanceAlgo (the public type) spells exactly the rows of LB_ALGOS", () => {
+  assert.equal(BALANCE_ALGO_MATCHES_REGISTRY, true);
+});
+
+Deno.test("parseBalance() accepts every row of LB_ALGOS as written in a configuration", () => {
+  assert.deepEqual(lbAlgoSyntaxes(), [
+    "roundrobin",
+    "static-rr",
+    "leastconn",
+    "first",
+    "source",
+    "uri",
+    "random",
+    "hdr(NAME)",
+  ]);
+  for (const algo of Object.keys(LB_ALGOS).filter((a) => a !== "hdr")) {
+    assert.deepEqual(parseBalance(algo), { algo });
+  }
+  assert.deepEqual(parseBalance("hdr(X-User)"), { algo: "hdr", hdr: "x-user" });
+});
+
+Deno.test("parseBalance() refuses an unknown algorithm and lists the supported ones", () => {
+  const expected =
+    "expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr(NAME)";
+  assert.equal(lbAlgoExpected(), expected.slice("expected ".length));
+  for (const bad of ["weighted", "URI", "hdr", "roundrobin()", "", "constructor", "hdr(a)(b)"]) {
+    assert.equal(parseBalance(bad), `unknown algorithm ${JSON.stringify(bad)} (${expected})`);
+  }
+});
+
+Deno.test("parseBalance() refuses hdr() without a valid header name, naming it", () => {
+  assert.equal(parseBalance("hdr()"), 'invalid header name ""');
+  assert.equal(parseBalance("hdr(a b)"), 'invalid header name "a b"');
 });
 
 Deno.test("createLb() rejects an unknown algorithm and hdr without a header name", () => {

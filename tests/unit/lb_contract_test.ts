@@ -101,7 +101,7 @@ function serve(lb: LbAlgo, servers: FakeSrv[], picks: number, hold: number): num
   return counts;
 }
 
-for (const algo of LB_ALGOS) {
+for (const algo of Object.keys(LB_ALGOS)) {
   const hashed = make(algo, farm([1])).hashed;
 
   Deno.test(`${algo}: reports its configured name and kind`, () => {

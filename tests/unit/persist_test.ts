@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { CookiePersist, hdrKey, PERSIST_VALID, uriKey } from "../../lib/backend/persist.ts";
 import { Server } from "../../lib/backend/server.ts";
-import type { ResolvedCookie } from "../../lib/cfg/config_check.ts";
+import type { ResolvedCookie } from "../../lib/cfg/config_resolved_types.ts";
 import { lc } from "../../lib/http/h1_chars.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { h1Rewrite, type RewriteOptions } from "../../lib/http/h1_rewrite.ts";

@@ -1,0 +1,347 @@
+/**
+ * Backends and their servers, checked and resolved (resolveConfig()'s
+ * `backends` part): names unique, algorithm parsed (LB_ALGOS), servers'
+ * addresses, TLS, health checks, passive observation and cookies checked,
+ * every default applied. Errors name the field (`backends[0].servers[1].weight`).
+ *
+ * @module
+ */
+import type { Address } from "../core/addr_types.ts";
+import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
+import { checkConfigResolve } from "../check/check_config.ts";
+import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
+import type { LbSpec } from "../lb/lb_types.ts";
+import { errMsg } from "../core/errors.ts";
+import {
+  DEFAULT_CHECK_FALL,
+  DEFAULT_CHECK_INTER,
+  DEFAULT_CHECK_RISE,
+  DEFAULT_ERROR_LIMIT,
+  DEFAULT_REDISPATCH,
+  DEFAULT_RETRIES,
+  DEFAULT_STICK_EXPIRE,
+  DEFAULT_STICK_SIZE,
+  DEFAULT_TIMEOUTS,
+} from "./config_defaults.ts";
+import type {
+  ResolvedBackend,
+  ResolvedCookie,
+  ResolvedObserve,
+  ResolvedServer,
+  ResolvedServerTls,
+} from "./config_resolved_types.ts";
+import type { BackendConfig, CheckConfig, CookieConfig, ServerConfig } from "./config_types.ts";
+import {
+  resolveAddress,
+  resolveBool,
+  resolveFail,
+  resolveHooks,
+  resolveInt,
+  resolveMode,
+  resolveName,
+  resolvePem,
+  resolveTimeout,
+  TOKEN,
+} from "./config_values.ts";
+import { MAX_DURATION_MS } from "./duration.ts";
+
+/** `"roundrobin"`, …, or `"hdr(name)"`. */
+function balanceSpec(where: string, v: unknown): LbSpec {
+  if (v === undefined) return { algo: "roundrobin" };
+  const spec = typeof v === "string"
+    ? parseBalance(v)
+    : `unknown algorithm ${JSON.stringify(v)} (expected ${lbAlgoExpected()})`;
+  return typeof spec === "string" ? resolveFail(where, spec) : spec;
+}
+
+function adminState(where: string, v: unknown): "ready" | "drain" | "maint" {
+  if (v === undefined) return "ready";
+  if (v === "ready" || v === "drain" || v === "maint") return v;
+  return resolveFail(where, `expected "ready", "drain" or "maint", got ${JSON.stringify(v)}`);
+}
+
+/** A cookie value: a token, so it can be sent and matched without quoting. */
+function cookieValue(where: string, v: unknown, dflt: string): string {
+  if (v === undefined) return dflt;
+  if (typeof v !== "string" || !TOKEN.test(v) || v.includes("~")) {
+    resolveFail(
+      where,
+      `expected a cookie value of token characters (no "~"), got ${JSON.stringify(v)}`,
+    );
+  }
+  return v;
+}
+
+function cookie(where: string, c: CookieConfig): ResolvedCookie {
+  if (typeof c !== "object" || c === null) resolveFail(where, "expected { name, mode }");
+  if (typeof c.name !== "string" || !TOKEN.test(c.name)) {
+    resolveFail(`${where}.name`, `expected a cookie name (token), got ${JSON.stringify(c.name)}`);
+  }
+  if (c.mode !== "insert" && c.mode !== "prefix") {
+    resolveFail(`${where}.mode`, `expected "insert" or "prefix", got ${JSON.stringify(c.mode)}`);
+  }
+  const attributes = c.attributes ?? "Path=/";
+  // Sent as a header value: visible ASCII and spaces only (no CR/LF injection).
+  if (typeof attributes !== "string" || !/^[\x20-\x7e]*$/.test(attributes)) {
+    resolveFail(`${where}.attributes`, "expected visible ASCII text");
+  }
+  return {
+    name: c.name,
+    mode: c.mode,
+    indirect: resolveBool(`${where}.indirect`, c.indirect, false),
+    nocache: resolveBool(`${where}.nocache`, c.nocache, false),
+    attributes,
+  };
+}
+
+function check(
+  where: string,
+  c: CheckConfig,
+  addr: Address,
+  tls: ResolvedServerTls | null,
+): ProbeCheckConfig {
+  if (typeof c !== "object" || c === null) resolveFail(where, "expected a check object");
+  const type = c.type ?? (c.http !== undefined ? "http" : "tcp");
+  if (type !== "tcp" && type !== "http") {
+    resolveFail(`${where}.type`, `expected "tcp" or "http", got ${JSON.stringify(type)}`);
+  }
+  const inter = resolveInt(`${where}.inter`, c.inter, DEFAULT_CHECK_INTER, 10, MAX_DURATION_MS);
+  const r: ProbeCheckConfig = {
+    type,
+    inter,
+    fastinter: resolveInt(`${where}.fastinter`, c.fastinter, inter, 10, MAX_DURATION_MS),
+    downinter: resolveInt(`${where}.downinter`, c.downinter, inter, 10, MAX_DURATION_MS),
+    rise: resolveInt(`${where}.rise`, c.rise, DEFAULT_CHECK_RISE, 1, 1000),
+    fall: resolveInt(`${where}.fall`, c.fall, DEFAULT_CHECK_FALL, 1, 1000),
+    timeout: resolveInt(`${where}.timeout`, c.timeout, inter, 1, MAX_DURATION_MS),
+  };
+  if (c.port !== undefined) r.port = resolveInt(`${where}.port`, c.port, 0, 1, 65535);
+  if (addr.kind === "unix" && c.port !== undefined) {
+    resolveFail(`${where}.port`, "a unix socket has no port");
+  }
+  if (resolveBool(`${where}.tls`, c.tls, tls !== null)) {
+    r.tls = tls === null ? {} : {
+      ca: tls.caCerts,
+      sni: tls.serverName,
+      verify: tls.noVerify ? "none" : "required",
+      verifyHost: !tls.noVerifyHost,
+    };
+  }
+  if (type === "http") {
+    const h = c.http ?? {};
+    const method = h.method ?? "GET";
+    if (typeof method !== "string" || !TOKEN.test(method)) {
+      resolveFail(`${where}.http.method`, `expected a method token, got ${JSON.stringify(method)}`);
+    }
+    const path = h.path ?? "/";
+    if (typeof path !== "string" || !/^(\/[\x21-\x7e]*|\*)$/.test(path)) {
+      resolveFail(
+        `${where}.http.path`,
+        `expected a request target without spaces, got ${JSON.stringify(path)}`,
+      );
+    }
+    if (h.host !== undefined && (typeof h.host !== "string" || !/^[\x21-\x7e]+$/.test(h.host))) {
+      resolveFail(`${where}.http.host`, `expected a host name, got ${JSON.stringify(h.host)}`);
+    }
+    let status: [number, number] = [200, 399];
+    const es = h.expectStatus;
+    if (typeof es === "number") {
+      status = [resolveInt(`${where}.http.expectStatus`, es, 200, 100, 599), es];
+    } else if (Array.isArray(es) && es.length === 2) {
+      const lo = resolveInt(`${where}.http.expectStatus[0]`, es[0], 200, 100, 599);
+      const hi = resolveInt(`${where}.http.expectStatus[1]`, es[1], 399, lo, 599);
+      status = [lo, hi];
+    } else if (es !== undefined) {
+      resolveFail(`${where}.http.expectStatus`, "expected a status or [low, high]");
+    }
+    if (
+      h.expectString !== undefined && (typeof h.expectString !== "string" || h.expectString === "")
+    ) {
+      resolveFail(`${where}.http.expectString`, "expected non-empty text");
+    }
+    r.http = {
+      method,
+      path,
+      host: h.host,
+      expect: { status, string: h.expectString },
+    };
+  } else if (c.http !== undefined) {
+    resolveFail(`${where}.http`, 'HTTP check settings need type "http"');
+  }
+  try {
+    checkConfigResolve(r);
+    return r;
+  } catch (err) {
+    return resolveFail(where, errMsg(err));
+  }
+}
+
+function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
+  const o = s.observe;
+  if (o === undefined) return null;
+  const where = `${sat}.observe`;
+  if (typeof o !== "object" || o === null) {
+    resolveFail(where, "expected { mode, errorLimit?, onError? }");
+  }
+  if (o.mode !== "layer4" && o.mode !== "layer7") {
+    resolveFail(`${where}.mode`, `expected "layer4" or "layer7", got ${JSON.stringify(o.mode)}`);
+  }
+  const onError = o.onError ?? "fail-check";
+  if (onError !== "fail-check" && onError !== "fastinter" && onError !== "mark-down") {
+    resolveFail(`${where}.onError`, `expected "fail-check", "fastinter" or "mark-down"`);
+  }
+  if (s.check === undefined) {
+    resolveFail(
+      where,
+      "passive observation needs a health check to bring the server back (add check)",
+    );
+  }
+  return {
+    layer7: o.mode === "layer7",
+    errorLimit: resolveInt(`${where}.errorLimit`, o.errorLimit, DEFAULT_ERROR_LIMIT, 1, 100_000),
+    onError,
+  };
+}
+
+/** `sendProxy`: absent, "v1" or "v2". */
+function sendProxyOf(at: string, v: unknown): 0 | 1 | 2 {
+  if (v === undefined) return 0;
+  if (v === "v1") return 1;
+  if (v === "v2") return 2;
+  return resolveFail(at, `expected "v1" or "v2", got ${JSON.stringify(v)}`);
+}
+
+/** TLS towards a server (`tls://` address or `tls` settings), or null. */
+function serverTlsOf(
+  sat: string,
+  s: ServerConfig,
+  addr: Address,
+  tlsPrefix: boolean,
+): ResolvedServerTls | null {
+  if (!tlsPrefix && s.tls === undefined) return null;
+  if (addr.kind === "unix") resolveFail(`${sat}.tls`, "TLS to a unix socket is not supported");
+  const st = s.tls ?? {};
+  if (typeof st !== "object" || st === null) resolveFail(`${sat}.tls`, "expected an object");
+  if (st.ca !== undefined && !Array.isArray(st.ca)) {
+    resolveFail(`${sat}.tls.ca`, "expected a list of PEM texts");
+  }
+  const ca = st.ca?.map((c, k) => resolvePem(`${sat}.tls.ca[${k}]`, c));
+  if (st.sni !== undefined && (typeof st.sni !== "string" || st.sni === "")) {
+    resolveFail(`${sat}.tls.sni`, `expected a host name, got ${JSON.stringify(st.sni)}`);
+  }
+  if (st.verifyHost !== undefined && typeof st.verifyHost !== "boolean") {
+    resolveFail(
+      `${sat}.tls.verifyHost`,
+      `expected true or false, got ${JSON.stringify(st.verifyHost)}`,
+    );
+  }
+  if (st.verify !== undefined && st.verify !== "required" && st.verify !== "none") {
+    resolveFail(
+      `${sat}.tls.verify`,
+      `expected "required" or "none", got ${JSON.stringify(st.verify)}`,
+    );
+  }
+  return {
+    serverName: st.sni ?? addr.host,
+    caCerts: ca,
+    noVerifyHost: st.verifyHost === false,
+    noVerify: st.verify === "none",
+  };
+}
+
+/** One server at `sat`; its name must not be in `names` (added to it). */
+function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedServer {
+  if (typeof s !== "object" || s === null) resolveFail(sat, "expected a server object");
+  const sname = resolveName(`${sat}.name`, s.name);
+  if (names.has(sname)) resolveFail(`${sat}.name`, `duplicate server name "${sname}"`);
+  names.add(sname);
+  const { addr, tls: tlsPrefix } = resolveAddress(`${sat}.address`, s.address, { tls: true });
+  const tls = serverTlsOf(sat, s, addr, tlsPrefix);
+  return {
+    name: sname,
+    addr,
+    tls,
+    sendProxy: sendProxyOf(`${sat}.sendProxy`, s.sendProxy),
+    weight: resolveInt(`${sat}.weight`, s.weight, 1, 0, 256),
+    maxconn: resolveInt(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000),
+    maxqueue: resolveInt(`${sat}.maxqueue`, s.maxqueue, 0, 0, 1_000_000),
+    backup: resolveBool(`${sat}.backup`, s.backup, false),
+    slowstart: resolveTimeout(`${sat}.slowstart`, s.slowstart, 0),
+    state: adminState(`${sat}.state`, s.state),
+    cookie: cookieValue(`${sat}.cookie`, s.cookie, sname),
+    check: s.check === undefined ? null : check(`${sat}.check`, s.check, addr, tls),
+    observe: observe(sat, s),
+  };
+}
+
+/** The servers of the backend at `at`: at least one, names and cookie values unique. */
+function serversOf(at: string, list: ServerConfig[]): ResolvedServer[] {
+  if (!Array.isArray(list) || list.length === 0) {
+    resolveFail(`${at}.servers`, "at least one server is needed");
+  }
+  const names = new Set<string>();
+  const servers = list.map((s, j) => serverOf(`${at}.servers[${j}]`, s, names));
+  const cookies = new Set<string>();
+  for (const [j, s] of servers.entries()) {
+    if (cookies.has(s.cookie)) {
+      resolveFail(`${at}.servers[${j}].cookie`, `duplicate cookie value "${s.cookie}"`);
+    }
+    cookies.add(s.cookie);
+  }
+  return servers;
+}
+
+/** One backend at `at`; its name must not be in `names` (added to it). */
+function backendOf(at: string, b: BackendConfig, names: Set<string>): ResolvedBackend {
+  if (typeof b !== "object" || b === null) resolveFail(at, "expected a backend object");
+  const bname = resolveName(`${at}.name`, b.name);
+  if (names.has(bname)) resolveFail(`${at}.name`, `duplicate backend name "${bname}"`);
+  names.add(bname);
+  const balance = balanceSpec(`${at}.balance`, b.balance);
+  const t = b.timeouts ?? {};
+  const connect = resolveTimeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect);
+  const servers = serversOf(at, b.servers);
+  const mode = resolveMode(`${at}.mode`, b.mode);
+  if (b.cookie !== undefined && mode !== "http") {
+    resolveFail(`${at}.cookie`, 'cookie persistence needs mode "http"');
+  }
+  if (lbAlgoDef(balance.algo)!.http && mode !== "http") {
+    resolveFail(`${at}.balance`, `"${balance.algo}" needs mode "http"`);
+  }
+  const ss = b.stickSource;
+  if (ss !== undefined && (typeof ss !== "object" || ss === null)) {
+    resolveFail(`${at}.stickSource`, "expected { size?, expire? }");
+  }
+  return {
+    hooks: resolveHooks(`${at}.hooks`, b.hooks, mode),
+    name: bname,
+    mode,
+    balance,
+    retries: resolveInt(`${at}.retries`, b.retries, DEFAULT_RETRIES, 0, 100),
+    redispatch: resolveInt(`${at}.redispatch`, b.redispatch, DEFAULT_REDISPATCH, -1, 100),
+    cookie: b.cookie === undefined ? null : cookie(`${at}.cookie`, b.cookie),
+    stickSource: ss === undefined ? null : {
+      size: resolveInt(`${at}.stickSource.size`, ss.size, DEFAULT_STICK_SIZE, 1, 10_000_000),
+      expire: resolveTimeout(`${at}.stickSource.expire`, ss.expire, DEFAULT_STICK_EXPIRE),
+    },
+    timeouts: {
+      connect,
+      server: resolveTimeout(`${at}.timeouts.server`, t.server, DEFAULT_TIMEOUTS.server),
+      tunnel: resolveTimeout(`${at}.timeouts.tunnel`, t.tunnel, DEFAULT_TIMEOUTS.tunnel),
+      queue: resolveTimeout(`${at}.timeouts.queue`, t.queue, connect),
+    },
+    servers,
+  };
+}
+
+/**
+ * Resolves `cfg.backends` (a list; it may be empty when the frontends
+ * answer everything themselves). Throws at the first problem, in order.
+ */
+export function resolveBackends(list: BackendConfig[]): ResolvedBackend[] {
+  // No backend at all is fine when the frontends answer everything
+  // themselves (a metrics-only frontend); a frontend naming one checks it.
+  if (!Array.isArray(list)) resolveFail("backends", "expected a list of backends");
+  const names = new Set<string>();
+  return list.map((b, i) => backendOf(`backends[${i}]`, b, names));
+}

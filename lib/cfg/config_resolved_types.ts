@@ -1,0 +1,171 @@
+/**
+ * The configuration ready to run: what resolveConfig() makes of a
+ * SluiceConfig, every default applied, every address parsed, every rule
+ * compiled. Fields that keep a setting's meaning and name are picked from
+ * the model (config_types.ts) or from the runtime options they feed, so a
+ * setting is declared once; the rest (parsed addresses, compiled rules) is
+ * added here. Nothing writes a resolved configuration after resolveConfig()
+ * returns it: every field is readonly.
+ *
+ * @module
+ */
+import type { Address } from "../core/addr_types.ts";
+import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
+import type { HttpOptions } from "../http/http_ana.ts";
+import type { LbSpec } from "../lb/lb_types.ts";
+import type { LogTarget } from "../log/sink_types.ts";
+import type { AclCtx } from "../rules/acl_types.ts";
+import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts";
+import type {
+  BackendConfig,
+  BindTlsConfig,
+  CookieConfig,
+  FrontendConfig,
+  FrontendHooks,
+  GlobalConfig,
+  LogFormat,
+  ObserveConfig,
+  ServerConfig,
+  StatsConfig,
+  StickSourceConfig,
+  TimeoutsConfig,
+} from "./config_types.ts";
+
+/** TLS client settings of a resolved server. */
+export interface ResolvedServerTls {
+  readonly serverName: string;
+  readonly caCerts?: string[];
+  readonly noVerifyHost: boolean;
+  readonly noVerify: boolean;
+}
+
+/** Passive health settings with defaults applied. */
+export interface ResolvedObserve
+  extends Readonly<Required<Pick<ObserveConfig, "errorLimit" | "onError">>> {
+  /** `mode: "layer7"`. */
+  readonly layer7: boolean;
+}
+
+/** A server with defaults applied. */
+export interface ResolvedServer extends
+  Readonly<
+    Required<
+      Pick<
+        ServerConfig,
+        "name" | "weight" | "maxconn" | "maxqueue" | "backup" | "slowstart" | "state" | "cookie"
+      >
+    >
+  > {
+  readonly addr: Address;
+  readonly tls: ResolvedServerTls | null;
+  /** PROXY protocol version sent first on each connection, 0 for none. */
+  readonly sendProxy: 0 | 1 | 2;
+  /** Health check, validated; CheckTask applies its defaults. */
+  readonly check: ProbeCheckConfig | null;
+  readonly observe: ResolvedObserve | null;
+}
+
+/** Cookie persistence with defaults applied. */
+export type ResolvedCookie = Readonly<Required<CookieConfig>>;
+
+/** A backend with defaults applied. */
+export interface ResolvedBackend
+  extends Readonly<Required<Pick<BackendConfig, "name" | "mode" | "retries" | "redispatch">>> {
+  readonly balance: LbSpec;
+  readonly timeouts: Readonly<
+    Required<Pick<TimeoutsConfig, "connect" | "server" | "tunnel" | "queue">>
+  >;
+  readonly cookie: ResolvedCookie | null;
+  readonly stickSource: Readonly<Required<StickSourceConfig>> | null;
+  readonly hooks: FrontendHooks | null;
+  readonly servers: readonly ResolvedServer[];
+}
+
+/** A listener with its address parsed. */
+export interface ResolvedBind {
+  readonly addr: Address;
+  readonly tls: BindTlsConfig | null;
+  readonly acceptProxy: boolean;
+}
+
+/**
+ * HTTP settings of a frontend with defaults applied: the analyser's options
+ * that come from the frontend, and the replacement responses it builds its
+ * replies from.
+ */
+export interface ResolvedHttp extends
+  Readonly<
+    Pick<
+      HttpOptions,
+      "httpRequestTimeout" | "keepAliveTimeout" | "forwardFor" | "forwardedProto" | "forwarded"
+    >
+  > {
+  readonly errorFiles: ReadonlyMap<number, Uint8Array>;
+}
+
+/** Compiled rules of a frontend (backends by name; the instance links them). */
+export interface ResolvedRules {
+  /** `tcp-request connection accept|reject` rules. */
+  readonly tcpRequest: readonly { accept: boolean; cond: RuleCond<AclCtx> | null }[];
+  readonly httpRequest: readonly HttpRule<AclCtx>[];
+  readonly httpResponse: readonly HttpRule<AclCtx>[];
+  readonly useBackends: readonly UseBackendRule<AclCtx>[];
+}
+
+/** A frontend with defaults applied. */
+export interface ResolvedFrontend
+  extends Readonly<Required<Pick<FrontendConfig, "name" | "mode" | "maxconn">>> {
+  readonly binds: readonly ResolvedBind[];
+  /** `timeouts.client`. */
+  readonly clientTimeout: number;
+  /** The default backend, or null (HTTP only: unrouted requests get 503). */
+  readonly backend: string | null;
+  readonly http: ResolvedHttp | null;
+  readonly rules: ResolvedRules | null;
+  readonly hooks: FrontendHooks | null;
+}
+
+/** The stats listener with defaults applied. */
+export interface ResolvedStats extends Readonly<Required<Pick<StatsConfig, "allow" | "refresh">>> {
+  readonly host: string;
+  readonly port: number;
+  /** `user:password`, or null for no authentication. */
+  readonly auth: string | null;
+}
+
+/** Process-wide settings with defaults applied. */
+export interface ResolvedGlobal extends
+  Readonly<
+    Required<
+      Pick<
+        GlobalConfig,
+        | "maxconn"
+        | "bufsize"
+        | "buffers"
+        | "largeBuffers"
+        | "runqueueDepth"
+        | "io"
+        | "graceMs"
+        | "maxHdrs"
+        | "maxRewrite"
+        | "maxBody"
+        | "serverIdleTimeout"
+        | "serverIdleMax"
+      >
+    >
+  > {
+  readonly log: {
+    readonly target: LogTarget;
+    readonly format: LogFormat;
+    readonly queueBytes: number;
+  };
+  readonly stats: ResolvedStats | null;
+  readonly adminSocket: Readonly<Required<NonNullable<GlobalConfig["adminSocket"]>>> | null;
+}
+
+/** A configuration ready to run. */
+export interface ResolvedConfig {
+  readonly global: ResolvedGlobal;
+  readonly frontends: readonly ResolvedFrontend[];
+  readonly backends: readonly ResolvedBackend[];
+}
