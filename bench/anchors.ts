@@ -1,0 +1,71 @@
+/**
+ * `deno task bench`: sluice beside HAProxy, nginx and naive Deno relays in
+ * one run of the shared pinned harness (`../shared/bench/anchors.sh`: wrk and
+ * the nginx backend on CPU 0, the proxy alone on CPU 1, medians of rounds),
+ * so that every figure quoted in docs/performance.md is a per-core ratio.
+ *
+ *     deno task bench [--io node|ffi] [--log none|file] [--rounds 3]
+ *                     [--phases "small bulk many"] [--targets "direct haproxy_http"]
+ *
+ * `--log file` writes the access log to a file in a temporary directory (the
+ * harness sends sluice's standard output to its own log file either way).
+ * The summary is printed at the end and left in $TMPDIR/sluice-anchors/.
+ * Needs root for apt-get when haproxy, nginx or wrk are missing (the harness
+ * installs them).
+ */
+import { parseArgs } from "node:util";
+
+const args = parseArgs({
+  args: Deno.args,
+  options: {
+    io: { type: "string", default: "node" },
+    log: { type: "string", default: "none" },
+    rounds: { type: "string", default: "3" },
+    phases: { type: "string", default: "small bulk many" },
+    targets: { type: "string", default: "direct haproxy_http" },
+    name: { type: "string" },
+  },
+}).values;
+
+const root = new URL("..", import.meta.url).pathname;
+const harness = new URL("../../shared/bench/anchors.sh", import.meta.url).pathname;
+try {
+  Deno.statSync(harness);
+} catch {
+  console.error(`bench: the shared harness is not at ${harness} (clone ../shared beside sluice)`);
+  Deno.exit(2);
+}
+if (args.io !== "node" && args.io !== "ffi") {
+  console.error(`bench: --io takes node or ffi, not "${args.io}"`);
+  Deno.exit(2);
+}
+let logFlag = "--log none";
+let logDir: string | null = null;
+if (args.log === "file") {
+  logDir = Deno.makeTempDirSync({ prefix: "sluice-bench-log-" });
+  logFlag = `--log file:${logDir}/access.log`;
+} else if (args.log !== "none") {
+  console.error(`bench: --log takes none or file, not "${args.log}"`);
+  Deno.exit(2);
+}
+const name = args.name ?? `sluice_${args.io}${args.log === "file" ? "_log" : ""}`;
+const cmd = `${Deno.execPath()} run -A ${root}main.ts --mode http --io ${args.io} ${logFlag} ` +
+  "--listen 127.0.0.1:{port} --server {server}";
+const child = new Deno.Command("bash", {
+  args: [harness],
+  cwd: root,
+  env: {
+    PROJECT_CMD: cmd,
+    PROJECT_CWD: root,
+    PROJECT_NAME: name,
+    TARGETS: args.targets,
+    MANY_TARGETS: args.targets,
+    ROUNDS: args.rounds,
+    PHASES: args.phases,
+  },
+  stdout: "inherit",
+  stderr: "inherit",
+}).spawn();
+const status = await child.status;
+if (logDir !== null) Deno.removeSync(logDir, { recursive: true });
+Deno.exit(status.code);
