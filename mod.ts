@@ -39,6 +39,7 @@ export type {
   FrontendHooks,
   FrontendRules,
   GlobalConfig,
+  HttpFrontendConfig,
   LogConfig,
   LogFormat,
   ObserveConfig,
@@ -49,6 +50,7 @@ export type {
   ServerConfig,
   ServerTlsConfig,
   SluiceConfig,
+  StatsConfig,
   StickSourceConfig,
   TimeoutsConfig,
 } from "./lib/cfg/config_types.ts";
@@ -59,6 +61,7 @@ export type {
   ProxyStats,
   ServerStats,
 } from "./lib/worker/instance.ts";
+export type { LatencySnapshot, LatencyStats } from "./lib/stats/stats_types.ts";
 export type { SluiceErrorCode } from "./lib/core/errors.ts";
 export type { PoolCounters } from "./lib/core/pool.ts";
 export type { SchedCounters } from "./lib/sched/scheduler.ts";

@@ -34,6 +34,10 @@ export class SluiceError extends Error {
   /** `file:line` for configuration errors, otherwise undefined. */
   readonly where?: string;
 
+  /**
+   * An error with a stable `code`, a one-line `message` and, for
+   * configuration errors, the `file:line` (or field path) in `where`.
+   */
   constructor(code: SluiceErrorCode, message: string, where?: string) {
     super(message);
     this.name = "SluiceError";
