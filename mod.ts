@@ -164,6 +164,7 @@ export interface SluiceHandle extends AsyncDisposable {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startSluice } from "./mod.ts";
  *
  * // A TCP echo server to proxy to.
@@ -185,7 +186,7 @@ export interface SluiceHandle extends AsyncDisposable {
  * await client.write(new TextEncoder().encode("ping"));
  * const buf = new Uint8Array(4);
  * await client.read(buf);
- * console.assert(new TextDecoder().decode(buf) === "ping");
+ * assert(new TextDecoder().decode(buf) === "ping");
  * client.close();
  * await proxy.close();
  * upstream.close();

@@ -192,9 +192,18 @@ export interface FrontendRules {
   acls?: RuleText[];
   /** `use_backend` rules in order: `"api if is_api"`; the first that matches picks the backend, else `defaultBackend`. */
   useBackends?: RuleText[];
-  /** `http-request` rules in order: deny, return, redirect location, set-header, add-header, del-header. */
+  /**
+   * `http-request` rules in order: `deny`, `return`, `redirect`
+   * (location, prefix, scheme), `set-header`, `add-header`, `del-header`,
+   * `replace-header`, `set-path`, `set-query`, `set-var(txn.NAME)`,
+   * `use-service prometheus-exporter`; each with an optional condition.
+   */
   httpRequest?: RuleText[];
-  /** `http-response` rules in order: set-header, add-header, del-header. */
+  /**
+   * `http-response` rules in order: `set-header`, `add-header`,
+   * `del-header`, `deny`, `return`, `redirect location`; each with an
+   * optional condition on the response.
+   */
   httpResponse?: RuleText[];
   /**
    * `tcp-request` rules: `"connection accept|reject [if|unless cond]"`,

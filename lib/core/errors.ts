@@ -23,9 +23,10 @@ export type SluiceErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SluiceError } from "./errors.ts";
  * const err = new SluiceError("ERR_CONFIG", "a.cfg:3: unsupported keyword \"x\"", "a.cfg:3");
- * console.assert(err.code === "ERR_CONFIG" && err.where === "a.cfg:3");
+ * assert(err.code === "ERR_CONFIG" && err.where === "a.cfg:3");
  * ```
  */
 export class SluiceError extends Error {

@@ -13,10 +13,14 @@
  * - `use-service prometheus-exporter` (requests): answer with the metrics;
  * - `set-header NAME VALUE`, `add-header NAME VALUE`, `del-header NAME`;
  * - requests: `set-path PATH`, `set-query QUERY`, `replace-header NAME REGEX
- *   REPLACEMENT` (each value of NAME matched whole, `\1`-style groups).
+ *   REPLACEMENT` (each value of NAME matched whole, `\1`-style groups),
+ *   `set-var(txn.NAME) EXPR` (`str(TEXT)`, `req.hdr(NAME)`, `path`,
+ *   `method`, `src`), read back by the `var(txn.NAME)` fetch.
  *
- * A rule that answers stops the evaluation. Values are literal text; HAProxy
- * log-format expressions (`%[...]`) are refused at load time.
+ * A rule that answers stops the evaluation. `set-header`/`add-header` values
+ * may hold `%[fetch]` samples (HAProxy's log-format, without converters),
+ * compiled into a `ValueTemplate`; every other value is literal text, and
+ * `%[...]` there is refused at load time.
  *
  * @module
  */
