@@ -3,7 +3,7 @@
  * embeddable.
  *
  * ```ts
- * import { startSluice } from "./mod.ts";
+ * import { startSluice } from "@sluice/sluice";
  *
  * await using proxy = await startSluice({
  *   global: { log: { target: "none" } },
@@ -165,7 +165,7 @@ export interface SluiceHandle extends AsyncDisposable {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { startSluice } from "./mod.ts";
+ * import { startSluice } from "@sluice/sluice";
  *
  * // A TCP echo server to proxy to.
  * const upstream = Deno.listen({ hostname: "127.0.0.1", port: 0 });
