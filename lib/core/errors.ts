@@ -23,9 +23,10 @@ export type SluiceErrorCode =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SluiceError } from "./errors.ts";
  * const err = new SluiceError("ERR_CONFIG", "a.cfg:3: unsupported keyword \"x\"", "a.cfg:3");
- * console.assert(err.code === "ERR_CONFIG" && err.where === "a.cfg:3");
+ * assert(err.code === "ERR_CONFIG" && err.where === "a.cfg:3");
  * ```
  */
 export class SluiceError extends Error {
@@ -34,6 +35,10 @@ export class SluiceError extends Error {
   /** `file:line` for configuration errors, otherwise undefined. */
   readonly where?: string;
 
+  /**
+   * An error with a stable `code`, a one-line `message` and, for
+   * configuration errors, the `file:line` (or field path) in `where`.
+   */
   constructor(code: SluiceErrorCode, message: string, where?: string) {
     super(message);
     this.name = "SluiceError";

@@ -36,9 +36,10 @@ function fmix32(h: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hashBytes, hashStr } from "./hash.ts";
  * const h = hashStr("/index.html");
- * console.assert(h === hashBytes(new TextEncoder().encode("/index.html"), 0, 11));
+ * assert(h === hashBytes(new TextEncoder().encode("/index.html"), 0, 11));
  * ```
  */
 export function hashStr(s: string): number {
@@ -81,8 +82,9 @@ export function hashBytes(a: Uint8Array, pos: number, len: number): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hashAddr } from "./hash.ts";
- * console.assert(hashAddr("::ffff:10.0.0.1") === hashAddr("10.0.0.1"));
+ * assert(hashAddr("::ffff:10.0.0.1") === hashAddr("10.0.0.1"));
  * ```
  */
 export function hashAddr(ip: string): number {

@@ -147,12 +147,13 @@ export function parseBalance(text: string): LbSpec | string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLb } from "./lb_algos.ts";
  * const servers = [0, 1].map((i) => ({
  *   name: `s${i}`, lbIndex: i, effWeight: 1, cur: 0, maxconn: 0, lbUp: () => true,
  * }));
  * const lb = createLb({ algo: "roundrobin" }, servers);
- * console.assert(lb.pick(0, null)?.name === "s0");
+ * assert(lb.pick(0, null)?.name === "s0");
  * ```
  */
 export function createLb(spec: LbSpec, servers: readonly LbServer[]): LbAlgo {

@@ -61,6 +61,7 @@ interface CliCmd {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createAdminApi } from "./admin_api.ts";
  * import type { AdminTarget } from "./admin_types.ts";
  *
@@ -68,8 +69,8 @@ interface CliCmd {
  *   state: () => ({ frontends: [], backends: [] }),
  * } as unknown as AdminTarget; // a real target comes from the instance
  * const api = createAdminApi(target);
- * console.assert(api.exec("disable server app/web1") === "No such backend.\n\n");
- * console.assert(api.exec("bogus").startsWith("Unknown command: 'bogus'"));
+ * assert(api.exec("disable server app/web1") === "No such backend.\n\n");
+ * assert(api.exec("bogus").startsWith("Unknown command: 'bogus'"));
  * ```
  */
 export function createAdminApi(target: AdminTarget, opts: AdminApiOptions = {}): AdminApi {

@@ -75,14 +75,16 @@ const LAT_COLS = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatCsv } from "./stats_csv.ts";
  * const csv = formatCsv({
  *   frontends: [], backends: [], actconn: 0,
  *   pool: { inUse: 0, free: 0, allocated: 0, waits: 0, waiting: 0, limit: 0, size: 0 },
+ *   largePool: null,
  *   sched: { turns: 0, runs: 0, budgetHits: 0, crashes: 0, queued: 0, timers: 0, breaths: 0 },
  *   idle: { reused: 0, expired: 0, parked: 0 }, log: { lines: 0, dropped: 0 },
  * });
- * console.assert(csv.startsWith("# pxname,svname,qcur,"));
+ * assert(csv.startsWith("# pxname,svname,qcur,"));
  * ```
  */
 export function formatCsv(

@@ -1566,15 +1566,33 @@ Deno.test("parseConfigFiles() takes environment variables from the process by de
   });
 });
 
-Deno.test("the configuration examples in README parse", () => {
-  const readme = Deno.readTextFileSync(join(ROOT, "README.md"));
-  const blocks = [...readme.matchAll(/^```\n([\s\S]*?)^```$/gm)].map((m) => m[1])
-    .filter((b) => /^(global|defaults|frontend|backend|listen)\b/.test(b));
-  assert.ok(blocks.length >= 1, "README has configuration examples");
-  for (const b of blocks) {
-    const cfg = parseConfigText(b, "README.md", {});
-    assert.ok(cfg.frontends.length + cfg.backends.length > 0);
+Deno.test("the configuration examples in README and docs/ parse", () => {
+  const docs = [...Deno.readDirSync(join(ROOT, "docs"))]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => join("docs", e.name));
+  let count = 0;
+  for (const file of ["README.md", "CONTRIBUTING.md", ...docs]) {
+    const text = Deno.readTextFileSync(join(ROOT, file));
+    // Fenced blocks without a language, opening and closing fences paired.
+    const blocks: string[] = [];
+    let block: string[] | null = null, plain = false;
+    for (const line of text.split("\n")) {
+      const fence = /^```(.*)$/.exec(line);
+      if (fence === null) block?.push(line);
+      else if (block === null) [block, plain] = [[], fence[1].trim() === ""];
+      else {
+        if (plain) blocks.push(block.join("\n"));
+        block = null;
+      }
+    }
+    const configs = blocks.filter((b) => /^(global|defaults|frontend|backend|listen)\b/.test(b));
+    for (const b of configs) {
+      const cfg = parseConfigText(b, file, {});
+      assert.ok(cfg.frontends.length + cfg.backends.length > 0 || cfg.global?.stats, file);
+      count++;
+    }
   }
+  assert.ok(count >= 4, `configuration examples found: ${count}`);
 });
 
 Deno.test("a listen section with stats enable is the stats listener", () => {
