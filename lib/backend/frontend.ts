@@ -1,8 +1,11 @@
 /**
  * A frontend: listeners, the connection limit they share, and what happens to
- * an accepted connection (a stream towards the default backend, a TCP relay
- * or an HTTP exchange) and to a stream or HTTP transaction that ends
- * (counters, log line, listener slot).
+ * an accepted connection (`tcp-request connection` rules, then a stream: a
+ * TCP relay to the default backend, or HTTP transactions each routed by the
+ * `http-request` rules, `use_backend` and the `onRequest` hooks) and to a
+ * stream or HTTP transaction that ends (counters, latency, log line,
+ * listener slot). `http-response` rules and `onResponse` hooks see each
+ * response head; answering rules and services reply from here.
  *
  * @module
  */
@@ -71,6 +74,7 @@ const EMPTY_MSG = new HttpMsg(1);
 /** Compiled HTTP rules of a frontend. */
 export interface FrontendRulesRt {
   readonly httpRequest: readonly HttpRule<AclCtx>[];
+  /** Header actions, deny, return and redirect, with conditions on the response. */
   readonly httpResponse: readonly HttpRule<AclCtx>[];
   readonly useBackends: readonly { backend: Backend; cond: RuleCond<AclCtx> | null }[];
 }
@@ -372,7 +376,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.events(`frontend ${this.name}: ${which} hook timed out`, "warning");
   }
 
-  /** HTTP: `http-response` rules (header changes). */
+  /** HTTP: `http-response` rules (header changes, or an answer that replaces the response). */
   responseRules(
     strm: Stream,
     view: ResponseHeadView,

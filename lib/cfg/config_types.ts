@@ -269,8 +269,11 @@ export interface ResponseContext {
   readonly request: { readonly method: string; readonly path: string };
   /** The server that answered (`backend/server`). */
   readonly server: string;
+  /** Replaces every `name` header of the response with one of this value. */
   setHeader(name: string, value: string): void;
+  /** Adds a `name` header to the response. */
   addHeader(name: string, value: string): void;
+  /** Removes every `name` header the server sent. */
   deleteHeader(name: string): void;
 }
 
