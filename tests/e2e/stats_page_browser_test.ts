@@ -125,7 +125,9 @@ Deno.test({
       assert.equal(be("web3", "requests").text, "0");
       assert.deepEqual(be("web4", "status"), { text: "DOWN", cls: "down" });
       assert.equal(be("web4", "requests").text, "0");
-      assert.match(be("web4", "check").text, /^L4CON /);
+      // Refused, or on a loaded machine not even refused within the 50 ms
+      // check timeout: either way the page shows the check's verdict.
+      assert.match(be("web4", "check").text, /^L4(CON|TOUT) /);
       assert.deepEqual(be("BACKEND", "status"), { text: "UP", cls: "up" });
       assert.equal(be("BACKEND", "weight").text, "2 act / 0 bck");
       assert.equal(be("BACKEND", "total").text, "12");
