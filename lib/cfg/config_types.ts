@@ -53,10 +53,12 @@ export interface GlobalConfig {
    */
   buffers?: number;
   /**
-   * Large buffers (4 × bufsize each) that a channel moving bulk data takes
-   * while one is free, and gives back when its traffic is small again: a
-   * 64 KiB body then moves in one receive and one send instead of four.
-   * Never waited for. 0 disables them. Default 256 (16 MiB at most).
+   * Large buffers that a channel moving bulk data takes while one is free,
+   * and gives back when its traffic is small again: a 64 KiB body then
+   * moves in one receive and one send instead of four. Each is 4 × bufsize
+   * with `io` "node" (what node:net delivers at most per read) and 16 ×
+   * with "ffi". Never waited for. 0 disables them. Default 256 (16 MiB at
+   * most with "node", 64 MiB with "ffi").
    */
   largeBuffers?: number;
   /**

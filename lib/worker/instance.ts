@@ -22,6 +22,7 @@ import type { AdminSession, AdminState } from "../stats/admin_types.ts";
 import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
 import { tickNow } from "../core/time.ts";
 import { BufferPool, type PoolCounters } from "../core/pool.ts";
+import { LARGE_BUFFER_FACTOR } from "../cfg/config_defaults.ts";
 import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { pollerAttach, pollerDetach } from "../conn/ffi/poller.ts";
 import { FFI_SOCK, ffiCanConnect } from "../conn/ffi_sock.ts";
@@ -275,7 +276,7 @@ export class Instance {
     this.io = g.io;
     this.pool = new BufferPool(g.bufsize, g.buffers);
     this.largePool = g.largeBuffers > 0
-      ? new BufferPool(g.bufsize * 4, Math.max(2, g.largeBuffers))
+      ? new BufferPool(g.bufsize * LARGE_BUFFER_FACTOR[g.io], Math.max(2, g.largeBuffers))
       : null;
     this.processLimit = new ConnLimit(g.maxconn);
     this.graceMs = g.graceMs;
