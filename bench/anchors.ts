@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 const args = parseArgs({
   args: Deno.args,
   options: {
-    io: { type: "string", default: "node" },
+    io: { type: "string", default: "ffi" },
     log: { type: "string", default: "none" },
     rounds: { type: "string", default: "3" },
     phases: { type: "string", default: "small bulk many" },

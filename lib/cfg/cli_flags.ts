@@ -198,8 +198,8 @@ export const CLI_FLAGS = {
     type: "string",
     arg: "node|ffi",
     group: "Limits and timeouts",
-    help: "how plain TCP connections move bytes: node:net (default) or libc sockets and " +
-      "epoll through FFI (faster; Linux)",
+    help: "how plain TCP connections move bytes: libc sockets and epoll through FFI " +
+      "(default on Linux: faster, fairer) or node:net",
   },
   buffers: {
     type: "string",

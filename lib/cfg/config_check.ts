@@ -9,6 +9,7 @@
  * @module
  */
 import { DEFAULT_BUFSIZE } from "../core/pool.ts";
+import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
 import type { LogTarget } from "../log/sink_types.ts";
@@ -133,8 +134,11 @@ function logTarget(t: unknown): LogTarget {
 
 /**
  * `global.io`; when unset, the environment's `SLUICE_IO` (where readable
- * without a prompt), else "node". The variable lets a service manager, or a
- * test run, switch the I/O layer without touching configuration files.
+ * without a prompt), else "ffi" where it can run (Linux on x86-64 or arm64,
+ * FFI permitted: the command line always is) and "node" elsewhere (an
+ * embedder that does not grant --allow-ffi). The variable lets a service
+ * manager, or a test run, switch the I/O layer without touching
+ * configuration files.
  */
 function ioOf(io: unknown): "node" | "ffi" {
   if (io === "node" || io === "ffi") return io;
@@ -148,7 +152,7 @@ function ioOf(io: unknown): "node" | "ffi" {
   } catch {
     // No permission API (a restricted worker): the default.
   }
-  if (env === undefined || env === "") return "node";
+  if (env === undefined || env === "") return ffiUnavailable() === null ? "ffi" : "node";
   if (env === "node" || env === "ffi") return env;
   resolveFail("SLUICE_IO", `expected "node" or "ffi", got ${JSON.stringify(env)}`);
 }

@@ -63,9 +63,11 @@ export interface GlobalConfig {
   largeBuffers?: number;
   /**
    * How plain TCP connections move bytes (`tune.io`, a sluice keyword):
-   * `"node"` (node:net, the default) or `"ffi"` (libc sockets and epoll
-   * through Deno FFI: faster, fairer; Linux, needs `--allow-ffi`). TLS, PROXY
-   * protocol and unix sockets use node:net either way.
+   * `"ffi"` (libc sockets and epoll through Deno FFI: faster, fairer; Linux
+   * on x86-64 or arm64, needs `--allow-ffi`) or `"node"` (node:net).
+   * Default: the environment's `SLUICE_IO`, else "ffi" where it can run and
+   * "node" elsewhere. TLS, PROXY protocol and unix sockets use node:net
+   * either way.
    */
   io?: "node" | "ffi";
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */

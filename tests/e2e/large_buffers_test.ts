@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startSluice } from "../../mod.ts";
 import { LARGE_BUFFER_FACTOR } from "../../lib/cfg/config_defaults.ts";
+import { ffiUnavailable } from "../../lib/conn/ffi/libc.ts";
 import { httpProxy } from "../helpers/http.ts";
 import {
   concat,
@@ -40,8 +41,9 @@ Deno.test("tcp: a bulk transfer takes large buffers, stays byte-exact and gives 
   assert.equal(new TextDecoder().decode(got.subarray(down.length)), await sha256(payload));
   const st = px.handle.stats();
   assert.ok(st.largePool !== null && st.largePool.allocated > 0, "large buffers were used");
-  // 4 × bufsize with node:net, 16 × with the FFI layer (SLUICE_IO=ffi).
-  const factor = LARGE_BUFFER_FACTOR[Deno.env.get("SLUICE_IO") === "ffi" ? "ffi" : "node"];
+  // 4 × bufsize with node:net (SLUICE_IO=node), 16 × with the FFI layer.
+  const io = Deno.env.get("SLUICE_IO") || (ffiUnavailable() === null ? "ffi" : "node");
+  const factor = LARGE_BUFFER_FACTOR[io === "node" ? "node" : "ffi"];
   assert.equal(st.largePool.size, factor * st.pool.size);
   await waitFor(() => px.handle.stats().frontends[0].scur === 0, 2000, "stream ended");
   assert.equal(px.handle.stats().largePool!.inUse, 0, "given back at the end");

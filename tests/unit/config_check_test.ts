@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
+import { ffiUnavailable } from "../../lib/conn/ffi/libc.ts";
 import {
   DEFAULT_GRACE_MS,
   DEFAULT_LOG_QUEUE_BYTES,
@@ -63,6 +64,8 @@ Deno.test("resolveConfig() takes global.io, else SLUICE_IO, and refuses other va
   assert.equal(resolveConfig(c).global.io, "ffi");
   c.global = { io: "epoll" as "ffi" };
   assert.throws(() => resolveConfig(c), /global\.io: expected "node" or "ffi", got "epoll"/);
+  c.global = { io: "node" };
+  assert.equal(resolveConfig(c).global.io, "node");
 });
 
 Deno.test("resolveConfig() applies every default to a minimal configuration", () => {
@@ -73,8 +76,9 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     buffers: 2 * 4096 + 64,
     largeBuffers: 256,
     runqueueDepth: 200,
-    // SLUICE_IO sets the default (CI runs the suite once with "ffi").
-    io: Deno.env.get("SLUICE_IO") || "node",
+    // SLUICE_IO sets the default (CI runs the suite once with "node"),
+    // else the FFI layer where it can run.
+    io: Deno.env.get("SLUICE_IO") || (ffiUnavailable() === null ? "ffi" : "node"),
     graceMs: 10_000,
     maxHdrs: 101,
     maxRewrite: 1024,
