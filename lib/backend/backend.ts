@@ -50,20 +50,19 @@ import {
   SF_SRV_SLOT,
   type StreamBackend,
 } from "../stream/stream_types.ts";
-import type { ResolvedCookie } from "../cfg/config_resolved_types.ts";
-import type { FrontendHooks } from "../cfg/config_types.ts";
+import type { FrontendHooks } from "./hook_types.ts";
 import { lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
-import { CookiePersist, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
+import { CookiePersist, type CookieSpec, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
 import type { IdleConns } from "./idle_conns.ts";
 import { Pend, PendQueue } from "./queue.ts";
 import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
-import type { LimitEvents } from "../log/limit_events.ts";
+import type { LimitEvents } from "../core/limit_events.ts";
 
 /** Backend timeouts in ms (0: none). */
 export interface BackendTimeouts {
@@ -85,7 +84,7 @@ export interface BackendOptions {
   /** Source stickiness table, or none. */
   stickSource?: { size: number; expire: number } | null;
   /** Cookie persistence (HTTP), or none. */
-  cookie?: ResolvedCookie | null;
+  cookie?: CookieSpec | null;
   /** Where server state changes are reported (one line each). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }

@@ -9,7 +9,7 @@
  */
 import { setImmediate } from "node:timers";
 import { Backend } from "../backend/backend.ts";
-import { Frontend } from "../backend/frontend.ts";
+import { Frontend } from "../frontend/frontend.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
 import type { ResolvedConfig, ResolvedServer } from "../cfg/config_resolved_types.ts";
@@ -36,7 +36,7 @@ import type { HttpTxn } from "../http/http_txn.ts";
 import { formatHttpLogJson, httpLogRecord, writeHttpLog } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
 import { SEV_ALERT, SEV_NOTICE, SEV_WARNING } from "../log/syslog.ts";
-import { LimitEvents } from "../log/limit_events.ts";
+import { LimitEvents } from "../core/limit_events.ts";
 import { formatTcpLogJson, tcpLogRecord, writeTcpLog } from "../log/tcplog.ts";
 import { Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";

@@ -27,9 +27,9 @@ import type { StreamFrontend } from "../stream/stream_types.ts";
 import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
 import type { HookOutcome, HttpTxn } from "../http/http_txn.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
-import type { FrontendHooks } from "../cfg/config_types.ts";
+import type { FrontendHooks } from "../backend/hook_types.ts";
 import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hooks.ts";
-import type { LimitEvents } from "../log/limit_events.ts";
+import type { LimitEvents } from "../core/limit_events.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { Reply } from "../http/http_reply.ts";
@@ -38,9 +38,9 @@ import type { AclCtx } from "../rules/acl_types.ts";
 import { buildReply } from "../rules/act_reply.ts";
 import type { RuleAnswer, Service } from "../rules/http_act_types.ts";
 import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
-import type { Backend } from "./backend.ts";
-import type { Server } from "./server.ts";
-import { Counters } from "./counters.ts";
+import type { Backend } from "../backend/backend.ts";
+import type { Server } from "../backend/server.ts";
+import { Counters } from "../backend/counters.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
 export type StreamLogger = (strm: Stream, fe: Frontend) => void;
