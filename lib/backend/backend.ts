@@ -681,9 +681,7 @@ export class Backend implements StreamBackend {
   }
 
   #unqueue(strm: Stream): void {
-    const p = strm.pend as Pend | null;
-    if (p === null) return;
-    p.queue?.remove(p);
+    strm.pend?.leave();
     strm.pend = null;
   }
 

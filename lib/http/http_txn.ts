@@ -10,6 +10,7 @@ import { bytesToStr } from "./h1_chars.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
 import type { RewriteOptions } from "./h1_rewrite.ts";
 import type { Reply } from "./http_reply.ts";
+import type { Stream } from "../stream/stream.ts";
 
 /** The request line of a request that could not be parsed. */
 const BADREQ = new TextEncoder().encode("<BADREQ>");
@@ -191,3 +192,6 @@ export class HttpTxn {
     this.replyRest = null;
   }
 }
+
+/** A stream the HTTP analyser runs on: its `txn` is the HTTP transaction (set by `init()`). */
+export type HttpStream = Stream<HttpTxn>;

@@ -32,7 +32,7 @@ import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import { Replies } from "../http/http_reply.ts";
-import type { HttpTxn } from "../http/http_txn.ts";
+import type { HttpStream } from "../http/http_txn.ts";
 import { formatHttpLogJson, httpLogRecord, writeHttpLog } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
 import { SEV_ALERT, SEV_NOTICE, SEV_WARNING } from "../log/syslog.ts";
@@ -208,8 +208,8 @@ export class Instance {
       this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
     }
     const json = g.log.format === "json";
-    const logger = (strm: Stream, fe: Frontend) => {
-      const txn = strm.txn as HttpTxn | null;
+    const logger = (strm: HttpStream, fe: Frontend) => {
+      const txn = strm.txn;
       if (json) {
         if (txn !== null) {
           const { rec, date } = httpLogRecord(strm, txn, fe, this.processLimit, this.sched.now);
