@@ -108,7 +108,6 @@ export class Stream<Txn = unknown> extends Task implements BufWaiter {
   readonly scb: StreamInterface;
   /** Where the stream came from. */
   readonly fe: StreamFrontend;
-  /** Where the stream goes. */
   /** Where the stream goes (HTTP: chosen again for each request by `use_backend` rules). */
   be: StreamBackend;
   /** The server the backend assigned, if any. */
