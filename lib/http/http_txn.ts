@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { State } from "../core/state.ts";
 import { BodyState } from "./h1_body.ts";
 import { bytesToStr } from "./h1_chars.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
@@ -24,17 +25,10 @@ export type HookOutcome =
   | ({ readonly kind: "reply" } & Reply)
   | { kind: "error"; message: string };
 
-declare const rqState: unique symbol;
-/**
- * Where the request side of a transaction is: one of the RQ_* constants. A
- * branded number, so that a response state (or any other number) cannot be
- * assigned to it, nor compared with it, without a cast.
- */
-export type RqState = number & { readonly [rqState]: true };
-
-declare const rsState: unique symbol;
-/** Where the response side of a transaction is: one of the RS_* constants (branded as RqState). */
-export type RsState = number & { readonly [rsState]: true };
+/** Where the request side of a transaction is: one of the RQ_* constants. */
+export type RqState = State<"rq">;
+/** Where the response side of a transaction is: one of the RS_* constants. */
+export type RsState = State<"rs">;
 
 /** Waiting for a request head. */
 export const RQ_WAIT = 0 as RqState;

@@ -5,14 +5,10 @@
  * @module
  */
 import type { FlagTable } from "../core/flags.ts";
+import type { State } from "../core/state.ts";
 
-declare const scState: unique symbol;
-/**
- * A stream interface state, one of the SC_ST_* constants. A branded number:
- * it compares and orders as a number, but no other number (a request or
- * response state, a flag) can be assigned to it without a cast.
- */
-export type ScState = number & { readonly [scState]: true };
+/** A stream interface state: one of the SC_ST_* constants. */
+export type ScState = State<"sc">;
 
 /** Not used yet. */
 export const SC_ST_INI = 0 as ScState;
