@@ -53,14 +53,15 @@ export type {
   StickSourceConfig,
   TimeoutsConfig,
 } from "./lib/cfg/config_types.ts";
+export type { ListenAddress } from "./lib/worker/instance.ts";
 export type {
   BackendStats,
   InstanceStats,
-  ListenAddress,
+  LatencySnapshot,
+  LatencyStats,
   ProxyStats,
   ServerStats,
-} from "./lib/worker/instance.ts";
-export type { LatencySnapshot, LatencyStats } from "./lib/stats/stats_types.ts";
+} from "./lib/stats/stats_types.ts";
 export type { SluiceErrorCode } from "./lib/core/errors.ts";
 export type { PoolCounters } from "./lib/core/pool.ts";
 export type { SchedCounters } from "./lib/sched/scheduler.ts";

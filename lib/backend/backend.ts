@@ -50,20 +50,19 @@ import {
   SF_SRV_SLOT,
   type StreamBackend,
 } from "../stream/stream_types.ts";
-import type { ResolvedCookie } from "../cfg/config_resolved_types.ts";
-import type { FrontendHooks } from "../cfg/config_types.ts";
+import type { FrontendHooks } from "./hook_types.ts";
 import { lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
-import { CookiePersist, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
+import { CookiePersist, type CookieSpec, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
 import type { IdleConns } from "./idle_conns.ts";
 import { Pend, PendQueue } from "./queue.ts";
 import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
-import type { LimitEvents } from "../log/limit_events.ts";
+import type { LimitEvents } from "../core/limit_events.ts";
 
 /** Backend timeouts in ms (0: none). */
 export interface BackendTimeouts {
@@ -85,7 +84,7 @@ export interface BackendOptions {
   /** Source stickiness table, or none. */
   stickSource?: { size: number; expire: number } | null;
   /** Cookie persistence (HTTP), or none. */
-  cookie?: ResolvedCookie | null;
+  cookie?: CookieSpec | null;
   /** Where server state changes are reported (one line each). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }
@@ -176,120 +175,160 @@ export class Backend implements StreamBackend {
   }
 
   processBack(strm: Stream, now: number): void {
-    const sc = strm.scb;
-    // Each pass moves one state forward; a stream never loops here more
-    // than a few times per run.
+    // Each handler moves the state forward and says whether the new state
+    // needs handling in this same run: a stream passes here a few times at
+    // most (REQ → ASS → CON, or CER → REQ → ASS → CON on a retry).
     for (;;) {
-      switch (sc.state) {
-        case SC_ST_REQ: {
-          if (!(strm.flags & SF_BE_ASSIGNED)) {
-            strm.flags |= SF_BE_ASSIGNED;
-            this.counters.open(now);
-          }
-          const r = this.#assign(strm, now);
-          if (r === ASSIGNED) {
-            if (this.#reuseOrConnect(strm, now)) return;
-            break;
-          }
-          if (r === QUEUED) {
-            sc.state = SC_ST_QUE;
-            strm.tQueue = now;
-            sc.exp = tickAdd(now, this.timeouts.queue);
-            return;
-          }
-          // No server up (503, "SC"), or every queue full (503, "RC").
-          sc.errType = r === NO_SERVER ? SC_ET_CONN_NOSRV : SC_ET_CONN_RES;
-          strm.setTerm(r === NO_SERVER ? SF_ERR_SRVCL : SF_ERR_RESOURCE);
-          sc.state = SC_ST_CLO;
-          return;
-        }
-        case SC_ST_QUE: {
-          if (strm.pend === null) {
-            // #dequeue gave us a slot.
-            strm.tDequeue = now;
-            sc.exp = TICK_ETERNITY;
-            if (this.#reuseOrConnect(strm, now)) return;
-            break;
-          }
-          if (sc.exp > now) return;
-          this.#unqueue(strm);
-          sc.errType = SC_ET_QUEUE_TO;
-          strm.setTerm(SF_ERR_SRVTO); // "sQ"
-          sc.state = SC_ST_CLO;
-          return;
-        }
-        case SC_ST_ASS: {
-          const srv = strm.target as Server;
-          if (strm.tConnStart < 0) strm.tConnStart = now;
-          const conn = new Connection(this.#sched, srv.xprt, srv.hs);
-          if (srv.sendProxy !== 0) conn.ppOut = proxyHeaderOf(strm, srv.sendProxy);
-          conn.owner = strm;
-          sc.conn = conn;
-          sc.state = SC_ST_CON;
-          sc.exp = tickAdd(now, this.timeouts.connect);
-          srv.xprt.connect(conn, srv.addr);
-          return;
-        }
-        case SC_ST_CON: {
-          const conn = sc.conn!;
-          if (conn.flags & CO_FL_ERROR) {
-            sc.errType = SC_ET_CONN_ERR;
-            sc.state = SC_ST_CER;
-          } else if (conn.isReady()) {
-            sc.state = SC_ST_EST;
-            sc.exp = TICK_ETERNITY;
-            this.#established(strm, now);
-            return;
-          } else if (sc.exp <= now) {
-            sc.errType = SC_ET_CONN_TO;
-            sc.state = SC_ST_CER;
-          } else return;
+      let again: boolean;
+      switch (strm.scb.state) {
+        case SC_ST_REQ:
+          again = this.#handleReq(strm, now);
           break;
-        }
-        case SC_ST_CER: {
-          const srv = strm.target as Server;
-          sc.conn!.close();
-          sc.conn = null;
-          sc.exp = TICK_ETERNITY;
-          this.counters.econ++;
-          srv.counters.econ++;
-          this.releaseServer(strm);
-          this.observe(
-            srv,
-            false,
-            sc.errType === SC_ET_CONN_TO ? "Layer4 timeout" : "Layer4 connection problem",
-            now,
-          );
-          if (sc.connRetries < this.retries) {
-            sc.connRetries++;
-            const rd = this.redispatch;
-            // A server that went down or into maintenance is never retried.
-            if (
-              !srv.stickyUp() || (rd > 0 && sc.connRetries % rd === 0) ||
-              (rd < 0 && sc.connRetries === this.retries)
-            ) {
-              strm.avoid = srv;
-              strm.stickTo = null;
-              strm.flags |= SF_REDISP;
-              // Like HAProxy: a retry counts as a redispatch or a retry, not both.
-              this.counters.wredis++;
-              srv.counters.wredis++;
-            } else {
-              strm.stickTo = srv;
-              this.counters.wretr++;
-              srv.counters.wretr++;
-            }
-            sc.state = SC_ST_REQ;
-            break;
-          }
-          strm.setTerm(sc.errType === SC_ET_CONN_TO ? SF_ERR_SRVTO : SF_ERR_SRVCL);
-          sc.state = SC_ST_CLO;
-          return;
-        }
+        case SC_ST_QUE:
+          again = this.#handleQue(strm, now);
+          break;
+        case SC_ST_ASS:
+          again = this.#handleAss(strm, now);
+          break;
+        case SC_ST_CON:
+          again = this.#handleCon(strm, now);
+          break;
+        case SC_ST_CER:
+          again = this.#handleCer(strm, now);
+          break;
         default:
           return;
       }
+      if (!again) return;
     }
+  }
+
+  /**
+   * REQ (HAProxy's `back_handle_st_req()`): a server is wanted. Assigns one
+   * (then reuses an idle connection or goes to ASS), queues the stream (QUE),
+   * or gives up: no server up ("SC", 503) or every queue full ("RC", 503).
+   */
+  #handleReq(strm: Stream, now: number): boolean {
+    const sc = strm.scb;
+    if (!(strm.flags & SF_BE_ASSIGNED)) {
+      strm.flags |= SF_BE_ASSIGNED;
+      this.counters.open(now);
+    }
+    const r = this.#assign(strm, now);
+    if (r === ASSIGNED) return !this.#reuseOrConnect(strm, now);
+    if (r === QUEUED) {
+      sc.state = SC_ST_QUE;
+      strm.tQueue = now;
+      sc.exp = tickAdd(now, this.timeouts.queue);
+      return false;
+    }
+    sc.errType = r === NO_SERVER ? SC_ET_CONN_NOSRV : SC_ET_CONN_RES;
+    strm.setTerm(r === NO_SERVER ? SF_ERR_SRVCL : SF_ERR_RESOURCE);
+    sc.state = SC_ST_CLO;
+    return false;
+  }
+
+  /**
+   * QUE: waiting for a server slot. `#dequeue` gives one (then on as after an
+   * assignment) or `timeout queue` strikes first ("sQ").
+   */
+  #handleQue(strm: Stream, now: number): boolean {
+    const sc = strm.scb;
+    if (strm.pend === null) {
+      // #dequeue gave us a slot.
+      strm.tDequeue = now;
+      sc.exp = TICK_ETERNITY;
+      return !this.#reuseOrConnect(strm, now);
+    }
+    if (sc.exp > now) return false;
+    this.#unqueue(strm);
+    sc.errType = SC_ET_QUEUE_TO;
+    strm.setTerm(SF_ERR_SRVTO); // "sQ"
+    sc.state = SC_ST_CLO;
+    return false;
+  }
+
+  /** ASS: a server is assigned; starts the connection (CON) with its layers. */
+  #handleAss(strm: Stream, now: number): boolean {
+    const sc = strm.scb;
+    const srv = strm.target as Server;
+    if (strm.tConnStart < 0) strm.tConnStart = now;
+    const conn = new Connection(this.#sched, srv.xprt, srv.hs);
+    if (srv.sendProxy !== 0) conn.ppOut = proxyHeaderOf(strm, srv.sendProxy);
+    conn.owner = strm;
+    sc.conn = conn;
+    sc.state = SC_ST_CON;
+    sc.exp = tickAdd(now, this.timeouts.connect);
+    srv.xprt.connect(conn, srv.addr);
+    return false;
+  }
+
+  /** CON (HAProxy's `back_handle_st_con()`): established (EST), failed or timed out (CER), or still waiting. */
+  #handleCon(strm: Stream, now: number): boolean {
+    const sc = strm.scb;
+    const conn = sc.conn!;
+    if (conn.flags & CO_FL_ERROR) {
+      sc.errType = SC_ET_CONN_ERR;
+      sc.state = SC_ST_CER;
+      return true;
+    }
+    if (conn.isReady()) {
+      sc.state = SC_ST_EST;
+      sc.exp = TICK_ETERNITY;
+      this.#established(strm, now);
+      return false;
+    }
+    if (sc.exp > now) return false;
+    sc.errType = SC_ET_CONN_TO;
+    sc.state = SC_ST_CER;
+    return true;
+  }
+
+  /**
+   * CER (HAProxy's `back_handle_st_cer()`): the attempt failed. Counts it,
+   * then retries (REQ) on the same server or, as `redispatch` says, another
+   * one, or gives up after `retries` ("sC" on a timeout, else "SC").
+   */
+  #handleCer(strm: Stream, now: number): boolean {
+    const sc = strm.scb;
+    const srv = strm.target as Server;
+    sc.conn!.close();
+    sc.conn = null;
+    sc.exp = TICK_ETERNITY;
+    this.counters.econ++;
+    srv.counters.econ++;
+    this.releaseServer(strm);
+    this.observe(
+      srv,
+      false,
+      sc.errType === SC_ET_CONN_TO ? "Layer4 timeout" : "Layer4 connection problem",
+      now,
+    );
+    if (sc.connRetries >= this.retries) {
+      strm.setTerm(sc.errType === SC_ET_CONN_TO ? SF_ERR_SRVTO : SF_ERR_SRVCL);
+      sc.state = SC_ST_CLO;
+      return false;
+    }
+    sc.connRetries++;
+    const rd = this.redispatch;
+    // A server that went down or into maintenance is never retried.
+    if (
+      !srv.stickyUp() || (rd > 0 && sc.connRetries % rd === 0) ||
+      (rd < 0 && sc.connRetries === this.retries)
+    ) {
+      strm.avoid = srv;
+      strm.stickTo = null;
+      strm.flags |= SF_REDISP;
+      // Like HAProxy: a retry counts as a redispatch or a retry, not both.
+      this.counters.wredis++;
+      srv.counters.wredis++;
+    } else {
+      strm.stickTo = srv;
+      this.counters.wretr++;
+      srv.counters.wretr++;
+    }
+    sc.state = SC_ST_REQ;
+    return true;
   }
 
   /**
@@ -642,9 +681,7 @@ export class Backend implements StreamBackend {
   }
 
   #unqueue(strm: Stream): void {
-    const p = strm.pend as Pend | null;
-    if (p === null) return;
-    p.queue?.remove(p);
+    strm.pend?.leave();
     strm.pend = null;
   }
 

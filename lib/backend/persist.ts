@@ -16,7 +16,6 @@
  *
  * @module
  */
-import type { ResolvedCookie } from "../cfg/config_resolved_types.ts";
 import { absoluteFormAuthority, absoluteFormPathPos } from "../http/h1_parser.ts";
 import { bytesToStr, eqNoCase, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
@@ -32,12 +31,26 @@ const SLASH = lc("/");
 /** The client sent a valid persistence cookie for the server it was sent to. */
 export const PERSIST_VALID = 1;
 
+/** A backend's cookie persistence setting, every default applied (resolved from `cookie`). */
+export interface CookieSpec {
+  /** Cookie name. */
+  readonly name: string;
+  /** `insert`: sluice sets the cookie; `prefix`: the application's own cookie carries the server's value. */
+  readonly mode: "insert" | "prefix";
+  /** Insert: the cookie is removed from requests, so servers never see it. */
+  readonly indirect: boolean;
+  /** Insert: `Cache-Control: private` on responses that set the cookie. */
+  readonly nocache: boolean;
+  /** Insert: attributes appended to the cookie (`Path=/`). */
+  readonly attributes: string;
+}
+
 /** Cookie persistence of one backend. */
 export class CookiePersist {
-  readonly cfg: ResolvedCookie;
+  readonly cfg: CookieSpec;
   readonly #byValue = new Map<string, Server>();
 
-  constructor(cfg: ResolvedCookie, servers: readonly Server[]) {
+  constructor(cfg: CookieSpec, servers: readonly Server[]) {
     this.cfg = cfg;
     for (const s of servers) this.#byValue.set(s.cookie, s);
   }

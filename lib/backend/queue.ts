@@ -7,9 +7,10 @@
  * @module
  */
 import type { Stream } from "../stream/stream.ts";
+import type { StreamPend } from "../stream/stream_types.ts";
 
 /** A stream's place in a queue. */
-export class Pend {
+export class Pend implements StreamPend {
   readonly strm: Stream;
   /** Tick it was queued, to serve the older of the server and backend queue heads first. */
   readonly since: number;
@@ -21,6 +22,11 @@ export class Pend {
   constructor(strm: Stream, since: number) {
     this.strm = strm;
     this.since = since;
+  }
+
+  /** Leaves the queue it is in, if any. */
+  leave(): void {
+    this.queue?.remove(this);
   }
 }
 

@@ -11,6 +11,7 @@ import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import { checkConfigResolve } from "../check/check_config.ts";
 import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
+import type { CookieSpec } from "../backend/persist.ts";
 import { errMsg } from "../core/errors.ts";
 import {
   DEFAULT_CHECK_FALL,
@@ -25,7 +26,6 @@ import {
 } from "./config_defaults.ts";
 import type {
   ResolvedBackend,
-  ResolvedCookie,
   ResolvedObserve,
   ResolvedServer,
   ResolvedServerTls,
@@ -72,7 +72,7 @@ function cookieValue(where: string, v: unknown, dflt: string): string {
   return v;
 }
 
-function cookie(where: string, c: CookieConfig): ResolvedCookie {
+function cookie(where: string, c: CookieConfig): CookieSpec {
   if (typeof c !== "object" || c === null) resolveFail(where, "expected { name, mode }");
   if (typeof c.name !== "string" || !TOKEN.test(c.name)) {
     resolveFail(`${where}.name`, `expected a cookie name (token), got ${JSON.stringify(c.name)}`);

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
+import type { CookieSpec } from "../backend/persist.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
@@ -19,7 +20,6 @@ import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts"
 import type {
   BackendConfig,
   BindTlsConfig,
-  CookieConfig,
   FrontendConfig,
   FrontendHooks,
   GlobalConfig,
@@ -65,9 +65,6 @@ export interface ResolvedServer extends
   readonly observe: ResolvedObserve | null;
 }
 
-/** Cookie persistence with defaults applied. */
-export type ResolvedCookie = Readonly<Required<CookieConfig>>;
-
 /** A backend with defaults applied. */
 export interface ResolvedBackend
   extends Readonly<Required<Pick<BackendConfig, "name" | "mode" | "retries" | "redispatch">>> {
@@ -75,7 +72,7 @@ export interface ResolvedBackend
   readonly timeouts: Readonly<
     Required<Pick<TimeoutsConfig, "connect" | "server" | "tunnel" | "queue">>
   >;
-  readonly cookie: ResolvedCookie | null;
+  readonly cookie: CookieSpec | null;
   readonly stickSource: Readonly<Required<StickSourceConfig>> | null;
   readonly hooks: FrontendHooks | null;
   readonly servers: readonly ResolvedServer[];

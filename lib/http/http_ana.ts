@@ -26,7 +26,6 @@ import {
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { scClose, scShutr } from "../stconn/stconn.ts";
 import { SC_FL_ERR, SC_ST_CLO, SC_ST_EST, SC_ST_INI, SC_ST_REQ } from "../stconn/sc_types.ts";
-import type { Stream } from "../stream/stream.ts";
 import {
   SF_ERR_CLICL,
   SF_ERR_CLITO,
@@ -73,6 +72,7 @@ import {
 import type { Replies, Reply } from "./http_reply.ts";
 import {
   type HookOutcome,
+  type HttpStream,
   HttpTxn,
   RQ_BODY,
   RQ_CLOSING,
@@ -133,20 +133,26 @@ export interface HttpOptions {
 /** Hooks the analyser calls on the layers above (logs, counters, server connections). */
 export interface HttpHooks {
   /** A transaction ended (answered, failed, or the connection closed): log and count it. */
-  txnEnd(strm: Stream, txn: HttpTxn): void;
+  txnEnd(strm: HttpStream, txn: HttpTxn): void;
   /**
    * The transaction is over for the server side: give the connection back
    * (idle list when `reusable`) or close it, and free the server slot.
    * `retry`: not over, the request goes again on a new connection.
    */
-  serverDone(strm: Stream, reusable: boolean, now: number, retry?: boolean): void;
+  serverDone(strm: HttpStream, reusable: boolean, now: number, retry?: boolean): void;
   /**
    * A request head is parsed, before it is rewritten: the backend may take
    * its load-balancing key and persistence cookie from it and add header
    * changes to `rw`. Returns true when the client sent a valid persistence
    * cookie.
    */
-  requestHead(strm: Stream, msg: HttpMsg, a: Uint8Array, base: number, rw: RewriteOptions): boolean;
+  requestHead(
+    strm: HttpStream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): boolean;
   /**
    * The frontend's `http-request` rules and `use_backend` routing, run on a
    * parsed request head before the backend sees it: header changes go to
@@ -154,7 +160,7 @@ export interface HttpHooks {
    * and whether it is a denial.
    */
   requestRules(
-    strm: Stream,
+    strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
     base: number,
@@ -166,28 +172,28 @@ export interface HttpHooks {
    * promise); header and path changes go to `rw`, routing to the stream.
    */
   requestHook(
-    strm: Stream,
+    strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
     base: number,
     rw: RewriteOptions,
   ): HookOutcome | Promise<HookOutcome> | null;
   /** True when an `onResponse` hook will see this stream's responses. */
-  wantsResponseHook(strm: Stream): boolean;
+  wantsResponseHook(strm: HttpStream): boolean;
   /**
    * The frontend's TypeScript `onResponse` hook on a final response head
    * (header changes to `view.rw`, which the caller owns until it settles).
    */
-  responseHook(strm: Stream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome>;
+  responseHook(strm: HttpStream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome>;
   /** An asynchronous hook did not settle in time (the client gets 500). */
-  hookTimedOut(strm: Stream, which: "onRequest" | "onResponse"): void;
+  hookTimedOut(strm: HttpStream, which: "onRequest" | "onResponse"): void;
   /**
    * The frontend's `http-response` rules on a final response head: header
    * changes to `head.rw`; a rule that answers (deny, return, redirect)
    * returns the response to send instead, and whether it is a denial.
    */
   responseRules(
-    strm: Stream,
+    strm: HttpStream,
     head: ResponseHeadView,
   ): Reply | null;
   /**
@@ -195,7 +201,7 @@ export interface HttpHooks {
    * valid response (status 0): passive health, and header changes to `rw`
    * (persistence cookie) when there is a head.
    */
-  responseHead(strm: Stream, status: number, head: ResponseHeadView | null, now: number): void;
+  responseHead(strm: HttpStream, status: number, head: ResponseHeadView | null, now: number): void;
 }
 
 /** A parsed response head as the backend sees it (valid during the call only). */
@@ -213,7 +219,7 @@ export interface ResponseHeadView {
 const H_FORWARDED = lc("forwarded");
 
 /** The HTTP analyser of one frontend (state lives in `strm.txn`). */
-export class HttpAnalyser implements StreamAnalyser {
+export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
   readonly opts: HttpOptions;
   readonly #hooks: HttpHooks;
   readonly #resRw: RewriteOptions = { upgrade: false, connection: null, drop: [], add: [] };
@@ -232,7 +238,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** Sets a new stream up for HTTP. */
-  init(strm: Stream, now: number): void {
+  init(strm: HttpStream, now: number): void {
     const txn = new HttpTxn(this.opts.maxHdrs);
     txn.next(now, 0, 0);
     strm.txn = txn;
@@ -242,8 +248,8 @@ export class HttpAnalyser implements StreamAnalyser {
     strm.anaExp = tickAdd(now, this.opts.httpRequestTimeout);
   }
 
-  process(strm: Stream, now: number): void {
-    const txn = strm.txn as HttpTxn;
+  process(strm: HttpStream, now: number): void {
+    const txn = strm.txn!;
     // Each step may unblock the next one; a few passes are always enough.
     for (let pass = 0; pass < 4; pass++) {
       let progress = false;
@@ -321,14 +327,14 @@ export class HttpAnalyser implements StreamAnalyser {
     } else res.flags &= ~CF_READ_NOEXP;
   }
 
-  connectFailed(strm: Stream, now: number): void {
-    const txn = strm.txn as HttpTxn;
+  connectFailed(strm: HttpStream, now: number): void {
+    const txn = strm.txn!;
     // The backend set the termination state (SC or sC); answer 503.
     this.#reply(strm, txn, 503, -1, now);
   }
 
-  reused(strm: Stream): void {
-    const txn = strm.txn as HttpTxn;
+  reused(strm: HttpStream): void {
+    const txn = strm.txn!;
     const m = txn.req.meth;
     // Only a body-less idempotent request can safely be sent twice.
     const idempotent = m === HTTP_METH_GET || m === HTTP_METH_HEAD || m === HTTP_METH_OPTIONS ||
@@ -343,8 +349,8 @@ export class HttpAnalyser implements StreamAnalyser {
     }
   }
 
-  end(strm: Stream, now: number): void {
-    const txn = strm.txn as HttpTxn;
+  end(strm: HttpStream, now: number): void {
+    const txn = strm.txn!;
     if (txn.flags & TX_LOGGED) return;
     // Nothing to log for a connection that closed between requests.
     if (txn.tStart < 0 && txn.rq === RQ_WAIT) return;
@@ -354,7 +360,7 @@ export class HttpAnalyser implements StreamAnalyser {
 
   // -- request side --------------------------------------------------------
 
-  #waitRequest(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #waitRequest(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const req = strm.req;
     const buf = req.buf;
     if (buf.out > 0 || buf.sndPending > 0) return false;
@@ -424,7 +430,7 @@ export class HttpAnalyser implements StreamAnalyser {
     return this.#gotRequest(strm, txn, now);
   }
 
-  #gotRequest(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #gotRequest(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const req = strm.req, buf = req.buf, msg = txn.req;
     const o = this.opts;
     txn.count++;
@@ -484,7 +490,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** A hook or rule decided: answer, fail, or forward the request. */
-  #afterHook(strm: Stream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
+  #afterHook(strm: HttpStream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
     txn.hookResult = undefined;
     if (r.kind === "reply") {
       // Denied (PR) or answered locally (LR), like HAProxy's http-request
@@ -504,7 +510,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** The request goes on: backend's view (persistence, key), rewrite, forward, body. */
-  #forwardRequest(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #forwardRequest(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const req = strm.req, buf = req.buf, msg = txn.req;
     const rw = txn.rw!;
     txn.rw = null;
@@ -527,7 +533,7 @@ export class HttpAnalyser implements StreamAnalyser {
     return true;
   }
 
-  #requestBody(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #requestBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const req = strm.req;
     const r = bodyForward(req, txn.reqBody, this.opts.maxBody, 400);
     if (r === 1) {
@@ -552,7 +558,7 @@ export class HttpAnalyser implements StreamAnalyser {
 
   // -- response side -------------------------------------------------------
 
-  #waitResponse(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #waitResponse(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const scb = strm.scb;
     if (scb.state !== SC_ST_EST) return false;
     const res = strm.res, buf = res.buf;
@@ -607,7 +613,7 @@ export class HttpAnalyser implements StreamAnalyser {
     return this.#gotResponse(strm, txn, now);
   }
 
-  #gotResponse(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #gotResponse(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const res = strm.res, buf = res.buf, msg = txn.res;
     const status = msg.status;
     const f = msg.flags;
@@ -693,7 +699,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** The onResponse hook settled: forward the head with its edits, or answer 500. */
-  #afterResponseHook(strm: Stream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
+  #afterResponseHook(strm: HttpStream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
     txn.hookResult = undefined;
     strm.anaExp = TICK_ETERNITY;
     const rw = txn.rw!;
@@ -707,7 +713,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** Rewrites and forwards the response head, then its body by its framing. */
-  #forwardResponse(strm: Stream, txn: HttpTxn, rw: RewriteOptions, now: number): boolean {
+  #forwardResponse(strm: HttpStream, txn: HttpTxn, rw: RewriteOptions, now: number): boolean {
     const res = strm.res, buf = res.buf, msg = txn.res;
     const kind = txn.resKind, upgrade = txn.resUpgrade;
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
@@ -727,7 +733,7 @@ export class HttpAnalyser implements StreamAnalyser {
     return true;
   }
 
-  #responseBody(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #responseBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const res = strm.res;
     const r = bodyForward(res, txn.resBody, 0, 502);
     if (r === 1) {
@@ -770,7 +776,7 @@ export class HttpAnalyser implements StreamAnalyser {
   // -- transitions ---------------------------------------------------------
 
   /** Both messages went through: log, release the server side, next request or close. */
-  #endTxn(strm: Stream, txn: HttpTxn, now: number): void {
+  #endTxn(strm: HttpStream, txn: HttpTxn, now: number): void {
     const req = strm.req, res = strm.res;
     if (req.buf.out > 0 || req.buf.sndPending > 0) return; // the request is still leaving
     const reusable = (txn.flags & TX_SRV_KAL) !== 0 && strm.scb.state === SC_ST_EST &&
@@ -790,7 +796,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** Sends the kept request again on a new server connection (see `reused`). */
-  #retry(strm: Stream, txn: HttpTxn, now: number): void {
+  #retry(strm: HttpStream, txn: HttpTxn, now: number): void {
     const head = txn.retryHead!;
     txn.retryHead = null;
     txn.flags |= TX_RETRIED;
@@ -815,7 +821,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** Tunnel after 101: bytes flow both ways, half-closes propagate, tunnel timeout. */
-  #tunnel(strm: Stream, txn: HttpTxn): void {
+  #tunnel(strm: HttpStream, txn: HttpTxn): void {
     const req = strm.req, res = strm.res;
     txn.rq = RQ_TUNNEL;
     txn.rs = RS_TUNNEL;
@@ -845,7 +851,7 @@ export class HttpAnalyser implements StreamAnalyser {
    * still sends, for a moment, so the response is not lost to a reset).
    */
   #reply(
-    strm: Stream,
+    strm: HttpStream,
     txn: HttpTxn,
     status: number,
     cause: number,
@@ -883,7 +889,7 @@ export class HttpAnalyser implements StreamAnalyser {
    * response larger than the buffer (metrics) goes on as the client reads.
    * The client side is shut once all of it is in.
    */
-  #replyMore(strm: Stream, txn: HttpTxn, now: number): boolean {
+  #replyMore(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const res = strm.res, rest = txn.replyRest!;
     if (res.flags & CF_SHUTW) {
       txn.replyRest = null; // the client is gone (end() logs)
@@ -902,13 +908,13 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** No valid response from the server: tell passive health, answer 502/504. */
-  #badResponse(strm: Stream, txn: HttpTxn, status: number, cause: number, now: number): void {
+  #badResponse(strm: HttpStream, txn: HttpTxn, status: number, cause: number, now: number): void {
     this.#hooks.responseHead(strm, 0, null, now);
     this.#reply(strm, txn, status, cause, now);
   }
 
   /** Stops everything at once (errors after the response started). */
-  #abort(strm: Stream, txn: HttpTxn, now: number): void {
+  #abort(strm: HttpStream, txn: HttpTxn, now: number): void {
     this.#log(strm, txn, now);
     strm.abort(strm.termCause === SF_ERR_NONE ? SF_ERR_INTERNAL : strm.termCause);
     // Over: a later pass must not see the erased channels as a finished
@@ -919,7 +925,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** After an error reply: drop client input until it closes or the linger ends. */
-  #drain(strm: Stream, now: number): void {
+  #drain(strm: HttpStream, now: number): void {
     const req = strm.req, scf = strm.scf;
     if (req.buf.in > 0) dropIn(req.buf, req.buf.in);
     if ((req.flags & CF_SHUTR) || strm.anaExp <= now) {
@@ -931,7 +937,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** After the last response: wait for it to leave, then close (the client may still talk). */
-  #closing(strm: Stream, now: number): void {
+  #closing(strm: HttpStream, now: number): void {
     const req = strm.req;
     if (req.buf.in > 0) dropIn(req.buf, req.buf.in);
     if (strm.res.flags & CF_SHUTW) {
@@ -942,7 +948,7 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** The client closed between requests or the keep-alive timeout passed. */
-  #closeQuietly(strm: Stream, txn: HttpTxn, _now: number): void {
+  #closeQuietly(strm: HttpStream, txn: HttpTxn, _now: number): void {
     txn.flags |= TX_LOGGED;
     txn.rq = RQ_CLOSING;
     strm.anaExp = TICK_ETERNITY;
@@ -951,17 +957,17 @@ export class HttpAnalyser implements StreamAnalyser {
   }
 
   /** The client left mid-request: log and close both sides. */
-  #finishClient(strm: Stream, txn: HttpTxn, now: number): void {
+  #finishClient(strm: HttpStream, txn: HttpTxn, now: number): void {
     this.#log(strm, txn, now);
     strm.abort(strm.termCause);
   }
 
-  #closeServer(strm: Stream, now: number): void {
+  #closeServer(strm: HttpStream, now: number): void {
     const scb = strm.scb;
     if (scb.state !== SC_ST_INI) this.#hooks.serverDone(strm, false, now);
   }
 
-  #log(strm: Stream, txn: HttpTxn, _now: number): void {
+  #log(strm: HttpStream, txn: HttpTxn, _now: number): void {
     if (txn.flags & TX_LOGGED) return;
     txn.flags |= TX_LOGGED;
     txn.termCause = strm.termCause;

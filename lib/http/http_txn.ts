@@ -5,11 +5,13 @@
  *
  * @module
  */
+import type { State } from "../core/state.ts";
 import { BodyState } from "./h1_body.ts";
 import { bytesToStr } from "./h1_chars.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
 import type { RewriteOptions } from "./h1_rewrite.ts";
 import type { Reply } from "./http_reply.ts";
+import type { Stream } from "../stream/stream.ts";
 
 /** The request line of a request that could not be parsed. */
 const BADREQ = new TextEncoder().encode("<BADREQ>");
@@ -23,35 +25,40 @@ export type HookOutcome =
   | ({ readonly kind: "reply" } & Reply)
   | { kind: "error"; message: string };
 
+/** Where the request side of a transaction is: one of the RQ_* constants. */
+export type RqState = State<"rq">;
+/** Where the response side of a transaction is: one of the RS_* constants. */
+export type RsState = State<"rs">;
+
 /** Waiting for a request head. */
-export const RQ_WAIT = 0;
+export const RQ_WAIT = 0 as RqState;
 /** Forwarding the request body. */
-export const RQ_BODY = 1;
+export const RQ_BODY = 1 as RqState;
 /** The request is forwarded; waiting for the response to end. */
-export const RQ_DONE = 2;
+export const RQ_DONE = 2 as RqState;
 /** Upgraded: bytes flow both ways unparsed. */
-export const RQ_TUNNEL = 3;
+export const RQ_TUNNEL = 3 as RqState;
 /** An error was answered: client input is read and dropped until it closes. */
-export const RQ_DRAIN = 4;
+export const RQ_DRAIN = 4 as RqState;
 /** No more requests on this connection: waiting for it to close. */
-export const RQ_CLOSING = 5;
+export const RQ_CLOSING = 5 as RqState;
 /** Waiting for an asynchronous onRequest hook to settle. */
-export const RQ_HOOK = 6;
-/** Waiting for an asynchronous onResponse hook to settle (the head waits in the buffer). */
-export const RS_HOOK = 6;
+export const RQ_HOOK = 6 as RqState;
 
 /** No request yet. */
-export const RS_IDLE = 0;
+export const RS_IDLE = 0 as RsState;
 /** Waiting for the response head. */
-export const RS_WAIT = 1;
+export const RS_WAIT = 1 as RsState;
 /** Forwarding the response body. */
-export const RS_BODY = 2;
+export const RS_BODY = 2 as RsState;
 /** The response is forwarded. */
-export const RS_DONE = 3;
+export const RS_DONE = 3 as RsState;
 /** Upgraded. */
-export const RS_TUNNEL = 4;
+export const RS_TUNNEL = 4 as RsState;
 /** Sending a response sluice generated. */
-export const RS_REPLY = 5;
+export const RS_REPLY = 5 as RsState;
+/** Waiting for an asynchronous onResponse hook to settle (the head waits in the buffer). */
+export const RS_HOOK = 6 as RsState;
 
 /** The client keeps the connection open after this transaction. */
 export const TX_CLI_KAL = 1 << 0;
@@ -74,8 +81,8 @@ export const TX_PERSIST_VALID = 1 << 8;
 
 /** One stream's HTTP state. */
 export class HttpTxn {
-  rq = RQ_WAIT;
-  rs = RS_IDLE;
+  rq: RqState = RQ_WAIT;
+  rs: RsState = RS_IDLE;
   /** TX_* bits. */
   flags = 0;
   readonly req: HttpMsg;
@@ -179,3 +186,6 @@ export class HttpTxn {
     this.replyRest = null;
   }
 }
+
+/** A stream the HTTP analyser runs on: its `txn` is the HTTP transaction (set by `init()`). */
+export type HttpStream = Stream<HttpTxn>;

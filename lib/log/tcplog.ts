@@ -12,7 +12,7 @@
  * @module
  */
 import type { Backend } from "../backend/backend.ts";
-import type { Frontend } from "../backend/frontend.ts";
+import type { Frontend } from "../frontend/frontend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
 import type { ConnLimit } from "../listener/listener.ts";

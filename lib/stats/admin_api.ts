@@ -28,7 +28,7 @@ import type {
   AdminState,
   AdminTarget,
 } from "./admin_types.ts";
-import type { InstanceStats, ServerStats } from "../worker/instance.ts";
+import type { InstanceStats, ServerStats } from "./stats_types.ts";
 import { type CsvFilter, formatCsv } from "./stats_csv.ts";
 
 /** Options of `createAdminApi()`. */

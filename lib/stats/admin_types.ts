@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { InstanceStats } from "../worker/instance.ts";
+import type { InstanceStats } from "./stats_types.ts";
 
 /** Admin state of a server, as `setServer()` takes it. */
 export type AdminSrvState = "ready" | "drain" | "maint";

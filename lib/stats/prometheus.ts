@@ -6,8 +6,7 @@
  *
  * @module
  */
-import type { InstanceStats, ProxyStats } from "../worker/instance.ts";
-import type { LatencySnapshot, LatencyStats } from "./stats_types.ts";
+import type { InstanceStats, LatencySnapshot, LatencyStats, ProxyStats } from "./stats_types.ts";
 
 type Labels = Record<string, string>;
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { BackendStats, InstanceStats, ProxyStats, ServerStats } from "../worker/instance.ts";
+import type { BackendStats, InstanceStats, ProxyStats, ServerStats } from "./stats_types.ts";
 import type { AdminBeState, AdminFeState, AdminSrvInfo, AdminState } from "./admin_types.ts";
 
 /** The CSV columns, in HAProxy's order (HAProxy's `stat_fields` names). */

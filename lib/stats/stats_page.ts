@@ -6,8 +6,7 @@
  *
  * @module
  */
-import type { InstanceStats, ProxyStats } from "../worker/instance.ts";
-import type { LatencySnapshot } from "./stats_types.ts";
+import type { InstanceStats, LatencySnapshot, ProxyStats } from "./stats_types.ts";
 
 function esc(s: string | number): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -8,7 +8,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { type IpNet, ipNetParse, ipParse } from "../rules/acl_ip.ts";
-import type { InstanceStats } from "../worker/instance.ts";
+import type { InstanceStats } from "./stats_types.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import { formatStatsPage } from "./stats_page.ts";
 

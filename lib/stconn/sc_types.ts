@@ -5,25 +5,29 @@
  * @module
  */
 import type { FlagTable } from "../core/flags.ts";
+import type { State } from "../core/state.ts";
+
+/** A stream interface state: one of the SC_ST_* constants. */
+export type ScState = State<"sc">;
 
 /** Not used yet. */
-export const SC_ST_INI = 0;
+export const SC_ST_INI = 0 as ScState;
 /** A connection was requested (server to be chosen). */
-export const SC_ST_REQ = 1;
+export const SC_ST_REQ = 1 as ScState;
 /** Waiting in a queue for a server slot. */
-export const SC_ST_QUE = 2;
+export const SC_ST_QUE = 2 as ScState;
 /** A server is assigned, connection not started. */
-export const SC_ST_ASS = 3;
+export const SC_ST_ASS = 3 as ScState;
 /** Connecting (L4, then handshake). */
-export const SC_ST_CON = 4;
+export const SC_ST_CON = 4 as ScState;
 /** The connection attempt failed; retry or give up. */
-export const SC_ST_CER = 5;
+export const SC_ST_CER = 5 as ScState;
 /** Established: data may flow. */
-export const SC_ST_EST = 6;
+export const SC_ST_EST = 6 as ScState;
 /** Closing: the socket is closed, waiting for in-flight I/O to settle. */
-export const SC_ST_DIS = 7;
+export const SC_ST_DIS = 7 as ScState;
 /** Closed. */
-export const SC_ST_CLO = 8;
+export const SC_ST_CLO = 8 as ScState;
 
 /** State names, indexed by state. */
 export const SC_ST_NAMES: readonly string[] = [

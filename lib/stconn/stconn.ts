@@ -41,12 +41,13 @@ import {
   SC_ST_CLO,
   SC_ST_EST,
   SC_ST_INI,
+  type ScState,
 } from "./sc_types.ts";
 
 /** One side of a stream. */
 export class StreamInterface {
   /** SC_ST_* state. */
-  state: number = SC_ST_INI;
+  state: ScState = SC_ST_INI;
   /** SC_FL_* bits. */
   flags = 0;
   /** SC_ET_* type of the last error. */

@@ -63,7 +63,9 @@ import {
   SF_WAS_EST,
   type StreamAnalyser,
   type StreamBackend,
+  type StreamFeCtx,
   type StreamFrontend,
+  type StreamPend,
 } from "./stream_types.ts";
 
 /** What a stream needs from its thread: the scheduler and the buffer pool. */
@@ -86,8 +88,12 @@ export interface StreamTarget {
   readonly name: string;
 }
 
-/** One client connection and everything it caused. */
-export class Stream extends Task implements BufWaiter {
+/**
+ * One client connection and everything it caused. `Txn` is the analyser's
+ * per-stream state (`HttpStream` is `Stream<HttpTxn>`); the stream itself
+ * never looks into it.
+ */
+export class Stream<Txn = unknown> extends Task implements BufWaiter {
   /** Buffers needed at once: one per channel. */
   readonly bufNeed = 2;
   /** SF_* bits. */
@@ -102,7 +108,6 @@ export class Stream extends Task implements BufWaiter {
   readonly scb: StreamInterface;
   /** Where the stream came from. */
   readonly fe: StreamFrontend;
-  /** Where the stream goes. */
   /** Where the stream goes (HTTP: chosen again for each request by `use_backend` rules). */
   be: StreamBackend;
   /** The server the backend assigned, if any. */
@@ -125,8 +130,8 @@ export class Stream extends Task implements BufWaiter {
   tConnEnd = -1;
   /** Tick of the end. */
   tEnd = -1;
-  /** Opaque per-stream data of the frontend (e.g. the listener). */
-  feCtx: unknown = null;
+  /** What the frontend releases when the stream ends (the listener's connection slot). */
+  feCtx: StreamFeCtx | null = null;
   /** Client address (IP, or "unix"), for logs and rules. */
   cliAddr = "";
   /** Client port (0 for unix sockets). */
@@ -140,7 +145,7 @@ export class Stream extends Task implements BufWaiter {
   /** A server to avoid (it just failed), or null. */
   avoid: StreamTarget | null = null;
   /** The stream's place in a queue (owned by the backend), or null. */
-  pend: unknown = null;
+  pend: StreamPend | null = null;
   /** Streams ahead of this one when it entered the server / backend queue (logs). */
   srvQueuePos = 0;
   beQueuePos = 0;
@@ -154,11 +159,11 @@ export class Stream extends Task implements BufWaiter {
   feCountedIn = 0;
   feCountedOut = 0;
   /** The analyser (HTTP) or null for a plain TCP relay. */
-  ana: StreamAnalyser | null = null;
+  ana: StreamAnalyser<Txn> | null = null;
   /** The analyser's own deadline (http-request, keep-alive), or eternity. */
   anaExp: number = TICK_ETERNITY;
-  /** The analyser's per-stream state (the HTTP transaction). */
-  txn: unknown = null;
+  /** The analyser's per-stream state (the HTTP transaction), set with `ana`. */
+  txn: Txn | null = null;
   readonly #env: StreamEnv;
 
   constructor(

@@ -128,14 +128,27 @@ export interface StreamBackend {
  * An analyser (HTTP) plugged into a stream: it looks at the channels after
  * I/O results and timeouts are in, before the stream's own checks, and may
  * answer, close sides, request the server connection, or let data through.
+ * `Txn` is its per-stream state, kept in `strm.txn`.
  */
-export interface StreamAnalyser {
+export interface StreamAnalyser<Txn = unknown> {
   /** Runs once per stream run, before the generic error and timeout checks. */
-  process(strm: Stream, now: number): void;
+  process(strm: Stream<Txn>, now: number): void;
   /** The backend gave up connecting (no server, refused, timeout). */
-  connectFailed(strm: Stream, now: number): void;
+  connectFailed(strm: Stream<Txn>, now: number): void;
   /** The server side got an idle, reused connection (the request may need a retry). */
-  reused(strm: Stream): void;
+  reused(strm: Stream<Txn>): void;
   /** The stream ends (after an abort too): log what is pending. */
-  end(strm: Stream, now: number): void;
+  end(strm: Stream<Txn>, now: number): void;
+}
+
+/** What a frontend keeps in each of its streams: the listener whose connection slot the stream holds. */
+export interface StreamFeCtx {
+  /** Gives the slot back, once, when the stream ends. */
+  release(): void;
+}
+
+/** A stream's place in a backend's queue, while it waits for a server slot. */
+export interface StreamPend {
+  /** Leaves the queue (the stream gave up or is being closed). */
+  leave(): void;
 }

@@ -23,7 +23,8 @@ import { VERSION } from "../version.ts";
 import { hostName } from "../log/sink.ts";
 import type { SluiceConfig } from "../cfg/config_types.ts";
 import { errMsg, SluiceError } from "../core/errors.ts";
-import { Instance, type InstanceStats, type ListenAddress } from "./instance.ts";
+import { Instance, type ListenAddress } from "./instance.ts";
+import type { InstanceStats } from "../stats/stats_types.ts";
 
 /** Options of `SluiceHandle.close()`. */
 export interface CloseOptions {

@@ -9,19 +9,25 @@
  */
 import { setImmediate } from "node:timers";
 import { Backend } from "../backend/backend.ts";
-import { Frontend } from "../backend/frontend.ts";
+import { Frontend, type StreamLogger } from "../frontend/frontend.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
-import type { ResolvedConfig, ResolvedServer } from "../cfg/config_resolved_types.ts";
+import type {
+  ResolvedBackend,
+  ResolvedConfig,
+  ResolvedFrontend,
+  ResolvedGlobal,
+  ResolvedServer,
+} from "../cfg/config_resolved_types.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
 import { proxySendLayer } from "../conn/proxy_sock.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { errMsg, SluiceError } from "../core/errors.ts";
-import type { LatencyStats } from "../stats/stats_types.ts";
+import type { InstanceStats, ProxyStats } from "../stats/stats_types.ts";
 import type { AdminSession, AdminState } from "../stats/admin_types.ts";
 import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
 import { tickNow } from "../core/time.ts";
-import { BufferPool, type PoolCounters } from "../core/pool.ts";
+import { BufferPool } from "../core/pool.ts";
 import { LARGE_BUFFER_FACTOR } from "../cfg/config_defaults.ts";
 import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { pollerAttach, pollerDetach } from "../conn/ffi/poller.ts";
@@ -33,16 +39,15 @@ import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import { Replies } from "../http/http_reply.ts";
-import type { HttpTxn } from "../http/http_txn.ts";
 import { formatHttpLogJson, httpLogRecord, writeHttpLog } from "../log/httplog.ts";
 import { LogSink } from "../log/sink.ts";
 import { SEV_ALERT, SEV_NOTICE, SEV_WARNING } from "../log/syslog.ts";
-import { LimitEvents } from "../log/limit_events.ts";
+import { LimitEvents } from "../core/limit_events.ts";
 import { formatTcpLogJson, tcpLogRecord, writeTcpLog } from "../log/tcplog.ts";
-import { type SchedCounters, Scheduler } from "../sched/scheduler.ts";
+import { Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
 import { buildReply } from "../rules/act_reply.ts";
-import type { Stream } from "../stream/stream.ts";
+import type { Stream, StreamEnv } from "../stream/stream.ts";
 
 /** A listening address of a running instance. */
 export interface ListenAddress {
@@ -54,136 +59,6 @@ export interface ListenAddress {
   port: number;
   /** True when the listener terminates TLS. */
   tls: boolean;
-}
-
-/** Counters of one proxy or server, named as HAProxy's stats fields. */
-export interface ProxyStats {
-  /** The frontend's, backend's or server's name. */
-  name: string;
-  /** Current sessions (HTTP backends and servers: requests in progress). */
-  scur: number;
-  /** Most sessions seen at once. */
-  smax: number;
-  /** Sessions since start (HTTP backends and servers: requests). */
-  stot: number;
-  /** Bytes received from clients. */
-  bin: number;
-  /** Bytes sent to clients. */
-  bout: number;
-  /** Failed connections to servers. */
-  econ: number;
-  /** Response errors: invalid or missing responses (502, 504), bodies the server cut. */
-  eresp: number;
-  /** Invalid requests. */
-  ereq: number;
-  /** Connection retries. */
-  wretr: number;
-  /** Sessions aborted by the client. */
-  cli_abrt: number;
-  /** Sessions aborted by the server. */
-  srv_abrt: number;
-  /** Connections refused by `tcp-request connection reject`. */
-  dcon: number;
-  /** Requests denied by `http-request deny`. */
-  dreq: number;
-  /** Responses denied by `http-response deny`. */
-  dresp: number;
-  /** Sessions per second over the last second. */
-  rate: number;
-  /** Most sessions per second seen. */
-  rate_max: number;
-  /** HTTP requests per second over the last second (frontends). */
-  req_rate: number;
-  /** Most HTTP requests per second seen (frontends). */
-  req_rate_max: number;
-  /** HTTP requests. */
-  req_tot: number;
-  /** HTTP responses with a 1xx status. */
-  hrsp_1xx: number;
-  /** HTTP responses with a 2xx status. */
-  hrsp_2xx: number;
-  /** HTTP responses with a 3xx status. */
-  hrsp_3xx: number;
-  /** HTTP responses with a 4xx status. */
-  hrsp_4xx: number;
-  /** HTTP responses with a 5xx status. */
-  hrsp_5xx: number;
-  /** HTTP responses with any other status. */
-  hrsp_other: number;
-  /** Latency distributions (queue, connect, response, total), when recorded. */
-  lat?: LatencyStats;
-}
-
-/** A server's state and queue, named as HAProxy's stats fields. */
-export interface ServerStats extends ProxyStats {
-  /** "UP", "DOWN", "DRAIN" or "MAINT" (HAProxy adds "x/y" while changing; see check_health). */
-  status: string;
-  /** Configured weight (as changed at run time). */
-  weight: number;
-  /** Effective weight: lower than `weight` during slowstart. */
-  eweight: number;
-  /** True for a backup server. */
-  backup: boolean;
-  /** Streams waiting in this server's queue. */
-  qcur: number;
-  /** Longest this server's queue has been. */
-  qmax: number;
-  /** Retries sent elsewhere after failing here. */
-  wredis: number;
-  /** Failed health checks. */
-  chkfail: number;
-  /** Transitions from UP to DOWN. */
-  chkdown: number;
-  /** Last check's status code ("L7OK", "L4CON"...), "" without checks. */
-  check_status: string;
-  /** Last check's detail ("Connection refused"...), "" without checks. */
-  check_desc: string;
-  /** Check health counter (0 .. rise+fall-1), -1 without checks. */
-  check_health: number;
-  /** Seconds since the last state change. */
-  lastchg: number;
-  /** Total seconds spent DOWN. */
-  downtime: number;
-}
-
-/** A backend's counters, queue and servers. */
-export interface BackendStats extends ProxyStats {
-  /** "UP" when at least one server can take traffic, else "DOWN". */
-  status: string;
-  /** Active servers able to take traffic. */
-  act: number;
-  /** Backup servers able to take traffic. */
-  bck: number;
-  /** Streams waiting in the backend queue. */
-  qcur: number;
-  /** Longest the backend queue has been. */
-  qmax: number;
-  /** Retries sent to another server than the one that failed. */
-  wredis: number;
-  /** Source stickiness entries, -1 without a table. */
-  stick_entries: number;
-  /** The backend's servers, in configuration order. */
-  servers: ServerStats[];
-}
-
-/** A snapshot of an instance's counters. */
-export interface InstanceStats {
-  /** Every frontend, in configuration order. */
-  frontends: ProxyStats[];
-  /** Every backend, in configuration order. */
-  backends: BackendStats[];
-  /** Current connections over all frontends. */
-  actconn: number;
-  /** The buffer pool (two buffers per stream). */
-  pool: PoolCounters;
-  /** Large buffers for bulk transfers (null when disabled). */
-  largePool: PoolCounters | null;
-  /** The scheduler: turns, task runs, budget hits. */
-  sched: SchedCounters;
-  /** Idle server connections: kept now, reused, closed while idle. */
-  idle: { reused: number; expired: number; parked: number };
-  /** Log lines written, and dropped because the destination was too slow. */
-  log: { lines: number; dropped: number };
 }
 
 function proxyStats(name: string, c: Frontend["counters"], now: number): ProxyStats {
@@ -237,6 +112,61 @@ function serverLayers(
   };
 }
 
+/** The instance's scheduler, polling the FFI sockets of the thread when `io` is "ffi". */
+function newScheduler(g: ResolvedGlobal): Scheduler {
+  const sched = new Scheduler({ budget: g.runqueueDepth });
+  if (g.io === "ffi") {
+    const why = ffiUnavailable();
+    if (why !== null) throw new SluiceError("ERR_CONFIG", `Cannot use global.io "ffi": ${why}`);
+    sched.io = pollerAttach(sched);
+  }
+  return sched;
+}
+
+/** The servers of a backend (active and backup ones numbered apart), in their configured admin state. */
+function backendServers(b: ResolvedBackend, io: "node" | "ffi", now: number): Server[] {
+  let nActive = 0, nBackup = 0;
+  return b.servers.map((s) => {
+    const srv = new Server(
+      s.name,
+      s.addr,
+      s.backup ? nBackup++ : nActive++,
+      serverLayers(s, io),
+      {
+        weight: s.weight,
+        maxconn: s.maxconn,
+        maxqueue: s.maxqueue,
+        backup: s.backup,
+        slowstart: s.slowstart,
+        cookie: s.cookie,
+        observe: s.observe,
+        sendProxy: s.sendProxy,
+      },
+    );
+    srv.admin = SRV_ADMIN_NAMES.indexOf(s.state);
+    srv.lastChange = now;
+    return srv;
+  });
+}
+
+/** The HTTP analyser's options of a frontend, null for a TCP one. */
+function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal): HttpOptions | null {
+  if (f.http === null) return null;
+  return {
+    httpRequestTimeout: f.http.httpRequestTimeout,
+    keepAliveTimeout: f.http.keepAliveTimeout,
+    bufsize: g.bufsize,
+    maxRewrite: g.maxRewrite,
+    maxHdrs: g.maxHdrs,
+    maxBody: g.maxBody,
+    forwardFor: f.http.forwardFor,
+    forwardedProto: f.http.forwardedProto,
+    forwarded: f.http.forwarded,
+    replies: new Replies(f.http.errorFiles),
+    log: g.log.target !== "none",
+  };
+}
+
 /** A running configuration. */
 export class Instance {
   readonly sched: Scheduler;
@@ -267,12 +197,7 @@ export class Instance {
   constructor(cfg: ResolvedConfig) {
     this.#cfg = cfg;
     const g = cfg.global;
-    this.sched = new Scheduler({ budget: g.runqueueDepth });
-    if (g.io === "ffi") {
-      const why = ffiUnavailable();
-      if (why !== null) throw new SluiceError("ERR_CONFIG", `Cannot use global.io "ffi": ${why}`);
-      this.sched.io = pollerAttach(this.sched);
-    }
+    this.sched = newScheduler(g);
     this.io = g.io;
     this.pool = new BufferPool(g.bufsize, g.buffers);
     this.largePool = g.largeBuffers > 0
@@ -282,7 +207,19 @@ export class Instance {
     this.graceMs = g.graceMs;
     this.sink = new LogSink(g.log.target, g.log.queueBytes);
     this.#json = g.log.format === "json";
-    const env = {
+    this.idle = new IdleConns(this.sched, {
+      idleTimeout: g.serverIdleTimeout,
+      maxPerServer: g.serverIdleMax,
+    });
+    for (const b of cfg.backends) this.#addBackend(b);
+    const env = this.#streamEnv();
+    const logger = g.log.target === "none" ? null : this.#logger();
+    for (const f of cfg.frontends) this.#addFrontend(f, env, logger);
+  }
+
+  /** What the streams of this instance run on, and how they report buffer shortage. */
+  #streamEnv(): StreamEnv {
+    return {
       sched: this.sched,
       pool: this.pool,
       largePool: this.largePool ?? undefined,
@@ -294,54 +231,32 @@ export class Instance {
           `buffer pool exhausted (${this.pool.limit} buffers in use): new streams wait for a buffer (raise global.buffers)`,
         ),
     };
-    this.idle = new IdleConns(this.sched, {
-      idleTimeout: g.serverIdleTimeout,
-      maxPerServer: g.serverIdleMax,
+  }
+
+  /** A backend, its servers and its health checks. */
+  #addBackend(b: ResolvedBackend): void {
+    const servers = backendServers(b, this.io, this.sched.now);
+    const be = new Backend(this.sched, b.name, servers, {
+      timeouts: b.timeouts,
+      retries: b.retries,
+      redispatch: b.redispatch,
+      balance: b.balance,
+      stickSource: b.stickSource,
+      cookie: b.cookie,
+      events: this.#event,
     });
-    for (const b of cfg.backends) {
-      let nActive = 0, nBackup = 0;
-      const servers = b.servers.map((s) =>
-        new Server(
-          s.name,
-          s.addr,
-          s.backup ? nBackup++ : nActive++,
-          serverLayers(s, g.io),
-          {
-            weight: s.weight,
-            maxconn: s.maxconn,
-            maxqueue: s.maxqueue,
-            backup: s.backup,
-            slowstart: s.slowstart,
-            cookie: s.cookie,
-            observe: s.observe,
-            sendProxy: s.sendProxy,
-          },
-        )
-      );
-      const now = this.sched.now;
-      b.servers.forEach((s, i) => {
-        servers[i].admin = SRV_ADMIN_NAMES.indexOf(s.state);
-        servers[i].lastChange = now;
-      });
-      const be = new Backend(this.sched, b.name, servers, {
-        timeouts: b.timeouts,
-        retries: b.retries,
-        redispatch: b.redispatch,
-        balance: b.balance,
-        stickSource: b.stickSource,
-        cookie: b.cookie,
-        events: this.#event,
-      });
-      if (b.mode === "http") be.idle = this.idle;
-      be.hooks = b.hooks;
-      be.limitEvents = this.limitEvents;
-      this.backends.push(be);
-      this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
-    }
-    const json = g.log.format === "json";
-    const logger = (strm: Stream, fe: Frontend) => {
-      const txn = strm.txn as HttpTxn | null;
-      if (json) {
+    if (b.mode === "http") be.idle = this.idle;
+    be.hooks = b.hooks;
+    be.limitEvents = this.limitEvents;
+    this.backends.push(be);
+    this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
+  }
+
+  /** Writes the access log line of an ended stream (TCP) or transaction (HTTP). */
+  #logger(): StreamLogger {
+    return (strm, fe) => {
+      const txn = strm.txn;
+      if (this.#json) {
         if (txn !== null) {
           const { rec, date } = httpLogRecord(strm, txn, fe, this.processLimit, this.sched.now);
           this.sink.write(formatHttpLogJson(rec, date));
@@ -358,65 +273,63 @@ export class Instance {
       else writeTcpLog(out, strm, fe, this.processLimit);
       this.sink.end();
     };
-    for (const f of cfg.frontends) {
-      // Without a default backend, what no rule routes or answers meets
-      // an empty backend of the frontend's name: 503, as in HAProxy. It is
-      // not listed in stats (HAProxy shows no backend row either).
-      const be = f.backend === null
-        ? new Backend(this.sched, f.name, [], { timeouts: NO_BACKEND_TIMEOUTS, retries: 0 })
-        : this.backends.find((b) => b.name === f.backend)!;
-      const http: HttpOptions | null = f.http === null ? null : {
-        httpRequestTimeout: f.http.httpRequestTimeout,
-        keepAliveTimeout: f.http.keepAliveTimeout,
-        bufsize: g.bufsize,
-        maxRewrite: g.maxRewrite,
-        maxHdrs: g.maxHdrs,
-        maxBody: g.maxBody,
-        forwardFor: f.http.forwardFor,
-        forwardedProto: f.http.forwardedProto,
-        forwarded: f.http.forwarded,
-        replies: new Replies(f.http.errorFiles),
-        log: g.log.target !== "none",
-      };
-      const fe = new Frontend(env, f.name, be, {
-        clientTimeout: f.clientTimeout,
-        maxconn: f.maxconn,
-        http,
-        io: g.io,
-      }, this.processLimit);
-      if (g.log.target !== "none") fe.logger = logger;
-      if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
-      fe.events = this.#event;
-      fe.limitEvents = this.limitEvents;
-      fe.services = {
-        "prometheus-exporter": () =>
-          buildReply(
-            200,
-            [["Content-Type", PROMETHEUS_CONTENT_TYPE], ["Cache-Control", "no-store"]],
-            formatPrometheus(this.stats()),
-          ),
-      };
-      if (f.mode === "http") {
-        fe.hooks = f.hooks;
-        fe.backendHooks = this.backends.some((b) => b.hooks !== null);
-        fe.backendsByName = new Map(
-          this.backends.filter((b) => cfg.backends.find((x) => x.name === b.name)!.mode === "http")
-            .map((b) => [b.name, b]),
-        );
-      }
-      if (f.rules !== null && f.mode === "http") {
-        fe.rules = {
-          httpRequest: f.rules.httpRequest,
-          httpResponse: f.rules.httpResponse,
-          useBackends: f.rules.useBackends.map((u) => ({
-            backend: this.backends.find((b) => b.name === u.backend)!,
-            cond: u.cond,
-          })),
-        };
-      }
-      for (const b of f.binds) fe.addListener(b.addr, b.tls, b.acceptProxy);
-      this.frontends.push(fe);
-    }
+  }
+
+  /** A frontend with its listeners (not bound yet), rules and services. */
+  #addFrontend(f: ResolvedFrontend, env: StreamEnv, logger: StreamLogger | null): void {
+    const g = this.#cfg.global;
+    // Without a default backend, what no rule routes or answers meets
+    // an empty backend of the frontend's name: 503, as in HAProxy. It is
+    // not listed in stats (HAProxy shows no backend row either).
+    const be = f.backend === null
+      ? new Backend(this.sched, f.name, [], { timeouts: NO_BACKEND_TIMEOUTS, retries: 0 })
+      : this.#backend(f.backend);
+    const fe = new Frontend(env, f.name, be, {
+      clientTimeout: f.clientTimeout,
+      maxconn: f.maxconn,
+      http: httpOptions(f, g),
+      io: g.io,
+    }, this.processLimit);
+    fe.logger = logger;
+    if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
+    fe.events = this.#event;
+    fe.limitEvents = this.limitEvents;
+    fe.services = {
+      "prometheus-exporter": () =>
+        buildReply(
+          200,
+          [["Content-Type", PROMETHEUS_CONTENT_TYPE], ["Cache-Control", "no-store"]],
+          formatPrometheus(this.stats()),
+        ),
+    };
+    if (f.mode === "http") this.#httpRouting(fe, f);
+    for (const b of f.binds) fe.addListener(b.addr, b.tls, b.acceptProxy);
+    this.frontends.push(fe);
+  }
+
+  /** An HTTP frontend's hooks, `http-request`/`http-response` rules and `use_backend` targets. */
+  #httpRouting(fe: Frontend, f: ResolvedFrontend): void {
+    const cfg = this.#cfg;
+    fe.hooks = f.hooks;
+    fe.backendHooks = this.backends.some((b) => b.hooks !== null);
+    fe.backendsByName = new Map(
+      this.backends.filter((b) => cfg.backends.find((x) => x.name === b.name)!.mode === "http")
+        .map((b) => [b.name, b]),
+    );
+    if (f.rules === null) return;
+    fe.rules = {
+      httpRequest: f.rules.httpRequest,
+      httpResponse: f.rules.httpResponse,
+      useBackends: f.rules.useBackends.map((u) => ({
+        backend: this.#backend(u.backend),
+        cond: u.cond,
+      })),
+    };
+  }
+
+  /** The backend of that name (the configuration checker made sure it exists). */
+  #backend(name: string): Backend {
+    return this.backends.find((b) => b.name === name)!;
   }
 
   /**

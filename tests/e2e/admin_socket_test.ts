@@ -12,7 +12,7 @@ import { createAdminApi } from "../../lib/stats/admin_api.ts";
 import { type AdminSocketOptions, serveAdminSocket } from "../../lib/stats/admin_socket.ts";
 import type { AdminApi, AdminState, AdminTarget } from "../../lib/stats/admin_types.ts";
 import { SluiceError } from "../../lib/core/errors.ts";
-import type { InstanceStats } from "../../lib/worker/instance.ts";
+import type { InstanceStats } from "../../lib/stats/stats_types.ts";
 
 /** A target with one frontend and one backend of two servers; weights change for real. */
 function fakeTarget(): AdminTarget & { calls: string[] } {

@@ -2,7 +2,7 @@
  * Stats snapshots for tests of the outputs (CSV, runtime API, metrics):
  * every counter 0 unless given.
  */
-import type { ProxyStats, ServerStats } from "../../lib/worker/instance.ts";
+import type { ProxyStats, ServerStats } from "../../lib/stats/stats_types.ts";
 
 export function px(name: string, o: Partial<ProxyStats> = {}): ProxyStats {
   return {

@@ -17,7 +17,7 @@ import type {
   AdminTarget,
 } from "../../lib/stats/admin_types.ts";
 import { CSV_FIELDS, formatCsv } from "../../lib/stats/stats_csv.ts";
-import type { BackendStats, InstanceStats, ServerStats } from "../../lib/worker/instance.ts";
+import type { BackendStats, InstanceStats, ServerStats } from "../../lib/stats/stats_types.ts";
 import { VERSION } from "../../lib/version.ts";
 
 // -- fixture -------------------------------------------------------------------

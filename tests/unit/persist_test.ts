@@ -5,9 +5,14 @@
  * applies them, so the tests see the exact head that would be forwarded.
  */
 import assert from "node:assert/strict";
-import { CookiePersist, hdrKey, PERSIST_VALID, uriKey } from "../../lib/backend/persist.ts";
+import {
+  CookiePersist,
+  type CookieSpec,
+  hdrKey,
+  PERSIST_VALID,
+  uriKey,
+} from "../../lib/backend/persist.ts";
 import { Server } from "../../lib/backend/server.ts";
-import type { ResolvedCookie } from "../../lib/cfg/config_resolved_types.ts";
 import { lc } from "../../lib/http/h1_chars.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { h1Rewrite, type RewriteOptions } from "../../lib/http/h1_rewrite.ts";
@@ -68,7 +73,7 @@ const S1 = srv("s1");
 const S2 = srv("s2", "b2");
 const SERVERS = [S1, S2];
 
-function insert(opts: Partial<ResolvedCookie> = {}): ResolvedCookie {
+function insert(opts: Partial<CookieSpec> = {}): CookieSpec {
   return {
     name: "SRV",
     mode: "insert",
@@ -79,7 +84,7 @@ function insert(opts: Partial<ResolvedCookie> = {}): ResolvedCookie {
   };
 }
 
-function prefix(opts: Partial<ResolvedCookie> = {}): ResolvedCookie {
+function prefix(opts: Partial<CookieSpec> = {}): CookieSpec {
   return { ...insert(), name: "JSESSIONID", mode: "prefix", ...opts };
 }
 
@@ -93,7 +98,7 @@ interface ReqResult {
 }
 
 /** Runs CookiePersist.request() on request head `s` and rewrites it. */
-function onRequest(cfg: ResolvedCookie, s: string, base = 0): ReqResult {
+function onRequest(cfg: CookieSpec, s: string, base = 0): ReqResult {
   const p = new CookiePersist(cfg, SERVERS);
   const strm = { stickTo: null } as { stickTo: Server | null };
   const rw = rewriteOptions();
@@ -104,7 +109,7 @@ function onRequest(cfg: ResolvedCookie, s: string, base = 0): ReqResult {
 
 /** Runs CookiePersist.response() for a response head `s` from `server`, and rewrites it. */
 function onResponse(
-  cfg: ResolvedCookie,
+  cfg: CookieSpec,
   server: Server,
   valid: boolean,
   s: string,

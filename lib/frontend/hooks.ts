@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RequestContext, ResponseContext } from "../cfg/config_types.ts";
+import type { RequestContext, ResponseContext } from "../backend/hook_types.ts";
 import { bytesToStr, lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import { H1_MF_ABS_URI, H1_MF_VER_11, type HttpMsg } from "../http/h1_types.ts";
@@ -18,7 +18,7 @@ import { buildReply } from "../rules/act_reply.ts";
 import { checkEditable, PROTECTED_HEADERS } from "../rules/http_act_args.ts";
 import { targetOf } from "../rules/http_target.ts";
 import type { Stream } from "../stream/stream.ts";
-import type { Backend } from "./backend.ts";
+import type { Backend } from "../backend/backend.ts";
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;

@@ -25,11 +25,11 @@ import {
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
 import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
-import type { HookOutcome, HttpTxn } from "../http/http_txn.ts";
+import type { HookOutcome, HttpStream, HttpTxn } from "../http/http_txn.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
-import type { FrontendHooks } from "../cfg/config_types.ts";
+import type { FrontendHooks } from "../backend/hook_types.ts";
 import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hooks.ts";
-import type { LimitEvents } from "../log/limit_events.ts";
+import type { LimitEvents } from "../core/limit_events.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { Reply } from "../http/http_reply.ts";
@@ -38,12 +38,12 @@ import type { AclCtx } from "../rules/acl_types.ts";
 import { buildReply } from "../rules/act_reply.ts";
 import type { RuleAnswer, Service } from "../rules/http_act_types.ts";
 import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
-import type { Backend } from "./backend.ts";
-import type { Server } from "./server.ts";
-import { Counters } from "./counters.ts";
+import type { Backend } from "../backend/backend.ts";
+import type { Server } from "../backend/server.ts";
+import { Counters } from "../backend/counters.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
-export type StreamLogger = (strm: Stream, fe: Frontend) => void;
+export type StreamLogger = (strm: HttpStream, fe: Frontend) => void;
 
 /** A compiled `tcp-request connection accept|reject [cond]` rule. */
 export interface TcpConnRule {
@@ -52,7 +52,7 @@ export interface TcpConnRule {
 }
 
 /** The server name the client asked for in its TLS handshake, or null. */
-function sniOf(strm: Stream): string | null {
+function sniOf(strm: HttpStream): string | null {
   const sock = strm.scf.conn?.sock as { servername?: string | false } | null | undefined;
   return typeof sock?.servername === "string" && sock.servername !== "" ? sock.servername : null;
 }
@@ -111,7 +111,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   readonly listeners: Listener[] = [];
   readonly counters: Counters = new Counters();
   /** Live streams, for graceful stop and `show sess`. */
-  readonly streams: Set<Stream> = new Set();
+  readonly streams: Set<HttpStream> = new Set();
   /** Log writer, or null for no access log. */
   logger: StreamLogger | null = null;
   /** Stopping gracefully: responses close their connection (HAProxy's soft-stop). */
@@ -169,7 +169,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** Adds the bytes moved since the stream was last counted (each HTTP transaction, the end). */
-  #countBytes(strm: Stream): void {
+  #countBytes(strm: HttpStream): void {
     const c = this.counters;
     c.bin += strm.req.total - strm.feCountedIn;
     c.bout += strm.res.fwd - strm.feCountedOut;
@@ -178,7 +178,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** HTTP: a transaction ended; count and log it. */
-  txnEnd(strm: Stream, txn: HttpTxn): void {
+  txnEnd(strm: HttpStream, txn: HttpTxn): void {
     this.#countBytes(strm);
     const c = this.counters;
     if (txn.tHead >= 0) {
@@ -201,12 +201,12 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** HTTP: the server side of a transaction is over. */
-  serverDone(strm: Stream, reusable: boolean, now: number, retry = false): void {
+  serverDone(strm: HttpStream, reusable: boolean, now: number, retry = false): void {
     (strm.be as Backend).detach(strm, reusable, now, retry);
   }
 
   /** Records a request's timers (as the log computes them) in the frontend, backend and server. */
-  #recordLatency(strm: Stream, txn: HttpTxn): void {
+  #recordLatency(strm: HttpStream, txn: HttpTxn): void {
     const now = this.#env.sched.now;
     const start = txn.tStart >= 0 ? txn.tStart : txn.tIdle;
     const sent = Math.max(txn.tHead, strm.tConnEnd);
@@ -220,7 +220,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** Records a TCP session's timers (queue, connect, total). */
-  #recordTcpLatency(strm: Stream): void {
+  #recordTcpLatency(strm: HttpStream): void {
     const end = strm.tEnd;
     const queue = strm.tQueue < 0 ? -1 : (strm.tDequeue < 0 ? end : strm.tDequeue) - strm.tQueue;
     const connect = strm.tConnEnd < 0 || strm.tConnStart < 0 ? -1 : strm.tConnEnd - strm.tConnStart;
@@ -248,7 +248,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** The client connection's part of the rule context: addresses, ports, TLS. */
-  #connCtx(strm: Stream): void {
+  #connCtx(strm: HttpStream): void {
     const ctx = this.#ctx;
     ctx.src = strm.cliAddr;
     ctx.srcPort = strm.cliPort;
@@ -259,7 +259,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
 
   /** HTTP: `http-request` rules, then `use_backend` routing (the default backend when none matches). */
   requestRules(
-    strm: Stream,
+    strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
     base: number,
@@ -280,7 +280,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.vars = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
     // Response rules test the variables this request set.
-    (strm.txn as HttpTxn).vars = ctx.vars;
+    strm.txn!.vars = ctx.vars;
     if (v !== null) {
       const answer = this.#answer(v);
       if (answer.deny) this.counters.dreq++;
@@ -302,7 +302,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
    * the request goes to — or null when none is configured.
    */
   requestHook(
-    strm: Stream,
+    strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
     base: number,
@@ -313,7 +313,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     if (h?.onResponse !== undefined || this.backendHooks) {
       const target = bytesToStr(a, base + msg.uriPos, msg.uriLen);
       const q = target.indexOf("?");
-      (strm.txn as HttpTxn).hookReq = {
+      strm.txn!.hookReq = {
         method: bytesToStr(a, base + msg.methPos, msg.methLen),
         path: q < 0 ? target : target.slice(0, q),
       };
@@ -343,15 +343,15 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** HTTP: true when an `onResponse` hook (frontend's or backend's) will see this stream's responses. */
-  wantsResponseHook(strm: Stream): boolean {
+  wantsResponseHook(strm: HttpStream): boolean {
     return this.hooks?.onResponse !== undefined ||
       (strm.be as Backend).hooks?.onResponse !== undefined;
   }
 
   /** HTTP: the `onResponse` hooks — the backend's, then the frontend's (may be async). */
-  responseHook(strm: Stream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome> {
+  responseHook(strm: HttpStream, view: ResponseHeadView): HookOutcome | Promise<HookOutcome> {
     // The view is the analyser's, reused: keep what the hooks need now.
-    const request = (strm.txn as HttpTxn).hookReq ?? { method: "", path: "" };
+    const request = strm.txn!.hookReq ?? { method: "", path: "" };
     const res = { msg: view.msg, a: view.a, base: view.base, rw: view.rw, request };
     const be = strm.be as Backend;
     const run = (hook: NonNullable<FrontendHooks["onResponse"]>, who: string) =>
@@ -372,13 +372,13 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** HTTP: an async onRequest hook did not settle within `timeout http-request`. */
-  hookTimedOut(_strm: Stream, which: "onRequest" | "onResponse"): void {
+  hookTimedOut(_strm: HttpStream, which: "onRequest" | "onResponse"): void {
     this.events(`frontend ${this.name}: ${which} hook timed out`, "warning");
   }
 
   /** HTTP: `http-response` rules (header changes, or an answer that replaces the response). */
   responseRules(
-    strm: Stream,
+    strm: HttpStream,
     view: ResponseHeadView,
   ): Reply | null {
     const r = this.rules;
@@ -389,7 +389,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.base = view.base;
     this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
-    ctx.vars = (strm.txn as HttpTxn).vars;
+    ctx.vars = strm.txn!.vars;
     const x = runHttpRules(r.httpResponse, ctx, view.rw);
     ctx.vars = null;
     const v = x === null ? null : this.#answer(x);
@@ -412,7 +412,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
 
   /** HTTP: a request head for the backend (load-balancing key, persistence). */
   requestHead(
-    strm: Stream,
+    strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
     base: number,
@@ -423,7 +423,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
 
   /** HTTP: a response head (or none) for the backend (passive health, persistence). */
   responseHead(
-    strm: Stream,
+    strm: HttpStream,
     status: number,
     head: ResponseHeadView | null,
     now: number,
@@ -450,7 +450,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     return li;
   }
 
-  streamEnd(strm: Stream): void {
+  streamEnd(strm: HttpStream): void {
     // HTTP streams log each transaction instead (txnEnd).
     if (strm.ana === null) {
       this.logger?.(strm, this);
@@ -460,7 +460,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     c.scur--;
     this.#countBytes(strm);
     this.streams.delete(strm);
-    (strm.feCtx as Listener).release();
+    strm.feCtx!.release();
   }
 
   #onAccept = (sock: AcceptedSock, li: Listener): void => {
@@ -482,7 +482,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     }
     const xprt = li.ffi ? FFI_SOCK : li.certs !== null ? TLS_SOCK : RAW_SOCK;
     const conn = new Connection(env.sched, xprt, li.acceptHs);
-    const strm = new Stream(env, this, this.backend, conn);
+    const strm = new Stream<HttpTxn>(env, this, this.backend, conn);
     strm.feCtx = li;
     if (li.addr.kind === "tcp") {
       strm.cliAddr = sock.remoteAddress ?? "-";
