@@ -49,8 +49,9 @@ if (args.log === "file") {
   Deno.exit(2);
 }
 const name = args.name ?? `sluice_${args.io}${args.log === "file" ? "_log" : ""}`;
+// `--http-reuse always`: the harness's HAProxy runs with `http-reuse always` too.
 const cmd = `${Deno.execPath()} run -A ${root}main.ts --mode http --io ${args.io} ${logFlag} ` +
-  "--listen 127.0.0.1:{port} --server {server}";
+  "--http-reuse always --listen 127.0.0.1:{port} --server {server}";
 const child = new Deno.Command("bash", {
   args: [harness],
   cwd: root,

@@ -44,6 +44,7 @@ import {
   SF_ERR_RESOURCE,
   SF_ERR_SRVCL,
   SF_ERR_SRVTO,
+  SF_FIRST_REQ,
   SF_NO_REUSE,
   SF_REDISP,
   SF_SRV_REUSED,
@@ -57,7 +58,7 @@ import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
 import { CookiePersist, type CookieSpec, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
-import type { IdleConns } from "./idle_conns.ts";
+import { type IdleConns, idleNoteUse, type IdleOwner } from "./idle_conns.ts";
 import { Pend, PendQueue } from "./queue.ts";
 import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
@@ -85,6 +86,8 @@ export interface BackendOptions {
   stickSource?: { size: number; expire: number } | null;
   /** Cookie persistence (HTTP), or none. */
   cookie?: CookieSpec | null;
+  /** Which requests may take an idle server connection (HTTP). Default "safe". */
+  httpReuse?: HttpReuse;
   /** Where server state changes are reported (one line each). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }
@@ -94,6 +97,29 @@ function proxyHeaderOf(strm: Stream, version: 1 | 2): Uint8Array {
   const src = strm.feAddr === "" ? null : { addr: strm.cliAddr, port: strm.cliPort };
   const dst = strm.feAddr === "" ? null : { addr: strm.feAddr, port: strm.fePort };
   return version === 1 ? ppHeaderV1(src, dst) : ppHeaderV2(src, dst);
+}
+
+/**
+ * HAProxy's `http-reuse`: which requests may go over an idle server
+ * connection. "never": only the next requests of the client that opened it
+ * (private); "safe": any but a client connection's first request, which
+ * gets a new one so that a client can retry it; "aggressive": a first
+ * request too, over a connection already reused once; "always": any.
+ */
+export type HttpReuse = "never" | "safe" | "aggressive" | "always";
+
+/** A client's own idle server connection (`http-reuse never`). */
+class PrivatePool implements IdleOwner {
+  readonly idle: Connection[] = [];
+  readonly idleSince: number[] = [];
+  readonly poolMaxConn = 1;
+  readonly poolPurgeDelay = -1;
+  readonly poolLowConn = 0;
+  readonly cur = 0;
+  maxUsed = 0;
+  estNeed = 0;
+  purgeAt = TICK_ETERNITY;
+  constructor(readonly srv: Server) {}
 }
 
 /** What assigning a server did. */
@@ -126,6 +152,9 @@ export class Backend implements StreamBackend {
   hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
   idle: IdleConns | null = null;
+  readonly httpReuse: HttpReuse;
+  /** `http-reuse never`: each client stream's own idle connection. */
+  readonly #private = new Map<Stream, PrivatePool>();
   /** Active and backup servers currently able to take new traffic. */
   activeUp = 0;
   backupUp = 0;
@@ -155,6 +184,7 @@ export class Backend implements StreamBackend {
     this.timeouts = opts.timeouts;
     this.retries = opts.retries;
     this.redispatch = opts.redispatch ?? -1;
+    this.httpReuse = opts.httpReuse ?? "safe";
     this.stick = opts.stickSource
       ? new StickTable(opts.stickSource.size, opts.stickSource.expire)
       : null;
@@ -422,7 +452,7 @@ export class Backend implements StreamBackend {
         reusable && srv !== null && this.idle !== null && sc.state === SC_ST_EST &&
         srv.stickyUp() && srv.sendProxy === 0
       ) {
-        this.idle.put(srv, conn, now);
+        this.idle.put(this.httpReuse === "never" ? this.#privatePool(strm, srv) : srv, conn, now);
       } else conn.close();
     }
     this.#unqueue(strm);
@@ -457,6 +487,11 @@ export class Backend implements StreamBackend {
 
   streamEnd(strm: Stream): void {
     this.#unqueue(strm);
+    const own = this.#private.get(strm);
+    if (own !== undefined) {
+      this.#private.delete(strm);
+      this.idle!.closeOwner(own);
+    }
     if (!(strm.flags & SF_BE_ASSIGNED)) return;
     strm.flags &= ~SF_BE_ASSIGNED;
     const c = this.counters;
@@ -665,6 +700,7 @@ export class Backend implements StreamBackend {
     strm.target = srv;
     strm.flags |= SF_SRV_SLOT;
     srv.cur++;
+    idleNoteUse(srv, srv.cur);
     srv.counters.open(now);
     (srv.backup ? this.lbBackup : this.lb).takeConn(srv);
     return ASSIGNED;
@@ -713,7 +749,7 @@ export class Backend implements StreamBackend {
   #reuseOrConnect(strm: Stream, now: number): boolean {
     const sc = strm.scb;
     const srv = strm.target as Server;
-    const idle = strm.flags & SF_NO_REUSE ? null : this.idle?.take(srv) ?? null;
+    const idle = strm.flags & SF_NO_REUSE ? null : this.#takeIdle(strm, srv);
     if (idle !== null) {
       strm.flags |= SF_SRV_REUSED;
       // A kept-alive connection to this server: no connect needed.
@@ -726,6 +762,43 @@ export class Backend implements StreamBackend {
     }
     sc.state = SC_ST_ASS;
     return false;
+  }
+
+  /** An idle connection to `srv` that `http-reuse` lets this request take, or null. */
+  #takeIdle(strm: Stream, srv: Server): Connection | null {
+    const pool = this.idle;
+    if (pool === null) return null;
+    switch (this.httpReuse) {
+      case "never": {
+        const own = this.#private.get(strm);
+        if (own === undefined) return null;
+        if (own.srv === srv) return pool.take(own);
+        // The next request went to another server: its old one is no use.
+        this.#private.delete(strm);
+        pool.closeOwner(own);
+        return null;
+      }
+      case "safe":
+        return strm.flags & SF_FIRST_REQ ? null : pool.take(srv);
+      case "aggressive":
+        return pool.take(srv, (strm.flags & SF_FIRST_REQ) !== 0);
+      case "always":
+        return pool.take(srv);
+    }
+  }
+
+  /** The stream's private pool for `srv` (a new one when it had one for another server). */
+  #privatePool(strm: Stream, srv: Server): PrivatePool {
+    let own = this.#private.get(strm);
+    if (own !== undefined && own.srv !== srv) {
+      this.idle!.closeOwner(own);
+      own = undefined;
+    }
+    if (own === undefined) {
+      own = new PrivatePool(srv);
+      this.#private.set(strm, own);
+    }
+    return own;
   }
 
   #established(strm: Stream, now: number): void {

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { TICK_ETERNITY } from "../core/time.ts";
 import type { Address } from "../core/addr_types.ts";
 import type { Connection } from "../conn/connection.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
@@ -89,6 +90,18 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly idle: Connection[] = [];
   /** When each idle connection was parked. */
   readonly idleSince: number[] = [];
+  /** `pool-max-conn`: most idle connections, -1 unlimited, 0 none. */
+  readonly poolMaxConn: number;
+  /** `pool-purge-delay` in ms: every period, half the excess idle connections close; 0 keeps none. */
+  readonly poolPurgeDelay: number;
+  /** `pool-low-conn`: idle connections kept beyond the estimated need. */
+  readonly poolLowConn: number;
+  /** Most streams assigned at once since the last purge (idle pool sizing). */
+  maxUsed = 0;
+  /** Estimated connections needed (idle pool sizing, see idle_conns.ts). */
+  estNeed = 0;
+  /** Next purge of the idle connections. */
+  purgeAt: number = TICK_ETERNITY;
 
   constructor(
     name: string,
@@ -104,6 +117,9 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
       cookie?: string;
       observe?: ServerObserve | null;
       sendProxy?: 0 | 1 | 2;
+      poolMaxConn?: number;
+      poolPurgeDelay?: number;
+      poolLowConn?: number;
     },
   ) {
     this.name = name;
@@ -120,6 +136,9 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     this.cookie = opts.cookie ?? name;
     this.observe = opts.observe ?? null;
     this.sendProxy = opts.sendProxy ?? 0;
+    this.poolMaxConn = opts.poolMaxConn ?? -1;
+    this.poolPurgeDelay = opts.poolPurgeDelay ?? 5000;
+    this.poolLowConn = opts.poolLowConn ?? 0;
   }
 
   /** Up, ready and with weight: may take new traffic. */

@@ -153,12 +153,14 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
     cfgHttpOnly(p, [
       [layer7 ? p.balance : undefined, `balance ${p.balance?.value}`],
       [p.cookie, "cookie"],
+      [p.httpReuse, "http-reuse"],
       ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
     ]);
   }
   if (p.balance !== undefined && !(layer7 && mode === "tcp")) b.balance = p.balance.value;
   if (p.retries !== undefined) b.retries = p.retries.value;
   if (p.redispatch !== undefined) b.redispatch = p.redispatch.value;
+  if (p.httpReuse !== undefined && mode === "http") b.httpReuse = p.httpReuse.value;
   const timeouts = cfgTimeouts(p, ["server", "connect", "tunnel", "queue"]);
   if (timeouts !== undefined) b.timeouts = timeouts;
   if (p.cookie !== undefined && mode === "http") b.cookie = { ...p.cookie.value };

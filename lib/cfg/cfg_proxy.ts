@@ -432,6 +432,14 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
       cfgSet(p, "retries", { at, value: at.int(args[0]) });
     },
   },
+  "http-reuse": {
+    caps: DEF_BE,
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      const value = at.oneOf(args[0], ["never", "safe", "aggressive", "always"] as const);
+      cfgSet(p, "httpReuse", { at, value });
+    },
+  },
   "option redispatch": { caps: DEF_BE, apply: cfgRedispatch },
   "no option redispatch": {
     caps: DEF_BE,

@@ -5,6 +5,8 @@
  * | option                                  | sets                                  |
  * | --------------------------------------- | ------------------------------------- |
  * | `weight N`, `maxconn N`, `maxqueue N`   | same fields                           |
+ * | `pool-max-conn N`, `pool-low-conn N`    | `poolMaxConn`, `poolLowConn`          |
+ * | `pool-purge-delay D`                    | `poolPurgeDelay`                      |
  * | `backup`                                | `backup`                              |
  * | `disabled`                              | `state: "maint"`                      |
  * | `slowstart D`, `cookie V`               | same fields                           |
@@ -74,6 +76,15 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         break;
       case "maxqueue":
         o.maxqueue = a.int(val());
+        break;
+      case "pool-max-conn":
+        o.poolMaxConn = a.int(val(), { signed: true });
+        break;
+      case "pool-purge-delay":
+        o.poolPurgeDelay = a.duration(val());
+        break;
+      case "pool-low-conn":
+        o.poolLowConn = a.int(val());
         break;
       case "backup":
         o.backup = true;
@@ -211,6 +222,9 @@ export function cfgServerBuild(
   if (o.weight !== undefined) srv.weight = o.weight;
   if (o.maxconn !== undefined) srv.maxconn = o.maxconn;
   if (o.maxqueue !== undefined) srv.maxqueue = o.maxqueue;
+  if (o.poolMaxConn !== undefined) srv.poolMaxConn = o.poolMaxConn;
+  if (o.poolPurgeDelay !== undefined) srv.poolPurgeDelay = o.poolPurgeDelay;
+  if (o.poolLowConn !== undefined) srv.poolLowConn = o.poolLowConn;
   if (o.backup) srv.backup = true;
   if (o.slowstart !== undefined) srv.slowstart = o.slowstart;
   if (o.disabled) srv.state = "maint";

@@ -62,6 +62,9 @@ export interface CfgServerOpts {
   weight?: number;
   maxconn?: number;
   maxqueue?: number;
+  poolMaxConn?: number;
+  poolPurgeDelay?: number;
+  poolLowConn?: number;
   backup?: boolean;
   /** `disabled`: start in maintenance. */
   disabled?: boolean;
@@ -134,6 +137,7 @@ export interface CfgProxyDraft {
   timeouts: Partial<Record<CfgTimeoutName, CfgSetting<number>>>;
   retries?: CfgSetting<number>;
   redispatch?: CfgSetting<number>;
+  httpReuse?: CfgSetting<"never" | "safe" | "aggressive" | "always">;
   forwardFor?: CfgSetting<boolean>;
   logFormat?: CfgSetting<"httplog" | "tcplog">;
   balance?: CfgSetting<BalanceAlgo>;

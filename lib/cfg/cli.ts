@@ -148,6 +148,19 @@ function modeOf(text: string | undefined): ProxyMode {
   return mode;
 }
 
+/** `--http-reuse`: one of HAProxy's four modes, or undefined (the default, safe). */
+function httpReuseOf(
+  text: string | undefined,
+): "never" | "safe" | "aggressive" | "always" | undefined {
+  if (text === undefined) return undefined;
+  if (text === "never" || text === "safe" || text === "aggressive" || text === "always") {
+    return text;
+  }
+  throw usage(
+    `Invalid value "${text}" for --http-reuse: expected never, safe, aggressive or always`,
+  );
+}
+
 /** `--balance`: a row of LB_ALGOS (roundrobin by default), and whether it needs http mode. */
 function balanceOf(text: string | undefined): { balance: BalanceAlgo; httpOnly: boolean } {
   const balance = (text ?? "roundrobin") as BalanceAlgo;
@@ -361,6 +374,8 @@ export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
   const redispatch = v.redispatch === undefined ? undefined : redispatchValue(v.redispatch);
   const cookie = v.cookie === undefined ? undefined : cookieOption(v.cookie);
   if (cookie !== undefined && mode !== "http") throw usage("--cookie needs --mode http");
+  const httpReuse = httpReuseOf(v["http-reuse"]);
+  if (httpReuse !== undefined && mode !== "http") throw usage("--http-reuse needs --mode http");
   if (httpOnly && mode !== "http") {
     throw usage(`--balance ${balance} needs --mode http`);
   }
@@ -391,6 +406,7 @@ export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
       balance,
       retries,
       redispatch,
+      httpReuse,
       cookie,
       stickSource: v["stick-source"] ? {} : undefined,
       timeouts: {

@@ -138,6 +138,13 @@ export const CLI_FLAGS = {
     group: "Load balancing and health checks",
     help: "connection attempts after a failure (default 3)",
   },
+  "http-reuse": {
+    type: "string",
+    arg: "MODE",
+    group: "Load balancing and health checks",
+    help: "which requests may reuse an idle server connection (HTTP): never, safe (default: " +
+      "not a client connection's first request), aggressive, always",
+  },
   httpchk: {
     type: "string",
     arg: '"[METHOD] PATH"',

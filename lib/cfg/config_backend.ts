@@ -18,6 +18,7 @@ import {
   DEFAULT_CHECK_INTER,
   DEFAULT_CHECK_RISE,
   DEFAULT_ERROR_LIMIT,
+  DEFAULT_POOL_PURGE_DELAY,
   DEFAULT_REDISPATCH,
   DEFAULT_RETRIES,
   DEFAULT_STICK_EXPIRE,
@@ -203,6 +204,16 @@ function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
   };
 }
 
+/** `httpReuse`: absent (the default, "safe") or one of HAProxy's four. */
+function httpReuseOf(at: string, v: unknown): "never" | "safe" | "aggressive" | "always" {
+  if (v === undefined) return "safe";
+  if (v === "never" || v === "safe" || v === "aggressive" || v === "always") return v;
+  return resolveFail(
+    at,
+    `expected "never", "safe", "aggressive" or "always", got ${JSON.stringify(v)}`,
+  );
+}
+
 /** `sendProxy`: absent, "v1" or "v2". */
 function sendProxyOf(at: string, v: unknown): 0 | 1 | 2 {
   if (v === undefined) return 0;
@@ -269,6 +280,13 @@ function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedSer
     slowstart: resolveTimeout(`${sat}.slowstart`, s.slowstart, 0),
     state: adminState(`${sat}.state`, s.state),
     cookie: cookieValue(`${sat}.cookie`, s.cookie, sname),
+    poolMaxConn: resolveInt(`${sat}.poolMaxConn`, s.poolMaxConn, -1, -1, 1_000_000),
+    poolPurgeDelay: resolveTimeout(
+      `${sat}.poolPurgeDelay`,
+      s.poolPurgeDelay,
+      DEFAULT_POOL_PURGE_DELAY,
+    ),
+    poolLowConn: resolveInt(`${sat}.poolLowConn`, s.poolLowConn, 0, 0, 1_000_000),
     check: s.check === undefined ? null : check(`${sat}.check`, s.check, addr, tls),
     observe: observe(sat, s),
   };
@@ -319,6 +337,7 @@ function backendOf(at: string, b: BackendConfig, names: Set<string>): ResolvedBa
     balance,
     retries: resolveInt(`${at}.retries`, b.retries, DEFAULT_RETRIES, 0, 100),
     redispatch: resolveInt(`${at}.redispatch`, b.redispatch, DEFAULT_REDISPATCH, -1, 100),
+    httpReuse: httpReuseOf(`${at}.httpReuse`, b.httpReuse),
     cookie: b.cookie === undefined ? null : cookie(`${at}.cookie`, b.cookie),
     stickSource: ss === undefined ? null : {
       size: resolveInt(`${at}.stickSource.size`, ss.size, DEFAULT_STICK_SIZE, 1, 10_000_000),

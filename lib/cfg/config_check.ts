@@ -23,7 +23,6 @@ import {
   DEFAULT_MAXCONN,
   DEFAULT_MAXHDRS,
   DEFAULT_MAXREWRITE,
-  DEFAULT_SERVER_IDLE_TIMEOUT,
   DEFAULT_TIMEOUTS,
 } from "./config_defaults.ts";
 import type {
@@ -159,6 +158,17 @@ function ioOf(io: unknown): "node" | "ffi" {
 
 /** The global settings (all optional): limits, buffers, logs, stats, admin socket. */
 function globalOf(g: GlobalConfig): ResolvedGlobal {
+  // Replaced by per-server settings sized by need (HAProxy's idle pools).
+  for (
+    const [old, now] of [["serverIdleTimeout", "poolPurgeDelay"], ["serverIdleMax", "poolMaxConn"]]
+  ) {
+    if (Object.hasOwn(g, old)) {
+      resolveFail(
+        `global.${old}`,
+        `replaced by each server's ${now} (see docs/http.md#keep-alive)`,
+      );
+    }
+  }
   const maxconn = resolveInt("global.maxconn", g.maxconn, DEFAULT_MAXCONN, 1, 1_000_000);
   const bufsize = resolveInt("global.bufsize", g.bufsize, DEFAULT_BUFSIZE, 1024, 1 << 20);
   const buffers = resolveInt("global.buffers", g.buffers, 2 * maxconn + 64, 2, 1 << 24);
@@ -192,18 +202,6 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     maxHdrs: resolveInt("global.maxHdrs", g.maxHdrs, DEFAULT_MAXHDRS, 1, 10_000),
     maxRewrite,
     maxBody: resolveInt("global.maxBody", g.maxBody, 0, 0, Number.MAX_SAFE_INTEGER),
-    serverIdleTimeout: resolveTimeout(
-      "global.serverIdleTimeout",
-      g.serverIdleTimeout,
-      DEFAULT_SERVER_IDLE_TIMEOUT,
-    ),
-    // HAProxy's pool-max-conn is unlimited by default: every connection a
-    // request was sent over may wait for the next one. Capped by maxconn
-    // (at most that many requests are ever in flight), so that a load of
-    // 1,000 keep-alive clients keeps its 1,000 server connections instead
-    // of closing and reopening the excess (measured: 7,000 new server
-    // connections per 8 s with the old cap of 256, and timeouts).
-    serverIdleMax: resolveInt("global.serverIdleMax", g.serverIdleMax, maxconn, 0, 1_000_000),
     runqueueDepth: resolveInt("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
     io: ioOf(g.io),
     graceMs: resolveTimeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),

@@ -23,7 +23,13 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<TimeoutsConfig>> = {
 /** Default HTTP limits and server connection reuse. */
 export const DEFAULT_MAXHDRS = 101;
 export const DEFAULT_MAXREWRITE = 1024;
-export const DEFAULT_SERVER_IDLE_TIMEOUT = 4_000;
+/**
+ * HAProxy's `pool-purge-delay` default. Idle server connections are sized
+ * by need (see lib/backend/idle_conns.ts), not capped: with a cap of 256 a
+ * load of 1,000 keep-alive clients closed and reopened the excess (7,000
+ * new server connections per 8 s, and timeouts).
+ */
+export const DEFAULT_POOL_PURGE_DELAY = 5_000;
 /** Default connection retries. */
 export const DEFAULT_RETRIES = 3;
 /** Large buffers per instance (LARGE_BUFFER_FACTOR × bufsize each). */

@@ -52,7 +52,17 @@ export interface ResolvedServer extends
     Required<
       Pick<
         ServerConfig,
-        "name" | "weight" | "maxconn" | "maxqueue" | "backup" | "slowstart" | "state" | "cookie"
+        | "name"
+        | "weight"
+        | "maxconn"
+        | "maxqueue"
+        | "backup"
+        | "slowstart"
+        | "state"
+        | "cookie"
+        | "poolMaxConn"
+        | "poolPurgeDelay"
+        | "poolLowConn"
       >
     >
   > {
@@ -66,8 +76,10 @@ export interface ResolvedServer extends
 }
 
 /** A backend with defaults applied. */
-export interface ResolvedBackend
-  extends Readonly<Required<Pick<BackendConfig, "name" | "mode" | "retries" | "redispatch">>> {
+export interface ResolvedBackend extends
+  Readonly<
+    Required<Pick<BackendConfig, "name" | "mode" | "retries" | "redispatch" | "httpReuse">>
+  > {
   readonly balance: LbSpec;
   readonly timeouts: Readonly<
     Required<Pick<TimeoutsConfig, "connect" | "server" | "tunnel" | "queue">>
@@ -146,8 +158,6 @@ export interface ResolvedGlobal extends
         | "maxHdrs"
         | "maxRewrite"
         | "maxBody"
-        | "serverIdleTimeout"
-        | "serverIdleMax"
       >
     >
   > {

@@ -88,17 +88,6 @@ export interface GlobalConfig {
   /** Largest HTTP request body accepted, in bytes, 0 for no limit; larger gets 413. Default 0. */
   maxBody?: number;
   /**
-   * How long an idle kept-alive server connection is kept for reuse, in ms
-   * (0: never reuse). Keep it below the servers' own keep-alive timeout.
-   * Default 4000.
-   */
-  serverIdleTimeout?: number;
-  /**
-   * Most idle connections kept per server (HAProxy's `pool-max-conn`).
-   * Default: `maxconn` (HAProxy: unlimited).
-   */
-  serverIdleMax?: number;
-  /**
    * Time active connections get to finish after a stop signal before they
    * are closed (like `hard-stop-after`). Default 10000.
    */
@@ -351,6 +340,22 @@ export interface ServerConfig {
   observe?: ObserveConfig;
   /** Connect with TLS (also implied by a `tls://` address). */
   tls?: ServerTlsConfig;
+  /**
+   * Most idle connections kept for reuse (HAProxy's `pool-max-conn`): -1
+   * for no limit, 0 for none. Default -1.
+   */
+  poolMaxConn?: number;
+  /**
+   * Every this many ms, half of the idle connections in excess of the
+   * recent need are closed, the oldest first (HAProxy's `pool-purge-delay`);
+   * 0 keeps none. Default 5000.
+   */
+  poolPurgeDelay?: number;
+  /**
+   * Idle connections kept beyond the estimated need (HAProxy's
+   * `pool-low-conn`). Default 0.
+   */
+  poolLowConn?: number;
 }
 
 /**
@@ -411,6 +416,15 @@ export interface BackendConfig {
    * the same server unless it is down). Default -1.
    */
   redispatch?: number;
+  /**
+   * Which requests may go over an idle server connection (HAProxy's
+   * `http-reuse`): `"never"` (only the next requests of the client that
+   * opened it), `"safe"` (any but a client connection's first request, which
+   * gets a new one so that the client may retry it), `"aggressive"` (a
+   * first request too, over a connection already reused once), `"always"`
+   * (any). Default `"safe"`.
+   */
+  httpReuse?: "never" | "safe" | "aggressive" | "always";
   /** Timeouts (`server`, `connect`, `tunnel`, `queue` apply here). */
   timeouts?: TimeoutsConfig;
   /** Cookie persistence (HTTP). */

@@ -99,6 +99,11 @@ export class Connection {
   readonly hs: HandshakeLayer | null;
   /** Bytes received since the owner last looked. */
   rcvd = 0;
+  /**
+   * Times a server connection was taken from an idle pool: one or more
+   * proves the server keeps connections alive (`http-reuse aggressive`).
+   */
+  reuses = 0;
   /** Bytes sent since the owner last looked. */
   sent = 0;
   /**

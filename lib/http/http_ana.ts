@@ -38,6 +38,7 @@ import {
   SF_FINST_D,
   SF_FINST_H,
   SF_FINST_R,
+  SF_FIRST_REQ,
   SF_NO_REUSE,
   type StreamAnalyser,
 } from "../stream/stream_types.ts";
@@ -436,6 +437,8 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     txn.count++;
     txn.tHead = now;
     strm.flags &= ~SF_NO_REUSE;
+    if (txn.count === 1) strm.flags |= SF_FIRST_REQ;
+    else strm.flags &= ~SF_FIRST_REQ;
     strm.anaExp = TICK_ETERNITY;
     req.flags &= ~CF_READ_TIMEOUT;
     if (o.log) txn.setReqLine(buf.area, buf.head, msg.startLineEnd - 1);

@@ -29,6 +29,11 @@ export const SF_NO_REUSE = 1 << 8;
 
 /** The stream was sent to another server after a failed connection attempt. */
 export const SF_REDISP = 1 << 9;
+/**
+ * The request is the first of its client connection: `http-reuse safe`
+ * sends it over a connection of its own (set by the HTTP analyser).
+ */
+export const SF_FIRST_REQ = 1 << 10;
 
 /** Names for `showFlags()`. */
 export const SF_FLAG_NAMES: FlagTable = [
@@ -42,6 +47,7 @@ export const SF_FLAG_NAMES: FlagTable = [
   [SF_SRV_REUSED, "SRV_REUSED"],
   [SF_NO_REUSE, "NO_REUSE"],
   [SF_REDISP, "REDISP"],
+  [SF_FIRST_REQ, "FIRST_REQ"],
 ];
 
 /** Normal end. */

@@ -141,6 +141,9 @@ function backendServers(b: ResolvedBackend, io: "node" | "ffi", now: number): Se
         cookie: s.cookie,
         observe: s.observe,
         sendProxy: s.sendProxy,
+        poolMaxConn: s.poolMaxConn,
+        poolPurgeDelay: s.poolPurgeDelay,
+        poolLowConn: s.poolLowConn,
       },
     );
     srv.admin = SRV_ADMIN_NAMES.indexOf(s.state);
@@ -207,10 +210,7 @@ export class Instance {
     this.graceMs = g.graceMs;
     this.sink = new LogSink(g.log.target, g.log.queueBytes);
     this.#json = g.log.format === "json";
-    this.idle = new IdleConns(this.sched, {
-      idleTimeout: g.serverIdleTimeout,
-      maxPerServer: g.serverIdleMax,
-    });
+    this.idle = new IdleConns(this.sched);
     for (const b of cfg.backends) this.#addBackend(b);
     const env = this.#streamEnv();
     const logger = g.log.target === "none" ? null : this.#logger();
@@ -243,6 +243,7 @@ export class Instance {
       balance: b.balance,
       stickSource: b.stickSource,
       cookie: b.cookie,
+      httpReuse: b.httpReuse,
       events: this.#event,
     });
     if (b.mode === "http") be.idle = this.idle;

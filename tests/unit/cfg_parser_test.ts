@@ -460,6 +460,37 @@ Deno.test("timeout: wrong side, bad durations and unknown names are errors namin
   rejects(beLines(["timeout connect 5s 6s"]), BE, /unexpected argument "6s" for "timeout connect"/);
 });
 
+// ---------------------------------------------------------------- http-reuse, idle pools
+
+Deno.test("http-reuse and the server idle pool options", () => {
+  for (const m of ["never", "safe", "aggressive", "always"]) {
+    assert.equal(backend([`http-reuse ${m}`]).httpReuse, m);
+  }
+  assert.equal(backend([]).httpReuse, undefined);
+  const inherited = parse(["defaults", "  mode http", "  http-reuse always", ...beLines([])]);
+  assert.equal(inherited.backends[0].httpReuse, "always");
+  rejects(beLines(["http-reuse sometimes"]), BE, /invalid value "sometimes" for "http-reuse"/);
+  rejects(
+    feLines(["http-reuse safe"]),
+    3,
+    /keyword "http-reuse" is not allowed in section "frontend fe"/,
+  );
+  rejects(beLines(["http-reuse always"], "tcp"), BE, /"http-reuse" needs mode http/);
+  const [s] = servers([
+    "server s1 127.0.0.1:80 pool-max-conn -1 pool-purge-delay 10s pool-low-conn 4",
+  ]);
+  assert.equal(s.poolMaxConn, -1);
+  assert.equal(s.poolPurgeDelay, 10_000);
+  assert.equal(s.poolLowConn, 4);
+  const [d] = servers(["default-server pool-max-conn 0", "server s1 127.0.0.1:80"]);
+  assert.equal(d.poolMaxConn, 0);
+  rejects(
+    beLines(["server s1 127.0.0.1:80 pool-low-conn -1"]),
+    BE,
+    /expected a non-negative integer/,
+  );
+});
+
 // ---------------------------------------------------------------- retries, redispatch
 
 Deno.test("retries and option redispatch [N] / no option redispatch", () => {

@@ -100,6 +100,7 @@ Deno.test("parseCli() builds one frontend and one backend from --listen and --se
       balance: "roundrobin",
       retries: undefined,
       redispatch: undefined,
+      httpReuse: undefined,
       cookie: undefined,
       stickSource: undefined,
       timeouts: { connect: undefined, server: undefined, tunnel: undefined, queue: undefined },

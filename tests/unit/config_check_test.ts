@@ -83,8 +83,6 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     maxHdrs: 101,
     maxRewrite: 1024,
     maxBody: 0,
-    serverIdleTimeout: 4000,
-    serverIdleMax: 4096,
     log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
     stats: null,
     adminSocket: null,
@@ -113,6 +111,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     balance: { algo: "roundrobin" },
     retries: 3,
     redispatch: -1,
+    httpReuse: "safe",
     timeouts: { connect: 5000, server: 30_000, tunnel: 0, queue: 5000 },
     cookie: null,
     stickSource: null,
@@ -129,10 +128,42 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
       slowstart: 0,
       state: "ready",
       cookie: "s1",
+      poolMaxConn: -1,
+      poolPurgeDelay: 5000,
+      poolLowConn: 0,
       check: null,
       observe: null,
     }],
   }]);
+});
+
+Deno.test("resolveConfig() checks http-reuse and the idle pool settings, refuses the old global ones", () => {
+  const c = minimal();
+  c.backends![0].httpReuse = "always";
+  c.backends![0].servers[0] = {
+    name: "s1",
+    address: "127.0.0.1:9000",
+    poolMaxConn: 0,
+    poolPurgeDelay: 0,
+  };
+  const b = resolveConfig(c).backends[0];
+  assert.equal(b.httpReuse, "always");
+  assert.equal(b.servers[0].poolMaxConn, 0);
+  assert.equal(b.servers[0].poolPurgeDelay, 0);
+  c.backends![0].httpReuse = "sometimes" as "always";
+  assert.throws(
+    () => resolveConfig(c),
+    /backends\[0\]\.httpReuse: expected "never", "safe", "aggressive" or "always"/,
+  );
+  const d = minimal();
+  d.backends![0].servers[0].poolMaxConn = -2;
+  assert.throws(() => resolveConfig(d), /backends\[0\]\.servers\[0\]\.poolMaxConn/);
+  const e = minimal();
+  e.global = { serverIdleTimeout: 4000 } as SluiceConfig["global"];
+  assert.throws(
+    () => resolveConfig(e),
+    /global\.serverIdleTimeout: replaced by each server's poolPurgeDelay/,
+  );
 });
 
 Deno.test("resolveConfig() defaults match the exported constants", () => {
