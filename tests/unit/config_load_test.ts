@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { cliLoadReport } from "../../lib/cfg/cli_load.ts";
 import { type ConfigLoad, loadConfig, loadConfigFiles } from "../../lib/cfg/config_load.ts";
 
 /** Loads `lines` as file "t.cfg". */
@@ -238,4 +239,34 @@ Deno.test("loadConfigFiles(): a directory stands for its *.cfg files, in name or
     Deno.mkdirSync(empty);
     assert.throws(() => loadConfigFiles([empty], {}), /no \*\.cfg file in/);
   });
+});
+
+Deno.test("cliLoadReport(): warnings and errors in line order, then a count; -V adds files and sections", () => {
+  const bad = load(["global", "  bogus", "  daemon", "  maxconn x", "  user u"]);
+  const lines = cliLoadReport(bad, {});
+  assert.deepEqual(lines.map((l) => l.replace(/^(t\.cfg:\d+: (warning: )?).*/, "$1")), [
+    "t.cfg:2: ",
+    "t.cfg:3: warning: ",
+    "t.cfg:4: ",
+    "t.cfg:5: warning: ",
+    "t.cfg: at least one frontend is needed (frontends)",
+    "sluice: t.cfg: 3 errors, 2 warnings",
+  ]);
+  const ok = load([
+    "global",
+    "  daemon",
+    "frontend fe",
+    "  mode http",
+    "  bind 127.0.0.1:8080",
+    "  default_backend be",
+    ...BACKEND,
+  ]);
+  assert.deepEqual(cliLoadReport(ok, { verbose: true }), [
+    "sluice: reading t.cfg",
+    ok.warnings[0].message,
+    "sluice: frontend fe (t.cfg:3): http, listens on 127.0.0.1:8080, default_backend be",
+    "sluice: backend be (t.cfg:7): http, balance roundrobin, 1 server",
+    "sluice: loaded 1 frontend, 1 backend, 1 server, 1 warning",
+  ]);
+  assert.deepEqual(cliLoadReport(ok, {}), [ok.warnings[0].message]);
 });
