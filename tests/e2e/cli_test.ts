@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { runCli, runCliToEnd } from "../helpers/cli.ts";
 import { echoScript, readAll, readN, sleep, upstream, writeAll } from "../helpers/net.ts";
+import { withTempDir } from "../helpers/temp_dir.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
@@ -340,18 +341,8 @@ Deno.test("cli: SIGHUP reloads the configuration files; a broken file keeps the 
   }
 });
 
-/** Runs `fn` with a temporary directory, removed after. */
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("cli: -c lists every error of every file, in file and line order, as file:line: message", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const a = `${dir}/a.cfg`, b = `${dir}/b.cfg`;
     await Deno.writeTextFile(a, "global\n  maxconn 0\n  daemon\n  bogus\n");
     await Deno.writeTextFile(
@@ -386,7 +377,7 @@ Deno.test("cli: -c lists every error of every file, in file and line order, as f
 });
 
 Deno.test("cli: process-management keywords load with one warning each; -V lists what loaded", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const cfg = `${dir}/w.cfg`;
     await Deno.writeTextFile(
       cfg,
@@ -427,7 +418,7 @@ Deno.test("cli: process-management keywords load with one warning each; -V lists
 });
 
 Deno.test("cli: -p writes the pidfile once listening and removes it on SIGTERM; the keyword too", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const cfg = `${dir}/p.cfg`;
     const write = (pidfile: string) =>
       Deno.writeTextFile(
@@ -459,7 +450,7 @@ Deno.test("cli: -p writes the pidfile once listening and removes it on SIGTERM; 
 });
 
 Deno.test("cli: -f DIR loads its *.cfg files in name order", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/20-be.cfg`, "backend be\n  mode tcp\n  bogus\n");
     await Deno.writeTextFile(
       `${dir}/10-fe.cfg`,

@@ -14,6 +14,7 @@ import type {
   SluiceConfig,
 } from "../../lib/cfg/config_types.ts";
 import { SluiceError } from "../../lib/core/errors.ts";
+import { withTempDirSync } from "../helpers/temp_dir.ts";
 
 const ROOT = join(import.meta.dirname!, "..", "..");
 const FIXTURES = join(ROOT, "tests", "fixtures");
@@ -95,16 +96,6 @@ function backend(body: string[], mode = "http"): BackendConfig {
 /** The servers of a backend built from `body`. */
 function servers(body: string[], mode = "http"): ServerConfig[] {
   return backend(body, mode).servers;
-}
-
-/** A temporary directory, removed after `fn`. */
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = Deno.makeTempDirSync({ prefix: "sluice-cfg-" });
-  try {
-    fn(dir);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
 }
 
 // ---------------------------------------------------------------- round trip
@@ -828,7 +819,7 @@ Deno.test("server: every option maps to the server model", () => {
 });
 
 Deno.test("server: ssl, verify, ca-file (relative to the config file), sni str() and check-ssl", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     Deno.writeTextFileSync(join(dir, "ca.pem"), CA_PEM);
     const cfg = parseConfigText(
       beLines([
@@ -1001,7 +992,7 @@ Deno.test("server and bind addresses: HAProxy forms become sluice's", () => {
 // ---------------------------------------------------------------- bind, TLS
 
 Deno.test("bind ssl crt: the PEM file is split into certificate chain and key", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     Deno.writeTextFileSync(join(dir, "site.pem"), `${CERT_PEM}\n${KEY_PEM}`);
     Deno.mkdirSync(join(dir, "certs"));
     Deno.writeTextFileSync(join(dir, "certs", "other.pem"), CERT_PEM);
@@ -1025,7 +1016,7 @@ Deno.test("bind ssl crt: the PEM file is split into certificate chain and key", 
 });
 
 Deno.test("bind: ssl without crt, unreadable or keyless certificates and other options are errors", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     Deno.writeTextFileSync(join(dir, "nokey.pem"), CERT_PEM);
     Deno.writeTextFileSync(join(dir, "keyonly.pem"), KEY_PEM);
     const file = join(dir, "h.cfg");
@@ -1203,7 +1194,7 @@ Deno.test("default_backend: required in a frontend, inherited from defaults, ref
 });
 
 Deno.test("errorfile: files are read relative to the config file; the backend's win", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const r503 = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
     const fe503 = "HTTP/1.1 503 Frontend\r\nContent-Length: 0\r\n\r\n";
     const r400 = "HTTP/1.1 400 Nope\r\nContent-Length: 0\r\n\r\n";
@@ -1245,7 +1236,7 @@ Deno.test("errorfile: files are read relative to the config file; the backend's 
 });
 
 Deno.test("errorfile and option forwardfor: errors in a tcp section, dropped when inherited", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     Deno.writeTextFileSync(join(dir, "503.http"), "HTTP/1.1 503 x\r\n\r\n");
     const file = join(dir, "h.cfg");
     const run = (lines: string[]) => () => parseConfigText(lines.join("\n"), file, {});
@@ -1504,7 +1495,7 @@ Deno.test("environment variables expand in keyword values", () => {
 // ---------------------------------------------------------------- files
 
 Deno.test("parseConfigFiles() reads files in order as one configuration", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const a = join(dir, "a.cfg");
     const b = join(dir, "b.cfg");
     Deno.writeTextFileSync(
@@ -1526,7 +1517,7 @@ Deno.test("parseConfigFiles() reads files in order as one configuration", () => 
 });
 
 Deno.test("parseConfigFiles(): each file starts outside any section; errors name their file", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const a = join(dir, "a.cfg");
     const b = join(dir, "b.cfg");
     const c = join(dir, "c.cfg");
@@ -1554,7 +1545,7 @@ Deno.test("parseConfigFiles(): each file starts outside any section; errors name
 });
 
 Deno.test("parseConfigFiles() takes environment variables from the process by default", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const f = join(dir, "env.cfg");
     Deno.writeTextFileSync(f, 'global\n  maxconn "${SLUICE_TEST_MAXCONN}"\n');
     Deno.env.set("SLUICE_TEST_MAXCONN", "321");

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cliLoadReport } from "../../lib/cfg/cli_load.ts";
 import { type ConfigLoad, loadConfig, loadConfigFiles } from "../../lib/cfg/config_load.ts";
+import { withTempDirSync } from "../helpers/temp_dir.ts";
 
 /** Loads `lines` as file "t.cfg". */
 function load(lines: string[], env: Record<string, string> = {}): ConfigLoad {
@@ -16,16 +17,6 @@ function load(lines: string[], env: Record<string, string> = {}): ConfigLoad {
 /** `[where, message]` of each error. */
 function errorsOf(l: ConfigLoad): [string, string][] {
   return l.errors.map((e) => [e.where ?? "", e.message]);
-}
-
-/** A temporary directory, removed after `fn`. */
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = Deno.makeTempDirSync({ prefix: "sluice-load-" });
-  try {
-    fn(dir);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
 }
 
 const BACKEND = ["backend be", "  mode http", "  server s1 127.0.0.1:9000"];
@@ -115,7 +106,7 @@ Deno.test("loadConfig() does not repeat an error through its consequences", () =
 });
 
 Deno.test("loadConfigFiles() orders errors by file, then line, an unreadable file in its place", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const a = join(dir, "a.cfg"), b = join(dir, "b.cfg"), missing = join(dir, "missing.cfg");
     Deno.writeTextFileSync(a, "global\n  bogus\n  maxconn x\n");
     Deno.writeTextFileSync(
@@ -190,7 +181,7 @@ Deno.test("process-management keywords load with one warning each, at their line
 });
 
 Deno.test("pidfile: a file relative to the configuration's directory, given once", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const f = join(dir, "p.cfg");
     Deno.writeTextFileSync(
       f,
@@ -216,7 +207,7 @@ Deno.test("pidfile: a file relative to the configuration's directory, given once
 });
 
 Deno.test("loadConfigFiles(): a directory stands for its *.cfg files, in name order", () => {
-  withTempDir((dir) => {
+  withTempDirSync((dir) => {
     const d = join(dir, "conf.d");
     Deno.mkdirSync(d);
     Deno.writeTextFileSync(join(d, "20-be.cfg"), BACKEND.join("\n"));
