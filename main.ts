@@ -3,19 +3,24 @@
  * SIGINT/SIGTERM/SIGUSR1 (gracefully; a second signal stops at once).
  *
  * Exit codes: 0 after a stop signal, 2 for bad input (flags, addresses,
- * durations, certificates, configuration files, a missing --allow-ffi), 1
- * when the proxy cannot start (address in use). With --check: 0 when the
- * configuration is valid, 1 when not. With -f, SIGHUP and SIGUSR2 reload the
- * files.
+ * durations, certificates, configuration files, a pidfile that cannot be
+ * written, a missing --allow-ffi), 1 when the proxy cannot start (address in
+ * use). With --check: 0 when the configuration is valid, 1 when not. With -f,
+ * every error of every file is printed (`file:line: message`) before exiting,
+ * and SIGHUP and SIGUSR2 reload the files. With -p (or `pidfile`), the
+ * process id is in that file from the ready line to the exit.
  *
  * @module
  */
 import { startDemoHttp } from "./lib/applet/demo_http.ts";
 import { startEchoServer } from "./lib/applet/echo_server.ts";
 import { parseAddress } from "./lib/cfg/address.ts";
-import { parseCli, USAGE } from "./lib/cfg/cli.ts";
+import { type CliProcess, parseCli, USAGE } from "./lib/cfg/cli.ts";
+import { cliLoadReport } from "./lib/cfg/cli_load.ts";
 import { cliReadyLine } from "./lib/cfg/cli_ready.ts";
 import { resolveConfig } from "./lib/cfg/config_check.ts";
+import { loadConfigFiles } from "./lib/cfg/config_load.ts";
+import { configSections } from "./lib/cfg/config_summary.ts";
 import { parseConfigText } from "./lib/cfg/cfg_parser.ts";
 import type { SluiceConfig } from "./lib/cfg/config_types.ts";
 import { errMsg, SluiceError } from "./lib/core/errors.ts";
@@ -37,13 +42,45 @@ function demoConfig(server: string, listen: string): SluiceConfig | null {
   });
 }
 
+/** Prints an error, one line per error when it stands for several. */
+function printError(err: unknown): void {
+  const errors = err instanceof SluiceError ? err.errors ?? [err] : [err];
+  for (const e of errors) console.error(`sluice: ${errMsg(e)}`);
+}
+
 function fatal(err: unknown): never {
+  printError(err);
   if (err instanceof SluiceError) {
-    console.error(`sluice: ${err.message}`);
     Deno.exit(err.code === "ERR_BIND" || err.code === "ERR_STATE" ? 1 : 2);
   }
-  console.error(`sluice: ${errMsg(err)}`);
   Deno.exit(1);
+}
+
+/**
+ * Loads the files of `-f` and prints what was found (every warning and
+ * error, see cliLoadReport()); `-p` wins over their pidfile, as in HAProxy.
+ * Returns the configuration, or null when the files have errors.
+ */
+function loadFiles(files: string[], proc: CliProcess): SluiceConfig | null {
+  let load;
+  try {
+    load = loadConfigFiles(files);
+  } catch (err) {
+    // No file at all (an empty directory): nothing was loaded.
+    printError(err);
+    return null;
+  }
+  for (const line of cliLoadReport(load, proc)) console.error(line);
+  if (load.resolved === null) return null;
+  if (proc.pidfile !== undefined) {
+    load.config.global = { ...load.config.global, pidfile: proc.pidfile };
+  }
+  return load.config;
+}
+
+/** `-V` without files: the sections the flags (or the demo) make. */
+function printSections(config: SluiceConfig): void {
+  for (const s of configSections(resolveConfig(config))) console.error(`sluice: ${s}`);
 }
 
 async function main(): Promise<void> {
@@ -52,20 +89,22 @@ async function main(): Promise<void> {
     action = parseCli(Deno.args, { warn: (msg) => console.error(`sluice: warning: ${msg}`) });
   } catch (err) {
     if (Deno.args.includes("--check") || Deno.args.includes("-c")) {
-      console.error(`sluice: ${errMsg(err)}`);
+      printError(err);
       Deno.exit(1);
     }
     fatal(err);
   }
   if (action.kind === "check") {
     try {
-      resolveConfig(action.config);
+      const resolved = resolveConfig(action.config);
+      if (action.verbose) {
+        for (const s of configSections(resolved)) console.error(`sluice: ${s}`);
+      }
     } catch (err) {
-      console.error(`sluice: ${errMsg(err)}`);
+      printError(err);
       Deno.exit(1);
     }
-    const what = action.files.length > 0 ? action.files.join(", ") : "the command line";
-    console.log(`sluice: configuration ${what} is valid`);
+    console.log("sluice: configuration the command line is valid");
     return;
   }
   if (action.kind === "help") {
@@ -74,36 +113,58 @@ async function main(): Promise<void> {
   }
   if (action.kind === "version") {
     console.log(`sluice ${VERSION} (deno ${Deno.version.deno})`);
+    if (action.build) {
+      const v = Deno.version;
+      console.log(`runtime: deno ${v.deno}, v8 ${v.v8}, typescript ${v.typescript}`);
+      console.log(`platform: ${Deno.build.target}`);
+    }
     return;
   }
+  const proc: CliProcess = action;
+  const files = action.kind === "load" ? action.files : undefined;
+  let config: SluiceConfig;
+  if (action.kind === "load") {
+    const loaded = loadFiles(action.files, proc);
+    if (loaded === null) Deno.exit(action.check ? 1 : 2);
+    if (action.check) {
+      console.log(`sluice: configuration ${action.files.join(", ")} is valid`);
+      return;
+    }
+    config = loaded;
+  } else config = action.config;
   // The demo's upstream: a built-in web page (HTTP) or echo server (TCP).
   let echo: { close(): Promise<void> } | null = null;
   if (action.kind === "demo") {
     const e = action.mode === "http" ? startDemoHttp() : startEchoServer();
     echo = e;
-    action.config.backends[0].servers = [{ name: "demo", address: `127.0.0.1:${e.port}` }];
+    config.backends[0].servers = [{ name: "demo", address: `127.0.0.1:${e.port}` }];
     if (action.mode === "http") {
       // The HTTP demo is examples/demo.cfg when it is at hand (not in a
       // compiled binary built without it): the same thing, as a config file.
       const demo = demoConfig(`127.0.0.1:${e.port}`, action.listen);
-      if (demo !== null) action.config = demo;
+      if (demo !== null) config = demo;
     }
   }
+  if (proc.pidfile !== undefined) config.global = { ...config.global, pidfile: proc.pidfile };
   let guard: Usr1Guard;
   let proxy: SluiceHandle;
   try {
+    if (proc.verbose && files === undefined) printSections(config);
     // First, before anything listens: SIGUSR1 must never open a debugger.
     guard = guardUsr1();
-    proxy = await startSluice(action.config);
+    proxy = await startSluice(config);
   } catch (err) {
     await echo?.close();
     fatal(err);
   }
   // Before the ready line: whoever waits for it may signal at once.
-  handleSignals(proxy, guard, action.kind === "run" ? action.files : undefined, async () => {
+  const reloadFrom = files === undefined
+    ? undefined
+    : { files, load: () => loadFiles(files, { ...proc, verbose: undefined }) };
+  handleSignals(proxy, guard, reloadFrom, async () => {
     await echo?.close();
   });
-  console.log(readyLine(action.config, proxy));
+  console.log(readyLine(config, proxy));
   if (action.kind === "demo") {
     console.log(
       action.mode === "http"
@@ -131,13 +192,14 @@ function readyLine(config: SluiceConfig, proxy: SluiceHandle): string {
  * Signals, as HAProxy operators send them: SIGINT and SIGTERM stop
  * gracefully (a second one at once), SIGUSR1 is HAProxy's soft stop (stop
  * accepting, finish what is in flight, exit), SIGHUP and SIGUSR2 reload the
- * configuration files. SIGUSR1 arrives through the guard's counter (see
+ * configuration files (`reloadFrom`: reading them prints their warnings and
+ * errors, as at start). SIGUSR1 arrives through the guard's counter (see
  * lib/worker/usr1_guard.ts), read every 200 ms.
  */
 function handleSignals(
   proxy: SluiceHandle,
   guard: Usr1Guard,
-  files: string[] | undefined,
+  reloadFrom: { files: string[]; load: () => SluiceConfig | null } | undefined,
   cleanup: () => Promise<void>,
 ): void {
   let stopping = false;
@@ -170,16 +232,22 @@ function handleSignals(
   // SIGHUP, SIGUSR2: read the files again and reload without dropping
   // connections; a configuration that fails keeps the running one.
   const reload = (sig: string) => {
-    if (files === undefined) {
+    if (reloadFrom === undefined) {
       console.error(`sluice: ${sig}: nothing to reload (started without -f)`);
       return;
     }
-    proxy.reload({ configFile: files }).then(
-      () => console.log(`sluice: reloaded ${files.join(", ")}`),
-      (err) =>
-        console.error(
-          `sluice: reload failed, still running the previous configuration: ${errMsg(err)}`,
-        ),
+    const failed = "sluice: reload failed, still running the previous configuration";
+    const config = reloadFrom.load();
+    if (config === null) {
+      console.error(failed);
+      return;
+    }
+    proxy.reload(config).then(
+      () => console.log(`sluice: reloaded ${reloadFrom.files.join(", ")}`),
+      (err) => {
+        console.error(`${failed}:`);
+        printError(err);
+      },
     );
   };
   Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));

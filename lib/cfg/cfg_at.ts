@@ -9,6 +9,9 @@
  * - `keyword "X" is not allowed in section "backend be" (...)`
  * - `missing value for "X"`, `unexpected argument "V" for "X"`
  *
+ * Warnings (a keyword that loads but that sluice leaves to something else)
+ * are `file:line: warning: ...` lines, collected rather than thrown.
+ *
  * Values are converted here too (integers, durations, sizes, files), so that
  * every conversion error carries the same shape.
  *
@@ -37,6 +40,30 @@ export function cfgError(where: string, msg: string): SluiceError {
   return new SluiceError("ERR_CONFIG", `${where}: ${cfgPrintable(msg)}`, where);
 }
 
+/**
+ * The errors of one load as one error to throw: the error itself when there
+ * is one, else an ERR_CONFIG error whose message lists them, one per line,
+ * and whose `errors` holds them. `errors` is not empty.
+ */
+export function cfgErrors(errors: readonly SluiceError[]): SluiceError {
+  if (errors.length === 1) return errors[0];
+  const msg = errors.map((e) => e.message).join("\n");
+  return new SluiceError("ERR_CONFIG", msg, errors[0].where, errors);
+}
+
+/** A warning about a configuration file line. */
+export interface CfgWarning {
+  /** `file:line`. */
+  readonly where: string;
+  /** `file:line: warning: ...`, one printable line. */
+  readonly message: string;
+}
+
+/** Builds the warning at `where` (`file:line`). */
+export function cfgWarning(where: string, msg: string): CfgWarning {
+  return { where, message: `${where}: warning: ${cfgPrintable(msg)}` };
+}
+
 /** Multipliers of HAProxy sizes (`100k`): powers of 1024, as HAProxy's parse_size_err(). */
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
@@ -55,17 +82,27 @@ export class CfgAt {
   readonly kw: string;
   /** Directory that relative file names are resolved against (the config file's). */
   readonly dir: string;
+  /** Where warn() puts its warnings. */
+  readonly warnings: CfgWarning[];
 
-  constructor(at: { where: string; section: string; kw: string; dir: string }) {
+  constructor(
+    at: { where: string; section: string; kw: string; dir: string; warnings?: CfgWarning[] },
+  ) {
     this.where = at.where;
     this.section = at.section;
     this.kw = at.kw;
     this.dir = at.dir;
+    this.warnings = at.warnings ?? [];
   }
 
   /** The same place with another keyword (an option of this keyword's line). */
   sub(kw: string): CfgAt {
-    return new CfgAt({ where: this.where, section: this.section, kw, dir: this.dir });
+    return new CfgAt({ ...this, kw });
+  }
+
+  /** Records a warning at this line. */
+  warn(msg: string): void {
+    this.warnings.push(cfgWarning(this.where, msg));
   }
 
   /** Any error at this line. */

@@ -19,9 +19,11 @@
  *
  * @module
  */
+import { SluiceError } from "../core/errors.ts";
 import { lbAlgoDef, parseBalance } from "../lb/lb_algos.ts";
 import { cfgError } from "./cfg_at.ts";
 import type { CfgGlobalDraft } from "./cfg_global.ts";
+import type { CfgSources } from "./cfg_sources.ts";
 import { cfgServerBuild } from "./cfg_server.ts";
 import type { CfgProxyDraft, CfgSetting } from "./cfg_types.ts";
 import type {
@@ -87,7 +89,7 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
     throw cfgError(p.where, `section "${p.label}" has no "default_backend"`);
   }
   // An HTTP frontend without one answers 503 to what its rules leave.
-  const f: FrontendConfig = { name: p.name, mode, binds: p.binds };
+  const f: FrontendConfig = { name: p.name, mode, binds: p.binds.map((b) => b.bind) };
   if (defaultBackend !== undefined) f.defaultBackend = defaultBackend;
   const r = p.rules;
   if (Object.values(r).some((list) => list.length > 0)) {
@@ -177,58 +179,128 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
   return b;
 }
 
+/** Records where the settings of proxy `p` were written, as fields under `path`. */
+function cfgProxySources(sources: CfgSources, path: string, p: CfgProxyDraft): void {
+  sources.field(path, p.where);
+  const settings: [string, { where: string } | undefined][] = [
+    ["mode", p.mode],
+    ["maxconn", p.maxconn],
+    ["defaultBackend", p.defaultBackend],
+    ["balance", p.balance],
+    ["retries", p.retries],
+    ["redispatch", p.redispatch],
+    ["httpReuse", p.httpReuse],
+    ["cookie", p.cookie],
+    ["stickSource", p.stickTable],
+    ...Object.entries(p.timeouts).map((
+      [k, t],
+    ): [string, { where: string }] => [`timeouts.${k}`, t]),
+    ...Object.entries(p.errorFiles).map(([k, e]): [string, { where: string }] => [
+      `http.errorFiles.${k}`,
+      e,
+    ]),
+    ...p.binds.map((b, j): [string, { where: string }] => [`binds[${j}]`, b]),
+    ...p.servers.map((b, j): [string, { where: string }] => [`servers[${j}]`, b]),
+    ...Object.entries(p.rules).map(([k, list]): [string, { where: string } | undefined] => [
+      `rules.${k}`,
+      list[0],
+    ]),
+  ];
+  for (const [field, s] of settings) {
+    if (s !== undefined) sources.field(`${path}.${field}`, s.where);
+  }
+}
+
+/** Where cfgBuild() reports: errors are added, places recorded. */
+export interface CfgBuildReport {
+  readonly errors: SluiceError[];
+  readonly sources: CfgSources;
+}
+
 /**
  * Builds the configuration of parsed sections. `proxies` are the
- * frontend/backend/listen drafts in file order. Throws file:line errors for
+ * frontend/backend/listen drafts in file order. Reports file:line errors for
  * what only the whole section can tell (a missing `default_backend`, an
  * HTTP-only keyword in a tcp section...); everything else is left to
- * resolveConfig().
+ * resolveConfig(). A section that fails is built as a stand-in (its name and
+ * mode, nothing else) so that what refers to it reports nothing more; the
+ * errors of a section with a syntax error are not reported (they would
+ * mostly repeat it).
  */
-export function cfgBuild(proxies: CfgProxyDraft[], g: CfgGlobalDraft): SluiceConfig {
+export function cfgBuild(
+  proxies: CfgProxyDraft[],
+  g: CfgGlobalDraft,
+  report: CfgBuildReport,
+): SluiceConfig {
+  const { errors, sources } = report;
   const cfg: SluiceConfig = { global: { ...g.global }, frontends: [], backends: [] };
+  for (const [k, where] of Object.entries(g.wheres)) sources.field(`global.${k}`, where);
   const backends = new Map<string, CfgProxyDraft>();
   for (const p of proxies) if (p.kind !== "frontend") backends.set(p.name, p);
   const formats = new Set<string>();
+  /** fn's result, or `standIn` when it throws (the error reported unless the section is broken). */
+  const attempt = <T>(p: CfgProxyDraft, fn: () => T, standIn: T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof SluiceError)) throw err;
+      if (!sources.isBroken(p.where) && !sources.isBroken(err.where ?? p.where)) errors.push(err);
+      sources.breakAt(p.where);
+      return standIn;
+    }
+  };
   for (const p of proxies) {
     if (p.stats !== undefined) {
-      // The stats listener section: its bind address serves the page, not traffic.
-      if (p.stats.where === "") {
-        throw cfgError(p.where, `section "${p.label}" sets stats options without "stats enable"`);
-      }
-      if (p.servers.length > 0 || p.defaultBackend?.inherited === false) {
-        throw cfgError(
-          p.stats.where,
-          `a "stats enable" section only serves stats in sluice (no servers, no default_backend)`,
-        );
-      }
-      if (p.binds.length !== 1) {
-        throw cfgError(p.where, `the stats section "${p.label}" needs exactly one bind`);
-      }
-      if (cfg.global!.stats !== undefined) {
-        throw cfgError(p.stats.where, "only one stats listener is supported");
-      }
-      cfg.global = {
-        ...cfg.global,
-        stats: {
-          address: p.binds[0].address,
-          ...(p.stats.auth === undefined ? {} : { auth: p.stats.auth }),
-          ...(p.stats.refresh === undefined ? {} : { refresh: p.stats.refresh }),
-        },
-      };
+      attempt(p, () => cfgStatsBuild(cfg, p, sources), undefined);
       continue;
     }
+    const mode = cfgMode(p);
     if (p.kind === "frontend" || p.kind === "listen") {
       // A listen section serves its own servers, whatever default_backend it inherited.
       const be = p.kind === "listen" ? p : backends.get(p.defaultBackend?.value ?? "");
-      const f = cfgFrontendBuild(p, be);
-      cfg.frontends.push(f);
+      cfgProxySources(sources, `frontends[${cfg.frontends.length}]`, p);
+      cfg.frontends.push(
+        attempt(p, () => cfgFrontendBuild(p, be), { name: p.name, mode, binds: [] }),
+      );
       if (p.logFormat !== undefined) formats.add(p.logFormat.value);
     }
-    if (p.kind === "backend" || p.kind === "listen") cfg.backends.push(cfgBackendBuild(p));
+    if (p.kind === "backend" || p.kind === "listen") {
+      cfgProxySources(sources, `backends[${cfg.backends.length}]`, p);
+      cfg.backends.push(attempt(p, () => cfgBackendBuild(p), { name: p.name, mode, servers: [] }));
+    }
   }
   // Text logs are httplog lines for HTTP streams and tcplog lines otherwise,
   // whichever is named: the choice only tells text from JSON.
   const format = formats.has("httplog") ? "httplog" : formats.has("tcplog") ? "tcplog" : undefined;
   if (format !== undefined) cfg.global = { ...cfg.global, log: { ...cfg.global!.log, format } };
   return cfg;
+}
+
+/** The stats listener of a section with `stats enable`: its bind address serves the page, not traffic. */
+function cfgStatsBuild(cfg: SluiceConfig, p: CfgProxyDraft, sources: CfgSources): void {
+  if (p.stats === undefined) return;
+  if (p.stats.where === "") {
+    throw cfgError(p.where, `section "${p.label}" sets stats options without "stats enable"`);
+  }
+  if (p.servers.length > 0 || p.defaultBackend?.inherited === false) {
+    throw cfgError(
+      p.stats.where,
+      `a "stats enable" section only serves stats in sluice (no servers, no default_backend)`,
+    );
+  }
+  if (p.binds.length !== 1) {
+    throw cfgError(p.where, `the stats section "${p.label}" needs exactly one bind`);
+  }
+  if (cfg.global!.stats !== undefined) {
+    throw cfgError(p.stats.where, "only one stats listener is supported");
+  }
+  cfg.global = {
+    ...cfg.global,
+    stats: {
+      address: p.binds[0].bind.address,
+      ...(p.stats.auth === undefined ? {} : { auth: p.stats.auth }),
+      ...(p.stats.refresh === undefined ? {} : { refresh: p.stats.refresh }),
+    },
+  };
+  sources.field("global.stats", p.binds[0].where);
 }

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { SluiceError } from "../core/errors.ts";
 import { cfgError } from "./cfg_at.ts";
 
 /** One statement of a configuration file. */
@@ -189,6 +190,8 @@ export function cfgLexLine(text: string, where: string, env: CfgEnv): string[] {
 /**
  * Splits configuration text into statements, skipping empty and comment-only
  * lines. Lines are numbered from 1; a final CR before each LF is dropped.
+ * A line that cannot be split throws, or, when `errors` is given, is added
+ * to it and skipped (so that one run reports every such line).
  *
  * @example
  * ```ts
@@ -198,14 +201,26 @@ export function cfgLexLine(text: string, where: string, env: CfgEnv): string[] {
  * //  { file: "a.cfg", line: 2, where: "a.cfg:2", words: ["maxconn", "100"] }]
  * ```
  */
-export function cfgLex(text: string, file: string, env: CfgEnv): CfgLine[] {
+export function cfgLex(
+  text: string,
+  file: string,
+  env: CfgEnv,
+  errors?: SluiceError[],
+): CfgLine[] {
   const out: CfgLine[] = [];
   const lines = text.split("\n");
   for (let n = 0; n < lines.length; n++) {
     let raw = lines[n];
     if (raw.endsWith("\r")) raw = raw.slice(0, -1);
     const where = `${file}:${n + 1}`;
-    const words = cfgLexLine(raw, where, env);
+    let words: string[];
+    try {
+      words = cfgLexLine(raw, where, env);
+    } catch (err) {
+      if (errors === undefined || !(err instanceof SluiceError)) throw err;
+      errors.push(err);
+      continue;
+    }
     if (words.length > 0) out.push({ file, line: n + 1, where, words });
   }
   return out;

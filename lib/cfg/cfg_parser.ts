@@ -15,14 +15,20 @@
  * references. Keywords are listed in cfg_global.ts, cfg_proxy.ts and
  * cfg_server.ts; anything else is an error, never silently ignored.
  *
+ * Every line is read, whatever the errors before it: a line in error is
+ * skipped, a section header in error still opens its section (a throwaway one
+ * when it has no name or a taken one), so that one run reports every error.
+ *
  * @module
  */
 import { dirname } from "node:path";
-import { errMsg, SluiceError } from "../core/errors.ts";
-import { CfgAt, cfgError } from "./cfg_at.ts";
+import { SluiceError } from "../core/errors.ts";
+import { CfgAt, cfgError, cfgErrors, type CfgWarning } from "./cfg_at.ts";
 import { cfgBuild } from "./cfg_build.ts";
+import { type CfgInput, cfgReadFiles } from "./cfg_files.ts";
 import { type CfgGlobalDraft, cfgGlobalKeyword } from "./cfg_global.ts";
 import { type CfgEnv, cfgLex, type CfgLine } from "./cfg_lexer.ts";
+import { CfgSources } from "./cfg_sources.ts";
 import { cfgProxyKeyword } from "./cfg_proxy.ts";
 import type { CfgProxyDraft, CfgProxyKind, CfgSetting } from "./cfg_types.ts";
 import type { SluiceConfig } from "./config_types.ts";
@@ -79,9 +85,24 @@ function cfgProxyInherit(
   return p;
 }
 
+/** What reading configuration text found. */
+export interface CfgParsed {
+  /** The configuration, as far as it could be read. */
+  readonly config: SluiceConfig;
+  /** Every error, in file and line order. */
+  readonly errors: SluiceError[];
+  /** Every warning, in file and line order. */
+  readonly warnings: CfgWarning[];
+  /** Where each part was written. */
+  readonly sources: CfgSources;
+}
+
 /** Reads statements section by section; `finish()` builds the configuration. */
 class CfgParser {
-  #global: CfgGlobalDraft = { global: {} };
+  readonly errors: SluiceError[] = [];
+  readonly warnings: CfgWarning[] = [];
+  readonly sources: CfgSources = new CfgSources();
+  #global: CfgGlobalDraft = { global: {}, wheres: {} };
   #defaults: CfgProxyDraft = cfgProxyNew({
     kind: "defaults",
     name: "",
@@ -89,17 +110,63 @@ class CfgParser {
     where: "",
   });
   #proxies: CfgProxyDraft[] = [];
-  /** The section statements go to; null before the first header of a file. */
-  #section: CfgProxyDraft | "global" | null = null;
+  /**
+   * The section statements go to; null before the first header of a file,
+   * "other" in a section sluice does not have (its lines are skipped).
+   */
+  #section: CfgProxyDraft | "global" | "other" | null = null;
+  /** `file:line` of the current section's header. */
+  #headerAt = "";
 
   /** Applies the statements of one file. */
-  feed(lines: CfgLine[]): void {
+  feed(input: CfgInput, env: CfgEnv): void {
+    this.sources.files.push(input.file);
     this.#section = null;
-    for (const l of lines) this.#statement(l);
+    const bad: SluiceError[] = [];
+    const lines = cfgLex(input.text, input.file, env, bad);
+    // Lines that could not be split count as errors of their section: each
+    // is recorded when the statements before it have been read.
+    const badLine = (e: SluiceError) => Number(/:([0-9]+)$/.exec(e.where ?? "")?.[1] ?? 0);
+    let k = 0;
+    const flush = (before: number) => {
+      for (; k < bad.length && badLine(bad[k]) < before; k++) {
+        this.#fail(bad[k], bad[k].where ?? "");
+      }
+    };
+    for (const l of lines) {
+      flush(l.line);
+      try {
+        this.#statement(l);
+      } catch (err) {
+        if (!(err instanceof SluiceError)) throw err;
+        this.#fail(err, l.where);
+      }
+    }
+    flush(Infinity);
   }
 
-  finish(): SluiceConfig {
-    return cfgBuild(this.#proxies, this.#global);
+  /** Records the error of the line at `where`, and that its section has one. */
+  #fail(err: SluiceError, where: string): void {
+    if (!this.sources.isStatement(where)) this.sources.statement(where, this.#headerOf(where));
+    this.errors.push(err);
+    this.sources.breakAt(where);
+  }
+
+  /** The header of the section the line at `where` is in: the current one, or itself. */
+  #headerOf(where: string): string {
+    return this.#section === null ? where : this.#headerAt;
+  }
+
+  finish(): CfgParsed {
+    const config = cfgBuild(this.#proxies, this.#global, {
+      errors: this.errors,
+      sources: this.sources,
+    });
+    const order = (a: { where?: string }, b: { where?: string }) =>
+      this.sources.compare(a.where ?? "", b.where ?? "");
+    this.errors.sort(order);
+    this.warnings.sort(order);
+    return { config, errors: this.errors, warnings: this.warnings, sources: this.sources };
   }
 
   #statement(l: CfgLine): void {
@@ -109,48 +176,66 @@ class CfgParser {
       kw === "global" || kw === "defaults" || kw === "frontend" || kw === "backend" ||
       kw === "listen"
     ) {
-      this.#header(l, kw);
+      this.#headerAt = l.where;
+      this.sources.statement(l.where, l.where);
+      this.#open(l, kw);
       return;
     }
     if (OTHER_SECTIONS.has(kw)) {
+      this.#headerAt = l.where;
+      this.sources.statement(l.where, l.where);
+      this.#section = "other";
       throw cfgError(l.where, `unsupported section "${kw}" (see README's keyword table)`);
     }
+    this.sources.statement(l.where, this.#headerOf(l.where));
     const s = this.#section;
+    if (s === "other") return;
     if (s === null) {
       throw cfgError(
         l.where,
         `keyword "${kw}" outside of any section (expected global, defaults, frontend, backend or listen first)`,
       );
     }
+    const warnings = this.warnings;
     if (s === "global") {
       cfgGlobalKeyword(this.#global, {
-        at: new CfgAt({ where: l.where, section: "global", kw, dir }),
+        at: new CfgAt({ where: l.where, section: "global", kw, dir, warnings }),
         args,
       });
     } else {cfgProxyKeyword(s, {
-        base: new CfgAt({ where: l.where, section: s.label, kw, dir }),
+        base: new CfgAt({ where: l.where, section: s.label, kw, dir, warnings }),
         words: l.words,
       });}
   }
 
-  #header(l: CfgLine, kind: "global" | CfgProxyKind): void {
+  /**
+   * Opens the section of a header line. A header in error opens its section
+   * all the same, so that the lines after it are read: the named one when the
+   * error follows the name, a throwaway one (never built) when the name is
+   * missing or taken. The error is thrown once the section is open.
+   */
+  #open(l: CfgLine, kind: "global" | CfgProxyKind): void {
     const args = l.words.slice(1);
     const at = new CfgAt({ where: l.where, section: kind, kw: kind, dir: dirname(l.file) });
     if (kind === "global") {
-      at.args(args, 0, 0);
       this.#section = "global";
+      at.args(args, 0, 0);
       return;
     }
+    const name = args[0] ?? "";
+    const label = name === "" ? kind : `${kind} ${name}`;
+    const head = { kind, name, label, where: l.where };
     if (kind === "defaults") {
+      this.#section = this.#defaults = cfgProxyNew(head);
       if (args[1] === "from") throw at.unsupported("from");
       at.args(args, 0, 1);
-      const name = args[0] ?? "";
-      const label = name === "" ? "defaults" : `defaults ${name}`;
-      this.#section = this.#defaults = cfgProxyNew({ kind, name, label, where: l.where });
       return;
     }
-    if (args.length === 0) throw at.fail(`missing name for "${kind}"`);
-    const label = `${kind} ${args[0]}`;
+    const p = cfgProxyInherit(this.#defaults, head);
+    this.#section = p;
+    if (name === "") throw at.fail(`missing name for "${kind}"`);
+    this.#checkUnique(l, { kind, name });
+    this.#proxies.push(p);
     if (args[1] === "from") {
       throw new CfgAt({ where: l.where, section: label, kw: kind, dir: at.dir }).unsupported(
         "from",
@@ -163,10 +248,6 @@ class CfgParser {
         }`,
       );
     }
-    this.#checkUnique(l, { kind, name: args[0] });
-    const p = cfgProxyInherit(this.#defaults, { kind, name: args[0], label, where: l.where });
-    this.#proxies.push(p);
-    this.#section = p;
   }
 
   /** Refuses two frontends (or two backends) of one name; listen counts as both. */
@@ -185,10 +266,22 @@ class CfgParser {
 }
 
 /**
+ * Parses configuration files' text, in order, as one configuration; `env`
+ * provides `${NAME}` values. Never throws for the configuration's own
+ * errors: every one is in the result, with `file:line`.
+ */
+export function cfgParse(inputs: readonly CfgInput[], env: CfgEnv): CfgParsed {
+  const p = new CfgParser();
+  for (const input of inputs) p.feed(input, env);
+  return p.finish();
+}
+
+/**
  * Parses configuration text. `file` names it in errors and is the directory
  * relative file names (`crt`, `ca-file`, `errorfile`) are resolved against;
  * `env` provides `${NAME}` values. Throws a SluiceError with code ERR_CONFIG
- * and `where` = `file:line` on the first problem.
+ * and `where` = `file:line` when the text has an error; when it has several,
+ * the error lists them all (see cfgErrors()). Warnings are dropped.
  *
  * @example
  * ```ts
@@ -212,40 +305,31 @@ class CfgParser {
 export function parseConfigText(text: string, file: string, env: CfgEnv): SluiceConfig {
   // Three positional arguments, one more than the house style allows: this is
   // the signature the `-f` integration was specified with (env is a plain record).
-  const p = new CfgParser();
-  p.feed(cfgLex(text, file, env));
-  return p.finish();
+  const parsed = cfgParse([{ file, text }], env);
+  if (parsed.errors.length > 0) throw cfgErrors(parsed.errors);
+  return parsed.config;
 }
 
 /**
  * Reads and parses configuration files in order, as one configuration (like
- * HAProxy's repeated `-f`). `env` defaults to the process environment (which
- * needs --allow-env). An unreadable file is an ERR_CONFIG error with `where`
- * set to its name.
+ * HAProxy's repeated `-f`; a directory stands for its `*.cfg` files in name
+ * order). `env` defaults to the process environment (which needs
+ * --allow-env). Throws as parseConfigText() does; an unreadable file is an
+ * ERR_CONFIG error with `where` set to its name.
  *
  * @example
  * ```ts ignore
  * import { parseConfigFiles } from "./cfg_parser.ts";
- * const cfg = parseConfigFiles(["/etc/sluice/global.cfg", "/etc/sluice/sites.cfg"]);
+ * const cfg = parseConfigFiles(["/etc/sluice/global.cfg", "/etc/sluice/conf.d"]);
  * ```
  */
 export function parseConfigFiles(paths: string[], env?: CfgEnv): SluiceConfig {
-  if (paths.length === 0) throw new SluiceError("ERR_CONFIG", "No configuration file given");
-  const vars = env ?? Deno.env.toObject();
-  const p = new CfgParser();
-  for (const path of paths) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(path);
-    } catch (err) {
-      const why = errMsg(err);
-      throw new SluiceError(
-        "ERR_CONFIG",
-        `${path}: cannot read the configuration file: ${why}`,
-        path,
-      );
-    }
-    p.feed(cfgLex(text, path, vars));
-  }
-  return p.finish();
+  const errors: SluiceError[] = [];
+  const inputs = cfgReadFiles(paths, errors);
+  const parsed = cfgParse(inputs, env ?? Deno.env.toObject());
+  const all = [...errors, ...parsed.errors].sort((a, b) =>
+    parsed.sources.compare(a.where ?? "", b.where ?? "")
+  );
+  if (all.length > 0) throw cfgErrors(all);
+  return parsed.config;
 }

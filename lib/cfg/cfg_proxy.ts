@@ -319,7 +319,7 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
       if (pairs.length > 1) b.tls.sniCerts = pairs.slice(1).map((x) => ({ ...x }));
     }
     if (acceptProxy) b.acceptProxy = true;
-    p.binds.push(b);
+    p.binds.push({ bind: b, where: at.where });
   }
 }
 

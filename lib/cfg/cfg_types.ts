@@ -151,7 +151,8 @@ export interface CfgProxyDraft {
   errorFiles: Record<number, CfgSetting<Uint8Array>>;
   /** Merged `default-server` options in force. */
   defaultServer: CfgServerOpts;
-  binds: BindConfig[];
+  /** Each address of the `bind` lines, with its line. */
+  binds: { bind: BindConfig; where: string }[];
   servers: CfgServerDraft[];
   /** `stats enable|uri|refresh|auth`: this section is the stats listener. */
   stats?: { where: string; uri?: string; refresh?: number; auth?: string };

@@ -24,17 +24,27 @@ import type {
   TimeoutsConfig,
 } from "./config_types.ts";
 import { parseDuration } from "./duration.ts";
-import { parseConfigFiles } from "./cfg_parser.ts";
 import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
-import { CLI_FLAGS, cliSuggest, cliUsage, DEMO_LISTEN } from "./cli_flags.ts";
+import { CLI_FLAGS, type CliFlagDef, cliSuggest, cliUsage, DEMO_LISTEN } from "./cli_flags.ts";
+
+/** How the process runs, whatever it runs: `-p` and `-V`, set only when given. */
+export interface CliProcess {
+  /** `-p FILE`: the pidfile, instead of the configuration's. */
+  pidfile?: string;
+  /** `-V`: print the files read and the sections loaded. */
+  verbose?: true;
+}
 
 /** What the command line asks for. */
 export type CliAction =
   | { kind: "help" }
-  | { kind: "version" }
-  | { kind: "run"; config: SluiceConfig; files?: string[] }
-  | { kind: "check"; config: SluiceConfig; files: string[] }
-  | { kind: "demo"; config: SluiceConfig; listen: string; mode: "http" | "tcp" };
+  /** `build` for `-vv`. */
+  | { kind: "version"; build?: true }
+  | ({ kind: "run"; config: SluiceConfig } & CliProcess)
+  | ({ kind: "check"; config: SluiceConfig } & CliProcess)
+  /** `-f`: the files (or directories) to load, run or only check (`-c`). */
+  | ({ kind: "load"; files: string[]; check: boolean } & CliProcess)
+  | ({ kind: "demo"; config: SluiceConfig; listen: string; mode: "http" | "tcp" } & CliProcess);
 
 /** Options of parseCli(). */
 export interface CliOptions {
@@ -97,6 +107,30 @@ export function readPem(flag: string, path: string): string {
   return text;
 }
 
+/** HAProxy's flags of several letters (`-Ws`, `-sf PID...`) as the `--name` of their rows. */
+function cliSpellings(args: readonly string[]): string[] {
+  const rows = (Object.entries(CLI_FLAGS) as [string, CliFlagDef][])
+    .filter(([, d]) => d.spelling !== undefined);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const row = rows.find(([, d]) => d.spelling === args[i]);
+    if (row === undefined) {
+      out.push(args[i]);
+      continue;
+    }
+    const [name, def] = row;
+    if (def.type === "boolean") {
+      out.push(`--${name}`);
+      continue;
+    }
+    // The values are the words up to the next flag (HAProxy's PID lists); none is a value too.
+    const start = out.length;
+    while (i + 1 < args.length && !args[i + 1].startsWith("-")) out.push(`--${name}=${args[++i]}`);
+    if (out.length === start) out.push(`--${name}=`);
+  }
+  return out;
+}
+
 /** The flags as parseArgs gives them: values by name, and the tokens in order. */
 function cliArgsParse(args: string[]) {
   try {
@@ -125,18 +159,60 @@ function cliArgsParse(args: string[]) {
 type CliParsed = ReturnType<typeof cliArgsParse>;
 type CliValues = CliParsed["values"];
 
-/** `-f FILE...` (with `-c`): the files say everything, no other flag may come with them. */
-function configFileAction(parsed: CliParsed, files: string[]): CliAction {
+/**
+ * `-f FILE...` (with `-c`): the files say everything, only the flags that
+ * build no configuration may come with them. They are read by the caller
+ * (loadConfigFiles()), which reports every error of every file.
+ */
+function configFileAction(parsed: CliParsed, files: string[], proc: CliProcess): CliAction {
   // A configuration file says everything: flags that build one would be
   // a second, conflicting source.
   const mixed = parsed.tokens.find((t) =>
-    t.kind === "option" && t.name !== "config" && t.name !== "check"
+    t.kind === "option" && !(CLI_FLAGS[t.name as keyof typeof CLI_FLAGS] as CliFlagDef).withFile
   );
   if (mixed !== undefined && mixed.kind === "option") {
     throw usage(`--${mixed.name} cannot be combined with -f (put it in the configuration file)`);
   }
-  const config = parseConfigFiles(files, Deno.env.toObject());
-  return parsed.values.check ? { kind: "check", config, files } : { kind: "run", config, files };
+  return { kind: "load", files, check: parsed.values.check === true, ...proc };
+}
+
+/**
+ * `-p`, `-V`, and HAProxy's process flags: each of these says what sluice
+ * does instead (on `warn`), `-sf`/`-st` with process ids are refused, as
+ * going on would start a second sluice next to the one to replace.
+ */
+function processOf(parsed: CliParsed, warn: (message: string) => void): CliProcess {
+  const v = parsed.values;
+  for (const [name, def] of Object.entries(CLI_FLAGS) as [string, CliFlagDef][]) {
+    if (def.instead === undefined || v[name as keyof CliValues] === undefined) continue;
+    const flag = def.spelling ?? `-${def.short}`;
+    if (def.type === "boolean") {
+      warn(`${flag}: ${def.instead}`);
+      continue;
+    }
+    const pids = (v[name as keyof CliValues] as string[]).filter((p) => p !== "");
+    const bad = pids.find((p) => !/^[0-9]+$/.test(p));
+    if (bad !== undefined) throw usage(`Invalid value "${bad}" for ${flag}: expected process ids`);
+    if (pids.length > 0) {
+      const list = pids.join(" ");
+      throw usage(
+        `${flag} ${list}: ${def.instead}: send SIGHUP (or SIGUSR2) to ${list} ` +
+          `(kill -HUP ${list}); it re-reads its files and keeps its listeners, dropping no ` +
+          "connection. Nothing was started",
+      );
+    }
+    warn(
+      `${flag} without a process id: nothing to replace, starting (${def.instead}: to ` +
+        "reload it, send it SIGHUP or SIGUSR2)",
+    );
+  }
+  const proc: CliProcess = {};
+  if (v.pidfile !== undefined) {
+    if (v.pidfile === "") throw usage('Invalid value "" for -p: expected a file name');
+    proc.pidfile = v.pidfile;
+  }
+  if (v.verbose) proc.verbose = true;
+  return proc;
 }
 
 /** `--mode`: http (default) or tcp. */
@@ -354,11 +430,15 @@ function managementOf(v: CliValues, global: GlobalConfig): void {
  * the warnings.
  */
 export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
-  const parsed = cliArgsParse(args);
+  const parsed = cliArgsParse(cliSpellings(args));
   const v = parsed.values;
   if (v.help) return { kind: "help" };
-  if (v.version) return { kind: "version" };
-  if (v.config !== undefined) return configFileAction(parsed, v.config);
+  if (v.version) {
+    const times = parsed.tokens.filter((t) => t.kind === "option" && t.name === "version").length;
+    return times > 1 ? { kind: "version", build: true } : { kind: "version" };
+  }
+  const proc = processOf(parsed, opts.warn ?? (() => {}));
+  if (v.config !== undefined) return configFileAction(parsed, v.config, proc);
 
   const mode = modeOf(v.mode);
   const { balance, httpOnly } = balanceOf(v.balance);
@@ -420,9 +500,11 @@ export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
   };
   if (v.check) {
     if (demo) throw usage("--check needs -f FILE, or --listen and --server");
-    return { kind: "check", config, files: [] };
+    return { kind: "check", config, ...proc };
   }
-  return demo ? { kind: "demo", config, listen: DEMO_LISTEN, mode } : { kind: "run", config };
+  return demo
+    ? { kind: "demo", config, listen: DEMO_LISTEN, mode, ...proc }
+    : { kind: "run", config, ...proc };
 }
 
 /** Check settings given inline on a --server, applied once --httpchk etc. are known. */

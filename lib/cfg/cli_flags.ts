@@ -21,6 +21,8 @@ export const CLI_GROUPS = [
   "Limits and timeouts",
   "HTTP",
   "Stats, runtime API and logs",
+  "Process",
+  "HAProxy's process flags",
   "Other",
 ] as const;
 
@@ -34,6 +36,15 @@ export interface CliFlagDef {
   readonly group: typeof CLI_GROUPS[number];
   /** Help text (wrapped by cliUsage()). */
   readonly help: string;
+  /** True when the flag may come with `-f` (it does not build a configuration). */
+  readonly withFile?: boolean;
+  /**
+   * HAProxy's spelling when it is not `-X` or `--name` (`-Ws`, `-sf`): parseCli()
+   * reads it as `--name`, and `--help` shows it.
+   */
+  readonly spelling?: string;
+  /** What sluice does instead of this HAProxy flag, printed when it is given. */
+  readonly instead?: string;
 }
 
 /** Every flag, by long name, in the order `--help` lists them within a group. */
@@ -44,14 +55,18 @@ export const CLI_FLAGS = {
     multiple: true,
     arg: "FILE",
     group: "Configuration file",
-    help: "load a configuration file (HAProxy syntax); repeatable, read in order. The flags " +
-      "that build a configuration cannot be combined with it. SIGHUP reloads the files",
+    withFile: true,
+    help: "load a configuration file (HAProxy syntax), or every *.cfg file of a directory in " +
+      "name order; repeatable, read in order. The flags that build a configuration cannot be " +
+      "combined with it. SIGHUP reloads the files",
   },
   check: {
     type: "boolean",
     short: "c",
     group: "Configuration file",
-    help: "check the configuration (files or flags) and exit: 0 when valid, 1 when not",
+    withFile: true,
+    help: "check the configuration (files or flags) and exit: 0 when valid, 1 when not, with " +
+      "every error of every file (file:line: message)",
   },
   mode: {
     type: "string",
@@ -286,8 +301,81 @@ export const CLI_FLAGS = {
     help: "tcplog or httplog (text, HAProxy-like), or json (default: text); json also makes " +
       "the ready line a JSON event",
   },
-  help: { type: "boolean", short: "h", group: "Other", help: "show this help" },
-  version: { type: "boolean", short: "V", group: "Other", help: "show the version" },
+  pidfile: {
+    type: "string",
+    short: "p",
+    arg: "FILE",
+    group: "Process",
+    withFile: true,
+    help: "write the process id to FILE once listening, remove it on exit (instead of the " +
+      "configuration's pidfile)",
+  },
+  verbose: {
+    type: "boolean",
+    short: "V",
+    group: "Process",
+    withFile: true,
+    help: "also print (on stderr) the files read and a line per frontend and backend loaded",
+  },
+  daemon: {
+    type: "boolean",
+    short: "D",
+    group: "HAProxy's process flags",
+    withFile: true,
+    help: "HAProxy's daemon mode: sluice stays in the foreground (run it under a service " +
+      "manager); says so and goes on",
+    instead: "sluice stays in the foreground: run it under a service manager " +
+      "(deploy/sluice.service for systemd), which keeps it running",
+  },
+  "master-worker": {
+    type: "boolean",
+    short: "W",
+    group: "HAProxy's process flags",
+    withFile: true,
+    help: "HAProxy's master-worker mode: sluice is one process that reloads in place; says " +
+      "so and goes on",
+    instead: "sluice is one process that reloads in place (SIGHUP or SIGUSR2 re-reads the " +
+      "files and keeps the listeners): no master process is needed",
+  },
+  "master-worker-systemd": {
+    type: "boolean",
+    spelling: "-Ws",
+    group: "HAProxy's process flags",
+    withFile: true,
+    help: "master-worker with systemd notify: sluice does not notify (use Type=exec); says " +
+      "so and goes on",
+    instead: "sluice is one process that reloads in place on SIGHUP or SIGUSR2, and does not " +
+      "notify systemd: use Type=exec in the unit (as deploy/sluice.service does), not Type=notify",
+  },
+  finish: {
+    type: "string",
+    multiple: true,
+    spelling: "-sf",
+    arg: "PID...",
+    group: "HAProxy's process flags",
+    withFile: true,
+    help: "HAProxy's reload by a new process: sluice reloads in place (send it SIGHUP or " +
+      "SIGUSR2). With PIDs, refused (exit 2); without, goes on",
+    instead: "sluice reloads in place instead of replacing a process",
+  },
+  terminate: {
+    type: "string",
+    multiple: true,
+    spelling: "-st",
+    arg: "PID...",
+    group: "HAProxy's process flags",
+    withFile: true,
+    help: "as -sf",
+    instead: "sluice reloads in place instead of replacing a process",
+  },
+  help: { type: "boolean", short: "h", group: "Other", withFile: true, help: "show this help" },
+  version: {
+    type: "boolean",
+    short: "v",
+    group: "Other",
+    withFile: true,
+    help: "show the version; twice (-vv), also the runtime's and the platform",
+  },
 } as const satisfies Readonly<Record<string, CliFlagDef>>;
 
 /** A command line `--help` shows as an example, and what it does. */
@@ -337,6 +425,10 @@ export const CLI_EXAMPLES: readonly CliExample[] = [
   },
   { args: ["-f", "haproxy.cfg"], what: "run your own HAProxy configuration (SIGHUP reloads it)" },
   { args: ["-c", "-f", "haproxy.cfg"], what: "check it and exit" },
+  {
+    args: ["-f", "haproxy.cfg", "-f", "conf.d", "-p", "/run/sluice.pid"],
+    what: "a file, then every *.cfg of conf.d by name; the pid in /run/sluice.pid",
+  },
 ];
 
 /** Where help texts start, and the width they wrap at. */
@@ -378,7 +470,8 @@ export function cliUsage(): string {
     out.push("", `${group}:`);
     for (const [name, def] of Object.entries(CLI_FLAGS) as [string, CliFlagDef][]) {
       if (def.group !== group) continue;
-      const flag = `  ${def.short === undefined ? "" : `-${def.short}, `}--${name}${
+      const short = def.spelling ?? (def.short === undefined ? undefined : `-${def.short}`);
+      const flag = `  ${short === undefined ? "" : `${short}, `}--${name}${
         def.arg === undefined ? "" : ` ${def.arg}`
       }`;
       const help = wrap(def.help, WIDTH - HELP_COL, HELP_COL);

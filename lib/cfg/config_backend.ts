@@ -35,6 +35,7 @@ import type { BackendConfig, CheckConfig, CookieConfig, ServerConfig } from "./c
 import {
   resolveAddress,
   resolveBool,
+  type ResolveErrors,
   resolveFail,
   resolveHooks,
   resolveInt,
@@ -292,25 +293,39 @@ function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedSer
   };
 }
 
-/** The servers of the backend at `at`: at least one, names and cookie values unique. */
-function serversOf(at: string, list: ServerConfig[]): ResolvedServer[] {
+/**
+ * The servers of the backend at `at`: at least one, names and cookie values
+ * unique. A server in error is recorded in `errs` and left out.
+ */
+function serversOf(at: string, list: ServerConfig[], errs: ResolveErrors): ResolvedServer[] {
   if (!Array.isArray(list) || list.length === 0) {
     resolveFail(`${at}.servers`, "at least one server is needed");
   }
   const names = new Set<string>();
-  const servers = list.map((s, j) => serverOf(`${at}.servers[${j}]`, s, names));
+  const servers = list.map((s, j) =>
+    errs.run(() => serverOf(`${at}.servers[${j}]`, s, names), null)
+  );
   const cookies = new Set<string>();
   for (const [j, s] of servers.entries()) {
+    if (s === null) continue;
     if (cookies.has(s.cookie)) {
-      resolveFail(`${at}.servers[${j}].cookie`, `duplicate cookie value "${s.cookie}"`);
+      errs.run(
+        () => resolveFail(`${at}.servers[${j}].cookie`, `duplicate cookie value "${s.cookie}"`),
+        null,
+      );
     }
     cookies.add(s.cookie);
   }
-  return servers;
+  return servers.filter((s) => s !== null);
 }
 
 /** One backend at `at`; its name must not be in `names` (added to it). */
-function backendOf(at: string, b: BackendConfig, names: Set<string>): ResolvedBackend {
+function backendOf(
+  at: string,
+  b: BackendConfig,
+  ctx: { names: Set<string>; errs: ResolveErrors },
+): ResolvedBackend {
+  const { names, errs } = ctx;
   if (typeof b !== "object" || b === null) resolveFail(at, "expected a backend object");
   const bname = resolveName(`${at}.name`, b.name);
   if (names.has(bname)) resolveFail(`${at}.name`, `duplicate backend name "${bname}"`);
@@ -318,7 +333,7 @@ function backendOf(at: string, b: BackendConfig, names: Set<string>): ResolvedBa
   const balance = balanceSpec(`${at}.balance`, b.balance);
   const t = b.timeouts ?? {};
   const connect = resolveTimeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect);
-  const servers = serversOf(at, b.servers);
+  const servers = serversOf(at, b.servers, errs);
   const mode = resolveMode(`${at}.mode`, b.mode);
   if (b.cookie !== undefined && mode !== "http") {
     resolveFail(`${at}.cookie`, 'cookie persistence needs mode "http"');
@@ -355,12 +370,18 @@ function backendOf(at: string, b: BackendConfig, names: Set<string>): ResolvedBa
 
 /**
  * Resolves `cfg.backends` (a list; it may be empty when the frontends
- * answer everything themselves). Throws at the first problem, in order.
+ * answer everything themselves). Errors go to `errs`; a backend in error is
+ * a stand-in (its name and mode only) in the result, so that frontends
+ * naming it report nothing more; the result is only usable when `errs` is
+ * empty.
  */
-export function resolveBackends(list: BackendConfig[]): ResolvedBackend[] {
+export function resolveBackends(list: BackendConfig[], errs: ResolveErrors): ResolvedBackend[] {
   // No backend at all is fine when the frontends answer everything
   // themselves (a metrics-only frontend); a frontend naming one checks it.
   if (!Array.isArray(list)) resolveFail("backends", "expected a list of backends");
   const names = new Set<string>();
-  return list.map((b, i) => backendOf(`backends[${i}]`, b, names));
+  return list.map((b, i) => {
+    const standIn = { name: b?.name, mode: b?.mode ?? "http" } as ResolvedBackend;
+    return errs.run(() => backendOf(`backends[${i}]`, b, { names, errs }), standIn);
+  });
 }

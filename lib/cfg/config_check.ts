@@ -8,8 +8,10 @@
  *
  * @module
  */
+import type { SluiceError } from "../core/errors.ts";
 import { DEFAULT_BUFSIZE } from "../core/pool.ts";
 import { ffiUnavailable } from "../conn/ffi/libc.ts";
+import { cfgErrors } from "./cfg_at.ts";
 import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
 import type { LogTarget } from "../log/sink_types.ts";
@@ -17,6 +19,7 @@ import { SYSLOG_FACILITIES } from "../log/syslog.ts";
 import { GENERATED_STATUSES } from "../http/http_reply.ts";
 import { resolveBackends } from "./config_backend.ts";
 import {
+  DEFAULT_ADMIN_TIMEOUT,
   DEFAULT_GRACE_MS,
   DEFAULT_LARGE_BUFFERS,
   DEFAULT_LOG_QUEUE_BYTES,
@@ -46,6 +49,7 @@ import type {
 import {
   resolveAddress,
   resolveBool,
+  ResolveErrors,
   resolveFail,
   resolveHooks,
   resolveInt,
@@ -84,12 +88,27 @@ function statsOf(s: NonNullable<SluiceConfig["global"]>["stats"]): ResolvedStats
   };
 }
 
-function adminSocketOf(a: { path: string; mode?: number }): { path: string; mode: number } {
+function adminSocketOf(
+  a: NonNullable<GlobalConfig["adminSocket"]>,
+): ResolvedGlobal["adminSocket"] {
   const at = "global.adminSocket";
   if (typeof a !== "object" || a === null || typeof a.path !== "string" || a.path === "") {
-    resolveFail(at, "expected { path, mode? }");
+    resolveFail(at, "expected { path, mode?, timeout? }");
   }
-  return { path: a.path, mode: resolveInt(`${at}.mode`, a.mode, 0o600, 0, 0o777) };
+  return {
+    path: a.path,
+    mode: resolveInt(`${at}.mode`, a.mode, 0o600, 0, 0o777),
+    timeout: resolveTimeout(`${at}.timeout`, a.timeout, DEFAULT_ADMIN_TIMEOUT),
+  };
+}
+
+/** `global.pidfile`: a file name, or null. */
+function pidfileOf(p: unknown): string | null {
+  if (p === undefined) return null;
+  if (typeof p !== "string" || p === "" || p.includes("\0")) {
+    resolveFail("global.pidfile", "expected a file name");
+  }
+  return p;
 }
 
 /**
@@ -207,6 +226,7 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     graceMs: resolveTimeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
     stats: g.stats === undefined ? null : statsOf(g.stats),
     adminSocket: g.adminSocket === undefined ? null : adminSocketOf(g.adminSocket),
+    pidfile: pidfileOf(g.pidfile),
     log: {
       target,
       format,
@@ -246,39 +266,45 @@ function errorFile(where: string, status: number, v: unknown, maxSize: number): 
   return bytes;
 }
 
-/** The listeners of the frontend at `at`: at least one, addresses parsed, TLS checked. */
-function bindsOf(at: string, list: BindConfig[]): ResolvedBind[] {
+/**
+ * The listeners of the frontend at `at`: at least one, addresses parsed, TLS
+ * checked. A listener in error is recorded in `errs` and left out.
+ */
+function bindsOf(at: string, list: BindConfig[], errs: ResolveErrors): ResolvedBind[] {
   if (!Array.isArray(list) || list.length === 0) {
     resolveFail(`${at}.binds`, "at least one bind address is needed");
   }
-  return list.map((b, j): ResolvedBind => {
-    const bat = `${at}.binds[${j}]`;
-    if (typeof b !== "object" || b === null) resolveFail(bat, "expected a bind object");
-    const { addr } = resolveAddress(`${bat}.address`, b.address, { port0: true });
-    let tls: BindTlsConfig | null = null;
-    if (b.tls !== undefined) {
-      if (typeof b.tls !== "object" || b.tls === null) {
-        resolveFail(`${bat}.tls`, "expected { cert, key }");
-      }
-      if (addr.kind === "unix") resolveFail(`${bat}.tls`, "TLS on a unix socket is not supported");
-      tls = {
-        cert: resolvePem(`${bat}.tls.cert`, b.tls.cert),
-        key: resolvePem(`${bat}.tls.key`, b.tls.key),
-      };
-      const more = b.tls.sniCerts;
-      if (more !== undefined) {
-        if (!Array.isArray(more)) {
-          resolveFail(`${bat}.tls.sniCerts`, "expected a list of { cert, key }");
-        }
-        tls.sniCerts = more.map((c, k) => {
-          const at = `${bat}.tls.sniCerts[${k}]`;
-          if (typeof c !== "object" || c === null) resolveFail(at, "expected { cert, key }");
-          return { cert: resolvePem(`${at}.cert`, c.cert), key: resolvePem(`${at}.key`, c.key) };
-        });
-      }
+  return list.map((b, j) => errs.run(() => bindOf(`${at}.binds[${j}]`, b), null))
+    .filter((b) => b !== null);
+}
+
+/** One listener at `bat`. */
+function bindOf(bat: string, b: BindConfig): ResolvedBind {
+  if (typeof b !== "object" || b === null) resolveFail(bat, "expected a bind object");
+  const { addr } = resolveAddress(`${bat}.address`, b.address, { port0: true });
+  let tls: BindTlsConfig | null = null;
+  if (b.tls !== undefined) {
+    if (typeof b.tls !== "object" || b.tls === null) {
+      resolveFail(`${bat}.tls`, "expected { cert, key }");
     }
-    return { addr, tls, acceptProxy: resolveBool(`${bat}.acceptProxy`, b.acceptProxy, false) };
-  });
+    if (addr.kind === "unix") resolveFail(`${bat}.tls`, "TLS on a unix socket is not supported");
+    tls = {
+      cert: resolvePem(`${bat}.tls.cert`, b.tls.cert),
+      key: resolvePem(`${bat}.tls.key`, b.tls.key),
+    };
+    const more = b.tls.sniCerts;
+    if (more !== undefined) {
+      if (!Array.isArray(more)) {
+        resolveFail(`${bat}.tls.sniCerts`, "expected a list of { cert, key }");
+      }
+      tls.sniCerts = more.map((c, k) => {
+        const at = `${bat}.tls.sniCerts[${k}]`;
+        if (typeof c !== "object" || c === null) resolveFail(at, "expected { cert, key }");
+        return { cert: resolvePem(`${at}.cert`, c.cert), key: resolvePem(`${at}.key`, c.key) };
+      });
+    }
+  }
+  return { addr, tls, acceptProxy: resolveBool(`${bat}.acceptProxy`, b.acceptProxy, false) };
 }
 
 /** The HTTP settings of the frontend at `at` (in http mode): timeouts, headers, error files. */
@@ -320,6 +346,7 @@ interface FrontendEnv {
   readonly backends: readonly ResolvedBackend[];
   /** Names of the frontends before this one (this one's is added). */
   readonly names: Set<string>;
+  readonly errs: ResolveErrors;
 }
 
 /** The default backend of the frontend at `at`, or null (http only), of its mode. */
@@ -355,17 +382,21 @@ function frontendOf(at: string, f: FrontendConfig, env: FrontendEnv): ResolvedFr
   if (env.names.has(fname)) resolveFail(`${at}.name`, `duplicate frontend name "${fname}"`);
   env.names.add(fname);
   const fmode = resolveMode(`${at}.mode`, f.mode);
-  const be = defaultBackendOf(at, f, fmode, env.backends);
-  const binds = bindsOf(at, f.binds);
+  // Each part on its own, so that one run reports the errors of every part.
+  const errs = env.errs;
+  const be = errs.run(() => defaultBackendOf(at, f, fmode, env.backends), null);
+  const binds = errs.run(() => bindsOf(at, f.binds, errs), []);
   const bufsize = env.global.bufsize;
-  let http: ResolvedHttp | null = null;
-  if (fmode === "http") http = httpOf(at, f, bufsize);
-  else if (f.http !== undefined) resolveFail(`${at}.http`, 'HTTP settings need mode "http"');
-  const rules = f.rules === undefined ? null : resolveRules(`${at}.rules`, f.rules, {
-    mode: fmode,
-    backends: env.backends,
-    bufsize,
-  });
+  const http = errs.run((): ResolvedHttp | null => {
+    if (fmode === "http") return httpOf(at, f, bufsize);
+    if (f.http !== undefined) resolveFail(`${at}.http`, 'HTTP settings need mode "http"');
+    return null;
+  }, null);
+  const rules = f.rules === undefined ? null : errs.run(
+    () =>
+      resolveRules(`${at}.rules`, f.rules!, { mode: fmode, backends: env.backends, bufsize, errs }),
+    null,
+  );
   const hooks = resolveHooks(`${at}.hooks`, f.hooks, fmode);
   return {
     hooks,
@@ -384,14 +415,39 @@ function frontendOf(at: string, f: FrontendConfig, env: FrontendEnv): ResolvedFr
   };
 }
 
-/** Checks `cfg` and returns it resolved; throws SluiceError on the first problem. */
+/**
+ * Checks `cfg` and resolves it, collecting every error instead of stopping
+ * at the first: `resolved` is null when there is any. Errors name the field
+ * (`frontends[0].defaultBackend`) or, for rules read from a file, the
+ * `file:line` of the rule.
+ */
+export function checkConfig(
+  cfg: SluiceConfig,
+): { resolved: ResolvedConfig | null; errors: SluiceError[] } {
+  const errs = new ResolveErrors();
+  // With global settings in error, the frontends are checked against the defaults.
+  const global = errs.run(() => globalOf(cfg.global ?? {}), null) ?? globalOf({ io: "node" });
+  const backends = errs.run(() => resolveBackends(cfg.backends, errs), []);
+  const frontends = errs.run(() => {
+    if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
+      resolveFail("frontends", "at least one frontend is needed");
+    }
+    const env: FrontendEnv = { global, backends, names: new Set(), errs };
+    return cfg.frontends.map((f, i) => errs.run(() => frontendOf(`frontends[${i}]`, f, env), null));
+  }, []);
+  if (errs.list.length > 0) return { resolved: null, errors: errs.list };
+  return {
+    resolved: { global, frontends: frontends.filter((f) => f !== null), backends },
+    errors: [],
+  };
+}
+
+/**
+ * Checks `cfg` and returns it resolved. Throws a SluiceError when it has an
+ * error; when it has several, the error lists them all (its `errors`).
+ */
 export function resolveConfig(cfg: SluiceConfig): ResolvedConfig {
-  const global = globalOf(cfg.global ?? {});
-  const backends = resolveBackends(cfg.backends);
-  if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
-    resolveFail("frontends", "at least one frontend is needed");
-  }
-  const env: FrontendEnv = { global, backends, names: new Set() };
-  const frontends = cfg.frontends.map((f, i) => frontendOf(`frontends[${i}]`, f, env));
-  return { global, frontends, backends };
+  const { resolved, errors } = checkConfig(cfg);
+  if (resolved === null) throw cfgErrors(errors);
+  return resolved;
 }

@@ -55,3 +55,5 @@ export const DEFAULT_STICK_SIZE = 100_000;
 export const DEFAULT_STICK_EXPIRE = 30 * 60_000;
 /** Default queue of log bytes waiting for a slow sink. */
 export const DEFAULT_LOG_QUEUE_BYTES = 1 << 20;
+/** Default idle time of an interactive runtime API session (HAProxy's `stats timeout`), in ms. */
+export const DEFAULT_ADMIN_TIMEOUT = 10_000;

@@ -168,6 +168,7 @@ export interface ResolvedGlobal extends
   };
   readonly stats: ResolvedStats | null;
   readonly adminSocket: Readonly<Required<NonNullable<GlobalConfig["adminSocket"]>>> | null;
+  readonly pidfile: string | null;
 }
 
 /** A configuration ready to run. */

@@ -19,7 +19,7 @@ import { compileHttpRule, compileUseBackend, type CondCompiler } from "../rules/
 import { cfgLexLine } from "./cfg_lexer.ts";
 import type { ResolvedBackend, ResolvedRules } from "./config_resolved_types.ts";
 import type { FrontendRules, ProxyMode, RuleText } from "./config_types.ts";
-import { resolveFail } from "./config_values.ts";
+import { type ResolveErrors, resolveFail } from "./config_values.ts";
 
 /** The words and error place of a rule given as text or as words. */
 function ruleWords(where: string, r: RuleText): { words: string[]; where: string } {
@@ -30,28 +30,48 @@ function ruleWords(where: string, r: RuleText): { words: string[]; where: string
   return { words: r.words, where: r.where ?? where };
 }
 
-/** Compiles a frontend's ACLs, http-request/response rules and use_backend rules. */
+/**
+ * Compiles a frontend's ACLs, http-request/response rules and use_backend
+ * rules. A rule in error is recorded in `ctx.errs` and left out; so is a
+ * rule naming an ACL whose declaration is in error (it would only repeat it).
+ */
 export function resolveRules(
   at: string,
   r: FrontendRules,
-  ctx: { mode: ProxyMode; backends: readonly ResolvedBackend[]; bufsize: number },
+  ctx: {
+    mode: ProxyMode;
+    backends: readonly ResolvedBackend[];
+    bufsize: number;
+    errs: ResolveErrors;
+  },
 ): ResolvedRules {
   if (typeof r !== "object" || r === null) {
     resolveFail(at, "expected { acls?, useBackends?, httpRequest?, httpResponse? }");
   }
+  const errs = ctx.errs;
+  /** ACLs whose declaration is in error. */
+  const broken = new Set<string>();
   const list = (k: keyof FrontendRules) => {
     const v = r[k];
     if (v === undefined) return [];
     if (!Array.isArray(v)) resolveFail(`${at}.${k}`, "expected a list of rules");
-    return v.map((x, i) => ruleWords(`${at}.${k}[${i}]`, x));
+    return v.map((x, i) => errs.run(() => ruleWords(`${at}.${k}[${i}]`, x), null))
+      .filter((x) => x !== null)
+      .filter((x) => k === "acls" || !x.words.some((w) => broken.has(w.replace(/^!/, ""))));
   };
+  /** Compiles each rule of `k` with `fn`, leaving out those in error. */
+  const each = <T>(k: keyof FrontendRules, fn: (x: { words: string[]; where: string }) => T) =>
+    list(k).map((x) => errs.run(() => fn(x), null)).filter((x) => x !== null);
   if (ctx.mode !== "http") {
     for (const k of ["useBackends", "httpRequest", "httpResponse"] as const) {
       if ((r[k]?.length ?? 0) > 0) resolveFail(`${at}.${k}`, 'HTTP rules need mode "http"');
     }
   }
   const acls: AclMap = new Map();
-  for (const a of list("acls")) aclDeclare(acls, ["acl", ...a.words], a.where);
+  for (const a of list("acls")) {
+    const acl = errs.run(() => aclDeclare(acls, ["acl", ...a.words], a.where), null);
+    if (acl === null) broken.add(a.words[0]);
+  }
   // A condition may only use fetches the rule can feed: a connection rule
   // knows the client address, a response rule the response (and variables).
   const condFor = (use: number, refuse: (kw: string, acl: string) => string) => {
@@ -82,21 +102,21 @@ export function resolveRules(
         named(acl)
       }): nothing else is known yet`,
   );
-  const httpRequest = list("httpRequest").map((x) => {
+  const httpRequest = each("httpRequest", (x) => {
     const rule = compileHttpRule(x.words, x.where, false, cond);
     if ((rule.action.fixedReply?.bytes.length ?? 0) > ctx.bufsize) {
       resolveFail(x.where, `the response is larger than a buffer (${ctx.bufsize} bytes)`);
     }
     return rule;
   });
-  const httpResponse = list("httpResponse").map((x) => {
+  const httpResponse = each("httpResponse", (x) => {
     const rule = compileHttpRule(x.words, x.where, true, resCond);
     if ((rule.action.fixedReply?.bytes.length ?? 0) > ctx.bufsize) {
       resolveFail(x.where, `the response is larger than a buffer (${ctx.bufsize} bytes)`);
     }
     return rule;
   });
-  const useBackends = list("useBackends").map((x) => {
+  const useBackends = each("useBackends", (x) => {
     const u = compileUseBackend(x.words, x.where, cond);
     const be = ctx.backends.find((b) => b.name === u.backend);
     if (be === undefined) {
@@ -107,7 +127,7 @@ export function resolveRules(
     }
     return u;
   });
-  const tcpRequest = list("tcpRequest").map((x) => {
+  const tcpRequest = each("tcpRequest", (x) => {
     const [kind, verdict, ...rest] = x.words;
     if (kind !== "connection" || (verdict !== "accept" && verdict !== "reject")) {
       resolveFail(

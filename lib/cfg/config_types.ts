@@ -99,9 +99,16 @@ export interface GlobalConfig {
   /**
    * The runtime API on a unix socket (HAProxy's `stats socket PATH`): `show
    * stat`, `set server`, ... Created with mode 0600 unless `mode` says
-   * otherwise. None by default.
+   * otherwise; an interactive session idle for `timeout` ms is closed
+   * (`stats timeout`, default 10000). None by default.
    */
-  adminSocket?: { path: string; mode?: number };
+  adminSocket?: { path: string; mode?: number; timeout?: number };
+  /**
+   * A file sluice writes its process id to once every listener is bound, and
+   * removes when it stops (HAProxy's `pidfile`, the CLI's `-p`). None by
+   * default.
+   */
+  pidfile?: string;
 }
 
 /** The stats listener. It binds only where asked; keep it on a private address. */

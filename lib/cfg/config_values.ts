@@ -20,6 +20,26 @@ export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/**
+ * The errors of one resolution: each part that fails (a backend, a server,
+ * a rule...) is recorded and left out, so that one run reports them all.
+ */
+export class ResolveErrors {
+  /** The errors, in the order found. */
+  readonly list: SluiceError[] = [];
+
+  /** `fn()`, or `fallback` when it throws a SluiceError (which is recorded). */
+  run<T>(fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof SluiceError)) throw err;
+      this.list.push(err);
+      return fallback;
+    }
+  }
+}
+
 /** Throws the configuration error at `where` (ERR_CONFIG). */
 export function resolveFail(where: string, why: string): never {
   throw new SluiceError("ERR_CONFIG", `Invalid configuration at ${where}: ${why}`, where);

@@ -34,16 +34,29 @@ export class SluiceError extends Error {
   readonly code: SluiceErrorCode;
   /** `file:line` for configuration errors, otherwise undefined. */
   readonly where?: string;
+  /**
+   * Every error found, in file and line order, when a configuration had
+   * several: the message then lists them, one per line, and `where` is the
+   * first one's. Undefined otherwise.
+   */
+  declare readonly errors?: readonly SluiceError[];
 
   /**
    * An error with a stable `code`, a one-line `message` and, for
-   * configuration errors, the `file:line` (or field path) in `where`.
+   * configuration errors, the `file:line` (or field path) in `where`;
+   * `errors` when it stands for several.
    */
-  constructor(code: SluiceErrorCode, message: string, where?: string) {
+  constructor(
+    code: SluiceErrorCode,
+    message: string,
+    where?: string,
+    errors?: readonly SluiceError[],
+  ) {
     super(message);
     this.name = "SluiceError";
     this.code = code;
     this.where = where;
+    if (errors !== undefined) this.errors = errors;
   }
 }
 

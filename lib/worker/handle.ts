@@ -13,7 +13,9 @@
  * @module
  */
 import { resolveConfig } from "../cfg/config_check.ts";
-import { parseConfigFiles } from "../cfg/cfg_parser.ts";
+import { loadConfigFiles } from "../cfg/config_load.ts";
+import { configCount } from "../cfg/config_summary.ts";
+import { cfgErrors } from "../cfg/cfg_at.ts";
 import { startStatsServer, type StatsServer } from "../stats/stats_server.ts";
 import { formatCsv } from "../stats/stats_csv.ts";
 import { createAdminApi } from "../stats/admin_api.ts";
@@ -25,6 +27,7 @@ import type { SluiceConfig } from "../cfg/config_types.ts";
 import { errMsg, SluiceError } from "../core/errors.ts";
 import { Instance, type ListenAddress } from "./instance.ts";
 import type { InstanceStats } from "../stats/stats_types.ts";
+import { pidfileRemove, pidfileWrite } from "./pidfile.ts";
 
 /** Options of `SluiceHandle.close()`. */
 export interface CloseOptions {
@@ -174,9 +177,15 @@ export interface SluiceHandle extends AsyncDisposable {
  * when the configuration is invalid or an address cannot be bound; nothing
  * stays bound then.
  *
- * With `{ configFile }` (a path or a list of paths), the configuration is
- * read from HAProxy-syntax files, like `sluice -f FILE` (`${NAME}`
- * expansion reads the environment, so it needs `--allow-env`).
+ * With `{ configFile }` (a path or a list of paths; a directory stands for
+ * its `*.cfg` files), the configuration is read from HAProxy-syntax files,
+ * like `sluice -f FILE` (`${NAME}` expansion reads the environment, so it
+ * needs `--allow-env`). Every error of the files is in the one error thrown
+ * (its `errors`, each at `file:line`); warnings go to the log as events.
+ *
+ * With `global.pidfile`, the process id is written to that file once
+ * everything listens (a file that cannot be written is an ERR_CONFIG error,
+ * and nothing stays bound), and removed by `close()`.
  *
  * `options` follows `Deno.serve()`: `signal` closes sluice gracefully when
  * aborted, `onListen` is told the bound addresses; the handle's `finished`
@@ -218,11 +227,12 @@ export async function startSluice(
 ): Promise<SluiceHandle> {
   const { signal, onListen } = options;
   signal?.throwIfAborted();
-  const resolved = resolveConfig(loadConfig(config));
+  const { resolved, warnings } = loadConfig(config);
   let inst = new Instance(resolved);
   await inst.start();
   // Like HAProxy's "Proxy ... started." lines, once per process start.
-  inst.event(`configuration loaded: ${describe(resolved)}`);
+  for (const w of warnings) inst.event(w, "warning");
+  inst.event(`configuration loaded: ${configCount(resolved)}`);
   // The runtime API, the stats listener and the admin socket belong to the
   // handle: they survive reloads and always show the running configuration.
   const startTime = Date.now();
@@ -269,8 +279,20 @@ export async function startSluice(
   const as = resolved.global.adminSocket;
   if (as !== null) {
     try {
-      adminSocket = await serveAdminSocket(as.path, api, { mode: as.mode });
+      adminSocket = await serveAdminSocket(as.path, api, { mode: as.mode, timeoutMs: as.timeout });
     } catch (err) {
+      await statsServer?.close();
+      await inst.close();
+      throw err;
+    }
+  }
+  // Written once everything listens, removed once everything is closed.
+  let pidfile = resolved.global.pidfile;
+  if (pidfile !== null) {
+    try {
+      pidfileWrite(pidfile);
+    } catch (err) {
+      await adminSocket?.close();
       await statsServer?.close();
       await inst.close();
       throw err;
@@ -299,11 +321,14 @@ export async function startSluice(
       // Checked and started before anything changes: a bad configuration
       // never replaces the running one.
       let fresh: Instance | undefined;
-      let cfg;
+      let cfg, warnings;
       try {
-        cfg = resolveConfig(loadConfig(next));
+        ({ resolved: cfg, warnings } = loadConfig(next));
         fresh = new Instance(cfg);
         await fresh.startFrom(inst);
+        if (cfg.global.pidfile !== null && cfg.global.pidfile !== pidfile) {
+          pidfileWrite(cfg.global.pidfile);
+        }
       } catch (err) {
         // What the new configuration opened (its log file, say) goes too.
         await fresh?.close();
@@ -313,7 +338,10 @@ export async function startSluice(
         );
         throw err;
       }
-      fresh.event(`configuration reloaded: ${describe(cfg)}`);
+      for (const w of warnings) fresh.event(w, "warning");
+      fresh.event(`configuration reloaded: ${configCount(cfg)}`);
+      if (pidfile !== null && pidfile !== cfg.global.pidfile) pidfileRemove(pidfile);
+      pidfile = cfg.global.pidfile;
       const old = inst;
       inst = fresh;
       const done = old.close({ graceful: true, graceMs: opts.graceMs });
@@ -332,7 +360,9 @@ export async function startSluice(
         statsServer?.close(),
         adminSocket?.close(),
       ])
-        .then(() => {});
+        .then(() => {
+          if (pidfile !== null) pidfileRemove(pidfile);
+        });
       closing.then(closed, closed);
       return closing;
     },
@@ -356,18 +386,17 @@ export async function startSluice(
   return handle;
 }
 
-/** The configuration object itself, or the one read from `configFile`. */
-function loadConfig(config: SluiceConfig | { configFile: string | string[] }): SluiceConfig {
-  if (!("configFile" in config)) return config;
+/**
+ * The configuration object resolved, or the one read from `configFile` with
+ * its warnings (`file:line: warning: ...`). Throws every error at once (see
+ * cfgErrors()).
+ */
+function loadConfig(
+  config: SluiceConfig | { configFile: string | string[] },
+): { resolved: ReturnType<typeof resolveConfig>; warnings: string[] } {
+  if (!("configFile" in config)) return { resolved: resolveConfig(config), warnings: [] };
   const files = Array.isArray(config.configFile) ? config.configFile : [config.configFile];
-  return parseConfigFiles(files, Deno.env.toObject());
-}
-
-/** "2 frontends, 3 backends, 7 servers" for event lines. */
-function describe(cfg: ReturnType<typeof resolveConfig>): string {
-  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
-  const servers = cfg.backends.reduce((sum, b) => sum + b.servers.length, 0);
-  return `${n(cfg.frontends.length, "frontend")}, ${n(cfg.backends.length, "backend")}, ${
-    n(servers, "server")
-  }`;
+  const load = loadConfigFiles(files);
+  if (load.resolved === null) throw cfgErrors(load.errors);
+  return { resolved: load.resolved, warnings: load.warnings.map((w) => w.message) };
 }

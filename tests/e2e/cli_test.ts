@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { runCli, runCliToEnd } from "../helpers/cli.ts";
 import { echoScript, readAll, readN, sleep, upstream, writeAll } from "../helpers/net.ts";
+import { withTempDir } from "../helpers/temp_dir.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 
@@ -338,4 +339,157 @@ Deno.test("cli: SIGHUP reloads the configuration files; a broken file keeps the 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("cli: -c lists every error of every file, in file and line order, as file:line: message", async () => {
+  await withTempDir(async (dir) => {
+    const a = `${dir}/a.cfg`, b = `${dir}/b.cfg`;
+    await Deno.writeTextFile(a, "global\n  maxconn 0\n  daemon\n  bogus\n");
+    await Deno.writeTextFile(
+      b,
+      [
+        "frontend fe",
+        "  mode http",
+        "  bind 127.0.0.1:0",
+        "  default_backend nope",
+        "backend be",
+        "  mode http",
+        "  server s1 127.0.0.1:1 wieght 3",
+      ].join("\n"),
+    );
+    const r = await runCliToEnd(["-c", "-f", a, "-f", b]);
+    assert.equal(r.code, 1, r.err);
+    assert.deepEqual(r.err.split("\n").map((l) => l.replace(/^(.*?:\d+: (warning: )?).*/, "$1")), [
+      `${a}:2: `,
+      `${a}:3: warning: `,
+      `${a}:4: `,
+      `${b}:4: `,
+      `${b}:7: `,
+      `sluice: ${a}, ${b}: 4 errors, 1 warning`,
+    ]);
+    assert.match(r.err, new RegExp(`${b}:4: no backend named "nope"`));
+    assert.equal(r.out, "");
+    // Starting with the same files reports the same, and exits 2.
+    const run = await runCliToEnd(["-f", a, "-f", b]);
+    assert.equal(run.code, 2);
+    assert.equal(run.err, r.err);
+  });
+});
+
+Deno.test("cli: process-management keywords load with one warning each; -V lists what loaded", async () => {
+  await withTempDir(async (dir) => {
+    const cfg = `${dir}/w.cfg`;
+    await Deno.writeTextFile(
+      cfg,
+      [
+        "global",
+        "  daemon",
+        "  master-worker",
+        "  user sluice",
+        "  group sluice",
+        "  chroot /var/empty",
+        "  tune.ssl.default-dh-param 2048",
+        `  stats socket ${dir}/admin.sock expose-fd listeners`,
+        "  stats timeout 1m",
+        "defaults",
+        "  mode tcp",
+        "listen l",
+        "  bind 127.0.0.1:0",
+        "  server s 127.0.0.1:1",
+      ].join("\n"),
+    );
+    const r = await runCliToEnd(["-c", "-V", "-f", cfg]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /configuration .* is valid/);
+    const lines = r.err.split("\n");
+    assert.equal(lines[0], `sluice: reading ${cfg}`);
+    const warnings = lines.filter((l) => l.includes(": warning: "));
+    assert.deepEqual(
+      warnings.map((l) => l.split(": warning: ")[0]),
+      [2, 3, 4, 5, 6, 7, 8].map((n) => `${cfg}:${n}`),
+    );
+    assert.match(warnings[2], /run it as user "sluice" from the service manager .*--allow-net/);
+    assert.deepEqual(lines.slice(-3), [
+      `sluice: frontend l (${cfg}:12): tcp, listens on 127.0.0.1:0, default_backend l`,
+      `sluice: backend l (${cfg}:12): tcp, balance roundrobin, 1 server`,
+      "sluice: loaded 1 frontend, 1 backend, 1 server, 7 warnings",
+    ]);
+  });
+});
+
+Deno.test("cli: -p writes the pidfile once listening and removes it on SIGTERM; the keyword too", async () => {
+  await withTempDir(async (dir) => {
+    const cfg = `${dir}/p.cfg`;
+    const write = (pidfile: string) =>
+      Deno.writeTextFile(
+        cfg,
+        `global\n${pidfile}defaults\n  mode tcp\nlisten l\n  bind 127.0.0.1:0\n  server s 127.0.0.1:1\n`,
+      );
+    await write(`  pidfile ${dir}/from-config.pid\n`);
+    for (
+      const [args, pidfile] of [[["-p", `${dir}/cli.pid`], `${dir}/cli.pid`], [
+        [],
+        `${dir}/from-config.pid`,
+      ]] as const
+    ) {
+      const p = runCli(["-f", cfg, ...args]);
+      await p.waitLine(/ready/);
+      assert.equal(await Deno.readTextFile(pidfile), `${p.child.pid}\n`);
+      p.kill("SIGTERM");
+      assert.equal(await p.exited, 0);
+      await assert.rejects(() => Deno.stat(pidfile), Deno.errors.NotFound);
+    }
+    // -p wins over the keyword: the configuration's file is not written.
+    await assert.rejects(() => Deno.stat(`${dir}/from-config.pid`), Deno.errors.NotFound);
+    // A pidfile that cannot be written: nothing starts.
+    const r = await runCliToEnd(["-f", cfg, "-p", `${dir}/no/such/dir/x.pid`]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^sluice: Cannot write the pidfile ".*x\.pid": No such file/m);
+    assert.ok(!r.out.includes("ready"));
+  });
+});
+
+Deno.test("cli: -f DIR loads its *.cfg files in name order", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/20-be.cfg`, "backend be\n  mode tcp\n  bogus\n");
+    await Deno.writeTextFile(
+      `${dir}/10-fe.cfg`,
+      "defaults\n  mode tcp\nfrontend fe\n  bind 127.0.0.1:0\n  default_backend be\n  what\n",
+    );
+    await Deno.writeTextFile(`${dir}/notes.txt`, "not a configuration\n");
+    const r = await runCliToEnd(["-c", "-f", dir]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.err.split("\n").map((l) => l.split(": ")[0]), [
+      `${dir}/10-fe.cfg:6`,
+      `${dir}/20-be.cfg:3`,
+      "sluice",
+    ]);
+    await Deno.writeTextFile(
+      `${dir}/20-be.cfg`,
+      "backend be\n  mode tcp\n  server s 127.0.0.1:1\n",
+    );
+    await Deno.writeTextFile(
+      `${dir}/10-fe.cfg`,
+      "defaults\n  mode tcp\nfrontend fe\n  bind 127.0.0.1:0\n  default_backend be\n",
+    );
+    const ok = await runCliToEnd(["-c", "-f", dir]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /is valid/);
+  });
+});
+
+Deno.test("cli: -c is --check, -v and -vv print the version, -sf PID is refused", async () => {
+  const c = await runCliToEnd(["-c", "-f", `${EXAMPLES}tcp-lb.cfg`]);
+  assert.equal(c.code, 0, c.err);
+  const v = await runCliToEnd(["-v"]);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /^sluice \d+\.\d+\.\d+ \(deno [^)]+\)$/);
+  const vv = await runCliToEnd(["-vv"]);
+  assert.match(vv.out, /^sluice .*\nruntime: deno .*, v8 .*, typescript .*\nplatform: \S+$/);
+  const sf = await runCliToEnd(["-f", `${EXAMPLES}tcp-lb.cfg`, "-sf", "1"]);
+  assert.equal(sf.code, 2);
+  assert.match(sf.err, /^sluice: -sf 1: sluice reloads in place .*kill -HUP 1/);
+  const d = await runCliToEnd(["-c", "-D", "-f", `${EXAMPLES}tcp-lb.cfg`]);
+  assert.equal(d.code, 0);
+  assert.match(d.err, /^sluice: warning: -D: sluice stays in the foreground/);
 });

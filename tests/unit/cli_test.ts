@@ -13,6 +13,7 @@ import {
 } from "../../lib/cfg/cli_flags.ts";
 import { cliReadyLine } from "../../lib/cfg/cli_ready.ts";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
+import { loadConfigFiles } from "../../lib/cfg/config_load.ts";
 import type { SluiceConfig } from "../../lib/cfg/config_types.ts";
 import { SluiceError, type SluiceErrorCode } from "../../lib/core/errors.ts";
 
@@ -61,9 +62,60 @@ Deno.test("parseCli() returns help for --help and -h, even with other flags", ()
   }
 });
 
-Deno.test("parseCli() returns version for --version and -V", () => {
+Deno.test("parseCli() returns version for --version and -v, with the build for -vv", () => {
   assert.deepEqual(parseCli(["--version"]), { kind: "version" });
-  assert.deepEqual(parseCli(["-V"]), { kind: "version" });
+  assert.deepEqual(parseCli(["-v"]), { kind: "version" });
+  assert.deepEqual(parseCli(["-vv"]), { kind: "version", build: true });
+  assert.deepEqual(parseCli(["-v", "--version"]), { kind: "version", build: true });
+});
+
+Deno.test("parseCli(): -f loads files (with -c, -p, -V and HAProxy's process flags, nothing else)", () => {
+  assert.deepEqual(parseCli(["-f", "a.cfg", "-f", "conf.d"]), {
+    kind: "load",
+    files: ["a.cfg", "conf.d"],
+    check: false,
+  });
+  assert.deepEqual(parseCli(["-c", "-f", "a.cfg"]), {
+    kind: "load",
+    files: ["a.cfg"],
+    check: true,
+  });
+  assert.deepEqual(parseCli(["-f", "a.cfg", "-p", "/run/s.pid", "-V"]), {
+    kind: "load",
+    files: ["a.cfg"],
+    check: false,
+    pidfile: "/run/s.pid",
+    verbose: true,
+  });
+  rejects(["-f", "a.cfg", "--maxconn", "10"], "ERR_USAGE", /^--maxconn cannot be combined with -f/);
+  // -p and -V go with flags too.
+  const action = parseCli(["--listen", ":0", "--server", "a:1", "-p", "x.pid", "-V"]);
+  assert.equal(action.kind === "run" && action.pidfile, "x.pid");
+  assert.equal(action.kind === "run" && action.verbose, true);
+  rejects(["-p", "", "-f", "a.cfg"], "ERR_USAGE", /expected a file name/);
+});
+
+Deno.test("parseCli(): HAProxy's -D, -W, -Ws, -sf, -st say what sluice does instead", () => {
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  const action = parseCli(["-D", "-W", "-Ws", "-f", "a.cfg", "-sf", "-st"], { warn });
+  assert.deepEqual(action, { kind: "load", files: ["a.cfg"], check: false });
+  assert.equal(warnings.length, 5, warnings.join("\n"));
+  assert.match(warnings[0], /^-D: sluice stays in the foreground: run it under a service manager/);
+  assert.match(warnings[1], /^-W: sluice is one process that reloads in place \(SIGHUP or SIGUSR2/);
+  assert.match(warnings[2], /^-Ws: .*does not notify systemd: use Type=exec/);
+  assert.match(warnings[3], /^-sf without a process id: nothing to replace, starting/);
+  assert.match(warnings[4], /^-st without a process id/);
+  // With process ids, starting would put a second sluice next to the first: refused.
+  rejects(
+    ["-f", "a.cfg", "-sf", "123", "456"],
+    "ERR_USAGE",
+    /^-sf 123 456: sluice reloads in place .*send SIGHUP \(or SIGUSR2\) to 123 456 \(kill -HUP 123 456\)/,
+  );
+  rejects(["-st", "12", "-f", "a.cfg"], "ERR_USAGE", /^-st 12: /);
+  rejects(["-sf", "abc", "-f", "a.cfg"], "ERR_USAGE", /Invalid value "abc" for -sf/);
+  // The long names work too (they are what --help lists next to HAProxy's spelling).
+  assert.equal(parseCli(["--daemon", "-f", "a.cfg"], { warn }).kind, "load");
 });
 
 Deno.test("parseCli() with neither --listen nor --server runs the demo", () => {
@@ -1015,14 +1067,22 @@ Deno.test("every --help example parses", () => {
       file,
       "frontend fe\n  bind 127.0.0.1:0\n  default_backend be\nbackend be\n  server s 127.0.0.1:1\n",
     );
+    Deno.mkdirSync(`${dir}/conf.d`);
+    Deno.writeTextFileSync(`${dir}/conf.d/x.cfg`, "backend other\n  server s 127.0.0.1:2\n");
     for (const ex of CLI_EXAMPLES) {
-      const args = ex.args.map((a) => a === "haproxy.cfg" ? file : a);
-      const action = parseCli(args);
-      assert.ok(
-        action.kind === "run" || action.kind === "check" || action.kind === "demo",
-        ex.args.join(" "),
+      const args = ex.args.map((a) =>
+        a === "haproxy.cfg" ? file : a === "conf.d" ? `${dir}/conf.d` : a
       );
-      if (action.kind !== "demo") resolveConfig(action.config);
+      const action = parseCli(args);
+      if (action.kind === "load") {
+        assert.deepEqual(loadConfigFiles(action.files, {}).errors, [], ex.args.join(" "));
+      } else {
+        assert.ok(
+          action.kind === "run" || action.kind === "check" || action.kind === "demo",
+          ex.args.join(" "),
+        );
+        if (action.kind !== "demo") resolveConfig(action.config);
+      }
       assert.ok(USAGE.includes(ex.what), ex.what);
     }
   } finally {
@@ -1042,7 +1102,7 @@ Deno.test("parseCli() suggests the flag a mistyped one most likely meant", () =>
   rejects(["--logformat", "json"], "ERR_USAGE", /\(did you mean --log-format\?\)$/);
   rejects(["--tsl-cert", "x"], "ERR_USAGE", /\(did you mean --tls-cert\?\)$/);
   rejects(["--foo"], "ERR_USAGE", /^Unknown option '--foo'$/);
-  rejects(["--verbose"], "ERR_USAGE", /^Unknown option '--verbose'$/);
+  rejects(["--quiet"], "ERR_USAGE", /^Unknown option '--quiet'$/);
   assert.equal(cliSuggest("--maxcon"), "--maxconn");
   assert.equal(cliSuggest("--zzzzzz"), null);
 });
