@@ -14,6 +14,7 @@
  * | `inter D`, `fastinter D`, `downinter D` | `check.*`                             |
  * | `rise N`, `fall N`, `port N`            | `check.*`                             |
  * | `check-ssl`                             | `check.tls`                           |
+ * | `check-send-proxy`                      | `check.sendProxy`                     |
  * | `observe layer4\|layer7`                | `observe.mode`                        |
  * | `error-limit N`, `on-error X`           | `observe.errorLimit`, `.onError`      |
  * | `ssl`                                   | `tls`                                 |
@@ -41,6 +42,7 @@ const CHECK_OPTS: [keyof CfgServerOpts, string][] = [
   ["fall", "fall"],
   ["port", "port"],
   ["checkSsl", "check-ssl"],
+  ["checkSendProxy", "check-send-proxy"],
 ];
 /** Options that only matter with `ssl`. */
 const TLS_OPTS: [keyof CfgServerOpts, string][] = [
@@ -121,6 +123,9 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         break;
       case "check-ssl":
         o.checkSsl = true;
+        break;
+      case "check-send-proxy":
+        o.checkSendProxy = true;
         break;
       case "observe":
         o.observe = a.oneOf(val(), ["layer4", "layer7"] as const);
@@ -215,7 +220,7 @@ export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
  */
 export function cfgServerBuild(
   s: CfgServerDraft,
-  chk: { timeout?: number; http?: CheckConfig["http"] },
+  chk: { timeout?: number; http?: CheckConfig["http"]; tcpCheck?: CheckConfig["tcpCheck"] },
 ): ServerConfig {
   const o = s.opts;
   const srv: ServerConfig = { name: s.name, address: s.address };
@@ -240,6 +245,8 @@ export function cfgServerBuild(
     if (o.port !== undefined) c.port = o.port;
     if (o.checkSsl) c.tls = true;
     if (chk.http !== undefined) c.http = { ...chk.http };
+    if (chk.tcpCheck !== undefined) c.tcpCheck = chk.tcpCheck.map((r) => ({ ...r }));
+    if (o.checkSendProxy) c.sendProxy = true;
     srv.check = c;
   }
   if (o.observe !== undefined) {
