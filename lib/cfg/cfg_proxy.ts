@@ -66,11 +66,17 @@ function cfgNoop(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 0, 0);
 }
 
-/** `balance ALGO`. */
+/** `balance ALGO [ARG] [OPTION]` (`url_param uid`, `hdr(host) use_domain_only`). */
 function cfgBalance(p: CfgProxyDraft, { at, args }: CfgStmt): void {
-  at.args(args, 1, 1);
-  const v = args[0];
-  if (typeof parseBalance(v) === "string") throw at.badValue(v, `expected ${lbAlgoExpected()}`);
+  at.args(args, 1, 3);
+  const v = args.join(" ");
+  const spec = parseBalance(v);
+  if (typeof spec === "string") {
+    throw at.badValue(
+      v,
+      spec.startsWith("unknown algorithm") ? `expected ${lbAlgoExpected()}` : spec,
+    );
+  }
   cfgSet(p, "balance", { at, value: v as BalanceAlgo });
 }
 

@@ -429,7 +429,9 @@ export interface ServerConfig {
 }
 
 /**
- * Load-balancing algorithms; `"hdr(name)"` hashes the named request header.
+ * Load-balancing algorithms; `"hdr(name)"` hashes the named request header
+ * (`"hdr(host) use_domain_only"`: its main domain part only), `"url_param
+ * name"` the value of a query string parameter.
  * The public spelling of the rows of LB_ALGOS (lib/lb/lb_algos.ts), kept
  * here so the API documents itself; tests/unit/lb_algos_test.ts fails to
  * compile when the two differ.
@@ -442,7 +444,9 @@ export type BalanceAlgo =
   | "source"
   | "uri"
   | "random"
-  | `hdr(${string})`;
+  | `url_param ${string}`
+  | `hdr(${string})`
+  | `hdr(${string}) use_domain_only`;
 
 /** Cookie persistence (HAProxy's `cookie NAME insert|prefix`). */
 export interface CookieConfig {

@@ -606,7 +606,7 @@ Deno.test("option httplog / option tcplog set the log format; log global is acce
 
 // ---------------------------------------------------------------- balance, hash-type
 
-Deno.test("balance: every algorithm, hdr(NAME) included", () => {
+Deno.test("balance: every algorithm, hdr(NAME) [use_domain_only] and url_param NAME included", () => {
   for (
     const algo of [
       "roundrobin",
@@ -617,15 +617,36 @@ Deno.test("balance: every algorithm, hdr(NAME) included", () => {
       "uri",
       "random",
       "hdr(X-User)",
+      "hdr(host) use_domain_only",
+      "url_param uid",
     ]
   ) {
     assert.equal(backend([`balance ${algo}`]).balance, algo);
   }
-  rejects(beLines(["balance url_param id"]), BE, /unexpected argument "id" for "balance"/);
   rejects(
     beLines(["balance url_param"]),
     BE,
-    /invalid value "url_param" for "balance": expected roundrobin, static-rr/,
+    /invalid value "url_param" for "balance": "url_param" needs a PARAM \(url_param PARAM\)/,
+  );
+  rejects(
+    beLines(["balance url_param uid check_post"]),
+    BE,
+    /invalid value "url_param uid check_post" for "balance": "check_post" not supported: sluice does not look for the parameter in a POST body/,
+  );
+  rejects(
+    beLines(["balance roundrobin x"]),
+    BE,
+    /invalid value "roundrobin x" for "balance": unexpected word "x" after "roundrobin"/,
+  );
+  rejects(
+    beLines(["balance rdp-cookie"]),
+    BE,
+    /invalid value "rdp-cookie" for "balance": expected roundrobin, static-rr/,
+  );
+  rejects(
+    beLines(["balance url_param a b c"]),
+    BE,
+    /unexpected argument "c" for "balance"/,
   );
   rejects(beLines(["balance random(3)"]), BE, /invalid value "random\(3\)" for "balance"/);
   rejects(beLines(["balance hdr()"]), BE, /invalid value "hdr\(\)" for "balance"/);
