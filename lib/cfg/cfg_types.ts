@@ -84,6 +84,11 @@ export interface CfgServerOpts {
   checkSsl?: boolean;
   /** `check-send-proxy`: a PROXY header on check connections. */
   checkSendProxy?: boolean;
+  /** `agent-check`, `agent-port`, `agent-inter`, `agent-send`. */
+  agentCheck?: boolean;
+  agentPort?: number;
+  agentInter?: number;
+  agentSend?: string;
   observe?: ObserveConfig["mode"];
   errorLimit?: number;
   onError?: ObserveConfig["onError"];

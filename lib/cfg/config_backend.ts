@@ -39,7 +39,7 @@ import {
   resolveTimeout,
   TOKEN,
 } from "./config_values.ts";
-import { resolveCheck } from "./config_health.ts";
+import { resolveAgent, resolveCheck } from "./config_health.ts";
 
 /** `"roundrobin"`, …, or `"hdr(name)"`. */
 function balanceSpec(where: string, v: unknown): LbSpec {
@@ -204,6 +204,7 @@ function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedSer
     check: s.check === undefined
       ? null
       : resolveCheck(`${sat}.check`, s.check, { addr, tls, sendProxy }),
+    agent: s.agent === undefined ? null : resolveAgent(`${sat}.agent`, s.agent, addr),
     observe: observe(sat, s),
   };
 }

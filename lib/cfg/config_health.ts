@@ -9,6 +9,7 @@
  */
 import type { Address } from "../core/addr_types.ts";
 import { errMsg } from "../core/errors.ts";
+import type { AgentConfig } from "../check/agent.ts";
 import { checkConfigResolve } from "../check/check_config.ts";
 import { type CheckExpectSpec, hexBytes } from "../check/check_expect.ts";
 import type {
@@ -18,7 +19,7 @@ import type {
 } from "../check/check_types.ts";
 import { DEFAULT_CHECK_FALL, DEFAULT_CHECK_INTER, DEFAULT_CHECK_RISE } from "./config_defaults.ts";
 import type { ResolvedServerTls } from "./config_resolved_types.ts";
-import type { CheckConfig, TcpCheckRuleConfig } from "./config_types.ts";
+import type { CheckConfig, ServerConfig, TcpCheckRuleConfig } from "./config_types.ts";
 import { resolveBool, resolveFail, resolveInt, TOKEN } from "./config_values.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
 
@@ -232,4 +233,25 @@ export function resolveCheck(
   } catch (err) {
     return resolveFail(where, errMsg(err));
   }
+}
+
+/** The agent check of a server at `where` (TCP addresses only). */
+export function resolveAgent(
+  where: string,
+  a: NonNullable<ServerConfig["agent"]>,
+  addr: Address,
+): AgentConfig {
+  if (typeof a !== "object" || a === null) resolveFail(where, "expected { port, inter?, send? }");
+  if (addr.kind === "unix") resolveFail(where, "an agent check needs a TCP server address");
+  const inter = resolveInt(`${where}.inter`, a.inter, DEFAULT_CHECK_INTER, 10, MAX_DURATION_MS);
+  if (a.send !== undefined && (typeof a.send !== "string" || a.send === "")) {
+    resolveFail(`${where}.send`, `expected non-empty text, got ${JSON.stringify(a.send)}`);
+  }
+  return {
+    host: addr.host,
+    port: resolveInt(`${where}.port`, a.port, 0, 1, 65535),
+    inter,
+    timeout: resolveInt(`${where}.timeout`, a.timeout, inter, 1, MAX_DURATION_MS),
+    send: a.send === undefined ? null : new TextEncoder().encode(a.send),
+  };
 }

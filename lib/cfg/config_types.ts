@@ -408,6 +408,24 @@ export interface ServerConfig {
   check?: CheckConfig;
   /** Passive health observation; needs `check` to bring the server back. */
   observe?: ObserveConfig;
+  /**
+   * HAProxy's agent check (`agent-check`): every `inter` ms sluice connects
+   * to `port` on the server's host, sends `send`, and reads one line whose
+   * words change the server: `75%` (weight relative to `weight`), `ready`,
+   * `drain`, `maint` (admin state), `up`, `down`, `stopped`, `fail` (with a
+   * description after `#`), `maxconn:N`. Failing to reach the agent changes
+   * nothing. TCP addresses only.
+   */
+  agent?: {
+    /** The agent's port (`agent-port`). */
+    port: number;
+    /** Interval between agent checks, ms (`agent-inter`). Default 2000. */
+    inter?: number;
+    /** Time one agent check may take, ms (`timeout check`). Default: `inter`. */
+    timeout?: number;
+    /** Text sent upon connection (`agent-send`); include the `\n` the agent expects. */
+    send?: string;
+  };
   /** Connect with TLS (also implied by a `tls://` address). */
   tls?: ServerTlsConfig;
   /**

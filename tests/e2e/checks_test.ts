@@ -331,3 +331,40 @@ Deno.test("check-send-proxy, and the PROXY header a send-proxy server's checks c
   assert.equal(p.check("s1").status, "L7OK");
   assert.equal((await p.until("s3", "DOWN")).includes("code: 400"), true);
 });
+
+Deno.test("agent-check: the agent's line sets weight, drain, down with its reason, and up again", async () => {
+  let reply = "75%\n";
+  const asked: string[] = [];
+  await using agent = upstream(async (conn) => {
+    asked.push(dec.decode(await readN(conn, 6)));
+    await writeAll(conn, enc.encode(reply));
+  });
+  await using app = upstream(async (conn) => {
+    await readN(conn, 1);
+  });
+  await using p = await start(tcpCfg([
+    `server s1 ${app.address} weight 20 check inter 50 agent-check agent-port ${agent.port}` +
+    " agent-inter 50 agent-send hello\\n",
+    `server s2 ${app.address}`,
+  ]));
+  const srv = () =>
+    p.handle.stats().backends.find((b) => b.name === "be")!.servers.find((s) => s.name === "s1")!;
+  await waitFor(() => srv().weight === 15, 5000, "weight 75% of 20");
+  assert.equal(asked[0], "hello\n", "agent-send is sent first");
+  reply = "drain\n";
+  await waitFor(() => srv().status === "DRAIN", 5000, "drain");
+  reply = "ready down # maintenance window\n";
+  const down = await p.until("s1", "DOWN");
+  assert.match(
+    down,
+    /reason: Layer7 wrong status, info: "via agent : down \(maintenance window\)"/,
+  );
+  assert.equal(p.check("s1").state, "DOWN");
+  reply = "up 100%\n";
+  assert.match(await p.until("s1", "UP"), /info: "via agent : up"/);
+  await waitFor(() => srv().weight === 20, 5000, "weight 100%");
+  // An agent that stops answering changes nothing.
+  await agent.close();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(p.check("s1").state, "UP");
+});

@@ -1034,6 +1034,37 @@ Deno.test("check-send-proxy sets check.sendProxy; it needs check", () => {
   );
 });
 
+Deno.test("agent-check, agent-port, agent-inter, agent-send make the server's agent", () => {
+  const [s] = parse([
+    "defaults",
+    "  timeout check 3s",
+    ...beLines([
+      "server s1 10.0.0.1:80 check agent-check agent-port 9999 agent-inter 5s agent-send ping\\n",
+    ]),
+  ]).backends[0].servers;
+  assert.deepEqual(s.agent, { port: 9999, inter: 5000, send: "ping\n", timeout: 3000 });
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-check"]),
+    BE,
+    /"agent-check" on server needs "agent-port"/,
+  );
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-port 9999"]),
+    BE,
+    /"agent-port" on server needs "agent-check"/,
+  );
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-check agent-port 0"]),
+    BE,
+    /invalid value "0" for "server agent-port": expected a port from 1 to 65535/,
+  );
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-check agent-port 1 agent-addr 10.0.0.2"]),
+    BE,
+    /unsupported keyword "server agent-addr"/,
+  );
+});
+
 // ---------------------------------------------------------------- servers
 
 Deno.test("server: every option maps to the server model", () => {
