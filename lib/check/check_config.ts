@@ -59,7 +59,7 @@ function count(name: string, v: number | undefined, dflt: number): number {
  * import { checkConfigResolve } from "./check_config.ts";
  * const c = checkConfigResolve({ type: "http", inter: 1000 });
  * c.fastinter; // 1000
- * c.http.status; // [200, 399]
+ * c.http.expects[0].spec; // { match: "status", pattern: "200-399" }
  * ```
  */
 export function checkConfigResolve(cfg: CheckConfig): ResolvedCheckConfig {

@@ -24,8 +24,6 @@ import {
   result,
 } from "./check_conn.ts";
 import { runTcpCheck } from "./tcpcheck.ts";
-
-export type { ProbeAddr };
 import {
   CHECK_MAX_RESPONSE,
   type CheckConfig,
@@ -33,6 +31,8 @@ import {
   type CheckStatusCode,
   type ResolvedCheckConfig,
 } from "./check_types.ts";
+
+export type { ProbeAddr };
 
 /** A judgement of the bytes an HTTP check read: code, detail, and the status when known. */
 export interface HttpVerdict {
@@ -104,17 +104,6 @@ function dechunk(
  * @example
  * ```ts
  * import { checkConfigResolve } from "./check_config.ts";
-import type { CompiledExpect } from "./check_expect.ts";
-import {
-  checkProxyHeader,
-  checkTlsConnect,
-  errText,
-  type ProbeAddr,
-  result,
-} from "./check_conn.ts";
-import { runTcpCheck } from "./tcpcheck.ts";
-
-export type { ProbeAddr };
  * import { httpVerdict } from "./probe.ts";
  * const http = checkConfigResolve({ type: "http" }).http;
  * const b = new TextEncoder().encode("HTTP/1.1 503 Busy\r\n");
