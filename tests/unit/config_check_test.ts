@@ -136,6 +136,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
       poolPurgeDelay: 5000,
       poolLowConn: 0,
       check: null,
+      agent: null,
       observe: null,
     }],
   }]);
