@@ -167,13 +167,7 @@ function cfgCheckRuleOnce(at: CfgAt, prev: { where: string; inherited: boolean }
 function cfgCheckExpect(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
   cfgCheckRuleOnce(at, p.checkExpect);
-  if (["min-recv", "comment", "ok-status", "error-status", "tout-status"].includes(args[0])) {
-    throw at.unsupported(`${at.kw} ${args[0]}`);
-  }
-  if (["on-success", "on-error", "status-code"].includes(args[0])) {
-    throw at.unsupported(`${at.kw} ${args[0]}`, "it needs log-format or sample expressions");
-  }
-  cfgSet(p, "checkExpect", { at, value: cfgExpectMatch(at, args, 0, "http") });
+  cfgSet(p, "checkExpect", { at, value: cfgExpectMatch(at, args, "http") });
 }
 
 /** `http-check send [meth M] [uri U] [ver V] [hdr host H]`. */

@@ -28,66 +28,91 @@ import type { CfgAt } from "./cfg_at.ts";
 import type { CfgProxyDraft, CfgStmt } from "./cfg_types.ts";
 import type { TcpCheckRuleConfig } from "./config_types.ts";
 
-/** Options of `tcp-check expect` that need log-format or sample expressions. */
-const EXPECT_REFUSED = new Set([
-  "ok-status",
-  "error-status",
-  "tout-status",
-  "on-success",
-  "on-error",
-  "status-code",
-]);
+/** Options of `expect` rules that need log-format or sample expressions. */
+const EXPECT_LOGFORMAT = new Set(["on-success", "on-error", "status-code"]);
+/** Options of `expect` rules that change the reported status (sluice's statuses are fixed). */
+const EXPECT_STATUS = new Set(["ok-status", "error-status", "tout-status"]);
 
 /** Connect options sluice has no transport for. */
 const CONNECT_REFUSED = new Set(["addr", "sni", "alpn", "via-socks4", "proto", "linger"]);
 
-/** A match, its pattern and negation: `[!] MATCH PATTERN` from `args[i]` on. */
+/** An expect rule: match, pattern, negation, and for TCP checks `min-recv` and `comment`. */
 export interface CfgExpectMatch {
   match: "status" | "rstatus" | "string" | "rstring" | "binary" | "rbinary";
   pattern: string;
   negate: boolean;
+  minRecv?: number;
+  comment?: string;
 }
 
 /**
- * Parses `[!] MATCH PATTERN` (the `!` may touch the match: `!string`) for an
- * HTTP or TCP check; the pattern is compiled once to refuse a bad one here.
+ * Parses the words of an `expect` rule as HAProxy's parse_tcpcheck_expect():
+ * options and `[!] MATCH PATTERN` in any order (`!` may touch the match:
+ * `!string`; each `!` toggles), one match. `min-recv` and `comment` are
+ * TCP-check options (refused for HTTP checks). The pattern is compiled once
+ * to refuse a bad one here.
  */
 export function cfgExpectMatch(
   at: CfgAt,
   args: readonly string[],
-  i: number,
   kind: "http" | "tcp",
 ): CfgExpectMatch {
-  let word = at.value(args, i++);
-  let negate = false;
-  if (word === "!") {
-    negate = true;
-    word = at.value(args, i++);
-  } else if (word.startsWith("!")) {
-    negate = true;
-    word = word.slice(1);
-  }
   const matches = kind === "http"
     ? ["status", "rstatus", "string", "rstring"]
     : ["string", "rstring", "binary", "rbinary"];
-  if (!matches.includes(word)) {
-    const lf = word.endsWith("-lf") || word === "hdr" || word === "fhdr";
-    throw at.badValue(
-      word,
-      `expected ${matches.slice(0, -1).join(", ")} or ${matches[matches.length - 1]}` +
-        (lf ? " (log-format and header matches are not supported)" : ""),
-    );
+  let found: { match: CfgExpectMatch["match"]; pattern: string; sub: CfgAt } | null = null;
+  const r: Omit<CfgExpectMatch, "match" | "pattern"> = { negate: false };
+  at.args(args, 1, Infinity);
+  let i = 0;
+  while (i < args.length) {
+    let word = args[i++];
+    const sub = at.sub(`${at.kw} ${word}`);
+    if (kind === "tcp" && word === "min-recv") {
+      const v = sub.value(args, i++);
+      const n = sub.int(v, { signed: true });
+      if (n < -1 || n > 16384) throw sub.badValue(v, "expected -1 to 16384 (the check buffer)");
+      r.minRecv = n;
+      continue;
+    }
+    if (kind === "tcp" && word === "comment") {
+      r.comment = sub.value(args, i++);
+      continue;
+    }
+    if (EXPECT_LOGFORMAT.has(word)) {
+      throw at.unsupported(`${at.kw} ${word}`, "it needs log-format or sample expressions");
+    }
+    if (EXPECT_STATUS.has(word) || word === "min-recv" || word === "comment") {
+      throw at.unsupported(`${at.kw} ${word}`);
+    }
+    while (word.startsWith("!")) {
+      r.negate = !r.negate;
+      word = word.slice(1);
+      if (word === "") word = at.value(args, i++);
+    }
+    if (!matches.includes(word)) {
+      const lf = word.endsWith("-lf") || word === "hdr" || word === "fhdr";
+      throw at.badValue(
+        word,
+        `expected ${matches.slice(0, -1).join(", ")} or ${matches[matches.length - 1]}` +
+          (lf ? " (log-format and header matches are not supported)" : ""),
+      );
+    }
+    const msub = at.sub(`${at.kw} ${word}`);
+    if (found !== null) {
+      throw msub.fail(`"${at.kw}" takes one match, got "${found.match}" and "${word}"`);
+    }
+    found = { match: word as CfgExpectMatch["match"], pattern: msub.value(args, i++), sub: msub };
   }
-  const sub = at.sub(`${at.kw} ${word}`);
-  sub.args(args.slice(i), 1, 1);
-  const pattern = args[i];
-  const match = word as CfgExpectMatch["match"];
+  if (found === null) {
+    throw at.fail(`"${at.kw}" needs a match (${matches.join(", ")}) and a pattern`);
+  }
+  const { match, pattern, sub } = found;
   try {
     compileExpect({ match, pattern }, kind);
   } catch (err) {
     throw sub.badValue(pattern, (err as Error).message);
   }
-  return { match, pattern, negate };
+  return { match, pattern, ...r };
 }
 
 /** `tcp-check connect ...`. */
@@ -140,34 +165,17 @@ function cfgTcpSend(at: CfgAt, args: readonly string[], binary: boolean): TcpChe
   return r;
 }
 
-/** `tcp-check expect [min-recv N] [comment C] [!] MATCH PATTERN`. */
+/** `tcp-check expect [min-recv N] [comment C] [!] MATCH PATTERN`, the options in any order. */
 function cfgTcpExpect(at: CfgAt, args: readonly string[]): TcpCheckRuleConfig {
+  const m = cfgExpectMatch(at, args, "tcp");
   const r: Extract<TcpCheckRuleConfig, { action: "expect" }> = {
     action: "expect",
-    match: "string",
-    pattern: "",
+    match: m.match as "string" | "rstring" | "binary" | "rbinary",
+    pattern: m.pattern,
   };
-  let i = 0;
-  for (;;) {
-    const opt = at.value(args, i);
-    const sub = at.sub(`${at.kw} ${opt}`);
-    if (opt === "min-recv") {
-      const v = sub.value(args, i + 1);
-      const n = sub.int(v, { signed: true });
-      if (n < -1 || n > 16384) throw sub.badValue(v, "expected -1 to 16384 (the check buffer)");
-      r.minRecv = n;
-      i += 2;
-    } else if (opt === "comment") {
-      r.comment = sub.value(args, i + 1);
-      i += 2;
-    } else if (EXPECT_REFUSED.has(opt)) {
-      throw at.unsupported(`${at.kw} ${opt}`, "it needs log-format or sample expressions");
-    } else break;
-  }
-  const m = cfgExpectMatch(at, args, i, "tcp");
-  r.match = m.match as typeof r.match;
-  r.pattern = m.pattern;
   if (m.negate) r.negate = true;
+  if (m.minRecv !== undefined) r.minRecv = m.minRecv;
+  if (m.comment !== undefined) r.comment = m.comment;
   return r;
 }
 

@@ -107,8 +107,9 @@ Deno.test("tcp-check: a redis master passes the script, a replica is DOWN with t
     "tcp-check comment PING\\ phase",
     "tcp-check send PING\\r\\n",
     "tcp-check expect string +PONG",
-    "tcp-check comment role\\ check",
     "tcp-check send info\\ replication\\r\\n",
+    // A comment names the rule after it (and the run of its kind).
+    "tcp-check comment role\\ check",
     "tcp-check expect string role:master",
     "tcp-check send QUIT\\r\\n",
     "tcp-check expect string +OK",

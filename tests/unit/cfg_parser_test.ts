@@ -820,7 +820,7 @@ Deno.test("http-check: unsupported forms, a second rule, and rules without optio
   rejects(
     chk(["http-check expect string ok extra"]),
     BE + 1,
-    /unexpected argument "extra" for "http-check expect string"/,
+    /invalid value "extra" for "http-check expect": expected status, rstatus, string or rstring/,
   );
   rejects(
     chk(["http-check expect string"]),
@@ -911,6 +911,17 @@ Deno.test("option tcp-check and tcp-check rules make a scripted TCP check", () =
       { action: "connect", default: true },
     ],
   });
+  // Options anywhere, as HAProxy; each "!" toggles.
+  const [t] = servers([
+    "option tcp-check",
+    "tcp-check expect string +OK comment ok min-recv 3",
+    "tcp-check expect !! string x",
+    "server s1 127.0.0.1:6379 check",
+  ]);
+  assert.deepEqual(t.check?.tcpCheck, [
+    { action: "expect", match: "string", pattern: "+OK", minRecv: 3, comment: "ok" },
+    { action: "expect", match: "string", pattern: "x" },
+  ]);
   // option tcp-check alone: a connection only.
   assert.deepEqual(servers(["option tcp-check", "server s1 127.0.0.1:1 check"])[0].check, {
     type: "tcp",
@@ -971,8 +982,19 @@ Deno.test("tcp-check: bad patterns, unsupported options and rules without the op
   rejects(
     chk(["tcp-check expect ok-status L4OK string x"]),
     BE + 1,
-    /unsupported keyword "tcp-check expect ok-status" in section "backend be": it needs log-format or sample expressions/,
+    /unsupported keyword "tcp-check expect ok-status" in section "backend be"/,
   );
+  rejects(
+    chk(["tcp-check expect string x on-error %[src]"]),
+    BE + 1,
+    /unsupported keyword "tcp-check expect on-error" in section "backend be": it needs log-format or sample expressions/,
+  );
+  rejects(
+    chk(["tcp-check expect string x rstring y"]),
+    BE + 1,
+    /"tcp-check expect" takes one match, got "string" and "rstring"/,
+  );
+  rejects(chk(["tcp-check expect min-recv 3"]), BE + 1, /"tcp-check expect" needs a match/);
   rejects(
     chk(["tcp-check expect min-recv 99999 string x"]),
     BE + 1,
@@ -1210,14 +1232,14 @@ Deno.test("server: bad values, missing values and unsupported options name the o
     /invalid value "\/nonexistent\/ca.pem" for "server ca-file": cannot read it/,
   );
   rejects(
-    beLines(["server s1 127.0.0.1:1 check-send-proxy"]),
+    beLines(["server s1 127.0.0.1:1 track be/s2"]),
     BE,
-    /unsupported keyword "server check-send-proxy" in section "backend be" \(see README's keyword table\)/,
+    /unsupported keyword "server track" in section "backend be" \(see README's keyword table\)/,
   );
   rejects(
-    beLines(["default-server agent-check"]),
+    beLines(["default-server agent-addr 10.0.0.1"]),
     BE,
-    /unsupported keyword "default-server agent-check"/,
+    /unsupported keyword "default-server agent-addr"/,
   );
   rejects(beLines(["default-server"]), BE, /missing value for "default-server"/);
   rejects(
