@@ -51,6 +51,7 @@ export type {
   SluiceConfig,
   StatsConfig,
   StickSourceConfig,
+  TcpCheckRuleConfig,
   TimeoutsConfig,
 } from "./lib/cfg/config_types.ts";
 export type { ListenAddress } from "./lib/worker/instance.ts";

@@ -32,7 +32,7 @@ const KEYS = Array.from({ length: 4096 }, (_, i) => hashStr(`/item/${i}?v=${i * 
 for (const algo of Object.keys(LB_ALGOS)) {
   for (const n of SIZES) {
     const servers = Array.from({ length: n }, (_, i) => new BenchSrv(`srv${i}`, i, 1 + (i % 4)));
-    const lb = createLb({ algo, hdr: "x-user" }, servers);
+    const lb = createLb({ algo, hdr: "x-user", param: "uid" }, servers);
     lb.pick(KEYS[0], null); // builds the ring or schedule outside the timing
     const name = `${algo} n=${n}`;
     if (lb.hashed) {

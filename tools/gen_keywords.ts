@@ -14,7 +14,7 @@
  * @module
  */
 import { showFlags } from "../lib/core/flags.ts";
-import { LB_ALGOS, type LbAlgoDef } from "../lib/lb/lb_algos.ts";
+import { LB_ALGOS, type LbAlgoDef, lbAlgoSyntaxes } from "../lib/lb/lb_algos.ts";
 import { ACL_CONVERTERS } from "../lib/rules/acl_conv.ts";
 import { ACL_FETCHES, ACL_KEYWORDS, aclDefaultMatch } from "../lib/rules/acl_fetch.ts";
 import { ACL_MATCHES } from "../lib/rules/acl_match.ts";
@@ -89,9 +89,17 @@ function algosSection(out: string[]): void {
       "command line, `balance` in a backend of the API.",
     "",
   );
-  for (const [name, def] of Object.entries(LB_ALGOS) as [string, LbAlgoDef][]) {
-    const kw = def.arg === undefined ? name : `${name}(${def.arg.name})`;
+  const syntaxes = lbAlgoSyntaxes();
+  for (const [i, def] of (Object.values(LB_ALGOS) as LbAlgoDef[]).entries()) {
+    const options = Object.keys(def.options ?? {}).filter((o) =>
+      typeof def.options![o] !== "string"
+    );
+    const kw = syntaxes[i];
+    const opts = options.length === 0
+      ? []
+      : [`Options: ${options.map((o) => `\`${o}\``).join(", ")}`];
     entry(out, kw, [`${def.doc}.`], [
+      ...opts,
       `May appear in: \`balance\` and \`--balance\`${def.http ? ", HTTP backends only" : ""}`,
     ]);
   }

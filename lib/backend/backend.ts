@@ -57,7 +57,14 @@ import type { RewriteOptions } from "../http/h1_rewrite.ts";
 import type { ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
-import { CookiePersist, type CookieSpec, hdrKey, PERSIST_VALID, uriKey } from "./persist.ts";
+import {
+  CookiePersist,
+  type CookieSpec,
+  hdrKey,
+  PERSIST_VALID,
+  uriKey,
+  urlParamKey,
+} from "./persist.ts";
 import { type IdleConns, idleNoteUse, type IdleOwner } from "./idle_conns.ts";
 import { Pend, PendQueue } from "./queue.ts";
 import { Ramp } from "./ramp.ts";
@@ -161,11 +168,11 @@ export class Backend implements StreamBackend {
   readonly #sched: Scheduler;
   readonly #ramp: Ramp;
   readonly #events: (line: string, level: "notice" | "warning" | "alert") => void;
-  /** Spreads keyless requests of hashed algorithms over the ring. */
-  #spread = 0;
-  /** `uri` balancing, or the lowercase header name for `hdr(name)`. */
+  /** `uri` balancing, the lowercase header name for `hdr(name)` (and `use_domain_only`), the parameter for `url_param`. */
   readonly #keyUri: boolean;
   readonly #keyHdr: Uint8Array | null;
+  readonly #keyDomain: boolean;
+  readonly #keyParam: Uint8Array | null;
 
   constructor(
     sched: Scheduler,
@@ -191,6 +198,8 @@ export class Backend implements StreamBackend {
     this.persist = opts.cookie ? new CookiePersist(opts.cookie, servers) : null;
     this.#keyUri = spec.algo === "uri";
     this.#keyHdr = spec.algo === "hdr" ? lc(spec.hdr ?? "host") : null;
+    this.#keyDomain = spec.domainOnly === true;
+    this.#keyParam = spec.algo === "url_param" ? new TextEncoder().encode(spec.param ?? "") : null;
     this.#events = opts.events ?? (() => {});
     this.#ramp = new Ramp(sched, (srv, now) => this.#weightMoved(srv, now));
     this.#recount();
@@ -396,7 +405,7 @@ export class Backend implements StreamBackend {
   }
 
   /**
-   * HTTP request head, before rewriting: the load-balancing key (uri, hdr)
+   * HTTP request head, before rewriting: the load-balancing key (uri, url_param, hdr)
    * and the persistence cookie. Returns true for a valid persistence cookie.
    */
   requestHead(
@@ -407,7 +416,9 @@ export class Backend implements StreamBackend {
     rw: RewriteOptions,
   ): boolean {
     if (this.#keyUri) strm.lbKey = uriKey(msg, a, base);
-    else if (this.#keyHdr !== null) strm.lbKey = hdrKey(msg, a, base, this.#keyHdr);
+    else if (this.#keyHdr !== null) {
+      strm.lbKey = hdrKey(msg, a, base, this.#keyHdr, this.#keyDomain);
+    } else if (this.#keyParam !== null) strm.lbKey = urlParamKey(msg, a, base, this.#keyParam);
     return this.persist !== null && this.persist.request(strm, msg, a, base, rw) === PERSIST_VALID;
   }
 
@@ -662,10 +673,8 @@ export class Backend implements StreamBackend {
     if (lb === null) return NO_SERVER;
     let key = 0;
     if (lb.hashed) {
-      key = strm.lbKey >= 0 ? strm.lbKey : this.lb.name === "source"
-        ? hashAddr(strm.cliAddr)
-        // No key (header absent): spread such requests over the ring.
-        : Math.imul(++this.#spread, 0x9e3779b1) >>> 0;
+      // No key (header or parameter absent): -1, round robin as HAProxy.
+      key = strm.lbKey >= 0 ? strm.lbKey : this.lb.name === "source" ? hashAddr(strm.cliAddr) : -1;
     }
     const srv = lb.pick(key, avoid) as Server | null;
     if (srv === null) {

@@ -5,13 +5,20 @@
  * limit on live traffic. A server in maintenance is not checked; leaving
  * maintenance restarts its checks.
  *
+ * Agent checks (HAProxy's `agent-check`) run beside them, maintenance or
+ * not, and apply what the agent says: weight, admin state, maxconn, and an
+ * operational opinion. As in HAProxy a server is UP only when both its
+ * health check and its agent say so; an agent that cannot be reached
+ * changes nothing.
+ *
  * @module
  */
+import { type AgentConfig, type AgentOutcome, agentParse, AgentTask } from "../check/agent.ts";
 import type { CheckConfig, CheckResult, CheckTransition } from "../check/check_types.ts";
 import { type CheckTarget, CheckTask } from "../check/check_task.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import type { Backend } from "./backend.ts";
-import { type Server, SRV_ADMIN_MAINT } from "./server.ts";
+import { type Server, SRV_ADMIN_DRAIN, SRV_ADMIN_MAINT, SRV_ADMIN_READY } from "./server.ts";
 
 /** What stats show of a server's checks. */
 export interface CheckView {
@@ -28,14 +35,31 @@ export class BackendChecks {
   readonly #make = new Map<Server, () => CheckTask>();
   /** Servers whose checks maintenance stopped. */
   readonly #paused = new Set<Server>();
+  readonly #agents = new Map<Server, AgentTask>();
+  /** Servers an agent said down, stopped or failed (until it says up). */
+  readonly #agentDown = new Set<Server>();
   #started = false;
 
-  /** `cfgs[i]` is the check of `be.servers[i]`, or null for none. */
-  constructor(sched: Scheduler, be: Backend, cfgs: readonly (CheckConfig | null)[]) {
+  /**
+   * `checks[i]` and `agents[i]` are the health check and the agent check of
+   * `be.servers[i]`, or null for none.
+   */
+  constructor(
+    sched: Scheduler,
+    be: Backend,
+    cfgs: {
+      checks: readonly (CheckConfig | null)[];
+      agents?: readonly (AgentConfig | null)[];
+    },
+  ) {
     this.#sched = sched;
     this.#be = be;
     be.servers.forEach((srv, i) => {
-      const cfg = cfgs[i];
+      const agent = cfgs.agents?.[i] ?? null;
+      if (agent !== null) {
+        this.#agents.set(srv, new AgentTask(sched, agent, (o) => this.#onAgent(srv, o)));
+      }
+      const cfg = cfgs.checks[i];
       if (cfg === null) return;
       const addr = srv.addr.kind === "unix"
         ? { path: srv.addr.path }
@@ -57,6 +81,7 @@ export class BackendChecks {
   /** Starts checking every server not in maintenance. */
   start(): void {
     this.#started = true;
+    for (const agent of this.#agents.values()) agent.start();
     for (const [srv, task] of this.#tasks) {
       if (srv.admin !== SRV_ADMIN_MAINT) task.start();
       else this.#paused.add(srv);
@@ -67,6 +92,7 @@ export class BackendChecks {
   stop(): void {
     this.#started = false;
     for (const task of this.#tasks.values()) task.stop();
+    for (const agent of this.#agents.values()) agent.stop();
   }
 
   /** The server's admin state changed: maintenance stops its checks, leaving it restarts them. */
@@ -99,11 +125,63 @@ export class BackendChecks {
       this.#be.counters.chkfail++;
     }
     if (t === null) return;
+    // Coming up needs the agent's consent too.
+    if (t === "up" && this.#agentDown.has(srv)) return;
     let reason = r.reason;
     if (r.status !== undefined) reason += `, code: ${r.status}`;
     if (r.info !== "") reason += `, info: "${r.info}"`;
     reason += `, check duration: ${r.durationMs}ms`;
     this.#be.setOpState(srv, t === "up", reason, this.#sched.now);
+  }
+
+  /**
+   * An agent's answer, applied as HAProxy's tcpcheck_agent_expect_reply():
+   * admin state first, then weight and maxconn, then the health opinion.
+   */
+  #onAgent(srv: Server, o: AgentOutcome): void {
+    if ("error" in o) return; // unreachable or mute: the health check decides
+    const be = this.#be, now = this.#sched.now;
+    const r = agentParse(o.line);
+    let warn: string | null = null;
+    if (r.admin !== null) {
+      const admin = r.admin === "maint"
+        ? SRV_ADMIN_MAINT
+        : r.admin === "drain"
+        ? SRV_ADMIN_DRAIN
+        : SRV_ADMIN_READY;
+      if (srv.admin !== admin) {
+        be.setAdmin(srv, admin, now);
+        this.adminChanged(srv);
+      }
+    }
+    if (r.weight !== null) {
+      const m = /^([0-9]+)%$/.exec(r.weight);
+      if (m === null) warn = `invalid weight "${r.weight}"`;
+      else {
+        const w = Math.min(256, Math.floor(srv.iweight * Math.min(Number(m[1]), 25600) / 100));
+        if (w !== srv.uweight) be.setWeight(srv, w, now);
+      }
+    }
+    if (r.maxconn !== null) {
+      const n = /^[0-9]{1,7}$/.test(r.maxconn) ? Number(r.maxconn) : -1;
+      if (n < 0 || n > 1_000_000) warn ??= `invalid maxconn "${r.maxconn}"`;
+      else if (n !== srv.maxconn) be.setMaxconn(srv, n);
+    }
+    if (r.health === null) return;
+    const up = r.health === "up";
+    let msg = r.desc;
+    if (msg === "" || up) msg = r.err ?? warn ?? msg;
+    const info = `via agent : ${r.health}${msg === "" ? "" : ` (${msg})`}`;
+    if (up) {
+      this.#agentDown.delete(srv);
+      // Up again only if the health check (when there is one) agrees.
+      const task = this.#tasks.get(srv);
+      if (task !== undefined && !task.up) return;
+      be.setOpState(srv, true, `Layer7 check passed, info: "${info}"`, now);
+    } else {
+      this.#agentDown.add(srv);
+      be.setOpState(srv, false, `Layer7 wrong status, info: "${info}"`, now);
+    }
   }
 
   /** Passive observation hit its limit: the check task reports back through `onCheck`. */

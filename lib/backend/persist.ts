@@ -1,6 +1,6 @@
 /**
  * What a backend reads from and writes into HTTP heads: the load-balancing
- * key for `uri` and `hdr(name)`, and cookie persistence (HAProxy's `cookie
+ * key for `uri`, `url_param` and `hdr(name)`, and cookie persistence (HAProxy's `cookie
  * NAME insert|prefix`).
  *
  * - insert: a response to a client without a valid cookie gets
@@ -166,14 +166,88 @@ export function uriKey(msg: HttpMsg, a: Uint8Array, base: number): number {
   return n === 0 ? hashBytes(SLASH, 0, 1) : hashBytes(a, p, n);
 }
 
-/** Hash of the first value of header `name` (lowercase bytes), or -1 when absent. */
-export function hdrKey(msg: HttpMsg, a: Uint8Array, base: number, name: Uint8Array): number {
+/**
+ * Hash of the first value of header `name` (lowercase bytes): up to the
+ * first comma, without surrounding blanks, as HAProxy's http_find_header().
+ * With `domainOnly` (`use_domain_only`), only the main domain part: the label
+ * before the last dot (`1wt` of `haproxy.1wt.eu`). -1 when the header is
+ * absent or its value empty (HAProxy then falls back to round robin).
+ */
+export function hdrKey(
+  msg: HttpMsg,
+  a: Uint8Array,
+  base: number,
+  name: Uint8Array,
+  domainOnly = false,
+): number {
   const hdrs = msg.hdrs;
   for (let h = 0; h < msg.nHdrs; h++) {
     const k = h * 4;
-    if (eqNoCase(a, base + hdrs[k], hdrs[k + 1], name)) {
-      return hashBytes(a, base + hdrs[k + 2], hdrs[k + 3]);
+    if (!eqNoCase(a, base + hdrs[k], hdrs[k + 1], name)) continue;
+    let p = base + hdrs[k + 2];
+    let end = p + hdrs[k + 3];
+    for (let i = p; i < end; i++) {
+      if (a[i] === 0x2c /* , */) {
+        end = i;
+        break;
+      }
     }
+    while (p < end && (a[p] === 0x20 || a[p] === 0x09)) p++;
+    while (end > p && (a[end - 1] === 0x20 || a[end - 1] === 0x09)) end--;
+    if (end === p) return -1;
+    if (domainOnly) [p, end] = mainDomain(a, p, end);
+    return hashBytes(a, p, end - p);
+  }
+  return -1;
+}
+
+/**
+ * The main domain part of `a[p, end)` as HAProxy's get_server_hh() finds
+ * it: from the end, the last dot ends it and the dot before starts it
+ * (`1wt` of `haproxy.1wt.eu`, `example` of `example.com`); without a dot, all.
+ */
+function mainDomain(a: Uint8Array, p: number, end: number): [number, number] {
+  let i = end, stop = end, found = false;
+  for (let n = end - p; n > 0; n--, i--) {
+    if (found) {
+      if (a[i - 1] === 0x2e /* . */) break;
+    } else if (i < end && a[i] === 0x2e) {
+      stop = i;
+      found = true;
+    }
+  }
+  return [i, stop];
+}
+
+const AMP = 0x26; /* & */
+const EQ = 0x3d; /* = */
+const QMARK = 0x3f; /* ? */
+
+/**
+ * Hash of the value of query parameter `name` (`?name=value&...`, the name
+ * compared byte for byte, the value up to the next `&`), as HAProxy's
+ * get_server_ph(); -1 when the request has no such parameter.
+ */
+export function urlParamKey(msg: HttpMsg, a: Uint8Array, base: number, name: Uint8Array): number {
+  const start = base + msg.uriPos, end = start + msg.uriLen;
+  let p = a.subarray(start, end).indexOf(QMARK);
+  if (p < 0) return -1;
+  p += start + 1;
+  const n = name.length;
+  while (end - p > n) {
+    if (a[p + n] === EQ) {
+      let j = 0;
+      while (j < n && a[p + j] === name[j]) j++;
+      if (j === n) {
+        const v = p + n + 1;
+        let e = v;
+        while (e < end && a[e] !== AMP) e++;
+        return hashBytes(a, v, e - v);
+      }
+    }
+    const amp = a.subarray(p, end).indexOf(AMP);
+    if (amp < 0) return -1;
+    p += amp + 1;
   }
   return -1;
 }

@@ -55,6 +55,8 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly hs: HandshakeLayer | null;
   /** PROXY protocol version sent first on each connection (0: none); such connections are private. */
   readonly sendProxy: 0 | 1 | 2;
+  /** Weight as configured (an agent's `75%` is relative to it). */
+  readonly iweight: number;
   /** Configured weight (changeable at run time). */
   uweight: number;
   /** Effective weight: `uweight` scaled by the slowstart ramp (fractional while ramping). */
@@ -127,6 +129,7 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     this.lbIndex = lbIndex;
     this.xprt = layers.xprt;
     this.hs = layers.hs;
+    this.iweight = opts.weight;
     this.uweight = opts.weight;
     this.effWeight = opts.weight;
     this.maxconn = opts.maxconn;

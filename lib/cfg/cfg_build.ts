@@ -12,7 +12,8 @@
  * - `errorfile` of the backend and the frontend are merged, the backend's
  *   winning (HAProxy uses the backend's once the backend is chosen).
  * - `timeout check` becomes each checked server's `check.timeout`; `option
- *   httpchk` and `http-check` make every check of the backend an HTTP one.
+ *   httpchk` and `http-check` make every check of the backend an HTTP one,
+ *   `option tcp-check` and `tcp-check` rules a scripted TCP one.
  * - HTTP-only settings inherited from `defaults` by a `mode tcp` proxy are
  *   dropped, as HAProxy drops them (with a warning); written in the `mode
  *   tcp` section itself they are errors.
@@ -32,6 +33,7 @@ import type {
   FrontendConfig,
   ProxyMode,
   SluiceConfig,
+  TcpCheckRuleConfig,
   TimeoutsConfig,
 } from "./config_types.ts";
 
@@ -133,16 +135,33 @@ function cfgCheckHttp(p: CfgProxyDraft): CheckConfig["http"] | undefined {
     return undefined;
   }
   const send = p.checkSend?.value ?? {};
-  const expect = p.checkExpect?.value ?? {};
   const http: NonNullable<CheckConfig["http"]> = {
     method: send.method ?? chk.method,
     path: send.path ?? chk.path,
   };
   const host = send.host ?? chk.host;
   if (host !== undefined) http.host = host;
-  if (expect.status !== undefined) http.expectStatus = expect.status;
-  if (expect.string !== undefined) http.expectString = expect.string;
+  const e = p.checkExpect?.value;
+  if (e !== undefined) {
+    http.expect = {
+      match: e.match as NonNullable<typeof http.expect>["match"],
+      pattern: e.pattern,
+    };
+    if (e.negate) http.expect.negate = true;
+  }
   return http;
+}
+
+/** The `tcp-check` script of a backend with `option tcp-check`, or undefined. */
+function cfgTcpChecks(p: CfgProxyDraft): TcpCheckRuleConfig[] | undefined {
+  const rules = p.tcpChecks;
+  if (p.tcpCheckOpt === undefined) {
+    if (rules !== undefined && !rules.inherited) {
+      throw cfgError(rules.where, `"tcp-check" needs "option tcp-check" in section "${p.label}"`);
+    }
+    return undefined;
+  }
+  return rules?.value.map((r) => ({ ...r })) ?? [];
 }
 
 /** The backend of a `backend` or `listen` section. */
@@ -174,7 +193,7 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
   }
   if (p.stickTable !== undefined) b.stickSource = { ...p.stickTable.value };
   const http = cfgCheckHttp(p);
-  const check = { timeout: p.timeouts.check?.value, http };
+  const check = { timeout: p.timeouts.check?.value, http, tcpCheck: cfgTcpChecks(p) };
   b.servers = p.servers.map((s) => cfgServerBuild(s, check));
   return b;
 }

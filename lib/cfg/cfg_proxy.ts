@@ -11,6 +11,7 @@ import type { CfgAt } from "./cfg_at.ts";
 import { lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
+import { cfgExpectMatch, cfgTcpCheck } from "./cfg_tcpcheck.ts";
 import {
   CFG_CAP_BE,
   CFG_CAP_DEF,
@@ -34,7 +35,7 @@ const DEF_BE = CFG_CAP_DEF | CFG_CAP_BE;
 const ALL = CFG_CAP_DEF | CFG_CAP_FE | CFG_CAP_BE;
 
 /** Keywords whose second word is part of the keyword (`timeout connect`). */
-const GROUPS = new Set(["timeout", "option", "http-check", "stick", "stats"]);
+const GROUPS = new Set(["timeout", "option", "http-check", "tcp-check", "stick", "stats"]);
 
 /** Records `value` in the draft as set here (not inherited). */
 function cfgSet<K extends keyof CfgProxyDraft>(
@@ -65,11 +66,17 @@ function cfgNoop(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 0, 0);
 }
 
-/** `balance ALGO`. */
+/** `balance ALGO [ARG] [OPTION]` (`url_param uid`, `hdr(host) use_domain_only`). */
 function cfgBalance(p: CfgProxyDraft, { at, args }: CfgStmt): void {
-  at.args(args, 1, 1);
-  const v = args[0];
-  if (typeof parseBalance(v) === "string") throw at.badValue(v, `expected ${lbAlgoExpected()}`);
+  at.args(args, 1, 3);
+  const v = args.join(" ");
+  const spec = parseBalance(v);
+  if (typeof spec === "string") {
+    throw at.badValue(
+      v,
+      spec.startsWith("unknown algorithm") ? `expected ${lbAlgoExpected()}` : spec,
+    );
+  }
   cfgSet(p, "balance", { at, value: v as BalanceAlgo });
 }
 
@@ -138,6 +145,15 @@ function cfgHttpchk(p: CfgProxyDraft, { at, args }: CfgStmt): void {
     at,
     value: host === undefined ? { method, path } : { method, path, host },
   });
+  // One check type per section: the last "option" line wins, as in HAProxy.
+  delete p.tcpCheckOpt;
+}
+
+/** `option tcp-check`: the section's `tcp-check` rules make its checks. */
+function cfgTcpCheckOpt(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 0, 0);
+  cfgSet(p, "tcpCheckOpt", { at, value: true });
+  delete p.httpchk;
 }
 
 /** Refuses a second `http-check` rule of the same kind in one section. */
@@ -147,26 +163,11 @@ function cfgCheckRuleOnce(at: CfgAt, prev: { where: string; inherited: boolean }
   }
 }
 
-/** `http-check expect status N|N-M` or `http-check expect string TEXT`. */
+/** `http-check expect [!] status|rstatus|string|rstring PATTERN`. */
 function cfgCheckExpect(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
   cfgCheckRuleOnce(at, p.checkExpect);
-  const [what, ...rest] = args;
-  if (what === "!") throw at.badValue(what, "negated expectations are not supported");
-  if (what !== "status" && what !== "string") throw at.unsupported(`${at.kw} ${what}`);
-  const sub = at.sub(`${at.kw} ${what}`);
-  sub.args(rest, 1, 1);
-  if (what === "string") {
-    if (rest[0] === "") throw sub.badValue(rest[0], "expected non-empty text");
-    cfgSet(p, "checkExpect", { at, value: { string: rest[0] } });
-    return;
-  }
-  const m = /^([0-9]{3})(?:-([0-9]{3}))?$/.exec(rest[0]);
-  if (m === null) throw sub.badValue(rest[0], "expected a status code or a range such as 200-399");
-  const status: number | [number, number] = m[2] === undefined
-    ? Number(m[1])
-    : [Number(m[1]), Number(m[2])];
-  cfgSet(p, "checkExpect", { at, value: { status } });
+  cfgSet(p, "checkExpect", { at, value: cfgExpectMatch(at, args, "http") });
 }
 
 /** `http-check send [meth M] [uri U] [ver V] [hdr host H]`. */
@@ -459,6 +460,15 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "option httpchk": { caps: DEF_BE, apply: cfgHttpchk },
   "http-check expect": { caps: DEF_BE, apply: cfgCheckExpect },
   "http-check send": { caps: DEF_BE, apply: cfgCheckSend },
+  "option tcp-check": { caps: DEF_BE, apply: cfgTcpCheckOpt },
+  "tcp-check comment": { caps: DEF_BE, apply: (p, stmt) => cfgTcpCheck(p, stmt, "comment") },
+  "tcp-check connect": { caps: DEF_BE, apply: (p, stmt) => cfgTcpCheck(p, stmt, "connect") },
+  "tcp-check send": { caps: DEF_BE, apply: (p, stmt) => cfgTcpCheck(p, stmt, "send") },
+  "tcp-check send-binary": {
+    caps: DEF_BE,
+    apply: (p, stmt) => cfgTcpCheck(p, stmt, "send-binary"),
+  },
+  "tcp-check expect": { caps: DEF_BE, apply: (p, stmt) => cfgTcpCheck(p, stmt, "expect") },
   "default-server": { caps: DEF_BE, apply: cfgDefaultServer },
   "server": { caps: CFG_CAP_BE, apply: cfgServer },
   "cookie": { caps: DEF_BE, apply: cfgCookie },

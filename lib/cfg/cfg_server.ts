@@ -14,6 +14,9 @@
  * | `inter D`, `fastinter D`, `downinter D` | `check.*`                             |
  * | `rise N`, `fall N`, `port N`            | `check.*`                             |
  * | `check-ssl`                             | `check.tls`                           |
+ * | `check-send-proxy`                      | `check.sendProxy`                     |
+ * | `agent-check`, `agent-port N`           | `agent`, `agent.port`                 |
+ * | `agent-inter D`, `agent-send TEXT`      | `agent.inter`, `agent.send`           |
  * | `observe layer4\|layer7`                | `observe.mode`                        |
  * | `error-limit N`, `on-error X`           | `observe.errorLimit`, `.onError`      |
  * | `ssl`                                   | `tls`                                 |
@@ -41,6 +44,13 @@ const CHECK_OPTS: [keyof CfgServerOpts, string][] = [
   ["fall", "fall"],
   ["port", "port"],
   ["checkSsl", "check-ssl"],
+  ["checkSendProxy", "check-send-proxy"],
+];
+/** Options that only matter with `agent-check`. */
+const AGENT_OPTS: [keyof CfgServerOpts, string][] = [
+  ["agentPort", "agent-port"],
+  ["agentInter", "agent-inter"],
+  ["agentSend", "agent-send"],
 ];
 /** Options that only matter with `ssl`. */
 const TLS_OPTS: [keyof CfgServerOpts, string][] = [
@@ -122,6 +132,25 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
       case "check-ssl":
         o.checkSsl = true;
         break;
+      case "check-send-proxy":
+        o.checkSendProxy = true;
+        break;
+      case "agent-check":
+        o.agentCheck = true;
+        break;
+      case "agent-port": {
+        const v = val();
+        const port = a.int(v);
+        if (port < 1 || port > 65535) throw a.badValue(v, "expected a port from 1 to 65535");
+        o.agentPort = port;
+        break;
+      }
+      case "agent-inter":
+        o.agentInter = a.duration(val());
+        break;
+      case "agent-send":
+        o.agentSend = val();
+        break;
       case "observe":
         o.observe = a.oneOf(val(), ["layer4", "layer7"] as const);
         break;
@@ -202,6 +231,10 @@ export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
   const opts = { ...p.defaultServer, ...own };
   cfgServerNeeds(at, own, opts, { list: CHECK_OPTS, needed: "check", word: "check" });
   cfgServerNeeds(at, own, opts, { list: TLS_OPTS, needed: "ssl", word: "ssl" });
+  cfgServerNeeds(at, own, opts, { list: AGENT_OPTS, needed: "agentCheck", word: "agent-check" });
+  if (opts.agentCheck && opts.agentPort === undefined) {
+    throw at.fail('"agent-check" on server needs "agent-port" (the port the agent listens on)');
+  }
   cfgServerNeeds(at, own, opts, { list: OBSERVE_OPTS, needed: "observe", word: "observe" });
   if (opts.observe !== undefined && !opts.check) {
     throw at.fail('"observe" on server needs "check" (health checks bring the server back)');
@@ -215,7 +248,7 @@ export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
  */
 export function cfgServerBuild(
   s: CfgServerDraft,
-  chk: { timeout?: number; http?: CheckConfig["http"] },
+  chk: { timeout?: number; http?: CheckConfig["http"]; tcpCheck?: CheckConfig["tcpCheck"] },
 ): ServerConfig {
   const o = s.opts;
   const srv: ServerConfig = { name: s.name, address: s.address };
@@ -240,7 +273,15 @@ export function cfgServerBuild(
     if (o.port !== undefined) c.port = o.port;
     if (o.checkSsl) c.tls = true;
     if (chk.http !== undefined) c.http = { ...chk.http };
+    if (chk.tcpCheck !== undefined) c.tcpCheck = chk.tcpCheck.map((r) => ({ ...r }));
+    if (o.checkSendProxy) c.sendProxy = true;
     srv.check = c;
+  }
+  if (o.agentCheck) {
+    srv.agent = { port: o.agentPort! };
+    if (o.agentInter !== undefined) srv.agent.inter = o.agentInter;
+    if (o.agentSend !== undefined) srv.agent.send = o.agentSend;
+    if (chk.timeout !== undefined) srv.agent.timeout = chk.timeout;
   }
   if (o.observe !== undefined) {
     srv.observe = { mode: o.observe };

@@ -15,8 +15,10 @@ import type {
   ObserveConfig,
   ProxyMode,
   StickSourceConfig,
+  TcpCheckRuleConfig,
   TimeoutsConfig,
 } from "./config_types.ts";
+import type { CfgExpectMatch } from "./cfg_tcpcheck.ts";
 import type { CfgAt } from "./cfg_at.ts";
 
 /** Capability bit: the keyword may appear in a `defaults` section. */
@@ -80,6 +82,13 @@ export interface CfgServerOpts {
   port?: number;
   /** `check-ssl`. */
   checkSsl?: boolean;
+  /** `check-send-proxy`: a PROXY header on check connections. */
+  checkSendProxy?: boolean;
+  /** `agent-check`, `agent-port`, `agent-inter`, `agent-send`. */
+  agentCheck?: boolean;
+  agentPort?: number;
+  agentInter?: number;
+  agentSend?: string;
   observe?: ObserveConfig["mode"];
   errorLimit?: number;
   onError?: ObserveConfig["onError"];
@@ -117,11 +126,8 @@ export interface CfgCheckSend {
   host?: string;
 }
 
-/** `http-check expect status N|N-M` or `http-check expect string TEXT`. */
-export interface CfgCheckExpect {
-  status?: number | [number, number];
-  string?: string;
-}
+/** `http-check expect [!] status|rstatus|string|rstring PATTERN`. */
+export type CfgCheckExpect = CfgExpectMatch;
 
 /** A proxy section (or a `defaults` section) as parsed so far. */
 export interface CfgProxyDraft {
@@ -144,6 +150,10 @@ export interface CfgProxyDraft {
   httpchk?: CfgSetting<CfgHttpchk>;
   checkSend?: CfgSetting<CfgCheckSend>;
   checkExpect?: CfgSetting<CfgCheckExpect>;
+  /** `option tcp-check` (the last of it and `option httpchk` wins). */
+  tcpCheckOpt?: CfgSetting<true>;
+  /** The `tcp-check` rules, in order (a section's own replace the inherited ones). */
+  tcpChecks?: CfgSetting<TcpCheckRuleConfig[]>;
   cookie?: CfgSetting<CookieConfig>;
   stickTable?: CfgSetting<StickSourceConfig>;
   stickOn?: CfgSetting<true>;

@@ -7,16 +7,10 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
-import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
-import { checkConfigResolve } from "../check/check_config.ts";
 import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import type { CookieSpec } from "../backend/persist.ts";
-import { errMsg } from "../core/errors.ts";
 import {
-  DEFAULT_CHECK_FALL,
-  DEFAULT_CHECK_INTER,
-  DEFAULT_CHECK_RISE,
   DEFAULT_ERROR_LIMIT,
   DEFAULT_POOL_PURGE_DELAY,
   DEFAULT_REDISPATCH,
@@ -31,7 +25,7 @@ import type {
   ResolvedServer,
   ResolvedServerTls,
 } from "./config_resolved_types.ts";
-import type { BackendConfig, CheckConfig, CookieConfig, ServerConfig } from "./config_types.ts";
+import type { BackendConfig, CookieConfig, ServerConfig } from "./config_types.ts";
 import {
   resolveAddress,
   resolveBool,
@@ -45,7 +39,7 @@ import {
   resolveTimeout,
   TOKEN,
 } from "./config_values.ts";
-import { MAX_DURATION_MS } from "./duration.ts";
+import { resolveAgent, resolveCheck } from "./config_health.ts";
 
 /** `"roundrobin"`, …, or `"hdr(name)"`. */
 function balanceSpec(where: string, v: unknown): LbSpec {
@@ -94,88 +88,6 @@ function cookie(where: string, c: CookieConfig): CookieSpec {
     nocache: resolveBool(`${where}.nocache`, c.nocache, false),
     attributes,
   };
-}
-
-function check(
-  where: string,
-  c: CheckConfig,
-  addr: Address,
-  tls: ResolvedServerTls | null,
-): ProbeCheckConfig {
-  if (typeof c !== "object" || c === null) resolveFail(where, "expected a check object");
-  const type = c.type ?? (c.http !== undefined ? "http" : "tcp");
-  if (type !== "tcp" && type !== "http") {
-    resolveFail(`${where}.type`, `expected "tcp" or "http", got ${JSON.stringify(type)}`);
-  }
-  const inter = resolveInt(`${where}.inter`, c.inter, DEFAULT_CHECK_INTER, 10, MAX_DURATION_MS);
-  const r: ProbeCheckConfig = {
-    type,
-    inter,
-    fastinter: resolveInt(`${where}.fastinter`, c.fastinter, inter, 10, MAX_DURATION_MS),
-    downinter: resolveInt(`${where}.downinter`, c.downinter, inter, 10, MAX_DURATION_MS),
-    rise: resolveInt(`${where}.rise`, c.rise, DEFAULT_CHECK_RISE, 1, 1000),
-    fall: resolveInt(`${where}.fall`, c.fall, DEFAULT_CHECK_FALL, 1, 1000),
-    timeout: resolveInt(`${where}.timeout`, c.timeout, inter, 1, MAX_DURATION_MS),
-  };
-  if (c.port !== undefined) r.port = resolveInt(`${where}.port`, c.port, 0, 1, 65535);
-  if (addr.kind === "unix" && c.port !== undefined) {
-    resolveFail(`${where}.port`, "a unix socket has no port");
-  }
-  if (resolveBool(`${where}.tls`, c.tls, tls !== null)) {
-    r.tls = tls === null ? {} : {
-      ca: tls.caCerts,
-      sni: tls.serverName,
-      verify: tls.noVerify ? "none" : "required",
-      verifyHost: !tls.noVerifyHost,
-    };
-  }
-  if (type === "http") {
-    const h = c.http ?? {};
-    const method = h.method ?? "GET";
-    if (typeof method !== "string" || !TOKEN.test(method)) {
-      resolveFail(`${where}.http.method`, `expected a method token, got ${JSON.stringify(method)}`);
-    }
-    const path = h.path ?? "/";
-    if (typeof path !== "string" || !/^(\/[\x21-\x7e]*|\*)$/.test(path)) {
-      resolveFail(
-        `${where}.http.path`,
-        `expected a request target without spaces, got ${JSON.stringify(path)}`,
-      );
-    }
-    if (h.host !== undefined && (typeof h.host !== "string" || !/^[\x21-\x7e]+$/.test(h.host))) {
-      resolveFail(`${where}.http.host`, `expected a host name, got ${JSON.stringify(h.host)}`);
-    }
-    let status: [number, number] = [200, 399];
-    const es = h.expectStatus;
-    if (typeof es === "number") {
-      status = [resolveInt(`${where}.http.expectStatus`, es, 200, 100, 599), es];
-    } else if (Array.isArray(es) && es.length === 2) {
-      const lo = resolveInt(`${where}.http.expectStatus[0]`, es[0], 200, 100, 599);
-      const hi = resolveInt(`${where}.http.expectStatus[1]`, es[1], 399, lo, 599);
-      status = [lo, hi];
-    } else if (es !== undefined) {
-      resolveFail(`${where}.http.expectStatus`, "expected a status or [low, high]");
-    }
-    if (
-      h.expectString !== undefined && (typeof h.expectString !== "string" || h.expectString === "")
-    ) {
-      resolveFail(`${where}.http.expectString`, "expected non-empty text");
-    }
-    r.http = {
-      method,
-      path,
-      host: h.host,
-      expect: { status, string: h.expectString },
-    };
-  } else if (c.http !== undefined) {
-    resolveFail(`${where}.http`, 'HTTP check settings need type "http"');
-  }
-  try {
-    checkConfigResolve(r);
-    return r;
-  } catch (err) {
-    return resolveFail(where, errMsg(err));
-  }
 }
 
 function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
@@ -269,11 +181,12 @@ function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedSer
   names.add(sname);
   const { addr, tls: tlsPrefix } = resolveAddress(`${sat}.address`, s.address, { tls: true });
   const tls = serverTlsOf(sat, s, addr, tlsPrefix);
+  const sendProxy = sendProxyOf(`${sat}.sendProxy`, s.sendProxy);
   return {
     name: sname,
     addr,
     tls,
-    sendProxy: sendProxyOf(`${sat}.sendProxy`, s.sendProxy),
+    sendProxy,
     weight: resolveInt(`${sat}.weight`, s.weight, 1, 0, 256),
     maxconn: resolveInt(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000),
     maxqueue: resolveInt(`${sat}.maxqueue`, s.maxqueue, 0, 0, 1_000_000),
@@ -288,7 +201,10 @@ function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedSer
       DEFAULT_POOL_PURGE_DELAY,
     ),
     poolLowConn: resolveInt(`${sat}.poolLowConn`, s.poolLowConn, 0, 0, 1_000_000),
-    check: s.check === undefined ? null : check(`${sat}.check`, s.check, addr, tls),
+    check: s.check === undefined
+      ? null
+      : resolveCheck(`${sat}.check`, s.check, { addr, tls, sendProxy }),
+    agent: s.agent === undefined ? null : resolveAgent(`${sat}.agent`, s.agent, addr),
     observe: observe(sat, s),
   };
 }

@@ -11,6 +11,7 @@
  */
 import type { Address } from "../core/addr_types.ts";
 import type { CookieSpec } from "../backend/persist.ts";
+import type { AgentConfig } from "../check/agent.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
@@ -72,6 +73,8 @@ export interface ResolvedServer extends
   readonly sendProxy: 0 | 1 | 2;
   /** Health check, validated; CheckTask applies its defaults. */
   readonly check: ProbeCheckConfig | null;
+  /** Agent check, resolved, or null. */
+  readonly agent: AgentConfig | null;
   readonly observe: ResolvedObserve | null;
 }
 

@@ -297,8 +297,70 @@ export interface CheckConfig {
     expectStatus?: number | [number, number];
     /** Text the response body must contain (first 16 KiB). */
     expectString?: string;
+    /**
+     * HAProxy's `http-check expect [!] status|rstatus|string|rstring PATTERN`:
+     * this rule alone decides (no status range is checked besides it), so
+     * `expectStatus` and `expectString` must be absent. `status` takes codes
+     * and ranges (`"200-299,302"`), `rstatus` a regular expression on the
+     * three digits, `string` text the body contains, `rstring` a regular
+     * expression on the body (first 16 KiB); `negate` fails the check when
+     * the pattern is found.
+     */
+    expect?: {
+      match: "status" | "rstatus" | "string" | "rstring";
+      pattern: string;
+      negate?: boolean;
+    };
   };
+  /**
+   * Send a PROXY protocol header (`PROXY UNKNOWN`, or v2 LOCAL: a check has
+   * no client) first on check connections, in the server's `sendProxy`
+   * version (v1 when it has none). Default: true when the server sends one
+   * and the check uses the traffic port (no `port`), as HAProxy; `true` is
+   * HAProxy's `check-send-proxy`.
+   */
+  sendProxy?: boolean;
+  /**
+   * A `tcp-check` script (HAProxy's `option tcp-check`), type `"tcp"` only:
+   * the rules run in order; a script that does not start with a `connect`
+   * gets one in front (with the check's port, TLS and PROXY settings).
+   */
+  tcpCheck?: TcpCheckRuleConfig[];
 }
+
+/**
+ * One `tcp-check` rule. `comment` rules name the rules after them in
+ * failure reports (HAProxy's `tcp-check comment`); `comment` on a rule names
+ * that rule alone.
+ */
+export type TcpCheckRuleConfig =
+  | { action: "comment"; text: string }
+  | {
+    /** Opens a new connection, closing the previous one. */
+    action: "connect";
+    /** Port (default: the check's port, else the server's). */
+    port?: number;
+    /** TLS with the server's TLS settings (`tls` of the server; defaults otherwise). */
+    ssl?: boolean;
+    /** Send a PROXY header first (the server's `sendProxy` version, else v1). */
+    sendProxy?: boolean;
+    /** The check's own TLS and PROXY settings unless set here (HAProxy's `default`). */
+    default?: boolean;
+    comment?: string;
+  }
+  | { action: "send"; data: string; comment?: string }
+  | { action: "send-binary"; hex: string; comment?: string }
+  | {
+    /** Waits for what the connection read to contain (or, with `negate`, not contain) the pattern. */
+    action: "expect";
+    /** `string` (text), `rstring` (regular expression), `binary` (hex digits), `rbinary` (regular expression on the hex dump). */
+    match: "string" | "rstring" | "binary" | "rbinary";
+    pattern: string;
+    negate?: boolean;
+    /** Bytes to read before judging; a mismatch is then final (HAProxy's `min-recv`). */
+    minRecv?: number;
+    comment?: string;
+  };
 
 /** Passive health: errors seen on live traffic (HAProxy's `observe`). */
 export interface ObserveConfig {
@@ -324,7 +386,8 @@ export interface ServerConfig {
    * Send a PROXY protocol header (`"v1"` text or `"v2"` binary) first on
    * each connection to this server, with the client's address (HAProxy's
    * `send-proxy`, `send-proxy-v2`). Such connections are not reused by
-   * other clients. Health checks do not send it.
+   * other clients. Health checks send it too unless they use their own
+   * port (see `CheckConfig.sendProxy`).
    */
   sendProxy?: "v1" | "v2";
   /** Weight for load balancing, 0 to 256; 0 takes no new traffic except sticky. Default 1. */
@@ -345,6 +408,24 @@ export interface ServerConfig {
   check?: CheckConfig;
   /** Passive health observation; needs `check` to bring the server back. */
   observe?: ObserveConfig;
+  /**
+   * HAProxy's agent check (`agent-check`): every `inter` ms sluice connects
+   * to `port` on the server's host, sends `send`, and reads one line whose
+   * words change the server: `75%` (weight relative to `weight`), `ready`,
+   * `drain`, `maint` (admin state), `up`, `down`, `stopped`, `fail` (with a
+   * description after `#`), `maxconn:N`. Failing to reach the agent changes
+   * nothing. TCP addresses only.
+   */
+  agent?: {
+    /** The agent's port (`agent-port`). */
+    port: number;
+    /** Interval between agent checks, ms (`agent-inter`). Default 2000. */
+    inter?: number;
+    /** Time one agent check may take, ms (`timeout check`). Default: `inter`. */
+    timeout?: number;
+    /** Text sent upon connection (`agent-send`); include the `\n` the agent expects. */
+    send?: string;
+  };
   /** Connect with TLS (also implied by a `tls://` address). */
   tls?: ServerTlsConfig;
   /**
@@ -366,7 +447,9 @@ export interface ServerConfig {
 }
 
 /**
- * Load-balancing algorithms; `"hdr(name)"` hashes the named request header.
+ * Load-balancing algorithms; `"hdr(name)"` hashes the named request header
+ * (`"hdr(host) use_domain_only"`: its main domain part only), `"url_param
+ * name"` the value of a query string parameter.
  * The public spelling of the rows of LB_ALGOS (lib/lb/lb_algos.ts), kept
  * here so the API documents itself; tests/unit/lb_algos_test.ts fails to
  * compile when the two differ.
@@ -379,7 +462,9 @@ export type BalanceAlgo =
   | "source"
   | "uri"
   | "random"
-  | `hdr(${string})`;
+  | `url_param ${string}`
+  | `hdr(${string})`
+  | `hdr(${string}) use_domain_only`;
 
 /** Cookie persistence (HAProxy's `cookie NAME insert|prefix`). */
 export interface CookieConfig {

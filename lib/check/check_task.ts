@@ -25,7 +25,7 @@ import {
   type ResolvedCheckConfig,
 } from "./check_types.ts";
 import { firstDelay, Health, type HealthInit, jitter } from "./health.ts";
-import { probe, type ProbeAddr } from "./probe.ts";
+import { type ProbeAddr, probeResolved } from "./probe.ts";
 
 /** The server a check task works for. */
 export interface CheckTarget {
@@ -270,7 +270,7 @@ export class CheckTask extends Task {
     const ac = new AbortController();
     this.#abort = ac;
     const start = tickNow();
-    this.#inflight = probe(this.#target.addr, this.cfg, this.cfg.timeout, ac.signal)
+    this.#inflight = probeResolved(this.#target.addr, this.cfg, this.cfg.timeout, ac.signal)
       .catch((err): CheckResult => ({
         // probe() never rejects; this only guards the task against a bug there.
         ok: false,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { CheckExpectSpec, CompiledExpect } from "./check_expect.ts";
 
 /** Default interval between two checks (HAProxy's `inter`), in ms. */
 export const CHECK_DEFAULT_INTER = 2000;
@@ -42,6 +43,11 @@ export interface CheckHttpExpect {
   status?: readonly [number, number];
   /** A substring the body must contain (looked for in its first 16 KiB). */
   string?: string;
+  /**
+   * One HAProxy `http-check expect` rule (`[!] status|rstatus|string|rstring
+   * PATTERN`); it alone decides, `status` and `string` must then be absent.
+   */
+  rule?: CheckExpectSpec;
 }
 
 /** The request an HTTP check sends and what it expects back. */
@@ -81,7 +87,57 @@ export interface CheckConfig {
   tls?: CheckTlsConfig;
   /** The HTTP request and expectations (type "http"). */
   http?: CheckHttpConfig;
+  /**
+   * A PROXY protocol header sent first on check connections (HAProxy's
+   * `check-send-proxy`, or a `send-proxy` server checked on its own port).
+   */
+  sendProxy?: 1 | 2;
+  /** A `tcp-check` script (type "tcp"): run instead of a bare connection. */
+  tcpCheck?: readonly TcpCheckRule[];
 }
+
+/**
+ * One `tcp-check` rule, as HAProxy's `option tcp-check` runs them in order.
+ * A `comment` names the rules after it in failure reports, up to the next
+ * comment or connect.
+ */
+export type TcpCheckRule =
+  | { action: "comment"; text: string }
+  | {
+    action: "connect";
+    /** Port to connect to (default: the check port, else the server's). */
+    port?: number;
+    /** TLS, with the server's TLS settings (HAProxy's `ssl`). */
+    tls?: CheckTlsConfig;
+    /** Send a PROXY header of this version first (HAProxy's `send-proxy`). */
+    sendProxy?: 1 | 2;
+    /** The server's check settings (TLS, PROXY header) unless set here (HAProxy's `default`). */
+    default?: boolean;
+    comment?: string;
+  }
+  | { action: "send"; data: Uint8Array; comment?: string }
+  | { action: "expect"; expect: CheckExpectSpec };
+
+/** A resolved `tcp-check` step: its number in failure reports, its comment, and what it does. */
+export type TcpCheckStep =
+  & {
+    /** HAProxy's step id: the rule's line among the `tcp-check` lines, from 1; 0 for the implicit connect. */
+    readonly step: number;
+    readonly comment: string | undefined;
+  }
+  & (
+    | {
+      readonly kind: "connect";
+      readonly port: number | undefined;
+      readonly tls: Readonly<CheckTlsConfig> | undefined;
+      /** PROXY header version sent first, 0 for none. */
+      readonly sendProxy: 0 | 1 | 2;
+      /** Added in front of a script that does not start with a connect. */
+      readonly implicit: boolean;
+    }
+    | { readonly kind: "send"; readonly data: Uint8Array }
+    | { readonly kind: "expect"; readonly expect: CompiledExpect }
+  );
 
 /** A `CheckConfig` with every default applied and every value checked. */
 export interface ResolvedCheckConfig {
@@ -98,9 +154,12 @@ export interface ResolvedCheckConfig {
     readonly method: string;
     readonly path: string;
     readonly host: string | undefined;
-    readonly status: readonly [number, number];
-    readonly string: string | undefined;
+    /** Every one must pass (default: status 200-399). */
+    readonly expects: readonly CompiledExpect[];
   };
+  readonly sendProxy: 1 | 2 | undefined;
+  /** The `tcp-check` steps, or null for a bare connection (or an HTTP check). */
+  readonly tcpCheck: readonly TcpCheckStep[] | null;
 }
 
 /**

@@ -12,51 +12,33 @@
  * @module
  */
 import net, { type Socket } from "node:net";
-import tls from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { errMsg } from "../core/errors.ts";
 import { checkConfigResolve } from "./check_config.ts";
+import type { CompiledExpect } from "./check_expect.ts";
+import {
+  checkProxyHeader,
+  checkTlsConnect,
+  errText,
+  type ProbeAddr,
+  result,
+} from "./check_conn.ts";
+import { runTcpCheck } from "./tcpcheck.ts";
 import {
   CHECK_MAX_RESPONSE,
-  CHECK_STATUS,
   type CheckConfig,
   type CheckResult,
   type CheckStatusCode,
   type ResolvedCheckConfig,
 } from "./check_types.ts";
 
-/** Where a check connects: a TCP host and port, or a unix socket path. */
-export type ProbeAddr = { readonly host: string; readonly port: number } | {
-  readonly path: string;
-};
+export type { ProbeAddr };
 
 /** A judgement of the bytes an HTTP check read: code, detail, and the status when known. */
 export interface HttpVerdict {
   code: CheckStatusCode;
   info: string;
   status?: number;
-}
-
-/** Text of the errno codes a check meets (what HAProxy prints with strerror). */
-const ERRNO_TEXT: Record<string, string> = {
-  ECONNREFUSED: "Connection refused",
-  ECONNRESET: "Connection reset by peer",
-  ECONNABORTED: "Connection aborted",
-  EHOSTUNREACH: "No route to host",
-  ENETUNREACH: "Network is unreachable",
-  ETIMEDOUT: "Connection timed out",
-  EPIPE: "Broken pipe",
-  ENOENT: "No such file or directory",
-  EACCES: "Permission denied",
-  EADDRNOTAVAIL: "Cannot assign requested address",
-  ENOTFOUND: "Name does not resolve",
-  EAI_AGAIN: "Name resolution failed temporarily",
-};
-
-function errText(err: unknown): string {
-  const code = (err as { code?: unknown })?.code;
-  if (typeof code === "string" && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
-  const msg = (err as { message?: unknown })?.message;
-  return typeof msg === "string" && msg ? msg : String(err);
 }
 
 const CR = 13;
@@ -70,22 +52,6 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 function findCrlf(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) {
     if (b[i] === CR && b[i + 1] === LF) return i;
-  }
-  return -1;
-}
-
-/** Index of `needle` in `hay`, or -1. */
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
-  const n = needle.length;
-  if (n === 0) return 0;
-  const first = needle[0];
-  outer: for (
-    let i = hay.indexOf(first);
-    i >= 0 && i + n <= hay.length;
-    i = hay.indexOf(first, i + 1)
-  ) {
-    for (let j = 1; j < n; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
   }
   return -1;
 }
@@ -170,11 +136,14 @@ export function httpVerdict(
     const status = parseInt(m[1], 10);
     const interim = status < 200 && status !== 101;
     if (!interim) {
-      const [lo, hi] = http.status;
-      if (status < lo || status > hi) {
-        return { code: "L7STS", info: `HTTP status ${status}`, status };
+      for (const e of http.expects) {
+        if (!isBodyExpect(e) && e.foundStatus(status) === e.negate) {
+          return { code: "L7STS", info: `HTTP status ${status}`, status };
+        }
       }
-      if (http.string === undefined) return { code: "L7OK", info: `HTTP status ${status}`, status };
+      if (!http.expects.some(isBodyExpect)) {
+        return { code: "L7OK", info: `HTTP status ${status}`, status };
+      }
     }
     // Headers: needed to skip an interim response or to find the body.
     let cl = -1;
@@ -215,7 +184,6 @@ export function httpVerdict(
       pos = p;
       continue;
     }
-    const needle = new TextEncoder().encode(http.string);
     let body: Uint8Array;
     let complete: boolean;
     if (http.method === "HEAD" || status === 204 || status === 304) {
@@ -233,33 +201,31 @@ export function httpVerdict(
       body = b.subarray(p, len);
       complete = false;
     }
-    if (indexOfBytes(body, needle) >= 0) {
-      return { code: "L7OK", info: `HTTP status ${status}`, status };
+    // Like HAProxy, a body without the pattern is final only once complete
+    // (or the buffer full); an unwanted pattern found fails at once.
+    const last = complete || ended;
+    for (const e of http.expects) {
+      if (!isBodyExpect(e)) continue;
+      const found = e.found(body, body.length);
+      if (found === e.negate && (found || last)) {
+        return { code: "L7RSP", info: bodyFailText(e, found), status };
+      }
+      if (!found && !last) return null;
     }
-    if (complete || ended) {
-      return { code: "L7RSP", info: `expected string '${http.string}' not found`, status };
-    }
-    return null;
+    return { code: "L7OK", info: `HTTP status ${status}`, status };
   }
 }
 
-/** Builds a result from a code. */
-function result(
-  code: CheckStatusCode,
-  info: string,
-  start: number,
-  status?: number,
-): CheckResult {
-  const s = CHECK_STATUS[code];
-  const r: CheckResult = {
-    ok: s.ok,
-    code,
-    reason: s.reason,
-    info,
-    durationMs: Math.round(performance.now() - start),
-  };
-  if (status !== undefined) r.status = status;
-  return r;
+/** An expectation on the body (string, rstring) rather than the status. */
+function isBodyExpect(e: CompiledExpect): boolean {
+  return e.spec.match === "string" || e.spec.match === "rstring";
+}
+
+function bodyFailText(e: CompiledExpect, found: boolean): string {
+  const what = e.spec.match === "string" ? "string" : "regex";
+  return found
+    ? `unwanted ${what} '${e.spec.pattern}' found`
+    : `expected ${what} '${e.spec.pattern}' not found`;
 }
 
 /** Stages of a check, for naming a timeout or an error. */
@@ -289,14 +255,28 @@ export function probe(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<CheckResult> {
-  const start = performance.now();
   let rc: ResolvedCheckConfig;
   try {
     rc = checkConfigResolve(cfg);
   } catch (err) {
-    return Promise.resolve(result("SOCKERR", errMsg(err), start));
+    return Promise.resolve(result("SOCKERR", errMsg(err), performance.now()));
   }
+  return probeResolved(addr, rc, timeoutMs, signal);
+}
+
+/**
+ * `probe()` of a configuration already resolved (what a CheckTask holds):
+ * a `tcp-check` script runs through `runTcpCheck()`, anything else here.
+ */
+export function probeResolved(
+  addr: ProbeAddr,
+  rc: ResolvedCheckConfig,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const start = performance.now();
   if (signal?.aborted) return Promise.resolve(result("SOCKERR", "check aborted", start));
+  if (rc.tcpCheck !== null) return runTcpCheck(addr, rc.tcpCheck, timeoutMs, signal);
   return new Promise<CheckResult>((resolve) => {
     const isUnix = "path" in addr;
     const port = isUnix ? 0 : rc.port ?? addr.port;
@@ -306,7 +286,7 @@ export function probe(
     /** Sockets not closed yet; the promise resolves when none is left. */
     let open = 0;
     let raw: Socket | null = null;
-    let sec: tls.TLSSocket | null = null;
+    let sec: TLSSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let buf: Uint8Array | null = null;
     let len = 0;
@@ -388,25 +368,23 @@ export function probe(
     };
     const onConnect = (): void => {
       if (verdict) return;
+      if (rc.sendProxy !== undefined) {
+        // Deno's TLS writes past the socket's queue: the header must be out first.
+        raw!.write(checkProxyHeader(rc.sendProxy), (err) => {
+          if (!err && !verdict) afterProxy();
+        });
+        return;
+      }
+      afterProxy();
+    };
+    const afterProxy = (): void => {
       if (!rc.tls) {
         ready(raw!, "L4OK", "connected");
         return;
       }
       phase = PH_L6;
-      const t = rc.tls;
-      const noVerify = t.verify === "none";
-      const name = t.sni ?? (isUnix ? "localhost" : addr.host);
       try {
-        sec = tls.connect({
-          socket: raw!,
-          // SNI carries names only, never IP literals (RFC 6066).
-          servername: /^[0-9.]+$|:/.test(name) ? undefined : name,
-          ca: t.ca,
-          rejectUnauthorized: !noVerify,
-          checkServerIdentity: noVerify || t.verifyHost === false
-            ? () => undefined
-            : (_host, cert) => tls.checkServerIdentity(name, cert),
-        });
+        sec = checkTlsConnect(raw!, rc.tls, addr);
       } catch (err) {
         finish("L6RSP", errText(err));
         return;

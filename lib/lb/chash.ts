@@ -1,5 +1,5 @@
 /**
- * Consistent hashing for the hashed algorithms: `source`, `uri` and `hdr`
+ * Consistent hashing for the hashed algorithms: `source`, `uri`, `url_param` and `hdr`
  * (HAProxy's "hash-type consistent"). The caller hashes the stream's key
  * (client address, URI, header value: see hash.ts) and pick() maps it to a
  * server on a ring of 2^32 positions.
@@ -40,6 +40,7 @@
  */
 import type { LbAlgo, LbServer } from "./lb_types.ts";
 import { hashStr } from "./hash.ts";
+import { RoundRobin } from "./roundrobin.ts";
 
 /** Ring points per unit of weight while the ring is below MAX_POINTS. */
 export const POINTS_PER_WEIGHT = 512;
@@ -70,6 +71,8 @@ export class ConsistentHash implements LbAlgo {
   /** Slow-path walk: #seen[i] === #gen once server i was tried in this walk. */
   readonly #seen: Uint32Array;
   #gen = 0;
+  /** Streams without a key (header or parameter absent) go round robin, as in HAProxy. */
+  readonly #rr: RoundRobin;
 
   /**
    * `name` is the configured algorithm ("source", "uri", "hdr");
@@ -82,6 +85,7 @@ export class ConsistentHash implements LbAlgo {
     this.#points = new Array(servers.length).fill(new Uint32Array(0));
     this.#seen = new Uint32Array(servers.length);
     for (let i = 0; i < servers.length; i++) this.#weight[i] = Math.max(0, servers[i].effWeight);
+    this.#rr = new RoundRobin(servers);
   }
 
   /**
@@ -89,6 +93,7 @@ export class ConsistentHash implements LbAlgo {
    * read at pick time, so a state change costs nothing here.
    */
   update(srv: LbServer): void {
+    this.#rr.update(srv);
     const w = Math.max(0, srv.effWeight);
     if (this.#weight[srv.lbIndex] !== w) {
       this.#weight[srv.lbIndex] = w;
@@ -109,9 +114,11 @@ export class ConsistentHash implements LbAlgo {
   /**
    * The server owning `key` (an unsigned 32-bit hash): the first point at or
    * after it whose server is up and not `avoid`, full or not. `avoid` when it
-   * is the only server up; null when none is.
+   * is the only server up; null when none is. `key` -1 (no key): the next
+   * server by weighted round robin, up and not full (null when none is).
    */
   pick(key: number, avoid: LbServer | null): LbServer | null {
+    if (key < 0) return this.#rr.pick(0, avoid);
     if (this.#dirty) this.#rebuild();
     const keys = this.#keys, n = keys.length;
     if (n === 0) return null;

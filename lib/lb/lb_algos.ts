@@ -24,6 +24,16 @@ export interface LbAlgoDef {
    * cannot). Undefined when the algorithm takes none.
    */
   readonly arg?: { readonly name: string; parse(text: string): LbSpec | string };
+  /**
+   * The argument written as the next word (`url_param NAME`): its name as
+   * docs show it, and how it becomes the spec. Undefined when none.
+   */
+  readonly param?: { readonly name: string; parse(text: string): LbSpec | string };
+  /**
+   * Optional words after the algorithm (`use_domain_only`): each sets its
+   * part of the spec, or is a string saying why sluice refuses it.
+   */
+  readonly options?: Readonly<Record<string, ((spec: LbSpec) => LbSpec) | string>>;
   /** True when the key is in the HTTP request (the backend must be in http mode). */
   readonly http: boolean;
   /** One line for docs/keywords.md. */
@@ -70,6 +80,28 @@ export const LB_ALGOS = {
     doc: "Hash of the request path, query string ignored (consistent hashing)",
     create: (spec, servers) => new ConsistentHash(spec.algo, servers),
   },
+  "url_param": {
+    param: {
+      name: "PARAM",
+      parse: (text) =>
+        /^[^&=?#\s]+$/.test(text)
+          ? { algo: "url_param", param: text }
+          : `invalid query parameter name ${JSON.stringify(text)}`,
+    },
+    options: {
+      check_post: "not supported: sluice does not look for the parameter in a POST body " +
+        "(send it in the query string)",
+    },
+    http: true,
+    doc: "Hash of the value of query string parameter PARAM (`?PARAM=value`, case-sensitive, " +
+      "consistent hashing); requests without it go round robin",
+    create(spec, servers) {
+      if (!spec.param) {
+        throw new SluiceError("ERR_CONFIG", `Balance algorithm "url_param" needs a parameter name`);
+      }
+      return new ConsistentHash(spec.algo, servers);
+    },
+  },
   "random": {
     http: false,
     doc: "Two random servers drawn by weight, the less loaded one wins (power of two choices)",
@@ -83,9 +115,11 @@ export const LB_ALGOS = {
           ? { algo: "hdr", hdr: text.toLowerCase() }
           : `invalid header name ${JSON.stringify(text)}`,
     },
+    options: { use_domain_only: (spec) => ({ ...spec, domainOnly: true }) },
     http: true,
     doc: "Hash of the first value of header NAME (consistent hashing); requests without it " +
-      "are spread over the servers",
+      "go round robin. `use_domain_only` hashes only the main domain part (`1wt` of " +
+      "`haproxy.1wt.eu`)",
     create(spec, servers) {
       if (!spec.hdr) {
         throw new SluiceError("ERR_CONFIG", `Balance algorithm "hdr" needs a header name`);
@@ -103,10 +137,14 @@ export function lbAlgoDef(name: string): LbAlgoDef | undefined {
   return Object.hasOwn(LB_ALGOS, name) ? LB_ALGOS[name as LbAlgoName] : undefined;
 }
 
-/** Every algorithm as written in a configuration: `roundrobin`, …, `hdr(NAME)`. */
+/** Every algorithm as written in a configuration: `roundrobin`, …, `url_param PARAM`, `hdr(NAME)`. */
 export function lbAlgoSyntaxes(): string[] {
   return Object.entries(LB_ALGOS).map(([name, d]: [string, LbAlgoDef]) =>
-    d.arg === undefined ? name : `${name}(${d.arg.name})`
+    d.arg !== undefined
+      ? `${name}(${d.arg.name})`
+      : d.param !== undefined
+      ? `${name} ${d.param.name}`
+      : name
   );
 }
 
@@ -117,25 +155,49 @@ export function lbAlgoExpected(): string {
 }
 
 /**
- * Parses a `balance` value: `roundrobin`, …, or `hdr(NAME)` (the header
- * name lowercased). Returns the spec, or why the value is refused: `unknown
- * algorithm "x" (expected …)` listing every algorithm, or what is wrong
- * with the argument (`invalid header name "a b"`).
+ * Parses a `balance` value: `roundrobin`, …, `hdr(NAME)` (the header name
+ * lowercased), `url_param PARAM`, then the algorithm's options
+ * (`hdr(host) use_domain_only`), words separated by spaces. Returns the
+ * spec, or why the value is refused: `unknown algorithm "x" (expected …)`
+ * listing every algorithm, or what is wrong with an argument or option
+ * (`invalid header name "a b"`).
  *
  * @example
  * ```ts
  * import { parseBalance } from "./lb_algos.ts";
  * console.assert(JSON.stringify(parseBalance("hdr(X-User)")) === '{"algo":"hdr","hdr":"x-user"}');
+ * console.assert(JSON.stringify(parseBalance("url_param uid")) === '{"algo":"url_param","param":"uid"}');
  * console.assert(typeof parseBalance("weighted") === "string");
  * ```
  */
 export function parseBalance(text: string): LbSpec | string {
-  const m = /^([^()]+)(?:\(([^()]*)\))?$/.exec(text);
+  const m = /^([^()\s]+)(?:\(([^()]*)\))?(?:\s+([^]*))?$/.exec(text);
+  const words = m?.[3]?.split(/\s+/).filter((w) => w !== "") ?? [];
   const def = m === null ? undefined : lbAlgoDef(m[1]);
   if (m === null || def === undefined || (def.arg === undefined) !== (m[2] === undefined)) {
     return `unknown algorithm ${JSON.stringify(text)} (expected ${lbAlgoExpected()})`;
   }
-  return def.arg === undefined ? { algo: m[1] } : def.arg.parse(m[2]);
+  let spec: LbSpec | string = { algo: m[1] };
+  if (def.arg !== undefined) spec = def.arg.parse(m[2]);
+  else if (def.param !== undefined) {
+    const p = words.shift();
+    if (p === undefined) return `"${m[1]}" needs a ${def.param.name} (${m[1]} ${def.param.name})`;
+    spec = def.param.parse(p);
+  }
+  for (const w of words) {
+    if (typeof spec === "string") break;
+    const opt = def.options !== undefined && Object.hasOwn(def.options, w)
+      ? def.options[w]
+      : undefined;
+    if (opt === undefined) {
+      const known = Object.keys(def.options ?? {});
+      return `unexpected word ${JSON.stringify(w)} after "${m[1]}"` +
+        (known.length === 0 ? " (it takes no option)" : ` (expected ${known.join(" or ")})`);
+    }
+    if (typeof opt === "string") return `"${w}" ${opt}`;
+    spec = opt(spec);
+  }
+  return spec;
 }
 
 /**

@@ -8,7 +8,7 @@
  * - balanced (`hashed` false: roundrobin, static-rr, leastconn, first,
  *   random) pick among servers that are up and not full; null means "none
  *   free now" and the backend queues the stream in the backend queue;
- * - hashed (`hashed` true: source, uri, hdr) map a key to a server that is
+ * - hashed (`hashed` true: source, uri, url_param, hdr) map a key to a server that is
  *   up, full or not; the backend then queues the stream on that server when
  *   it is full, so a key keeps going to the same server.
  *
@@ -53,17 +53,23 @@ export interface LbAlgo {
   dropConn(srv: LbServer): void;
   /**
    * Picks a server for a new stream. `key` is the 32-bit hash of the
-   * stream's key for hashed algorithms (ignored by the others). `avoid` is a
-   * server to skip if any other one qualifies (redispatch after a failure).
-   * Returns null when no server qualifies.
+   * stream's key for hashed algorithms (ignored by the others); -1 when the
+   * stream has none (the header or parameter is absent): hashed algorithms
+   * then pick by round robin among servers up and not full, as HAProxy.
+   * `avoid` is a server to skip if any other one qualifies (redispatch
+   * after a failure). Returns null when no server qualifies.
    */
   pick(key: number, avoid: LbServer | null): LbServer | null;
 }
 
-/** Balance settings: the algorithm and, for `hdr`, the header name. */
+/** Balance settings: the algorithm and its key's source. */
 export interface LbSpec {
-  /** "roundrobin", "static-rr", "leastconn", "first", "source", "uri", "hdr", "random". */
+  /** "roundrobin", "static-rr", "leastconn", "first", "source", "uri", "url_param", "hdr", "random". */
   algo: string;
-  /** Header name for "hdr". */
+  /** Header name for "hdr" (lowercase). */
   hdr?: string;
+  /** "hdr" with `use_domain_only`: hash only the main domain part ("1wt" of "haproxy.1wt.eu"). */
+  domainOnly?: boolean;
+  /** Query string parameter for "url_param". */
+  param?: string;
 }

@@ -250,7 +250,12 @@ export class Instance {
     be.hooks = b.hooks;
     be.limitEvents = this.limitEvents;
     this.backends.push(be);
-    this.checks.push(new BackendChecks(this.sched, be, b.servers.map((s) => s.check)));
+    this.checks.push(
+      new BackendChecks(this.sched, be, {
+        checks: b.servers.map((s) => s.check),
+        agents: b.servers.map((s) => s.agent),
+      }),
+    );
   }
 
   /** Writes the access log line of an ended stream (TCP) or transaction (HTTP). */

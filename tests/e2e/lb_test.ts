@@ -149,6 +149,40 @@ Deno.test("source, uri and hdr(name) send one key to one server and spread keys"
   }
 });
 
+Deno.test("url_param sends one parameter value to one server; without it, round robin", async () => {
+  await using f = farm(3);
+  await using p = await lb(f.map((s) => srv(s)), { balance: "url_param uid" });
+  const seen = new Map<string, string>();
+  for (let i = 0; i < 30; i++) {
+    const uid = `u${i % 10}`;
+    const r = await request(p.port, `/cart?lang=en&uid=${uid}&x=${i}`);
+    assert.equal(r.status, 200);
+    if (seen.has(uid)) assert.equal(r.body, seen.get(uid), `${uid} stays on one server`);
+    seen.set(uid, r.body);
+  }
+  assert.ok(new Set(seen.values()).size >= 2, "10 values use more than one server");
+  // No parameter (or another one): round robin, each server in turn.
+  assert.deepEqual(await tally(p.port, 6, (i) => (i % 2 ? "/?other=1" : "/")), {
+    s1: 2,
+    s2: 2,
+    s3: 2,
+  });
+});
+
+Deno.test("hdr(host) use_domain_only keeps every host of one domain on one server", async () => {
+  await using f = farm(3);
+  await using p = await lb(f.map((s) => srv(s)), { balance: "hdr(host) use_domain_only" });
+  for (const domain of ["alpha", "bravo", "charlie", "delta"]) {
+    const bodies = new Set<string>();
+    for (const host of [`www.${domain}.com`, `api.${domain}.com`, `${domain}.org`]) {
+      const r = await request(p.port, "/", { Host: host });
+      assert.equal(r.status, 200);
+      bodies.add(r.body);
+    }
+    assert.equal(bodies.size, 1, `every host of ${domain} on one server`);
+  }
+});
+
 Deno.test("a killed server is marked down by checks within fall x inter, and clients see no error", async () => {
   await using f = farm(2);
   await using p = await lb(

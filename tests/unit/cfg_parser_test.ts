@@ -136,7 +136,7 @@ backend webfarm
     inter: 2000,
     rise: 2,
     fall: 3,
-    http: { method: "GET", path: "/health", expectStatus: 200 },
+    http: { method: "GET", path: "/health", expect: { match: "status", pattern: "200" } },
   });
   assert.deepEqual(cfg, {
     global: {
@@ -606,7 +606,7 @@ Deno.test("option httplog / option tcplog set the log format; log global is acce
 
 // ---------------------------------------------------------------- balance, hash-type
 
-Deno.test("balance: every algorithm, hdr(NAME) included", () => {
+Deno.test("balance: every algorithm, hdr(NAME) [use_domain_only] and url_param NAME included", () => {
   for (
     const algo of [
       "roundrobin",
@@ -617,15 +617,36 @@ Deno.test("balance: every algorithm, hdr(NAME) included", () => {
       "uri",
       "random",
       "hdr(X-User)",
+      "hdr(host) use_domain_only",
+      "url_param uid",
     ]
   ) {
     assert.equal(backend([`balance ${algo}`]).balance, algo);
   }
-  rejects(beLines(["balance url_param id"]), BE, /unexpected argument "id" for "balance"/);
   rejects(
     beLines(["balance url_param"]),
     BE,
-    /invalid value "url_param" for "balance": expected roundrobin, static-rr/,
+    /invalid value "url_param" for "balance": "url_param" needs a PARAM \(url_param PARAM\)/,
+  );
+  rejects(
+    beLines(["balance url_param uid check_post"]),
+    BE,
+    /invalid value "url_param uid check_post" for "balance": "check_post" not supported: sluice does not look for the parameter in a POST body/,
+  );
+  rejects(
+    beLines(["balance roundrobin x"]),
+    BE,
+    /invalid value "roundrobin x" for "balance": unexpected word "x" after "roundrobin"/,
+  );
+  rejects(
+    beLines(["balance rdp-cookie"]),
+    BE,
+    /invalid value "rdp-cookie" for "balance": expected roundrobin, static-rr/,
+  );
+  rejects(
+    beLines(["balance url_param a b c"]),
+    BE,
+    /unexpected argument "c" for "balance"/,
   );
   rejects(beLines(["balance random(3)"]), BE, /invalid value "random\(3\)" for "balance"/);
   rejects(beLines(["balance hdr()"]), BE, /invalid value "hdr\(\)" for "balance"/);
@@ -710,23 +731,36 @@ Deno.test("option httpchk: no argument, URI, METHOD URI, and the old version/Hos
   );
 });
 
-Deno.test("http-check expect status N, status N-M and string TEXT", () => {
+Deno.test("http-check expect [!] status|rstatus|string|rstring PATTERN", () => {
   const http = (line: string) =>
     servers(["option httpchk GET /", line, "server s1 127.0.0.1:9000 check"])[0].check?.http;
+  const exp = (line: string) => http(line)?.expect;
   assert.deepEqual(http("http-check expect status 204"), {
     method: "GET",
     path: "/",
-    expectStatus: 204,
+    expect: { match: "status", pattern: "204" },
   });
-  assert.deepEqual(http("http-check expect status 200-299"), {
-    method: "GET",
-    path: "/",
-    expectStatus: [200, 299],
+  assert.deepEqual(exp("http-check expect status 200-299,302"), {
+    match: "status",
+    pattern: "200-299,302",
   });
-  assert.deepEqual(http('http-check expect string "all good"'), {
-    method: "GET",
-    path: "/",
-    expectString: "all good",
+  assert.deepEqual(exp("http-check expect ! status 500-599"), {
+    match: "status",
+    pattern: "500-599",
+    negate: true,
+  });
+  assert.deepEqual(exp("http-check expect !rstatus ^5"), {
+    match: "rstatus",
+    pattern: "^5",
+    negate: true,
+  });
+  assert.deepEqual(exp('http-check expect string "all good"'), {
+    match: "string",
+    pattern: "all good",
+  });
+  assert.deepEqual(exp("http-check expect rstring ^ok\\s+[0-9]+"), {
+    match: "rstring",
+    pattern: "^ok\\s+[0-9]+",
   });
 });
 
@@ -737,31 +771,56 @@ Deno.test("http-check send meth/uri/ver/hdr host overrides option httpchk's requ
     "http-check expect status 200",
     "server s1 127.0.0.1:9000 check",
   ])[0].check?.http;
-  assert.deepEqual(http, { method: "GET", path: "/health", host: "app.local", expectStatus: 200 });
+  assert.deepEqual(http, {
+    method: "GET",
+    path: "/health",
+    host: "app.local",
+    expect: { match: "status", pattern: "200" },
+  });
 });
 
 Deno.test("http-check: unsupported forms, a second rule, and rules without option httpchk are errors", () => {
   const chk = (lines: string[]) =>
     beLines(["option httpchk", ...lines, "server s1 127.0.0.1:9000 check"]);
   rejects(
-    chk(["http-check expect rstatus ^2"]),
+    chk(["http-check expect hdr name Server"]),
     BE + 1,
-    /unsupported keyword "http-check expect rstatus" in section "backend be"/,
+    /invalid value "hdr" for "http-check expect": expected status, rstatus, string or rstring \(log-format and header matches are not supported\)/,
   );
   rejects(
-    chk(["http-check expect ! status 500"]),
+    chk(["http-check expect binary 00"]),
     BE + 1,
-    /invalid value "!" for "http-check expect": negated expectations are not supported/,
+    /invalid value "binary" for "http-check expect": expected status, rstatus, string or rstring$/,
   );
   rejects(
     chk(["http-check expect status 2xx"]),
     BE + 1,
-    /invalid value "2xx" for "http-check expect status": expected a status code or a range/,
+    /invalid value "2xx" for "http-check expect status": invalid status "2xx": expected codes or ranges such as 200-399,404/,
   );
   rejects(
-    chk(["http-check expect status 200,204"]),
+    chk(["http-check expect status 300-200"]),
     BE + 1,
-    /invalid value "200,204" for "http-check expect status"/,
+    /invalid value "300-200" for "http-check expect status": invalid status range "300-200"/,
+  );
+  rejects(
+    chk(["http-check expect rstring (unclosed"]),
+    BE + 1,
+    /invalid value "\(unclosed" for "http-check expect rstring": invalid regular expression/,
+  );
+  rejects(
+    chk(["http-check expect min-recv 10 string ok"]),
+    BE + 1,
+    /unsupported keyword "http-check expect min-recv"/,
+  );
+  rejects(
+    chk(["http-check expect on-error %[src] status 200"]),
+    BE + 1,
+    /unsupported keyword "http-check expect on-error" in section "backend be": it needs log-format/,
+  );
+  rejects(
+    chk(["http-check expect string ok extra"]),
+    BE + 1,
+    /invalid value "extra" for "http-check expect": expected status, rstatus, string or rstring/,
   );
   rejects(
     chk(["http-check expect string"]),
@@ -771,7 +830,7 @@ Deno.test("http-check: unsupported forms, a second rule, and rules without optio
   rejects(
     chk(['http-check expect string ""']),
     BE + 1,
-    /invalid value "" for "http-check expect string": expected non-empty text/,
+    /invalid value "" for "http-check expect string": "string" needs a pattern/,
   );
   rejects(
     chk(["http-check expect status 200", "http-check expect status 204"]),
@@ -813,6 +872,219 @@ Deno.test("http-check: unsupported forms, a second rule, and rules without optio
     ...beLines(["server s1 127.0.0.1:9000 check"]),
   ]);
   assert.deepEqual(cfg.backends[0].servers[0].check, { type: "tcp" });
+});
+
+// ---------------------------------------------------------------- tcp-check
+
+Deno.test("option tcp-check and tcp-check rules make a scripted TCP check", () => {
+  const [s] = servers([
+    "option tcp-check",
+    "tcp-check comment PING\\ phase",
+    "tcp-check connect port 6380 ssl send-proxy comment redis",
+    "tcp-check send PING\\r\\n",
+    "tcp-check send-binary 50494e470d0a comment bin",
+    "tcp-check expect min-recv 5 comment pong ! string -ERR",
+    "tcp-check expect rstring ^\\+PONG",
+    "tcp-check expect !binary 2d455252",
+    "tcp-check expect rbinary ^2B",
+    "tcp-check connect default",
+    "server s1 127.0.0.1:6379 check",
+  ]);
+  assert.deepEqual(s.check, {
+    type: "tcp",
+    tcpCheck: [
+      { action: "comment", text: "PING phase" },
+      { action: "connect", port: 6380, ssl: true, sendProxy: true, comment: "redis" },
+      { action: "send", data: "PING\r\n" },
+      { action: "send-binary", hex: "50494e470d0a", comment: "bin" },
+      {
+        action: "expect",
+        match: "string",
+        pattern: "-ERR",
+        negate: true,
+        minRecv: 5,
+        comment: "pong",
+      },
+      { action: "expect", match: "rstring", pattern: "^\\+PONG" },
+      { action: "expect", match: "binary", pattern: "2d455252", negate: true },
+      { action: "expect", match: "rbinary", pattern: "^2B" },
+      { action: "connect", default: true },
+    ],
+  });
+  // Options anywhere, as HAProxy; each "!" toggles.
+  const [t] = servers([
+    "option tcp-check",
+    "tcp-check expect string +OK comment ok min-recv 3",
+    "tcp-check expect !! string x",
+    "server s1 127.0.0.1:6379 check",
+  ]);
+  assert.deepEqual(t.check?.tcpCheck, [
+    { action: "expect", match: "string", pattern: "+OK", minRecv: 3, comment: "ok" },
+    { action: "expect", match: "string", pattern: "x" },
+  ]);
+  // option tcp-check alone: a connection only.
+  assert.deepEqual(servers(["option tcp-check", "server s1 127.0.0.1:1 check"])[0].check, {
+    type: "tcp",
+    tcpCheck: [],
+  });
+});
+
+Deno.test("tcp-check rules: a section's own replace the defaults', the last option wins", () => {
+  const cfg = parse([
+    "defaults",
+    "  option tcp-check",
+    "  tcp-check send A\\n",
+    "  tcp-check expect string a",
+    ...beLines(["server s1 127.0.0.1:1 check"], "tcp"),
+    "backend be2",
+    "  mode tcp",
+    "  tcp-check expect string own",
+    "  server s1 127.0.0.1:1 check",
+    "backend be3",
+    "  mode tcp",
+    "  option httpchk",
+    "  server s1 127.0.0.1:1 check",
+  ]);
+  assert.deepEqual(cfg.backends[0].servers[0].check?.tcpCheck, [
+    { action: "send", data: "A\n" },
+    { action: "expect", match: "string", pattern: "a" },
+  ]);
+  assert.deepEqual(cfg.backends[1].servers[0].check?.tcpCheck, [
+    { action: "expect", match: "string", pattern: "own" },
+  ]);
+  assert.equal(cfg.backends[2].servers[0].check?.type, "http");
+  assert.equal(cfg.backends[2].servers[0].check?.tcpCheck, undefined);
+});
+
+Deno.test("tcp-check: bad patterns, unsupported options and rules without the option are errors at their line", () => {
+  const chk = (lines: string[]) =>
+    beLines(["option tcp-check", ...lines, "server s1 127.0.0.1:9000 check"], "tcp");
+  rejects(
+    chk(["tcp-check expect binary 0"]),
+    BE + 1,
+    /invalid value "0" for "tcp-check expect binary": invalid hexadecimal string "0"/,
+  );
+  rejects(
+    chk(["tcp-check expect rstring (x"]),
+    BE + 1,
+    /invalid value "\(x" for "tcp-check expect rstring": invalid regular expression/,
+  );
+  rejects(
+    chk(["tcp-check expect status 200"]),
+    BE + 1,
+    /invalid value "status" for "tcp-check expect": expected string, rstring, binary or rbinary/,
+  );
+  rejects(
+    chk(["tcp-check expect string-lf %[src]"]),
+    BE + 1,
+    /log-format and header matches are not supported/,
+  );
+  rejects(
+    chk(["tcp-check expect ok-status L4OK string x"]),
+    BE + 1,
+    /unsupported keyword "tcp-check expect ok-status" in section "backend be"/,
+  );
+  rejects(
+    chk(["tcp-check expect string x on-error %[src]"]),
+    BE + 1,
+    /unsupported keyword "tcp-check expect on-error" in section "backend be": it needs log-format or sample expressions/,
+  );
+  rejects(
+    chk(["tcp-check expect string x rstring y"]),
+    BE + 1,
+    /"tcp-check expect" takes one match, got "string" and "rstring"/,
+  );
+  rejects(chk(["tcp-check expect min-recv 3"]), BE + 1, /"tcp-check expect" needs a match/);
+  rejects(
+    chk(["tcp-check expect min-recv 99999 string x"]),
+    BE + 1,
+    /invalid value "99999" for "tcp-check expect min-recv": expected -1 to 16384/,
+  );
+  rejects(chk(["tcp-check expect"]), BE + 1, /missing value for "tcp-check expect"/);
+  rejects(chk(["tcp-check expect string"]), BE + 1, /missing value for "tcp-check expect string"/);
+  rejects(
+    chk(["tcp-check send-binary 5g"]),
+    BE + 1,
+    /invalid value "5g" for "tcp-check send-binary": expected an even count of hexadecimal digits/,
+  );
+  rejects(
+    chk(["tcp-check send a b"]),
+    BE + 1,
+    /unexpected argument "b" for "tcp-check send"/,
+  );
+  rejects(
+    chk(["tcp-check connect port 0"]),
+    BE + 1,
+    /invalid value "0" for "tcp-check connect port": expected a port from 1 to 65535/,
+  );
+  rejects(
+    chk(["tcp-check connect port src_port"]),
+    BE + 1,
+    /expected a port number \(sample expressions are not supported\)/,
+  );
+  rejects(
+    chk(["tcp-check connect sni example.com"]),
+    BE + 1,
+    /unsupported keyword "tcp-check connect sni"/,
+  );
+  rejects(chk(["tcp-check send-lf %[src]"]), BE + 1, /unsupported keyword "tcp-check send-lf"/);
+  rejects(
+    chk(["tcp-check set-var(check.x) int(1)"]),
+    BE + 1,
+    /unsupported keyword "tcp-check set-var\(check.x\)"/,
+  );
+  rejects(
+    beLines(["tcp-check expect string x", "server s1 127.0.0.1:9000 check"], "tcp"),
+    BE,
+    /"tcp-check" needs "option tcp-check" in section "backend be"/,
+  );
+  rejects(
+    feLines(["option tcp-check"]),
+    3,
+    /keyword "option tcp-check" is not allowed in section "frontend fe"/,
+  );
+});
+
+Deno.test("check-send-proxy sets check.sendProxy; it needs check", () => {
+  const [s] = servers(["server s1 127.0.0.1:1 check check-send-proxy send-proxy-v2"]);
+  assert.deepEqual(s.check, { type: "tcp", sendProxy: true });
+  assert.equal(s.sendProxy, "v2");
+  rejects(
+    beLines(["server s1 127.0.0.1:1 check-send-proxy"]),
+    BE,
+    /"check-send-proxy" on server needs "check"/,
+  );
+});
+
+Deno.test("agent-check, agent-port, agent-inter, agent-send make the server's agent", () => {
+  const [s] = parse([
+    "defaults",
+    "  timeout check 3s",
+    ...beLines([
+      "server s1 10.0.0.1:80 check agent-check agent-port 9999 agent-inter 5s agent-send ping\\n",
+    ]),
+  ]).backends[0].servers;
+  assert.deepEqual(s.agent, { port: 9999, inter: 5000, send: "ping\n", timeout: 3000 });
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-check"]),
+    BE,
+    /"agent-check" on server needs "agent-port"/,
+  );
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-port 9999"]),
+    BE,
+    /"agent-port" on server needs "agent-check"/,
+  );
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-check agent-port 0"]),
+    BE,
+    /invalid value "0" for "server agent-port": expected a port from 1 to 65535/,
+  );
+  rejects(
+    beLines(["server s1 10.0.0.1:80 agent-check agent-port 1 agent-addr 10.0.0.2"]),
+    BE,
+    /unsupported keyword "server agent-addr"/,
+  );
 });
 
 // ---------------------------------------------------------------- servers
@@ -960,14 +1232,14 @@ Deno.test("server: bad values, missing values and unsupported options name the o
     /invalid value "\/nonexistent\/ca.pem" for "server ca-file": cannot read it/,
   );
   rejects(
-    beLines(["server s1 127.0.0.1:1 check-send-proxy"]),
+    beLines(["server s1 127.0.0.1:1 track be/s2"]),
     BE,
-    /unsupported keyword "server check-send-proxy" in section "backend be" \(see README's keyword table\)/,
+    /unsupported keyword "server track" in section "backend be" \(see README's keyword table\)/,
   );
   rejects(
-    beLines(["default-server agent-check"]),
+    beLines(["default-server agent-addr 10.0.0.1"]),
     BE,
-    /unsupported keyword "default-server agent-check"/,
+    /unsupported keyword "default-server agent-addr"/,
   );
   rejects(beLines(["default-server"]), BE, /missing value for "default-server"/);
   rejects(

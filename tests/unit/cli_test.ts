@@ -410,7 +410,7 @@ Deno.test("parseCli() rejects bad values of enumerated and numeric flags with ER
   rejects(
     ["--balance", "leastcon"],
     "ERR_USAGE",
-    /for --balance: expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr\(NAME\)$/,
+    /for --balance: expected roundrobin, static-rr, leastconn, first, source, uri, url_param PARAM, random or hdr\(NAME\)$/,
   );
   rejects(["--balance", "hdr()"], "ERR_USAGE", /for --balance/);
   rejects(

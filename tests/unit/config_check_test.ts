@@ -136,6 +136,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
       poolPurgeDelay: 5000,
       poolLowConn: 0,
       check: null,
+      agent: null,
       observe: null,
     }],
   }]);
@@ -396,7 +397,7 @@ Deno.test("resolveConfig() rejects an unknown balance algorithm", () => {
   rejects(
     withEdit((c) => ((c.backends[0] as { balance: unknown }).balance = "leastcon")),
     "backends[0].balance",
-    /unknown algorithm "leastcon" \(expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr\(NAME\)\)$/,
+    /unknown algorithm "leastcon" \(expected roundrobin, static-rr, leastconn, first, source, uri, url_param PARAM, random or hdr\(NAME\)\)$/,
   );
   for (const algo of ["static-rr", "leastconn", "first", "source", "uri", "random"]) {
     const r = resolveConfig(withEdit((c) => (c.backends[0].balance = algo as "first")));

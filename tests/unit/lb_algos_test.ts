@@ -346,7 +346,7 @@ function popcount(x: number): number {
 
 Deno.test("createLb() builds every algorithm in LB_ALGOS under its own name", () => {
   for (const algo of Object.keys(LB_ALGOS)) {
-    const lb = createLb({ algo, hdr: "x-user" }, farm([1]));
+    const lb = createLb({ algo, hdr: "x-user", param: "uid" }, farm([1]));
     assert.equal(lb.name, algo);
     assert.equal(lb.pick(hashStr("k"), null)?.name, "s0");
   }
@@ -354,11 +354,19 @@ Deno.test("createLb() builds every algorithm in LB_ALGOS under its own name", ()
 
 // registry
 
-/** The configuration's spelling of each row: `name`, or `name(${string})` when it takes an argument. */
+/** A row's spelling before options: `name`, `name(${string})` or `name ${string}`. */
+type BaseSpelling<K extends string, D> = D extends { readonly arg: object } ? `${K}(${string})`
+  : D extends { readonly param: object } ? `${K} ${string}`
+  : K;
+/** The options a row accepts (refused ones are strings, not functions). */
+type OptionWords<D> = D extends { readonly options: infer O }
+  ? { [W in keyof O]: O[W] extends string ? never : W & string }[keyof O]
+  : never;
+/** The configuration's spelling of each row, alone and with each option it accepts. */
 type RowSpelling = {
-  [K in keyof typeof LB_ALGOS]: typeof LB_ALGOS[K] extends { readonly arg: object }
-    ? `${K}(${string})`
-    : K;
+  [K in keyof typeof LB_ALGOS]:
+    | BaseSpelling<K, typeof LB_ALGOS[K]>
+    | `${BaseSpelling<K, typeof LB_ALGOS[K]>} ${OptionWords<typeof LB_ALGOS[K]>}`;
 }[keyof typeof LB_ALGOS];
 /** True only when A and B are the same type. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -377,18 +385,43 @@ Deno.test("parseBalance() accepts every row of LB_ALGOS as written in a configur
     "first",
     "source",
     "uri",
+    "url_param PARAM",
     "random",
     "hdr(NAME)",
   ]);
-  for (const algo of Object.keys(LB_ALGOS).filter((a) => a !== "hdr")) {
+  for (const algo of Object.keys(LB_ALGOS).filter((a) => a !== "hdr" && a !== "url_param")) {
     assert.deepEqual(parseBalance(algo), { algo });
   }
   assert.deepEqual(parseBalance("hdr(X-User)"), { algo: "hdr", hdr: "x-user" });
+  assert.deepEqual(parseBalance("hdr(Host) use_domain_only"), {
+    algo: "hdr",
+    hdr: "host",
+    domainOnly: true,
+  });
+  assert.deepEqual(parseBalance("url_param userid"), { algo: "url_param", param: "userid" });
+});
+
+Deno.test("parseBalance() refuses url_param without a name, check_post, and unknown options", () => {
+  assert.equal(parseBalance("url_param"), '"url_param" needs a PARAM (url_param PARAM)');
+  assert.equal(parseBalance("url_param a=b"), 'invalid query parameter name "a=b"');
+  assert.match(parseBalance("url_param uid check_post") as string, /^"check_post" not supported: /);
+  assert.equal(
+    parseBalance("url_param uid x"),
+    'unexpected word "x" after "url_param" (expected check_post)',
+  );
+  assert.equal(
+    parseBalance("roundrobin x"),
+    'unexpected word "x" after "roundrobin" (it takes no option)',
+  );
+  assert.equal(
+    parseBalance("hdr(host) whole"),
+    'unexpected word "whole" after "hdr" (expected use_domain_only)',
+  );
 });
 
 Deno.test("parseBalance() refuses an unknown algorithm and lists the supported ones", () => {
   const expected =
-    "expected roundrobin, static-rr, leastconn, first, source, uri, random or hdr(NAME)";
+    "expected roundrobin, static-rr, leastconn, first, source, uri, url_param PARAM, random or hdr(NAME)";
   assert.equal(lbAlgoExpected(), expected.slice("expected ".length));
   for (const bad of ["weighted", "URI", "hdr", "roundrobin()", "", "constructor", "hdr(a)(b)"]) {
     assert.equal(parseBalance(bad), `unknown algorithm ${JSON.stringify(bad)} (${expected})`);

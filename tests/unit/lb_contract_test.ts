@@ -56,7 +56,7 @@ function farm(weights: number[], maxconn = 0): FakeSrv[] {
 /** `algo` over `servers`; `random` with a seeded RNG so the suite is repeatable. */
 function make(algo: string, servers: FakeSrv[]): LbAlgo {
   if (algo === "random") return new Random(servers, seeded(42));
-  return createLb({ algo, hdr: algo === "hdr" ? "x-user" : undefined }, servers);
+  return createLb({ algo, hdr: algo === "hdr" ? "x-user" : undefined, param: "uid" }, servers);
 }
 
 /** The i-th test key: a spread 32-bit hash (ignored by balanced algorithms). */
@@ -107,7 +107,7 @@ for (const algo of Object.keys(LB_ALGOS)) {
   Deno.test(`${algo}: reports its configured name and kind`, () => {
     const lb = make(algo, farm([1, 1]));
     assert.equal(lb.name, algo);
-    assert.equal(lb.hashed, ["source", "uri", "hdr"].includes(algo));
+    assert.equal(lb.hashed, ["source", "uri", "url_param", "hdr"].includes(algo));
   });
 
   Deno.test(`${algo}: never picks a server that is not up`, () => {

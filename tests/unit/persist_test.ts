@@ -11,6 +11,7 @@ import {
   hdrKey,
   PERSIST_VALID,
   uriKey,
+  urlParamKey,
 } from "../../lib/backend/persist.ts";
 import { Server } from "../../lib/backend/server.ts";
 import { lc } from "../../lib/http/h1_chars.ts";
@@ -432,4 +433,42 @@ Deno.test("hdrKey() uses the first occurrence of the header", () => {
 
 Deno.test("hdrKey() of the Host header hashes the host", () => {
   assert.equal(hk("host"), hashStr("example.com"));
+});
+
+Deno.test("hdrKey() hashes the first comma-separated value; an empty one is no key", () => {
+  assert.equal(hk("x-user", "X-User: bob, alice"), hashStr("bob"));
+  assert.equal(hk("x-user", "X-User: bob ,alice"), hashStr("bob"));
+  assert.equal(hk("x-user", "X-User:"), -1);
+  assert.equal(hk("x-user", "X-User: , bob"), -1);
+});
+
+Deno.test("hdrKey() with use_domain_only hashes the main domain part, as HAProxy", () => {
+  const dk = (host: string) => {
+    const { msg, a } = parse(get(`X-Host: ${host}`), false, 3);
+    return hdrKey(msg, a, 3, lc("x-host"), true);
+  };
+  assert.equal(dk("haproxy.1wt.eu"), hashStr("1wt"));
+  assert.equal(dk("www.1wt.eu"), hashStr("1wt"));
+  assert.equal(dk("example.com"), hashStr("example"));
+  assert.equal(dk("localhost"), hashStr("localhost"));
+  assert.equal(dk("a.b.example.com:8080"), hashStr("example"));
+});
+
+/** urlParamKey() of a GET of `target`, looking for parameter `name`. */
+function pk(target: string, name: string, base = 0): number {
+  const { msg, a } = parse(head(`GET ${target} HTTP/1.1`, "Host: example.com"), false, base);
+  return urlParamKey(msg, a, base, new TextEncoder().encode(name));
+}
+
+Deno.test("urlParamKey() hashes the value of the named query parameter, as HAProxy", () => {
+  assert.equal(pk("/a?uid=42", "uid"), hashStr("42"));
+  assert.equal(pk("/a?x=1&uid=42&y=2", "uid", 7), hashStr("42"));
+  assert.equal(pk("/a?uid=", "uid"), hashStr(""), "an empty value is still a key");
+  assert.equal(pk("http://h/a?uid=42", "uid"), hashStr("42"));
+  assert.equal(pk("/a?uid=42", "UID"), -1, "names are case-sensitive");
+  assert.equal(pk("/a?xuid=42", "uid"), -1);
+  assert.equal(pk("/a?uid", "uid"), -1, "no value without =");
+  assert.equal(pk("/a?uidx=1&uid=2", "uid"), hashStr("2"));
+  assert.equal(pk("/uid=42", "uid"), -1, "only in the query string");
+  assert.equal(pk("/a", "uid"), -1);
 });

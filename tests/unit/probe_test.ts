@@ -456,3 +456,41 @@ Deno.test("httpVerdict() rejects broken framing when it reads the body", () => {
     "truncated response headers",
   );
 });
+
+Deno.test("httpVerdict() with an http-check expect rule: negation, regexes, and the body alone", () => {
+  const rule = (
+    match: "status" | "rstatus" | "string" | "rstring",
+    pattern: string,
+    negate = false,
+  ) => ({ type: "http", http: { expect: { rule: { match, pattern, negate } } } }) as CheckConfig;
+  const res = (status: string, body: string) =>
+    `HTTP/1.1 ${status}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  assert.equal(
+    verdict(res("404 Not Found", ""), false, rule("status", "500-599", true))?.code,
+    "L7OK",
+  );
+  assert.deepEqual(verdict(res("503 Busy", ""), false, rule("status", "500-599", true)), {
+    code: "L7STS",
+    info: "HTTP status 503",
+    status: 503,
+  });
+  assert.equal(verdict(res("302 Found", ""), false, rule("status", "200,302"))?.code, "L7OK");
+  assert.equal(verdict(res("204 No", ""), false, rule("rstatus", "^2"))?.code, "L7OK");
+  assert.equal(verdict(res("301 Moved", ""), false, rule("rstatus", "^2"))?.code, "L7STS");
+  // A body rule alone decides: the status is not checked (HAProxy's).
+  assert.equal(verdict(res("500 Oops", "ok"), false, rule("string", "ok"))?.code, "L7OK");
+  assert.deepEqual(verdict(res("200 OK", "all ok"), false, rule("string", "ok", true)), {
+    code: "L7RSP",
+    info: "unwanted string 'ok' found",
+    status: 200,
+  });
+  // Not found yet: final only once the body is complete.
+  const rx = rule("rstring", "v[0-9]+", true);
+  assert.equal(verdict("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nversi", false, rx), null);
+  assert.equal(verdict(res("200 OK", "version x"), false, rx)?.code, "L7OK");
+  assert.equal(verdict(res("200 OK", "at v12"), false, rx)?.info, "unwanted regex 'v[0-9]+' found");
+  assert.equal(
+    verdict(res("200 OK", "nothing"), false, rule("rstring", "^up$"))?.info,
+    "expected regex '^up$' not found",
+  );
+});
