@@ -54,7 +54,7 @@ import {
 import type { FrontendHooks } from "./hook_types.ts";
 import { lc } from "../http/h1_chars.ts";
 import type { RewriteOptions } from "../http/h1_rewrite.ts";
-import type { ResponseHeadView } from "../http/http_ana.ts";
+import type { HttpBackendOptions, ResponseHeadView } from "../http/http_ana.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import { Counters } from "./counters.ts";
 import {
@@ -71,6 +71,8 @@ import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
 import type { LimitEvents } from "../core/limit_events.ts";
+import type { AclCtx } from "../rules/acl_types.ts";
+import type { HttpRule } from "../rules/http_rules.ts";
 
 /** Backend timeouts in ms (0: none). */
 export interface BackendTimeouts {
@@ -78,6 +80,16 @@ export interface BackendTimeouts {
   server: number;
   tunnel: number;
   queue: number;
+  /** `timeout tarpit` for the backend's `http-request tarpit` rules (default: connect). */
+  tarpit?: number;
+}
+
+/** Compiled HTTP rules of a backend. */
+export interface BackendRulesRt {
+  /** Run after the frontend's request rules and routing. */
+  readonly httpRequest: readonly HttpRule<AclCtx>[];
+  /** Run before the frontend's response rules. */
+  readonly httpResponse: readonly HttpRule<AclCtx>[];
 }
 
 /** How a backend is set up. */
@@ -159,6 +171,10 @@ export class Backend implements StreamBackend {
   hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
   idle: IdleConns | null = null;
+  /** HTTP settings applied to the requests routed here (null: the frontend's alone). */
+  http: HttpBackendOptions | null = null;
+  /** `http-request` / `http-response` rules of the backend, or null. */
+  rules: BackendRulesRt | null = null;
   readonly httpReuse: HttpReuse;
   /** `http-reuse never`: each client stream's own idle connection. */
   readonly #private = new Map<Stream, PrivatePool>();

@@ -5,10 +5,11 @@
  * defaults to the rest, with these HAProxy semantics made explicit:
  *
  * - `mode` defaults to `tcp` (HAProxy's default), not sluice's `http`.
- * - HTTP frontends get `forwardFor`/`forwardedProto` false unless
- *   `option forwardfor` is in force in the frontend or its backend (HAProxy
- *   adds the header when either asks); both flags move together, like the
- *   CLI's `--no-forwardfor`.
+ * - HTTP frontends get `forwardFor` false unless `option forwardfor` is in
+ *   force in the frontend; a backend's own goes to its `http.forwardFor`
+ *   (HAProxy adds the header when either asks). `forwardedProto` (sluice's
+ *   X-Forwarded-Proto) follows the frontend's or its default backend's.
+ * - `timeout tarpit` defaults to the `timeout connect` in force, as HAProxy.
  * - `errorfile` of the backend and the frontend are merged, the backend's
  *   winning (HAProxy uses the backend's once the backend is chosen).
  * - `timeout check` becomes each checked server's `check.timeout`; `option
@@ -30,7 +31,10 @@ import type { CfgProxyDraft, CfgSetting } from "./cfg_types.ts";
 import type {
   BackendConfig,
   CheckConfig,
+  ConnectionMode,
+  ForwardForConfig,
   FrontendConfig,
+  HttpBackendConfig,
   ProxyMode,
   SluiceConfig,
   TcpCheckRuleConfig,
@@ -98,24 +102,66 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
     f.rules = { ...r };
   }
   if (p.maxconn !== undefined) f.maxconn = p.maxconn.value;
-  const timeouts = cfgTimeouts(p, ["client", "httpRequest", "httpKeepAlive"]);
+  const timeouts = cfgTimeouts(p, ["client", "httpRequest", "httpKeepAlive", "tarpit"]);
   if (timeouts !== undefined) f.timeouts = timeouts;
   if (mode === "tcp") {
     cfgHttpOnly(p, [
       [p.forwardFor?.value ? p.forwardFor : undefined, "option forwardfor"],
+      [cfgCloses(p), `option ${CONN_OPTION[p.connMode?.value ?? "keep-alive"]}`],
+      [p.bufferRequest, "option http-buffer-request"],
+      [p.monitorUri, "monitor-uri"],
+      [p.timeouts.tarpit, "timeout tarpit"],
       ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
     ]);
     return f;
   }
+  const tarpit = p.timeouts.tarpit ?? p.timeouts.connect;
+  if (tarpit !== undefined) f.timeouts = { ...f.timeouts, tarpit: tarpit.value };
   const other = be !== undefined && be !== p && cfgMode(be) === "http" ? be : undefined;
-  const forward = p.forwardFor?.value === true || other?.forwardFor?.value === true;
-  f.http = { forwardFor: forward, forwardedProto: forward };
+  const own = p.forwardFor?.value ?? false;
+  f.http = {
+    forwardFor: cfgForwardFor(own),
+    forwardedProto: own !== false || (other?.forwardFor?.value ?? false) !== false,
+  };
+  if (p.connMode !== undefined) f.http.connectionMode = p.connMode.value;
+  if (p.bufferRequest?.value) f.http.bufferRequest = true;
+  if (p.monitorUri !== undefined) f.http.monitorUri = p.monitorUri.value;
   const errorFiles = {
     ...cfgErrorFiles(p),
     ...(other === undefined ? {} : cfgErrorFiles(other)),
   };
   if (Object.keys(errorFiles).length > 0) f.http.errorFiles = errorFiles;
   return f;
+}
+
+/** The options of `option forwardfor` as the model says them (true for none). */
+function cfgForwardFor(v: false | ForwardForConfig): boolean | ForwardForConfig {
+  return v === false ? false : Object.keys(v).length === 0 ? true : { ...v };
+}
+
+/** The connection mode when it closes something (keep-alive changes nothing in mode tcp). */
+function cfgCloses(p: CfgProxyDraft): CfgSetting<ConnectionMode> | undefined {
+  return p.connMode?.value === "keep-alive" ? undefined : p.connMode;
+}
+
+/** The option that sets each connection mode, for messages. */
+const CONN_OPTION: Readonly<Record<ConnectionMode, string>> = {
+  "keep-alive": "http-keep-alive",
+  "server-close": "http-server-close",
+  "close": "httpclose",
+};
+
+/** The HTTP settings of a backend section in http mode, or undefined when it sets none. */
+function cfgBackendHttp(p: CfgProxyDraft): HttpBackendConfig | undefined {
+  const h: HttpBackendConfig = {};
+  const ff = p.forwardFor?.value ?? false;
+  if (ff !== false) h.forwardFor = cfgForwardFor(ff);
+  if (p.connMode !== undefined && p.connMode.value !== "keep-alive") {
+    h.connectionMode = p.connMode.value;
+  }
+  if (p.bufferRequest?.value) h.bufferRequest = true;
+  if (p.abortOnClose?.value) h.abortOnClose = true;
+  return Object.keys(h).length === 0 ? undefined : h;
 }
 
 /** The HTTP check settings of a backend, or undefined for TCP checks. */
@@ -175,6 +221,11 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
       [layer7 ? p.balance : undefined, `balance ${p.balance?.value}`],
       [p.cookie, "cookie"],
       [p.httpReuse, "http-reuse"],
+      [p.forwardFor?.value ? p.forwardFor : undefined, "option forwardfor"],
+      [cfgCloses(p), `option ${CONN_OPTION[p.connMode?.value ?? "keep-alive"]}`],
+      [p.bufferRequest, "option http-buffer-request"],
+      [p.abortOnClose, "option abortonclose"],
+      [p.timeouts.tarpit, "timeout tarpit"],
       ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
     ]);
   }
@@ -182,7 +233,9 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
   if (p.retries !== undefined) b.retries = p.retries.value;
   if (p.redispatch !== undefined) b.redispatch = p.redispatch.value;
   if (p.httpReuse !== undefined && mode === "http") b.httpReuse = p.httpReuse.value;
-  const timeouts = cfgTimeouts(p, ["server", "connect", "tunnel", "queue"]);
+  const bhttp = mode === "http" ? cfgBackendHttp(p) : undefined;
+  if (bhttp !== undefined) b.http = bhttp;
+  const timeouts = cfgTimeouts(p, ["server", "connect", "tunnel", "queue", "tarpit"]);
   if (timeouts !== undefined) b.timeouts = timeouts;
   if (p.cookie !== undefined && mode === "http") b.cookie = { ...p.cookie.value };
   if (p.stickTable !== undefined && p.stickOn === undefined) {
@@ -192,6 +245,11 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
     throw cfgError(p.stickOn.where, '"stick on src" needs a "stick-table" in the same section');
   }
   if (p.stickTable !== undefined) b.stickSource = { ...p.stickTable.value };
+  // A listen section's rules are its frontend's (HAProxy runs them once).
+  const r = p.rules;
+  if (p.kind === "backend" && r.acls.length + r.httpRequest.length + r.httpResponse.length > 0) {
+    b.rules = { acls: r.acls, httpRequest: r.httpRequest, httpResponse: r.httpResponse };
+  }
   const http = cfgCheckHttp(p);
   const check = { timeout: p.timeouts.check?.value, http, tcpCheck: cfgTcpChecks(p) };
   b.servers = p.servers.map((s) => cfgServerBuild(s, check));

@@ -21,7 +21,16 @@ import {
   type CfgStmt,
   type CfgTimeoutName,
 } from "./cfg_types.ts";
-import type { BalanceAlgo, BindConfig, CookieConfig, StickSourceConfig } from "./config_types.ts";
+import type {
+  BalanceAlgo,
+  BindConfig,
+  ConnectionMode,
+  CookieConfig,
+  ForwardForConfig,
+  StickSourceConfig,
+} from "./config_types.ts";
+import { ipNetParse } from "../rules/acl_ip.ts";
+import { checkEditable } from "../rules/http_act_args.ts";
 
 /** A proxy keyword: where it is allowed and what it does. */
 interface CfgProxyKeyword {
@@ -33,6 +42,7 @@ interface CfgProxyKeyword {
 const DEF_FE = CFG_CAP_DEF | CFG_CAP_FE;
 const DEF_BE = CFG_CAP_DEF | CFG_CAP_BE;
 const ALL = CFG_CAP_DEF | CFG_CAP_FE | CFG_CAP_BE;
+const FE_BE = CFG_CAP_FE | CFG_CAP_BE;
 
 /** Keywords whose second word is part of the keyword (`timeout connect`). */
 const GROUPS = new Set(["timeout", "option", "http-check", "tcp-check", "stick", "stats"]);
@@ -59,11 +69,6 @@ function cfgTimeout(name: CfgTimeoutName): (p: CfgProxyDraft, stmt: CfgStmt) => 
     at.args(args, 1, 1);
     p.timeouts[name] = { value: at.duration(args[0]), where: at.where, inherited: false };
   };
-}
-
-/** A keyword taking no argument and recording nothing (accepted as sluice's behaviour). */
-function cfgNoop(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
-  at.args(args, 0, 0);
 }
 
 /** `balance ALGO [ARG] [OPTION]` (`url_param uid`, `hdr(host) use_domain_only`). */
@@ -101,12 +106,79 @@ function cfgRedispatch(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   });
 }
 
-/** `option forwardfor`: no argument is supported (`except`, `header`, `if-none` are not). */
-function cfgForwardFor(value: boolean): (p: CfgProxyDraft, stmt: CfgStmt) => void {
+/** `option forwardfor [except NET] [header NAME] [if-none]`, as HAProxy's parser. */
+function cfgForwardFor(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  const ff: ForwardForConfig = {};
+  let i = 0;
+  while (i < args.length) {
+    const opt = args[i++];
+    const sub = at.sub(`${at.kw} ${opt}`);
+    switch (opt) {
+      case "except": {
+        const net = sub.value(args, i++);
+        const n = ipNetParse(net);
+        if (typeof n === "string") throw sub.badValue(net, `expected <address>[/mask]: ${n}`);
+        ff.except = net;
+        break;
+      }
+      case "header": {
+        const name = sub.value(args, i++);
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+          throw sub.badValue(name, "expected a header name");
+        }
+        checkEditable(name, "add", (why) => {
+          throw sub.badValue(name, why);
+        });
+        ff.header = name;
+        break;
+      }
+      case "if-none":
+        ff.ifNone = true;
+        break;
+      default:
+        throw at.badValue(opt, "only except, header and if-none are supported");
+    }
+  }
+  cfgSet(p, "forwardFor", { at, value: ff });
+}
+
+/** `option http-keep-alive|http-server-close|httpclose`: replaces the mode in force. */
+function cfgConnMode(mode: ConnectionMode): (p: CfgProxyDraft, stmt: CfgStmt) => void {
   return (p, { at, args }) => {
-    if (args.length > 0) throw at.unsupported(`${at.kw} ${args[0]}`);
-    cfgSet(p, "forwardFor", { at, value });
+    at.args(args, 0, 0);
+    cfgSet(p, "connMode", { at, value: mode });
   };
+}
+
+/**
+ * `no option http-server-close|httpclose|http-keep-alive`: back to
+ * keep-alive when that mode is the one in force, else nothing (HAProxy's).
+ */
+function cfgNoConnMode(mode: ConnectionMode): (p: CfgProxyDraft, stmt: CfgStmt) => void {
+  return (p, { at, args }) => {
+    at.args(args, 0, 0);
+    if ((p.connMode?.value ?? "keep-alive") === mode) {
+      cfgSet(p, "connMode", { at, value: "keep-alive" });
+    }
+  };
+}
+
+/** `[no] option NAME` of a boolean setting. */
+function cfgFlag(
+  field: "bufferRequest" | "abortOnClose",
+  value: boolean,
+): (p: CfgProxyDraft, stmt: CfgStmt) => void {
+  return (p, { at, args }) => {
+    at.args(args, 0, 0);
+    cfgSet(p, field, { at, value });
+  };
+}
+
+/** `monitor-uri URI`. */
+function cfgMonitorUri(p: CfgProxyDraft, { at, args }: CfgStmt): void {
+  at.args(args, 1, 1);
+  if (!/^[\x21-\x7e]+$/.test(args[0])) throw at.badValue(args[0], "expected a URI such as /health");
+  cfgSet(p, "monitorUri", { at, value: args[0] });
 }
 
 /** `option httplog` / `option tcplog` (no `clf`). */
@@ -449,9 +521,36 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
       cfgSet(p, "redispatch", { at, value: 0 });
     },
   },
-  "option forwardfor": { caps: ALL, apply: cfgForwardFor(true) },
-  "no option forwardfor": { caps: ALL, apply: cfgForwardFor(false) },
-  "option http-keep-alive": { caps: ALL, apply: cfgNoop },
+  "option forwardfor": { caps: ALL, apply: cfgForwardFor },
+  "no option forwardfor": {
+    caps: ALL,
+    apply(p, { at, args }) {
+      at.args(args, 0, 0);
+      cfgSet(p, "forwardFor", { at, value: false });
+    },
+  },
+  "option http-keep-alive": { caps: ALL, apply: cfgConnMode("keep-alive") },
+  "option http-server-close": { caps: ALL, apply: cfgConnMode("server-close") },
+  "option httpclose": { caps: ALL, apply: cfgConnMode("close") },
+  "no option http-keep-alive": { caps: ALL, apply: cfgNoConnMode("keep-alive") },
+  "no option http-server-close": { caps: ALL, apply: cfgNoConnMode("server-close") },
+  "no option httpclose": { caps: ALL, apply: cfgNoConnMode("close") },
+  "option http-buffer-request": { caps: ALL, apply: cfgFlag("bufferRequest", true) },
+  "no option http-buffer-request": { caps: ALL, apply: cfgFlag("bufferRequest", false) },
+  "option abortonclose": { caps: DEF_BE, apply: cfgFlag("abortOnClose", true) },
+  "no option abortonclose": { caps: DEF_BE, apply: cfgFlag("abortOnClose", false) },
+  "monitor-uri": { caps: DEF_FE, apply: cfgMonitorUri },
+  "timeout tarpit": { caps: ALL, apply: cfgTimeout("tarpit") },
+  "fullconn": {
+    caps: DEF_BE,
+    apply(_p, { at }) {
+      throw at.fail(
+        '"fullconn" only sets the load at which servers with "minconn" reach their "maxconn", ' +
+          'and sluice does not support "minconn": remove it (without "minconn" it changes nothing ' +
+          'in HAProxy either), and bound servers with "maxconn"',
+      );
+    },
+  },
   "option httplog": { caps: DEF_FE, apply: cfgLogFormat("httplog") },
   "option tcplog": { caps: DEF_FE, apply: cfgLogFormat("tcplog") },
   "log": { caps: ALL, apply: cfgLog },
@@ -517,10 +616,10 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
     },
   },
   // Rules are kept as words with their place; config_check compiles them.
-  "acl": { caps: CFG_CAP_FE, apply: cfgRule("acls") },
+  "acl": { caps: FE_BE, apply: cfgRule("acls") },
   "use_backend": { caps: CFG_CAP_FE, apply: cfgRule("useBackends") },
-  "http-request": { caps: CFG_CAP_FE, apply: cfgRule("httpRequest") },
-  "http-response": { caps: CFG_CAP_FE, apply: cfgRule("httpResponse") },
+  "http-request": { caps: FE_BE, apply: cfgRule("httpRequest") },
+  "http-response": { caps: FE_BE, apply: cfgRule("httpResponse") },
   "tcp-request": { caps: CFG_CAP_FE, apply: cfgRule("tcpRequest") },
 };
 

@@ -10,7 +10,9 @@
 import type {
   BalanceAlgo,
   BindConfig,
+  ConnectionMode,
   CookieConfig,
+  ForwardForConfig,
   FrontendRules,
   ObserveConfig,
   ProxyMode,
@@ -144,7 +146,13 @@ export interface CfgProxyDraft {
   retries?: CfgSetting<number>;
   redispatch?: CfgSetting<number>;
   httpReuse?: CfgSetting<"never" | "safe" | "aggressive" | "always">;
-  forwardFor?: CfgSetting<boolean>;
+  /** `option forwardfor [...]` (its options, `{}` for none) or `no option forwardfor` (false). */
+  forwardFor?: CfgSetting<false | ForwardForConfig>;
+  /** `option http-keep-alive|http-server-close|httpclose` (the last one wins). */
+  connMode?: CfgSetting<ConnectionMode>;
+  bufferRequest?: CfgSetting<boolean>;
+  abortOnClose?: CfgSetting<boolean>;
+  monitorUri?: CfgSetting<string>;
   logFormat?: CfgSetting<"httplog" | "tcplog">;
   balance?: CfgSetting<BalanceAlgo>;
   httpchk?: CfgSetting<CfgHttpchk>;

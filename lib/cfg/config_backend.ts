@@ -25,7 +25,15 @@ import type {
   ResolvedServer,
   ResolvedServerTls,
 } from "./config_resolved_types.ts";
-import type { BackendConfig, CookieConfig, ServerConfig } from "./config_types.ts";
+import type {
+  BackendConfig,
+  CookieConfig,
+  HttpBackendConfig,
+  ServerConfig,
+} from "./config_types.ts";
+import type { HttpBackendOptions } from "../http/http_ana.ts";
+import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
+import { resolveRules } from "./config_rules.ts";
 import {
   resolveAddress,
   resolveBool,
@@ -239,7 +247,7 @@ function serversOf(at: string, list: ServerConfig[], errs: ResolveErrors): Resol
 function backendOf(
   at: string,
   b: BackendConfig,
-  ctx: { names: Set<string>; errs: ResolveErrors },
+  ctx: { names: Set<string>; errs: ResolveErrors; bufsize: number },
 ): ResolvedBackend {
   const { names, errs } = ctx;
   if (typeof b !== "object" || b === null) resolveFail(at, "expected a backend object");
@@ -261,8 +269,30 @@ function backendOf(
   if (ss !== undefined && (typeof ss !== "object" || ss === null)) {
     resolveFail(`${at}.stickSource`, "expected { size?, expire? }");
   }
+  if (b.http !== undefined && mode !== "http") {
+    resolveFail(`${at}.http`, 'HTTP settings need mode "http"');
+  }
+  const rules = b.rules === undefined ? null : errs.run(() => {
+    if (typeof b.rules !== "object" || b.rules === null) {
+      resolveFail(`${at}.rules`, "expected { acls?, httpRequest?, httpResponse? }");
+    }
+    for (const k of Object.keys(b.rules)) {
+      if (k !== "acls" && k !== "httpRequest" && k !== "httpResponse") {
+        resolveFail(`${at}.rules.${k}`, "a backend has acls, httpRequest and httpResponse rules");
+      }
+    }
+    const r = resolveRules(`${at}.rules`, b.rules!, {
+      mode,
+      backends: [],
+      bufsize: ctx.bufsize,
+      errs,
+    });
+    return { httpRequest: r.httpRequest, httpResponse: r.httpResponse };
+  }, null);
   return {
     hooks: resolveHooks(`${at}.hooks`, b.hooks, mode),
+    http: mode === "http" ? backendHttpOf(`${at}.http`, b.http ?? {}) : null,
+    rules,
     name: bname,
     mode,
     balance,
@@ -279,8 +309,20 @@ function backendOf(
       server: resolveTimeout(`${at}.timeouts.server`, t.server, DEFAULT_TIMEOUTS.server),
       tunnel: resolveTimeout(`${at}.timeouts.tunnel`, t.tunnel, DEFAULT_TIMEOUTS.tunnel),
       queue: resolveTimeout(`${at}.timeouts.queue`, t.queue, connect),
+      tarpit: resolveTimeout(`${at}.timeouts.tarpit`, t.tarpit, connect),
     },
     servers,
+  };
+}
+
+/** The HTTP settings of a backend in http mode. */
+function backendHttpOf(at: string, h: HttpBackendConfig): HttpBackendOptions {
+  if (typeof h !== "object" || h === null) resolveFail(at, "expected an object");
+  return {
+    connMode: resolveConnMode(`${at}.connectionMode`, h.connectionMode),
+    forwardFor: resolveForwardFor(`${at}.forwardFor`, h.forwardFor, false),
+    bufferRequest: resolveBool(`${at}.bufferRequest`, h.bufferRequest, false),
+    abortOnClose: resolveBool(`${at}.abortOnClose`, h.abortOnClose, false),
   };
 }
 
@@ -291,13 +333,17 @@ function backendOf(
  * naming it report nothing more; the result is only usable when `errs` is
  * empty.
  */
-export function resolveBackends(list: BackendConfig[], errs: ResolveErrors): ResolvedBackend[] {
+export function resolveBackends(
+  list: BackendConfig[],
+  errs: ResolveErrors,
+  bufsize: number,
+): ResolvedBackend[] {
   // No backend at all is fine when the frontends answer everything
   // themselves (a metrics-only frontend); a frontend naming one checks it.
   if (!Array.isArray(list)) resolveFail("backends", "expected a list of backends");
   const names = new Set<string>();
   return list.map((b, i) => {
     const standIn = { name: b?.name, mode: b?.mode ?? "http" } as ResolvedBackend;
-    return errs.run(() => backendOf(`backends[${i}]`, b, { names, errs }), standIn);
+    return errs.run(() => backendOf(`backends[${i}]`, b, { names, errs, bufsize }), standIn);
   });
 }

@@ -38,6 +38,7 @@ import type {
   ResolvedStats,
 } from "./config_resolved_types.ts";
 import { resolveRules } from "./config_rules.ts";
+import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
 import type {
   BindConfig,
   BindTlsConfig,
@@ -307,6 +308,15 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
   return { addr, tls, acceptProxy: resolveBool(`${bat}.acceptProxy`, b.acceptProxy, false) };
 }
 
+/** `monitor-uri`: a request target without spaces or control characters, as bytes; null for none. */
+function monitorUriOf(where: string, v: unknown): Uint8Array | null {
+  if (v === undefined) return null;
+  if (typeof v !== "string" || !/^[\x21-\x7e]+$/.test(v)) {
+    resolveFail(where, `expected a path such as "/health", got ${JSON.stringify(v)}`);
+  }
+  return new TextEncoder().encode(v);
+}
+
 /** The HTTP settings of the frontend at `at` (in http mode): timeouts, headers, error files. */
 function httpOf(at: string, f: FrontendConfig, bufsize: number): ResolvedHttp {
   const h = f.http ?? {};
@@ -333,7 +343,15 @@ function httpOf(at: string, f: FrontendConfig, bufsize: number): ResolvedHttp {
       t.httpKeepAlive,
       DEFAULT_TIMEOUTS.httpKeepAlive,
     ),
-    forwardFor: resolveBool(`${at}.http.forwardFor`, h.forwardFor, true),
+    forwardFor: resolveForwardFor(`${at}.http.forwardFor`, h.forwardFor, true),
+    connMode: resolveConnMode(`${at}.http.connectionMode`, h.connectionMode),
+    bufferRequest: resolveBool(`${at}.http.bufferRequest`, h.bufferRequest, false),
+    monitorUri: monitorUriOf(`${at}.http.monitorUri`, h.monitorUri),
+    tarpitTimeout: resolveTimeout(
+      `${at}.timeouts.tarpit`,
+      t.tarpit,
+      resolveTimeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect),
+    ),
     forwardedProto: resolveBool(`${at}.http.forwardedProto`, h.forwardedProto, true),
     forwarded: resolveBool(`${at}.http.forwarded`, h.forwarded, false),
     errorFiles,
@@ -427,7 +445,7 @@ export function checkConfig(
   const errs = new ResolveErrors();
   // With global settings in error, the frontends are checked against the defaults.
   const global = errs.run(() => globalOf(cfg.global ?? {}), null) ?? globalOf({ io: "node" });
-  const backends = errs.run(() => resolveBackends(cfg.backends, errs), []);
+  const backends = errs.run(() => resolveBackends(cfg.backends, errs, global.bufsize), []);
   const frontends = errs.run(() => {
     if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
       resolveFail("frontends", "at least one frontend is needed");

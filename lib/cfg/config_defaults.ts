@@ -19,6 +19,7 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<TimeoutsConfig>> = {
   queue: 0,
   httpRequest: 10_000,
   httpKeepAlive: 10_000,
+  tarpit: 0, // none given: `connect`
 };
 /** Default HTTP limits and server connection reuse. */
 export const DEFAULT_MAXHDRS = 101;

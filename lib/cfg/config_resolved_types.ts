@@ -13,7 +13,7 @@ import type { Address } from "../core/addr_types.ts";
 import type { CookieSpec } from "../backend/persist.ts";
 import type { AgentConfig } from "../check/agent.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
-import type { HttpOptions } from "../http/http_ana.ts";
+import type { HttpBackendOptions, HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import type { LogTarget } from "../log/sink_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
@@ -85,11 +85,15 @@ export interface ResolvedBackend extends
   > {
   readonly balance: LbSpec;
   readonly timeouts: Readonly<
-    Required<Pick<TimeoutsConfig, "connect" | "server" | "tunnel" | "queue">>
+    Required<Pick<TimeoutsConfig, "connect" | "server" | "tunnel" | "queue" | "tarpit">>
   >;
+  /** `http-request` and `http-response` rules of the backend (none: null). */
+  readonly rules: Pick<ResolvedRules, "httpRequest" | "httpResponse"> | null;
   readonly cookie: CookieSpec | null;
   readonly stickSource: Readonly<Required<StickSourceConfig>> | null;
   readonly hooks: FrontendHooks | null;
+  /** HTTP settings (null in tcp mode). */
+  readonly http: HttpBackendOptions | null;
   readonly servers: readonly ResolvedServer[];
 }
 
@@ -109,7 +113,15 @@ export interface ResolvedHttp extends
   Readonly<
     Pick<
       HttpOptions,
-      "httpRequestTimeout" | "keepAliveTimeout" | "forwardFor" | "forwardedProto" | "forwarded"
+      | "httpRequestTimeout"
+      | "keepAliveTimeout"
+      | "forwardFor"
+      | "forwardedProto"
+      | "forwarded"
+      | "connMode"
+      | "bufferRequest"
+      | "monitorUri"
+      | "tarpitTimeout"
     >
   > {
   readonly errorFiles: ReadonlyMap<number, Uint8Array>;

@@ -176,12 +176,58 @@ export interface TimeoutsConfig {
   httpRequest?: number;
   /** HTTP: idle time allowed between two requests on a connection. Default 10000. */
   httpKeepAlive?: number;
+  /**
+   * HTTP: how long `http-request tarpit` holds a request before answering
+   * (HAProxy's `timeout tarpit`; the frontend's for its rules, the
+   * backend's for its own). Default: `connect`.
+   */
+  tarpit?: number;
+}
+
+/**
+ * HTTP connection handling (HAProxy's `option http-keep-alive`, `option
+ * http-server-close`, `option httpclose`): `"keep-alive"` keeps both
+ * connections between requests; `"server-close"` closes the server
+ * connection after each response (requests go with `Connection: close`) and
+ * keeps the client's; `"close"` closes both after the response. The
+ * stronger of the frontend's and the backend's applies.
+ */
+export type ConnectionMode = "keep-alive" | "server-close" | "close";
+
+/** `option forwardfor` with its options. */
+export interface ForwardForConfig {
+  /** The header to add instead of `X-Forwarded-For` (HAProxy's `header NAME`). */
+  header?: string;
+  /** Clients in this network (`10.0.0.0/8`, `::1`) get no header (HAProxy's `except NET`). */
+  except?: string;
+  /** Only add the header when the request has none (HAProxy's `if-none`). Default false. */
+  ifNone?: boolean;
 }
 
 /** HTTP settings of a frontend. */
 export interface HttpFrontendConfig {
-  /** Add `X-Forwarded-For: <client address>` to requests. Default true. */
-  forwardFor?: boolean;
+  /**
+   * Add `X-Forwarded-For: <client address>` to requests (`true`), with
+   * options, or not (`false`). When the backend asks too, the header is
+   * added once, named as the backend says; `ifNone` holds only when both
+   * say so; either's `except` network gets none. Default true.
+   */
+  forwardFor?: boolean | ForwardForConfig;
+  /** Connection handling, see ConnectionMode. Default `"keep-alive"`. */
+  connectionMode?: ConnectionMode;
+  /**
+   * Wait for the whole request body (or a full buffer) before connecting
+   * to a server, answering `Expect: 100-continue` itself (HAProxy's `option
+   * http-buffer-request`); bounded by `timeouts.httpRequest` (408).
+   * Default false.
+   */
+  bufferRequest?: boolean;
+  /**
+   * A path (or, not starting with "/", a whole request target) answered
+   * 200 at once, before any rule, and not logged: for a load balancer's
+   * health probe of sluice itself (HAProxy's `monitor-uri`). Default none.
+   */
+  monitorUri?: string;
   /** Set `X-Forwarded-Proto: http|https` (a client's own is replaced). Default true. */
   forwardedProto?: boolean;
   /** Add an RFC 7239 `Forwarded: for=...;proto=...` header (a client's own is replaced). Default false. */
@@ -492,6 +538,22 @@ export interface StickSourceConfig {
   expire?: number;
 }
 
+/** HTTP settings of a backend, applied with the frontend's to the requests it gets. */
+export interface HttpBackendConfig {
+  /** `option forwardfor` of the backend (see HttpFrontendConfig). Default false. */
+  forwardFor?: boolean | ForwardForConfig;
+  /** Connection handling; the stronger of the frontend's and this applies. Default `"keep-alive"`. */
+  connectionMode?: ConnectionMode;
+  /** Buffer request bodies before connecting (see HttpFrontendConfig). Default false. */
+  bufferRequest?: boolean;
+  /**
+   * A client that closes its connection while its request waits in a
+   * queue or for the server connection is dropped instead of served
+   * (HAProxy's `option abortonclose`; logged CQ or CC). Default false.
+   */
+  abortOnClose?: boolean;
+}
+
 /** A backend: a pool of servers. */
 export interface BackendConfig {
   /** Unique name, used in logs and stats. */
@@ -523,6 +585,15 @@ export interface BackendConfig {
   cookie?: CookieConfig;
   /** Source-address stickiness. */
   stickSource?: StickSourceConfig;
+  /** HTTP settings (HTTP mode). */
+  http?: HttpBackendConfig;
+  /**
+   * HTTP rules of the backend (HAProxy's `acl`, `http-request`,
+   * `http-response` in a backend section): its request rules run after the
+   * frontend's and its routing, its response rules before the frontend's.
+   * ACL names are the backend's own.
+   */
+  rules?: Pick<FrontendRules, "acls" | "httpRequest" | "httpResponse">;
   /**
    * HTTP: TypeScript hooks for the requests this backend gets: `onRequest`
    * runs after the frontend's (and its routing), `onResponse` before the

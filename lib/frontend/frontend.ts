@@ -24,8 +24,13 @@ import {
 } from "../listener/listener.ts";
 import { Stream, type StreamEnv } from "../stream/stream.ts";
 import type { StreamFrontend } from "../stream/stream_types.ts";
-import { HttpAnalyser, type HttpHooks, type HttpOptions } from "../http/http_ana.ts";
-import type { HookOutcome, HttpStream, HttpTxn } from "../http/http_txn.ts";
+import {
+  HttpAnalyser,
+  type HttpBackendOptions,
+  type HttpHooks,
+  type HttpOptions,
+} from "../http/http_ana.ts";
+import { type HookOutcome, type HttpStream, type HttpTxn, TX_NOLOG } from "../http/http_txn.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
 import type { FrontendHooks } from "../backend/hook_types.ts";
 import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hooks.ts";
@@ -197,7 +202,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
       }
       be.counters.reqTot++;
     }
-    this.logger?.(strm, this);
+    if (!(txn.flags & TX_NOLOG)) this.logger?.(strm, this);
   }
 
   /** HTTP: the server side of a transaction is over. */
@@ -257,7 +262,22 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.tls = strm.cliTls;
   }
 
-  /** HTTP: `http-request` rules, then `use_backend` routing (the default backend when none matches). */
+  /** The rule context for the head `msg` of `strm` (request or response); variables are the caller's. */
+  #headCtx(strm: HttpStream, msg: HttpMsg, a: Uint8Array, base: number): AclCtx {
+    const ctx = this.#ctx;
+    ctx.msg = msg;
+    ctx.a = a;
+    ctx.base = base;
+    this.#connCtx(strm);
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    return ctx;
+  }
+
+  /**
+   * HTTP: `http-request` rules, then `use_backend` routing (the default
+   * backend when none matches), then the chosen backend's `http-request`
+   * rules, as HAProxy.
+   */
   requestRules(
     strm: HttpStream,
     msg: HttpMsg,
@@ -269,14 +289,9 @@ export class Frontend implements StreamFrontend, HttpHooks {
     if (r === null) {
       // A hook may have routed the previous request elsewhere.
       if (this.hooks !== null || this.backendHooks) strm.switchBackend(this.backend);
-      return null;
+      return this.#backendRequestRules(strm, msg, a, base, rw);
     }
-    const ctx = this.#ctx;
-    ctx.msg = msg;
-    ctx.a = a;
-    ctx.base = base;
-    this.#connCtx(strm);
-    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    const ctx = this.#headCtx(strm, msg, a, base);
     ctx.vars = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
     // Response rules test the variables this request set.
@@ -294,7 +309,33 @@ export class Frontend implements StreamFrontend, HttpHooks {
       }
     }
     strm.switchBackend(be);
-    return null;
+    return this.#backendRequestRules(strm, msg, a, base, rw);
+  }
+
+  /** HTTP: the `http-request` rules of the backend the request is routed to, if any. */
+  #backendRequestRules(
+    strm: HttpStream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): Reply | null {
+    const be = strm.be as Backend;
+    const rules = be.rules?.httpRequest;
+    if (rules === undefined || rules.length === 0) return null;
+    const txn = strm.txn!;
+    const ctx = this.#headCtx(strm, msg, a, base);
+    ctx.vars = txn.vars;
+    const v = runHttpRules(rules, ctx, rw);
+    txn.vars = ctx.vars;
+    ctx.vars = null;
+    if (v === null) return null;
+    const answer = this.#answer(v, be.timeouts.tarpit ?? be.timeouts.connect);
+    if (answer.deny) {
+      this.counters.dreq++;
+      be.counters.dreq++;
+    }
+    return answer;
   }
 
   /**
@@ -371,26 +412,31 @@ export class Frontend implements StreamFrontend, HttpHooks {
     );
   }
 
+  /** HTTP: the settings of the backend the request goes to (connection mode, forwardfor...). */
+  backendHttp(strm: HttpStream): HttpBackendOptions | null {
+    return (strm.be as Backend).http;
+  }
+
   /** HTTP: an async onRequest hook did not settle within `timeout http-request`. */
   hookTimedOut(_strm: HttpStream, which: "onRequest" | "onResponse"): void {
     this.events(`frontend ${this.name}: ${which} hook timed out`, "warning");
   }
 
-  /** HTTP: `http-response` rules (header changes, or an answer that replaces the response). */
+  /**
+   * HTTP: `http-response` rules, the backend's then the frontend's, as
+   * HAProxy (header changes, or an answer that replaces the response).
+   */
   responseRules(
     strm: HttpStream,
     view: ResponseHeadView,
   ): Reply | null {
-    const r = this.rules;
-    if (r === null || r.httpResponse.length === 0) return null;
-    const ctx = this.#ctx;
-    ctx.msg = view.msg;
-    ctx.a = view.a;
-    ctx.base = view.base;
-    this.#connCtx(strm);
-    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    const fr = this.rules?.httpResponse ?? [];
+    const br = (strm.be as Backend).rules?.httpResponse ?? [];
+    if (fr.length === 0 && br.length === 0) return null;
+    const ctx = this.#headCtx(strm, view.msg, view.a, view.base);
     ctx.vars = strm.txn!.vars;
-    const x = runHttpRules(r.httpResponse, ctx, view.rw);
+    let x = br.length === 0 ? null : runHttpRules(br, ctx, view.rw);
+    if (x === null && fr.length > 0) x = runHttpRules(fr, ctx, view.rw);
     ctx.vars = null;
     const v = x === null ? null : this.#answer(x);
     if (v?.deny) {
@@ -403,8 +449,9 @@ export class Frontend implements StreamFrontend, HttpHooks {
   }
 
   /** The response an answering rule sends (a service makes it now). */
-  #answer(a: RuleAnswer): Reply {
+  #answer(a: RuleAnswer, tarpit = this.http?.opts.tarpitTimeout ?? 0): Reply {
     if (a.kind === "reply") return a;
+    if (a.kind === "tarpit") return { status: a.status, bytes: a.bytes, deny: true, tarpit };
     const make = this.services[a.name];
     if (make === undefined) return { status: 503, bytes: SERVICE_UNAVAILABLE, deny: false };
     return { status: 200, bytes: make(), deny: false };

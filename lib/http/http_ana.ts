@@ -38,6 +38,7 @@ import {
   SF_FINST_D,
   SF_FINST_H,
   SF_FINST_R,
+  SF_FINST_T,
   SF_FIRST_REQ,
   SF_NO_REUSE,
   type StreamAnalyser,
@@ -50,7 +51,7 @@ import {
   BODY_NONE,
   bodyForward,
 } from "./h1_body.ts";
-import { lc } from "./h1_chars.ts";
+import { eqNoCase, lc } from "./h1_chars.ts";
 import { h1ParseHead } from "./h1_parser.ts";
 import { h1Rewrite, type RewriteOptions, X_FORWARDED_PROTO } from "./h1_rewrite.ts";
 import {
@@ -59,6 +60,7 @@ import {
   H1_MF_CONN_CLOSE,
   H1_MF_CONN_KAL,
   H1_MF_CONN_UPG,
+  H1_MF_EXPECT_100,
   H1_MF_UPGRADE,
   H1_MF_VER_11,
   type H1Limits,
@@ -80,6 +82,7 @@ import {
   RQ_DONE,
   RQ_DRAIN,
   RQ_HOOK,
+  RQ_TARPIT,
   RQ_TUNNEL,
   RQ_WAIT,
   RS_BODY,
@@ -93,15 +96,58 @@ import {
   TX_CLI_KAL,
   TX_HEAD,
   TX_LOGGED,
+  TX_NOLOG,
   TX_PERSIST_VALID,
   TX_RES_CLOSE,
   TX_RETRIED,
+  TX_SRV_CLOSE,
   TX_SRV_KAL,
   TX_UPGRADE_REQ,
+  TX_WAIT_BODY,
 } from "./http_txn.ts";
+import { monitorUriMatch } from "./http_monitor.ts";
 
 /** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
 export const LINGER_MS = 1000;
+
+/**
+ * HTTP connection modes (HAProxy's PR_O_HTTP_KAL/SCL/CLO), weakest first:
+ * keep-alive on both sides; `option http-server-close` closes the server
+ * connection after each response; `option httpclose` closes both. The
+ * stronger of the frontend's and the backend's applies to a transaction.
+ */
+export const HTTP_KAL = 0;
+/** `option http-server-close`. */
+export const HTTP_SCL = 1;
+/** `option httpclose`. */
+export const HTTP_CLO = 2;
+
+/** `option forwardfor [except NET] [header NAME] [if-none]` of a frontend or backend. */
+export interface ForwardFor {
+  /** The header to add, as sent (`X-Forwarded-For`). */
+  readonly header: string;
+  /** Its name in lowercase bytes (for `ifNone`). */
+  readonly lname: Uint8Array;
+  /** True for a client address of the `except` network (no header for it), or null. */
+  readonly except: ((ip: string) => boolean) | null;
+  /** Only add the header when the request has none (`if-none`). */
+  readonly ifNone: boolean;
+}
+
+/** HTTP settings a backend adds to those of the frontend, per transaction. */
+export interface HttpBackendOptions {
+  /** HTTP_KAL, HTTP_SCL or HTTP_CLO. */
+  readonly connMode: number;
+  /** `option forwardfor` of the backend, or null. */
+  readonly forwardFor: ForwardFor | null;
+  /** `option http-buffer-request`. */
+  readonly bufferRequest: boolean;
+  /** `option abortonclose`: a client that closes while queued or connecting is dropped. */
+  readonly abortOnClose: boolean;
+}
+
+const H_EXPECT = lc("expect");
+const CONTINUE_100 = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 /** HTTP settings of a frontend. */
 export interface HttpOptions {
@@ -119,8 +165,16 @@ export interface HttpOptions {
   /** Parser limits (maxHead is bufsize - maxRewrite). */
   maxHdrs: number;
   maxBody: number;
-  /** Add X-Forwarded-For. */
-  forwardFor: boolean;
+  /** `option forwardfor`: add X-Forwarded-For (or its own header), or null. */
+  forwardFor: ForwardFor | null;
+  /** HTTP_KAL, HTTP_SCL or HTTP_CLO (`option http-keep-alive|http-server-close|httpclose`). */
+  connMode: number;
+  /** `option http-buffer-request`: a request body is buffered before the server connection. */
+  bufferRequest: boolean;
+  /** `monitor-uri`: requests for it get 200 at once, unlogged; null for none. */
+  monitorUri: Uint8Array | null;
+  /** `timeout tarpit` (ms) for the frontend's `http-request tarpit` rules. */
+  tarpitTimeout: number;
   /** Set X-Forwarded-Proto (the client's one is replaced). */
   forwardedProto: boolean;
   /** Add an RFC 7239 Forwarded header. */
@@ -181,6 +235,8 @@ export interface HttpHooks {
   ): HookOutcome | Promise<HookOutcome> | null;
   /** True when an `onResponse` hook will see this stream's responses. */
   wantsResponseHook(strm: HttpStream): boolean;
+  /** The HTTP settings of the backend the request was routed to (null: none of its own). */
+  backendHttp(strm: HttpStream): HttpBackendOptions | null;
   /**
    * The frontend's TypeScript `onResponse` hook on a final response head
    * (header changes to `view.rw`, which the caller owns until it settles).
@@ -267,6 +323,12 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
         case RQ_CLOSING:
           this.#closing(strm, now);
           break;
+        case RQ_DONE:
+          progress = this.#abortOnClose(strm, txn, now);
+          break;
+        case RQ_TARPIT:
+          progress = this.#tarpit(strm, txn, now);
+          break;
         case RQ_HOOK:
           if (txn.hookResult !== undefined) {
             strm.anaExp = TICK_ETERNITY;
@@ -316,7 +378,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     // The whole request is in: the client's read timeout no longer applies
     // (queue and server timeouts do), as in HAProxy.
     const req = strm.req;
-    if (txn.rq === RQ_DONE || txn.rq === RQ_HOOK) {
+    if (txn.rq === RQ_DONE || txn.rq === RQ_HOOK || txn.rq === RQ_TARPIT) {
       req.flags = (req.flags | CF_READ_NOEXP) & ~CF_READ_TIMEOUT;
       req.rex = TICK_ETERNITY;
     } else req.flags &= ~CF_READ_NOEXP;
@@ -443,6 +505,15 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     req.flags &= ~CF_READ_TIMEOUT;
     if (o.log) txn.setReqLine(buf.area, buf.head, msg.startLineEnd - 1);
     const f = msg.flags;
+    if (o.monitorUri !== null && monitorUriMatch(msg, buf.area, buf.head, o.monitorUri)) {
+      // HAProxy's monitor-uri: answered before any rule, never forwarded
+      // nor logged (it is counted).
+      txn.flags |= TX_NOLOG;
+      if (msg.meth === HTTP_METH_HEAD) txn.flags |= TX_HEAD;
+      strm.setTerm(SF_ERR_LOCAL, SF_FINST_R);
+      this.#reply(strm, txn, 200, SF_ERR_LOCAL, now);
+      return true;
+    }
     if (msg.meth === HTTP_METH_HEAD) txn.flags |= TX_HEAD;
     if (!(f & H1_MF_VER_11)) txn.flags |= TX_CLI_10;
     const kal = (f & H1_MF_VER_11) ? !(f & H1_MF_CONN_CLOSE) : (f & H1_MF_CONN_KAL) !== 0;
@@ -455,7 +526,6 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     const add: [string, string][] = [];
     const drop: Uint8Array[] = [];
     const ip = strm.cliAddr;
-    if (o.forwardFor && strm.cliPort !== 0) add.push(["X-Forwarded-For", ip]);
     if (o.forwardedProto) {
       add.push(["X-Forwarded-Proto", strm.cliTls ? "https" : "http"]);
       drop.push(X_FORWARDED_PROTO);
@@ -495,6 +565,14 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
   /** A hook or rule decided: answer, fail, or forward the request. */
   #afterHook(strm: HttpStream, txn: HttpTxn, r: HookOutcome, now: number): boolean {
     txn.hookResult = undefined;
+    if (r.kind === "reply" && r.tarpit !== undefined) {
+      // http-request tarpit: hold the client, then answer (HAProxy's
+      // http_process_tarpit); the server is never contacted.
+      txn.rq = RQ_TARPIT;
+      txn.tarpit = r;
+      strm.anaExp = now + r.tarpit;
+      return true;
+    }
     if (r.kind === "reply") {
       // Denied (PR) or answered locally (LR), like HAProxy's http-request
       // deny / return / redirect.
@@ -512,13 +590,38 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     return this.#forwardRequest(strm, txn, now);
   }
 
-  /** The request goes on: backend's view (persistence, key), rewrite, forward, body. */
+  /**
+   * The request goes on: backend's view (persistence, key), the connection
+   * mode and forwarding header of the frontend and backend, rewrite,
+   * forward, body (buffered first with `option http-buffer-request`).
+   */
   #forwardRequest(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const req = strm.req, buf = req.buf, msg = txn.req;
     const rw = txn.rw!;
     txn.rw = null;
     const f = msg.flags;
+    const o = this.opts, be = this.#hooks.backendHttp(strm);
     if (this.#hooks.requestHead(strm, msg, buf.area, buf.head, rw)) txn.flags |= TX_PERSIST_VALID;
+    this.#forwardFor(strm, msg, buf.area, buf.head, rw, be);
+    // The stronger connection mode of the frontend and the backend wins
+    // (HAProxy's matrix: keep-alive < server-close < close).
+    const mode = be !== null && be.connMode > o.connMode ? be.connMode : o.connMode;
+    if (mode !== HTTP_KAL) {
+      txn.flags |= TX_SRV_CLOSE;
+      if (!rw.upgrade) rw.connection = "close";
+      if (mode === HTTP_CLO) txn.flags &= ~TX_CLI_KAL;
+    }
+    const kind = (f & H1_MF_CHNK) ? BODY_CHUNK_SIZE : (f & H1_MF_CLEN) ? BODY_CLEN : BODY_NONE;
+    const buffer = kind !== BODY_NONE && (o.bufferRequest || (be?.bufferRequest ?? false)) &&
+      (kind !== BODY_CLEN || msg.bodyLen > 0);
+    if (buffer && (f & H1_MF_EXPECT_100) && (f & H1_MF_VER_11)) {
+      // The body is wanted before any server is contacted: answer the
+      // client's Expect ourselves, as HAProxy does, and do not pass it on.
+      const res = strm.res;
+      res.buf.putIn(CONTINUE_100);
+      chnForward(res, CONTINUE_100.length);
+      rw.drop!.push(H_EXPECT);
+    }
     const head = h1Rewrite(msg, buf.area, buf.head, rw);
     buf.reserve = 0;
     if (!buf.replaceInHead(msg.headLen, head, head.length)) {
@@ -527,18 +630,104 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       return true;
     }
     chnForward(req, head.length);
-    const kind = (f & H1_MF_CHNK) ? BODY_CHUNK_SIZE : (f & H1_MF_CLEN) ? BODY_CLEN : BODY_NONE;
     txn.reqBody.start(req, kind, msg.bodyLen);
     txn.rq = txn.reqBody.st === BODY_DONE ? RQ_DONE : RQ_BODY;
     txn.rs = RS_WAIT;
+    if (buffer && txn.rq === RQ_BODY) {
+      // Bounded like a request head (HAProxy's `timeout http-request`).
+      txn.flags |= TX_WAIT_BODY;
+      strm.anaExp = tickAdd(now, o.httpRequestTimeout || strm.fe.clientTimeout);
+      return true;
+    }
     const scb = strm.scb;
     if (scb.state === SC_ST_INI) scb.state = SC_ST_REQ;
+    return true;
+  }
+
+  /**
+   * `option forwardfor` of the frontend and of the backend: the header is
+   * added when either asks, named as the backend says when it asks;
+   * `if-none` only when both that ask say so; no header for a client in
+   * either's `except` network (HAProxy's http_process_request()).
+   */
+  #forwardFor(
+    strm: HttpStream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+    be: HttpBackendOptions | null,
+  ): void {
+    const ff = this.opts.forwardFor, bf = be?.forwardFor ?? null;
+    if ((ff === null && bf === null) || strm.cliPort === 0) return;
+    const ip = strm.cliAddr;
+    if (ff?.except?.(ip) || bf?.except?.(ip)) return;
+    const hdr = bf ?? ff!;
+    if (
+      (ff === null || ff.ifNone) && (bf === null || bf.ifNone) && hasHeader(msg, a, base, rw, hdr)
+    ) {
+      return;
+    }
+    // First of the added headers, where sluice always put it.
+    rw.add!.unshift([hdr.header, ip]);
+  }
+
+  /** With `option http-buffer-request`: the body is in, or the buffer is full: go connect. */
+  #bodyBuffered(strm: HttpStream, txn: HttpTxn): void {
+    txn.flags &= ~TX_WAIT_BODY;
+    strm.anaExp = TICK_ETERNITY;
+    const scb = strm.scb;
+    if (scb.state === SC_ST_INI) scb.state = SC_ST_REQ;
+  }
+
+  /**
+   * `option abortonclose`: a client that closed while its request waits in
+   * a queue or for its connection is dropped (CQ, CC), as HAProxy does;
+   * without it the request is served (the client may only have shut its
+   * sending side).
+   */
+  #abortOnClose(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    const st = strm.scb.state;
+    if (!(strm.req.flags & CF_SHUTR) || st < SC_ST_REQ || st >= SC_ST_EST) return false;
+    if (!(this.#hooks.backendHttp(strm)?.abortOnClose ?? false)) return false;
+    strm.setTerm(SF_ERR_CLICL);
+    this.#abort(strm, txn, now);
+    return true;
+  }
+
+  /** `http-request tarpit`: drops what the client sends until the delay ends, then answers. */
+  #tarpit(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req;
+    if (req.buf.in > 0) dropIn(req.buf, req.buf.in);
+    req.flags &= ~CF_READ_TIMEOUT;
+    if (strm.scf.flags & SC_FL_ERR) {
+      strm.setTerm(SF_ERR_CLICL, SF_FINST_T);
+      this.#finishClient(strm, txn, now);
+      return true;
+    }
+    if (strm.anaExp > now) return false;
+    const r = txn.tarpit!;
+    txn.tarpit = null;
+    strm.setTerm(SF_ERR_PRXCOND, SF_FINST_T);
+    this.#reply(strm, txn, r.status, SF_ERR_PRXCOND, now, r.bytes);
     return true;
   }
 
   #requestBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const req = strm.req;
     const r = bodyForward(req, txn.reqBody, this.opts.maxBody, 400);
+    if (txn.flags & TX_WAIT_BODY) {
+      const buf = req.buf;
+      if (r !== 0 || (req.flags & CF_SHUTR) || buf.data >= buf.size - this.opts.maxRewrite) {
+        // Complete, full (HAProxy then goes on with what it has), or the
+        // client closed: the server side starts; errors are handled below.
+        this.#bodyBuffered(strm, txn);
+      } else if (strm.anaExp <= now) {
+        strm.setTerm(SF_ERR_CLITO, SF_FINST_D);
+        this.#reply(strm, txn, 408, SF_ERR_CLITO, now);
+        return true;
+      }
+    }
     if (r === 1) {
       txn.rq = RQ_DONE;
       return true;
@@ -641,7 +830,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     else if (f & H1_MF_CHNK) kind = BODY_CHUNK_SIZE;
     else if (f & H1_MF_CLEN) kind = BODY_CLEN;
     else kind = BODY_CLOSE;
-    const srvKal = kind !== BODY_CLOSE &&
+    const srvKal = kind !== BODY_CLOSE && !(txn.flags & TX_SRV_CLOSE) &&
       ((f & H1_MF_VER_11) ? !(f & H1_MF_CONN_CLOSE) : (f & H1_MF_CONN_KAL) !== 0);
     if (srvKal) txn.flags |= TX_SRV_KAL;
     if (kind === BODY_CLOSE) txn.flags |= TX_RES_CLOSE;
@@ -987,6 +1176,29 @@ function headOf(bytes: Uint8Array): Uint8Array {
     }
   }
   return bytes;
+}
+
+/**
+ * True when the request has header `ff.lname` and no rule removed it, or a
+ * rule or hook added one (for `option forwardfor if-none`).
+ */
+function hasHeader(
+  msg: HttpMsg,
+  a: Uint8Array,
+  base: number,
+  rw: RewriteOptions,
+  ff: ForwardFor,
+): boolean {
+  const lname = ff.lname, name = ff.header.toLowerCase();
+  if (rw.add!.some(([k]) => k.toLowerCase() === name)) return true;
+  if (rw.drop!.some((d) => d.length === lname.length && d.every((c, i) => c === lname[i]))) {
+    return false;
+  }
+  const h = msg.hdrs;
+  for (let k = 0; k < msg.nHdrs * 4; k += 4) {
+    if (eqNoCase(a, base + h[k], h[k + 1], lname)) return true;
+  }
+  return false;
 }
 
 /** Drops `n` input bytes at the start of the input (no output may be pending). */

@@ -18,6 +18,11 @@ export interface Reply {
   readonly status: number;
   readonly bytes: Uint8Array;
   readonly deny: boolean;
+  /**
+   * `http-request tarpit`: hold the request this many ms (HAProxy's `timeout
+   * tarpit`) before sending the answer; logged PT. Absent: answer at once.
+   */
+  readonly tarpit?: number;
 }
 
 /** Reason phrases of the statuses sluice generates. */
@@ -41,6 +46,7 @@ export const REASONS: Readonly<Record<number, string>> = {
 };
 
 const BODIES: Readonly<Record<number, string>> = {
+  200: "Service ready.",
   400: "Your browser sent an invalid request.",
   403: "Request forbidden by administrative rules.",
   404: "The requested URL was not found.",

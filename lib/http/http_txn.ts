@@ -44,6 +44,8 @@ export const RQ_DRAIN = 4 as RqState;
 export const RQ_CLOSING = 5 as RqState;
 /** Waiting for an asynchronous onRequest hook to settle. */
 export const RQ_HOOK = 6 as RqState;
+/** `http-request tarpit`: holding the request until `timeout tarpit`, then answering. */
+export const RQ_TARPIT = 7 as RqState;
 
 /** No request yet. */
 export const RS_IDLE = 0 as RsState;
@@ -78,6 +80,12 @@ export const TX_RES_CLOSE = 1 << 6;
 export const TX_RETRIED = 1 << 7;
 /** The client sent a valid persistence cookie (cookie insert/prefix). */
 export const TX_PERSIST_VALID = 1 << 8;
+/** `option http-server-close` or `httpclose`: the server connection closes after this response. */
+export const TX_SRV_CLOSE = 1 << 9;
+/** `option http-buffer-request`: the body is being buffered before the server is chosen. */
+export const TX_WAIT_BODY = 1 << 10;
+/** Not logged (a `monitor-uri` request). */
+export const TX_NOLOG = 1 << 11;
 
 /** One stream's HTTP state. */
 export class HttpTxn {
@@ -131,6 +139,8 @@ export class HttpTxn {
   vars: Map<string, string> | null = null;
   /** The request as an onResponse hook sees it (kept only when one is configured). */
   hookReq: { method: string; path: string } | null = null;
+  /** The answer a tarpit holds until its delay ends, or null. */
+  tarpit: Reply | null = null;
   /** What an asynchronous request hook settled with (`undefined` while it runs). */
   hookResult: HookOutcome | undefined = undefined;
   /** Termination state of this transaction, when it ended on its own. */
@@ -184,6 +194,7 @@ export class HttpTxn {
     this.hookReq = null;
     this.vars = null;
     this.replyRest = null;
+    this.tarpit = null;
   }
 }
 

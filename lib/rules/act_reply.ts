@@ -6,11 +6,15 @@
  * @module
  */
 import { actFail, actHeaderName, actLiteral, actStatus } from "./http_act_args.ts";
+import type { Reply } from "../http/http_reply.ts";
+import { type AclCtx, SMP_USE_REQ, SMP_USE_RES } from "./acl_types.ts";
+import { actTemplate, templateExpand } from "./act_template.ts";
 import {
   ACT_F_HTTP_RES,
   type HttpAct,
   type HttpActCompile,
   type RuleAnswer,
+  type ValueTemplate,
 } from "./http_act_types.ts";
 
 const REASONS: Record<number, string> = {
@@ -78,11 +82,68 @@ export function actDenyCompile(w: readonly string[], c: HttpActCompile): HttpAct
   );
 }
 
-/** `return [status CODE] [content-type TYPE] [string TEXT] [hdr NAME VALUE]...`. */
+/** `http-request tarpit`: the denial is held, then answered (see http_ana.ts). */
+class TarpitAct implements HttpAct {
+  readonly fixedReply: Reply;
+  readonly #answer: RuleAnswer;
+
+  constructor(status: number, bytes: Uint8Array) {
+    this.fixedReply = { status, bytes, deny: true };
+    this.#answer = { kind: "tarpit", status, bytes, deny: true };
+  }
+
+  run(): RuleAnswer {
+    return this.#answer;
+  }
+}
+
+/**
+ * `tarpit [deny_status CODE]`: holds the request for `timeout tarpit`, then
+ * answers CODE (500); logged PT and counted as denied, as in HAProxy.
+ */
+export function actTarpitCompile(w: readonly string[], c: HttpActCompile): HttpAct {
+  let code = 500;
+  for (let i = 0; i < w.length; i += 2) {
+    if (w[i] !== "deny_status") actFail(c.where, `unexpected ${JSON.stringify(w[i])} after tarpit`);
+    code = actStatus(c.where, w[i + 1], (n) => n >= 200 && n <= 599);
+  }
+  return new TarpitAct(
+    code,
+    buildReply(code, [["Content-Type", "text/plain"]], `${code} ${REASONS[code] ?? ""}\n`),
+  );
+}
+
+/** `return` with log-format parts (`lf-string`, `hdr` values with samples): built per message. */
+class ReturnFmtAct implements HttpAct {
+  constructor(
+    readonly status: number,
+    readonly hdrs: readonly [string, string | ValueTemplate][],
+    readonly body: string | ValueTemplate,
+  ) {}
+
+  run(ctx: AclCtx): RuleAnswer {
+    const x = (v: string | ValueTemplate) => typeof v === "string" ? v : templateExpand(v, ctx);
+    const hdrs = this.hdrs.map(([k, v]): [string, string] => [k, x(v)]);
+    return {
+      kind: "reply",
+      status: this.status,
+      bytes: buildReply(this.status, hdrs, x(this.body)),
+      deny: false,
+    };
+  }
+}
+
+/**
+ * `return [status CODE] [content-type TYPE] [string TEXT | lf-string FMT]
+ * [hdr NAME FMT]...`: `string` is sent as written, `lf-string` and `hdr`
+ * values are log-formats (`%[fetch]` samples), as HAProxy's.
+ */
 export function actReturnCompile(w: readonly string[], c: HttpActCompile): HttpAct {
   const where = c.where;
-  let code = 200, type = "", body = "";
-  const hdrs: [string, string][] = [];
+  const use = c.phase === ACT_F_HTTP_RES ? SMP_USE_RES : SMP_USE_REQ;
+  let code = 200, type = "";
+  let body: string | ValueTemplate = "";
+  const hdrs: [string, string | ValueTemplate][] = [];
   for (let i = 0; i < w.length; i++) {
     switch (w[i]) {
       case "status":
@@ -92,11 +153,17 @@ export function actReturnCompile(w: readonly string[], c: HttpActCompile): HttpA
         type = actLiteral(where, "content-type", w[++i]);
         break;
       case "string":
+        if (w[i + 1]?.includes("%[")) {
+          actFail(where, `"string" is sent as written: use "lf-string" to expand %[...] samples`);
+        }
         body = actLiteral(where, "string", w[++i]);
+        break;
+      case "lf-string":
+        body = actTemplate(where, "lf-string", w[++i], use);
         break;
       case "hdr": {
         const name = actHeaderName(where, w[++i], "add");
-        hdrs.push([name, actLiteral(where, `hdr ${name}`, w[++i])]);
+        hdrs.push([name, actTemplate(where, `hdr ${name}`, w[++i], use)]);
         break;
       }
       default:
@@ -104,10 +171,13 @@ export function actReturnCompile(w: readonly string[], c: HttpActCompile): HttpA
           where,
           `unexpected ${
             JSON.stringify(w[i])
-          } in return (expected status, content-type, string, hdr)`,
+          } in return (expected status, content-type, string, lf-string, hdr)`,
         );
     }
   }
   if (type !== "") hdrs.unshift(["Content-Type", type]);
-  return new ReplyAct(code, buildReply(code, hdrs, body), false);
+  if (typeof body === "string" && hdrs.every(([, v]) => typeof v === "string")) {
+    return new ReplyAct(code, buildReply(code, hdrs as [string, string][], body), false);
+  }
+  return new ReturnFmtAct(code, hdrs, body);
 }

@@ -86,6 +86,12 @@ class Capture implements AclSampleSink {
 
 const CAPTURE = new Capture();
 
+/** The first sample `f` yields for `ctx`, as text, or null when it yields none. */
+export function sampleText(f: AclFetch, ctx: AclCtx): string | null {
+  CAPTURE.out = "";
+  return f.exec(ctx, CAPTURE) ? CAPTURE.out : null;
+}
+
 /** A template's value for the message in `ctx`: a fetch without a sample gives "". */
 export function templateExpand(t: ValueTemplate, ctx: AclCtx): string {
   let out = "";

@@ -97,6 +97,37 @@ class FetchBool implements AclFetch {
   }
 }
 
+const HEX = new TextEncoder().encode("0123456789abcdef");
+/** The random bytes and the text of the last uuid(). */
+const UUID_RAW = new Uint8Array(16);
+const UUID_TXT = new Uint8Array(36);
+
+/** `uuid()`: a new random RFC 4122 version 4 UUID, in lowercase, for each sample. */
+class FetchUuid implements AclFetch {
+  readonly type = SMP_T_STR;
+  constructor(readonly kw: string) {}
+  exec(_ctx: AclCtx, m: AclSampleSink): boolean {
+    const r = crypto.getRandomValues(UUID_RAW);
+    r[6] = (r[6] & 0x0f) | 0x40; // version 4
+    r[8] = (r[8] & 0x3f) | 0x80; // variant 10xx (RFC 4122)
+    let o = 0;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) UUID_TXT[o++] = 0x2d;
+      UUID_TXT[o++] = HEX[r[i] >> 4];
+      UUID_TXT[o++] = HEX[r[i] & 15];
+    }
+    return m.matchBytes(UUID_TXT, 0, 36);
+  }
+}
+
+/** `uuid([4])`: only version 4 exists, as in HAProxy 2.6. */
+export function fetchUuidNew(word: string, args: readonly string[]): AclFetch | string {
+  if (args.length > 1 || (args.length === 1 && args[0] !== "4")) {
+    return `unsupported UUID version in "${word}" (only 4 is supported)`;
+  }
+  return new FetchUuid(word);
+}
+
 /** Base fetches, which the keywords below name with a default method. */
 /** `src`. */
 export function fetchSrcNew(word: string): AclFetch {

@@ -12,7 +12,7 @@
  * @module
  */
 import { eqNoCase, lc, TCHAR } from "../http/h1_chars.ts";
-import { H1_MF_ABS_URI, H1_MF_VER_11 } from "../http/h1_types.ts";
+import { H1_MF_ABS_URI, H1_MF_CHNK, H1_MF_CLEN, H1_MF_VER_11 } from "../http/h1_types.ts";
 import {
   type AclCtx,
   type AclFetch,
@@ -205,6 +205,107 @@ class FetchHdrCnt implements AclFetch {
   }
 }
 
+const H_COOKIE = lc("cookie");
+
+/** Offsets (start, end pairs) of the cookie values `req.cook()` found; grows on demand. */
+let COOK = new Int32Array(64);
+
+/**
+ * Walks the `name=value` pairs of every Cookie header (pairs end at ";";
+ * spaces around names and values are ignored, RFC 6265) and records the
+ * values of those called `name` (case-sensitive; null: every cookie) in
+ * COOK. Returns the number of values.
+ */
+function cookWalk(ctx: AclCtx, name: Uint8Array | null): number {
+  const msg = ctx.msg, a = ctx.a, base = ctx.base, hdrs = msg.hdrs;
+  let n = 0;
+  for (let k = 0; k < msg.nHdrs * 4; k += 4) {
+    if (!eqNoCase(a, base + hdrs[k], hdrs[k + 1], H_COOKIE)) continue;
+    const ve = base + hdrs[k + 2] + hdrs[k + 3];
+    let i = base + hdrs[k + 2];
+    while (i < ve) {
+      while (i < ve && (a[i] === SP || a[i] === HT || a[i] === SEMI)) i++;
+      const ns = i;
+      while (i < ve && a[i] !== EQ && a[i] !== SEMI) i++;
+      let ne = i;
+      while (ne > ns && (a[ne - 1] === SP || a[ne - 1] === HT)) ne--;
+      if (i >= ve || a[i] !== EQ) continue; // no "=": not a cookie
+      i++;
+      while (i < ve && (a[i] === SP || a[i] === HT)) i++;
+      const vs = i;
+      while (i < ve && a[i] !== SEMI) i++;
+      let e = i;
+      while (e > vs && (a[e - 1] === SP || a[e - 1] === HT)) e--;
+      if (ne === ns) continue;
+      if (name !== null) {
+        if (ne - ns !== name.length) continue;
+        let same = true;
+        for (let j = 0; j < name.length; j++) {
+          if (a[ns + j] !== name[j]) {
+            same = false;
+            break;
+          }
+        }
+        if (!same) continue;
+      }
+      if (2 * n + 2 > COOK.length) {
+        const more = new Int32Array(COOK.length * 2);
+        more.set(COOK);
+        COOK = more;
+      }
+      COOK[2 * n] = vs;
+      COOK[2 * n + 1] = e;
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
+ * `req.cook(name)`: the value of each cookie called `name`, the last one
+ * first (a sample takes the first one handed: HAProxy's "last occurrence";
+ * an ACL tests them all); without a name, every cookie's value, the first
+ * one first (HAProxy's "first cookie value").
+ */
+class FetchCook implements AclFetch {
+  readonly type = SMP_T_STR;
+  constructor(readonly kw: string, readonly name: Uint8Array | null) {}
+  exec(ctx: AclCtx, m: AclSampleSink): boolean {
+    const n = cookWalk(ctx, this.name);
+    const a = ctx.a;
+    for (let j = 0; j < n; j++) {
+      const k = this.name === null ? j : n - 1 - j;
+      // COOK may be replaced by a nested walk: read both offsets first.
+      const s = COOK[2 * k], e = COOK[2 * k + 1];
+      if (m.matchBytes(a, s, e - s)) return true;
+    }
+    return false;
+  }
+}
+
+/** `req.cook_cnt(name)`: how many cookies called `name` (every cookie without a name). */
+class FetchCookCnt implements AclFetch {
+  readonly type = SMP_T_INT;
+  constructor(readonly kw: string, readonly name: Uint8Array | null) {}
+  exec(ctx: AclCtx, m: AclSampleSink): boolean {
+    return m.matchInt(cookWalk(ctx, this.name));
+  }
+}
+
+/**
+ * `req.body_size`: the request's Content-Length; 0 without a body. For a
+ * chunked body HAProxy gives the data received so far: rules run on the
+ * head, before any of it is read, so 0.
+ */
+class FetchBodySize implements AclFetch {
+  readonly type = SMP_T_INT;
+  constructor(readonly kw: string) {}
+  exec(ctx: AclCtx, m: AclSampleSink): boolean {
+    const msg = ctx.msg;
+    return m.matchInt((msg.flags & H1_MF_CLEN) && !(msg.flags & H1_MF_CHNK) ? msg.bodyLen : 0);
+  }
+}
+
 class FetchMethod implements AclFetch {
   readonly type = SMP_T_STR;
   constructor(readonly kw: string) {}
@@ -279,6 +380,34 @@ export function fetchUrlParamNew(word: string, args: readonly string[]): AclFetc
   }
   const nameBytes = name === "" ? null : new TextEncoder().encode(name);
   return new FetchUrlParam(word, nameBytes, delim.charCodeAt(0));
+}
+
+/** A cookie name argument (a token, case-sensitive) as bytes; "" or none: null (every cookie). */
+function cookName(word: string, args: readonly string[]): Uint8Array | null | string {
+  if (args.length > 1) return `too many arguments in "${word}" (expected a cookie name)`;
+  const name = args[0] ?? "";
+  if (name === "") return null;
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    return `invalid cookie name "${name}" in "${word}"`;
+  }
+  return new TextEncoder().encode(name);
+}
+
+/** `req.cook([name])`, `cook([name])`. */
+export function fetchCookNew(word: string, args: readonly string[]): AclFetch | string {
+  const name = cookName(word, args);
+  return typeof name === "string" ? name : new FetchCook(word, name);
+}
+
+/** `req.cook_cnt([name])`, `cook_cnt([name])`. */
+export function fetchCookCntNew(word: string, args: readonly string[]): AclFetch | string {
+  const name = cookName(word, args);
+  return typeof name === "string" ? name : new FetchCookCnt(word, name);
+}
+
+/** `req.body_size`. */
+export function fetchBodySizeNew(word: string): AclFetch {
+  return new FetchBodySize(word);
 }
 
 /** `hdr(name[,occ])` (`full` false) and `fhdr(name[,occ])` (`full` true). */

@@ -17,7 +17,7 @@ import {
   actSetHeaderCompile,
 } from "./act_header.ts";
 import { actRedirectCompile } from "./act_redirect.ts";
-import { actDenyCompile, actReturnCompile } from "./act_reply.ts";
+import { actDenyCompile, actReturnCompile, actTarpitCompile } from "./act_reply.ts";
 import { actServiceCompile } from "./act_service.ts";
 import { actSetPathCompile, actSetQueryCompile } from "./act_target.ts";
 import { actSetVarCompile, VAR_NAME } from "./act_var.ts";
@@ -35,10 +35,20 @@ export const HTTP_ACTIONS: Readonly<Record<string, HttpActionDef>> = {
     example: "deny deny_status 429",
     compile: actDenyCompile,
   },
+  "tarpit": {
+    phases: REQ,
+    syntax: "[deny_status CODE]",
+    doc: "Holds the request for `timeout tarpit` (default: `timeout connect`), reading and " +
+      "dropping what the client sends, then answers CODE (500) and closes; logged PT-- and " +
+      "counted as denied",
+    example: "tarpit if { path_beg /wp-login }",
+    compile: actTarpitCompile,
+  },
   "return": {
     phases: BOTH,
-    syntax: "[status CODE] [content-type TYPE] [string TEXT] [hdr NAME VALUE]...",
-    doc: "Answers with this response (200, empty by default) and closes; logged LR-- (LH--)",
+    syntax: "[status CODE] [content-type TYPE] [string TEXT|lf-string FMT] [hdr NAME FMT]...",
+    doc: "Answers with this response (200, empty by default) and closes; logged LR-- (LH--); " +
+      "lf-string and hdr values may hold %[fetch] samples",
     example: "return status 200 content-type text/plain string ok",
     compile: actReturnCompile,
   },
@@ -46,7 +56,7 @@ export const HTTP_ACTIONS: Readonly<Record<string, HttpActionDef>> = {
     phases: BOTH,
     syntax: "location URL|prefix PREFIX|scheme SCHEME [code 301|302|303|307|308]",
     doc: "Answers a redirect (302 by default); prefix and scheme keep the path and query " +
-      "(requests only)",
+      "(requests only); in requests URL and PREFIX may hold %[fetch] samples",
     example: "redirect location https://example.com/ code 301",
     compile: actRedirectCompile,
   },
@@ -89,14 +99,16 @@ export const HTTP_ACTIONS: Readonly<Record<string, HttpActionDef>> = {
   "set-path": {
     phases: REQ,
     syntax: "PATH",
-    doc: "Forwards PATH instead of the request's path, keeping the query",
+    doc: "Forwards PATH instead of the request's path, keeping the query; PATH may hold " +
+      "%[fetch] samples",
     example: "set-path /v2/items if { path /v1/items }",
     compile: actSetPathCompile,
   },
   "set-query": {
     phases: REQ,
     syntax: "QUERY",
-    doc: "Forwards QUERY (without ?; empty removes it) instead of the request's query",
+    doc: "Forwards QUERY (without ?; empty removes it) instead of the request's query; " +
+      "QUERY may hold %[fetch] samples",
     example: "set-query lang=en",
     compile: actSetQueryCompile,
   },
@@ -104,7 +116,7 @@ export const HTTP_ACTIONS: Readonly<Record<string, HttpActionDef>> = {
     phases: REQ,
     later: RES,
     arg: { name: "txn.NAME", re: VAR_NAME },
-    syntax: "str(TEXT)|req.hdr(NAME)|path|method|src",
+    syntax: "str(TEXT)|FETCH",
     doc: "Stores a value that var(txn.NAME) tests in later rules, use_backend and the " +
       "response rules of the same request",
     example: "set-var(txn.user) req.hdr(x-user)",

@@ -58,7 +58,7 @@ export function actLiteral(where: string, what: string, v: string | undefined): 
   if (v.includes("%[")) {
     actFail(
       where,
-      `log-format expressions ("%[...]") are only supported in set-header and add-header values, not in ${what}`,
+      `log-format expressions ("%[...]") are not supported in ${what}`,
     );
   }
   if (!VALUE.test(v)) actFail(where, `control characters are not allowed in ${what}`);

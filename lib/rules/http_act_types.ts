@@ -34,6 +34,8 @@ export type Service = typeof SERVICES[number];
 /** What an answering action answers: a response, or a service to produce it. */
 export type RuleAnswer =
   | ({ readonly kind: "reply" } & Reply)
+  /** `http-request tarpit`: the reply, sent once the rule set's `timeout tarpit` has passed. */
+  | ({ readonly kind: "tarpit" } & Reply)
   | { readonly kind: "service"; readonly name: Service };
 
 /**

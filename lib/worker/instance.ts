@@ -163,6 +163,10 @@ function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal): HttpOptions | null
     maxHdrs: g.maxHdrs,
     maxBody: g.maxBody,
     forwardFor: f.http.forwardFor,
+    connMode: f.http.connMode,
+    bufferRequest: f.http.bufferRequest,
+    monitorUri: f.http.monitorUri,
+    tarpitTimeout: f.http.tarpitTimeout,
     forwardedProto: f.http.forwardedProto,
     forwarded: f.http.forwarded,
     replies: new Replies(f.http.errorFiles),
@@ -247,6 +251,10 @@ export class Instance {
       events: this.#event,
     });
     if (b.mode === "http") be.idle = this.idle;
+    be.http = b.http;
+    if (b.rules !== null && b.rules.httpRequest.length + b.rules.httpResponse.length > 0) {
+      be.rules = b.rules;
+    }
     be.hooks = b.hooks;
     be.limitEvents = this.limitEvents;
     this.backends.push(be);

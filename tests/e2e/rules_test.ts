@@ -224,7 +224,7 @@ Deno.test("set-header and add-header values with %[fetch] samples (HAProxy log-f
       [{ httpRequest: ["set-header X-A %[nope]"] }, /unknown fetch "nope"/],
       [{ httpRequest: ["set-header X-A %[src"] }, /missing "\]" after "%\["/],
       [{ httpRequest: ["set-header X-A %[src,lower]"] }, /converters are not supported/],
-      [{ httpRequest: ["set-path /%[src]"] }, /only supported in set-header and add-header/],
+      [{ httpRequest: ["redirect scheme %[src]"] }, /not supported in redirect scheme/],
     ] as [FrontendRules, RegExp][]
   ) {
     await assert.rejects(() => px(f, rules), re);
@@ -278,9 +278,9 @@ Deno.test("rule errors name the rule and why", async () => {
     { useBackends: ["nope"] },
     /rules.useBackends\[0\]: use_backend: no backend named "nope"/,
   );
-  await bad({ httpRequest: ["tarpit"] }, /unsupported action "http-request tarpit"/);
+  await bad({ httpRequest: ["frobnicate"] }, /unsupported action "http-request frobnicate"/);
   await bad({ httpRequest: ["deny if unknown_acl"] }, /unknown_acl/);
-  await bad({ httpRequest: ["return string %[src]"] }, /log-format expressions/);
+  await bad({ httpRequest: ["return string %[src]"] }, /use "lf-string" to expand/);
   await bad(
     { httpResponse: ["del-header Server if { path /x }"] },
     /httpResponse\[0\]: "path" reads the request, which http-response rules cannot see/,

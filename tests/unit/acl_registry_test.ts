@@ -31,6 +31,7 @@ const ARGS: Record<string, string> = {
   "url_param": "(id)",
   "urlp": "(id)",
   "var": "(txn.x)",
+  "uuid": "(4)",
 };
 
 function word(name: string): string {

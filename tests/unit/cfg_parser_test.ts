@@ -149,7 +149,8 @@ backend webfarm
       mode: "http",
       binds: [{ address: "127.0.0.1:8080" }],
       defaultBackend: "webfarm",
-      timeouts: { client: 30_000 },
+      // HAProxy's timeout tarpit defaults to the timeout connect in force.
+      timeouts: { client: 30_000, tarpit: 5_000 },
       http: { forwardFor: true, forwardedProto: true },
     }],
     backends: [{
@@ -159,6 +160,7 @@ backend webfarm
       retries: 3,
       redispatch: -1,
       timeouts: { connect: 5_000, server: 30_000 },
+      http: { forwardFor: true },
       cookie: { name: "SERVERID", mode: "insert", indirect: true, nocache: true },
       servers: [
         { name: "web1", address: "10.0.0.1:80", cookie: "w1", check: check() },
@@ -408,6 +410,7 @@ Deno.test("timeout: every name maps to its field, frontend and backend sides apa
     client: 1000,
     httpRequest: 2000,
     httpKeepAlive: 3000,
+    tarpit: 500,
   });
   assert.deepEqual(cfg.backends[0].timeouts, {
     server: 4000,
@@ -444,9 +447,9 @@ Deno.test("timeout: wrong side, bad durations and unknown names are errors namin
   rejects(beLines(["timeout connect"]), BE, /missing value for "timeout connect"/);
   rejects(beLines(["timeout"]), BE, /missing value for "timeout"/);
   rejects(
-    beLines(["timeout tarpit 5s"]),
+    beLines(["timeout server-fin 5s"]),
     BE,
-    /unsupported keyword "timeout tarpit" in section "backend be"/,
+    /unsupported keyword "timeout server-fin" in section "backend be"/,
   );
   rejects(beLines(["timeout connect 5s 6s"]), BE, /unexpected argument "6s" for "timeout connect"/);
 });
@@ -514,8 +517,8 @@ Deno.test("retries and option redispatch [N] / no option redispatch", () => {
 
 // ---------------------------------------------------------------- forwardfor, keep-alive, logs
 
-Deno.test("option forwardfor: off unless the frontend or its backend asks, as in HAProxy", () => {
-  const http = (fe: string[], be: string[]) =>
+Deno.test("option forwardfor: the frontend's and the backend's own, off unless asked, as in HAProxy", () => {
+  const cfg = (fe: string[], be: string[]) =>
     parse([
       "frontend fe",
       "  mode http",
@@ -526,10 +529,13 @@ Deno.test("option forwardfor: off unless the frontend or its backend asks, as in
       "  mode http",
       ...be,
       "  server s1 127.0.0.1:9000",
-    ]).frontends[0].http;
+    ]);
+  const http = (fe: string[], be: string[]) => cfg(fe, be).frontends[0].http;
   assert.deepEqual(http([], []), { forwardFor: false, forwardedProto: false });
   assert.deepEqual(http(["  option forwardfor"], []), { forwardFor: true, forwardedProto: true });
-  assert.deepEqual(http([], ["  option forwardfor"]), { forwardFor: true, forwardedProto: true });
+  // The backend's own goes to the backend; X-Forwarded-Proto follows the default backend's.
+  assert.deepEqual(http([], ["  option forwardfor"]), { forwardFor: false, forwardedProto: true });
+  assert.deepEqual(cfg([], ["  option forwardfor"]).backends[0].http, { forwardFor: true });
   const off = parse([
     "defaults",
     "  mode http",
@@ -537,7 +543,8 @@ Deno.test("option forwardfor: off unless the frontend or its backend asks, as in
     ...feLines(["bind :80", "no option forwardfor"]),
   ]);
   // The backend still inherits it from defaults, and HAProxy adds the header when either asks.
-  assert.deepEqual(off.frontends[0].http, { forwardFor: true, forwardedProto: true });
+  assert.deepEqual(off.frontends[0].http, { forwardFor: false, forwardedProto: true });
+  assert.deepEqual(off.backends[0].http, { forwardFor: true });
   const both = parse([
     "defaults",
     "  mode http",
@@ -551,34 +558,151 @@ Deno.test("option forwardfor: off unless the frontend or its backend asks, as in
     "  server s1 127.0.0.1:9000",
   ]);
   assert.deepEqual(both.frontends[0].http, { forwardFor: false, forwardedProto: false });
-  rejects(
-    feLines(["option forwardfor except 127.0.0.0/8"]),
-    3,
-    /unsupported keyword "option forwardfor except" in section "frontend fe"/,
+  assert.equal(both.backends[0].http, undefined);
+});
+
+Deno.test("option forwardfor except NET, header NAME, if-none", () => {
+  assert.deepEqual(
+    frontend(["option forwardfor except 127.0.0.0/8 header X-Client if-none"]).http!.forwardFor,
+    { except: "127.0.0.0/8", header: "X-Client", ifNone: true },
+  );
+  assert.deepEqual(
+    backend(["option forwardfor header X-Real-IP", "server s1 127.0.0.1:9000"]).http,
+    {
+      forwardFor: { header: "X-Real-IP" },
+    },
+  );
+  // A later line replaces the whole option, as HAProxy resets it.
+  assert.deepEqual(
+    frontend(["option forwardfor if-none", "option forwardfor except ::1"]).http!.forwardFor,
+    { except: "::1" },
   );
   rejects(
-    feLines(["option forwardfor header X-Client"]),
+    feLines(["option forwardfor except nowhere"]),
     3,
-    /unsupported keyword "option forwardfor header"/,
+    /invalid value "nowhere" for "option forwardfor except": expected <address>\[\/mask\]/,
+  );
+  rejects(feLines(["option forwardfor except"]), 3, /missing value for "option forwardfor except"/);
+  rejects(
+    feLines(["option forwardfor header"]),
+    3,
+    /missing value for "option forwardfor header"/,
+  );
+  rejects(
+    feLines(["option forwardfor header Content-Length"]),
+    3,
+    /the Content-Length header is managed by sluice/,
+  );
+  rejects(
+    feLines(["option forwardfor sometimes"]),
+    3,
+    /invalid value "sometimes" for "option forwardfor": only except, header and if-none/,
+  );
+  resolveConfig(
+    parse(feLines(["bind :80", "option forwardfor except 10.0.0.0/8 header X-Client if-none"])),
   );
 });
 
-Deno.test("option http-keep-alive is accepted; other connection modes are not", () => {
-  assert.equal(frontend(["option http-keep-alive"]).mode, "http");
-  rejects(
-    feLines(["option httpclose"]),
-    3,
-    /unsupported keyword "option httpclose" in section "frontend fe"/,
-  );
-  rejects(
-    feLines(["option http-server-close"]),
-    3,
-    /unsupported keyword "option http-server-close"/,
-  );
+Deno.test("connection modes: http-keep-alive, http-server-close, httpclose; the last one wins, no undoes its own", () => {
+  const mode = (lines: string[], defaults: string[] = []) =>
+    parse([
+      ...(defaults.length > 0 ? ["defaults", "  mode http", ...defaults.map((l) => `  ${l}`)] : []),
+      ...feLines(["bind :80", ...lines]),
+    ]).frontends[0].http!.connectionMode;
+  assert.equal(mode([]), undefined);
+  assert.equal(mode(["option http-server-close"]), "server-close");
+  assert.equal(mode(["option httpclose"]), "close");
+  assert.equal(mode(["option httpclose", "option http-server-close"]), "server-close");
+  assert.equal(mode(["option http-keep-alive"], ["option httpclose"]), "keep-alive");
+  assert.equal(mode([], ["option http-server-close"]), "server-close", "inherited");
+  // "no option X" goes back to keep-alive only when X is the mode in force.
+  assert.equal(mode(["no option http-server-close"], ["option http-server-close"]), "keep-alive");
+  assert.equal(mode(["no option httpclose"], ["option http-server-close"]), "server-close");
+  assert.equal(mode(["no option http-keep-alive"]), "keep-alive", "keep-alive stays");
+  assert.deepEqual(backend(["option httpclose", "server s1 127.0.0.1:9000"]).http, {
+    connectionMode: "close",
+  });
   rejects(
     feLines(["option http-keep-alive now"]),
     3,
     /unexpected argument "now" for "option http-keep-alive"/,
+  );
+  rejects(
+    feLines(["option httpclose", "bind :80"], "tcp"),
+    3,
+    /"option httpclose" needs mode http \(section "frontend fe" is in mode tcp\)/,
+  );
+});
+
+Deno.test("option http-buffer-request, option abortonclose, monitor-uri, timeout tarpit", () => {
+  assert.equal(frontend(["option http-buffer-request"]).http!.bufferRequest, true);
+  assert.deepEqual(backend(["option http-buffer-request", "server s1 127.0.0.1:9000"]).http, {
+    bufferRequest: true,
+  });
+  assert.deepEqual(backend(["option abortonclose", "server s1 127.0.0.1:9000"]).http, {
+    abortOnClose: true,
+  });
+  const inherited = parse([
+    "defaults",
+    "  mode http",
+    "  option abortonclose",
+    "  option http-buffer-request",
+    ...feLines(["bind :80", "no option http-buffer-request"]),
+  ]);
+  assert.equal(inherited.frontends[0].http!.bufferRequest, undefined);
+  assert.deepEqual(inherited.backends[0].http, { bufferRequest: true, abortOnClose: true });
+  rejects(
+    feLines(["option abortonclose"]),
+    3,
+    /keyword "option abortonclose" is not allowed in section "frontend fe" \(only in defaults, backend or listen sections\)/,
+  );
+  assert.equal(frontend(["monitor-uri /health"]).http!.monitorUri, "/health");
+  rejects(feLines(["monitor-uri"]), 3, /missing value for "monitor-uri"|expected 1 argument/);
+  rejects(
+    beLines(["monitor-uri /x"]),
+    BE,
+    /keyword "monitor-uri" is not allowed in section "backend be"/,
+  );
+  // timeout tarpit: its own, else timeout connect (HAProxy's default).
+  assert.equal(frontend(["timeout tarpit 2s"]).timeouts!.tarpit, 2000);
+  const dflt = parse(["defaults", "  mode http", "  timeout connect 3s", ...feLines(["bind :80"])]);
+  assert.equal(dflt.frontends[0].timeouts!.tarpit, 3000);
+  assert.equal(backend(["timeout tarpit 1s", "server s1 127.0.0.1:9000"]).timeouts!.tarpit, 1000);
+});
+
+Deno.test("fullconn is refused: it only matters with minconn, which sluice does not support", () => {
+  rejects(beLines(["fullconn 1000"]), BE, /"fullconn" only sets .* "minconn"/);
+  rejects(
+    feLines(["fullconn 1000"]),
+    3,
+    /keyword "fullconn" is not allowed in section "frontend fe"/,
+  );
+});
+
+Deno.test("acl, http-request and http-response in a backend section are the backend's rules", () => {
+  const b = backend([
+    "acl admin path_beg /admin",
+    "http-request deny if admin",
+    "http-response del-header Server",
+    "server s1 127.0.0.1:9000",
+  ]);
+  assert.deepEqual(b.rules, {
+    acls: [{ words: ["admin", "path_beg", "/admin"], where: "t.cfg:7" }],
+    httpRequest: [{ words: ["deny", "if", "admin"], where: "t.cfg:8" }],
+    httpResponse: [{ words: ["del-header", "Server"], where: "t.cfg:9" }],
+  });
+  resolveConfig(
+    parse(beLines(["acl a path /", "http-request deny if a", "server s1 127.0.0.1:1"])),
+  );
+  rejects(
+    beLines(["use_backend x"]),
+    BE,
+    /keyword "use_backend" is not allowed in section "backend be"/,
+  );
+  throwsAt(
+    () => resolveConfig(parse(beLines(["http-request deny if nope", "server s1 127.0.0.1:1"]))),
+    `t.cfg:${BE}`,
+    /unknown ACL "nope"/,
   );
 });
 
@@ -1731,7 +1855,7 @@ Deno.test("defaults: values apply to the proxies after the section; a new defaul
   const [fe1, fe2] = cfg.frontends;
   const [be1, be2] = cfg.backends;
   assert.equal(fe1.mode, "http");
-  assert.deepEqual(fe1.timeouts, { client: 11_000 });
+  assert.deepEqual(fe1.timeouts, { client: 11_000, tarpit: 2_000 });
   assert.deepEqual(fe1.http, { forwardFor: true, forwardedProto: true });
   assert.deepEqual(be1, {
     name: "be1",
@@ -1739,6 +1863,7 @@ Deno.test("defaults: values apply to the proxies after the section; a new defaul
     balance: "leastconn",
     retries: 7,
     timeouts: { connect: 3000 },
+    http: { forwardFor: true },
     servers: [{ name: "s1", address: "127.0.0.1:9001", check: { type: "tcp", inter: 4000 } }],
   });
   // The second defaults section starts afresh.
@@ -1770,7 +1895,7 @@ Deno.test("defaults: a keyword only a proxy can have is refused there", () => {
   rejects(
     ["defaults web", "  acl a src 1.2.3.4"],
     2,
-    /keyword "acl" is not allowed in section "defaults web" \(only in frontend or listen sections\)/,
+    /keyword "acl" is not allowed in section "defaults web" \(only in frontend, backend or listen sections\)/,
   );
 });
 

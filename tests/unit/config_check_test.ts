@@ -14,6 +14,7 @@ import {
 import type { SluiceConfig } from "../../lib/cfg/config_types.ts";
 import { SluiceError, type SluiceErrorCode } from "../../lib/core/errors.ts";
 import { DEFAULT_BUFSIZE } from "../../lib/core/pool.ts";
+import { lc } from "../../lib/http/h1_chars.ts";
 import { DEFAULT_BUDGET } from "../../lib/sched/scheduler.ts";
 
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -103,7 +104,16 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     http: {
       httpRequestTimeout: 10_000,
       keepAliveTimeout: 10_000,
-      forwardFor: true,
+      forwardFor: {
+        header: "X-Forwarded-For",
+        lname: lc("x-forwarded-for"),
+        except: null,
+        ifNone: false,
+      },
+      connMode: 0,
+      bufferRequest: false,
+      monitorUri: null,
+      tarpitTimeout: 5000,
       forwardedProto: true,
       forwarded: false,
       errorFiles: new Map(),
@@ -116,10 +126,12 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     retries: 3,
     redispatch: -1,
     httpReuse: "safe",
-    timeouts: { connect: 5000, server: 30_000, tunnel: 0, queue: 5000 },
+    timeouts: { connect: 5000, server: 30_000, tunnel: 0, queue: 5000, tarpit: 5000 },
     cookie: null,
     stickSource: null,
     hooks: null,
+    http: { connMode: 0, forwardFor: null, bufferRequest: false, abortOnClose: false },
+    rules: null,
     servers: [{
       name: "s1",
       addr: { kind: "tcp", host: "127.0.0.1", port: 9000 },
@@ -228,7 +240,13 @@ Deno.test("resolveConfig() keeps given values and accepts a log function", () =>
   assert.equal(r.global.graceMs, 0);
   assert.equal(r.frontends[0].clientTimeout, 1000);
   assert.equal(r.backends[0].retries, 0);
-  assert.deepEqual(r.backends[0].timeouts, { connect: 100, server: 200, tunnel: 300, queue: 400 });
+  assert.deepEqual(r.backends[0].timeouts, {
+    connect: 100,
+    server: 200,
+    tunnel: 300,
+    queue: 400,
+    tarpit: 100,
+  });
   assert.equal(r.backends[0].servers[0].weight, 0);
   assert.equal(r.backends[0].servers[0].maxconn, 5);
 });

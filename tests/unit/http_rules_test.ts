@@ -107,11 +107,11 @@ Deno.test("return answers with its status, content type, body and headers", () =
   assert.ok(empty.kind === "reply" && empty.status === 200);
   refuses(
     "return code 200",
-    'unexpected "code" in return (expected status, content-type, string, hdr)',
+    'unexpected "code" in return (expected status, content-type, string, lf-string, hdr)',
   );
   refuses(
     "return string %[src]",
-    'log-format expressions ("%[...]") are only supported in set-header and add-header values, not in string',
+    '"string" is sent as written: use "lf-string" to expand %[...] samples',
   );
   refuses(
     "return hdr Content-Length 1",
@@ -234,7 +234,7 @@ Deno.test("set-var stores a literal or a request sample under txn.NAME", () => {
   refuses("set-var(txn.a)", 'missing value for "set-var(txn.a)"');
   refuses(
     "set-var(txn.a) base64(x)",
-    'unsupported set-var expression "base64(x)" (supported: str(TEXT), req.hdr(NAME), path, method, src)',
+    'unsupported set-var expression "base64(x)": unknown fetch "base64" (expected str(TEXT) or a request fetch)',
   );
   refuses("set-var(txn.a) str(x)", '"http-response set-var" is not supported yet', true);
 });
@@ -274,21 +274,21 @@ Deno.test("rules run in order, skip when their condition fails and stop at an an
 
 Deno.test("compileHttpRule() refuses an unknown action and lists those of its rule set (from HTTP_ACTIONS)", () => {
   refuses(
-    "tarpit",
-    'unsupported action "http-request tarpit" (supported: deny, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    "frobnicate",
+    'unsupported action "http-request frobnicate" (supported: deny, tarpit, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
   refuses(
     "set-var(foo) path",
-    'unsupported action "http-request set-var(foo)" (supported: deny, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request set-var(foo)" (supported: deny, tarpit, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
   refuses(
-    "tarpit",
-    'unsupported action "http-response tarpit" (supported: deny, return, redirect, set-header, add-header, del-header)',
+    "frobnicate",
+    'unsupported action "http-response frobnicate" (supported: deny, return, redirect, set-header, add-header, del-header)',
     true,
   );
   refuses(
     "",
-    'unsupported action "http-request " (supported: deny, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request " (supported: deny, tarpit, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
 });
 
