@@ -18,7 +18,13 @@ import { LB_ALGOS, type LbAlgoDef, lbAlgoSyntaxes } from "../lib/lb/lb_algos.ts"
 import { ACL_CONVERTERS } from "../lib/rules/acl_conv.ts";
 import { ACL_FETCHES, ACL_KEYWORDS, aclDefaultMatch } from "../lib/rules/acl_fetch.ts";
 import { ACL_MATCHES } from "../lib/rules/acl_match.ts";
-import { SMP_T_NAMES, SMP_USE_CONN, SMP_USE_REQ, SMP_USE_RES } from "../lib/rules/acl_types.ts";
+import {
+  SMP_T_NAMES,
+  SMP_USE_CONN,
+  SMP_USE_L6REQ,
+  SMP_USE_REQ,
+  SMP_USE_RES,
+} from "../lib/rules/acl_types.ts";
 import { HTTP_ACTIONS, httpActSyntax } from "../lib/rules/http_act.ts";
 import { ACT_F_NAMES } from "../lib/rules/http_act_types.ts";
 
@@ -36,7 +42,9 @@ function andList(items: readonly string[]): string {
 function fetchPlaces(use: number): string {
   const places: string[] = [];
   if (use & SMP_USE_CONN) places.push("`tcp-request connection`");
+  if (use & (SMP_USE_CONN | SMP_USE_L6REQ)) places.push("`tcp-request content`");
   if (use & SMP_USE_REQ) places.push("`http-request`", "`use_backend`");
+  else if (use & SMP_USE_L6REQ) places.push("`use_backend` (TCP mode)");
   if (use & SMP_USE_RES) places.push("`http-response`");
   const values = (use & (SMP_USE_REQ | SMP_USE_RES)) !== 0
     ? "; `%[...]` in the set-header and add-header values of the same HTTP rules"
@@ -118,7 +126,11 @@ function fetchesSection(out: string[]): void {
   for (const [name, def] of Object.entries(ACL_FETCHES)) {
     const kw = def.args === undefined ? name : `${name}(${def.args})`;
     entry(out, kw, [`${def.doc}.`], [
-      `Samples: ${SMP_T_NAMES[def.type]} (default method \`-m ${aclDefaultMatch(def.type)}\`)`,
+      `Samples: ${SMP_T_NAMES[def.type]} (${
+        aclDefaultMatch(def.type) === null
+          ? "no default method: `-m` is required"
+          : `default method \`-m ${aclDefaultMatch(def.type)}\``
+      })`,
       `May appear in: ${fetchPlaces(def.use)}`,
     ]);
   }

@@ -91,10 +91,11 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
   let defaultBackend: string | undefined;
   if (p.kind === "listen") defaultBackend = p.name;
   else if (p.defaultBackend !== undefined) defaultBackend = p.defaultBackend.value;
-  else if (mode !== "http") {
+  else if (mode !== "http" && p.rules.useBackends.length === 0) {
     throw cfgError(p.where, `section "${p.label}" has no "default_backend"`);
   }
-  // An HTTP frontend without one answers 503 to what its rules leave.
+  // An HTTP frontend without one answers 503 to what its rules leave; a
+  // TCP one closes the connections no use_backend rule routes.
   const f: FrontendConfig = { name: p.name, mode, binds: p.binds.map((b) => b.bind) };
   if (defaultBackend !== undefined) f.defaultBackend = defaultBackend;
   const r = p.rules;
@@ -102,6 +103,7 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
     f.rules = { ...r };
   }
   if (p.maxconn !== undefined) f.maxconn = p.maxconn.value;
+  if (p.inspectDelay !== undefined) f.inspectDelay = p.inspectDelay.value;
   const timeouts = cfgTimeouts(p, ["client", "httpRequest", "httpKeepAlive", "tarpit"]);
   if (timeouts !== undefined) f.timeouts = timeouts;
   if (mode === "tcp") {
@@ -263,6 +265,7 @@ function cfgProxySources(sources: CfgSources, path: string, p: CfgProxyDraft): v
     ["mode", p.mode],
     ["maxconn", p.maxconn],
     ["defaultBackend", p.defaultBackend],
+    ["inspectDelay", p.inspectDelay],
     ["balance", p.balance],
     ["retries", p.retries],
     ["redispatch", p.redispatch],

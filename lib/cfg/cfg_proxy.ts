@@ -620,8 +620,34 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "use_backend": { caps: CFG_CAP_FE, apply: cfgRule("useBackends") },
   "http-request": { caps: FE_BE, apply: cfgRule("httpRequest") },
   "http-response": { caps: FE_BE, apply: cfgRule("httpResponse") },
-  "tcp-request": { caps: CFG_CAP_FE, apply: cfgRule("tcpRequest") },
+  "tcp-request": { caps: CFG_CAP_FE | CFG_CAP_BE, apply: cfgTcpRequest },
 };
+
+/**
+ * `tcp-request inspect-delay D`, or a rule (`connection ...`, `content
+ * ...`) kept for compilation. Backend sections would run content rules a
+ * second time after routing (HAProxy): not supported yet.
+ */
+function cfgTcpRequest(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  const kind = args[0];
+  if (p.kind === "backend" && kind !== undefined) {
+    if (kind === "content" || kind === "inspect-delay") {
+      throw at.fail(
+        `"tcp-request ${kind}" in a backend section is not supported yet (put it in the frontend)`,
+      );
+    }
+    throw at.fail(`"tcp-request ${kind}" is not allowed in a backend (it is not a frontend)`);
+  }
+  if (kind !== "inspect-delay") return cfgRule("tcpRequest")(p, stmt);
+  const sub = at.sub("tcp-request inspect-delay");
+  const rest = args.slice(1);
+  sub.args(rest, 1, 1);
+  if (p.inspectDelay !== undefined && !p.inspectDelay.inherited) {
+    throw sub.fail(`"tcp-request inspect-delay" is given twice (first at ${p.inspectDelay.where})`);
+  }
+  cfgSet(p, "inspectDelay", { at: sub, value: sub.duration(rest[0]) });
+}
 
 /** Keeps a rule line (`acl`, `use_backend`, `http-request`, `http-response`) for compilation. */
 function cfgRule(kind: keyof CfgProxyDraft["rules"]): CfgProxyKeyword["apply"] {

@@ -166,6 +166,8 @@ export interface CfgProxyDraft {
   stickTable?: CfgSetting<StickSourceConfig>;
   stickOn?: CfgSetting<true>;
   defaultBackend?: CfgSetting<string>;
+  /** `tcp-request inspect-delay`. */
+  inspectDelay?: CfgSetting<number>;
   errorFiles: Record<number, CfgSetting<Uint8Array>>;
   /** Merged `default-server` options in force. */
   defaultServer: CfgServerOpts;

@@ -381,8 +381,11 @@ function defaultBackendOf(
     resolveFail(`${at}.defaultBackend`, `no backend named ${JSON.stringify(f.defaultBackend)}`);
   }
   if (be === null) {
-    if (mode !== "http") {
-      resolveFail(`${at}.defaultBackend`, "a tcp frontend needs a default backend");
+    if (mode !== "http" && !((f.rules?.useBackends?.length ?? 0) > 0)) {
+      resolveFail(
+        `${at}.defaultBackend`,
+        "a tcp frontend needs a default backend (or use_backend rules)",
+      );
     }
   } else if (be.mode !== mode) {
     resolveFail(
@@ -430,6 +433,7 @@ function frontendOf(at: string, f: FrontendConfig, env: FrontendEnv): ResolvedFr
     ),
     backend: be?.name ?? null,
     http,
+    inspectDelay: resolveTimeout(`${at}.inspectDelay`, f.inspectDelay, 0),
   };
 }
 

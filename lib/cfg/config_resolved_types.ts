@@ -18,6 +18,7 @@ import type { LbSpec } from "../lb/lb_types.ts";
 import type { LogTarget } from "../log/sink_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
 import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts";
+import type { TcpContentRule } from "../rules/tcp_rules.ts";
 import type {
   BackendConfig,
   BindTlsConfig,
@@ -134,6 +135,8 @@ export interface ResolvedRules {
   readonly httpRequest: readonly HttpRule<AclCtx>[];
   readonly httpResponse: readonly HttpRule<AclCtx>[];
   readonly useBackends: readonly UseBackendRule<AclCtx>[];
+  /** `tcp-request content accept|reject` rules (TCP mode). */
+  readonly tcpContent: readonly TcpContentRule[];
 }
 
 /** A frontend with defaults applied. */
@@ -142,11 +145,13 @@ export interface ResolvedFrontend
   readonly binds: readonly ResolvedBind[];
   /** `timeouts.client`. */
   readonly clientTimeout: number;
-  /** The default backend, or null (HTTP only: unrouted requests get 503). */
+  /** The default backend, or null (HTTP: unrouted requests get 503; TCP with use_backend: closed). */
   readonly backend: string | null;
   readonly http: ResolvedHttp | null;
   readonly rules: ResolvedRules | null;
   readonly hooks: FrontendHooks | null;
+  /** `inspectDelay` in ms (0: `tcp-request content` rules decide at once). */
+  readonly inspectDelay: number;
 }
 
 /** The stats listener with defaults applied. */

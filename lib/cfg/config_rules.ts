@@ -1,7 +1,7 @@
 /**
  * A frontend's rules, checked and compiled (resolveConfig()'s
  * `frontends[].rules` part): ACLs, `http-request` / `http-response` rules,
- * `use_backend` and `tcp-request connection`, each condition refused at
+ * `use_backend` and `tcp-request connection|content`, each condition refused at
  * load time when it uses a fetch its rule cannot feed.
  *
  * @module
@@ -9,13 +9,16 @@
 import { aclDeclare } from "../rules/acl.ts";
 import { compileCondition, condMisuse, evalCondition } from "../rules/acl_cond.ts";
 import {
+  type AclCond,
   type AclCtx,
   type AclMap,
   SMP_USE_CONN,
+  SMP_USE_L6REQ,
   SMP_USE_REQ,
   SMP_USE_RES,
 } from "../rules/acl_types.ts";
 import { compileHttpRule, compileUseBackend, type CondCompiler } from "../rules/http_rules.ts";
+import { compileTcpContentRule } from "../rules/tcp_rules.ts";
 import { cfgLexLine } from "./cfg_lexer.ts";
 import type { ResolvedBackend, ResolvedRules } from "./config_resolved_types.ts";
 import type { FrontendRules, ProxyMode, RuleText } from "./config_types.ts";
@@ -63,7 +66,7 @@ export function resolveRules(
   const each = <T>(k: keyof FrontendRules, fn: (x: { words: string[]; where: string }) => T) =>
     list(k).map((x) => errs.run(() => fn(x), null)).filter((x) => x !== null);
   if (ctx.mode !== "http") {
-    for (const k of ["useBackends", "httpRequest", "httpResponse"] as const) {
+    for (const k of ["httpRequest", "httpResponse"] as const) {
       if ((r[k]?.length ?? 0) > 0) resolveFail(`${at}.${k}`, 'HTTP rules need mode "http"');
     }
   }
@@ -74,16 +77,32 @@ export function resolveRules(
   }
   // A condition may only use fetches the rule can feed: a connection rule
   // knows the client address, a response rule the response (and variables).
+  const named = (acl: string) => acl.startsWith("{") ? "" : ` (ACL "${acl}")`;
+  /** Refuses a condition using a fetch its rule cannot feed (`use`: SMP_USE_* bits it can). */
+  const check = (c: AclCond, use: number, refuse: (kw: string, acl: string) => string) => {
+    const bad = condMisuse(c, use);
+    if (bad === null) return;
+    const kw = bad.expr.fetch.kw;
+    if ((use & SMP_USE_L6REQ) === 0 && (bad.expr.use & SMP_USE_L6REQ) !== 0) {
+      // A raw-bytes fetch where the bytes are HTTP (HAProxy ignores it there, with a warning).
+      resolveFail(
+        c.where,
+        `"${kw}"${named(bad.acl.name)} reads the raw request bytes, which only TCP-mode ` +
+          `"tcp-request content" rules and use_backend see${
+            /ssl/.test(kw) ? ' (for TLS terminated here, use "ssl_fc_sni" or "ssl_fc")' : ""
+          }`,
+      );
+    }
+    resolveFail(c.where, refuse(kw, bad.acl.name));
+  };
   const condFor = (use: number, refuse: (kw: string, acl: string) => string) => {
     const compile: CondCompiler<AclCtx> = (words, where) => {
       const c = compileCondition(words, acls, where);
-      const bad = condMisuse(c, use);
-      if (bad !== null) resolveFail(where, refuse(bad.expr.fetch.kw, bad.acl.name));
+      check(c, use, refuse);
       return (x) => evalCondition(c, x);
     };
     return compile;
   };
-  const named = (acl: string) => acl.startsWith("{") ? "" : ` (ACL "${acl}")`;
   const cond = condFor(
     SMP_USE_REQ,
     (kw, acl) => `"${kw}"${named(acl)} is only known in http-response rules, not in request rules`,
@@ -95,6 +114,12 @@ export function resolveRules(
         named(acl)
       } reads the request, which http-response rules cannot see: keep the value with "http-request set-var(txn.NAME)" and test "var(txn.NAME)"`,
   );
+  // TCP mode: the connection and the raw request bytes.
+  const contentRefuse = (kw: string, acl: string) =>
+    `"${kw}"${
+      named(acl)
+    } cannot be used in TCP mode, which sees raw bytes: use req.len, req.payload(), req.ssl_sni, req.ssl_hello_type, req.ssl_ver or connection fetches (src, dst...)`;
+  const tcpCond = condFor(SMP_USE_CONN | SMP_USE_L6REQ, contentRefuse);
   const connCond = condFor(
     SMP_USE_CONN,
     (kw, acl) =>
@@ -117,24 +142,42 @@ export function resolveRules(
     return rule;
   });
   const useBackends = each("useBackends", (x) => {
-    const u = compileUseBackend(x.words, x.where, cond);
+    const u = compileUseBackend(x.words, x.where, ctx.mode === "http" ? cond : tcpCond);
     const be = ctx.backends.find((b) => b.name === u.backend);
     if (be === undefined) {
       resolveFail(x.where, `use_backend: no backend named ${JSON.stringify(u.backend)}`);
     }
-    if (be.mode !== "http") {
-      resolveFail(x.where, `use_backend: backend "${be.name}" is not in http mode`);
+    if (be.mode !== ctx.mode) {
+      resolveFail(x.where, `use_backend: backend "${be.name}" is not in ${ctx.mode} mode`);
     }
     return u;
   });
-  const tcpRequest = each("tcpRequest", (x) => {
+  const tcpRules = list("tcpRequest");
+  const tcpContent = tcpRules.filter((x) => x.words[0] === "content").map((x) =>
+    errs.run(() => {
+      if (ctx.mode !== "tcp") {
+        resolveFail(
+          x.where,
+          'tcp-request content rules need mode "tcp" (in mode http, use http-request rules)',
+        );
+      }
+      return compileTcpContentRule(x.words.slice(1), x.where, {
+        acls,
+        check: (c) => check(c, SMP_USE_CONN | SMP_USE_L6REQ, contentRefuse),
+      });
+    }, null)
+  ).filter((x) => x !== null);
+  const tcpRequest = tcpRules.filter((x) => x.words[0] !== "content").map((x) =>
+    errs.run(() => tcpConnRule(x), null)
+  ).filter((x) => x !== null);
+  function tcpConnRule(x: { words: string[]; where: string }) {
     const [kind, verdict, ...rest] = x.words;
     if (kind !== "connection" || (verdict !== "accept" && verdict !== "reject")) {
       resolveFail(
         x.where,
         `unsupported rule "tcp-request ${
           x.words.slice(0, 2).join(" ")
-        }" (supported: tcp-request connection accept|reject [if|unless condition])`,
+        }" (supported: tcp-request connection|content accept|reject [if|unless condition])`,
       );
     }
     if (rest.length > 0 && rest[0] !== "if" && rest[0] !== "unless") {
@@ -144,6 +187,6 @@ export function resolveRules(
       );
     }
     return { accept: verdict === "accept", cond: rest.length > 0 ? connCond(rest, x.where) : null };
-  });
-  return { tcpRequest, httpRequest, httpResponse, useBackends };
+  }
+  return { tcpRequest, httpRequest, httpResponse, useBackends, tcpContent };
 }

@@ -247,7 +247,7 @@ export interface HttpFrontendConfig {
  */
 export type RuleText = string | { words: string[]; where?: string };
 
-/** Routing and rules of an HTTP frontend (HAProxy's `acl`, `use_backend`, `http-request`, `http-response`). */
+/** Routing and rules of a frontend (HAProxy's `acl`, `use_backend`, `http-request`, `http-response`, `tcp-request`). */
 export interface FrontendRules {
   /** Named ACLs: `"is_api path_beg /api"` (the same name twice ORs them). */
   acls?: RuleText[];
@@ -259,8 +259,11 @@ export interface FrontendRules {
   httpResponse?: RuleText[];
   /**
    * `tcp-request` rules: `"connection accept|reject [if|unless cond]"`,
-   * checked at accept time on `src` (any mode); the first match decides,
-   * none matching accepts.
+   * checked at accept time on `src` (any mode), and (TCP mode) `"content
+   * accept|reject [if|unless cond]"`, checked on the request bytes as they
+   * arrive, waiting up to `inspectDelay` for the bytes a condition needs
+   * (`req.ssl_sni`, `req.payload(0,4)`...). In each kind the first match
+   * decides, none matching accepts.
    */
   tcpRequest?: RuleText[];
 }
@@ -286,8 +289,15 @@ export interface FrontendConfig {
    * serves `use-service prometheus-exporter`).
    */
   defaultBackend?: string;
-  /** HTTP routing and rules. */
+  /** Routing and rules (`use_backend` also in TCP mode, on the request's first bytes). */
   rules?: FrontendRules;
+  /**
+   * How long (ms) `tcp-request content` rules may hold the connection
+   * waiting for the request bytes their conditions need (HAProxy's
+   * `tcp-request inspect-delay`); at the end they decide on what is there.
+   * Default 0: they decide at once on what has arrived.
+   */
+  inspectDelay?: number;
   /** HTTP: TypeScript hooks (embedding only). */
   hooks?: FrontendHooks;
 }

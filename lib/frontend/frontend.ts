@@ -1,7 +1,8 @@
 /**
  * A frontend: listeners, the connection limit they share, and what happens to
  * an accepted connection (`tcp-request connection` rules, then a stream: a
- * TCP relay to the default backend, or HTTP transactions each routed by the
+ * TCP relay, to the default backend or, after `tcp-request content` rules,
+ * to the one `use_backend` picks (tcp_inspect.ts), or HTTP transactions each routed by the
  * `http-request` rules, `use_backend` and the `onRequest` hooks) and to a
  * stream or HTTP transaction that ends (counters, latency, log line,
  * listener slot). `http-response` rules and `onResponse` hooks see each
@@ -46,6 +47,8 @@ import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.
 import type { Backend } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { Counters } from "../backend/counters.ts";
+import { TcpInspect, type TcpInspectHost, type TcpRoutingRt } from "./tcp_inspect.ts";
+import type { AclContent } from "../rules/acl_types.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
 export type StreamLogger = (strm: HttpStream, fe: Frontend) => void;
@@ -103,7 +106,7 @@ export const MAX_HOOK_REPLY = 8 << 20;
 const SERVICE_UNAVAILABLE = buildReply(503, [], "service not available\n");
 
 /** A frontend at run time. */
-export class Frontend implements StreamFrontend, HttpHooks {
+export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   readonly name: string;
   /** The HTTP analyser, null in TCP mode. */
   readonly http: HttpAnalyser | null;
@@ -125,6 +128,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
   rules: FrontendRulesRt | null = null;
   /** `tcp-request connection` rules, or null. */
   connRules: readonly TcpConnRule[] | null = null;
+  /** TCP mode: `tcp-request content` rules and `use_backend` routing, or null (straight to the backend). */
+  tcp: TcpRoutingRt | null = null;
   /** TypeScript hooks, or null. */
   hooks: FrontendHooks | null = null;
   /** True when some backend this frontend can use has hooks. */
@@ -246,6 +251,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.dstPort = tcp ? sock.localPort ?? 0 : 0;
     ctx.tls = li.certs !== null;
     ctx.sni = null;
+    ctx.content = null;
     for (const r of this.connRules!) {
       if (r.cond === null || r.cond(ctx)) return r.accept;
     }
@@ -271,6 +277,22 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     return ctx;
+  }
+
+  /** TCP: the rule context of a stream whose request bytes are `content`. */
+  contentCtx(strm: HttpStream, content: AclContent): AclCtx {
+    const ctx = this.#ctx;
+    ctx.msg = EMPTY_MSG;
+    this.#connCtx(strm);
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.vars = null;
+    ctx.content = content;
+    return ctx;
+  }
+
+  /** TCP: a `tcp-request content reject` rule closed the connection (HAProxy's denied_req). */
+  denied(_strm: HttpStream): void {
+    this.counters.dreq++;
   }
 
   /**
@@ -499,7 +521,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
 
   streamEnd(strm: HttpStream): void {
     // HTTP streams log each transaction instead (txnEnd).
-    if (strm.ana === null) {
+    if (strm.txn === null) {
       this.logger?.(strm, this);
       this.#recordTcpLatency(strm);
     }
@@ -541,7 +563,8 @@ export class Frontend implements StreamFrontend, HttpHooks {
     if (this.http !== null) {
       strm.ana = this.http;
       this.http.init(strm, strm.tAccept);
-    } else strm.setTcpMode();
+    } else if (this.tcp !== null) strm.ana = new TcpInspect(this, this.tcp);
+    else strm.setTcpMode();
     conn.attachAccepted(sock);
     this.counters.open(strm.tAccept);
     this.streams.add(strm);

@@ -28,6 +28,9 @@ import {
   ACL_EF_EXPLICIT_M,
   ACL_EF_ICASE,
   ACL_EF_NODNS,
+  ACL_TEST_FAIL,
+  ACL_TEST_MISS,
+  ACL_TEST_PASS,
   type AclCtx,
   type AclExpr,
   type AclMap,
@@ -82,7 +85,7 @@ export function compileAcl(words: readonly string[], where: string): AclExpr {
   if (typeof spec === "string") throw aclError(where, `${spec} in ACL expression`);
   const what = `ACL fetch "${fw}"`;
   let flags = 0;
-  let kind: AclMatchKind = spec.match;
+  let kind: AclMatchKind | null = spec.match;
   let i = 1;
   while (i < words.length && words[i].startsWith("-")) {
     const f = words[i];
@@ -120,6 +123,14 @@ export function compileAcl(words: readonly string[], where: string): AclExpr {
     i++;
   }
   const type = spec.fetch.type;
+  if (kind === null) {
+    throw aclError(
+      where,
+      `${what} yields ${
+        SMP_T_NAMES[type]
+      } samples, which have no default matching method: give one with "-m" (such as "-m bin" for hex patterns)`,
+    );
+  }
   if (!aclMatchAccepts(kind, type)) {
     const t = SMP_T_NAMES[type];
     throw aclError(
@@ -129,7 +140,14 @@ export function compileAcl(words: readonly string[], where: string): AclExpr {
       } ${t}`,
     );
   }
-  const pats = words.slice(i);
+  let pats = words.slice(i);
+  if (spec.pats !== undefined && !(flags & ACL_EF_EXPLICIT_M)) {
+    const p = spec.pats(pats);
+    if (!Array.isArray(p)) {
+      throw aclError(where, `invalid pattern "${p.pat}" for ${what}: ${p.why}`);
+    }
+    pats = p;
+  }
   if (aclMatchNoPattern(kind)) {
     if (pats.length > 0) {
       throw aclError(where, `unexpected pattern "${pats[0]}" for ${what}: "-m ${kind}" takes none`);
@@ -192,7 +210,7 @@ export function aclDeclare(acls: AclMap, words: readonly string[], where: string
   return acl;
 }
 
-/** HAProxy's predefined ACLs (acl.c acl_kws / "7.4. Pre-defined ACLs") that apply to HTTP requests. */
+/** HAProxy's predefined ACLs (acl.c acl_kws / "7.4. Pre-defined ACLs") whose fetches sluice has. */
 const PREDEFINED: readonly (readonly [string, readonly string[]])[] = [
   ["TRUE", ["always_true"]],
   ["FALSE", ["always_false"]],
@@ -211,6 +229,7 @@ const PREDEFINED: readonly (readonly [string, readonly string[]])[] = [
   ["METH_POST", ["method", "POST"]],
   ["METH_PUT", ["method", "PUT"]],
   ["METH_TRACE", ["method", "TRACE"]],
+  ["REQ_CONTENT", ["req.len", "gt", "0"]],
 ];
 
 let predefined: Map<string, Acl> | undefined;
@@ -218,7 +237,7 @@ let predefined: Map<string, Acl> | undefined;
 /**
  * The predefined ACL called `name` (`TRUE`, `FALSE`, `LOCALHOST`,
  * `HTTP_1.0`, `HTTP_1.1`, `HTTP_CONTENT`, `HTTP_URL_ABS`, `HTTP_URL_SLASH`,
- * `HTTP_URL_STAR`, `METH_*`), or undefined. A named ACL declared with the
+ * `HTTP_URL_STAR`, `METH_*`, `REQ_CONTENT`), or undefined. A named ACL declared with the
  * same name hides it, as in HAProxy. Compiled on first use and shared.
  */
 export function aclPredefined(name: string): Acl | undefined {
@@ -239,4 +258,29 @@ export function aclEval(acl: Acl, ctx: AclCtx): boolean {
     if (e.fetch.exec(ctx, e.matcher)) return true;
   }
   return false;
+}
+
+/**
+ * Evaluates an ACL on bytes that may still grow (TCP content inspection):
+ * ACL_TEST_PASS when an expression matches, ACL_TEST_MISS when none does
+ * but one could with more bytes (its fetch set `content.miss`) and the
+ * bytes are not final, else ACL_TEST_FAIL (HAProxy's acl_exec_cond() for
+ * one term). Without `ctx.content`, as aclEval(). Never throws.
+ */
+export function aclEval3(acl: Acl, ctx: AclCtx): number {
+  const c = ctx.content;
+  if (c == null) return aclEval(acl, ctx) ? ACL_TEST_PASS : ACL_TEST_FAIL;
+  const exprs = acl.exprs;
+  let res = ACL_TEST_FAIL;
+  for (let k = 0; k < exprs.length; k++) {
+    const e = exprs[k];
+    c.miss = false;
+    if (e.fetch.exec(ctx, e.matcher)) {
+      res = ACL_TEST_PASS;
+      break;
+    }
+    if (c.miss && !c.final) res = ACL_TEST_MISS;
+  }
+  c.miss = false;
+  return res;
 }

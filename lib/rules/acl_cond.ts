@@ -21,11 +21,14 @@
  *
  * @module
  */
-import { aclError, aclEval, aclPredefined, compileAcl } from "./acl.ts";
+import { aclError, aclEval, aclEval3, aclPredefined, compileAcl } from "./acl.ts";
 import {
   type Acl,
   ACL_COND_IF,
   ACL_COND_UNLESS,
+  ACL_TEST_FAIL,
+  ACL_TEST_MISS,
+  ACL_TEST_PASS,
   type AclCond,
   type AclCtx,
   type AclExpr,
@@ -162,6 +165,30 @@ export function evalCondition(cond: AclCond, ctx: AclCtx): boolean {
     r = ok;
   }
   return cond.pol === ACL_COND_UNLESS ? !r : r;
+}
+
+/**
+ * Evaluates a condition on bytes that may still grow (TCP content
+ * inspection), HAProxy's acl_exec_cond() and the `unless` of its callers:
+ * ACL_TEST_MISS when the answer depends on bytes not there yet (the rule
+ * waits; never once `ctx.content.final`), else ACL_TEST_PASS or
+ * ACL_TEST_FAIL with `unless` applied. Terms combine as HAProxy's: a
+ * missing term stops its suite, a later suite may still pass. Never throws.
+ */
+export function evalCondition3(cond: AclCond, ctx: AclCtx): number {
+  const suites = cond.suites;
+  let r = ACL_TEST_FAIL;
+  for (let s = 0; s < suites.length && r !== ACL_TEST_PASS; s++) {
+    const terms = suites[s];
+    let suite = ACL_TEST_PASS;
+    for (let t = 0; t < terms.length && suite === ACL_TEST_PASS; t++) {
+      const res = aclEval3(terms[t].acl, ctx);
+      suite &= terms[t].neg ? 3 >> res : res;
+    }
+    r |= suite;
+  }
+  if (r === ACL_TEST_MISS) return r;
+  return (r === ACL_TEST_PASS) !== (cond.pol === ACL_COND_UNLESS) ? ACL_TEST_PASS : ACL_TEST_FAIL;
 }
 
 /**

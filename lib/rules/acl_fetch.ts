@@ -19,14 +19,17 @@
  */
 import { ACL_CONVERTERS, aclConvDef, ConvFetch } from "./acl_conv.ts";
 import {
+  type AclBadPat,
   type AclFetch,
   type AclMatchKind,
+  SMP_T_BIN,
   SMP_T_BOOL,
   SMP_T_INT,
   SMP_T_IP,
   SMP_T_NAMES,
   SMP_T_STR,
   SMP_USE_CONN,
+  SMP_USE_L6REQ,
   SMP_USE_REQ,
   SMP_USE_RES,
 } from "./acl_types.ts";
@@ -58,6 +61,15 @@ import {
   fetchUrlParamNew,
   fetchVerNew,
 } from "./fetch_http.ts";
+import {
+  dottedVersionPats,
+  fetchPayloadLvNew,
+  fetchPayloadNew,
+  fetchReqLenNew,
+  fetchSslHelloTypeNew,
+  fetchSslSniNew,
+  fetchSslVerNew,
+} from "./fetch_payload.ts";
 
 /** One row of ACL_FETCHES. */
 export interface AclFetchDef {
@@ -69,11 +81,17 @@ export interface AclFetchDef {
   readonly args?: string;
   /** One line for docs/keywords.md. */
   readonly doc: string;
+  /**
+   * How ACL patterns are read when no `-m` is given, turned into the default
+   * method's (`req.ssl_ver`: dotted versions); undefined: as the method reads them.
+   */
+  readonly pats?: (pats: readonly string[]) => string[] | AclBadPat;
   /** Builds the fetch (`word` as written, for messages) from its arguments, or says why not. */
   compile(word: string, args: readonly string[]): AclFetch | string;
 }
 
 const REQ = SMP_USE_REQ, RES = SMP_USE_RES, HTTP = REQ | RES, ANY = SMP_USE_CONN | HTTP;
+const L6 = SMP_USE_L6REQ;
 
 const HDR_DOC = "each comma-separated element of each NAME header (quotes respected, " +
   "spaces trimmed); occ > 0: only the occ-th, < 0: counted from the last";
@@ -300,17 +318,70 @@ export const ACL_FETCHES: Readonly<Record<string, AclFetchDef>> = {
     doc: "True when the client connection is TLS (terminated here)",
     compile: fetchSslFcNew,
   },
-  "req.ssl_sni": {
-    use: REQ,
-    type: SMP_T_STR,
-    doc: "The server name the client sent in its TLS handshake (SNI); none when absent",
-    compile: fetchSniNew,
+  "req.len": {
+    use: L6,
+    type: SMP_T_INT,
+    doc: "The number of request bytes buffered (TCP content inspection: a failed match waits " +
+      "for more until the inspect-delay ends)",
+    compile: fetchReqLenNew,
   },
-  "req_ssl_sni": { use: REQ, type: SMP_T_STR, doc: "Same as req.ssl_sni", compile: fetchSniNew },
-  "ssl_fc_sni": {
-    use: HTTP,
+  "req_len": { use: L6, type: SMP_T_INT, doc: "Same as req.len", compile: fetchReqLenNew },
+  "req.payload": {
+    use: L6,
+    type: SMP_T_BIN,
+    args: "offset,length",
+    doc: "The length request bytes at offset (length 0: all from offset); waits until they " +
+      "are there",
+    compile: fetchPayloadNew,
+  },
+  "req.payload_lv": {
+    use: L6,
+    type: SMP_T_BIN,
+    args: "offset1,length[,offset2]",
+    doc: "The block whose size is the length-byte big-endian integer at offset1, starting " +
+      "after it or at offset2 (+N/-N: relative to after it)",
+    compile: fetchPayloadLvNew,
+  },
+  "req.ssl_hello_type": {
+    use: L6,
+    type: SMP_T_INT,
+    doc: "The type of the first TLS handshake message once it is whole (1: ClientHello), " +
+      "read from the raw bytes (TCP mode, TLS not terminated)",
+    compile: fetchSslHelloTypeNew,
+  },
+  "req_ssl_hello_type": {
+    use: L6,
+    type: SMP_T_INT,
+    doc: "Same as req.ssl_hello_type",
+    compile: fetchSslHelloTypeNew,
+  },
+  "req.ssl_sni": {
+    use: L6,
     type: SMP_T_STR,
-    doc: "The client's TLS SNI, in request and response rules",
+    doc: "The server name (SNI) of the client's TLS ClientHello, read from the raw bytes " +
+      "(TCP mode, TLS not terminated: route TLS by name); none when absent",
+    compile: fetchSslSniNew,
+  },
+  "req_ssl_sni": { use: L6, type: SMP_T_STR, doc: "Same as req.ssl_sni", compile: fetchSslSniNew },
+  "req.ssl_ver": {
+    use: L6,
+    type: SMP_T_INT,
+    doc: "The SSL/TLS version the client announces, major * 65536 + minor; ACL patterns are " +
+      "dotted (`3.1`, `3.1:3.3`)",
+    pats: dottedVersionPats,
+    compile: fetchSslVerNew,
+  },
+  "req_ssl_ver": {
+    use: L6,
+    type: SMP_T_INT,
+    doc: "Same as req.ssl_ver",
+    pats: dottedVersionPats,
+    compile: fetchSslVerNew,
+  },
+  "ssl_fc_sni": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The server name the client sent in the TLS handshake terminated here (SNI)",
     compile: fetchSniNew,
   },
   "var": {
@@ -394,23 +465,31 @@ export const ACL_KEYWORDS: Readonly<Record<string, readonly [string, AclMatchKin
   "shdr_sub": ["shdr", "sub"],
   "shdr_reg": ["shdr", "reg"],
   "shdr_val": ["shdr", "int"],
+  "payload": ["req.payload", "bin"],
+  "payload_lv": ["req.payload_lv", "bin"],
 };
 
-/** The matching method a fetch gets by default, by SMP_T_* of its samples. */
-const DEFAULT_MATCH: readonly AclMatchKind[] = ["found", "bool", "int", "str", "ip"];
+/**
+ * The matching method a fetch gets by default, by SMP_T_* of its samples;
+ * binary samples have none (HAProxy: "matching method must be specified
+ * first (using '-m')"), except through the `payload` keywords.
+ */
+const DEFAULT_MATCH: readonly (AclMatchKind | null)[] = ["found", "bool", "int", "str", "ip", null];
 
-/** The default matching method of samples of type `type` (SMP_T_*). */
-export function aclDefaultMatch(type: number): AclMatchKind {
+/** The default matching method of samples of type `type` (SMP_T_*), null: `-m` is required. */
+export function aclDefaultMatch(type: number): AclMatchKind | null {
   return DEFAULT_MATCH[type];
 }
 
 /** A fetch and the matching method its keyword implies. */
 export interface AclFetchSpec {
   readonly fetch: AclFetch;
-  /** Default matching method (`-m` overrides it). */
-  readonly match: AclMatchKind;
+  /** Default matching method (`-m` overrides it); null: `-m` is required. */
+  readonly match: AclMatchKind | null;
   /** SMP_USE_* bits: where it has its input. */
   readonly use: number;
+  /** The row's pattern reader for the default method, if any. */
+  readonly pats?: (pats: readonly string[]) => string[] | AclBadPat;
 }
 
 /** The row of fetch `name`, or undefined (own rows only: "constructor" is no fetch). */
@@ -493,7 +572,11 @@ export function aclFetchParse(word: string): AclFetchSpec | string {
     fetch = convChain(fetch, head, rest);
     if (typeof fetch === "string") return fetch;
   }
-  return { fetch, match: alias?.[1] ?? aclDefaultMatch(fetch.type), use: def.use };
+  const spec = { fetch, match: alias?.[1] ?? aclDefaultMatch(fetch.type), use: def.use };
+  // A converter changes the samples: patterns are then read as the method reads them.
+  return def.pats === undefined || rest !== "" || alias !== undefined
+    ? spec
+    : { ...spec, pats: def.pats };
 }
 
 /** Every fetch and ACL keyword name, for help texts and tests. */

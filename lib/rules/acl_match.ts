@@ -31,6 +31,7 @@ import {
   type AclBadPat,
   type AclMatcher,
   type AclMatchKind,
+  SMP_T_BIN,
   SMP_T_BOOL,
   SMP_T_INT,
   SMP_T_IP,
@@ -309,6 +310,38 @@ class MatchIp implements AclMatcher {
   }
 }
 
+/** `bin`: the sample's bytes equal a pattern's (HAProxy's pat_match_bin). */
+class MatchBin implements AclMatcher {
+  readonly kind = "bin";
+  readonly pats: readonly Uint8Array[];
+
+  constructor(pats: readonly Uint8Array[]) {
+    this.pats = pats;
+  }
+
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    const ps = this.pats;
+    for (let k = 0; k < ps.length; k++) {
+      if (ps[k].length === len && eqAt(a, pos, ps[k])) return true;
+    }
+    return false;
+  }
+
+  matchInt(_n: number): boolean {
+    return false; // refused at compile time (aclMatchAccepts)
+  }
+}
+
+/** The bytes of a hex pattern (`474554`), or why not (HAProxy's parse_binary()). */
+function hexBytes(p: string): Uint8Array | string {
+  if (p.length % 2 !== 0) return "an even number of hex digits is expected";
+  const bad = /[^0-9A-Fa-f]/.exec(p);
+  if (bad !== null) return `a hex digit is expected (found "${bad[0]}")`;
+  const out = new Uint8Array(p.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(p.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
 class MatchFound implements AclMatcher {
   readonly kind = "found";
   matchBytes(_a: Uint8Array, _pos: number, _len: number): boolean {
@@ -407,9 +440,10 @@ function regCompile(src: string, icase: boolean): RegExp | string {
 const T_BOOL = 1 << SMP_T_BOOL,
   T_INT = 1 << SMP_T_INT,
   T_STR = 1 << SMP_T_STR,
-  T_IP = 1 << SMP_T_IP;
-/** String methods take strings, addresses and integers (as their decimal text). */
-const T_TEXT = T_STR | T_IP | T_INT;
+  T_IP = 1 << SMP_T_IP,
+  T_BIN = 1 << SMP_T_BIN;
+/** String methods take strings, addresses, integers (as their decimal text) and binary samples. */
+const T_TEXT = T_STR | T_IP | T_INT | T_BIN;
 
 /** One row of ACL_MATCHES. */
 export interface AclMatchDef {
@@ -539,8 +573,22 @@ export const ACL_MATCHES: Readonly<Record<AclMatchKind, AclMatchDef>> = {
       return new MatchIp(nets);
     },
   },
+  "bin": {
+    types: T_BIN | T_STR,
+    patterns: true,
+    doc: "The sample's bytes equal a pattern written in hex (`474554` is `GET`)",
+    compile(pats) {
+      const out: Uint8Array[] = [];
+      for (const p of pats) {
+        const b = hexBytes(p);
+        if (typeof b === "string") return { pat: p, why: b };
+        out.push(b);
+      }
+      return new MatchBin(out);
+    },
+  },
   "found": {
-    types: T_BOOL | T_INT | T_STR | T_IP,
+    types: T_BOOL | T_INT | T_STR | T_IP | T_BIN,
     patterns: false,
     doc: "The fetch gave at least one sample; no pattern",
     compile: () => new MatchFound(),

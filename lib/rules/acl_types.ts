@@ -27,6 +27,7 @@
  */
 import type { FlagTable } from "../core/flags.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
+import type { TlsHelloScan } from "./tls_hello.ts";
 
 /**
  * What an ACL is evaluated against: a parsed request head and the
@@ -53,6 +54,30 @@ export interface AclCtx {
   dstPort?: number;
   /** The client connection is TLS (terminated here). */
   tls?: boolean;
+  /** TCP content inspection: the request bytes buffered so far; absent or null elsewhere. */
+  content?: AclContent | null;
+}
+
+/**
+ * The raw request bytes a `tcp-request content` rule (or `use_backend` in
+ * TCP mode) sees: the input buffered so far, contiguous, which only grows
+ * while rules inspect it. A fetch that cannot decide on them yet sets
+ * `miss` (HAProxy's SMP_F_MAY_CHANGE): unless `final`, the rule waits for
+ * more bytes instead of failing.
+ */
+export interface AclContent {
+  /** The bytes are `a[pos, pos + len)`. */
+  a: Uint8Array;
+  pos: number;
+  len: number;
+  /** The buffer's size: what can never fit will never match. */
+  cap: number;
+  /** The bytes can no longer change: client closed, buffer full, inspect-delay over or none. */
+  final: boolean;
+  /** Set by a fetch whose answer may change with more bytes; the evaluator clears it. */
+  miss: boolean;
+  /** The TLS ClientHello scan of these bytes, kept between evaluations (incremental). */
+  readonly hello: TlsHelloScan;
 }
 
 /** Sample types (SMP_T_*): the type of the values a fetch yields. */
@@ -63,6 +88,8 @@ export const SMP_T_INT = 2;
 export const SMP_T_STR = 3;
 /** IP address sample, as its text bytes. */
 export const SMP_T_IP = 4;
+/** Binary sample (raw request bytes): no default method (`-m bin` takes hex patterns). */
+export const SMP_T_BIN = 5;
 
 /**
  * Where a fetch finds its input (HAProxy's SMP_USE_*): the connection (a
@@ -74,9 +101,21 @@ export const SMP_USE_CONN = 1;
 export const SMP_USE_REQ = 2;
 /** A parsed response head (http-response rules). */
 export const SMP_USE_RES = 4;
+/**
+ * The raw request bytes (HAProxy's SMP_USE_L6REQ): `tcp-request content`
+ * rules and `use_backend` of a TCP-mode frontend.
+ */
+export const SMP_USE_L6REQ = 8;
 
 /** Names of sample types, indexed by SMP_T_*. */
-export const SMP_T_NAMES: readonly string[] = ["none", "boolean", "integer", "string", "address"];
+export const SMP_T_NAMES: readonly string[] = [
+  "none",
+  "boolean",
+  "integer",
+  "string",
+  "address",
+  "binary",
+];
 
 /** Matching methods, as written after `-m`. */
 export type AclMatchKind =
@@ -90,6 +129,7 @@ export type AclMatchKind =
   | "len" // length of the sample against integer ranges
   | "int" // integer ranges
   | "ip" // IPv4/IPv6 address or network
+  | "bin" // the sample equals a pattern given in hex
   | "found" // the fetch yielded at least one sample; no pattern
   | "bool"; // the boolean sample is true; no pattern
 
@@ -185,6 +225,18 @@ export interface AclTerm {
 export const ACL_COND_IF = 1;
 /** `unless` condition: true when the terms say otherwise. */
 export const ACL_COND_UNLESS = 2;
+
+/**
+ * Results of an ACL or condition evaluated on bytes that may still grow
+ * (HAProxy's acl_test_res): fail, miss (cannot decide yet: wait for more
+ * bytes), pass. The values make AND (`&`), OR (`|`) and NOT (`3 >> r`)
+ * bitwise, as in HAProxy.
+ */
+export const ACL_TEST_FAIL = 0;
+/** Cannot decide yet: the rule waits for more bytes. */
+export const ACL_TEST_MISS = 1;
+/** True. */
+export const ACL_TEST_PASS = 3;
 
 /** A compiled condition: OR of suites, each an AND of terms. */
 export interface AclCond {

@@ -7,7 +7,13 @@
  */
 import { bytesToStr } from "../http/h1_chars.ts";
 import { aclFetchParse } from "./acl_fetch.ts";
-import { type AclCtx, type AclFetch, type AclSampleSink, SMP_USE_RES } from "./acl_types.ts";
+import {
+  type AclCtx,
+  type AclFetch,
+  type AclSampleSink,
+  SMP_USE_L6REQ,
+  SMP_USE_RES,
+} from "./acl_types.ts";
 import { actFail, VALUE } from "./http_act_args.ts";
 import type { ValueTemplate } from "./http_act_types.ts";
 
@@ -56,7 +62,9 @@ export function actTemplate(
       actFail(
         where,
         `"%[${word}]" cannot be used in ${what}: ${
-          use === SMP_USE_RES
+          (spec.use & SMP_USE_L6REQ) !== 0
+            ? "it reads the raw request bytes, which only TCP-mode rules see"
+            : use === SMP_USE_RES
             ? "request fetches are not known in response rules"
             : "it is only known in response rules"
         }`,

@@ -317,6 +317,18 @@ export class Instance {
         ),
     };
     if (f.mode === "http") this.#httpRouting(fe, f);
+    else if (
+      f.rules !== null && (f.rules.tcpContent.length > 0 || f.rules.useBackends.length > 0)
+    ) {
+      fe.tcp = {
+        content: f.rules.tcpContent,
+        inspectDelay: f.inspectDelay,
+        useBackends: f.rules.useBackends.map((u) => ({
+          backend: this.#backend(u.backend),
+          cond: u.cond,
+        })),
+      };
+    }
     for (const b of f.binds) fe.addListener(b.addr, b.tls, b.acceptProxy);
     this.frontends.push(fe);
   }
@@ -544,7 +556,7 @@ export class Instance {
         if (id === undefined) this.#sessIds.set(strm, id = ++this.#sessSeq);
         out.push({
           id,
-          proto: strm.ana === null ? "tcp" : "http",
+          proto: strm.txn === null ? "tcp" : "http",
           src: `${strm.cliAddr}:${strm.cliPort}`,
           frontend: fe.name,
           backend: strm.be.name,

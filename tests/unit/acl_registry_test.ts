@@ -19,6 +19,7 @@ import { ACL_MATCHES, aclMatchAccepts } from "../../lib/rules/acl_match.ts";
 import {
   type AclCtx,
   type AclSampleSink,
+  SMP_T_BIN,
   SMP_T_BOOL,
   SMP_T_INT,
   SMP_T_IP,
@@ -32,6 +33,8 @@ const ARGS: Record<string, string> = {
   "urlp": "(id)",
   "var": "(txn.x)",
   "uuid": "(4)",
+  "req.payload": "(0,4)",
+  "req.payload_lv": "(0,1)",
 };
 
 function word(name: string): string {
@@ -60,20 +63,20 @@ Deno.test("every ACL keyword names a fetch row and a method that fetch's samples
     assert.ok(def !== undefined, `${kw}: no fetch "${fetch}"`);
     assert.ok(!Object.hasOwn(ACL_FETCHES, kw), `${kw} is a keyword or a fetch, not both`);
     assert.ok(aclMatchAccepts(match, def.type), `${kw}: -m ${match}`);
-    const spec = aclFetchParse(def.args === undefined ? kw : `${kw}(x-a)`);
+    const spec = aclFetchParse(def.args === undefined ? kw : `${kw}${ARGS[fetch] ?? "(x-a)"}`);
     assert.ok(typeof spec !== "string" && spec.match === match && spec.use === def.use, kw);
   }
 });
 
 Deno.test("every matching method tests the sample types its row lists", () => {
-  const types = [SMP_T_BOOL, SMP_T_INT, SMP_T_STR, SMP_T_IP];
+  const types = [SMP_T_BOOL, SMP_T_INT, SMP_T_STR, SMP_T_IP, SMP_T_BIN];
   const accepted = Object.fromEntries(
     Object.keys(ACL_MATCHES).map((k) => [
       k,
       types.filter((t) => aclMatchAccepts(k as keyof typeof ACL_MATCHES, t)),
     ]),
   );
-  const text = [SMP_T_INT, SMP_T_STR, SMP_T_IP];
+  const text = [SMP_T_INT, SMP_T_STR, SMP_T_IP, SMP_T_BIN];
   assert.deepEqual(accepted, {
     str: text,
     beg: text,
@@ -85,6 +88,7 @@ Deno.test("every matching method tests the sample types its row lists", () => {
     len: text,
     int: [SMP_T_BOOL, SMP_T_INT, SMP_T_STR],
     ip: [SMP_T_STR, SMP_T_IP],
+    bin: [SMP_T_STR, SMP_T_BIN],
     found: types,
     bool: [SMP_T_BOOL, SMP_T_INT],
   });

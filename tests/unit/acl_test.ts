@@ -12,13 +12,21 @@ import { SluiceError } from "../../lib/core/errors.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { type H1Limits, HttpMsg } from "../../lib/http/h1_types.ts";
 import { aclDeclare, aclEval, aclPredefined, compileAcl } from "../../lib/rules/acl.ts";
-import { compileCondition, condMisuse, condShow, evalCondition } from "../../lib/rules/acl_cond.ts";
+import {
+  compileCondition,
+  condMisuse,
+  condShow,
+  evalCondition,
+  evalCondition3,
+} from "../../lib/rules/acl_cond.ts";
 import { ACL_FETCH_KWS, aclFetchParse } from "../../lib/rules/acl_fetch.ts";
 import { ipNetParse, ipParse } from "../../lib/rules/acl_ip.ts";
 import {
   ACL_COND_IF,
   ACL_COND_UNLESS,
   ACL_EF_ICASE,
+  ACL_TEST_MISS,
+  ACL_TEST_PASS,
   type AclCtx,
   type AclMap,
   SMP_USE_CONN,
@@ -27,6 +35,8 @@ import {
 } from "../../lib/rules/acl_types.ts";
 import { H1_MF_RESP } from "../../lib/http/h1_types.ts";
 import { bin } from "../helpers/bytes.ts";
+import { TlsHelloScan } from "../../lib/rules/tls_hello.ts";
+import { clientHello, records } from "../helpers/tls_hello.ts";
 
 const LIM: H1Limits = { maxHead: 8192, maxHdrs: 64, maxBody: 0 };
 const WHERE = "t.cfg:12";
@@ -397,21 +407,143 @@ Deno.test("ipParse() and ipNetParse() accept valid forms and refuse the rest", (
   assert.ok(typeof net !== "string" && net.v4 && net.prefix === 16);
 });
 
-Deno.test("req.ssl_sni is the context's SNI, no sample when absent", () => {
+Deno.test("ssl_fc_sni is the SNI of the TLS terminated here, no sample when absent", () => {
   const tls = req("GET / HTTP/1.1", ["Host: h"], { sni: "API.example.com" });
   const plain = req("GET / HTTP/1.1", ["Host: h"], { sni: null });
-  assert.equal(test("req.ssl_sni -i api.example.com", tls), true);
-  assert.equal(test("req.ssl_sni api.example.com", tls), false);
-  assert.equal(test("req.ssl_sni -m end .example.com", tls), true);
-  assert.equal(test("req_ssl_sni -m dom example.com", tls), true);
-  assert.equal(test("req.ssl_sni -m found", tls), true);
-  assert.equal(test("req.ssl_sni -m found", plain), false);
-  assert.equal(test("req.ssl_sni -m len 0", plain), false);
+  assert.equal(test("ssl_fc_sni -i api.example.com", tls), true);
+  assert.equal(test("ssl_fc_sni api.example.com", tls), false);
+  assert.equal(test("ssl_fc_sni -m end .example.com", tls), true);
+  assert.equal(test("ssl_fc_sni -m dom example.com", tls), true);
+  assert.equal(test("ssl_fc_sni -m found", tls), true);
+  assert.equal(test("ssl_fc_sni -m found", plain), false);
+  assert.equal(test("ssl_fc_sni -m len 0", plain), false);
   const long = "a".repeat(300) + ".example.com";
   assert.equal(
-    test(`req.ssl_sni ${long}`, req("GET / HTTP/1.1", ["Host: h"], { sni: long })),
+    test(`ssl_fc_sni ${long}`, req("GET / HTTP/1.1", ["Host: h"], { sni: long })),
     true,
   );
+  // req.ssl_sni reads raw bytes, which an HTTP request context does not have.
+  assert.equal(test("req.ssl_sni -m found", tls), false);
+});
+
+// --- raw request bytes (TCP content inspection) ---------------------------------
+
+/** A context whose request bytes are `bytes` (placed 5 bytes into a larger area). */
+function content(bytes: Uint8Array | string, opts: { final?: boolean; cap?: number } = {}): AclCtx {
+  const b = typeof bytes === "string" ? bin(bytes) : bytes;
+  const a = new Uint8Array(b.length + 10).fill(0x2a);
+  a.set(b, 5);
+  const ctx = req("GET / HTTP/1.1");
+  ctx.content = {
+    a,
+    pos: 5,
+    len: b.length,
+    cap: opts.cap ?? 16384,
+    final: opts.final ?? false,
+    miss: false,
+    hello: new TlsHelloScan(),
+  };
+  return ctx;
+}
+
+/** Asserts that the condition `text` is refused at WHERE with a message matching `re`. */
+function badCond(text: string, re: RegExp): void {
+  configError(() => compileCondition(text.split(" "), new Map(), WHERE), re);
+}
+
+/** Evaluates the condition `text` on `ctx` with three results: "pass", "fail", "miss". */
+function cond3(text: string, ctx: AclCtx, acls: AclMap = new Map()): string {
+  const r = evalCondition3(compileCondition(text.split(" "), acls, WHERE), ctx);
+  return r === ACL_TEST_PASS ? "pass" : r === ACL_TEST_MISS ? "miss" : "fail";
+}
+
+Deno.test("req.len waits while the bytes may grow, and decides once they are final", () => {
+  assert.equal(cond3("if { req.len gt 0 }", content("")), "miss");
+  assert.equal(cond3("if { req.len gt 0 }", content("", { final: true })), "fail");
+  assert.equal(cond3("if { req.len gt 0 }", content("x")), "pass");
+  assert.equal(cond3("if { req.len eq 0 }", content("")), "pass");
+  assert.equal(cond3("if { req_len ge 4 }", content("abc")), "miss");
+  assert.equal(cond3("unless { req.len gt 0 }", content("")), "miss");
+  assert.equal(cond3("unless { req.len gt 0 }", content("", { final: true })), "pass");
+  assert.equal(cond3("if REQ_CONTENT", content("")), "miss"); // HAProxy's predefined req.len gt 0
+  assert.equal(cond3("if REQ_CONTENT", content("x")), "pass");
+  // No raw bytes (an HTTP rule): no sample.
+  assert.equal(test("req.len -m found", get("/")), false);
+});
+
+Deno.test("conditions combine missing terms as HAProxy: AND stops, OR may still pass", () => {
+  const ctx = content("ab");
+  assert.equal(cond3("if { req.len gt 5 } TRUE", ctx), "miss");
+  assert.equal(cond3("if FALSE { req.len gt 5 }", ctx), "fail");
+  assert.equal(cond3("if { req.len gt 5 } || TRUE", ctx), "pass");
+  assert.equal(cond3("if { req.len gt 5 } || FALSE", ctx), "miss");
+  assert.equal(cond3("if !{ req.len gt 5 }", ctx), "miss");
+  const acls: AclMap = new Map();
+  aclDeclare(acls, ["acl", "two", "req.len", "2"], WHERE);
+  aclDeclare(acls, ["acl", "two", "req.len", "gt", "9"], WHERE);
+  assert.equal(cond3("if two", ctx, acls), "pass"); // one expr passes
+  assert.equal(cond3("if two", content("a"), acls), "miss");
+  // Without content, as evalCondition().
+  assert.equal(cond3("if { path / }", get("/")), "pass");
+});
+
+Deno.test("req.payload() and req.payload_lv() read raw bytes, in hex (bin) or as text", () => {
+  const ctx = content("GET /x HTTP/1.0\r\n");
+  assert.equal(test("req.payload(0,3) -m bin 474554", ctx), true);
+  assert.equal(test("req.payload(0,3) -m bin 474555", ctx), false);
+  assert.equal(test("payload(0,3) 474554", ctx), true); // the ACL keyword: bin by default
+  assert.equal(test("payload_lv(0,1) -m str G", content(bin("\x01G"))), true);
+  assert.equal(test("req.payload(0,3) -m str GET", ctx), true);
+  assert.equal(test("req.payload(4,0) -m beg /x", ctx), true); // 0: to the end
+  assert.equal(cond3("if { req.payload(0,32) -m found }", ctx), "miss"); // not there yet
+  assert.equal(cond3("if { req.payload(0,32) -m found }", content("GET", { final: true })), "fail");
+  // Past the buffer's size it can never match: no wait.
+  assert.equal(cond3("if { req.payload(10,10) -m found }", content("", { cap: 16 })), "fail");
+  // payload_lv: a length byte at 0, the block after it or at offset2.
+  const lv = content(bin("\x03abcXYZ"));
+  assert.equal(test("req.payload_lv(0,1) -m str abc", lv), true);
+  assert.equal(test("req.payload_lv(0,1,4) -m str XYZ", lv), true);
+  assert.equal(test("req.payload_lv(0,1,+3) -m str XYZ", lv), true);
+  assert.equal(test("req.payload_lv(0,1,-1) -m str \x03ab", lv), true);
+  assert.equal(cond3("if { req.payload_lv(0,2) -m found }", lv), "miss"); // 0x0361 bytes
+  assert.equal(cond3("if { req.payload_lv(0,1) -m found }", content(bin("\x00"))), "fail");
+  badCond("if { req.payload(0) -m found }", /expected req\.payload\(offset,length\)/);
+  badCond("if { req.payload(-1,2) -m found }", /non-negative integer as the offset/);
+  badCond("if { req.payload_lv(0,5) -m found }", /length field must be 1 to 4 bytes/);
+  badCond("if { req.payload_lv(0,1,x) -m found }", /as offset2/);
+  badCond("if { req.payload_lv(0,1,-9) -m found }", /offset2 is too negative/);
+  badCond(
+    "if { payload(0,2) 4G }",
+    /invalid pattern "4G" .*hex digit is expected \(found "G"\)/,
+  );
+  badCond("if { req.payload(0,2) -m bin 474 }", /an even number of hex digits/);
+  // As HAProxy: binary samples have no default method.
+  badCond("if { req.payload(0,2) 4745 }", /binary samples, which have no default matching method/);
+});
+
+Deno.test("req.ssl_hello_type, req.ssl_sni and req.ssl_ver read a ClientHello in raw bytes", () => {
+  const hello = records(clientHello({ sni: "Shop.Example.com", version: [3, 3] }));
+  const ctx = content(hello);
+  assert.equal(test("req.ssl_hello_type 1", ctx), true);
+  assert.equal(test("req_ssl_hello_type 2", ctx), false);
+  assert.equal(test("req.ssl_sni -i shop.example.com", ctx), true);
+  assert.equal(test("req.ssl_sni shop.example.com", ctx), false);
+  assert.equal(test("req_ssl_sni -m end .Example.com", ctx), true);
+  assert.equal(test("req.ssl_ver 3.3", ctx), true);
+  assert.equal(test("req_ssl_ver 3.1:3.3", ctx), true);
+  assert.equal(test("req.ssl_ver ge 3.4", ctx), false);
+  assert.equal(test("req.ssl_ver -m int 196611", ctx), true); // -m: patterns as the method reads them
+  // Half a hello: wait; then final: fail.
+  const half = hello.subarray(0, 30);
+  assert.equal(cond3("if { req.ssl_hello_type 1 }", content(half)), "miss");
+  assert.equal(cond3("if { req.ssl_sni -m found }", content(half)), "miss");
+  assert.equal(cond3("if { req.ssl_ver 3.3 }", content(half)), "miss");
+  assert.equal(cond3("if { req.ssl_sni -m found }", content(half, { final: true })), "fail");
+  // Plain text: no wait at all.
+  assert.equal(cond3("if { req.ssl_hello_type 1 }", content("G")), "fail");
+  assert.equal(cond3("if { req.ssl_sni -m found }", content("GET /")), "fail");
+  badCond("if { req.ssl_ver 3.x }", /invalid pattern "3\.x" .*expected a dotted version/);
+  badCond("if { req.ssl_ver 3.3:3.1 }", /the range is empty/);
 });
 
 Deno.test("always_true and always_false need no pattern", () => {
@@ -662,7 +794,7 @@ Deno.test("compileCondition() refuses malformed conditions", () => {
 Deno.test("a compiled condition keeps nothing between requests", () => {
   const acls = abcd();
   const c = compileCondition(
-    ["if", "a", "{", "src", "10.0.0.0/8", "}", "{", "req.ssl_sni", "-m", "found", "}"],
+    ["if", "a", "{", "src", "10.0.0.0/8", "}", "{", "ssl_fc_sni", "-m", "found", "}"],
     acls,
     WHERE,
   );
@@ -809,7 +941,14 @@ Deno.test("condMisuse finds the fetch a rule cannot feed, through named ACLs too
 Deno.test("every listed fetch keyword parses", () => {
   for (const kw of ACL_FETCH_KWS) {
     const needsName = /^((req|res)\.)?[fs]?hdr(_(beg|end|sub|reg|dom|dir|len|val|ip))?$/.test(kw);
-    const spec = aclFetchParse(needsName ? `${kw}(x-a)` : kw === "var" ? "var(txn.x)" : kw);
+    const args = needsName
+      ? "(x-a)"
+      : kw === "var"
+      ? "(txn.x)"
+      : /^(req\.)?payload/.test(kw)
+      ? "(0,1)"
+      : "";
+    const spec = aclFetchParse(`${kw}${args}`);
     assert.ok(typeof spec !== "string", `${kw}: ${spec}`);
   }
   assert.equal(aclFetchParse("constructor"), 'unknown fetch "constructor"');

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfigFiles, parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
+import { loadConfig } from "../../lib/cfg/config_load.ts";
 import type {
   BackendConfig,
   FrontendConfig,
@@ -1732,6 +1733,131 @@ Deno.test("acl, use_backend, http-request and http-response lines are kept as wo
       where: "t.cfg:8",
     }],
   });
+});
+
+Deno.test("tcp-request inspect-delay, tcp-request content and use_backend in TCP mode", () => {
+  const tcp = (body: string[]) => [
+    "frontend fe", // 1
+    "  mode tcp", // 2
+    "  bind :443", // 3
+    ...body.map((l) => `  ${l}`), // 4...
+    "  default_backend be",
+    "backend be",
+    "  mode tcp",
+    "  server s1 127.0.0.1:9000",
+    "backend be_a",
+    "  mode tcp",
+    "  server s1 127.0.0.1:9001",
+    "backend web",
+    "  mode http",
+    "  server s1 127.0.0.1:9002",
+  ];
+  const cfg = parse(tcp([
+    "tcp-request inspect-delay 5s",
+    "acl is_tls req.ssl_hello_type 1",
+    "tcp-request content accept if is_tls",
+    "tcp-request content reject",
+    "use_backend be_a if { req.ssl_sni -i a.example }",
+  ]));
+  const f = cfg.frontends[0];
+  assert.equal(f.inspectDelay, 5000);
+  assert.deepEqual(f.rules?.tcpRequest, [
+    { words: ["content", "accept", "if", "is_tls"], where: "t.cfg:6" },
+    { words: ["content", "reject"], where: "t.cfg:7" },
+  ]);
+  const r = resolveConfig(cfg).frontends[0];
+  assert.equal(r.inspectDelay, 5000);
+  assert.equal(r.rules?.tcpContent.length, 2);
+  assert.equal(r.rules?.tcpRequest.length, 0);
+  assert.equal(r.rules?.useBackends[0].backend, "be_a");
+  // A listen section takes them too; without default_backend, use_backend suffices.
+  const listen = parse([
+    "listen l",
+    "  mode tcp",
+    "  bind :443",
+    "  tcp-request inspect-delay 1s",
+    "  tcp-request content accept if { req.len gt 0 }",
+    "  server s1 127.0.0.1:9000",
+    "frontend f2",
+    "  mode tcp",
+    "  bind :444",
+    "  use_backend l if { req.ssl_sni x }",
+  ]);
+  assert.equal(resolveConfig(listen).frontends[0].inspectDelay, 1000);
+  assert.equal(resolveConfig(listen).frontends[1].backend, null);
+  rejects(tcp(["tcp-request inspect-delay"]), 4, /missing value for "tcp-request inspect-delay"/);
+  rejects(
+    tcp(["tcp-request inspect-delay 5x"]),
+    4,
+    /invalid value "5x" for "tcp-request inspect-delay"/,
+  );
+  rejects(
+    tcp(["tcp-request inspect-delay 1s", "tcp-request inspect-delay 2s"]),
+    5,
+    /"tcp-request inspect-delay" is given twice \(first at t\.cfg:4\)/,
+  );
+  rejects(
+    [...tcp([]), "  tcp-request content reject"],
+    14,
+    /"tcp-request content" in a backend section is not supported yet/,
+  );
+  rejects(
+    [...tcp([]), "  tcp-request connection reject"],
+    14,
+    /"tcp-request connection" is not allowed in a backend/,
+  );
+  rejects(
+    ["defaults", "  tcp-request inspect-delay 1s"],
+    2,
+    /keyword "tcp-request" is not allowed in section "defaults"/,
+  );
+  /** Asserts that loading (parse and check) fails at `line` with a message matching `re`. */
+  const refused = (body: string[], line: number, re: RegExp, mode = "tcp") => {
+    const text = (mode === "tcp" ? tcp(body) : feLines(body)).join("\n");
+    const errs = loadConfig([{ file: "t.cfg", text }], { env: {} }).errors;
+    const err = errs.find((e) => e.where === `t.cfg:${line}`);
+    assert.ok(err !== undefined, `an error at t.cfg:${line}: ${errs.map((e) => e.message)}`);
+    assert.ok(err.message.startsWith(`t.cfg:${line}: `), err.message);
+    assert.match(err.message, re);
+  };
+  refused(
+    ["tcp-request content set-var(sess.x) src"],
+    4,
+    /unsupported action "tcp-request content set-var\(sess\.x\)"/,
+  );
+  refused(
+    ["tcp-request content accept when x"],
+    4,
+    /unexpected "when" after tcp-request content accept/,
+  );
+  refused(
+    ["tcp-request content accept if { path /a }"],
+    4,
+    /"path" cannot be used in TCP mode, which sees raw bytes/,
+  );
+  refused(
+    ["use_backend web if { req.len gt 0 }"],
+    4,
+    /use_backend: backend "web" is not in tcp mode/,
+  );
+  refused(
+    ["bind :80", "tcp-request content reject"],
+    4,
+    /tcp-request content rules need mode "tcp"/,
+    "http",
+  );
+  refused(
+    ["bind :80", "http-request deny if { req.ssl_sni a }"],
+    4,
+    /"req\.ssl_sni" reads the raw request bytes, which only TCP-mode "tcp-request content" rules and use_backend see \(for TLS terminated here, use "ssl_fc_sni"/,
+    "http",
+  );
+  refused(
+    ["tcp-request connection reject if { req.len gt 0 }"],
+    4,
+    /"req\.len" reads the raw request bytes/,
+  );
+  refused(["tcp-request content accept if { req.ssl_ver 3.x }"], 4, /expected a dotted version/);
 });
 
 Deno.test("sections: keywords outside a section, unknown sections, names and duplicates", () => {

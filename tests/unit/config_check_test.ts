@@ -101,6 +101,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     backend: "be",
     rules: null,
     hooks: null,
+    inspectDelay: 0,
     http: {
       httpRequestTimeout: 10_000,
       keepAliveTimeout: 10_000,
