@@ -43,6 +43,7 @@ import {
   resolveName,
   resolvePem,
   resolveTimeout,
+  resolveTlsVersions,
   TOKEN,
 } from "./config_values.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
@@ -258,6 +259,7 @@ function serverTlsOf(
     caCerts: ca,
     noVerifyHost: st.verifyHost === false,
     noVerify: st.verify === "none",
+    ...resolveTlsVersions(`${sat}.tls`, st),
   };
 }
 

@@ -57,6 +57,7 @@ import {
   resolveName,
   resolvePem,
   resolveTimeout,
+  resolveTlsVersions,
 } from "./config_values.ts";
 
 // global
@@ -291,6 +292,7 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
     tls = {
       cert: resolvePem(`${bat}.tls.cert`, b.tls.cert),
       key: resolvePem(`${bat}.tls.key`, b.tls.key),
+      ...resolveTlsVersions(`${bat}.tls`, b.tls),
     };
     const more = b.tls.sniCerts;
     if (more !== undefined) {
