@@ -20,6 +20,7 @@
 import { isAbsolute, join } from "node:path";
 import { errMsg, SluiceError } from "../core/errors.ts";
 import { parseDuration } from "./duration.ts";
+import { type CfgTlsDefaults, cfgTlsDefaultsNew } from "./cfg_tls.ts";
 
 /** Control characters as escapes (`\r`, `\x01`), so that a message stays one printable line. */
 function cfgPrintable(text: string): string {
@@ -84,15 +85,25 @@ export class CfgAt {
   readonly dir: string;
   /** Where warn() puts its warnings. */
   readonly warnings: CfgWarning[];
+  /** What `global` set so far for TLS lines (`crt-base`, `ssl-default-bind-options`...). */
+  readonly tls: CfgTlsDefaults;
 
   constructor(
-    at: { where: string; section: string; kw: string; dir: string; warnings?: CfgWarning[] },
+    at: {
+      where: string;
+      section: string;
+      kw: string;
+      dir: string;
+      warnings?: CfgWarning[];
+      tls?: CfgTlsDefaults;
+    },
   ) {
     this.where = at.where;
     this.section = at.section;
     this.kw = at.kw;
     this.dir = at.dir;
     this.warnings = at.warnings ?? [];
+    this.tls = at.tls ?? cfgTlsDefaultsNew();
   }
 
   /** The same place with another keyword (an option of this keyword's line). */
@@ -186,6 +197,15 @@ export class CfgAt {
   /** `file` resolved against the configuration file's directory. */
   path(file: string): string {
     return isAbsolute(file) ? file : join(this.dir, file);
+  }
+
+  /**
+   * A `crt` (or `ca-file`) name: relative to `crt-base` (`ca-base`) when
+   * global set one, as HAProxy, else to the configuration file's directory.
+   */
+  tlsPath(file: string, base: "crt" | "ca"): string {
+    const dir = base === "crt" ? this.tls.crtBase : this.tls.caBase;
+    return dir === undefined || isAbsolute(file) ? file : join(dir, file);
   }
 
   /** The bytes of a file named by this keyword (relative to the config file). */

@@ -16,6 +16,10 @@
  * | `stats socket PATH [mode M] [level admin]` | `adminSocket`                      |
  * | `stats timeout D`                        | `adminSocket.timeout`                |
  * | `pidfile FILE`                           | `pidfile`                            |
+ * | `ca-base DIR`, `crt-base DIR`            | where later TLS file names are       |
+ * | `ssl-default-bind-options OPT…`          | TLS versions of later `bind … ssl`   |
+ * | `ssl-default-server-options OPT…`        | TLS versions of later `server … ssl` |
+ * | `ssl-default-{bind,server}-ciphers[uites]` | checked cipher lists (cfg_ciphers.ts) |
  *
  * Process management that sluice leaves to the service manager loads with
  * one warning saying what to do instead: `daemon`, `master-worker`, `user`,
@@ -28,6 +32,13 @@ import { cfgAddress } from "./cfg_address.ts";
 import type { CfgStmt } from "./cfg_types.ts";
 import { SYSLOG_FACILITIES } from "../log/syslog.ts";
 import type { GlobalConfig } from "./config_types.ts";
+import {
+  cfgTlsCiphers,
+  type CfgTlsDefaults,
+  cfgTlsOption,
+  type CfgTlsVersionOpts,
+  cfgTlsVersions,
+} from "./cfg_tls.ts";
 
 /** The global settings as parsed so far. */
 export interface CfgGlobalDraft {
@@ -38,6 +49,8 @@ export interface CfgGlobalDraft {
   logWhere?: string;
   /** `stats timeout`, for a `stats socket` line after it. */
   adminTimeout?: number;
+  /** `ca-base`, `crt-base`, `ssl-default-*-options`, for the proxy lines after them. */
+  tls: CfgTlsDefaults;
 }
 
 /** The Deno permissions sluice runs with, as warnings name them. */
@@ -182,6 +195,44 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
   switch (kw) {
     case "log":
       return cfgGlobalLog(g, stmt);
+    case "ca-base":
+    case "crt-base":
+      at.args(args, 1, 1);
+      g.tls[kw === "ca-base" ? "caBase" : "crtBase"] = at.path(args[0]);
+      return;
+    case "ssl-default-bind-options":
+    case "ssl-default-server-options": {
+      at.args(args, 1, Infinity);
+      const o: CfgTlsVersionOpts = {};
+      for (let i = 0; i < args.length;) {
+        const next = cfgTlsOption(at, args, i, o, {
+          lists: false,
+          bind: kw === "ssl-default-bind-options",
+        });
+        if (next < 0) throw at.unsupported(`${kw} ${args[i]}`);
+        i = next;
+      }
+      // Checked now (no version left is an error here, not on each line).
+      cfgTlsVersions(at, o, {});
+      const d = g.tls[kw === "ssl-default-bind-options" ? "bind" : "server"];
+      d.min = o.min;
+      d.max = o.max;
+      d.off = o.off;
+      d.oldAt = o.oldAt;
+      return;
+    }
+    case "ssl-default-bind-ciphers":
+    case "ssl-default-bind-ciphersuites":
+    case "ssl-default-server-ciphers":
+    case "ssl-default-server-ciphersuites":
+      at.args(args, 1, 1);
+      cfgTlsCiphers(
+        at,
+        kw.endsWith("suites") ? "ciphersuites" : "ciphers",
+        args[0],
+        g.tls[kw.startsWith("ssl-default-bind") ? "bind" : "server"],
+      );
+      return;
     case "tune.io":
       at.args(args, 1, 1);
       g.global.io = at.oneOf(args[0], ["node", "ffi"]) as "node" | "ffi";

@@ -27,6 +27,7 @@ import { CfgAt, cfgError, cfgErrors, type CfgWarning } from "./cfg_at.ts";
 import { cfgBuild } from "./cfg_build.ts";
 import { type CfgInput, cfgReadFiles } from "./cfg_files.ts";
 import { type CfgGlobalDraft, cfgGlobalKeyword } from "./cfg_global.ts";
+import { cfgTlsDefaultsNew } from "./cfg_tls.ts";
 import { type CfgEnv, cfgLex, type CfgLine } from "./cfg_lexer.ts";
 import { CfgSources } from "./cfg_sources.ts";
 import { cfgProxyKeyword } from "./cfg_proxy.ts";
@@ -102,7 +103,7 @@ class CfgParser {
   readonly errors: SluiceError[] = [];
   readonly warnings: CfgWarning[] = [];
   readonly sources: CfgSources = new CfgSources();
-  #global: CfgGlobalDraft = { global: {}, wheres: {} };
+  #global: CfgGlobalDraft = { global: {}, wheres: {}, tls: cfgTlsDefaultsNew() };
   #defaults: CfgProxyDraft = cfgProxyNew({
     kind: "defaults",
     name: "",
@@ -203,7 +204,14 @@ class CfgParser {
         args,
       });
     } else {cfgProxyKeyword(s, {
-        base: new CfgAt({ where: l.where, section: s.label, kw, dir, warnings }),
+        base: new CfgAt({
+          where: l.where,
+          section: s.label,
+          kw,
+          dir,
+          warnings,
+          tls: this.#global.tls,
+        }),
         words: l.words,
       });}
   }

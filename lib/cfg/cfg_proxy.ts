@@ -8,6 +8,9 @@
  * @module
  */
 import type { CfgAt } from "./cfg_at.ts";
+import { cfgTlsOption, type CfgTlsVersionOpts, cfgTlsVersions } from "./cfg_tls.ts";
+import { cipherNeedOfKeys } from "./cfg_ciphers.ts";
+import { X509Certificate } from "node:crypto";
 import { lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
@@ -364,31 +367,46 @@ function cfgStickOn(p: CfgProxyDraft, { at, args }: CfgStmt): void {
 }
 
 /**
- * `bind ADDR[,ADDR...] [ssl crt FILE|DIR [crt ...]] [accept-proxy]`. Several
- * `crt` (or a directory of them) are chosen by SNI; the first is the default.
+ * `bind ADDR[,ADDR...] [ssl crt FILE|DIR [crt ...] [TLS version options]]
+ * [accept-proxy]`. Several `crt` (or a directory of them) are chosen by SNI;
+ * the first is the default. `crt` names are relative to `crt-base`; the
+ * version options (cfg_tls.ts) start from `ssl-default-bind-options`.
  */
 function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
   let ssl = false, acceptProxy = false;
   const crts: string[] = [];
+  const versions: CfgTlsVersionOpts = {};
+  let tlsOpt = "";
   let i = 1;
   while (i < args.length) {
     const opt = args[i++];
     const sub = at.sub(`bind ${opt}`);
     if (opt === "ssl") ssl = true;
     else if (opt === "accept-proxy") acceptProxy = true;
-    else if (opt === "crt") crts.push(sub.value(args, i++));
-    else throw at.unsupported(`bind ${opt}`);
+    else if (opt === "crt") crts.push(at.tlsPath(sub.value(args, i++), "crt"));
+    else {
+      const next = cfgTlsOption(at.sub("bind"), args, i - 1, versions, { lists: true, bind: true });
+      if (next < 0) throw at.unsupported(`bind ${opt}`);
+      tlsOpt ||= opt;
+      i = next;
+    }
   }
   if (ssl !== (crts.length > 0)) {
     throw at.fail(ssl ? '"bind ... ssl" needs "crt FILE"' : '"bind ... crt" needs "ssl"');
   }
+  if (!ssl && tlsOpt !== "") throw at.fail(`"bind ... ${tlsOpt}" needs "ssl"`);
   const pairs = crts.flatMap((name) => cfgCrts(at.sub("bind crt"), name));
+  // The TLS 1.2 suites in play depend on the certificates' key types.
+  const need12 = cipherNeedOfKeys(
+    pairs.map((x) => new X509Certificate(x.cert).publicKey.asymmetricKeyType ?? ""),
+  );
+  const tlsVersions = ssl ? cfgTlsVersions(at, versions, at.tls.bind, need12) : {};
   for (const text of args[0].split(",")) {
     const address = cfgAddress(at, text, { bind: true });
     const b: BindConfig = { address };
     if (pairs.length > 0) {
-      b.tls = { ...pairs[0] };
+      b.tls = { ...pairs[0], ...tlsVersions };
       if (pairs.length > 1) b.tls.sniCerts = pairs.slice(1).map((x) => ({ ...x }));
     }
     if (acceptProxy) b.acceptProxy = true;

@@ -23,6 +23,8 @@
  * | `verify none\|required`                 | `tls.verify`                          |
  * | `ca-file FILE`                          | `tls.ca` (the file's PEM text)        |
  * | `sni str(NAME)`                         | `tls.sni`                             |
+ * | `ssl-min-ver V`, `ssl-max-ver V`,       | `tls.minVersion`, `tls.maxVersion`    |
+ * | `no-tlsv1x`, `force-tlsv1x`             | (over `ssl-default-server-options`)   |
  *
  * As in HAProxy, a server line starts from the `default-server` options in
  * force (those of the `defaults` section, then the section's own
@@ -31,6 +33,8 @@
  * @module
  */
 import type { CfgAt } from "./cfg_at.ts";
+import { cfgTlsOption, cfgTlsVersions } from "./cfg_tls.ts";
+import { CIPHERS_ALL12 } from "./cfg_ciphers.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import type { CfgProxyDraft, CfgServerDraft, CfgServerOpts, CfgStmt } from "./cfg_types.ts";
 import type { CheckConfig, ServerConfig } from "./config_types.ts";
@@ -57,6 +61,7 @@ const TLS_OPTS: [keyof CfgServerOpts, string][] = [
   ["verify", "verify"],
   ["ca", "ca-file"],
   ["sni", "sni"],
+  ["tlsVersions", "ssl-min-ver"],
 ];
 /** Options that only matter with `observe`. */
 const OBSERVE_OPTS: [keyof CfgServerOpts, string][] = [
@@ -173,7 +178,7 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         o.verify = a.oneOf(val(), ["none", "required"] as const);
         break;
       case "ca-file":
-        o.ca = a.readPem(val());
+        o.ca = a.readPem(a.tlsPath(val(), "ca"));
         break;
       case "sni": {
         const v = val();
@@ -187,8 +192,14 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         o.sni = m[1];
         break;
       }
-      default:
-        throw at.unsupported(`${opts.line} ${name}`);
+      default: {
+        const next = cfgTlsOption(at.sub(opts.line), args, i - 1, o.tlsVersions ??= {}, {
+          lists: true,
+          bind: false,
+        });
+        if (next < 0) throw at.unsupported(`${opts.line} ${name}`);
+        i = next;
+      }
     }
   }
   return o;
@@ -229,6 +240,12 @@ export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
   const address = cfgAddress(at, args[1], { bind: false });
   const own = cfgServerOptions(stmt, { line: "server", first: 2 });
   const opts = { ...p.defaultServer, ...own };
+  if (p.defaultServer.tlsVersions !== undefined && own.tlsVersions !== undefined) {
+    opts.tlsVersions = { ...p.defaultServer.tlsVersions, ...own.tlsVersions };
+  }
+  if (opts.ssl) {
+    Object.assign(opts, cfgTlsVersions(at, opts.tlsVersions ?? {}, at.tls.server, CIPHERS_ALL12));
+  }
   cfgServerNeeds(at, own, opts, { list: CHECK_OPTS, needed: "check", word: "check" });
   cfgServerNeeds(at, own, opts, { list: TLS_OPTS, needed: "ssl", word: "ssl" });
   cfgServerNeeds(at, own, opts, { list: AGENT_OPTS, needed: "agentCheck", word: "agent-check" });
@@ -294,6 +311,8 @@ export function cfgServerBuild(
     if (o.verify !== undefined) srv.tls.verify = o.verify;
     if (o.ca !== undefined) srv.tls.ca = [o.ca];
     if (o.sni !== undefined) srv.tls.sni = o.sni;
+    if (o.minVersion !== undefined) srv.tls.minVersion = o.minVersion;
+    if (o.maxVersion !== undefined) srv.tls.maxVersion = o.maxVersion;
   }
   return srv;
 }

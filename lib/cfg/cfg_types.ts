@@ -22,6 +22,7 @@ import type {
 } from "./config_types.ts";
 import type { CfgExpectMatch } from "./cfg_tcpcheck.ts";
 import type { CfgAt } from "./cfg_at.ts";
+import type { CfgTlsVersionOpts } from "./cfg_tls.ts";
 
 /** Capability bit: the keyword may appear in a `defaults` section. */
 export const CFG_CAP_DEF = 1;
@@ -102,6 +103,11 @@ export interface CfgServerOpts {
   /** `ca-file`, read. */
   ca?: string;
   sni?: string;
+  /** `ssl-min-ver`, `ssl-max-ver`, `no-tlsv1x`, `force-tlsv1x`. */
+  tlsVersions?: CfgTlsVersionOpts;
+  /** What they (over `ssl-default-server-options`) come to, set on `server` lines with `ssl`. */
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** A `server` line: its own options already merged over the `default-server` ones. */

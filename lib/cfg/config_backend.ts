@@ -45,6 +45,7 @@ import {
   resolveName,
   resolvePem,
   resolveTimeout,
+  resolveTlsVersions,
   TOKEN,
 } from "./config_values.ts";
 import { resolveAgent, resolveCheck } from "./config_health.ts";
@@ -178,6 +179,7 @@ function serverTlsOf(
     caCerts: ca,
     noVerifyHost: st.verifyHost === false,
     noVerify: st.verify === "none",
+    ...resolveTlsVersions(`${sat}.tls`, st),
   };
 }
 

@@ -58,6 +58,7 @@ import {
   resolveName,
   resolvePem,
   resolveTimeout,
+  resolveTlsVersions,
 } from "./config_values.ts";
 
 // global
@@ -292,6 +293,7 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
     tls = {
       cert: resolvePem(`${bat}.tls.cert`, b.tls.cert),
       key: resolvePem(`${bat}.tls.key`, b.tls.key),
+      ...resolveTlsVersions(`${bat}.tls`, b.tls),
     };
     const more = b.tls.sniCerts;
     if (more !== undefined) {

@@ -39,6 +39,8 @@ export interface ResolvedServerTls {
   readonly caCerts?: string[];
   readonly noVerifyHost: boolean;
   readonly noVerify: boolean;
+  readonly minVersion?: "TLSv1.2" | "TLSv1.3";
+  readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** Passive health settings with defaults applied. */

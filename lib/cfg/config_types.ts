@@ -136,6 +136,13 @@ export interface BindTlsConfig {
    * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
    */
   sniCerts?: { cert: string; key: string }[];
+  /**
+   * Oldest protocol version accepted (HAProxy's `ssl-min-ver`). sluice's
+   * TLS has TLS 1.2 and 1.3 only. Default `"TLSv1.2"`.
+   */
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+  /** Newest protocol version accepted (HAProxy's `ssl-max-ver`). Default `"TLSv1.3"`. */
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** One listening address of a frontend. */
@@ -319,6 +326,10 @@ export interface ServerTlsConfig {
    * authentication: only for servers on a trusted network).
    */
   verify?: "required" | "none";
+  /** Oldest protocol version offered (HAProxy's `ssl-min-ver`): `"TLSv1.2"` (default) or `"TLSv1.3"`. */
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+  /** Newest protocol version offered (HAProxy's `ssl-max-ver`). Default `"TLSv1.3"`. */
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** A health check (HAProxy's `check` with `option httpchk` / `http-check expect`). */

@@ -138,3 +138,31 @@ export function resolveHooks(
   }
   return hooks;
 }
+
+/**
+ * `minVersion`/`maxVersion` of a TLS setting at `at`: each absent or
+ * "TLSv1.2"/"TLSv1.3" (the versions sluice's TLS has), min not above max.
+ */
+export function resolveTlsVersions(
+  at: string,
+  t: { minVersion?: unknown; maxVersion?: unknown },
+): { minVersion?: "TLSv1.2" | "TLSv1.3"; maxVersion?: "TLSv1.2" | "TLSv1.3" } {
+  const one = (k: "minVersion" | "maxVersion") => {
+    const v = t[k];
+    if (v === undefined || v === "TLSv1.2" || v === "TLSv1.3") return v;
+    return resolveFail(
+      `${at}.${k}`,
+      `expected "TLSv1.2" or "TLSv1.3" (sluice's TLS has no older version), got ${
+        JSON.stringify(v)
+      }`,
+    );
+  };
+  const minVersion = one("minVersion"), maxVersion = one("maxVersion");
+  if (minVersion === "TLSv1.3" && maxVersion === "TLSv1.2") {
+    resolveFail(`${at}.minVersion`, "the minimum version is above the maximum");
+  }
+  const out: { minVersion?: "TLSv1.2" | "TLSv1.3"; maxVersion?: "TLSv1.2" | "TLSv1.3" } = {};
+  if (minVersion !== undefined) out.minVersion = minVersion;
+  if (maxVersion !== undefined) out.maxVersion = maxVersion;
+  return out;
+}

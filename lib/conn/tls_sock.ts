@@ -36,11 +36,30 @@ export const TLS_SOCK: DataLayer = {
 };
 
 /**
+ * TLS protocol versions sluice's TLS can speak. Deno's node:tls is rustls,
+ * which has TLS 1.2 and 1.3 only (no SSLv3, TLS 1.0 or 1.1), and honours
+ * `minVersion`/`maxVersion` (measured on Deno 2.9.6, both sides). It
+ * ignores `ciphers` and `secureOptions` (so no cipher choice and no
+ * `SSL_OP_NO_TICKET`: TLS 1.2 session tickets are always issued).
+ */
+export type TlsVersion = "TLSv1.2" | "TLSv1.3";
+
+/** The protocol versions a listener or a server connection accepts (both ends included). */
+export interface TlsVersions {
+  readonly minVersion?: TlsVersion;
+  readonly maxVersion?: TlsVersion;
+}
+
+/**
  * Makes the TLS context of a listener, checking now that the certificate
  * parses and the key belongs to it (the TLS stack would only find out at the
  * first handshake). Throws an Error saying what is wrong.
  */
-export function tlsServerContext(cert: string, key: string): tls.SecureContext {
+export function tlsServerContext(
+  cert: string,
+  key: string,
+  versions: TlsVersions = {},
+): tls.SecureContext {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
@@ -56,7 +75,12 @@ export function tlsServerContext(cert: string, key: string): tls.SecureContext {
   if (!x509.checkPrivateKey(pk)) {
     throw new Error("the private key does not match the certificate");
   }
-  return tls.createSecureContext({ cert, key });
+  return tls.createSecureContext({
+    cert,
+    key,
+    minVersion: versions.minVersion,
+    maxVersion: versions.maxVersion,
+  });
 }
 
 /**
@@ -72,10 +96,10 @@ export class TlsCerts {
   readonly #wild = new Map<string, tls.SecureContext>();
 
   /** Checks and loads `pairs` (the first is the default); throws an Error naming the bad one. */
-  constructor(pairs: readonly { cert: string; key: string }[]) {
+  constructor(pairs: readonly { cert: string; key: string }[], versions: TlsVersions = {}) {
     const ctxs = pairs.map((p, i) => {
       try {
-        return tlsServerContext(p.cert, p.key);
+        return tlsServerContext(p.cert, p.key, versions);
       } catch (err) {
         throw new Error(
           pairs.length > 1 ? `certificate ${i + 1}: ${errMsg(err)}` : errMsg(err),
@@ -144,7 +168,7 @@ export function tlsAcceptLayer(certs: TlsCerts): HandshakeLayer {
 }
 
 /** Options of the client handshake to a server. */
-export interface TlsConnectOptions {
+export interface TlsConnectOptions extends TlsVersions {
   /** Name sent as SNI and verified against the certificate. */
   serverName: string;
   /**
@@ -170,6 +194,8 @@ export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
         servername,
         host: opts.serverName,
         ca,
+        minVersion: opts.minVersion,
+        maxVersion: opts.maxVersion,
         rejectUnauthorized: opts.noVerify !== true,
         checkServerIdentity: opts.noVerifyHost || opts.noVerify
           ? () => undefined

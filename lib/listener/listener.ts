@@ -15,7 +15,7 @@
 import net, { type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { FfiAccepted, FfiAcceptor } from "../conn/ffi_listen.ts";
-import { TlsCerts } from "../conn/tls_sock.ts";
+import { TlsCerts, type TlsVersions } from "../conn/tls_sock.ts";
 import type { HandshakeLayer } from "../conn/conn_types.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
 
@@ -44,7 +44,7 @@ export class ConnLimit {
 }
 
 /** TLS material for a listener (PEM text). */
-export interface ListenerTls {
+export interface ListenerTls extends TlsVersions {
   cert: string;
   key: string;
   /** More certificates, chosen by the SNI the client sends (the pair above is the default). */
@@ -146,7 +146,7 @@ export class Listener {
    * (EADDRINUSE, EACCES, bad certificate) for the caller to report.
    */
   bind(): Promise<void> {
-    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])]);
+    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
     const a = this.addr;
     if (this.#io === "ffi" && a.kind === "tcp" && this.tls === null && !this.acceptProxy) {
       const acc = new FfiAcceptor(this.#onConnection);
@@ -182,7 +182,7 @@ export class Listener {
    */
   adopt(old: Listener): void {
     // Certificate first: if it is bad, nothing has moved yet.
-    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])]);
+    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
     if (old.#ffi !== null) {
       this.#ffi = old.#ffi;
       this.#ffi.onConn = this.#onConnection;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseConfigFiles, parseConfigText } from "../../lib/cfg/cfg_parser.ts";
+import { cfgParse, parseConfigFiles, parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
 import { loadConfig } from "../../lib/cfg/config_load.ts";
 import type {
@@ -1485,6 +1485,200 @@ Deno.test("bind: ssl without crt, unreadable or keyless certificates and other o
     BE,
     /keyword "bind" is not allowed in section "backend be" \(only in frontend or listen sections\)/,
   );
+});
+
+// ---------------------------------------------------------------- TLS versions, ca-base, crt-base
+
+Deno.test("TLS versions: ssl-min-ver/ssl-max-ver, no-/force- options, ssl-default-*-options, crt-base, ca-base", () => {
+  withTempDirSync((dir) => {
+    Deno.mkdirSync(join(dir, "certs"));
+    Deno.writeTextFileSync(join(dir, "certs", "site.pem"), `${CERT_PEM}\n${KEY_PEM}`);
+    Deno.mkdirSync(join(dir, "ca"));
+    Deno.writeTextFileSync(join(dir, "ca", "root.pem"), CERT_PEM);
+    const file = join(dir, "h.cfg");
+    const load = (lines: string[]) => cfgParse([{ file, text: lines.join("\n") }], {});
+    const cfg = (global: string[], fe: string[], be: string[] = []) =>
+      load([
+        "global",
+        ...global.map((l) => `  ${l}`),
+        "frontend fe",
+        "  mode http",
+        ...fe.map((l) => `  ${l}`),
+        "  default_backend be",
+        "backend be",
+        "  mode http",
+        ...be.map((l) => `  ${l}`),
+        "  server s0 127.0.0.1:80",
+      ]);
+    const bindTls = (global: string[], opts: string) => {
+      const r = cfg(["crt-base certs", ...global], [`bind :443 ssl crt site.pem ${opts}`]);
+      const t = r.config.frontends[0].binds[0].tls!;
+      return { min: t.minVersion, max: t.maxVersion, warnings: r.warnings.map((w) => w.message) };
+    };
+    assert.deepEqual(bindTls([], ""), { min: undefined, max: undefined, warnings: [] });
+    assert.deepEqual(bindTls([], "ssl-min-ver TLSv1.3"), {
+      min: "TLSv1.3",
+      max: undefined,
+      warnings: [],
+    });
+    assert.deepEqual(bindTls([], "ssl-max-ver TLSv1.2"), {
+      min: undefined,
+      max: "TLSv1.2",
+      warnings: [],
+    });
+    assert.deepEqual(bindTls([], "no-tlsv13"), { min: undefined, max: "TLSv1.2", warnings: [] });
+    assert.deepEqual(bindTls([], "force-tlsv13"), { min: "TLSv1.3", max: undefined, warnings: [] });
+    assert.deepEqual(bindTls([], "no-sslv3 no-tlsv10 no-tlsv11"), {
+      min: undefined,
+      max: undefined,
+      warnings: [],
+    });
+    // The global defaults, and a line's own options over them.
+    assert.equal(bindTls(["ssl-default-bind-options ssl-min-ver TLSv1.3"], "").min, "TLSv1.3");
+    assert.equal(
+      bindTls(["ssl-default-bind-options ssl-min-ver TLSv1.3"], "ssl-min-ver TLSv1.2").min,
+      undefined,
+    );
+    // Below TLS 1.2: loads, with a warning that older clients cannot connect.
+    const old = bindTls(["ssl-default-bind-options ssl-min-ver TLSv1.0"], "");
+    assert.equal(old.min, undefined);
+    assert.equal(old.warnings.length, 1);
+    assert.match(
+      old.warnings[0],
+      /h\.cfg:3: warning: TLSv1\.0 is below what sluice's TLS has \(TLS 1\.2 and 1\.3 only\)/,
+    );
+    // Servers: versions over ssl-default-server-options, ca-file under ca-base.
+    const srv = cfg(
+      ["ca-base ca", "ssl-default-server-options ssl-max-ver TLSv1.2"],
+      ["bind :80"],
+      [
+        "server s1 127.0.0.1:443 ssl ca-file root.pem",
+        "server s2 127.0.0.1:443 ssl force-tlsv13 verify none",
+      ],
+    ).config.backends[0].servers;
+    assert.equal(srv[0].tls?.maxVersion, "TLSv1.2");
+    assert.equal(srv[0].tls?.ca?.[0].trim(), CERT_PEM.trim());
+    assert.equal(srv[1].tls?.minVersion, "TLSv1.3");
+    assert.equal(srv[1].tls?.maxVersion, undefined);
+    // Errors, each at its line.
+    const fails = (global: string[], fe: string[], be: string[], line: number, re: RegExp) =>
+      throwsAt(
+        () => {
+          const r = cfg(["crt-base certs", ...global], fe, be);
+          if (r.errors.length > 0) throw r.errors[0];
+        },
+        `${file}:${line}`,
+        re,
+      );
+    fails(
+      [],
+      ["bind :443 ssl crt site.pem no-tls-tickets"],
+      [],
+      5,
+      /"no-tls-tickets" cannot be honoured: sluice's TLS \(Deno's rustls\) always issues TLS 1\.2 session tickets/,
+    );
+    fails(
+      ["ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets"],
+      [],
+      [],
+      3,
+      /"no-tls-tickets" cannot be honoured/,
+    );
+    fails(
+      [],
+      ["bind :443 ssl crt site.pem ssl-max-ver TLSv1.1"],
+      [],
+      5,
+      /no TLS version left: sluice's TLS has TLS 1\.2 and 1\.3 only/,
+    );
+    fails(
+      [],
+      ["bind :443 ssl crt site.pem force-tlsv11"],
+      [],
+      5,
+      /"force-tlsv11": sluice's TLS has TLS 1\.2 and 1\.3 only, not TLSv1\.1/,
+    );
+    fails(
+      [],
+      ["bind :443 ssl crt site.pem ssl-min-ver TLSv1.4"],
+      [],
+      5,
+      /invalid value "TLSv1\.4" for "bind ssl-min-ver"/,
+    );
+    fails([], ["bind :80 ssl-min-ver TLSv1.2"], [], 5, /"bind \.\.\. ssl-min-ver" needs "ssl"/);
+    fails([], ["bind :80"], ["server s1 127.0.0.1:443 ssl-max-ver TLSv1.2"], 9, /needs "ssl"/);
+    fails(
+      ["ssl-default-bind-options strict-sni"],
+      [],
+      [],
+      3,
+      /unsupported keyword "ssl-default-bind-options strict-sni"/,
+    );
+  });
+});
+
+Deno.test("TLS cipher lists: Mozilla's intermediate settings load; a list leaving out a suite in play is an error", () => {
+  withTempDirSync((dir) => {
+    // The test certificate has an EC key: only the ECDSA suites are in play.
+    Deno.writeTextFileSync(join(dir, "site.pem"), `${CERT_PEM}\n${KEY_PEM}`);
+    const file = join(dir, "h.cfg");
+    const mozilla = [
+      "global",
+      "  ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" +
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:" +
+      "ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:" +
+      "DHE-RSA-CHACHA20-POLY1305",
+      "  ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256",
+      "  ssl-default-bind-options prefer-client-ciphers no-sslv3 no-tlsv10 no-tlsv11",
+      "  ssl-default-server-ciphers HIGH:!aNULL",
+      "  ssl-default-server-options no-sslv3 no-tlsv10 no-tlsv11",
+    ];
+    const run = (
+      global: string[],
+      bind: string,
+      server = "server s0 127.0.0.1:443 ssl verify none",
+    ) =>
+      cfgParse([{
+        file,
+        text: [
+          ...global,
+          "frontend fe",
+          "  mode http",
+          `  bind :443 ssl crt site.pem ${bind}`,
+          "  default_backend be",
+          "backend be",
+          "  mode http",
+          `  ${server}`,
+        ].join("\n"),
+      }], {});
+    const ok = run(mozilla, "");
+    assert.deepEqual(ok.errors.map((e) => e.message), []);
+    assert.deepEqual(ok.warnings, []);
+    assert.deepEqual(run([], "ciphers ECDSA:-CHACHA20:CHACHA20 prefer-client-ciphers").errors, []);
+    const msg = (r: ReturnType<typeof run>) => r.errors.map((e) => e.message).join("\n");
+    assert.match(
+      msg(run([], "ciphers ECDHE-ECDSA-AES256-GCM-SHA384")),
+      /h\.cfg:3: the cipher list \(\S*h\.cfg:3\) leaves out ECDHE-ECDSA-AES128-GCM-SHA256, ECDHE-ECDSA-CHACHA20-POLY1305, which sluice's TLS would still negotiate/,
+    );
+    // TLS 1.2 off: its list no longer matters.
+    assert.deepEqual(
+      run([], "ciphers ECDHE-ECDSA-AES256-GCM-SHA384 ssl-min-ver TLSv1.3").errors,
+      [],
+    );
+    assert.match(
+      msg(run(["global", "  ssl-default-bind-ciphersuites TLS_AES_256_GCM_SHA384"], "")),
+      /h\.cfg:5: the cipher suites \(\S*h\.cfg:2\) leave out TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256/,
+    );
+    // Towards servers every suite is offered: the list must allow all six.
+    assert.match(
+      msg(run([], "", "server s0 127.0.0.1:443 ssl verify none ciphers aECDSA")),
+      /h\.cfg:7: the cipher list \(\S*h\.cfg:7\) leaves out ECDHE-RSA-AES128-GCM-SHA256/,
+    );
+    assert.match(
+      msg(run(["global", "  ssl-default-bind-ciphersuites TLS_AES_256_GCM_SHA384:TLS_FOO"], "")),
+      /h\.cfg:2: invalid value .* "TLS_FOO" is not a TLS 1\.3 cipher suite/,
+    );
+  });
 });
 
 // ---------------------------------------------------------------- cookie, stickiness
