@@ -29,6 +29,7 @@ export {
 } from "./lib/worker/handle.ts";
 export type {
   BackendConfig,
+  BackendLogConfig,
   BalanceAlgo,
   BindConfig,
   BindTlsConfig,
@@ -36,11 +37,14 @@ export type {
   CookieConfig,
   FrontendConfig,
   FrontendHooks,
+  FrontendLogConfig,
   FrontendRules,
   GlobalConfig,
   HttpFrontendConfig,
   LogConfig,
   LogFormat,
+  LogLevel,
+  LogTargetConfig,
   ObserveConfig,
   ProxyMode,
   RequestContext,

@@ -102,7 +102,7 @@ class CfgParser {
   readonly errors: SluiceError[] = [];
   readonly warnings: CfgWarning[] = [];
   readonly sources: CfgSources = new CfgSources();
-  #global: CfgGlobalDraft = { global: {}, wheres: {} };
+  #global: CfgGlobalDraft = { global: {}, wheres: {}, logWheres: [] };
   #defaults: CfgProxyDraft = cfgProxyNew({
     kind: "defaults",
     name: "",
@@ -161,6 +161,7 @@ class CfgParser {
     const config = cfgBuild(this.#proxies, this.#global, {
       errors: this.errors,
       sources: this.sources,
+      warnings: this.warnings,
     });
     const order = (a: { where?: string }, b: { where?: string }) =>
       this.sources.compare(a.where ?? "", b.where ?? "");

@@ -8,6 +8,7 @@
  */
 import type { Address } from "../core/addr_types.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
+import { backendLogOf } from "./config_log.ts";
 import { checkConfigResolve } from "../check/check_config.ts";
 import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
@@ -347,6 +348,7 @@ function backendOf(
   }
   return {
     hooks: resolveHooks(`${at}.hooks`, b.hooks, mode),
+    log: backendLogOf(at, b.log),
     name: bname,
     mode,
     balance,

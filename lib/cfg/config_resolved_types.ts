@@ -14,7 +14,7 @@ import type { CookieSpec } from "../backend/persist.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
-import type { LogTarget } from "../log/sink_types.ts";
+import type { ResolvedBackendLog, ResolvedFrontendLog, ResolvedLogTarget } from "./config_log.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
 import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts";
 import type {
@@ -87,6 +87,7 @@ export interface ResolvedBackend extends
   readonly cookie: CookieSpec | null;
   readonly stickSource: Readonly<Required<StickSourceConfig>> | null;
   readonly hooks: FrontendHooks | null;
+  readonly log: ResolvedBackendLog;
   readonly servers: readonly ResolvedServer[];
 }
 
@@ -132,6 +133,7 @@ export interface ResolvedFrontend
   readonly http: ResolvedHttp | null;
   readonly rules: ResolvedRules | null;
   readonly hooks: FrontendHooks | null;
+  readonly log: ResolvedFrontendLog;
 }
 
 /** The stats listener with defaults applied. */
@@ -162,7 +164,7 @@ export interface ResolvedGlobal extends
     >
   > {
   readonly log: {
-    readonly target: LogTarget;
+    readonly targets: readonly ResolvedLogTarget[];
     readonly format: LogFormat;
     readonly queueBytes: number;
   };

@@ -41,6 +41,7 @@ import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.
 import type { Backend } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { Counters } from "../backend/counters.ts";
+import { type LogHeads, logRequestHead, logRequestSamples, logResponseHead } from "./log_heads.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
 export type StreamLogger = (strm: HttpStream, fe: Frontend) => void;
@@ -114,6 +115,10 @@ export class Frontend implements StreamFrontend, HttpHooks {
   readonly streams: Set<HttpStream> = new Set();
   /** Log writer, or null for no access log. */
   logger: StreamLogger | null = null;
+  /** What the log keeps of HTTP heads (captures, samples, unique id), or null. */
+  logHeads: LogHeads | null = null;
+  /** Numbers of `capture request header` and `capture response header` (the log's `{...}`). */
+  logCaptures: [number, number] = [0, 0];
   /** Stopping gracefully: responses close their connection (HAProxy's soft-stop). */
   stopping = false;
   /** HTTP rules and routing, or null. */
@@ -257,8 +262,39 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.tls = strm.cliTls;
   }
 
-  /** HTTP: `http-request` rules, then `use_backend` routing (the default backend when none matches). */
+  /**
+   * HTTP: `http-request` rules, then `use_backend` routing (the default
+   * backend when none matches); what the log keeps of the head around them.
+   */
   requestRules(
+    strm: HttpStream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): Reply | null {
+    const h = this.logHeads;
+    if (h === null) return this.#requestRules(strm, msg, a, base, rw);
+    const ctx = this.#ctx;
+    ctx.msg = msg;
+    ctx.a = a;
+    ctx.base = base;
+    this.#connCtx(strm);
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.vars = null;
+    logRequestHead(h, strm, ctx, rw);
+    const answer = this.#requestRules(strm, msg, a, base, rw);
+    ctx.msg = msg;
+    ctx.a = a;
+    ctx.base = base;
+    ctx.vars = strm.txn!.vars;
+    logRequestSamples(h, strm.txn!, ctx);
+    ctx.vars = null;
+    ctx.uniqueId = null;
+    return answer;
+  }
+
+  #requestRules(
     strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
@@ -278,6 +314,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = null;
+    if (this.logHeads === null) ctx.uniqueId = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
     // Response rules test the variables this request set.
     strm.txn!.vars = ctx.vars;
@@ -376,11 +413,33 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.events(`frontend ${this.name}: ${which} hook timed out`, "warning");
   }
 
-  /** HTTP: `http-response` rules (header changes, or an answer that replaces the response). */
+  /**
+   * HTTP: `http-response` rules (header changes, or an answer that replaces
+   * the response), then what the log keeps of the head.
+   */
   responseRules(
     strm: HttpStream,
     view: ResponseHeadView,
   ): Reply | null {
+    const answer = this.#responseRules(strm, view);
+    const h = this.logHeads;
+    if (h !== null) {
+      const ctx = this.#ctx;
+      ctx.msg = view.msg;
+      ctx.a = view.a;
+      ctx.base = view.base;
+      this.#connCtx(strm);
+      ctx.sni = strm.cliTls ? sniOf(strm) : null;
+      ctx.vars = strm.txn!.vars;
+      ctx.uniqueId = strm.txn!.uniqueId;
+      logResponseHead(h, strm.txn!, ctx);
+      ctx.vars = null;
+      ctx.uniqueId = null;
+    }
+    return answer;
+  }
+
+  #responseRules(strm: HttpStream, view: ResponseHeadView): Reply | null {
     const r = this.rules;
     if (r === null || r.httpResponse.length === 0) return null;
     const ctx = this.#ctx;
@@ -390,6 +449,7 @@ export class Frontend implements StreamFrontend, HttpHooks {
     this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = strm.txn!.vars;
+    ctx.uniqueId = strm.txn!.uniqueId;
     const x = runHttpRules(r.httpResponse, ctx, view.rw);
     ctx.vars = null;
     const v = x === null ? null : this.#answer(x);

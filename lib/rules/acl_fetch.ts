@@ -39,6 +39,7 @@ import {
   fetchSrcPortNew,
   fetchSslFcNew,
   fetchTrueNew,
+  fetchUniqueIdNew,
   fetchVarNew,
 } from "./fetch_conn.ts";
 import {
@@ -280,6 +281,12 @@ export const ACL_FETCHES: Readonly<Record<string, AclFetchDef>> = {
     doc: "A variable set by `http-request set-var` for this request",
     compile: fetchVarNew,
   },
+  "unique-id": {
+    use: HTTP,
+    type: SMP_T_STR,
+    doc: "The request's unique id (`unique-id-format`); none without one",
+    compile: fetchUniqueIdNew,
+  },
   "always_true": {
     use: ANY,
     type: SMP_T_BOOL,
@@ -358,7 +365,7 @@ export function aclFetchDef(name: string): AclFetchDef | undefined {
 }
 
 /** `kw(args)` and what follows it. */
-const FETCH_RE = /^([A-Za-z0-9_.]+)(?:\(([^()]*)\))?(.*)$/s;
+const FETCH_RE = /^([A-Za-z0-9_.-]+)(?:\(([^()]*)\))?(.*)$/s;
 
 /** Splits the text in parentheses into arguments ("" gives none). */
 function argsOf(text: string | undefined): string[] {

@@ -53,6 +53,8 @@ export interface AclCtx {
   dstPort?: number;
   /** The client connection is TLS (terminated here). */
   tls?: boolean;
+  /** The request's unique id (`unique-id-format`), null or absent when none. */
+  uniqueId?: string | null;
 }
 
 /** Sample types (SMP_T_*): the type of the values a fetch yields. */
