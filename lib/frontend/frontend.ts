@@ -424,24 +424,15 @@ export class Frontend implements StreamFrontend, HttpHooks {
     const answer = this.#responseRules(strm, view);
     const h = this.logHeads;
     if (h !== null) {
-      const ctx = this.#ctx;
-      ctx.msg = view.msg;
-      ctx.a = view.a;
-      ctx.base = view.base;
-      this.#connCtx(strm);
-      ctx.sni = strm.cliTls ? sniOf(strm) : null;
-      ctx.vars = strm.txn!.vars;
-      ctx.uniqueId = strm.txn!.uniqueId;
-      logResponseHead(h, strm.txn!, ctx);
-      ctx.vars = null;
-      ctx.uniqueId = null;
+      logResponseHead(h, strm.txn!, this.#responseCtx(strm, view));
+      this.#ctx.vars = null;
+      this.#ctx.uniqueId = null;
     }
     return answer;
   }
 
-  #responseRules(strm: HttpStream, view: ResponseHeadView): Reply | null {
-    const r = this.rules;
-    if (r === null || r.httpResponse.length === 0) return null;
+  /** The rule context of a response head: the head, the connection, the request's variables and id. */
+  #responseCtx(strm: HttpStream, view: ResponseHeadView): AclCtx {
     const ctx = this.#ctx;
     ctx.msg = view.msg;
     ctx.a = view.a;
@@ -450,8 +441,16 @@ export class Frontend implements StreamFrontend, HttpHooks {
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = strm.txn!.vars;
     ctx.uniqueId = strm.txn!.uniqueId;
+    return ctx;
+  }
+
+  #responseRules(strm: HttpStream, view: ResponseHeadView): Reply | null {
+    const r = this.rules;
+    if (r === null || r.httpResponse.length === 0) return null;
+    const ctx = this.#responseCtx(strm, view);
     const x = runHttpRules(r.httpResponse, ctx, view.rw);
     ctx.vars = null;
+    ctx.uniqueId = null;
     const v = x === null ? null : this.#answer(x);
     if (v?.deny) {
       this.counters.dresp++;

@@ -34,6 +34,21 @@ function isError(strm: HttpStream, txn: HttpTxn | null): boolean {
     (cause === SF_ERR_NONE && strm.scb.connRetries > 0) || (txn !== null && txn.status >= 500);
 }
 
+/** A log-format context to be filled for each line (one per writer, reused). */
+function fmtCtx(process: ConnLimit): LogFmtCtx {
+  return {
+    strm: null as unknown as HttpStream,
+    txn: null,
+    fe: null as unknown as Frontend,
+    process,
+    now: 0,
+    lc: 0,
+    uid: 0,
+    id: null,
+    acl: null,
+  };
+}
+
 /** The access logger of frontend `f` writing to `loggers`, or null when it has none. */
 export function accessLogger(
   f: ResolvedFrontend,
@@ -45,17 +60,7 @@ export function accessLogger(
   const l = f.log;
   const format = l.format;
   let count = 0;
-  const ctx: LogFmtCtx = {
-    strm: null as unknown as HttpStream,
-    txn: null,
-    fe: null as unknown as Frontend,
-    process,
-    now: 0,
-    lc: 0,
-    uid: 0,
-    id: null,
-    acl: null,
-  };
+  const ctx = fmtCtx(process);
   const idFormat = l.uniqueId;
   const sdFormat = l.sd;
   const sd: LogSdWriter | null = sdFormat === null
@@ -116,17 +121,7 @@ export function logHeadsOf(
   ) return null;
   let uniqueId: LogHeads["uniqueId"] = null;
   if (idFormat !== null) {
-    const ctx: LogFmtCtx = {
-      strm: null as unknown as HttpStream,
-      txn: null,
-      fe: null as unknown as Frontend,
-      process,
-      now: 0,
-      lc: 0,
-      uid: 0,
-      id: null,
-      acl: null,
-    };
+    const ctx = fmtCtx(process);
     uniqueId = (strm, acl) => {
       ctx.strm = strm;
       ctx.txn = strm.txn;

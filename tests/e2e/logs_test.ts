@@ -362,3 +362,33 @@ Deno.test("option log-health-checks: each check result that changes the status o
     assert.ok(!lines(`${dir}/global.log`).some((l) => l.includes("l/s1")));
   });
 });
+
+Deno.test("log-format-sd: RFC 5424 targets get the structured data, other formats do not", async () => {
+  await using up = modelUpstream();
+  await withTempDir(async (dir) => {
+    await withCfg(dir, [
+      "global",
+      `    log file@${dir}/5424.log format rfc5424 local0`,
+      `    log file@${dir}/raw.log format raw local0`,
+      "defaults",
+      "    mode http",
+      "    log global",
+      "frontend fe",
+      "    bind 127.0.0.1:0",
+      String.raw`    log-format-sd [exampleSDID@1234\ bytes=\"%B\"\ status=\"%ST\"]`,
+      String.raw`    log-format %ST\ %HP`,
+      "    default_backend be",
+      "backend be",
+      `    server s1 ${up.address}`,
+    ], async (port) => {
+      await request(port, "/sd");
+    });
+    const sd = access(`${dir}/5424.log`);
+    assert.equal(sd.length, 1);
+    assert.match(
+      sd[0],
+      /^<134>1 \S+ \S+ sluice \d+ - \[exampleSDID@1234 bytes="\d+" status="200"\] 200 \/sd$/,
+    );
+    assert.deepEqual(access(`${dir}/raw.log`), ["200 /sd"]);
+  });
+});
