@@ -29,6 +29,7 @@ export {
 } from "./lib/worker/handle.ts";
 export type {
   BackendConfig,
+  BackendLogConfig,
   BalanceAlgo,
   BindConfig,
   BindTlsConfig,
@@ -38,12 +39,15 @@ export type {
   ForwardForConfig,
   FrontendConfig,
   FrontendHooks,
+  FrontendLogConfig,
   FrontendRules,
   GlobalConfig,
   HttpBackendConfig,
   HttpFrontendConfig,
   LogConfig,
   LogFormat,
+  LogLevel,
+  LogTargetConfig,
   ObserveConfig,
   ProxyMode,
   RequestContext,

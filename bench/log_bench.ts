@@ -10,6 +10,18 @@
  */
 import { formatHttpLog, type HttpLogRecord, writeClient } from "../lib/log/httplog.ts";
 import { LogBuf } from "../lib/log/log_buf.ts";
+import {
+  HTTPLOG_FORMAT,
+  type LogFmtCtx,
+  logFormatCompile,
+  logFormatWrite,
+  urlPart,
+} from "../lib/log/log_format.ts";
+import { writeHttpLog } from "../lib/log/httplog.ts";
+import { HttpTxn } from "../lib/http/http_txn.ts";
+import type { Frontend } from "../lib/frontend/frontend.ts";
+import type { ConnLimit } from "../lib/listener/listener.ts";
+import type { Stream } from "../lib/stream/stream.ts";
 import { logDateInto } from "../lib/log/logdate.ts";
 
 const rec: HttpLogRecord = {
@@ -84,7 +96,7 @@ function writeLine(b: LogBuf, r: HttpLogRecord): void {
   b.ch(0x2f);
   b.int(r.backend_queue);
   b.ch(0x20);
-  b.jsonLatin1(reqLine, 0, reqLine.length);
+  urlPart(b, reqLine, 0, reqLine.length, 1);
 }
 
 // Same bytes both ways, or the comparison means nothing.
@@ -105,5 +117,66 @@ Deno.bench({ name: "httplog line: bytes into a reused LogBuf", group: "log" }, (
   if (out.n > 60_000) out.n = 0;
   writeLine(out, rec);
   out.ch(0x0a);
+  sink += out.n;
+});
+
+// The same line from a stream: sluice's httplog writer against HAProxy's
+// httplog string compiled as a log-format (what `log-format` lines cost).
+const txn = new HttpTxn(10);
+txn.next(1000, 0, 0);
+txn.tStart = 1001;
+txn.tHead = 1001;
+txn.tResHead = 1002;
+txn.status = 200;
+txn.setReqLine(reqLine, 0, reqLine.length);
+const strm = {
+  cliAddr: "127.0.0.1",
+  cliPort: 51234,
+  feAddr: "127.0.0.1",
+  fePort: 8080,
+  cliTls: false,
+  acceptDate: date,
+  tAccept: 1000,
+  tQueue: -1,
+  tDequeue: -1,
+  tConnStart: 1001,
+  tConnEnd: 1001,
+  tEnd: -1,
+  srvQueuePos: 0,
+  beQueuePos: 0,
+  be: { name: "be_app", counters: { scur: 64 } },
+  target: { name: "s1", cur: 64 },
+  scb: { connRetries: 0 },
+  req: { total: 78 },
+  res: { total: 265, fwd: 265 },
+  flags: 0,
+  txn,
+} as unknown as Stream;
+const fe = { name: "fe_main", limit: { cur: 64 }, logCaptures: [0, 0] } as unknown as Frontend;
+const process = { cur: 64 } as unknown as ConnLimit;
+const compiled = logFormatCompile(HTTPLOG_FORMAT, { http: true, mandatory: true, inline: false });
+if (typeof compiled === "string") throw new Error(compiled);
+const ctx: LogFmtCtx = {
+  strm,
+  txn,
+  fe,
+  process,
+  now: 1003,
+  lc: 0,
+  uid: 0,
+  id: null,
+  acl: null,
+};
+Deno.bench(
+  { name: "httplog from a stream: writeHttpLog()", group: "stream", baseline: true },
+  () => {
+    if (out.n > 60_000) out.n = 0;
+    writeHttpLog(out, strm, txn, fe, process, 1003);
+    sink += out.n;
+  },
+);
+Deno.bench({ name: "httplog from a stream: compiled log-format", group: "stream" }, () => {
+  if (out.n > 60_000) out.n = 0;
+  logFormatWrite(out, compiled, ctx);
   sink += out.n;
 });

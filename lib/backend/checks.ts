@@ -39,6 +39,13 @@ export class BackendChecks {
   /** Servers an agent said down, stopped or failed (until it says up). */
   readonly #agentDown = new Set<Server>();
   #started = false;
+  /**
+   * `option log-health-checks`: where a line goes for each check result that
+   * changes the server's check status or health, or null.
+   */
+  logChecks: ((line: string) => void) | null = null;
+  /** The last check status and health of each server, for `logChecks`. */
+  readonly #prev = new Map<Server, { code: string; health: number }>();
 
   /**
    * `checks[i]` and `agents[i]` are the health check and the agent check of
@@ -124,6 +131,7 @@ export class BackendChecks {
       srv.counters.chkfail++;
       this.#be.counters.chkfail++;
     }
+    if (this.logChecks !== null) this.#logCheck(srv, r);
     if (t === null) return;
     // Coming up needs the agent's consent too.
     if (t === "up" && this.#agentDown.has(srv)) return;
@@ -182,6 +190,31 @@ export class BackendChecks {
       this.#agentDown.add(srv);
       be.setOpState(srv, false, `Layer7 wrong status, info: "${info}"`, now);
     }
+  }
+
+  /**
+   * `option log-health-checks`: a line when the check status or the health
+   * changed (HAProxy's set_server_check_status()), such as `Health check for
+   * server app/s1 failed, reason: Layer4 connection problem, info:
+   * "Connection refused", check duration: 0ms, status: 2/3 UP.`
+   */
+  #logCheck(srv: Server, r: CheckResult): void {
+    const st = this.#tasks.get(srv)?.stats;
+    if (st === undefined) return;
+    const prev = this.#prev.get(srv);
+    const h = st.health;
+    this.#prev.set(srv, { code: r.code, health: h });
+    if (prev !== undefined && prev.code === r.code && prev.health === h) return;
+    let line =
+      `Health check for ${srv.backup ? "backup " : ""}server ${this.#be.name}/${srv.name} ` +
+      `${r.ok ? "succeeded" : "failed"}, reason: ${r.reason}`;
+    if (r.status !== undefined) line += `, code: ${r.status}`;
+    if (r.info !== "") line += `, info: "${r.info}"`;
+    line += `, check duration: ${r.durationMs}ms`;
+    const up = h >= st.rise;
+    line += `, status: ${up ? h - st.rise + 1 : h}/${up ? st.fall : st.rise} ` +
+      `${up ? (srv.uweight > 0 ? "UP" : "DRAIN") : "DOWN"}.`;
+    this.logChecks!(line);
   }
 
   /** Passive observation hit its limit: the check task reports back through `onCheck`. */

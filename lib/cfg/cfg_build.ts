@@ -23,7 +23,8 @@
  */
 import { SluiceError } from "../core/errors.ts";
 import { lbAlgoDef, parseBalance } from "../lb/lb_algos.ts";
-import { cfgError } from "./cfg_at.ts";
+import { cfgError, type CfgWarning, cfgWarning } from "./cfg_at.ts";
+import { cfgBackendLogBuild, cfgFrontendLogBuild } from "./cfg_proxy_log.ts";
 import type { CfgGlobalDraft } from "./cfg_global.ts";
 import type { CfgSources } from "./cfg_sources.ts";
 import { cfgServerBuild } from "./cfg_server.ts";
@@ -272,6 +273,13 @@ function cfgProxySources(sources: CfgSources, path: string, p: CfgProxyDraft): v
     ["httpReuse", p.httpReuse],
     ["cookie", p.cookie],
     ["stickSource", p.stickTable],
+    ["log.targets", p.logTargets],
+    ["log.format", typeof p.logFormat?.value === "object" ? p.logFormat : undefined],
+    ["log.formatSd", p.logFormatSd],
+    ["log.uniqueIdFormat", p.uniqueIdFormat],
+    ["log.uniqueIdHeader", p.uniqueIdHeader],
+    ["log.captureRequest", p.captures],
+    ["log.captureResponse", p.captures],
     ...Object.entries(p.timeouts).map((
       [k, t],
     ): [string, { where: string }] => [`timeouts.${k}`, t]),
@@ -291,10 +299,11 @@ function cfgProxySources(sources: CfgSources, path: string, p: CfgProxyDraft): v
   }
 }
 
-/** Where cfgBuild() reports: errors are added, places recorded. */
+/** Where cfgBuild() reports: errors and warnings are added, places recorded. */
 export interface CfgBuildReport {
   readonly errors: SluiceError[];
   readonly sources: CfgSources;
+  readonly warnings?: CfgWarning[];
 }
 
 /**
@@ -313,8 +322,10 @@ export function cfgBuild(
   report: CfgBuildReport,
 ): SluiceConfig {
   const { errors, sources } = report;
+  const warn = (where: string, msg: string) => report.warnings?.push(cfgWarning(where, msg));
   const cfg: SluiceConfig = { global: { ...g.global }, frontends: [], backends: [] };
   for (const [k, where] of Object.entries(g.wheres)) sources.field(`global.${k}`, where);
+  g.logWheres.forEach((where, i) => sources.field(`global.log.targets[${i}]`, where));
   const backends = new Map<string, CfgProxyDraft>();
   for (const p of proxies) if (p.kind !== "frontend") backends.set(p.name, p);
   const formats = new Set<string>();
@@ -339,14 +350,18 @@ export function cfgBuild(
       // A listen section serves its own servers, whatever default_backend it inherited.
       const be = p.kind === "listen" ? p : backends.get(p.defaultBackend?.value ?? "");
       cfgProxySources(sources, `frontends[${cfg.frontends.length}]`, p);
-      cfg.frontends.push(
-        attempt(p, () => cfgFrontendBuild(p, be), { name: p.name, mode, binds: [] }),
-      );
-      if (p.logFormat !== undefined) formats.add(p.logFormat.value);
+      const build = () => {
+        const f = cfgFrontendBuild(p, be);
+        f.log = cfgFrontendLogBuild(p, mode, warn);
+        return f;
+      };
+      cfg.frontends.push(attempt(p, build, { name: p.name, mode, binds: [] }));
+      if (typeof p.logFormat?.value === "string") formats.add(p.logFormat.value);
     }
     if (p.kind === "backend" || p.kind === "listen") {
       cfgProxySources(sources, `backends[${cfg.backends.length}]`, p);
-      cfg.backends.push(attempt(p, () => cfgBackendBuild(p), { name: p.name, mode, servers: [] }));
+      const build = (): BackendConfig => ({ ...cfgBackendBuild(p), log: cfgBackendLogBuild(p) });
+      cfg.backends.push(attempt(p, build, { name: p.name, mode, servers: [] }));
     }
   }
   // Text logs are httplog lines for HTTP streams and tcplog lines otherwise,

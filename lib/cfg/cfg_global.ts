@@ -4,7 +4,7 @@
  * | keyword                                  | sets                                 |
  * | ---------------------------------------- | ------------------------------------ |
  * | `maxconn N`                              | `maxconn`                            |
- * | `log TARGET [format raw] [fac…]`         | `log.target`                         |
+ * | `log TARGET [len N] [format F] FAC [LVL]` | `log.targets[]` (one per line)       |
  * | `tune.bufsize N`                         | `bufsize`                            |
  * | `tune.buffers.limit N`                   | `buffers`                            |
  * | `tune.maxrewrite N`                      | `maxRewrite`                         |
@@ -28,9 +28,8 @@
  *
  * @module
  */
-import { cfgAddress } from "./cfg_address.ts";
 import type { CfgStmt } from "./cfg_types.ts";
-import { SYSLOG_FACILITIES } from "../log/syslog.ts";
+import { cfgLogLine } from "./cfg_log.ts";
 import type { GlobalConfig } from "./config_types.ts";
 import {
   cfgTlsCiphers,
@@ -45,8 +44,8 @@ export interface CfgGlobalDraft {
   global: GlobalConfig;
   /** `file:line` of the keyword that set each field. */
   wheres: Partial<Record<keyof GlobalConfig, string>>;
-  /** `file:line` of the `log` line, to refuse a second target. */
-  logWhere?: string;
+  /** `file:line` of each `log` line, in order (`global.log.targets[i]`). */
+  logWheres: string[];
   /** `stats timeout`, for a `stats socket` line after it. */
   adminTimeout?: number;
   /** `ca-base`, `crt-base`, `ssl-default-*-options`, for the proxy lines after them. */
@@ -106,8 +105,6 @@ function cfgGlobalInstead(stmt: CfgStmt): void {
   at.warn(`"${kw}": ${text.replaceAll("$1", args[0] ?? "")}`);
 }
 
-const LEVELS = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
-
 /** Integer tuning keywords and the GlobalConfig field each sets. */
 const TUNE: Record<string, keyof GlobalConfig> = {
   "maxconn": "maxconn",
@@ -119,62 +116,16 @@ const TUNE: Record<string, keyof GlobalConfig> = {
 };
 
 /**
- * `log <target> [format raw] [<facility> [<level> [<minlevel>]]]`. Targets:
- * stdout/stderr (also `fd@1`/`fd@2`), `file@PATH`, a syslog server
- * `host:port` (UDP), or a local syslog socket `/path` or `unix@/path` (unix
- * datagrams, as HAProxy's `log /dev/log local0`). sluice writes raw lines
- * only: the facility sets the syslog priority and nothing else; levels
- * other than info/debug would filter lines, which sluice cannot do yet.
+ * `log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` (cfg_log.ts):
+ * each line adds a target.
  */
 function cfgGlobalLog(g: CfgGlobalDraft, { at, args }: CfgStmt): void {
-  at.args(args, 1, 7);
-  if (g.logWhere !== undefined) {
-    throw at.fail(
-      `only one "log" target is supported (the first one is at ${g.logWhere})`,
-    );
-  }
-  const a0 = args[0];
-  let target: NonNullable<GlobalConfig["log"]>["target"];
-  if (a0 === "stdout" || a0 === "fd@1") target = "stdout";
-  else if (a0 === "stderr" || a0 === "fd@2") target = "stderr";
-  else if (a0.startsWith("file@")) target = { file: at.path(a0.slice(5)) };
-  else if (a0.startsWith("/") || a0.startsWith("unix@")) {
-    target = { syslog: cfgAddress(at, a0, { bind: false }) };
-  } else if (/^(udp[46]?@|ipv[46]@)?(\[[0-9a-fA-F:.]+\]|[^/@:\[\]]+):[0-9]+$/.test(a0)) {
-    target = { syslog: a0.replace(/^[a-z0-9]+@/, "") };
-  } else {
-    throw at.badValue(
-      a0,
-      "expected stdout, stderr, file@PATH, a syslog server host:port (UDP), or a syslog unix socket /PATH or unix@/PATH",
-    );
-  }
-  let i = 1;
-  while (args[i] === "format" || args[i] === "len" || args[i] === "sample") {
-    if (args[i] !== "format") throw at.unsupported(`log ${args[i]}`);
-    const f = at.sub("log format").value(args, i + 1);
-    if (f !== "raw") {
-      throw at.sub("log format").badValue(f, 'sluice writes raw lines only (use "format raw")');
-    }
-    i += 2;
-  }
-  if (i < args.length) {
-    const facility = at.sub("log facility").oneOf(args[i++], SYSLOG_FACILITIES);
-    if (typeof target === "object" && "syslog" in target) target.facility = facility;
-  }
-  if (i < args.length) {
-    const level = at.sub("log level").oneOf(args[i++], LEVELS);
-    if (level !== "info" && level !== "debug") {
-      throw at.sub("log level").badValue(
-        level,
-        "sluice cannot filter log lines by level yet (use info or debug)",
-      );
-    }
-  }
-  if (i < args.length) at.sub("log minlevel").oneOf(args[i++], LEVELS);
-  if (i < args.length) throw at.fail(`unexpected argument "${args[i]}" for "log"`);
-  g.logWhere = at.where;
-  g.wheres.log = at.where;
-  g.global.log = { ...g.global.log, target };
+  if (args[0] === "global") throw at.badValue("global", '"log global" is for proxy sections');
+  const t = cfgLogLine(at, args);
+  const log = g.global.log ?? {};
+  g.global.log = { ...log, targets: [...(log.targets ?? []), t] };
+  g.wheres.log ??= at.where;
+  g.logWheres.push(at.where);
 }
 
 /**

@@ -103,7 +103,7 @@ class CfgParser {
   readonly errors: SluiceError[] = [];
   readonly warnings: CfgWarning[] = [];
   readonly sources: CfgSources = new CfgSources();
-  #global: CfgGlobalDraft = { global: {}, wheres: {}, tls: cfgTlsDefaultsNew() };
+  #global: CfgGlobalDraft = { global: {}, wheres: {}, tls: cfgTlsDefaultsNew(), logWheres: [] };
   #defaults: CfgProxyDraft = cfgProxyNew({
     kind: "defaults",
     name: "",
@@ -162,6 +162,7 @@ class CfgParser {
     const config = cfgBuild(this.#proxies, this.#global, {
       errors: this.errors,
       sources: this.sources,
+      warnings: this.warnings,
     });
     const order = (a: { where?: string }, b: { where?: string }) =>
       this.sources.compare(a.where ?? "", b.where ?? "");

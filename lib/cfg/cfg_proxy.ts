@@ -16,6 +16,16 @@ import { cfgAddress } from "./cfg_address.ts";
 import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
 import { cfgExpectMatch, cfgTcpCheck } from "./cfg_tcpcheck.ts";
 import {
+  cfgCapture,
+  cfgLogFormatLine,
+  cfgLogFormatSd,
+  cfgLogOption,
+  cfgProxyLog,
+  cfgProxyNoLog,
+  cfgUniqueIdFormat,
+  cfgUniqueIdHeader,
+} from "./cfg_proxy_log.ts";
+import {
   CFG_CAP_BE,
   CFG_CAP_DEF,
   CFG_CAP_FE,
@@ -48,7 +58,15 @@ const ALL = CFG_CAP_DEF | CFG_CAP_FE | CFG_CAP_BE;
 const FE_BE = CFG_CAP_FE | CFG_CAP_BE;
 
 /** Keywords whose second word is part of the keyword (`timeout connect`). */
-const GROUPS = new Set(["timeout", "option", "http-check", "tcp-check", "stick", "stats"]);
+const GROUPS = new Set([
+  "timeout",
+  "option",
+  "http-check",
+  "tcp-check",
+  "stick",
+  "stats",
+  "capture",
+]);
 
 /** Records `value` in the draft as set here (not inherited). */
 function cfgSet<K extends keyof CfgProxyDraft>(
@@ -482,17 +500,6 @@ function cfgDefaultBackend(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   cfgSet(p, "defaultBackend", { at, value: args[0] });
 }
 
-/** `log global`: the only form accepted in proxies. */
-function cfgLog(_p: CfgProxyDraft, { at, args }: CfgStmt): void {
-  at.args(args, 1, Infinity);
-  if (args[0] !== "global" || args.length > 1) {
-    throw at.badValue(
-      args.join(" "),
-      'only "log global" is supported in proxies (set the target in the global section)',
-    );
-  }
-}
-
 const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "mode": {
     caps: ALL,
@@ -571,7 +578,23 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   },
   "option httplog": { caps: DEF_FE, apply: cfgLogFormat("httplog") },
   "option tcplog": { caps: DEF_FE, apply: cfgLogFormat("tcplog") },
-  "log": { caps: ALL, apply: cfgLog },
+  "log": { caps: ALL, apply: cfgProxyLog },
+  "no log": { caps: ALL, apply: cfgProxyNoLog },
+  "log-format": { caps: DEF_FE, apply: cfgLogFormatLine },
+  "log-format-sd": { caps: DEF_FE, apply: cfgLogFormatSd },
+  "option dontlognull": { caps: DEF_FE, apply: cfgLogOption("dontLogNull", true) },
+  "no option dontlognull": { caps: DEF_FE, apply: cfgLogOption("dontLogNull", false) },
+  "option log-separate-errors": { caps: DEF_FE, apply: cfgLogOption("logSeparateErrors", true) },
+  "no option log-separate-errors": {
+    caps: DEF_FE,
+    apply: cfgLogOption("logSeparateErrors", false),
+  },
+  "option log-health-checks": { caps: DEF_BE, apply: cfgLogOption("logHealthChecks", true) },
+  "no option log-health-checks": { caps: DEF_BE, apply: cfgLogOption("logHealthChecks", false) },
+  "capture request": { caps: CFG_CAP_FE, apply: cfgCapture("request") },
+  "capture response": { caps: CFG_CAP_FE, apply: cfgCapture("response") },
+  "unique-id-format": { caps: DEF_FE, apply: cfgUniqueIdFormat },
+  "unique-id-header": { caps: DEF_FE, apply: cfgUniqueIdHeader },
   "balance": { caps: DEF_BE, apply: cfgBalance },
   "hash-type": { caps: DEF_BE, apply: cfgHashType },
   "option httpchk": { caps: DEF_BE, apply: cfgHttpchk },

@@ -14,6 +14,7 @@ import type {
   CookieConfig,
   ForwardForConfig,
   FrontendRules,
+  LogTargetConfig,
   ObserveConfig,
   ProxyMode,
   StickSourceConfig,
@@ -159,7 +160,22 @@ export interface CfgProxyDraft {
   bufferRequest?: CfgSetting<boolean>;
   abortOnClose?: CfgSetting<boolean>;
   monitorUri?: CfgSetting<string>;
-  logFormat?: CfgSetting<"httplog" | "tcplog">;
+  /** `option httplog`, `option tcplog` or `log-format` (the last one wins, as in HAProxy). */
+  logFormat?: CfgSetting<"httplog" | "tcplog" | { format: string }>;
+  /** `log` lines (`"global"` for `log global`), in order; `no log` empties the list. */
+  logTargets?: CfgSetting<("global" | LogTargetConfig)[]>;
+  logFormatSd?: CfgSetting<string>;
+  dontLogNull?: CfgSetting<boolean>;
+  logSeparateErrors?: CfgSetting<boolean>;
+  logHealthChecks?: CfgSetting<boolean>;
+  uniqueIdFormat?: CfgSetting<string>;
+  uniqueIdHeader?: CfgSetting<string>;
+  /** `capture request|response header NAME len N` (frontends only, never inherited). */
+  captures?: {
+    request: { name: string; len: number }[];
+    response: { name: string; len: number }[];
+    where: string;
+  };
   balance?: CfgSetting<BalanceAlgo>;
   httpchk?: CfgSetting<CfgHttpchk>;
   checkSend?: CfgSetting<CfgCheckSend>;

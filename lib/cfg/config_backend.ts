@@ -7,6 +7,7 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
+import { backendLogOf } from "./config_log.ts";
 import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import type { CookieSpec } from "../backend/persist.ts";
@@ -295,6 +296,7 @@ function backendOf(
     hooks: resolveHooks(`${at}.hooks`, b.hooks, mode),
     http: mode === "http" ? backendHttpOf(`${at}.http`, b.http ?? {}) : null,
     rules,
+    log: backendLogOf(at, b.log),
     name: bname,
     mode,
     balance,

@@ -14,8 +14,6 @@ import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { cfgErrors } from "./cfg_at.ts";
 import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
-import type { LogTarget } from "../log/sink_types.ts";
-import { SYSLOG_FACILITIES } from "../log/syslog.ts";
 import { GENERATED_STATUSES } from "../http/http_reply.ts";
 import { resolveBackends } from "./config_backend.ts";
 import {
@@ -39,6 +37,7 @@ import type {
 } from "./config_resolved_types.ts";
 import { resolveRules } from "./config_rules.ts";
 import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
+import { frontendLogOf, globalLogTargetsOf } from "./config_log.ts";
 import type {
   BindConfig,
   BindTlsConfig,
@@ -114,45 +113,6 @@ function pidfileOf(p: unknown): string | null {
 }
 
 /**
- * A log target: stdout, stderr, none, a function, `{ file }`, or
- * `{ syslog, facility }` with `syslog` a UDP `"host:port"` or a unix socket
- * `"unix:/path"` (the address syntax of servers).
- */
-function logTarget(t: unknown): LogTarget {
-  const at = "global.log.target";
-  if (t === "stdout" || t === "stderr" || t === "none" || typeof t === "function") {
-    return t as LogTarget;
-  }
-  if (typeof t === "object" && t !== null && "file" in t) {
-    const f = (t as { file: unknown }).file;
-    if (typeof f !== "string" || f === "") resolveFail(`${at}.file`, "expected a file path");
-    return { file: f };
-  }
-  if (typeof t === "object" && t !== null && "syslog" in t) {
-    const { syslog, facility } = t as { syslog: unknown; facility?: unknown };
-    for (const k of Object.keys(t)) {
-      if (k !== "syslog" && k !== "facility") {
-        resolveFail(`${at}.${k}`, "unknown field (expected syslog or facility)");
-      }
-    }
-    if (typeof syslog === "string" && syslog.startsWith("/")) {
-      resolveFail(`${at}.syslog`, `expected "unix:${syslog}" for a unix socket`);
-    }
-    const { addr } = resolveAddress(`${at}.syslog`, syslog, {});
-    const fac = facility ?? "local0";
-    const n = SYSLOG_FACILITIES.indexOf(fac as string);
-    if (n < 0) resolveFail(`${at}.facility`, `unknown facility ${JSON.stringify(fac)}`);
-    return addr.kind === "unix"
-      ? { syslog: "unix", path: addr.path, facility: n }
-      : { syslog: "udp", host: addr.host, port: addr.port, facility: n };
-  }
-  return resolveFail(
-    at,
-    'expected "stdout", "stderr", "none", a function, { file } or { syslog, facility? }',
-  );
-}
-
-/**
  * `global.io`; when unset, the environment's `SLUICE_IO` (where readable
  * without a prompt), else "ffi" where it can run (Linux on x86-64 or arm64,
  * FFI permitted: the command line always is) and "node" elsewhere (an
@@ -194,7 +154,7 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
   const bufsize = resolveInt("global.bufsize", g.bufsize, DEFAULT_BUFSIZE, 1024, 1 << 20);
   const buffers = resolveInt("global.buffers", g.buffers, 2 * maxconn + 64, 2, 1 << 24);
   const log = g.log ?? {};
-  const target = logTarget(log.target ?? "stdout");
+  const targets = globalLogTargetsOf(log);
   const format = log.format ?? "tcplog";
   if (format !== "tcplog" && format !== "httplog" && format !== "json") {
     resolveFail(
@@ -230,7 +190,7 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     adminSocket: g.adminSocket === undefined ? null : adminSocketOf(g.adminSocket),
     pidfile: pidfileOf(g.pidfile),
     log: {
-      target,
+      targets,
       format,
       queueBytes: resolveInt(
         "global.log.queueBytes",
@@ -421,9 +381,15 @@ function frontendOf(at: string, f: FrontendConfig, env: FrontendEnv): ResolvedFr
     null,
   );
   const hooks = resolveHooks(`${at}.hooks`, f.hooks, fmode);
+  const json = env.global.log.format === "json";
+  const log = errs.run(
+    () => frontendLogOf(at, f.log, fmode, json),
+    frontendLogOf(at, {}, fmode, json),
+  );
   return {
     hooks,
     rules,
+    log,
     name: fname,
     mode: fmode,
     binds,

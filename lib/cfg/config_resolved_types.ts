@@ -15,7 +15,7 @@ import type { AgentConfig } from "../check/agent.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import type { HttpBackendOptions, HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
-import type { LogTarget } from "../log/sink_types.ts";
+import type { ResolvedBackendLog, ResolvedFrontendLog, ResolvedLogTarget } from "./config_log.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
 import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts";
 import type { TcpContentRule } from "../rules/tcp_rules.ts";
@@ -97,6 +97,7 @@ export interface ResolvedBackend extends
   readonly hooks: FrontendHooks | null;
   /** HTTP settings (null in tcp mode). */
   readonly http: HttpBackendOptions | null;
+  readonly log: ResolvedBackendLog;
   readonly servers: readonly ResolvedServer[];
 }
 
@@ -154,6 +155,7 @@ export interface ResolvedFrontend
   readonly hooks: FrontendHooks | null;
   /** `inspectDelay` in ms (0: `tcp-request content` rules decide at once). */
   readonly inspectDelay: number;
+  readonly log: ResolvedFrontendLog;
 }
 
 /** The stats listener with defaults applied. */
@@ -184,7 +186,7 @@ export interface ResolvedGlobal extends
     >
   > {
   readonly log: {
-    readonly target: LogTarget;
+    readonly targets: readonly ResolvedLogTarget[];
     readonly format: LogFormat;
     readonly queueBytes: number;
   };

@@ -18,6 +18,53 @@ export type ProxyMode = "tcp" | "http";
 /** Access log formats: HAProxy-like text (tcplog for TCP, httplog for HTTP) or JSON. */
 export type LogFormat = "tcplog" | "httplog" | "json";
 
+/** A syslog level, most severe first (HAProxy's `log` levels). */
+export type LogLevel =
+  | "emerg"
+  | "alert"
+  | "crit"
+  | "err"
+  | "warning"
+  | "notice"
+  | "info"
+  | "debug";
+
+/**
+ * One log target (HAProxy's `log TARGET [len N] [format F] FACILITY [LEVEL
+ * [MINLEVEL]]`): where lines go, their header, and which levels it takes.
+ * Access lines are `info` (`err` for errors with `separateErrors`); events
+ * carry their own level (server up `notice`, down `alert`, ...).
+ */
+export interface LogTargetConfig {
+  /**
+   * `"stdout"`, `"stderr"`, a function receiving each line, `{ file }`, or
+   * syslog: `{ syslog: "host:port" }` (UDP) or `{ syslog: "unix:/path" }`
+   * (a local datagram socket), as in `LogConfig.target`.
+   */
+  target:
+    | "stdout"
+    | "stderr"
+    | ((line: string) => void)
+    | { file: string }
+    | { syslog: string; facility?: string };
+  /**
+   * The header before each line: `"raw"` (none), `"local"` (`<PRI>date
+   * sluice[pid]: `, HAProxy's default), `"rfc3164"` (the same with the host
+   * name), `"rfc5424"`, `"priority"` (`<PRI>`), `"short"` (`<LEVEL>`),
+   * `"timed"` (`<LEVEL>` and an ISO date), `"iso"` (an ISO date). Default:
+   * `"rfc5424"` for syslog targets, `"raw"` for the others.
+   */
+  format?: "raw" | "local" | "rfc3164" | "rfc5424" | "priority" | "short" | "timed" | "iso";
+  /** Syslog facility (`"local0"` … `"local7"`, `"daemon"`, ...). Default `"local0"`. */
+  facility?: string;
+  /** Least severe level sent. Default `"debug"` (every line). */
+  level?: LogLevel;
+  /** More severe lines are sent at this level instead. Default `"emerg"`. */
+  minLevel?: LogLevel;
+  /** Longest line in bytes, header included, 80 to 65535; longer ones are cut. Default: no limit. */
+  maxLen?: number;
+}
+
 /** Where access and event logs go. */
 export interface LogConfig {
   /**
@@ -37,6 +84,11 @@ export interface LogConfig {
     | ((line: string) => void)
     | { file: string }
     | { syslog: string; facility?: string };
+  /**
+   * Several targets, each with its header and levels (HAProxy's several
+   * `log` lines in `global`); instead of `target`.
+   */
+  targets?: LogTargetConfig[];
   /** Line format. Default `"tcplog"` (HTTP frontends write httplog lines then). */
   format?: LogFormat;
   /**
@@ -307,6 +359,64 @@ export interface FrontendConfig {
   inspectDelay?: number;
   /** HTTP: TypeScript hooks (embedding only). */
   hooks?: FrontendHooks;
+  /** Access logs of this frontend: targets, format, captures, unique ids. */
+  log?: FrontendLogConfig;
+}
+
+/** A frontend's logging (HAProxy's `log`, `log-format`, `capture`, `unique-id-format`, ...). */
+export interface FrontendLogConfig {
+  /**
+   * Where its lines go: `"global"` stands for the global targets; `[]` logs
+   * nothing (HAProxy's proxy without `log` lines). Default `["global"]`.
+   */
+  targets?: ("global" | LogTargetConfig)[];
+  /**
+   * A log-format string (HAProxy's `log-format`: `%ci`, `%{+Q}r`,
+   * `%[fetch]`...). Default: the httplog line in HTTP mode, the tcplog line
+   * in TCP mode. Text logs only (not with `global.log.format` "json").
+   */
+  format?: string;
+  /** RFC 5424 structured data of each line (`log-format-sd`), for targets of format "rfc5424". */
+  formatSd?: string;
+  /**
+   * Do not log connections that sent nothing (`option dontlognull`): TCP
+   * connections without a byte from the client, HTTP connections closed or
+   * timed out before a request. Default false.
+   */
+  dontLogNull?: boolean;
+  /**
+   * Log errors (a termination state other than a clean or local end,
+   * retries, redispatches, 5xx) at level `err` instead of `info`
+   * (`option log-separate-errors`). Default false.
+   */
+  separateErrors?: boolean;
+  /**
+   * HTTP: request headers whose last value is logged (`capture request
+   * header NAME len N`), in `{a|b}` after the queue counts of httplog, or
+   * with `%hr`; each value cut to `len` characters.
+   */
+  captureRequest?: { name: string; len: number }[];
+  /** HTTP: the same for response headers (`capture response header`; `%hs`). */
+  captureResponse?: { name: string; len: number }[];
+  /** HTTP: a log-format string making each request's unique id (`unique-id-format`; `%ID`). */
+  uniqueIdFormat?: string;
+  /** HTTP: a request header carrying the unique id to the server (`unique-id-header`). */
+  uniqueIdHeader?: string;
+}
+
+/** A backend's logging: where its events go, and health check logging. */
+export interface BackendLogConfig {
+  /**
+   * Where its events (server state changes) go: `"global"` stands for the
+   * global targets. Default `["global"]`; `[]` sends them to the global
+   * targets too (HAProxy prints them on standard error then).
+   */
+  targets?: ("global" | LogTargetConfig)[];
+  /**
+   * Log every change of a server's check result, not only the state changes
+   * (`option log-health-checks`). Default false.
+   */
+  healthChecks?: boolean;
 }
 
 /** TLS towards a server. */
@@ -621,6 +731,8 @@ export interface BackendConfig {
    * frontend's.
    */
   hooks?: FrontendHooks;
+  /** Where its events go, health check logging. */
+  log?: BackendLogConfig;
   /** The servers (at least one). */
   servers: ServerConfig[];
 }

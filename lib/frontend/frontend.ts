@@ -49,6 +49,7 @@ import type { Server } from "../backend/server.ts";
 import { Counters } from "../backend/counters.ts";
 import { TcpInspect, type TcpInspectHost, type TcpRoutingRt } from "./tcp_inspect.ts";
 import type { AclContent } from "../rules/acl_types.ts";
+import { type LogHeads, logRequestHead, logRequestSamples, logResponseHead } from "./log_heads.ts";
 
 /** Receives every ended stream of a frontend, to write its log line. */
 export type StreamLogger = (strm: HttpStream, fe: Frontend) => void;
@@ -122,6 +123,10 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   readonly streams: Set<HttpStream> = new Set();
   /** Log writer, or null for no access log. */
   logger: StreamLogger | null = null;
+  /** What the log keeps of HTTP heads (captures, samples, unique id), or null. */
+  logHeads: LogHeads | null = null;
+  /** Numbers of `capture request header` and `capture response header` (the log's `{...}`). */
+  logCaptures: [number, number] = [0, 0];
   /** Stopping gracefully: responses close their connection (HAProxy's soft-stop). */
   stopping = false;
   /** HTTP rules and routing, or null. */
@@ -298,9 +303,37 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   /**
    * HTTP: `http-request` rules, then `use_backend` routing (the default
    * backend when none matches), then the chosen backend's `http-request`
-   * rules, as HAProxy.
+   * rules, as HAProxy; what the log keeps of the head around them.
    */
   requestRules(
+    strm: HttpStream,
+    msg: HttpMsg,
+    a: Uint8Array,
+    base: number,
+    rw: RewriteOptions,
+  ): Reply | null {
+    const h = this.logHeads;
+    if (h === null) return this.#requestRules(strm, msg, a, base, rw);
+    const ctx = this.#ctx;
+    ctx.msg = msg;
+    ctx.a = a;
+    ctx.base = base;
+    this.#connCtx(strm);
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.vars = null;
+    logRequestHead(h, strm, ctx, rw);
+    const answer = this.#requestRules(strm, msg, a, base, rw);
+    ctx.msg = msg;
+    ctx.a = a;
+    ctx.base = base;
+    ctx.vars = strm.txn!.vars;
+    logRequestSamples(h, strm.txn!, ctx);
+    ctx.vars = null;
+    ctx.uniqueId = null;
+    return answer;
+  }
+
+  #requestRules(
     strm: HttpStream,
     msg: HttpMsg,
     a: Uint8Array,
@@ -315,6 +348,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     }
     const ctx = this.#headCtx(strm, msg, a, base);
     ctx.vars = null;
+    if (this.logHeads === null) ctx.uniqueId = null;
     const v = runHttpRules(r.httpRequest, ctx, rw);
     // Response rules test the variables this request set.
     strm.txn!.vars = ctx.vars;
@@ -446,20 +480,45 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
 
   /**
    * HTTP: `http-response` rules, the backend's then the frontend's, as
-   * HAProxy (header changes, or an answer that replaces the response).
+   * HAProxy (header changes, or an answer that replaces the response), then
+   * what the log keeps of the head.
    */
   responseRules(
     strm: HttpStream,
     view: ResponseHeadView,
   ): Reply | null {
+    const answer = this.#responseRules(strm, view);
+    const h = this.logHeads;
+    if (h !== null) {
+      logResponseHead(h, strm.txn!, this.#responseCtx(strm, view));
+      this.#ctx.vars = null;
+      this.#ctx.uniqueId = null;
+    }
+    return answer;
+  }
+
+  /** The rule context of a response head: the head, the connection, the request's variables and id. */
+  #responseCtx(strm: HttpStream, view: ResponseHeadView): AclCtx {
+    const ctx = this.#ctx;
+    ctx.msg = view.msg;
+    ctx.a = view.a;
+    ctx.base = view.base;
+    this.#connCtx(strm);
+    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.vars = strm.txn!.vars;
+    ctx.uniqueId = strm.txn!.uniqueId;
+    return ctx;
+  }
+
+  #responseRules(strm: HttpStream, view: ResponseHeadView): Reply | null {
     const fr = this.rules?.httpResponse ?? [];
     const br = (strm.be as Backend).rules?.httpResponse ?? [];
     if (fr.length === 0 && br.length === 0) return null;
-    const ctx = this.#headCtx(strm, view.msg, view.a, view.base);
-    ctx.vars = strm.txn!.vars;
+    const ctx = this.#responseCtx(strm, view);
     let x = br.length === 0 ? null : runHttpRules(br, ctx, view.rw);
     if (x === null && fr.length > 0) x = runHttpRules(fr, ctx, view.rw);
     ctx.vars = null;
+    ctx.uniqueId = null;
     const v = x === null ? null : this.#answer(x);
     if (v?.deny) {
       this.counters.dresp++;

@@ -437,6 +437,16 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       dropIn(buf, 1);
     }
     if (buf.in === 0) {
+      if ((req.flags & CF_SHUTR) && txn.count === 0) {
+        // The client closed before its first request: HAProxy logs it as a
+        // bad request (400, CR), unless `option dontlognull` (the logger's
+        // choice).
+        txn.setBadReq();
+        strm.setTerm(SF_ERR_CLICL, SF_FINST_R);
+        txn.status = 400;
+        this.#finishClient(strm, txn, now);
+        return true;
+      }
       if (req.flags & CF_SHUTR) {
         // The client closed between requests: a normal end, not logged.
         this.#closeQuietly(strm, txn, now);

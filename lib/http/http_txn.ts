@@ -87,6 +87,14 @@ export const TX_WAIT_BODY = 1 << 10;
 /** Not logged (a `monitor-uri` request). */
 export const TX_NOLOG = 1 << 11;
 
+/** Requests started by this process (HAProxy's global request counter). */
+let reqCount = 0;
+
+/** The next request number (`%rt`), for a TCP stream's log line. */
+export function reqCountNext(): number {
+  return ++reqCount;
+}
+
 /** One stream's HTTP state. */
 export class HttpTxn {
   rq: RqState = RQ_WAIT;
@@ -146,6 +154,18 @@ export class HttpTxn {
   /** Termination state of this transaction, when it ended on its own. */
   termCause = 0;
   termPhase = 0;
+  /** This request's number, process-wide (the log's `%rt`). */
+  uid = 0;
+  /** Its unique id (`unique-id-format`), null when none was made. */
+  uniqueId: string | null = null;
+  /**
+   * What the log keeps of the request and response heads, by slot (null
+   * when not found): `capture request header` values then request-time
+   * log-format samples in `reqLog`, the response's in `resLog`. Null when
+   * the frontend keeps nothing.
+   */
+  reqLog: (string | null)[] | null = null;
+  resLog: (string | null)[] | null = null;
 
   /** Keeps `len` bytes of `src` from `pos` as the request line. */
   setReqLine(src: Uint8Array, pos: number, len: number): void {
@@ -195,6 +215,10 @@ export class HttpTxn {
     this.vars = null;
     this.replyRest = null;
     this.tarpit = null;
+    this.uid = ++reqCount;
+    this.uniqueId = null;
+    this.reqLog?.fill(null);
+    this.resLog?.fill(null);
   }
 }
 

@@ -9,7 +9,12 @@
  * response head (-1 without a response); Ta: total ms of the request. The
  * date is when the request started. `bytes` are sent to the client for this
  * request. The two `-` are request and response cookie captures (none yet);
- * `tsc` is the termination state plus two cookie flags, like HAProxy.
+ * `tsc` is the termination state plus two cookie flags, like HAProxy. Then
+ * `{...}` captured request headers and `{...}` captured response headers
+ * when the frontend has `capture` lines, and the request line, with `"`,
+ * `#` and bytes outside 0x20-0x7e written `#XX` as HAProxy does. This is
+ * HAProxy's `option httplog` log-format (log_format.ts's HTTPLOG_FORMAT),
+ * written field by field for speed.
  *
  * @module
  */
@@ -23,6 +28,7 @@ import type { Stream } from "../stream/stream.ts";
 import { SF_ERR_CHARS, SF_FINST_CHARS } from "../stream/stream_types.ts";
 import type { LogBuf } from "./log_buf.ts";
 import { logDate, logDateInto } from "./logdate.ts";
+import { captures, urlPart } from "./log_format.ts";
 
 /** The fields of one HTTP log record. */
 export interface HttpLogRecord {
@@ -70,7 +76,9 @@ export function httpLogRecord(
     backend: strm.be.name,
     server: srv === null ? "<NOSRV>" : srv.name,
     tr: txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead),
-    tw: strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue),
+    tw: strm.tQueue < 0
+      ? (strm.tConnStart < 0 ? -1 : 0)
+      : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue),
     tc: strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd),
     tr_server: txn.tResHead < 0 || sent < 0 ? -1 : tickSpan(sent, txn.tResHead),
     ta: tickSpan(start, now),
@@ -111,6 +119,8 @@ export function writeHttpLog(
   logDateInto(out, strm.acceptDate + (start - strm.tAccept));
   out.str("] ");
   out.str(fe.name);
+  // HAProxy's %ft: a "~" after the name of a frontend terminating TLS.
+  if (strm.cliTls) out.ch(0x7e);
   out.ch(0x20);
   out.str(strm.be.name);
   out.ch(0x2f);
@@ -118,7 +128,11 @@ export function writeHttpLog(
   out.ch(0x20);
   out.int(txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead));
   out.ch(0x2f);
-  out.int(strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue));
+  out.int(
+    strm.tQueue < 0
+      ? (strm.tConnStart < 0 ? -1 : 0)
+      : tickSpan(strm.tQueue, strm.tDequeue < 0 ? now : strm.tDequeue),
+  );
   out.ch(0x2f);
   out.int(strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd));
   out.ch(0x2f);
@@ -146,8 +160,18 @@ export function writeHttpLog(
   out.int(strm.srvQueuePos);
   out.ch(0x2f);
   out.int(strm.beQueuePos);
+  // Header captures, as HAProxy's %hr %hs: only when configured.
+  const caps = fe.logCaptures;
+  if (caps[0] > 0) {
+    out.ch(0x20);
+    captures(out, txn.reqLog, caps[0], 0);
+  }
+  if (caps[1] > 0) {
+    out.ch(0x20);
+    captures(out, txn.resLog, caps[1], 0);
+  }
   out.ch(0x20);
-  out.jsonLatin1(txn.reqLine, 0, txn.reqLineLen);
+  urlPart(out, txn.reqLine, 0, txn.reqLineLen, 1);
 }
 
 /** `client:port`, an IPv6 client in brackets. */
@@ -171,7 +195,15 @@ export function formatHttpLog(r: HttpLogRecord, date: number): string {
   return `${client}:${r.client_port} [${logDate(date)}] ${r.frontend} ${r.backend}/${r.server} ` +
     `${r.tr}/${r.tw}/${r.tc}/${r.tr_server}/${r.ta} ${r.status} ${r.bytes_out} - - ` +
     `${r.termination_state} ${r.actconn}/${r.feconn}/${r.beconn}/${r.srv_conn}/${r.retries} ` +
-    `${r.srv_queue}/${r.backend_queue} ${JSON.stringify(r.http_request)}`;
+    `${r.srv_queue}/${r.backend_queue} "${urlEncode(r.http_request)}"`;
+}
+
+/** A request line as HAProxy logs it: `"`, `#` and bytes outside 0x20-0x7e as `#XX`. */
+function urlEncode(s: string): string {
+  return s.replace(
+    /[^\x20-\x7e]|["#]/g,
+    (c) => `#${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`,
+  );
 }
 
 /** Formats a record as one JSON object. */

@@ -148,6 +148,37 @@ export class LogBuf {
     this.n = n;
   }
 
+  /**
+   * `len` bytes of `src` from `pos`, those marked in `map` written as `esc`
+   * and two upper-case hex digits (HAProxy's `#22` for a quote in a request
+   * line). With `rfc5424`, unmarked `"`, `\` and `]` get a backslash first
+   * (the log-format's E flag, for RFC 5424 structured data).
+   */
+  encoded(
+    src: Uint8Array,
+    pos: number,
+    len: number,
+    map: Uint8Array,
+    esc: number,
+    rfc5424 = false,
+  ): void {
+    if (!this.room(3 * len)) return;
+    const a = this.a;
+    let n = this.n;
+    for (let i = pos, end = pos + len; i < end; i++) {
+      const c = src[i];
+      if (map[c] !== 0) {
+        a[n++] = esc;
+        a[n++] = HEX_UC[c >> 4];
+        a[n++] = HEX_UC[c & 15];
+      } else {
+        if (rfc5424 && (c === 0x22 || c === 0x5c || c === 0x5d)) a[n++] = 0x5c;
+        a[n++] = c;
+      }
+    }
+    this.n = n;
+  }
+
   /** The text written (for outputs that take strings). */
   text(from = 0): string {
     return DEC.decode(this.a.subarray(from, this.n));
@@ -161,4 +192,5 @@ export class LogBuf {
 }
 
 const HEX = new TextEncoder().encode("0123456789abcdef");
+const HEX_UC = new TextEncoder().encode("0123456789ABCDEF");
 const DEC = new TextDecoder();

@@ -10,6 +10,7 @@
  * @module
  */
 import { LogBuf } from "./log_buf.ts";
+import { logHeaderInto, type LogHeaderSpec, type LogSdWriter } from "./log_header.ts";
 import type { LogOut, LogOutEnv, LogTarget } from "./sink_types.ts";
 import { SEV_INFO, syslogOutNew } from "./syslog.ts";
 
@@ -40,6 +41,20 @@ export interface LogSinkOptions {
   report?: (message: string) => void;
   /** Syslog targets: longest wait for queued lines on close, in ms. Default 1000. */
   closeWaitMs?: number;
+  /**
+   * The header of each line (`log ... format NAME`). Default: RFC 5424 with
+   * the target's facility for syslog targets, none (raw lines) otherwise.
+   */
+  header?: LogHeaderSpec;
+  /** Longest line in bytes, header included (`log ... len N`); longer ones are cut. Default: no limit. */
+  maxLen?: number;
+  /**
+   * Least severe level sent (`log TARGET FACILITY LEVEL`: 0 emerg … 7
+   * debug); lines of a higher number are not for this sink. Default 7.
+   */
+  level?: number;
+  /** More severe lines are sent with this severity (`MINLEVEL`). Default 0. */
+  minLevel?: number;
 }
 
 /** The default reporter: one line on standard error, never throwing (stderr may be closed). */
@@ -65,10 +80,6 @@ class StreamOut implements LogOut {
     this.#out = out;
     this.#path = path;
     if (path !== null) this.reopen();
-  }
-
-  frame(line: string, _severity: number): string {
-    return line;
   }
 
   async put(lines: string[]): Promise<void> {
@@ -112,7 +123,7 @@ function logOutNew(target: LogTarget, env: LogOutEnv, opts: LogSinkOptions): Log
   if (target === "stdout") return new StreamOut(Deno.stdout, null);
   if (target === "stderr") return new StreamOut(Deno.stderr, null);
   if ("file" in target) return new StreamOut(null, target.file);
-  return syslogOutNew(target, env, { hostname: hostName(), closeWaitMs: opts.closeWaitMs });
+  return syslogOutNew(target, env, { closeWaitMs: opts.closeWaitMs });
 }
 
 /** Resolves when `p` does or after `ms` (Infinity: when `p` does), whichever is first. */
@@ -132,6 +143,12 @@ export class LogSink {
   lines = 0;
   /** Lines dropped because the queue was full or the sink failed. */
   dropped = 0;
+  /** Least severe level this sink takes (7: every line). */
+  readonly level: number;
+  /** Severity floor: more severe lines are sent at this one. */
+  readonly minLevel: number;
+  readonly #header: LogHeaderSpec;
+  readonly #maxLen: number;
   /** A function target, called at once. */
   readonly #fn: ((line: string) => void) | null;
   /** Any other target but "none". */
@@ -146,6 +163,8 @@ export class LogSink {
   #batch: LogBuf | null = null;
   #spare: LogBuf | null = null;
   #lineStart = 0;
+  /** Bytes of the header of the scratch line (not counted in the queue's budget). */
+  #headerLen = 0;
   /** Outputs that take lines (syslog, functions): each line is formatted here first. */
   #scratch: LogBuf | null = null;
   #queue: string[] = [];
@@ -162,6 +181,13 @@ export class LogSink {
   constructor(target: LogTarget, queueBytes: number, opts: LogSinkOptions = {}) {
     this.#limit = queueBytes;
     this.#fn = typeof target === "function" ? target : null;
+    this.level = opts.level ?? 7;
+    this.minLevel = opts.minLevel ?? 0;
+    this.#maxLen = opts.maxLen ?? Infinity;
+    this.#header = opts.header ??
+      (typeof target === "object" && "syslog" in target
+        ? { format: "rfc5424", facility: target.facility, host: hostName() }
+        : { format: "raw", facility: 16, host: "-" });
     const report = opts.report ?? reportStderr;
     let reported = false;
     const env: LogOutEnv = {
@@ -179,11 +205,20 @@ export class LogSink {
     } else if (this.#out !== null || this.#fn !== null) this.#scratch = new LogBuf(1024, MAX_LINE);
   }
 
+  /** True when lines of `severity` (0-7) go to this sink (its level filter). */
+  wants(severity: number): boolean {
+    return severity <= this.level;
+  }
+
   /**
-   * Starts a line: the buffer to format it into, or null when the line
-   * would be dropped anyway (no log, a broken output). `end()` finishes it.
+   * Starts a line of `severity` (syslog's, 0-7: 6 info for access lines)
+   * with its header: the buffer to format the rest into, or null when the
+   * line would be dropped anyway (no log, a broken output). `sd` writes the
+   * structured data of an RFC 5424 header. `end()` finishes it. The level
+   * filter is the caller's (`wants()`).
    */
-  begin(): LogBuf | null {
+  begin(severity = SEV_INFO, sd: LogSdWriter | null = null): LogBuf | null {
+    const sev = Math.max(severity, this.minLevel);
     const batch = this.#batch;
     if (batch !== null) {
       if (this.#broken) {
@@ -191,24 +226,31 @@ export class LogSink {
         return null;
       }
       this.#lineStart = batch.n;
+      if (this.#header.format !== "raw") logHeaderInto(batch, this.#header, sev, Date.now(), sd);
       return batch;
     }
     const scratch = this.#scratch;
     if (scratch === null) return null;
     scratch.n = 0;
     scratch.over = false;
+    if (this.#header.format !== "raw") logHeaderInto(scratch, this.#header, sev, Date.now(), sd);
+    this.#headerLen = scratch.n;
     return scratch;
   }
 
-  /** Ends the line `begin()` started (`severity` as for `write()`). */
-  end(severity = SEV_INFO): void {
+  /** Ends the line `begin()` started, cut to the sink's longest line. */
+  end(): void {
     const batch = this.#batch;
     if (batch === null) {
       const scratch = this.#scratch!;
       if (scratch.over) this.dropped++;
-      else this.#writeLine(scratch.text(), severity);
+      else {
+        if (scratch.n > this.#maxLen) scratch.n = this.#maxLen;
+        this.#writeLine(scratch.text(), scratch.n - this.#headerLen);
+      }
       return;
     }
+    if (batch.n - this.#lineStart > this.#maxLen) batch.n = this.#lineStart + this.#maxLen;
     batch.ch(0x0a);
     if (batch.over) {
       // Over the queue's byte budget: the sink is too slow, drop the line.
@@ -246,21 +288,18 @@ export class LogSink {
   }
 
   /**
-   * Queues one line (without its newline). `severity` is the syslog one
-   * (RFC 5424: 6 info for access lines, 5 notice, 4 warning, 1 alert).
+   * Queues one line (without its newline), with its header. `severity` is
+   * the syslog one (6 info for access lines, 5 notice, 4 warning, 1 alert).
    */
   write(line: string, severity = SEV_INFO): void {
-    const batch = this.#batch;
-    if (batch !== null) {
-      if (this.begin() === null) return;
-      batch.str(line);
-      this.end(severity);
-      return;
-    }
-    this.#writeLine(line, severity);
+    const out = this.begin(severity);
+    if (out === null) return;
+    out.str(line);
+    this.end();
   }
 
-  #writeLine(line: string, severity: number): void {
+  /** Queues (or hands to a function) `line`, of which `bodyLen` bytes count in the budget. */
+  #writeLine(line: string, bodyLen: number): void {
     const fn = this.#fn;
     if (fn !== null) {
       this.lines++;
@@ -273,13 +312,13 @@ export class LogSink {
     }
     const out = this.#out;
     if (out === null) return;
-    if (this.#broken || this.#queued + line.length + 1 > this.#limit) {
+    if (this.#broken || this.#queued + bodyLen + 1 > this.#limit) {
       this.dropped++;
       return;
     }
     this.lines++;
-    this.#queue.push(out.frame(line, severity));
-    this.#queued += line.length + 1;
+    this.#queue.push(line);
+    this.#queued += bodyLen + 1;
     this.#flushing ??= this.#flush(out);
   }
 

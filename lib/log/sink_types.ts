@@ -8,7 +8,8 @@
 /**
  * Where lines go: standard output or error, nowhere, a function
  * (embedding), a file (appended; `reopen()` after rotation), or syslog
- * (RFC 5424, `facility` as a number: local0 = 16) as UDP datagrams to
+ * (`facility` as a number: local0 = 16; RFC 5424 headers unless the sink is
+ * told another format) as UDP datagrams to
  * `host:port` or as datagrams to the unix socket at `path` (`/dev/log`).
  */
 export type LogTarget =
@@ -29,8 +30,8 @@ export interface LogOutEnv {
 }
 
 /**
- * One destination of a LogSink. The sink queues framed lines within its
- * byte budget and hands them to `put()` one batch at a time, never two at
+ * One destination of a LogSink. The sink queues lines (headers included)
+ * within its byte budget and hands them to `put()` one batch at a time, never two at
  * once.
  */
 export interface LogOut {
@@ -41,20 +42,14 @@ export interface LogOut {
    */
   readonly closeWaitMs: number;
   /**
-   * What is queued for `line`: the line itself, or a syslog message with its
-   * header (`severity` 0-7, info = 6), stamped when the line is written
-   * rather than when it is sent.
-   */
-  frame(line: string, severity: number): string;
-  /**
-   * Writes a batch of framed lines. Lines lost one by one go to
+   * Writes a batch of lines (each with its header). Lines lost one by one go to
    * `env.lost()` and the output stays usable; a rejection means it is
    * unusable for good, and the sink drops the rest and every later line.
    */
   put(lines: string[]): Promise<void>;
   /**
-   * Writes newline-ended lines already encoded (standard streams and files,
-   * which frame nothing): the sink then formats lines straight into byte
+   * Writes newline-ended lines already encoded (standard streams and
+   * files): the sink then formats lines, headers included, straight into byte
    * batches. The bytes must not be changed until the promise settles.
    */
   putBytes?(bytes: Uint8Array): Promise<void>;

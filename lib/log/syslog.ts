@@ -1,6 +1,6 @@
 /**
- * Syslog outputs of the log sink: one RFC 5424 message per line, sent as a
- * UDP datagram to `host:port` or as a datagram to a local unix socket
+ * Syslog outputs of the log sink: one message per line (RFC 5424 by
+ * default, or the `log` line's format), sent as a UDP datagram to `host:port` or as a datagram to a local unix socket
  * (`/dev/log`, HAProxy's `log /dev/log local0`).
  *
  * Unix datagrams need Deno's unstable net API (`Deno.listenDatagram` with
@@ -63,32 +63,8 @@ export const SYSLOG_CLOSE_WAIT_MS = 1000;
 
 const ENC = new TextEncoder();
 
-/**
- * One RFC 5424 message: `<PRI>1 TIMESTAMP HOST sluice PID - - LINE`, with
- * `severity` (info, 6, by default) and the current time. `host` is a host
- * name or "-".
- *
- * @example
- * ```ts
- * import { syslogFrame } from "./syslog.ts";
- * syslogFrame(16, "-", "hello"); // "<134>1 2025-01-02T03:04:05.678Z - sluice 4242 - - hello"
- * ```
- */
-export function syslogFrame(
-  facility: number,
-  host: string,
-  line: string,
-  severity = SEV_INFO,
-): string {
-  return `<${facility * 8 + severity}>1 ${
-    new Date().toISOString()
-  } ${host} sluice ${Deno.pid} - - ${line}`;
-}
-
 /** Options of a syslog output. */
 export interface SyslogOutOptions {
-  /** HOSTNAME field of each message (a host name or "-"). */
-  hostname: string;
   /** Longest wait for queued lines on close, in ms. Default 1000. */
   closeWaitMs?: number;
 }
@@ -227,31 +203,24 @@ class UnixSender implements DgramSender {
 }
 
 /**
- * A syslog output: each line framed when written, sent as one datagram. A
+ * A syslog output: each line (its header already written by the sink, see
+ * log_header.ts) sent as one datagram. A
  * line that cannot be sent is lost and counted, and the next one is tried
  * (a restarted daemon gets lines again); the first failure is reported.
  */
 class SyslogOut implements LogOut {
   readonly closeWaitMs: number;
   readonly #sender: DgramSender;
-  readonly #facility: number;
-  readonly #hostname: string;
   readonly #env: LogOutEnv;
   #closed = false;
   /** The batch being sent, and the index of its next line to send. */
   #batch: string[] | null = null;
   #next = 0;
 
-  constructor(sender: DgramSender, facility: number, env: LogOutEnv, opts: SyslogOutOptions) {
+  constructor(sender: DgramSender, env: LogOutEnv, opts: SyslogOutOptions) {
     this.#sender = sender;
-    this.#facility = facility;
-    this.#hostname = opts.hostname;
     this.#env = env;
     this.closeWaitMs = opts.closeWaitMs ?? SYSLOG_CLOSE_WAIT_MS;
-  }
-
-  frame(line: string, severity: number): string {
-    return syslogFrame(this.#facility, this.#hostname, line, severity);
   }
 
   /** Sends one line at a time; `#batch`/`#next` let close() count what it gives up. */
@@ -311,5 +280,5 @@ export function syslogOutNew(
   opts: SyslogOutOptions,
 ): LogOut {
   const sender = t.syslog === "udp" ? new UdpSender(t.host, t.port) : new UnixSender(t.path);
-  return new SyslogOut(sender, t.facility, env, opts);
+  return new SyslogOut(sender, env, opts);
 }

@@ -1,11 +1,13 @@
 /**
  * The per-connection log line of TCP mode, modelled on HAProxy's `tcplog`:
  *
- *     client:port [date] frontend backend/server Tw/Tc/Tt bytes_out bytes_in ts ac/fc/bc/sc/rc sq/bq
+ *     client:port [date] frontend backend/server Tw/Tc/Tt bytes_out ts ac/fc/bc/sc/rc sq/bq
  *
  * `Tw` is the time spent in queues, `Tc` the time to connect to the server
  * (-1 if never connected), `Tt` the total time, in ms. `bytes_out` are bytes
- * sent to the client (HAProxy's %B), `bytes_in` bytes received from it (%U).
+ * sent to the client (HAProxy's %B; JSON lines also have `bytes_in`, %U).
+ * HAProxy's `option tcplog` log-format (log_format.ts's TCPLOG_FORMAT),
+ * written field by field for speed.
  * `ts` is the two-letter termination state. Then the connection counts at the
  * end (process, frontend, backend, server, retries) and the queue lengths.
  *
@@ -52,7 +54,7 @@ export function tcpLogRecord(
 ): TcpLogRecord {
   const srv = strm.target as Server | null;
   const tw = strm.tQueue < 0
-    ? 0
+    ? (strm.tConnStart < 0 ? -1 : 0)
     : tickSpan(strm.tQueue, strm.tDequeue < 0 ? strm.tEnd : strm.tDequeue);
   return {
     client: strm.cliAddr,
@@ -88,13 +90,17 @@ export function writeTcpLog(out: LogBuf, strm: Stream, fe: Frontend, process: Co
   logDateInto(out, strm.acceptDate);
   out.str("] ");
   out.str(fe.name);
+  // HAProxy's %ft: a "~" after the name of a frontend terminating TLS.
+  if (strm.cliTls) out.ch(0x7e);
   out.ch(0x20);
   out.str(strm.be.name);
   out.ch(0x2f);
   out.str(srv === null ? "<NOSRV>" : srv.name);
   out.ch(0x20);
   out.int(
-    strm.tQueue < 0 ? 0 : tickSpan(strm.tQueue, strm.tDequeue < 0 ? strm.tEnd : strm.tDequeue),
+    strm.tQueue < 0
+      ? (strm.tConnStart < 0 ? -1 : 0)
+      : tickSpan(strm.tQueue, strm.tDequeue < 0 ? strm.tEnd : strm.tDequeue),
   );
   out.ch(0x2f);
   out.int(strm.tConnEnd < 0 ? -1 : tickSpan(strm.tConnStart, strm.tConnEnd));
@@ -102,8 +108,6 @@ export function writeTcpLog(out: LogBuf, strm: Stream, fe: Frontend, process: Co
   out.int(tickSpan(strm.tAccept, strm.tEnd));
   out.ch(0x20);
   out.int(strm.res.total);
-  out.ch(0x20);
-  out.int(strm.req.total);
   out.ch(0x20);
   out.str(streamTermState(strm));
   out.ch(0x20);
@@ -127,7 +131,7 @@ export function formatTcpLog(r: TcpLogRecord, acceptDate: number): string {
   const client = r.client.includes(":") ? `[${r.client}]` : r.client;
   return `${client}:${r.client_port} [${logDate(acceptDate)}] ${r.frontend} ` +
     `${r.backend}/${r.server} ${r.tw}/${r.tc}/${r.tt} ${r.bytes_out} ` +
-    `${r.bytes_in} ${r.termination_state} ${r.actconn}/${r.feconn}/` +
+    `${r.termination_state} ${r.actconn}/${r.feconn}/` +
     `${r.beconn}/${r.srv_conn}/${r.retries} ${r.srv_queue}/${r.backend_queue}`;
 }
 

@@ -42,6 +42,7 @@ import {
   fetchSrcPortNew,
   fetchSslFcNew,
   fetchTrueNew,
+  fetchUniqueIdNew,
   fetchUuidNew,
   fetchVarNew,
 } from "./fetch_conn.ts";
@@ -398,6 +399,12 @@ export const ACL_FETCHES: Readonly<Record<string, AclFetchDef>> = {
     doc: "A new random UUID (RFC 4122 version 4) for each use",
     compile: fetchUuidNew,
   },
+  "unique-id": {
+    use: HTTP,
+    type: SMP_T_STR,
+    doc: "The request's unique id (`unique-id-format`); none without one",
+    compile: fetchUniqueIdNew,
+  },
   "always_true": {
     use: ANY,
     type: SMP_T_BOOL,
@@ -498,7 +505,7 @@ export function aclFetchDef(name: string): AclFetchDef | undefined {
 }
 
 /** `kw(args)` and what follows it. */
-const FETCH_RE = /^([A-Za-z0-9_.]+)(?:\(([^()]*)\))?(.*)$/s;
+const FETCH_RE = /^([A-Za-z0-9_.-]+)(?:\(([^()]*)\))?(.*)$/s;
 
 /** Splits the text in parentheses into arguments ("" gives none). */
 function argsOf(text: string | undefined): string[] {

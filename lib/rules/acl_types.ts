@@ -54,6 +54,8 @@ export interface AclCtx {
   dstPort?: number;
   /** The client connection is TLS (terminated here). */
   tls?: boolean;
+  /** The request's unique id (`unique-id-format`), null or absent when none. */
+  uniqueId?: string | null;
   /** TCP content inspection: the request bytes buffered so far; absent or null elsewhere. */
   content?: AclContent | null;
 }

@@ -77,6 +77,18 @@ class FetchSni implements AclFetch {
   }
 }
 
+/** `unique-id`: the request's id made by `unique-id-format`; none without one. */
+class FetchUniqueId implements AclFetch {
+  readonly type = SMP_T_STR;
+  constructor(readonly kw: string) {}
+  exec(ctx: AclCtx, m: AclSampleSink): boolean {
+    const id = ctx.uniqueId;
+    if (id === null || id === undefined) return false;
+    const n = strScratch(id); // may replace STR: read it after
+    return m.matchBytes(STR, 0, n);
+  }
+}
+
 /** `var(txn.name)`: a variable set by an earlier `http-request set-var` of this request. */
 class FetchVar implements AclFetch {
   readonly type = SMP_T_STR;
@@ -157,6 +169,11 @@ export function fetchSslFcNew(word: string): AclFetch {
 /** `req.ssl_sni`, `ssl_fc_sni`. */
 export function fetchSniNew(word: string): AclFetch {
   return new FetchSni(word);
+}
+
+/** `unique-id`. */
+export function fetchUniqueIdNew(word: string): AclFetch {
+  return new FetchUniqueId(word);
 }
 
 /** `always_true`. */

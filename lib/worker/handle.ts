@@ -253,7 +253,7 @@ export async function startSluice(
     sessions: () => inst.sessions(),
     reopenLogs: () => {
       try {
-        inst.sink.reopen();
+        inst.logs.reopen();
         return null;
       } catch (err) {
         return errMsg(err);

@@ -1,7 +1,7 @@
 /**
  * An instance: one running configuration on this thread — scheduler, buffer
  * pool, frontends with their listeners, backends with their servers, and the
- * log sink. It binds everything or nothing, and stops either at once or
+ * log sinks. It binds everything or nothing, and stops either at once or
  * gracefully (stop accepting, let streams finish within the grace period,
  * then close the rest).
  *
@@ -9,7 +9,7 @@
  */
 import { setImmediate } from "node:timers";
 import { Backend } from "../backend/backend.ts";
-import { Frontend, type StreamLogger } from "../frontend/frontend.ts";
+import { Frontend } from "../frontend/frontend.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
 import type {
@@ -39,11 +39,9 @@ import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
 import { Replies } from "../http/http_reply.ts";
-import { formatHttpLogJson, httpLogRecord, writeHttpLog } from "../log/httplog.ts";
-import { LogSink } from "../log/sink.ts";
-import { SEV_ALERT, SEV_NOTICE, SEV_WARNING } from "../log/syslog.ts";
 import { LimitEvents } from "../core/limit_events.ts";
-import { formatTcpLogJson, tcpLogRecord, writeTcpLog } from "../log/tcplog.ts";
+import { accessLogger, logHeadsOf } from "./access_log.ts";
+import { LogSinks } from "./log_sinks.ts";
 import { Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
 import { buildReply } from "../rules/act_reply.ts";
@@ -153,7 +151,7 @@ function backendServers(b: ResolvedBackend, io: "node" | "ffi", now: number): Se
 }
 
 /** The HTTP analyser's options of a frontend, null for a TCP one. */
-function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal): HttpOptions | null {
+function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal, log: boolean): HttpOptions | null {
   if (f.http === null) return null;
   return {
     httpRequestTimeout: f.http.httpRequestTimeout,
@@ -170,7 +168,7 @@ function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal): HttpOptions | null
     forwardedProto: f.http.forwardedProto,
     forwarded: f.http.forwarded,
     replies: new Replies(f.http.errorFiles),
-    log: g.log.target !== "none",
+    log,
   };
 }
 
@@ -185,13 +183,15 @@ export class Instance {
   readonly processLimit: ConnLimit;
   readonly frontends: Frontend[] = [];
   readonly backends: Backend[] = [];
-  readonly sink: LogSink;
+  /** Every log target's sink, the global ones, each proxy's. */
+  readonly logs: LogSinks;
+  /** An event of the whole process (limits, configuration), to the global targets. */
+  readonly #event: (line: string, level: "notice" | "warning" | "alert") => void;
   /** Idle kept-alive server connections (HTTP). */
   readonly idle: IdleConns;
   readonly graceMs: number;
   /** Health checks, one set per backend. */
   readonly checks: BackendChecks[] = [];
-  readonly #json: boolean;
   /** Limits reached, reported at most every 10 s per kind. */
   readonly limitEvents: LimitEvents = new LimitEvents((l, lv) => this.#event(l, lv));
   readonly #cfg: ResolvedConfig;
@@ -212,13 +212,12 @@ export class Instance {
       : null;
     this.processLimit = new ConnLimit(g.maxconn);
     this.graceMs = g.graceMs;
-    this.sink = new LogSink(g.log.target, g.log.queueBytes);
-    this.#json = g.log.format === "json";
+    this.logs = new LogSinks(g.log.targets, g.log.queueBytes, g.log.format === "json");
+    this.#event = this.logs.eventsTo(this.logs.global);
     this.idle = new IdleConns(this.sched);
     for (const b of cfg.backends) this.#addBackend(b);
     const env = this.#streamEnv();
-    const logger = g.log.target === "none" ? null : this.#logger();
-    for (const f of cfg.frontends) this.#addFrontend(f, env, logger);
+    for (const f of cfg.frontends) this.#addFrontend(f, env);
   }
 
   /** What the streams of this instance run on, and how they report buffer shortage. */
@@ -240,6 +239,7 @@ export class Instance {
   /** A backend, its servers and its health checks. */
   #addBackend(b: ResolvedBackend): void {
     const servers = backendServers(b, this.io, this.sched.now);
+    const events = this.logs.eventsTo(this.logs.loggersOf(b.log.targets));
     const be = new Backend(this.sched, b.name, servers, {
       timeouts: b.timeouts,
       retries: b.retries,
@@ -248,7 +248,7 @@ export class Instance {
       stickSource: b.stickSource,
       cookie: b.cookie,
       httpReuse: b.httpReuse,
-      events: this.#event,
+      events,
     });
     if (b.mode === "http") be.idle = this.idle;
     be.http = b.http;
@@ -258,39 +258,16 @@ export class Instance {
     be.hooks = b.hooks;
     be.limitEvents = this.limitEvents;
     this.backends.push(be);
-    this.checks.push(
-      new BackendChecks(this.sched, be, {
-        checks: b.servers.map((s) => s.check),
-        agents: b.servers.map((s) => s.agent),
-      }),
-    );
-  }
-
-  /** Writes the access log line of an ended stream (TCP) or transaction (HTTP). */
-  #logger(): StreamLogger {
-    return (strm, fe) => {
-      const txn = strm.txn;
-      if (this.#json) {
-        if (txn !== null) {
-          const { rec, date } = httpLogRecord(strm, txn, fe, this.processLimit, this.sched.now);
-          this.sink.write(formatHttpLogJson(rec, date));
-        } else {
-          const rec = tcpLogRecord(strm, fe, this.processLimit);
-          this.sink.write(formatTcpLogJson(rec, strm.acceptDate));
-        }
-        return;
-      }
-      // Text lines are formatted in place into the sink's batch.
-      const out = this.sink.begin();
-      if (out === null) return;
-      if (txn !== null) writeHttpLog(out, strm, txn, fe, this.processLimit, this.sched.now);
-      else writeTcpLog(out, strm, fe, this.processLimit);
-      this.sink.end();
-    };
+    const checks = new BackendChecks(this.sched, be, {
+      checks: b.servers.map((s) => s.check),
+      agents: b.servers.map((s) => s.agent),
+    });
+    if (b.log.healthChecks) checks.logChecks = (line) => events(line, "notice");
+    this.checks.push(checks);
   }
 
   /** A frontend with its listeners (not bound yet), rules and services. */
-  #addFrontend(f: ResolvedFrontend, env: StreamEnv, logger: StreamLogger | null): void {
+  #addFrontend(f: ResolvedFrontend, env: StreamEnv): void {
     const g = this.#cfg.global;
     // Without a default backend, what no rule routes or answers meets
     // an empty backend of the frontend's name: 503, as in HAProxy. It is
@@ -298,15 +275,20 @@ export class Instance {
     const be = f.backend === null
       ? new Backend(this.sched, f.name, [], { timeouts: NO_BACKEND_TIMEOUTS, retries: 0 })
       : this.#backend(f.backend);
+    const loggers = this.logs.loggersOf(f.log.targets);
     const fe = new Frontend(env, f.name, be, {
       clientTimeout: f.clientTimeout,
       maxconn: f.maxconn,
-      http: httpOptions(f, g),
+      // The request line is kept for the log, and for unique ids (%r).
+      http: httpOptions(f, g, loggers.sinks.length > 0 || f.log.uniqueId !== null),
       io: g.io,
     }, this.processLimit);
-    fe.logger = logger;
+    const json = g.log.format === "json";
+    fe.logger = accessLogger(f, loggers, { json, process: this.processLimit, sched: this.sched });
+    fe.logHeads = logHeadsOf(f, this.processLimit, this.sched);
+    fe.logCaptures = [f.log.captureRequest.length, f.log.captureResponse.length];
     if (f.rules !== null && f.rules.tcpRequest.length > 0) fe.connRules = f.rules.tcpRequest;
-    fe.events = this.#event;
+    fe.events = this.logs.eventsTo(loggers);
     fe.limitEvents = this.limitEvents;
     fe.services = {
       "prometheus-exporter": () =>
@@ -629,7 +611,7 @@ export class Instance {
       largePool: this.largePool?.counters() ?? null,
       sched: this.sched.counters(),
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
-      log: { lines: this.sink.lines, dropped: this.sink.dropped },
+      log: this.logs.counts(),
     };
   }
 
@@ -661,7 +643,7 @@ export class Instance {
     }
     await Promise.all(closing);
     this.idle.closeAll();
-    await this.sink.close();
+    await this.logs.close();
     // Let a scheduler turn already queued run out before reporting closed.
     while (this.sched.counters().queued > 0) {
       await new Promise((resolve) => setImmediate(resolve));
@@ -671,18 +653,6 @@ export class Instance {
       await pollerDetach(this.sched);
     }
   }
-
-  /** A server state change or other event, written to the log like HAProxy's. */
-  #event = (line: string, level: "notice" | "warning" | "alert"): void => {
-    // Syslog gets the level as the message's severity too.
-    const sev = level === "notice" ? SEV_NOTICE : level === "warning" ? SEV_WARNING : SEV_ALERT;
-    if (this.#json) {
-      this.sink.write(
-        JSON.stringify({ type: "event", date: new Date().toISOString(), level, message: line }),
-        sev,
-      );
-    } else this.sink.write(`[${level.toUpperCase()}] ${line}`, sev);
-  };
 
   #killAll(): void {
     for (const fe of this.frontends) for (const strm of fe.streams) strm.kill();

@@ -121,7 +121,7 @@ Deno.test("cli proxies, logs one tcplog line per connection, and exits 0 on SIGT
   const log = await p.waitLine(/ main app\/srv1 /);
   assert.match(
     log,
-    /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] main app\/srv1 0\/\d+\/\d+ 7 7 -- \d+\/\d+\/\d+\/\d+\/0 0\/0$/,
+    /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] main app\/srv1 0\/\d+\/\d+ 7 -- \d+\/\d+\/\d+\/\d+\/0 0\/0$/,
   );
   p.kill("SIGTERM");
   assert.equal(await p.exited, 0);

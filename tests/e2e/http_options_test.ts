@@ -38,6 +38,7 @@ function feBe(server: string, fe: string[], be: string[] = [], defaults: string[
   return [
     "defaults",
     "    mode http",
+    "    log global",
     ...defaults.map((l) => `    ${l}`),
     "frontend fe",
     "    bind 127.0.0.1:0",

@@ -270,7 +270,7 @@ Deno.test("send-proxy-v2 before TLS to a server: one sluice tells another who th
   conn.close();
   await waitFor(() => logs.length === 1, 2000, "back's log line");
   // The back logs the front's client, port included (not the front's own connection).
-  assert.match(logs[0], new RegExp(`^127\\.0\\.0\\.1:${clientPort} \\[[^\\]]+\\] back app/s `));
+  assert.match(logs[0], new RegExp(`^127\\.0\\.0\\.1:${clientPort} \\[[^\\]]+\\] back~ app/s `));
 });
 
 Deno.test("config file: bind ... accept-proxy and server ... send-proxy[-v2]", () => {

@@ -39,6 +39,7 @@ Deno.test("backend http-request rules run after the frontend's and its routing; 
   await using p = await proxyOf([
     "defaults",
     "    mode http",
+    "    log global",
     "frontend fe",
     "    bind 127.0.0.1:0",
     "    http-request set-var(txn.from) str(fe)",
@@ -100,6 +101,7 @@ Deno.test("fetches uuid(), req.cook(), req.body_size, hdr_cnt() and url_param() 
   await using p = await proxyOf([
     "defaults",
     "    mode http",
+    "    log global",
     "frontend fe",
     "    bind 127.0.0.1:0",
     "    http-request deny deny_status 413 if { req.body_size gt 4 }",

@@ -74,21 +74,25 @@ Deno.test('startSluice() with { syslog: "unix:PATH" } sends each httplog line as
 
 for (
   const [how, args] of [
-    ["a configuration file's log unix@PATH local2", (sock: string, cfg: string, up: string) => {
-      Deno.writeTextFileSync(
-        cfg,
-        [
-          "global",
-          `    log unix@${sock} local2`,
-          "defaults",
-          "    mode tcp",
-          "listen echo",
-          "    bind 127.0.0.1:0",
-          `    server s1 ${up}`,
-        ].join("\n") + "\n",
-      );
-      return ["-f", cfg];
-    }],
+    [
+      "a configuration file's log unix@PATH format rfc5424 local2",
+      (sock: string, cfg: string, up: string) => {
+        Deno.writeTextFileSync(
+          cfg,
+          [
+            "global",
+            `    log unix@${sock} format rfc5424 local2`,
+            "defaults",
+            "    mode tcp",
+            "    log global",
+            "listen echo",
+            "    bind 127.0.0.1:0",
+            `    server s1 ${up}`,
+          ].join("\n") + "\n",
+        );
+        return ["-f", cfg];
+      },
+    ],
     ["--log syslog:PATH", (sock: string) => ["--mode", "tcp", "--log", `syslog:${sock}`]],
   ] as const
 ) {
@@ -115,7 +119,7 @@ for (
       assert.equal(p.err.join("\n"), "");
       assert.match(
         accessLines(rx, head)[0],
-        /^127\.0\.0\.1:\d+ \[[^\]]+\] \S+ \S+\/\S+ [\d/]+ 4 4 -- /,
+        /^127\.0\.0\.1:\d+ \[[^\]]+\] \S+ \S+\/\S+ [\d/]+ 4 -- /,
       );
     } finally {
       Deno.removeSync(dir, { recursive: true });

@@ -41,7 +41,7 @@ Deno.test("tcp proxy forwards several MB each way byte-exact", async () => {
   assert.equal(await sha256(got), await sha256(down));
   await waitFor(() => px.logs.length === 1, 5000, "log line");
   assert.equal(upHash, await sha256(payload));
-  assert.match(px.logs[0], / fe be\/s1 0\/\d+\/\d+ 6291456 5243003 -- /);
+  assert.match(px.logs[0], / fe be\/s1 0\/\d+\/\d+ 6291456 -- /);
 });
 
 Deno.test("tcp proxy forwards a client half-close and keeps the other way open", async () => {
@@ -60,7 +60,7 @@ Deno.test("tcp proxy forwards a client half-close and keeps the other way open",
   conn.close();
   assert.equal(answer, "got 5 bytes and more");
   await waitFor(() => px.logs.length === 1);
-  assert.match(px.logs[0], / 20 5 -- /);
+  assert.match(px.logs[0], / 20 -- /);
 });
 
 Deno.test("tcp proxy forwards a server half-close and keeps the other way open", async () => {
@@ -79,7 +79,7 @@ Deno.test("tcp proxy forwards a server half-close and keeps the other way open",
   assert.equal(await conn.read(new Uint8Array(1)), null);
   conn.close();
   await waitFor(() => px.logs.length === 1);
-  assert.match(px.logs[0], / 6 10 -- /);
+  assert.match(px.logs[0], / 6 -- /);
   assert.equal(up.accepted, 1);
 });
 
@@ -114,7 +114,7 @@ Deno.test("tcp proxy closes the client with SC when every server refuses", async
   await waitFor(() => px.logs.length === 1);
   // The 7 bytes are counted when read before the last refusal (node:net
   // reads at once; the FFI layer's refusals on loopback can come first).
-  assert.match(px.logs[0], / fe be\/s1 0\/-1\/\d+ 0 [07] SC \d+\/\d+\/\d+\/\d+\/2 0\/0$/);
+  assert.match(px.logs[0], / fe be\/s1 0\/-1\/\d+ 0 SC \d+\/\d+\/\d+\/\d+\/2 0\/0$/);
   const be = px.handle.stats().backends[0];
   assert.equal(be.econ, 3);
   // The last retry is a redispatch (to the only server there is).
@@ -291,7 +291,7 @@ Deno.test("tcp proxy terminates TLS with --tls-cert/--tls-key", async () => {
   assert.equal(new TextDecoder().decode(await readAll(conn)), "secret");
   conn.close();
   await waitFor(() => px.logs.length === 1);
-  assert.match(px.logs[0], / 6 6 -- /);
+  assert.match(px.logs[0], / 6 -- /);
 });
 
 Deno.test("tcp proxy logs CR for a client that fails the TLS handshake", async () => {
@@ -304,7 +304,7 @@ Deno.test("tcp proxy logs CR for a client that fails the TLS handshake", async (
   await readAll(conn).catch(() => new Uint8Array());
   conn.close();
   await waitFor(() => px.logs.length === 1);
-  assert.match(px.logs[0], / be\/<NOSRV> 0\/-1\/\d+ 0 0 CR /);
+  assert.match(px.logs[0], / be\/<NOSRV> -1\/-1\/\d+ 0 CR /);
   assert.equal(up.accepted, 0);
 });
 
@@ -373,7 +373,7 @@ Deno.test("tcp proxy gives up with sC when the connection (TLS handshake) times 
   assert.equal((await readAll(conn)).length, 0);
   conn.close();
   await waitFor(() => px.logs.length === 1);
-  assert.match(px.logs[0], / 0\/-1\/\d+ 0 0 sC .*\/1 0\/0$/);
+  assert.match(px.logs[0], / 0\/-1\/\d+ 0 sC .*\/1 0\/0$/);
   assert.equal(up.accepted, 2);
 });
 

@@ -19,6 +19,7 @@ async function exporter(address: string, n: number, logs: string[]) {
     [
       "defaults",
       "    mode http",
+      "    log global",
       "frontend prometheus",
       "    bind 127.0.0.1:0",
       "    http-request use-service prometheus-exporter if { path /metrics }",

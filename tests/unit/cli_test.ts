@@ -258,11 +258,14 @@ Deno.test("parseCli() reads --log syslog:HOST:PORT (UDP) and syslog:/PATH (unix 
   assert.deepEqual(target("syslog:/dev/log"), { syslog: "unix:/dev/log" });
   // The address syntax of --server works too.
   assert.deepEqual(target("syslog:unix:/dev/log"), { syslog: "unix:/dev/log" });
-  assert.deepEqual(resolveConfig(runWith("--log", "syslog:/dev/log")).global.log.target, {
-    syslog: "unix",
-    path: "/dev/log",
-    facility: 16,
-  });
+  assert.deepEqual(
+    resolveConfig(runWith("--log", "syslog:/dev/log")).global.log.targets[0].target,
+    {
+      syslog: "unix",
+      path: "/dev/log",
+      facility: 16,
+    },
+  );
   assert.ok(USAGE.includes("syslog:/PATH"), "USAGE documents syslog:/PATH");
 });
 

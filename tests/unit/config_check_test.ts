@@ -87,7 +87,18 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     maxHdrs: 101,
     maxRewrite: 1024,
     maxBody: 0,
-    log: { target: "stdout", format: "tcplog", queueBytes: 1 << 20 },
+    log: {
+      targets: [{
+        target: "stdout",
+        header: { format: "raw", facility: 16, host: "-" },
+        level: 7,
+        minLevel: 0,
+        maxLen: Infinity,
+        key: '"stdout" raw 16 7 0 Infinity',
+      }],
+      format: "tcplog",
+      queueBytes: 1 << 20,
+    },
     stats: null,
     adminSocket: null,
     pidfile: null,
@@ -102,6 +113,18 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     rules: null,
     hooks: null,
     inspectDelay: 0,
+    log: {
+      targets: ["global"],
+      format: null,
+      sd: null,
+      dontLogNull: false,
+      separateErrors: false,
+      captureRequest: [],
+      captureResponse: [],
+      uniqueId: null,
+      uniqueIdHeader: null,
+      slots: { reqCaptures: 0, resCaptures: 0, req: [], res: [] },
+    },
     http: {
       httpRequestTimeout: 10_000,
       keepAliveTimeout: 10_000,
@@ -133,6 +156,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     hooks: null,
     http: { connMode: 0, forwardFor: null, bufferRequest: false, abortOnClose: false },
     rules: null,
+    log: { targets: ["global"], healthChecks: false },
     servers: [{
       name: "s1",
       addr: { kind: "tcp", host: "127.0.0.1", port: 9000 },
@@ -235,7 +259,7 @@ Deno.test("resolveConfig() keeps given values and accepts a log function", () =>
     c.backends[0].servers[0].weight = 0;
     c.backends[0].servers[0].maxconn = 5;
   }));
-  assert.equal(r.global.log.target, target);
+  assert.equal(r.global.log.targets[0].target, target);
   assert.equal(r.global.log.format, "json");
   assert.deepEqual([r.global.bufsize, r.global.buffers, r.global.runqueueDepth], [4096, 30, 7]);
   assert.equal(r.global.graceMs, 0);
@@ -510,7 +534,7 @@ Deno.test("resolveConfig() rejects bad log settings", () => {
 Deno.test("resolveConfig() resolves syslog targets: UDP host:port and unix:/path, facility local0 by default", () => {
   const target = (t: unknown) =>
     resolveConfig(withEdit((c) => (c.global = { log: { target: t as "stdout" } }))).global.log
-      .target;
+      .targets[0].target;
   assert.deepEqual(target({ syslog: "10.0.0.5:514", facility: "local2" }), {
     syslog: "udp",
     host: "10.0.0.5",
