@@ -4,7 +4,7 @@
  * is a SluiceError with code ERR_CONFIG, `where` = `file:line`, and a message
  * starting with `file:line: ` that names the keyword:
  *
- * - `unsupported keyword "X" in section "backend be" (see README's keyword table)`
+ * - `unsupported keyword "X" in section "backend be" (see docs/migrating-from-haproxy.md)`
  * - `invalid value "V" for "timeout connect": <why>`
  * - `keyword "X" is not allowed in section "backend be" (...)`
  * - `missing value for "X"`, `unexpected argument "V" for "X"`
@@ -123,7 +123,7 @@ export class CfgAt {
 
   /** `unsupported keyword "X" in section "S"`, with a reason or a pointer to the README. */
   unsupported(kw: string = this.kw, why?: string): SluiceError {
-    const tail = why === undefined ? " (see README's keyword table)" : `: ${why}`;
+    const tail = why === undefined ? " (see docs/migrating-from-haproxy.md)" : `: ${why}`;
     return this.fail(`unsupported keyword "${kw}" in section "${this.section}"${tail}`);
   }
 

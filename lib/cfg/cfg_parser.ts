@@ -187,7 +187,7 @@ class CfgParser {
       this.#headerAt = l.where;
       this.sources.statement(l.where, l.where);
       this.#section = "other";
-      throw cfgError(l.where, `unsupported section "${kw}" (see README's keyword table)`);
+      throw cfgError(l.where, `unsupported section "${kw}" (see docs/migrating-from-haproxy.md)`);
     }
     this.sources.statement(l.where, this.#headerOf(l.where));
     const s = this.#section;

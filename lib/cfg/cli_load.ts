@@ -26,7 +26,7 @@ function count(n: number, what: string): string {
  * const load = loadConfig([{ file: "a.cfg", text: "global\n  daemon\n  bogus\n" }], { env: {} });
  * cliLoadReport(load, {});
  * // ['a.cfg:2: warning: "daemon": sluice stays in the foreground; ...',
- * //  'a.cfg:3: unsupported keyword "bogus" in section "global" (see README\'s keyword table)',
+ * //  'a.cfg:3: unsupported keyword "bogus" in section "global" (see docs/migrating-from-haproxy.md)',
  * //  "a.cfg: at least one frontend is needed (frontends)",
  * //  "sluice: a.cfg: 2 errors, 1 warning"]
  * ```

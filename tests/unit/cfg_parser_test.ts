@@ -1511,7 +1511,7 @@ Deno.test("server: bad values, missing values and unsupported options name the o
   rejects(
     beLines(["server s1 127.0.0.1:1 track be/s2"]),
     BE,
-    /unsupported keyword "server track" in section "backend be" \(see README's keyword table\)/,
+    /unsupported keyword "server track" in section "backend be" \(see docs\/migrating-from-haproxy\.md\)/,
   );
   rejects(
     beLines(["default-server agent-addr 10.0.0.1"]),
@@ -2048,7 +2048,7 @@ Deno.test("compression is an unsupported keyword", () => {
   rejects(
     feLines(["compression algo gzip"]),
     3,
-    /^t\.cfg:3: unsupported keyword "compression" in section "frontend fe" \(see README's keyword table\)$/,
+    /^t\.cfg:3: unsupported keyword "compression" in section "frontend fe" \(see docs\/migrating-from-haproxy\.md\)$/,
   );
 });
 
@@ -2206,7 +2206,7 @@ Deno.test("sections: keywords outside a section, unknown sections, names and dup
   rejects(
     ["global", "resolvers dns", "  nameserver a 1.1.1.1:53"],
     2,
-    /unsupported section "resolvers" \(see README's keyword table\)/,
+    /unsupported section "resolvers" \(see docs\/migrating-from-haproxy\.md\)/,
   );
   rejects(["userlist admins"], 1, /unsupported section "userlist"/);
   rejects(["frontend"], 1, /missing name for "frontend"/);
