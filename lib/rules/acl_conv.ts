@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { AclConv } from "./conv_base.ts";
+import { type AclConv, CastBin } from "./conv_base.ts";
 import type { AclCtx, AclFetch, AclSampleSink } from "./acl_types.ts";
 import { SMP_T_BIN, SMP_T_BOOL, SMP_T_INT, SMP_T_IP, SMP_T_STR } from "./acl_types.ts";
 import {
@@ -41,6 +41,11 @@ export interface AclConvDef {
   /** One line for docs/keywords.md. */
   readonly doc: string;
   /**
+   * It works on binary: address and integer samples are first cast to
+   * their network bytes (CastBin), as HAProxy casts them.
+   */
+  readonly bin?: boolean;
+  /**
    * Compiles the converter from its arguments, or says why they are wrong.
    * `where` (`FILE:LINE` of the keyword) locates files it names.
    */
@@ -53,13 +58,6 @@ export interface AclConvDef {
  */
 const ANY = (1 << SMP_T_STR) | (1 << SMP_T_BIN) | (1 << SMP_T_IP) | (1 << SMP_T_INT) |
   (1 << SMP_T_BOOL);
-
-/**
- * What a converter of binary samples takes: strings and binary. HAProxy
- * casts addresses and integers to binary as their network bytes (4, 16 or
- * 8 of them), which sluice's text samples are not: those are refused.
- */
-const BIN_IN = (1 << SMP_T_STR) | (1 << SMP_T_BIN);
 
 const MAP_ARGS = "file[,default]";
 const mapDoc = (how: string) =>
@@ -87,13 +85,15 @@ export const ACL_CONVERTERS: Record<string, AclConvDef> = {
     compile: convUpperNew,
   },
   "hex": {
-    takes: BIN_IN,
+    takes: ANY,
+    bin: true,
     type: SMP_T_STR,
-    doc: "Each byte as two upper-case hex digits",
+    doc: "Each byte as two upper-case hex digits (an address or integer: its network bytes)",
     compile: convHexNew,
   },
   "base64": {
-    takes: BIN_IN,
+    takes: ANY,
+    bin: true,
     type: SMP_T_STR,
     doc: "Base64 (standard alphabet, padded)",
     compile: convBase64New,
@@ -105,7 +105,8 @@ export const ACL_CONVERTERS: Record<string, AclConvDef> = {
     compile: convB64DecNew,
   },
   "bytes": {
-    takes: BIN_IN,
+    takes: ANY,
+    bin: true,
     type: SMP_T_BIN,
     args: "offset[,length]",
     doc: "The bytes from offset (from 0), at most length of them; empty past the end",
@@ -203,6 +204,15 @@ export function convArgsRead(
     } else cur += c;
   }
   return sq || dq ? "unclosed quote in the arguments" : 'missing ")"';
+}
+
+/**
+ * `inner` ready for a converter of binary (`def.bin`): an address or
+ * integer fetch gets HAProxy's cast to network bytes in front of it.
+ */
+export function convBinInput(def: AclConvDef, inner: AclFetch): AclFetch {
+  if (def.bin !== true || (inner.type !== SMP_T_IP && inner.type !== SMP_T_INT)) return inner;
+  return new ConvFetch(inner.kw, SMP_T_BIN, inner, new CastBin(inner.type === SMP_T_IP));
 }
 
 /** A fetch followed by a converter: the converter's output is the sample. */

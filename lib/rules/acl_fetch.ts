@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { ACL_CONVERTERS, aclConvDef, convArgsRead, ConvFetch } from "./acl_conv.ts";
+import { ACL_CONVERTERS, aclConvDef, convArgsRead, convBinInput, ConvFetch } from "./acl_conv.ts";
 import {
   type AclBadPat,
   type AclFetch,
@@ -542,7 +542,7 @@ function convChain(fetch: AclFetch, head: string, rest: string, where: string): 
     if (def.args === undefined && args.length > 0) return `converter "${m[1]}" takes no argument`;
     const conv = def.compile(text.slice(1, end), args, where);
     if (typeof conv === "string") return conv;
-    f = new ConvFetch(`${f.kw}${text.slice(0, end)}`, def.type, f, conv);
+    f = new ConvFetch(`${f.kw}${text.slice(0, end)}`, def.type, convBinInput(def, f), conv);
     text = text.slice(end);
   }
   return f;

@@ -7,6 +7,7 @@
  * @module
  */
 import { DEFAULT_BUFSIZE } from "../core/pool.ts";
+import { ipParse } from "./acl_ip.ts";
 import type { AclSampleSink } from "./acl_types.ts";
 
 /** A compiled converter: takes the samples before it, hands what it makes of each to `next`. */
@@ -55,5 +56,34 @@ export abstract class BytesConv implements AclConv {
       this.#out = new Uint8Array(Math.min(CONV_MAX, Math.max(n, 2 * this.#out.length)));
     }
     return this.#out;
+  }
+}
+
+/**
+ * HAProxy's casts to binary, before a converter of bytes (`hex`, `base64`,
+ * `bytes`): an address becomes its 4 or 16 network-order bytes (an
+ * IPv4-mapped IPv6 address its 4), an integer its 8 big-endian bytes.
+ * Strings pass unchanged.
+ */
+export class CastBin implements AclConv {
+  next: AclSampleSink = NOWHERE;
+  readonly #w = new Uint32Array(4);
+  readonly #b = new Uint8Array(16);
+  readonly #v = new DataView(this.#b.buffer);
+
+  constructor(readonly ip: boolean) {}
+
+  matchBytes(a: Uint8Array, pos: number, len: number): boolean {
+    if (!this.ip) return this.next.matchBytes(a, pos, len);
+    const kind = ipParse(a, pos, len, this.#w);
+    if (kind === 0) return false;
+    const n = kind === 4 ? 1 : 4;
+    for (let i = 0; i < n; i++) this.#v.setUint32(4 * i, this.#w[i]);
+    return this.next.matchBytes(this.#b, 0, 4 * n);
+  }
+
+  matchInt(n: number): boolean {
+    this.#v.setBigInt64(0, BigInt(Math.trunc(n)));
+    return this.next.matchBytes(this.#b, 0, 8);
   }
 }

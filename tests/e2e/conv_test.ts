@@ -30,6 +30,7 @@ Deno.test("converters route requests and fill header values, with map files", as
         "    http-request set-header X-Team %[req.hdr(host),lower,field(1,:),map_dom(hosts.map,none)]",
         "    http-request set-header X-Net %[src,map_ip(nets.map)]",
         "    http-request set-header X-B64 %[path,base64]",
+        "    http-request set-header X-Src %[src,hex]",
         "    http-request set-header X-Path %[path,upper,regsub('/+','_','g'),json]",
         "    http-request set-header X-Word %[path,word(-1,/),bytes(0,3),hex]",
         "    use_backend api if host_api",
@@ -55,6 +56,7 @@ Deno.test("converters route requests and fill header values, with map files", as
     assert.match(api, /\r\nX-Team: api-team\r\n/);
     assert.match(api, /\r\nX-Net: loopback\r\n/);
     assert.match(api, /\r\nX-B64: L3g=\r\n/);
+    assert.match(api, /\r\nX-Src: 7F000001\r\n/);
     const web = f[0].heads[0];
     assert.match(web, /\r\nX-Host: shop\.example\.com\r\n/);
     assert.match(web, /\r\nX-Team: web-team\r\n/);

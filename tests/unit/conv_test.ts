@@ -47,15 +47,20 @@ Deno.test("lower and upper change ASCII case, integers are converted from their 
   refused("path,lower(x)", /converter "lower" takes no argument/);
 });
 
-Deno.test("hex, base64 and b64dec encode and decode; hex refuses address and integer samples", () => {
+Deno.test("hex, base64 and b64dec encode and decode; addresses and integers as their bytes", () => {
   assert.equal(sample("path,hex"), "2F612F62");
   assert.equal(sample("path,base64"), "L2EvYg==");
   assert.equal(sample("query,base64"), "eD0x");
   assert.equal(sample("req.hdr(x-b),b64dec"), "hello");
   assert.equal(sample("path,base64,b64dec"), "/a/b");
   assert.equal(sample("query,b64dec"), null); // "x=1": length not a multiple of 4
-  refused("src,hex", /converter "hex" cannot take the address samples of "src"/);
-  refused("hdr_cnt,base64", /cannot take the integer samples/);
+  // Addresses and integers are cast to their network bytes first, as HAProxy does.
+  assert.equal(sample("src,hex"), "0A010203");
+  assert.equal(sample("src,hex", "t.cfg:1", "::ffff:10.1.2.3"), "0A010203");
+  assert.equal(sample("src,hex", "t.cfg:1", "2001:db8::1"), "20010DB8000000000000000000000001");
+  assert.equal(sample("hdr_cnt,hex"), "0000000000000005");
+  assert.equal(sample("src,bytes(3),hex"), "03");
+  assert.equal(sample("src,base64"), "CgECAw==");
 });
 
 Deno.test("bytes(offset[,length]) slices; past the end is an empty sample", () => {
