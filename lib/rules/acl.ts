@@ -81,7 +81,7 @@ function quotedList(items: readonly string[]): string {
 export function compileAcl(words: readonly string[], where: string): AclExpr {
   const fw = words[0];
   if (fw === undefined || fw === "") throw aclError(where, "missing fetch in ACL expression");
-  const spec = aclFetchParse(fw);
+  const spec = aclFetchParse(fw, where);
   if (typeof spec === "string") throw aclError(where, `${spec} in ACL expression`);
   const what = `ACL fetch "${fw}"`;
   let flags = 0;

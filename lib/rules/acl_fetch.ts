@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { ACL_CONVERTERS, aclConvDef, ConvFetch } from "./acl_conv.ts";
+import { ACL_CONVERTERS, aclConvDef, convArgsRead, convBinInput, ConvFetch } from "./acl_conv.ts";
 import {
   type AclBadPat,
   type AclFetch,
@@ -516,11 +516,11 @@ function argsOf(text: string | undefined): string[] {
  * Compiles the converters `rest` (`,lower,map(x)`, after the fetch `head`)
  * around `fetch`, or says why they are refused.
  */
-function convChain(fetch: AclFetch, head: string, rest: string): AclFetch | string {
+function convChain(fetch: AclFetch, head: string, rest: string, where: string): AclFetch | string {
   let f = fetch;
   let text = rest;
   while (text !== "") {
-    const m = /^,([A-Za-z0-9_.]+)(?:\(([^()]*)\))?/.exec(text);
+    const m = /^,([A-Za-z0-9_.]+)(\(?)/.exec(text);
     if (m === null) return `unexpected "${text}" after "${head}"`;
     const def = aclConvDef(m[1]);
     if (def === undefined) {
@@ -531,12 +531,19 @@ function convChain(fetch: AclFetch, head: string, rest: string): AclFetch | stri
     if ((def.takes & (1 << f.type)) === 0) {
       return `converter "${m[1]}" cannot take the ${SMP_T_NAMES[f.type]} samples of "${head}"`;
     }
-    const args = argsOf(m[2]);
+    let args: string[] = [];
+    let end = m[0].length;
+    if (m[2] === "(") {
+      const r = convArgsRead(text, end);
+      if (typeof r === "string") return `converter "${m[1]}": ${r}`;
+      args = r.args;
+      end = r.end;
+    }
     if (def.args === undefined && args.length > 0) return `converter "${m[1]}" takes no argument`;
-    const conv = def.compile(m[0].slice(1), args);
+    const conv = def.compile(text.slice(1, end), args, where);
     if (typeof conv === "string") return conv;
-    f = new ConvFetch(`${f.kw}${m[0]}`, def.type, f, conv);
-    text = text.slice(m[0].length);
+    f = new ConvFetch(`${f.kw}${text.slice(0, end)}`, def.type, convBinInput(def, f), conv);
+    text = text.slice(end);
   }
   return f;
 }
@@ -546,7 +553,8 @@ function convChain(fetch: AclFetch, head: string, rest: string): AclFetch | stri
  * `url_param(id)`, with converters after commas): returns the compiled
  * fetch, its default matching method and where it may be used, or a string
  * saying why the word is refused (unknown fetch, bad or missing argument,
- * unknown converter).
+ * unknown converter). `where` (`FILE:LINE`) locates the map files that
+ * converters name.
  *
  * @example
  * ```ts
@@ -555,7 +563,7 @@ function convChain(fetch: AclFetch, head: string, rest: string): AclFetch | stri
  * // typeof spec !== "string" && spec.match === "beg"
  * ```
  */
-export function aclFetchParse(word: string): AclFetchSpec | string {
+export function aclFetchParse(word: string, where = ""): AclFetchSpec | string {
   const m = FETCH_RE.exec(word);
   if (m === null) return `unknown fetch "${word}"`;
   const [, kw, argText, rest] = m;
@@ -563,9 +571,6 @@ export function aclFetchParse(word: string): AclFetchSpec | string {
   if (rest !== "") {
     if (rest.startsWith("(")) return `missing ")" or unexpected "(" in "${word}"`;
     if (!rest.startsWith(",")) return `unknown fetch "${word}"`;
-    if (Object.keys(ACL_CONVERTERS).length === 0) {
-      return `converters are not supported ("${rest.slice(1)}" after "${head}")`;
-    }
   }
   const alias = Object.hasOwn(ACL_KEYWORDS, kw) ? ACL_KEYWORDS[kw] : undefined;
   const name = alias?.[0] ?? kw;
@@ -576,7 +581,7 @@ export function aclFetchParse(word: string): AclFetchSpec | string {
   let fetch = def.compile(head, args);
   if (typeof fetch === "string") return fetch;
   if (rest !== "") {
-    fetch = convChain(fetch, head, rest);
+    fetch = convChain(fetch, head, rest, where);
     if (typeof fetch === "string") return fetch;
   }
   const spec = { fetch, match: alias?.[1] ?? aclDefaultMatch(fetch.type), use: def.use };

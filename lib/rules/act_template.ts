@@ -53,10 +53,10 @@ export function actTemplate(
         }" in ${what}: write samples as %[fetch] (e.g. %[src]), a literal % as %%`,
       );
     }
-    const end = v.indexOf("]", i);
+    const end = sampleEnd(v, i + 2);
     if (end < 0) actFail(where, `missing "]" after "%[" in ${what}`);
     const word = v.slice(i + 2, end);
-    const spec = aclFetchParse(word);
+    const spec = aclFetchParse(word, where);
     if (typeof spec === "string") actFail(where, `${spec} in ${what}`);
     if ((spec.use & use) === 0) {
       actFail(
@@ -77,6 +77,23 @@ export function actTemplate(
   }
   if (text !== "") parts.push(text);
   return parts;
+}
+
+/**
+ * Index of the `]` that closes the sample starting at `i`: brackets inside
+ * quotes or nested (a regsub() class, `[?;&]`) do not close it; -1 if none.
+ */
+function sampleEnd(v: string, i: number): number {
+  let depth = 0, quote = "";
+  for (; i < v.length; i++) {
+    const c = v[i];
+    if (quote !== "") {
+      if (c === quote) quote = "";
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === "[") depth++;
+    else if (c === "]" && depth-- === 0) return i;
+  }
+  return -1;
 }
 
 /** Takes the first sample a fetch yields, as text (integers and booleans in decimal). */

@@ -19,7 +19,9 @@ function varSample(where: string, words: readonly string[]): VarSample {
   const w = words.join(" ");
   const m = /^str\((.*)\)$/s.exec(w);
   if (m !== null) return { kind: "str", value: actLiteral(where, "set-var str()", m[1]) };
-  const spec = words.length === 1 ? aclFetchParse(w) : `unexpected ${JSON.stringify(words[1])}`;
+  const spec = words.length === 1
+    ? aclFetchParse(w, where)
+    : `unexpected ${JSON.stringify(words[1])}`;
   if (typeof spec === "string") {
     return actFail(
       where,

@@ -223,7 +223,7 @@ Deno.test("set-header and add-header values with %[fetch] samples (HAProxy log-f
       [{ httpResponse: ["set-header X-P %[path]"] }, /request fetches are not known in response/],
       [{ httpRequest: ["set-header X-A %[nope]"] }, /unknown fetch "nope"/],
       [{ httpRequest: ["set-header X-A %[src"] }, /missing "\]" after "%\["/],
-      [{ httpRequest: ["set-header X-A %[src,lower]"] }, /converters are not supported/],
+      [{ httpRequest: ["set-header X-A %[src,nope]"] }, /unknown converter "nope" after "src"/],
       [{ httpRequest: ["redirect scheme %[src]"] }, /not supported in redirect scheme/],
     ] as [FrontendRules, RegExp][]
   ) {

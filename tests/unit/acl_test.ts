@@ -824,7 +824,8 @@ Deno.test("compileAcl() errors name the place, the fetch and the reason", () => 
   bad("hdr(x,first) x", /invalid occurrence "first"/);
   bad("url_param(a,xy) 1", /invalid delimiter "xy"/);
   bad("hdr(host x", /missing "\)" or unexpected "\(" in "hdr\(host"/);
-  bad("hdr(host),lower x", /converters are not supported \("lower" after "hdr\(host\)"\)/);
+  bad("hdr(host),lowr x", /unknown converter "lowr" after "hdr\(host\)" \(supported: lower, /);
+  bad("hdr(host),field(0,.) x", /"field\(0,.\)": the index must be a non-zero integer/);
   bad(
     "path_beg",
     /missing pattern for ACL fetch "path_beg" \(give one or more, or use "-m found"\)/,
