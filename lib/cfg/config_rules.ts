@@ -7,6 +7,7 @@
  * @module
  */
 import { aclDeclare } from "../rules/acl.ts";
+import { authScopeProxyNamed } from "../rules/auth.ts";
 import { compileCondition, condMisuse, evalCondition } from "../rules/acl_cond.ts";
 import {
   type AclCond,
@@ -42,12 +43,18 @@ export function resolveRules(
   at: string,
   r: FrontendRules,
   ctx: {
+    /** The proxy's name: `http-request auth`'s default realm. */
+    name: string;
     mode: ProxyMode;
     backends: readonly ResolvedBackend[];
     bufsize: number;
     errs: ResolveErrors;
   },
 ): ResolvedRules {
+  return authScopeProxyNamed(ctx.name, () => rulesOf(at, r, ctx));
+}
+
+function rulesOf(at: string, r: FrontendRules, ctx: Parameters<typeof resolveRules>[2]) {
   if (typeof r !== "object" || r === null) {
     resolveFail(at, "expected { acls?, useBackends?, httpRequest?, httpResponse? }");
   }
