@@ -2208,7 +2208,7 @@ Deno.test("sections: keywords outside a section, unknown sections, names and dup
     2,
     /unsupported section "resolvers" \(see README's keyword table\)/,
   );
-  rejects(["userlist admins"], 1, /unsupported section "userlist"/);
+  rejects(["mailers alerts"], 1, /unsupported section "mailers"/);
   rejects(["frontend"], 1, /missing name for "frontend"/);
   rejects(
     ["listen stats 0.0.0.0:9000"],
