@@ -20,6 +20,7 @@ import {
 } from "../rules/acl_types.ts";
 import { compileHttpRule, compileUseBackend, type CondCompiler } from "../rules/http_rules.ts";
 import { compileTcpContentRule } from "../rules/tcp_rules.ts";
+import { actTemplate } from "../rules/act_template.ts";
 import { cfgLexLine } from "./cfg_lexer.ts";
 import type { ResolvedBackend, ResolvedRules } from "./config_resolved_types.ts";
 import type { FrontendRules, ProxyMode, RuleText } from "./config_types.ts";
@@ -149,7 +150,16 @@ function rulesOf(at: string, r: FrontendRules, ctx: Parameters<typeof resolveRul
     return rule;
   });
   const useBackends = each("useBackends", (x) => {
-    const u = compileUseBackend(x.words, x.where, ctx.mode === "http" ? cond : tcpCond);
+    let u = compileUseBackend(x.words, x.where, ctx.mode === "http" ? cond : tcpCond);
+    if (u.backend.includes("%")) {
+      // A log-format name (HAProxy: any "%"), built for each request.
+      const use = ctx.mode === "http" ? SMP_USE_REQ : SMP_USE_CONN | SMP_USE_L6REQ;
+      const t = actTemplate(x.where, "the use_backend name", u.backend, use);
+      if (typeof t !== "string" && t.some((p) => typeof p !== "string")) {
+        return { ...u, dynamic: t };
+      }
+      u = { ...u, backend: typeof t === "string" ? t : t.join("") }; // only "%%"s
+    }
     const be = ctx.backends.find((b) => b.name === u.backend);
     if (be === undefined) {
       resolveFail(x.where, `use_backend: no backend named ${JSON.stringify(u.backend)}`);
