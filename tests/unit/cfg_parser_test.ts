@@ -2472,7 +2472,9 @@ Deno.test("the configuration examples in README and docs/ parse", () => {
         block = null;
       }
     }
-    const configs = blocks.filter((b) => /^(global|defaults|frontend|backend|listen)\b/.test(b));
+    const configs = blocks.filter((b) =>
+      /^(global|defaults|frontend|backend|listen|userlist)\b/.test(b)
+    );
     for (const b of configs) {
       const cfg = parseConfigText(b, file, {});
       assert.ok(cfg.frontends.length + cfg.backends.length > 0 || cfg.global?.stats, file);
