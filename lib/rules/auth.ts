@@ -132,7 +132,9 @@ export function basicCredentials(ctx: AclCtx): { user: string; pass: Uint8Array 
     const vp = base + hdrs[k + 2];
     let v = "";
     for (let i = vp; i < vp + hdrs[k + 3]; i++) v += String.fromCharCode(a[i]);
-    const m = BASIC.exec(v.trim());
+    // The first comma-separated element, as HAProxy reads the header (base64 has no comma).
+    const comma = v.indexOf(",");
+    const m = BASIC.exec((comma < 0 ? v : v.slice(0, comma)).trim());
     if (m === null || m[1].length % 4 !== 0) return null;
     let raw: Uint8Array;
     try {

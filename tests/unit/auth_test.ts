@@ -257,6 +257,7 @@ Deno.test("http_auth() and http_auth_group() on Basic credentials", () => {
   assert.equal(t(auth, req("Basic !!!!")), false, "bad base64");
   assert.equal(t(auth, req(`Bearer ${btoa("alice:s3cret")}`)), false);
   assert.equal(t(auth, req(null)), false);
+  assert.equal(t(auth, req(`${basic("alice:s3cret")}, Bearer x`)), true, "the first element");
   assert.equal(t(auth, req(basic("bob:a"))), true);
   assert.equal(t(admins, req(basic("bob:a"))), true);
   assert.equal(t(admins, req(basic("alice:s3cret"))), false, "alice is not an admin");
