@@ -60,6 +60,8 @@ export type {
   StickSourceConfig,
   TcpCheckRuleConfig,
   TimeoutsConfig,
+  UserConfig,
+  UserlistConfig,
 } from "./lib/cfg/config_types.ts";
 export type { ListenAddress } from "./lib/worker/instance.ts";
 export type {

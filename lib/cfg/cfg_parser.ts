@@ -32,13 +32,13 @@ import { type CfgEnv, cfgLex, type CfgLine } from "./cfg_lexer.ts";
 import { CfgSources } from "./cfg_sources.ts";
 import { cfgProxyKeyword } from "./cfg_proxy.ts";
 import type { CfgProxyDraft, CfgProxyKind, CfgSetting } from "./cfg_types.ts";
-import type { SluiceConfig } from "./config_types.ts";
+import type { SluiceConfig, UserlistConfig } from "./config_types.ts";
+import { cfgUserlistKeyword, cfgUserlistName } from "./cfg_userlist.ts";
 
 /** HAProxy sections sluice does not have. */
 const OTHER_SECTIONS = new Set([
   "peers",
   "resolvers",
-  "userlist",
   "mailers",
   "program",
   "http-errors",
@@ -111,11 +111,13 @@ class CfgParser {
     where: "",
   });
   #proxies: CfgProxyDraft[] = [];
+  #userlists: UserlistConfig[] = [];
   /**
    * The section statements go to; null before the first header of a file,
-   * "other" in a section sluice does not have (its lines are skipped).
+   * "other" in a section sluice does not have (its lines are skipped), a
+   * userlist's index.
    */
-  #section: CfgProxyDraft | "global" | "other" | null = null;
+  #section: CfgProxyDraft | "global" | "other" | number | null = null;
   /** `file:line` of the current section's header. */
   #headerAt = "";
 
@@ -164,6 +166,7 @@ class CfgParser {
       sources: this.sources,
       warnings: this.warnings,
     });
+    if (this.#userlists.length > 0) config.userlists = this.#userlists;
     const order = (a: { where?: string }, b: { where?: string }) =>
       this.sources.compare(a.where ?? "", b.where ?? "");
     this.errors.sort(order);
@@ -183,6 +186,12 @@ class CfgParser {
       this.#open(l, kw);
       return;
     }
+    if (kw === "userlist") {
+      this.#headerAt = l.where;
+      this.sources.statement(l.where, l.where);
+      this.#openUserlist(l);
+      return;
+    }
     if (OTHER_SECTIONS.has(kw)) {
       this.#headerAt = l.where;
       this.sources.statement(l.where, l.where);
@@ -199,6 +208,12 @@ class CfgParser {
       );
     }
     const warnings = this.warnings;
+    if (typeof s === "number") {
+      const ul = this.#userlists[s];
+      const at = new CfgAt({ where: l.where, section: `userlist ${ul.name}`, kw, dir, warnings });
+      cfgUserlistKeyword(ul, s, { at, words: l.words, sources: this.sources });
+      return;
+    }
     if (s === "global") {
       cfgGlobalKeyword(this.#global, {
         at: new CfgAt({ where: l.where, section: "global", kw, dir, warnings }),
@@ -257,6 +272,29 @@ class CfgParser {
         }`,
       );
     }
+  }
+
+  /**
+   * Opens a `userlist NAME` section; the lines of one in error are skipped
+   * (its error is the one reported).
+   */
+  #openUserlist(l: CfgLine): void {
+    const at = new CfgAt({ where: l.where, section: "userlist", kw: "userlist", dir: "" });
+    const ul: UserlistConfig = { name: l.words[1] ?? "" };
+    this.#section = "other";
+    at.args(l.words.slice(1), 1, 1);
+    cfgUserlistName(at, "userlist", ul.name);
+    const twin = this.#userlists.findIndex((u) => u.name === ul.name);
+    if (twin >= 0) {
+      throw at.fail(
+        `userlist "${ul.name}" is already declared at ${
+          this.sources.whereOf(`userlists[${twin}]`)?.where
+        } (HAProxy ignores the second one)`,
+      );
+    }
+    this.sources.field(`userlists[${this.#userlists.length}]`, l.where);
+    this.#section = this.#userlists.length;
+    this.#userlists.push(ul);
   }
 
   /** Refuses two frontends (or two backends) of one name; listen counts as both. */

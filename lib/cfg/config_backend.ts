@@ -285,6 +285,7 @@ function backendOf(
       }
     }
     const r = resolveRules(`${at}.rules`, b.rules!, {
+      name: bname,
       mode,
       backends: [],
       bufsize: ctx.bufsize,

@@ -14,6 +14,8 @@ import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { cfgErrors } from "./cfg_at.ts";
 import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
+import { authScope } from "../rules/auth.ts";
+import { resolveUserlists } from "./config_userlist.ts";
 import { GENERATED_STATUSES } from "../http/http_reply.ts";
 import { resolveBackends } from "./config_backend.ts";
 import {
@@ -377,7 +379,13 @@ function frontendOf(at: string, f: FrontendConfig, env: FrontendEnv): ResolvedFr
   }, null);
   const rules = f.rules === undefined ? null : errs.run(
     () =>
-      resolveRules(`${at}.rules`, f.rules!, { mode: fmode, backends: env.backends, bufsize, errs }),
+      resolveRules(`${at}.rules`, f.rules!, {
+        name: fname,
+        mode: fmode,
+        backends: env.backends,
+        bufsize,
+        errs,
+      }),
     null,
   );
   const hooks = resolveHooks(`${at}.hooks`, f.hooks, fmode);
@@ -417,14 +425,21 @@ export function checkConfig(
   const errs = new ResolveErrors();
   // With global settings in error, the frontends are checked against the defaults.
   const global = errs.run(() => globalOf(cfg.global ?? {}), null) ?? globalOf({ io: "node" });
-  const backends = errs.run(() => resolveBackends(cfg.backends, errs, global.bufsize), []);
-  const frontends = errs.run(() => {
-    if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
-      resolveFail("frontends", "at least one frontend is needed");
-    }
-    const env: FrontendEnv = { global, backends, names: new Set(), errs };
-    return cfg.frontends.map((f, i) => errs.run(() => frontendOf(`frontends[${i}]`, f, env), null));
-  }, []);
+  // Rules find the userlists that http_auth() names in the scope.
+  const userlists = errs.run(() => resolveUserlists(cfg.userlists, errs), new Map());
+  const [backends, frontends] = authScope({ userlists, proxy: "" }, () => {
+    const backends = errs.run(() => resolveBackends(cfg.backends, errs, global.bufsize), []);
+    const frontends = errs.run(() => {
+      if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
+        resolveFail("frontends", "at least one frontend is needed");
+      }
+      const env: FrontendEnv = { global, backends, names: new Set(), errs };
+      return cfg.frontends.map((f, i) =>
+        errs.run(() => frontendOf(`frontends[${i}]`, f, env), null)
+      );
+    }, []);
+    return [backends, frontends] as const;
+  });
   if (errs.list.length > 0) return { resolved: null, errors: errs.list };
   return {
     resolved: { global, frontends: frontends.filter((f) => f !== null), backends },

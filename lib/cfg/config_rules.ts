@@ -7,6 +7,7 @@
  * @module
  */
 import { aclDeclare } from "../rules/acl.ts";
+import { authScopeProxyNamed } from "../rules/auth.ts";
 import { compileCondition, condMisuse, evalCondition } from "../rules/acl_cond.ts";
 import {
   type AclCond,
@@ -19,6 +20,7 @@ import {
 } from "../rules/acl_types.ts";
 import { compileHttpRule, compileUseBackend, type CondCompiler } from "../rules/http_rules.ts";
 import { compileTcpContentRule } from "../rules/tcp_rules.ts";
+import { actTemplate } from "../rules/act_template.ts";
 import { cfgLexLine } from "./cfg_lexer.ts";
 import type { ResolvedBackend, ResolvedRules } from "./config_resolved_types.ts";
 import type { FrontendRules, ProxyMode, RuleText } from "./config_types.ts";
@@ -42,12 +44,18 @@ export function resolveRules(
   at: string,
   r: FrontendRules,
   ctx: {
+    /** The proxy's name: `http-request auth`'s default realm. */
+    name: string;
     mode: ProxyMode;
     backends: readonly ResolvedBackend[];
     bufsize: number;
     errs: ResolveErrors;
   },
 ): ResolvedRules {
+  return authScopeProxyNamed(ctx.name, () => rulesOf(at, r, ctx));
+}
+
+function rulesOf(at: string, r: FrontendRules, ctx: Parameters<typeof resolveRules>[2]) {
   if (typeof r !== "object" || r === null) {
     resolveFail(at, "expected { acls?, useBackends?, httpRequest?, httpResponse? }");
   }
@@ -142,7 +150,16 @@ export function resolveRules(
     return rule;
   });
   const useBackends = each("useBackends", (x) => {
-    const u = compileUseBackend(x.words, x.where, ctx.mode === "http" ? cond : tcpCond);
+    let u = compileUseBackend(x.words, x.where, ctx.mode === "http" ? cond : tcpCond);
+    if (u.backend.includes("%")) {
+      // A log-format name (HAProxy: any "%"), built for each request.
+      const use = ctx.mode === "http" ? SMP_USE_REQ : SMP_USE_CONN | SMP_USE_L6REQ;
+      const t = actTemplate(x.where, "the use_backend name", u.backend, use);
+      if (typeof t !== "string" && t.some((p) => typeof p !== "string")) {
+        return { ...u, dynamic: t };
+      }
+      u = { ...u, backend: typeof t === "string" ? t : t.join("") }; // only "%%"s
+    }
     const be = ctx.backends.find((b) => b.name === u.backend);
     if (be === undefined) {
       resolveFail(x.where, `use_backend: no backend named ${JSON.stringify(u.backend)}`);

@@ -745,4 +745,32 @@ export interface SluiceConfig {
   frontends: FrontendConfig[];
   /** Backends referenced by the frontends. */
   backends: BackendConfig[];
+  /** Userlists (HAProxy's `userlist` sections) for `http_auth()` and `http_auth_group()`. */
+  userlists?: UserlistConfig[];
+}
+
+/**
+ * A userlist (HAProxy's `userlist NAME` section): users with their
+ * passwords, and groups. A user's groups are those its `groups` names plus
+ * those whose `users` name it.
+ */
+export interface UserlistConfig {
+  /** Name, as `http_auth(NAME)` gives it. */
+  name: string;
+  /** Users, each with exactly one of `password` and `insecurePassword`. */
+  users?: UserConfig[];
+  /** Groups, each with users it holds (`group NAME users U,...`). */
+  groups?: { name: string; users?: string[] }[];
+}
+
+/** A user of a userlist (`user NAME password HASH|insecure-password PASS [groups G,...]`). */
+export interface UserConfig {
+  /** User name, as the client sends it. */
+  name: string;
+  /** A crypt(3) hash: SHA-256 (`$5$`) or SHA-512 (`$6$`); other schemes are refused. */
+  password?: string;
+  /** The password in clear (`insecure-password`). */
+  insecurePassword?: string;
+  /** Groups of the userlist the user belongs to. */
+  groups?: string[];
 }

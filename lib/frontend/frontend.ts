@@ -42,6 +42,7 @@ import type { Reply } from "../http/http_reply.ts";
 import { HttpMsg } from "../http/h1_types.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
 import { buildReply } from "../rules/act_reply.ts";
+import { useBackendPick, type UseBackendRt } from "./use_backend.ts";
 import type { RuleAnswer, Service } from "../rules/http_act_types.ts";
 import { type HttpRule, type RuleCond, runHttpRules } from "../rules/http_rules.ts";
 import type { Backend } from "../backend/backend.ts";
@@ -85,7 +86,7 @@ export interface FrontendRulesRt {
   readonly httpRequest: readonly HttpRule<AclCtx>[];
   /** Header actions, deny, return and redirect, with conditions on the response. */
   readonly httpResponse: readonly HttpRule<AclCtx>[];
-  readonly useBackends: readonly { backend: Backend; cond: RuleCond<AclCtx> | null }[];
+  readonly useBackends: readonly UseBackendRt[];
 }
 
 /** Frontend settings. */
@@ -357,13 +358,10 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
       if (answer.deny) this.counters.dreq++;
       return answer;
     }
-    let be = this.backend;
-    for (const u of r.useBackends) {
-      if (u.cond === null || u.cond(ctx)) {
-        be = u.backend;
-        break;
-      }
-    }
+    const be = useBackendPick(r.useBackends, ctx, {
+      byName: this.backendsByName,
+      dflt: this.backend,
+    });
     strm.switchBackend(be);
     return this.#backendRequestRules(strm, msg, a, base, rw);
   }

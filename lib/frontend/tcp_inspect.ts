@@ -19,7 +19,6 @@ import { CF_SHUTR } from "../buf/channel_types.ts";
 import { SF_ERR_PRXCOND, type StreamAnalyser } from "../stream/stream_types.ts";
 import type { HttpStream, HttpTxn } from "../http/http_txn.ts";
 import type { AclContent, AclCtx } from "../rules/acl_types.ts";
-import type { RuleCond } from "../rules/http_rules.ts";
 import { TlsHelloScan } from "../rules/tls_hello.ts";
 import {
   runTcpContentRules,
@@ -28,13 +27,16 @@ import {
   type TcpContentRule,
 } from "../rules/tcp_rules.ts";
 import type { Backend } from "../backend/backend.ts";
+import { useBackendPick, type UseBackendRt } from "./use_backend.ts";
 
 /** A TCP frontend's compiled content rules and routing. */
 export interface TcpRoutingRt {
   readonly content: readonly TcpContentRule[];
   /** `tcp-request inspect-delay` in ms (0: decide at once on what is there). */
   readonly inspectDelay: number;
-  readonly useBackends: readonly { backend: Backend; cond: RuleCond<AclCtx> | null }[];
+  readonly useBackends: readonly UseBackendRt[];
+  /** The TCP-mode backends, for names built per connection (`use_backend be_%[...]`). */
+  readonly byName: ReadonlyMap<string, Backend>;
 }
 
 /** What the analyser needs from its frontend. */
@@ -100,13 +102,7 @@ export class TcpInspect implements StreamAnalyser<HttpTxn> {
     }
     // use_backend decides once, on the bytes there (HAProxy's SMP_OPT_FINAL).
     c.final = true;
-    let be = host.backend;
-    for (const u of tcp.useBackends) {
-      if (u.cond === null || u.cond(ctx)) {
-        be = u.backend;
-        break;
-      }
-    }
+    const be = useBackendPick(tcp.useBackends, ctx, { byName: tcp.byName, dflt: host.backend });
     ctx.content = null;
     strm.ana = null;
     strm.switchBackend(be);

@@ -616,7 +616,7 @@ function flagsOf(args: string, base: number): number | string {
 function sampleNode(word: string, o: number, opts: LogFormatOptions): Writer | string {
   const spec = aclFetchParse(word);
   if (typeof spec === "string") return `${spec} in "%[${word}]"`;
-  const fetch = spec.fetch;
+  const fetch = spec.fetch.sample ?? spec.fetch;
   if (opts.inline) {
     if ((spec.use & (SMP_USE_CONN | SMP_USE_REQ)) === 0) {
       return `"%[${word}]" needs the response, which is not known when the id is made`;

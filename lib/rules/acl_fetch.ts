@@ -46,6 +46,7 @@ import {
   fetchUuidNew,
   fetchVarNew,
 } from "./fetch_conn.ts";
+import { fetchHttpAuthGroupNew, fetchHttpAuthNew } from "./fetch_auth.ts";
 import {
   fetchBodySizeNew,
   fetchCookCntNew,
@@ -404,6 +405,21 @@ export const ACL_FETCHES: Readonly<Record<string, AclFetchDef>> = {
     type: SMP_T_STR,
     doc: "The request's unique id (`unique-id-format`); none without one",
     compile: fetchUniqueIdNew,
+  },
+  "http_auth": {
+    use: REQ,
+    type: SMP_T_BOOL,
+    args: "userlist",
+    doc: "True when the request's Basic credentials are those of a user of the userlist",
+    compile: fetchHttpAuthNew,
+  },
+  "http_auth_group": {
+    use: REQ,
+    type: SMP_T_STR,
+    args: "userlist",
+    doc: "In an ACL, each group of the user whose Basic credentials the request carries " +
+      "(`acl admin http_auth_group(L) admin`); as a sample, that user's name",
+    compile: fetchHttpAuthGroupNew,
   },
   "always_true": {
     use: ANY,

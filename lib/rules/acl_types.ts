@@ -176,6 +176,12 @@ export interface AclFetch {
   readonly type: number;
   /** Runs the fetch; never throws. */
   exec(ctx: AclCtx, m: AclSampleSink): boolean;
+  /**
+   * The fetch to run where a sample is taken (`%[...]`, set-var) rather than
+   * matched, when it differs (`http_auth_group` gives the user's name as a
+   * sample and the user's groups to an ACL, as HAProxy); absent: this one.
+   */
+  readonly sample?: AclFetch;
 }
 
 /** The -i flag: compare strings ignoring ASCII case. */

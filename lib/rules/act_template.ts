@@ -72,7 +72,7 @@ export function actTemplate(
     }
     if (text !== "") parts.push(text);
     text = "";
-    parts.push(spec.fetch);
+    parts.push(spec.fetch.sample ?? spec.fetch);
     i = end;
   }
   if (text !== "") parts.push(text);

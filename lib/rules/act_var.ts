@@ -33,7 +33,7 @@ function varSample(where: string, words: readonly string[]): VarSample {
   if ((spec.use & SMP_USE_REQ) === 0) {
     return actFail(where, `set-var: "${w}" is only known in response rules`);
   }
-  return { kind: "fetch", fetch: spec.fetch };
+  return { kind: "fetch", fetch: spec.fetch.sample ?? spec.fetch };
 }
 
 function sampleValue(s: VarSample, ctx: AclCtx): string | null {

@@ -16,6 +16,7 @@ import {
   actReplaceHeaderCompile,
   actSetHeaderCompile,
 } from "./act_header.ts";
+import { actAuthCompile } from "./act_auth.ts";
 import { actRedirectCompile } from "./act_redirect.ts";
 import { actDenyCompile, actReturnCompile, actTarpitCompile } from "./act_reply.ts";
 import { actServiceCompile } from "./act_service.ts";
@@ -43,6 +44,14 @@ export const HTTP_ACTIONS: Readonly<Record<string, HttpActionDef>> = {
       "counted as denied",
     example: "tarpit if { path_beg /wp-login }",
     compile: actTarpitCompile,
+  },
+  "auth": {
+    phases: REQ,
+    syntax: "[realm REALM]",
+    doc: 'Answers 401 with `WWW-Authenticate: Basic realm="REALM"` (default: the proxy\'s ' +
+      "name) and closes; guard it with `unless { http_auth(USERLIST) }`",
+    example: "auth realm admin",
+    compile: actAuthCompile,
   },
   "return": {
     phases: BOTH,

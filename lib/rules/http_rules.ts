@@ -20,6 +20,7 @@ import {
   ACT_F_NAMES,
   type HttpAct,
   type RuleAnswer,
+  type ValueTemplate,
 } from "./http_act_types.ts";
 
 /** A compiled condition, evaluated against a request or response context. */
@@ -36,8 +37,11 @@ export interface HttpRule<C> {
 
 /** A `use_backend NAME [if|unless cond]` rule. */
 export interface UseBackendRule<C> {
+  /** The name as written. */
   readonly backend: string;
   readonly cond: RuleCond<C> | null;
+  /** A name with `%[...]` samples, compiled: built for each request (absent: `backend`). */
+  readonly dynamic?: ValueTemplate;
 }
 
 /** Splits `words` at the first `if`/`unless`: action words, then condition words. */

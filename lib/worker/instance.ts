@@ -10,6 +10,9 @@
 import { setImmediate } from "node:timers";
 import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../frontend/frontend.ts";
+import type { UseBackendRt } from "../frontend/use_backend.ts";
+import type { UseBackendRule } from "../rules/http_rules.ts";
+import type { AclCtx } from "../rules/acl_types.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
 import type {
@@ -305,10 +308,13 @@ export class Instance {
       fe.tcp = {
         content: f.rules.tcpContent,
         inspectDelay: f.inspectDelay,
-        useBackends: f.rules.useBackends.map((u) => ({
-          backend: this.#backend(u.backend),
-          cond: u.cond,
-        })),
+        useBackends: f.rules.useBackends.map((u) => this.#useBackend(u)),
+        byName: new Map(
+          this.backends.filter((b) =>
+            this.#cfg.backends.find((x) => x.name === b.name)!.mode === "tcp"
+          )
+            .map((b) => [b.name, b]),
+        ),
       };
     }
     for (const b of f.binds) fe.addListener(b.addr, b.tls, b.acceptProxy);
@@ -328,11 +334,15 @@ export class Instance {
     fe.rules = {
       httpRequest: f.rules.httpRequest,
       httpResponse: f.rules.httpResponse,
-      useBackends: f.rules.useBackends.map((u) => ({
-        backend: this.#backend(u.backend),
-        cond: u.cond,
-      })),
+      useBackends: f.rules.useBackends.map((u) => this.#useBackend(u)),
     };
+  }
+
+  /** A use_backend rule with its backend linked, or its name to build per request. */
+  #useBackend(u: UseBackendRule<AclCtx>): UseBackendRt {
+    return u.dynamic === undefined
+      ? { backend: this.#backend(u.backend), dynamic: null, cond: u.cond }
+      : { backend: null, dynamic: u.dynamic, cond: u.cond };
   }
 
   /** The backend of that name (the configuration checker made sure it exists). */

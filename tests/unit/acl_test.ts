@@ -7,6 +7,7 @@
  * Heads are parsed by h1ParseHead() at a non-zero offset in a larger buffer,
  * so a fetch that forgot `base` (or read past its value) fails here.
  */
+import { authScope, Userlist } from "../../lib/rules/auth.ts";
 import assert from "node:assert/strict";
 import { SluiceError } from "../../lib/core/errors.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
@@ -948,8 +949,11 @@ Deno.test("every listed fetch keyword parses", () => {
       ? "(txn.x)"
       : /^(req\.)?payload/.test(kw)
       ? "(0,1)"
+      : /^http_auth/.test(kw)
+      ? "(L)"
       : "";
-    const spec = aclFetchParse(`${kw}${args}`);
+    const lists = new Map([["L", new Userlist("L", [], [])]]);
+    const spec = authScope({ userlists: lists, proxy: "fe" }, () => aclFetchParse(`${kw}${args}`));
     assert.ok(typeof spec !== "string", `${kw}: ${spec}`);
   }
   assert.equal(aclFetchParse("constructor"), 'unknown fetch "constructor"');

@@ -2208,7 +2208,7 @@ Deno.test("sections: keywords outside a section, unknown sections, names and dup
     2,
     /unsupported section "resolvers" \(see docs\/migrating-from-haproxy\.md\)/,
   );
-  rejects(["userlist admins"], 1, /unsupported section "userlist"/);
+  rejects(["mailers alerts"], 1, /unsupported section "mailers"/);
   rejects(["frontend"], 1, /missing name for "frontend"/);
   rejects(
     ["listen stats 0.0.0.0:9000"],
@@ -2472,7 +2472,9 @@ Deno.test("the configuration examples in README and docs/ parse", () => {
         block = null;
       }
     }
-    const configs = blocks.filter((b) => /^(global|defaults|frontend|backend|listen)\b/.test(b));
+    const configs = blocks.filter((b) =>
+      /^(global|defaults|frontend|backend|listen|userlist)\b/.test(b)
+    );
     for (const b of configs) {
       const cfg = parseConfigText(b, file, {});
       assert.ok(cfg.frontends.length + cfg.backends.length > 0 || cfg.global?.stats, file);

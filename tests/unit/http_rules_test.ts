@@ -275,11 +275,11 @@ Deno.test("rules run in order, skip when their condition fails and stop at an an
 Deno.test("compileHttpRule() refuses an unknown action and lists those of its rule set (from HTTP_ACTIONS)", () => {
   refuses(
     "frobnicate",
-    'unsupported action "http-request frobnicate" (supported: deny, tarpit, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request frobnicate" (supported: deny, tarpit, auth, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
   refuses(
     "set-var(foo) path",
-    'unsupported action "http-request set-var(foo)" (supported: deny, tarpit, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request set-var(foo)" (supported: deny, tarpit, auth, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
   refuses(
     "frobnicate",
@@ -288,7 +288,7 @@ Deno.test("compileHttpRule() refuses an unknown action and lists those of its ru
   );
   refuses(
     "",
-    'unsupported action "http-request " (supported: deny, tarpit, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request " (supported: deny, tarpit, auth, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
 });
 
