@@ -133,6 +133,7 @@ function backendServers(b: ResolvedBackend, io: "node" | "ffi", now: number): Se
       {
         weight: s.weight,
         maxconn: s.maxconn,
+        minconn: s.minconn,
         maxqueue: s.maxqueue,
         backup: s.backup,
         slowstart: s.slowstart,
@@ -248,6 +249,7 @@ export class Instance {
       stickSource: b.stickSource,
       cookie: b.cookie,
       httpReuse: b.httpReuse,
+      fullconn: b.fullconn,
       events,
     });
     if (b.mode === "http") be.idle = this.idle;
@@ -512,7 +514,7 @@ export class Instance {
               up: s.opUp,
               weight: s.uweight,
               iweight: cs.weight,
-              maxconn: s.maxconn,
+              maxconn: s.maxconnCfg,
               maxqueue: s.maxqueue,
               lastChangeSec: Math.max(0, Math.floor((now - s.lastChange) / 1000)),
               tls: cs.tls !== null,
