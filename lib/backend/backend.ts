@@ -107,6 +107,11 @@ export interface BackendOptions {
   cookie?: CookieSpec | null;
   /** Which requests may take an idle server connection (HTTP). Default "safe". */
   httpReuse?: HttpReuse;
+  /**
+   * Backend load (streams) at which servers with `minconn` reach their
+   * `maxconn` (HAProxy's `fullconn`). Default: 1 (they are at their maxconn).
+   */
+  fullconn?: number;
   /** Where server state changes are reported (one line each). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }
@@ -176,6 +181,9 @@ export class Backend implements StreamBackend {
   /** `http-request` / `http-response` rules of the backend, or null. */
   rules: BackendRulesRt | null = null;
   readonly httpReuse: HttpReuse;
+  readonly fullconn: number;
+  /** Servers whose limit follows the load (`minconn` below `maxconn`). */
+  #dynamic: Server[] = [];
   /** `http-reuse never`: each client stream's own idle connection. */
   readonly #private = new Map<Stream, PrivatePool>();
   /** Active and backup servers currently able to take new traffic. */
@@ -208,6 +216,9 @@ export class Backend implements StreamBackend {
     this.retries = opts.retries;
     this.redispatch = opts.redispatch ?? -1;
     this.httpReuse = opts.httpReuse ?? "safe";
+    this.fullconn = opts.fullconn ?? 1;
+    this.#dynamic = servers.filter((s) => s.dynamicLimit);
+    this.#retune();
     this.stick = opts.stickSource
       ? new StickTable(opts.stickSource.size, opts.stickSource.expire)
       : null;
@@ -268,6 +279,7 @@ export class Backend implements StreamBackend {
     if (!(strm.flags & SF_BE_ASSIGNED)) {
       strm.flags |= SF_BE_ASSIGNED;
       this.counters.open(now);
+      if (this.#dynamic.length > 0) this.#retune();
     }
     const r = this.#assign(strm, now);
     if (r === ASSIGNED) return !this.#reuseOrConnect(strm, now);
@@ -488,6 +500,7 @@ export class Backend implements StreamBackend {
       if (!retry) {
         strm.flags &= ~SF_BE_ASSIGNED;
         this.counters.scur--;
+        if (this.#dynamic.length > 0) this.#retune();
       }
     }
     this.releaseServer(strm);
@@ -523,6 +536,7 @@ export class Backend implements StreamBackend {
     strm.flags &= ~SF_BE_ASSIGNED;
     const c = this.counters;
     c.scur--;
+    if (this.#dynamic.length > 0) this.#retune();
     this.#countBytes(strm);
     const srv = strm.target as Server | null;
     if (srv !== null) {
@@ -551,6 +565,7 @@ export class Backend implements StreamBackend {
     if (!(strm.flags & SF_BE_ASSIGNED)) return;
     strm.flags &= ~SF_BE_ASSIGNED;
     this.counters.scur--;
+    if (this.#dynamic.length > 0) this.#retune();
   }
 
   /** Frees the stream's slot on its server, once, and gives it to a waiting stream. */
@@ -618,11 +633,37 @@ export class Backend implements StreamBackend {
     if (srv.effWeight < srv.uweight) this.#ramp.add(srv, now);
   }
 
-  /** maxconn at run time (0: none): a raise gives waiting streams the new slots at once. */
+  /**
+   * maxconn at run time (0: none): a raise gives waiting streams the new
+   * slots at once. A static limit stays static (minconn follows), a dynamic
+   * one keeps its minconn, as HAProxy's `set maxconn server`.
+   */
   setMaxconn(srv: Server, maxconn: number): void {
-    srv.maxconn = maxconn;
+    if (srv.minconn === srv.maxconnCfg) srv.minconn = maxconn;
+    srv.maxconnCfg = maxconn;
+    if (srv.minconn > maxconn && maxconn > 0) srv.minconn = maxconn;
+    srv.maxconn = srv.limitFor(this.counters.scur, this.fullconn);
+    this.#dynamic = this.servers.filter((s) => s.dynamicLimit);
     (srv.backup ? this.lbBackup : this.lb).update(srv);
     this.#dequeueAll();
+  }
+
+  /**
+   * The backend's load changed: servers with a dynamic limit get the one for
+   * it (HAProxy computes it on each check; here it changes only with the
+   * load), and a raised limit serves waiting streams.
+   */
+  #retune(): void {
+    const beconn = this.counters.scur;
+    let raised = false;
+    for (const s of this.#dynamic) {
+      const m = s.limitFor(beconn, this.fullconn);
+      if (m === s.maxconn) continue;
+      if (m > s.maxconn) raised = true;
+      s.maxconn = m;
+      (s.backup ? this.lbBackup : this.lb).update(s);
+    }
+    if (raised) this.#dequeueAll();
   }
 
   /** Stops the slowstart task (instance shutdown). */

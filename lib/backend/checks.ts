@@ -173,7 +173,7 @@ export class BackendChecks {
     if (r.maxconn !== null) {
       const n = /^[0-9]{1,7}$/.test(r.maxconn) ? Number(r.maxconn) : -1;
       if (n < 0 || n > 1_000_000) warn ??= `invalid maxconn "${r.maxconn}"`;
-      else if (n !== srv.maxconn) be.setMaxconn(srv, n);
+      else if (n !== srv.maxconnCfg) be.setMaxconn(srv, n);
     }
     if (r.health === null) return;
     const up = r.health === "up";

@@ -61,8 +61,16 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   uweight: number;
   /** Effective weight: `uweight` scaled by the slowstart ramp (fractional while ramping). */
   effWeight: number;
-  /** Maximum concurrent streams, 0 for none. */
+  /**
+   * Maximum concurrent streams in force, 0 for none: `maxconnCfg`, or with a
+   * `minconn` below it a limit that follows the backend's load (see
+   * `limitFor()`).
+   */
   maxconn: number;
+  /** Configured maxconn (0: none), what `set maxconn server` changes. */
+  maxconnCfg: number;
+  /** `minconn`: the least the limit goes down to; equal to `maxconnCfg` for a static limit. */
+  minconn: number;
   /** Most streams in this server's queue, 0 for no limit. */
   maxqueue: number;
   /** Slowstart ramp in ms (0: none). */
@@ -113,6 +121,8 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     opts: {
       weight: number;
       maxconn: number;
+      /** Default: `maxconn` (a static limit). */
+      minconn?: number;
       maxqueue?: number;
       backup?: boolean;
       slowstart?: number;
@@ -132,7 +142,8 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     this.iweight = opts.weight;
     this.uweight = opts.weight;
     this.effWeight = opts.weight;
-    this.maxconn = opts.maxconn;
+    this.maxconn = this.maxconnCfg = opts.maxconn;
+    this.minconn = opts.minconn ?? opts.maxconn;
     this.maxqueue = opts.maxqueue ?? 0;
     this.backup = opts.backup ?? false;
     this.slowstart = opts.slowstart ?? 0;
@@ -152,6 +163,22 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   /** May take a sticky (persistent) stream: up and not in maintenance, whatever its weight. */
   stickyUp(): boolean {
     return this.opUp && this.admin !== SRV_ADMIN_MAINT;
+  }
+
+  /** The limit follows the backend's load (`minconn` below `maxconn`). */
+  get dynamicLimit(): boolean {
+    return this.maxconnCfg > 0 && this.minconn < this.maxconnCfg;
+  }
+
+  /**
+   * The limit in force when the backend has `beconn` streams, as HAProxy's
+   * srv_dynamic_maxconn(): `maxconn` once the backend reaches `fullconn`,
+   * else on the ramp from `minconn`, never below it.
+   */
+  limitFor(beconn: number, fullconn: number): number {
+    const max = this.maxconnCfg;
+    if (beconn >= fullconn || this.minconn >= max) return max;
+    return Math.max(this.minconn, Math.floor(beconn * max / fullconn));
   }
 
   /** Has a free connection slot. */

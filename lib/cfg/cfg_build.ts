@@ -236,6 +236,7 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
   if (p.retries !== undefined) b.retries = p.retries.value;
   if (p.redispatch !== undefined) b.redispatch = p.redispatch.value;
   if (p.httpReuse !== undefined && mode === "http") b.httpReuse = p.httpReuse.value;
+  if (p.fullconn !== undefined) b.fullconn = p.fullconn.value;
   const bhttp = mode === "http" ? cfgBackendHttp(p) : undefined;
   if (bhttp !== undefined) b.http = bhttp;
   const timeouts = cfgTimeouts(p, ["server", "connect", "tunnel", "queue", "tarpit"]);
@@ -271,6 +272,7 @@ function cfgProxySources(sources: CfgSources, path: string, p: CfgProxyDraft): v
     ["retries", p.retries],
     ["redispatch", p.redispatch],
     ["httpReuse", p.httpReuse],
+    ["fullconn", p.fullconn],
     ["cookie", p.cookie],
     ["stickSource", p.stickTable],
     ["log.targets", p.logTargets],

@@ -568,14 +568,14 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "timeout tarpit": { caps: ALL, apply: cfgTimeout("tarpit") },
   "fullconn": {
     caps: DEF_BE,
-    apply(_p, { at }) {
-      throw at.fail(
-        '"fullconn" only sets the load at which servers with "minconn" reach their "maxconn", ' +
-          'and sluice does not support "minconn": remove it (without "minconn" it changes nothing ' +
-          'in HAProxy either), and bound servers with "maxconn"',
-      );
+    apply(p, { at, args }) {
+      at.args(args, 1, 1);
+      const n = at.int(args[0]);
+      if (n < 1) throw at.badValue(args[0], "expected at least 1");
+      cfgSet(p, "fullconn", { at, value: n });
     },
   },
+
   "option httplog": { caps: DEF_FE, apply: cfgLogFormat("httplog") },
   "option tcplog": { caps: DEF_FE, apply: cfgLogFormat("tcplog") },
   "log": { caps: ALL, apply: cfgProxyLog },

@@ -5,6 +5,7 @@
  * | option                                  | sets                                  |
  * | --------------------------------------- | ------------------------------------- |
  * | `weight N`, `maxconn N`, `maxqueue N`   | same fields                           |
+ * | `minconn N`                             | `minconn` (dynamic limit, `fullconn`) |
  * | `pool-max-conn N`, `pool-low-conn N`    | `poolMaxConn`, `poolLowConn`          |
  * | `pool-purge-delay D`                    | `poolPurgeDelay`                      |
  * | `backup`                                | `backup`                              |
@@ -91,6 +92,9 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         break;
       case "maxqueue":
         o.maxqueue = a.int(val());
+        break;
+      case "minconn":
+        o.minconn = a.int(val());
         break;
       case "pool-max-conn":
         o.poolMaxConn = a.int(val(), { signed: true });
@@ -272,6 +276,7 @@ export function cfgServerBuild(
   if (o.weight !== undefined) srv.weight = o.weight;
   if (o.maxconn !== undefined) srv.maxconn = o.maxconn;
   if (o.maxqueue !== undefined) srv.maxqueue = o.maxqueue;
+  if (o.minconn !== undefined) srv.minconn = o.minconn;
   if (o.poolMaxConn !== undefined) srv.poolMaxConn = o.poolMaxConn;
   if (o.poolPurgeDelay !== undefined) srv.poolPurgeDelay = o.poolPurgeDelay;
   if (o.poolLowConn !== undefined) srv.poolLowConn = o.poolLowConn;

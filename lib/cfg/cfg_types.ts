@@ -68,6 +68,7 @@ export interface CfgServerOpts {
   weight?: number;
   maxconn?: number;
   maxqueue?: number;
+  minconn?: number;
   poolMaxConn?: number;
   poolPurgeDelay?: number;
   poolLowConn?: number;
@@ -153,6 +154,7 @@ export interface CfgProxyDraft {
   retries?: CfgSetting<number>;
   redispatch?: CfgSetting<number>;
   httpReuse?: CfgSetting<"never" | "safe" | "aggressive" | "always">;
+  fullconn?: CfgSetting<number>;
   /** `option forwardfor [...]` (its options, `{}` for none) or `no option forwardfor` (false). */
   forwardFor?: CfgSetting<false | ForwardForConfig>;
   /** `option http-keep-alive|http-server-close|httpclose` (the last one wins). */

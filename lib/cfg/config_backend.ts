@@ -127,6 +127,17 @@ function observe(sat: string, s: ServerConfig): ResolvedObserve | null {
   };
 }
 
+/**
+ * `maxconn` and `minconn` as HAProxy settles them: minconn defaults to
+ * maxconn (a static limit), and a minconn above maxconn becomes the maxconn.
+ */
+function minMaxconnOf(sat: string, s: ServerConfig): { maxconn: number; minconn: number } {
+  const maxconn = resolveInt(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000);
+  const minconn = resolveInt(`${sat}.minconn`, s.minconn, maxconn, 0, 1_000_000);
+  if (minconn > maxconn) return { maxconn: minconn, minconn };
+  return { maxconn, minconn: maxconn === 0 ? 0 : minconn };
+}
+
 /** `httpReuse`: absent (the default, "safe") or one of HAProxy's four. */
 function httpReuseOf(at: string, v: unknown): "never" | "safe" | "aggressive" | "always" {
   if (v === undefined) return "safe";
@@ -199,7 +210,7 @@ function serverOf(sat: string, s: ServerConfig, names: Set<string>): ResolvedSer
     tls,
     sendProxy,
     weight: resolveInt(`${sat}.weight`, s.weight, 1, 0, 256),
-    maxconn: resolveInt(`${sat}.maxconn`, s.maxconn, 0, 0, 1_000_000),
+    ...minMaxconnOf(sat, s),
     maxqueue: resolveInt(`${sat}.maxqueue`, s.maxqueue, 0, 0, 1_000_000),
     backup: resolveBool(`${sat}.backup`, s.backup, false),
     slowstart: resolveTimeout(`${sat}.slowstart`, s.slowstart, 0),
@@ -304,6 +315,8 @@ function backendOf(
     retries: resolveInt(`${at}.retries`, b.retries, DEFAULT_RETRIES, 0, 100),
     redispatch: resolveInt(`${at}.redispatch`, b.redispatch, DEFAULT_REDISPATCH, -1, 100),
     httpReuse: httpReuseOf(`${at}.httpReuse`, b.httpReuse),
+    // 0 until the frontends are known: resolveConfig() sets HAProxy's default.
+    fullconn: resolveInt(`${at}.fullconn`, b.fullconn, 0, 0, 10_000_000),
     cookie: b.cookie === undefined ? null : cookie(`${at}.cookie`, b.cookie),
     stickSource: ss === undefined ? null : {
       size: resolveInt(`${at}.stickSource.size`, ss.size, DEFAULT_STICK_SIZE, 1, 10_000_000),

@@ -441,10 +441,32 @@ export function checkConfig(
     return [backends, frontends] as const;
   });
   if (errs.list.length > 0) return { resolved: null, errors: errs.list };
+  const fes = frontends.filter((f) => f !== null);
   return {
-    resolved: { global, frontends: frontends.filter((f) => f !== null), backends },
+    resolved: { global, frontends: fes, backends: withFullconn(backends, fes) },
     errors: [],
   };
+}
+
+/**
+ * Backends whose `fullconn` was not given get HAProxy's: 10% of the sum of
+ * the maxconn of the frontends that may send them streams (default backend
+ * and `use_backend` rules), at least 1.
+ */
+function withFullconn(
+  backends: ResolvedBackend[],
+  frontends: readonly ResolvedFrontend[],
+): ResolvedBackend[] {
+  return backends.map((b) => {
+    if (b.fullconn > 0) return b;
+    let sum = 0;
+    for (const f of frontends) {
+      const named = f.backend === b.name ||
+        (f.rules?.useBackends ?? []).some((u) => u.backend === b.name);
+      if (named) sum += f.maxconn;
+    }
+    return { ...b, fullconn: Math.max(1, Math.ceil(sum / 10)) };
+  });
 }
 
 /**

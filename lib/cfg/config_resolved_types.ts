@@ -64,6 +64,7 @@ export interface ResolvedServer extends
         | "slowstart"
         | "state"
         | "cookie"
+        | "minconn"
         | "poolMaxConn"
         | "poolPurgeDelay"
         | "poolLowConn"
@@ -84,7 +85,9 @@ export interface ResolvedServer extends
 /** A backend with defaults applied. */
 export interface ResolvedBackend extends
   Readonly<
-    Required<Pick<BackendConfig, "name" | "mode" | "retries" | "redispatch" | "httpReuse">>
+    Required<
+      Pick<BackendConfig, "name" | "mode" | "retries" | "redispatch" | "httpReuse" | "fullconn">
+    >
   > {
   readonly balance: LbSpec;
   readonly timeouts: Readonly<

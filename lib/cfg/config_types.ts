@@ -571,6 +571,13 @@ export interface ServerConfig {
   weight?: number;
   /** Maximum concurrent streams to this server, 0 for none. Excess ones queue. Default 0. */
   maxconn?: number;
+  /**
+   * With `maxconn`, a limit that follows the backend's load (HAProxy's
+   * `minconn`): never below this, `maxconn` once the backend has
+   * `fullconn` streams, on the ramp between. Default: `maxconn` (a static
+   * limit); a `minconn` above `maxconn` raises `maxconn` to it.
+   */
+  minconn?: number;
   /** Most streams waiting in this server's queue, 0 for no limit. Default 0. */
   maxqueue?: number;
   /** Takes traffic only when no active server is up. Default false. */
@@ -710,6 +717,13 @@ export interface BackendConfig {
    * (any). Default `"safe"`.
    */
   httpReuse?: "never" | "safe" | "aggressive" | "always";
+  /**
+   * Backend load (streams) at which servers with `minconn` reach their
+   * `maxconn` (HAProxy's `fullconn`). Default: 10% of the sum of the
+   * `maxconn` of the frontends whose `defaultBackend` or `useBackend` rules
+   * name this backend (at least 1), as HAProxy.
+   */
+  fullconn?: number;
   /** Timeouts (`server`, `connect`, `tunnel`, `queue` apply here). */
   timeouts?: TimeoutsConfig;
   /** Cookie persistence (HTTP). */

@@ -136,6 +136,7 @@ function backendServers(b: ResolvedBackend, io: "node" | "ffi", now: number): Se
       {
         weight: s.weight,
         maxconn: s.maxconn,
+        minconn: s.minconn,
         maxqueue: s.maxqueue,
         backup: s.backup,
         slowstart: s.slowstart,
@@ -251,6 +252,7 @@ export class Instance {
       stickSource: b.stickSource,
       cookie: b.cookie,
       httpReuse: b.httpReuse,
+      fullconn: b.fullconn,
       events,
     });
     if (b.mode === "http") be.idle = this.idle;
@@ -522,7 +524,7 @@ export class Instance {
               up: s.opUp,
               weight: s.uweight,
               iweight: cs.weight,
-              maxconn: s.maxconn,
+              maxconn: s.maxconnCfg,
               maxqueue: s.maxqueue,
               lastChangeSec: Math.max(0, Math.floor((now - s.lastChange) / 1000)),
               tls: cs.tls !== null,

@@ -682,8 +682,14 @@ Deno.test("option http-buffer-request, option abortonclose, monitor-uri, timeout
   assert.equal(backend(["timeout tarpit 1s", "server s1 127.0.0.1:9000"]).timeouts!.tarpit, 1000);
 });
 
-Deno.test("fullconn is refused: it only matters with minconn, which sluice does not support", () => {
-  rejects(beLines(["fullconn 1000"]), BE, /"fullconn" only sets .* "minconn"/);
+Deno.test("fullconn and server minconn: a dynamic limit following the backend's load", () => {
+  assert.equal(backend(["fullconn 1000"]).fullconn, 1000);
+  assert.equal(backend([]).fullconn, undefined);
+  const [s] = servers(["server s1 127.0.0.1:80 minconn 10 maxconn 100"]);
+  assert.equal(s.minconn, 10);
+  assert.equal(s.maxconn, 100);
+  rejects(beLines(["fullconn 0"]), BE, /invalid value "0" for "fullconn": expected at least 1/);
+  rejects(beLines(["fullconn many"]), BE, /invalid value "many" for "fullconn"/);
   rejects(
     feLines(["fullconn 1000"]),
     3,
