@@ -228,4 +228,14 @@ export class ConvFetch implements AclFetch {
     this.conv.next = m;
     return this.inner.exec(ctx, this.conv);
   }
+
+  /**
+   * Where a sample is taken, the converters apply to the inner fetch's
+   * sample form (`%[http_auth_group(L),lower]` lowers the user's name, as
+   * HAProxy). The converter chain is shared: exec() points it at its sink.
+   */
+  get sample(): AclFetch | undefined {
+    const s = this.inner.sample;
+    return s === undefined ? undefined : new ConvFetch(this.kw, this.type, s, this.conv);
+  }
 }
