@@ -18,7 +18,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { eqNoCase, lc } from "../http/h1_chars.ts";
 import type { AclCtx } from "./acl_types.ts";
-import { cryptSha } from "./auth_crypt.ts";
+import { cryptHash } from "./auth_crypt.ts";
 
 /** One user of a userlist. */
 export interface AuthUser {
@@ -54,7 +54,7 @@ export class Userlist {
     const key = createHash("sha256").update(user).update("\0").update(pass).digest("base64");
     let ok = this.#cache.get(key);
     if (ok === undefined) {
-      const got = cryptSha(pass, u.pass);
+      const got = cryptHash(pass, u.pass);
       ok = got !== null &&
         sameBytes(new TextEncoder().encode(got), new TextEncoder().encode(u.pass));
       if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);

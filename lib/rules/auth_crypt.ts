@@ -2,9 +2,9 @@
  * crypt(3) password hashes as glibc computes them for HAProxy's `user NAME
  * password HASH`: SHA-256 (`$5$`) and SHA-512 (`$6$`) crypt, after Ulrich
  * Drepper's "Unix crypt using SHA-256 and SHA-512" (the algorithm, not
- * glibc's code), on node:crypto digests. Other schemes (DES, MD5 `$1$`,
- * bcrypt `$2y$`, yescrypt `$y$`…) are refused at load time by
- * cryptScheme(), naming the scheme.
+ * glibc's code), and the older MD5 crypt (`$1$`, Poul-Henning Kamp's), on
+ * node:crypto digests. Other schemes (DES, bcrypt `$2y$`, yescrypt `$y$`…)
+ * are refused at load time by cryptUnsupported(), naming the scheme.
  *
  * @module
  */
@@ -50,9 +50,10 @@ const SHA512: ShaScheme = { id: "6", algo: "sha512", size: 64 };
  */
 export function cryptUnsupported(hash: string): string | null {
   const m = /^\$([^$]*)\$/.exec(hash);
-  if (m === null) return hash.length === 13 ? "DES crypt" : "an unknown scheme (not $5$ or $6$)";
+  if (m === null) {
+    return hash.length === 13 ? "DES crypt" : "an unknown scheme (not $1$, $5$ or $6$)";
+  }
   const names: Record<string, string> = {
-    "1": "MD5 crypt ($1$)",
     "2": "bcrypt ($2$)",
     "2a": "bcrypt ($2a$)",
     "2b": "bcrypt ($2b$)",
@@ -64,6 +65,9 @@ export function cryptUnsupported(hash: string): string | null {
     "sha1": "sha1crypt ($sha1$)",
     "md5": "Sun MD5 ($md5$)",
   };
+  if (m[1] === "1") {
+    return /^\$1\$[^$:\n]{0,8}\$[./0-9A-Za-z]{22}$/.test(hash) ? null : "a malformed $1$ hash";
+  }
   if (m[1] !== "5" && m[1] !== "6") {
     return Object.hasOwn(names, m[1]) ? names[m[1]] : `an unknown scheme ($${m[1]}$)`;
   }
@@ -150,4 +154,60 @@ export function cryptSha(password: string | Uint8Array, setting: string): string
   }
   const head = `$${s.id}$${custom ? `rounds=${rounds}$` : ""}${saltText}$`;
   return head + encode(s, c);
+}
+
+/** MD5 crypt's encoding of its digest: byte triples, then the last byte. */
+const ORDER_MD5: readonly number[] = [0, 6, 12, 1, 7, 13, 2, 8, 14, 3, 9, 15, 4, 10, 5];
+
+/**
+ * MD5 crypt (`$1$`, as glibc and OpenSSL's `passwd -1`): the stored hash
+ * when `password` is right, null when `setting` is not a `$1$` hash.
+ * Its 1,000 rounds of MD5 are weak by today's standards (use `$6$`), but
+ * old userlists have them.
+ *
+ * @example
+ * ```ts
+ * import { cryptMd5 } from "./auth_crypt.ts";
+ * import assert from "node:assert";
+ * assert.equal(cryptMd5("Hello world!", "$1$saltstri"), "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1");
+ * ```
+ */
+export function cryptMd5(password: string | Uint8Array, setting: string): string | null {
+  const m = /^\$1\$([^$]{0,8})/.exec(setting);
+  if (m === null) return null;
+  const enc = new TextEncoder();
+  const p = typeof password === "string" ? enc.encode(password) : password;
+  const salt = enc.encode(m[1]);
+  const md5 = (parts: readonly Uint8Array[]) => {
+    const h = createHash("md5");
+    for (const x of parts) h.update(x);
+    return new Uint8Array(h.digest());
+  };
+  const alt = md5([p, salt, p]);
+  const parts: Uint8Array[] = [p, enc.encode("$1$"), salt];
+  for (let n = p.length; n > 0; n -= 16) parts.push(alt.subarray(0, Math.min(16, n)));
+  const zero = new Uint8Array(1);
+  for (let n = p.length; n > 0; n >>= 1) parts.push((n & 1) !== 0 ? zero : p.subarray(0, 1));
+  let f = md5(parts);
+  for (let i = 0; i < 1000; i++) {
+    const r: Uint8Array[] = [(i & 1) !== 0 ? p : f];
+    if (i % 3 !== 0) r.push(salt);
+    if (i % 7 !== 0) r.push(p);
+    r.push((i & 1) !== 0 ? f : p);
+    f = md5(r);
+  }
+  let out = "";
+  const put = (w: number, n: number) => {
+    for (let i = 0; i < n; i++, w >>= 6) out += ITOA64[w & 0x3f];
+  };
+  for (let i = 0; i < ORDER_MD5.length; i += 3) {
+    put((f[ORDER_MD5[i]] << 16) | (f[ORDER_MD5[i + 1]] << 8) | f[ORDER_MD5[i + 2]], 4);
+  }
+  put(f[11], 2);
+  return `$1$${m[1]}$${out}`;
+}
+
+/** The crypt(3) string of `password` with `setting`'s scheme and salt (`$1$`, `$5$`, `$6$`), or null. */
+export function cryptHash(password: string | Uint8Array, setting: string): string | null {
+  return setting.startsWith("$1$") ? cryptMd5(password, setting) : cryptSha(password, setting);
 }

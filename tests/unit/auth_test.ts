@@ -10,7 +10,7 @@ import { loadConfig } from "../../lib/cfg/config_load.ts";
 import { resolveConfig } from "../../lib/cfg/config_check.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { HttpMsg } from "../../lib/http/h1_types.ts";
-import { cryptSha, cryptUnsupported } from "../../lib/rules/auth_crypt.ts";
+import { cryptHash, cryptMd5, cryptSha, cryptUnsupported } from "../../lib/rules/auth_crypt.ts";
 import { authScope, Userlist } from "../../lib/rules/auth.ts";
 import { aclFetchParse } from "../../lib/rules/acl_fetch.ts";
 import { compileAcl } from "../../lib/rules/acl.ts";
@@ -67,8 +67,34 @@ Deno.test("cryptSha() computes glibc's $5$ and $6$ hashes (specification and ope
   assert.equal(cryptSha("x", "$1$abc$"), null);
 });
 
+Deno.test("cryptMd5(): MD5 crypt ($1$) as openssl passwd -1 computes it", () => {
+  const vectors: [string, string, string][] = [
+    ["Hello world!", "$1$saltstri", "$1$saltstri$YMyguxXMBpd2TEZ.vS/3q1"],
+    ["", "$1$ab", "$1$ab$rn6aQS/o7141mj179E/zA."],
+    [
+      "a much longer password that exceeds sixteen bytes",
+      "$1$12345678",
+      "$1$12345678$xp5UWmFrVKuEfrqQeMZhk1",
+    ],
+    ["secret", "$1$saltsalt", "$1$saltsalt$9xy1btjgzLYfb7hivXtC//"],
+  ];
+  for (const [pass, setting, want] of vectors) {
+    assert.equal(cryptMd5(pass, setting), want, `${pass} / ${setting}`);
+    assert.equal(cryptHash(pass, want), want, "the full hash is its own setting");
+    assert.equal(cryptUnsupported(want), null);
+  }
+  assert.equal(
+    cryptHash("secret", "$1$saltsalt$9xy1btjgzLYfb7hivXtC//"),
+    "$1$saltsalt$9xy1btjgzLYfb7hivXtC//",
+  );
+  assert.notEqual(
+    cryptHash("Secret", "$1$saltsalt$9xy1btjgzLYfb7hivXtC//"),
+    "$1$saltsalt$9xy1btjgzLYfb7hivXtC//",
+  );
+});
+
 Deno.test("cryptUnsupported() names the schemes sluice does not compute", () => {
-  assert.equal(cryptUnsupported("$1$saltsalt$qjXMvbEw8oaL.CzflDugX/"), "MD5 crypt ($1$)");
+  assert.equal(cryptUnsupported("$1$saltsalt$short"), "a malformed $1$ hash");
   assert.equal(
     cryptUnsupported("$2y$05$abcdefghijklmnopqrstuu5S7R1XiaKfQK1lyjZPO0ZuPj5Cq6u7W"),
     "bcrypt ($2y$)",
@@ -76,7 +102,7 @@ Deno.test("cryptUnsupported() names the schemes sluice does not compute", () => 
   assert.equal(cryptUnsupported("saoh8pW5VhGSY"), "DES crypt");
   assert.equal(cryptUnsupported("$y$j9T$abc$def"), "yescrypt ($y$)");
   assert.equal(cryptUnsupported("$6$salt$short"), "a malformed $6$ hash");
-  assert.equal(cryptUnsupported("plain"), "an unknown scheme (not $5$ or $6$)");
+  assert.equal(cryptUnsupported("plain"), "an unknown scheme (not $1$, $5$ or $6$)");
 });
 
 Deno.test("Userlist.check(): plain and hashed passwords, unknown users, cached hash results", () => {
@@ -136,7 +162,7 @@ Deno.test("userlist: refused hash schemes, bad lines and references, each with f
   assert.deepEqual(
     errorsOf([
       "userlist L",
-      "  user a password $1$saltsalt$qjXMvbEw8oaL.CzflDugX/",
+      "  user a password $1$saltsalt$short",
       "  user b password $2y$05$abcdefghijklmnopqrstuu5S7R1XiaKfQK1lyjZPO0ZuPj5Cq6u7W",
       "  user c password saoh8pW5VhGSY",
       "  user d secret x",
@@ -151,7 +177,7 @@ Deno.test("userlist: refused hash schemes, bad lines and references, each with f
       ...FE,
     ]),
     [
-      't.cfg:2: the password of user "a" is MD5 crypt ($1$), which sluice does not support: use a SHA-512 ($6$) or SHA-256 ($5$) crypt hash (openssl passwd -6)',
+      't.cfg:2: the password of user "a" is a malformed $1$ hash, which sluice does not support: use a SHA-512 ($6$) or SHA-256 ($5$) crypt hash (openssl passwd -6)',
       't.cfg:3: the password of user "b" is bcrypt ($2y$), which sluice does not support: use a SHA-512 ($6$) or SHA-256 ($5$) crypt hash (openssl passwd -6)',
       't.cfg:4: the password of user "c" is DES crypt, which sluice does not support: use a SHA-512 ($6$) or SHA-256 ($5$) crypt hash (openssl passwd -6)',
       't.cfg:5: "user" only supports the "password", "insecure-password" and "groups" options',
