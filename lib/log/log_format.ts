@@ -35,6 +35,7 @@ import { HttpMsg } from "../http/h1_types.ts";
 import { type HttpTxn, reqCountNext } from "../http/http_txn.ts";
 import type { ConnLimit } from "../listener/listener.ts";
 import { aclFetchParse } from "../rules/acl_fetch.ts";
+import { sampleEnd } from "../rules/act_template.ts";
 import { type AclCtx, type AclFetch, SMP_USE_CONN, SMP_USE_REQ } from "../rules/acl_types.ts";
 import { type Stream, streamTermState } from "../stream/stream.ts";
 import { SF_ERR_CHARS, SF_FINST_CHARS } from "../stream/stream_types.ts";
@@ -709,7 +710,8 @@ export function logFormatCompile(fmt: string, opts: LogFormatOptions): LogFormat
       i = end + 1;
     }
     if (fmt[i] === "[") {
-      const end = fmt.indexOf("]", i);
+      // The sample's own `]`: brackets in quotes or nested (a regsub() class) do not end it.
+      const end = sampleEnd(fmt, i + 1);
       if (end < 0) return `missing "]" after "%[${fmt.slice(i + 1)}"`;
       flush();
       const w = sampleNode(fmt.slice(i + 1, end), node, opts);

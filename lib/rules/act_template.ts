@@ -83,7 +83,7 @@ export function actTemplate(
  * Index of the `]` that closes the sample starting at `i`: brackets inside
  * quotes or nested (a regsub() class, `[?;&]`) do not close it; -1 if none.
  */
-function sampleEnd(v: string, i: number): number {
+export function sampleEnd(v: string, i: number): number {
   let depth = 0, quote = "";
   for (; i < v.length; i++) {
     const c = v[i];

@@ -156,6 +156,13 @@ Deno.test("log-format: flags, %o, separators, samples' slots and HTTP request pa
   assert.equal(line("%s %si %{-M}si| %{+Q}si", noSrv, { http: false }), '<NOSRV> - | ""');
 });
 
+Deno.test("log-format: a sample ends at its own ]: brackets in quotes or nested do not end it", () => {
+  const opts = { http: true, mandatory: true, inline: true };
+  assert.equal(typeof logFormatCompile("%[path,regsub('[?;&]*','')] x", opts), "object");
+  assert.equal(typeof logFormatCompile("%[path,regsub([ab],x)]", opts), "object");
+  assert.match(String(logFormatCompile("%[path,regsub([ab],x)", opts)), /missing "\]"/);
+});
+
 Deno.test("log headers: each format's bytes before the line", () => {
   const at = Date.UTC(2026, 10, 22, 10, 2, 36, 788);
   const head = (format: Parameters<typeof logHeaderInto>[1]["format"], sev = 6) => {
