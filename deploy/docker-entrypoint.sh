@@ -6,4 +6,4 @@ if [ -x /opt/sluice/dist/sluice ]; then
   exec /opt/sluice/dist/sluice "$@"
 fi
 exec deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi --unstable-net \
-  --no-prompt /opt/sluice/main.ts "$@"
+  --v8-flags=--max-semi-space-size=4 --no-prompt /opt/sluice/main.ts "$@"

@@ -98,6 +98,10 @@ Deno.test("sluice is started with the same Deno permissions everywhere", () => {
   for (const [where, cmd] of starts.slice(1)) {
     assert.match(cmd, /--unstable-net/, `${where}: unix syslog sockets need --unstable-net`);
   }
+  // The V8 young generation that keeps memory bounded (docs/deployment.md).
+  for (const [where, cmd] of starts) {
+    assert.match(cmd, /--v8-flags=--max-semi-space-size=4\b/, `${where}: the V8 flag`);
+  }
 });
 
 Deno.test("deploy/sluice.service reloads with SIGHUP, runs unprivileged and is hardened", () => {
