@@ -17,12 +17,11 @@
  * @module
  */
 import net, { type Socket } from "node:net";
-import { TICK_ETERNITY, tickIsExpired, tickNow } from "../core/time.ts";
+import { TICK_ETERNITY, tickIsExpired } from "../core/time.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
-import { Task } from "../sched/task.ts";
-import { TASK_WOKEN_IO } from "../sched/task_types.ts";
 import { errText } from "./check_conn.ts";
-import { firstDelay, jitter } from "./health.ts";
+import { jitter } from "./health.ts";
+import { ProbeTask } from "./probe_task.ts";
 
 /** Most bytes of an agent's line read (HAProxy reads one buffer; a line is a few words). */
 export const AGENT_MAX_LINE = 1024;
@@ -159,16 +158,9 @@ export function agentProbe(cfg: AgentConfig, signal?: AbortSignal): Promise<Agen
 }
 
 /** Checks one agent. Create, `start()`, and `stop()` on shutdown. */
-export class AgentTask extends Task {
+export class AgentTask extends ProbeTask<AgentOutcome> {
   readonly cfg: AgentConfig;
-  readonly #sched: Scheduler;
   readonly #onReply: (o: AgentOutcome) => void;
-  readonly #rnd: () => number;
-  #inflight: Promise<void> | null = null;
-  #abort: AbortController | null = null;
-  #settled: AgentOutcome | null = null;
-  #started = false;
-  #stopped = false;
 
   /**
    * `onReply` is called from `process()` with each outcome; it must not
@@ -180,56 +172,22 @@ export class AgentTask extends Task {
     onReply: (o: AgentOutcome) => void,
     rnd: () => number = Math.random,
   ) {
-    super();
+    super(sched, rnd);
     this.cfg = cfg;
-    this.#sched = sched;
     this.#onReply = onReply;
-    this.#rnd = rnd;
-  }
-
-  /** Schedules the first probe after a random part of the interval. Once only. */
-  start(): void {
-    if (this.#started || this.#stopped) return;
-    this.#started = true;
-    this.expire = tickNow() + firstDelay(this.cfg.inter, this.#rnd);
-    this.#sched.timerUpdate(this);
-  }
-
-  /** Stops for good; resolves once a running probe's socket is closed. */
-  stop(): Promise<void> {
-    if (!this.#stopped) {
-      this.#stopped = true;
-      this.#sched.kill(this);
-      this.#abort?.abort();
-    }
-    return this.#inflight ?? Promise.resolve();
   }
 
   process(now: number): void {
-    if (this.#stopped) return;
-    const o = this.#settled;
+    if (this.stopped) return;
+    const o = this.settled;
     if (o !== null) {
-      this.#settled = null;
+      this.settled = null;
       this.#onReply(o);
-      this.expire = now + jitter(this.cfg.inter, this.#rnd);
+      this.expire = now + jitter(this.cfg.inter, this.rnd);
       return;
     }
-    if (this.#inflight !== null || !this.#started || !tickIsExpired(this.expire, now)) return;
-    const ac = new AbortController();
-    this.#abort = ac;
+    if (this.inProgress || !this.started || !tickIsExpired(this.expire, now)) return;
     this.expire = TICK_ETERNITY;
-    this.#inflight = agentProbe(this.cfg, ac.signal).then((res) => {
-      this.#inflight = null;
-      this.#abort = null;
-      if (this.#stopped) return;
-      this.#settled = res;
-      this.#sched.wakeup(this, TASK_WOKEN_IO);
-    });
-  }
-
-  /** The scheduler killed the task because `onReply` threw. */
-  crashed(_err: unknown): void {
-    this.#stopped = true;
-    this.#abort?.abort();
+    this.launch((signal) => agentProbe(this.cfg, signal));
   }
 }

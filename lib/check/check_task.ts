@@ -14,8 +14,7 @@
  */
 import { TICK_ETERNITY, tickIsExpired, tickNow } from "../core/time.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
-import { Task } from "../sched/task.ts";
-import { TASK_WOKEN_IO, TASK_WOKEN_MSG } from "../sched/task_types.ts";
+import { TASK_WOKEN_MSG } from "../sched/task_types.ts";
 import { checkConfigResolve } from "./check_config.ts";
 import {
   CHECK_STATUS,
@@ -24,7 +23,8 @@ import {
   type CheckTransition,
   type ResolvedCheckConfig,
 } from "./check_types.ts";
-import { firstDelay, Health, type HealthInit, jitter } from "./health.ts";
+import { Health, type HealthInit, jitter } from "./health.ts";
+import { ProbeTask } from "./probe_task.ts";
 import { type ProbeAddr, probeResolved } from "./probe.ts";
 
 /** The server a check task works for. */
@@ -72,18 +72,11 @@ export interface CheckStats {
 }
 
 /** Checks one server. Create, `start()`, and `stop()` on shutdown. */
-export class CheckTask extends Task {
+export class CheckTask extends ProbeTask<CheckResult> {
   /** The configuration with every default applied. */
   readonly cfg: ResolvedCheckConfig;
-  readonly #sched: Scheduler;
   readonly #target: CheckTarget;
-  readonly #rnd: () => number;
   readonly #health: Health;
-  /** The running probe, through its result hand-off; null when idle. */
-  #inflight: Promise<void> | null = null;
-  #abort: AbortController | null = null;
-  /** A settled probe result waiting for `process()`. */
-  #settled: CheckResult | null = null;
   /** Passive failures waiting for `process()`, and the last one's text. */
   #passive = 0;
   #passiveInfo = "";
@@ -91,8 +84,6 @@ export class CheckTask extends Task {
   #forceDown: string | null = null;
   /** Use fastinter until the next probe result even when fully up. */
   #fast = false;
-  #started = false;
-  #stopped = false;
   #last: CheckResult | null = null;
   #checks = 0;
   #failed = 0;
@@ -109,11 +100,9 @@ export class CheckTask extends Task {
     cfg: CheckConfig,
     opts: CheckTaskOptions = {},
   ) {
-    super();
+    super(sched, opts.rnd ?? Math.random);
     this.cfg = checkConfigResolve(cfg);
-    this.#sched = sched;
     this.#target = target;
-    this.#rnd = opts.rnd ?? Math.random;
     this.#health = new Health(this.cfg.rise, this.cfg.fall, opts.init ?? "fully-up");
   }
 
@@ -136,35 +125,12 @@ export class CheckTask extends Task {
       rise: h.rise,
       fall: h.fall,
       last: this.#last,
-      inProgress: this.#inflight !== null,
+      inProgress: this.inProgress,
       checks: this.#checks,
       failed: this.#failed,
       downs: this.#downs,
       lastChange: this.#lastChange,
     };
-  }
-
-  /** Schedules the first probe after a random part of `inter`. Once only. */
-  start(): void {
-    if (this.#started || this.#stopped) return;
-    this.#started = true;
-    this.expire = tickNow() + firstDelay(this.cfg.inter, this.#rnd);
-    this.#sched.timerUpdate(this);
-  }
-
-  /**
-   * Stops checking for good: the task leaves the scheduler, a running probe
-   * is aborted and its result ignored. The promise resolves once that probe's
-   * socket is closed (at once when none runs); awaiting it is optional but
-   * lets a shutdown leave nothing behind.
-   */
-  stop(): Promise<void> {
-    if (!this.#stopped) {
-      this.#stopped = true;
-      this.#sched.kill(this);
-      this.#abort?.abort();
-    }
-    return this.#inflight ?? Promise.resolve();
   }
 
   /**
@@ -173,10 +139,10 @@ export class CheckTask extends Task {
    * `onCheck()` with a HANA result and brings the next check closer.
    */
   failPassive(info = "error reported by traffic"): void {
-    if (this.#stopped) return;
+    if (this.stopped) return;
     this.#passive++;
     this.#passiveInfo = info;
-    this.#sched.wakeup(this, TASK_WOKEN_MSG);
+    this.sched.wakeup(this, TASK_WOKEN_MSG);
   }
 
   /**
@@ -185,9 +151,9 @@ export class CheckTask extends Task {
    * next `process()`.
    */
   forceDown(info = "marked down"): void {
-    if (this.#stopped) return;
+    if (this.stopped) return;
     this.#forceDown = info;
-    this.#sched.wakeup(this, TASK_WOKEN_MSG);
+    this.sched.wakeup(this, TASK_WOKEN_MSG);
   }
 
   /**
@@ -195,9 +161,9 @@ export class CheckTask extends Task {
    * `on-error fastinter`); a pending check is brought closer.
    */
   setFastinter(): void {
-    if (this.#stopped) return;
+    if (this.stopped) return;
     this.#fast = true;
-    this.#sched.wakeup(this, TASK_WOKEN_MSG);
+    this.sched.wakeup(this, TASK_WOKEN_MSG);
   }
 
   /** The delay before the next check, before jitter. */
@@ -223,7 +189,7 @@ export class CheckTask extends Task {
   }
 
   process(now: number): void {
-    if (this.#stopped) return;
+    if (this.stopped) return;
     const h = this.#health;
     let early = false;
     if (this.#passive > 0) {
@@ -242,55 +208,42 @@ export class CheckTask extends Task {
     }
     if (this.#fast) early = true;
 
-    const r = this.#settled;
+    const r = this.settled;
     if (r !== null) {
-      this.#settled = null;
+      this.settled = null;
       this.#checks++;
       const tr = h.report(r.ok);
       this.#fast = false;
       this.#report(r, tr, now);
-      this.expire = now + jitter(this.#interval(), this.#rnd);
+      this.expire = now + jitter(this.#interval(), this.rnd);
       return;
     }
-    if (this.#inflight !== null) return; // its settling wakes us
-    if (this.#started && tickIsExpired(this.expire, now)) {
+    if (this.inProgress) return; // its settling wakes us
+    if (this.started && tickIsExpired(this.expire, now)) {
       this.expire = TICK_ETERNITY;
       this.#runProbe();
       return;
     }
-    if (early && this.#started) {
+    if (early && this.started) {
       // Woken before the timer by a passive report: bring the next check
       // closer if the new state wants a shorter interval (never further).
-      const next = now + jitter(this.#interval(), this.#rnd);
+      const next = now + jitter(this.#interval(), this.rnd);
       if (next < this.expire) this.expire = next;
     }
   }
 
   #runProbe(): void {
-    const ac = new AbortController();
-    this.#abort = ac;
     const start = tickNow();
-    this.#inflight = probeResolved(this.#target.addr, this.cfg, this.cfg.timeout, ac.signal)
-      .catch((err): CheckResult => ({
-        // probe() never rejects; this only guards the task against a bug there.
-        ok: false,
-        code: "SOCKERR",
-        reason: CHECK_STATUS.SOCKERR.reason,
-        info: String(err),
-        durationMs: Math.round(tickNow() - start),
-      }))
-      .then((res) => {
-        this.#inflight = null;
-        this.#abort = null;
-        if (this.#stopped) return;
-        this.#settled = res;
-        this.#sched.wakeup(this, TASK_WOKEN_IO);
-      });
-  }
-
-  /** The scheduler killed the task because `process()` (an `onCheck()`) threw. */
-  crashed(_err: unknown): void {
-    this.#stopped = true;
-    this.#abort?.abort();
+    this.launch((signal) =>
+      probeResolved(this.#target.addr, this.cfg, this.cfg.timeout, signal)
+        .catch((err): CheckResult => ({
+          // probe() never rejects; this only guards the task against a bug there.
+          ok: false,
+          code: "SOCKERR",
+          reason: CHECK_STATUS.SOCKERR.reason,
+          info: String(err),
+          durationMs: Math.round(tickNow() - start),
+        }))
+    );
   }
 }
