@@ -8,30 +8,15 @@
  * crossed the wire.
  */
 import assert from "node:assert/strict";
-import { startSluice } from "../../mod.ts";
-import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import {
+  cfgProxy,
   exchange,
   exchangeOn,
   latin1,
   modelUpstream,
   responseStatusLines,
 } from "../helpers/http.ts";
-import { logInto, upstream, waitFor, writeAll } from "../helpers/net.ts";
-
-/** Starts sluice on configuration `lines` (binds on 127.0.0.1:0), logging httplog lines to `logs`. */
-async function proxyOf(lines: string[]) {
-  const cfg = parseConfigText(lines.join("\n"), "t.cfg", {});
-  const logs: string[] = [];
-  cfg.global = { ...cfg.global, log: { target: logInto(logs), format: "httplog" } };
-  const handle = await startSluice(cfg);
-  return {
-    handle,
-    logs,
-    port: handle.addresses[0].port,
-    [Symbol.asyncDispose]: () => handle.close(),
-  };
-}
+import { upstream, waitFor, writeAll } from "../helpers/net.ts";
 
 /** A frontend fe with `fe` lines and a backend be (server s1 at `server`) with `be` lines. */
 function feBe(server: string, fe: string[], be: string[] = [], defaults: string[] = []): string[] {
@@ -67,7 +52,7 @@ async function twoRequests(port: number, headers = ""): Promise<string> {
 
 Deno.test("option http-server-close: the server connection closes after each response, the client's stays", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(feBe(up.address, ["option http-server-close"]));
+  await using p = await cfgProxy(feBe(up.address, ["option http-server-close"]));
   const text = await twoRequests(p.port);
   assert.deepEqual(responseStatusLines(text), ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"]);
   assert.ok(!/connection: close/i.test(text), "the client keeps its connection");
@@ -78,7 +63,7 @@ Deno.test("option http-server-close: the server connection closes after each res
 
 Deno.test("option http-keep-alive (the default): both connections are kept and reused", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(
+  await using p = await cfgProxy(
     feBe(up.address, ["option http-keep-alive"], ["option http-keep-alive"], ["option httpclose"]),
   );
   await twoRequests(p.port);
@@ -88,7 +73,7 @@ Deno.test("option http-keep-alive (the default): both connections are kept and r
 
 Deno.test("option httpclose: Connection: close both ways and both connections closed after the response", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(feBe(up.address, ["option httpclose"]));
+  await using p = await cfgProxy(feBe(up.address, ["option httpclose"]));
   const r = await exchange(p.port, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
   assert.ok(r.closed, "the client connection is closed after the response");
   assert.match(r.text, /^HTTP\/1\.1 200 OK\r\n/);
@@ -99,7 +84,9 @@ Deno.test("option httpclose: Connection: close both ways and both connections cl
 
 Deno.test("option httpclose in the backend wins over the frontend's keep-alive (HAProxy's matrix)", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(feBe(up.address, ["option http-keep-alive"], ["option httpclose"]));
+  await using p = await cfgProxy(
+    feBe(up.address, ["option http-keep-alive"], ["option httpclose"]),
+  );
   const r = await exchange(p.port, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
   assert.ok(r.closed);
   assert.match(r.text, /\r\nconnection: close\r\n/i);
@@ -110,7 +97,7 @@ Deno.test("option httpclose in the backend wins over the frontend's keep-alive (
 /** The request head the upstream saw for one request sent with `headers`. */
 async function seenHead(fe: string[], be: string[] = [], headers = ""): Promise<string> {
   await using up = modelUpstream();
-  await using p = await proxyOf(feBe(up.address, fe, be));
+  await using p = await cfgProxy(feBe(up.address, fe, be));
   const r = await exchange(p.port, `GET /x HTTP/1.1\r\nHost: a\r\n${headers}\r\n`, {
     until: (t) => t.endsWith("/x"),
   });
@@ -190,7 +177,7 @@ function heldUpstream() {
 /** One server slot taken by a held request; a second client sends a request and shuts its side. */
 async function queuedThenClosed(be: string[]) {
   const up = heldUpstream();
-  const p = await proxyOf(feBe(`${up.address} maxconn 1`, [], be));
+  const p = await cfgProxy(feBe(`${up.address} maxconn 1`, [], be));
   const first = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
   await writeAll(first, latin1("GET /first HTTP/1.1\r\nHost: a\r\n\r\n"));
   await waitFor(() => up.heads.length === 1, 5000, "the first request at the server");
@@ -263,7 +250,7 @@ Deno.test("option http-buffer-request: the body is in before the server is conta
   await using up = modelUpstream((r) =>
     `HTTP/1.1 200 OK\r\nContent-Length: ${r.body.length}\r\n\r\n${r.body}`
   );
-  await using p = await proxyOf(feBe(up.address, ["option http-buffer-request"]));
+  await using p = await cfgProxy(feBe(up.address, ["option http-buffer-request"]));
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
   try {
     await writeAll(
@@ -287,7 +274,7 @@ Deno.test("option http-buffer-request: the body is in before the server is conta
 
 Deno.test("option http-buffer-request: a body that does not come in time gets 408, no server contacted", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(
+  await using p = await cfgProxy(
     feBe(up.address, ["timeout http-request 300ms"], ["option http-buffer-request"]),
   );
   const r = await exchange(
@@ -307,7 +294,7 @@ Deno.test("option http-buffer-request: a body that does not come in time gets 40
 
 Deno.test("monitor-uri: answered 200 before any rule, never forwarded nor logged", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(
+  await using p = await cfgProxy(
     feBe(up.address, ["monitor-uri /health", "http-request deny if { url /health }"]),
   );
   const r = await exchange(p.port, "GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -326,7 +313,7 @@ Deno.test("monitor-uri: answered 200 before any rule, never forwarded nor logged
 
 Deno.test("http-request tarpit holds the request for timeout tarpit, then answers 500 (PT), no server", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf(feBe(up.address, [
+  await using p = await cfgProxy(feBe(up.address, [
     "timeout tarpit 200ms",
     "http-request tarpit if { path_beg /wp- }",
     "http-request tarpit deny_status 429 if { path /slow }",

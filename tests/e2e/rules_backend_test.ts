@@ -5,24 +5,8 @@
  * `hdr_cnt()` and `url_param()` seen on the wire.
  */
 import assert from "node:assert/strict";
-import { startSluice } from "../../mod.ts";
-import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
-import { exchange, modelUpstream } from "../helpers/http.ts";
-import { logInto, waitFor } from "../helpers/net.ts";
-
-/** Starts sluice on configuration `lines`, logging httplog lines to `logs`. */
-async function proxyOf(lines: string[]) {
-  const cfg = parseConfigText(lines.join("\n"), "t.cfg", {});
-  const logs: string[] = [];
-  cfg.global = { ...cfg.global, log: { target: logInto(logs), format: "httplog" } };
-  const handle = await startSluice(cfg);
-  return {
-    handle,
-    logs,
-    port: handle.addresses[0].port,
-    [Symbol.asyncDispose]: () => handle.close(),
-  };
-}
+import { cfgProxy, exchange, modelUpstream } from "../helpers/http.ts";
+import { waitFor } from "../helpers/net.ts";
 
 /** One GET of `path` with extra `headers`; the response text. */
 async function get(port: number, path: string, headers = ""): Promise<string> {
@@ -36,7 +20,7 @@ async function get(port: number, path: string, headers = ""): Promise<string> {
 Deno.test("backend http-request rules run after the frontend's and its routing; response rules before the frontend's", async () => {
   await using a = modelUpstream();
   await using b = modelUpstream();
-  await using p = await proxyOf([
+  await using p = await cfgProxy([
     "defaults",
     "    mode http",
     "    log global",
@@ -78,7 +62,7 @@ Deno.test("backend http-request rules run after the frontend's and its routing; 
 
 Deno.test("backend http-request tarpit uses the backend's timeout tarpit", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf([
+  await using p = await cfgProxy([
     "defaults",
     "    mode http",
     "    timeout tarpit 1h",
@@ -98,7 +82,7 @@ Deno.test("backend http-request tarpit uses the backend's timeout tarpit", async
 
 Deno.test("fetches uuid(), req.cook(), req.body_size, hdr_cnt() and url_param() in rules", async () => {
   await using up = modelUpstream();
-  await using p = await proxyOf([
+  await using p = await cfgProxy([
     "defaults",
     "    mode http",
     "    log global",

@@ -8,6 +8,7 @@
  */
 import { type SluiceConfig, startSluice } from "../../mod.ts";
 import type { HttpFrontendConfig, TimeoutsConfig } from "../../lib/cfg/config_types.ts";
+import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { logInto, type Upstream, upstream, writeAll } from "./net.ts";
 import type { TestProxy } from "./proxy.ts";
 
@@ -342,5 +343,23 @@ export function firstConnUpstream(first: (conn: Deno.Conn) => Promise<void>): Fi
       return firstDone;
     },
     [Symbol.asyncDispose]: () => up.close(),
+  };
+}
+
+/**
+ * Starts sluice on configuration file `lines` (as `t.cfg`), logging httplog
+ * lines to `logs` (a proxy logs only with `log global` in its lines, as
+ * HAProxy).
+ */
+export async function cfgProxy(lines: string[]) {
+  const cfg = parseConfigText(lines.join("\n"), "t.cfg", {});
+  const logs: string[] = [];
+  cfg.global = { ...cfg.global, log: { target: logInto(logs), format: "httplog" } };
+  const handle = await startSluice(cfg);
+  return {
+    handle,
+    logs,
+    port: handle.addresses[0].port,
+    [Symbol.asyncDispose]: () => handle.close(),
   };
 }
