@@ -41,6 +41,15 @@
  * under `le` when its ms value rounded up to a µs is), for one table load
  * and one well-predicted compare per sample.
  *
+ * Merging. `raw()` copies the buckets and statistics out as plain data (a
+ * worker thread posts it to the control thread); `addRaw()` adds one in
+ * bucket by bucket: counts, sums, fine buckets and the per-bound `above`
+ * counters add, max and min take the larger and smaller. Every sample stays
+ * in the bucket it was recorded in, so the merged histogram is the one that
+ * would have recorded all the samples: same buckets, same percentiles (never
+ * an average of percentiles); only `sum` may differ in its last bits, float
+ * addition not being associative.
+ *
  * Cost. record() is O(1): a handful of integer operations and increments in
  * typed arrays, no allocation, no throw; it ignores negative, NaN and
  * infinite values. percentile() scans at most 896 buckets. snapshot()
@@ -60,7 +69,7 @@
  *
  * @module
  */
-import type { LatencySnapshot } from "./stats_types.ts";
+import type { HistogramRaw, LatencySnapshot } from "./stats_types.ts";
 
 /**
  * Largest relative error of percentile() for percentiles of 0.032 ms and
@@ -310,6 +319,59 @@ export class LatencyHistogram {
       p999: this.percentile(99.9),
       buckets,
     };
+  }
+
+  /**
+   * A copy of the contents as plain data that survives structured clone
+   * (postMessage): the arrays are copies, so later records do not show.
+   */
+  raw(): HistogramRaw {
+    const st = this.#stats;
+    return {
+      count: st[S_COUNT],
+      sum: st[S_SUM],
+      max: st[S_MAX],
+      min: st[S_MIN],
+      fine: this.#fine.slice(),
+      above: this.#above.slice(),
+    };
+  }
+
+  /**
+   * Adds the samples of another histogram, from its raw(), bucket by bucket
+   * (see the module documentation: exact). A raw of another layout (not
+   * 896 fine buckets and 16 bounds) throws a RangeError and adds nothing.
+   */
+  addRaw(raw: HistogramRaw): void {
+    LatencyHistogram.checkRaw(raw);
+    const st = this.#stats;
+    st[S_COUNT] += raw.count;
+    st[S_SUM] += raw.sum;
+    if (raw.max > st[S_MAX]) st[S_MAX] = raw.max;
+    if (raw.min < st[S_MIN]) st[S_MIN] = raw.min;
+    const fine = this.#fine;
+    for (let i = 0; i < FINE_N; i++) fine[i] += raw.fine[i];
+    const above = this.#above;
+    for (let c = 0; c < BOUNDS_N; c++) above[c] += raw.above[c];
+  }
+
+  /** Throws a RangeError unless `raw` has this layout's 896 fine buckets and 16 bounds. */
+  static checkRaw(raw: HistogramRaw): void {
+    if (
+      !(raw.fine instanceof Float64Array) || raw.fine.length !== FINE_N ||
+      !(raw.above instanceof Float64Array) || raw.above.length !== BOUNDS_N
+    ) {
+      throw new RangeError(
+        `Cannot merge a latency histogram: expected ${FINE_N} fine buckets and ${BOUNDS_N} bounds, got ${raw.fine?.length} and ${raw.above?.length}`,
+      );
+    }
+  }
+
+  /** A new histogram holding the samples of every raw in `raws` (merged by addRaw()). */
+  static fromRaws(raws: readonly HistogramRaw[]): LatencyHistogram {
+    const h = new LatencyHistogram();
+    for (const r of raws) h.addRaw(r);
+    return h;
   }
 
   /** Forgets every sample, keeping the memory. */

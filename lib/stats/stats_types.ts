@@ -42,6 +42,34 @@ export interface LatencyStats {
   total: LatencySnapshot;
 }
 
+/**
+ * A LatencyHistogram's exact contents, as plain data that survives
+ * structured clone (postMessage between workers): copies, not views.
+ * Merging raws bucket by bucket gives the histogram of all their samples.
+ */
+export interface HistogramRaw {
+  /** Samples recorded. */
+  count: number;
+  /** Sum of the samples, ms. */
+  sum: number;
+  /** Largest sample, ms (0 when none). */
+  max: number;
+  /** Smallest sample, ms (Infinity when none). */
+  min: number;
+  /** Samples per fine bucket (896 of them). */
+  fine: Float64Array;
+  /** Per finite Prometheus bound: samples of the fine bucket holding it that are above it (16). */
+  above: Float64Array;
+}
+
+/** A LatencySet's four histograms as raws (see HistogramRaw). */
+export interface LatencySetRaw {
+  queue: HistogramRaw;
+  connect: HistogramRaw;
+  response: HistogramRaw;
+  total: HistogramRaw;
+}
+
 /** Counters of one proxy or server, named as HAProxy's stats fields. */
 export interface ProxyStats {
   /** The frontend's, backend's or server's name. */
@@ -98,6 +126,11 @@ export interface ProxyStats {
   hrsp_other: number;
   /** Latency distributions (queue, connect, response, total), when recorded. */
   lat?: LatencyStats;
+  /**
+   * The same distributions as raw histograms, only from `stats({ raw: true })`:
+   * what mergeInstanceStats() merges bucket by bucket (worker threads).
+   */
+  latRaw?: LatencySetRaw;
 }
 
 /** A server's state and queue, named as HAProxy's stats fields. */

@@ -62,7 +62,7 @@ export interface ListenAddress {
   tls: boolean;
 }
 
-function proxyStats(name: string, c: Frontend["counters"], now: number): ProxyStats {
+function proxyStats(name: string, c: Frontend["counters"], now: number, raw = false): ProxyStats {
   return {
     name,
     scur: c.scur,
@@ -91,6 +91,7 @@ function proxyStats(name: string, c: Frontend["counters"], now: number): ProxySt
     hrsp_5xx: c.hrsp[4],
     hrsp_other: c.hrsp[5],
     lat: c.lat.snapshot(),
+    ...(raw ? { latRaw: c.lat.raw() } : {}),
   };
 }
 
@@ -583,13 +584,14 @@ export class Instance {
     );
   }
 
-  /** A snapshot of the counters. */
-  stats(): InstanceStats {
+  /** A snapshot of the counters; `raw` adds `latRaw` to each row, for mergeInstanceStats(). */
+  stats(opts: { raw?: boolean } = {}): InstanceStats {
+    const raw = opts.raw === true;
     const now = tickNow();
     return {
-      frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters, now)),
+      frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters, now, raw)),
       backends: this.backends.map((be, i) => ({
-        ...proxyStats(be.name, be.counters, now),
+        ...proxyStats(be.name, be.counters, now, raw),
         status: be.activeUp + be.backupUp > 0 ? "UP" : "DOWN",
         act: be.activeUp,
         bck: be.backupUp,
@@ -600,7 +602,7 @@ export class Instance {
         servers: be.servers.map((s) => {
           const chk = this.checks[i].view(s);
           return {
-            ...proxyStats(s.name, s.counters, now),
+            ...proxyStats(s.name, s.counters, now, raw),
             status: s.status(),
             weight: s.uweight,
             eweight: Math.round(s.effWeight * 100) / 100,

@@ -2,7 +2,8 @@
  * LatencyHistogram: percentiles within the stated error against an exact
  * reference on several distributions, exact count/sum/max, clamping,
  * ignored values, exact cumulative Prometheus buckets, reset, and a
- * record() that does not allocate.
+ * record() that does not allocate; raws merged bucket by bucket equal the
+ * histogram that recorded every sample.
  */
 import assert from "node:assert/strict";
 import {
@@ -251,4 +252,76 @@ Deno.test("LatencyHistogram record() does not allocate", () => {
   }
   assert.equal(h.count, chunks * samples.length);
   assert.ok(chunks < 400, `heap growth per 1e5 records, last chunks: ${recent}`);
+});
+
+/** Records `n` samples from `gen` into one histogram and, each at random, into one of `k` parts. */
+function fillSplit(
+  gen: (rand: () => number) => number,
+  n: number,
+  k: number,
+  seed: number,
+): { whole: LatencyHistogram; parts: LatencyHistogram[] } {
+  const rand = rng(seed);
+  const whole = new LatencyHistogram();
+  const parts = Array.from({ length: k }, () => new LatencyHistogram());
+  for (let i = 0; i < n; i++) {
+    const ms = gen(rand);
+    whole.record(ms);
+    parts[Math.floor(rand() * k)].record(ms);
+  }
+  return { whole, parts };
+}
+
+for (const [name, gen] of Object.entries(DISTRIBUTIONS)) {
+  Deno.test(`LatencyHistogram merged from 4 raws equals the one that recorded all: ${name}`, () => {
+    const { whole, parts } = fillSplit(gen, 20_000, 4, name.length * 7919);
+    // Through structured clone, as a worker's postMessage carries it.
+    const merged = LatencyHistogram.fromRaws(parts.map((p) => structuredClone(p.raw())));
+    const a = merged.snapshot();
+    const b = whole.snapshot();
+    // The sum adds in another order: equal up to float rounding.
+    assert.ok(Math.abs(a.sum - b.sum) <= Math.abs(b.sum) * 1e-12, `sum ${a.sum} vs ${b.sum}`);
+    assert.deepEqual({ ...a, sum: 0 }, { ...b, sum: 0 });
+    for (const p of PERCENTILES) assert.equal(merged.percentile(p), whole.percentile(p), `p${p}`);
+    assert.deepEqual({ ...merged.raw(), sum: 0 }, { ...whole.raw(), sum: 0 });
+  });
+}
+
+Deno.test("LatencyHistogram merge of dyadic samples is exact to the last bit, sum included", () => {
+  // Multiples of 1/1024 ms below 2^20 ms add exactly in any order.
+  const { whole, parts } = fillSplit((r) => Math.floor(r() * 2 ** 30) / 1024, 10_000, 4, 5);
+  assert.deepEqual(
+    LatencyHistogram.fromRaws(parts.map((p) => p.raw())).snapshot(),
+    whole.snapshot(),
+  );
+});
+
+Deno.test("LatencyHistogram raw() is a copy; empty raws merge to an empty histogram", () => {
+  const h = new LatencyHistogram();
+  h.record(3);
+  const r = h.raw();
+  h.record(5);
+  h.reset();
+  assert.equal(r.count, 1);
+  assert.equal(r.fine.reduce((a, b) => a + b, 0), 1);
+  const empty = LatencyHistogram.fromRaws([
+    new LatencyHistogram().raw(),
+    new LatencyHistogram().raw(),
+  ]);
+  assert.deepEqual(empty.snapshot(), new LatencyHistogram().snapshot());
+  assert.deepEqual(empty.raw(), new LatencyHistogram().raw()); // min stays Infinity
+  const one = LatencyHistogram.fromRaws([new LatencyHistogram().raw(), r]);
+  assert.equal(one.percentile(0), 3);
+  assert.equal(one.max, 3);
+  assert.deepEqual(LatencyHistogram.fromRaws([]).snapshot(), new LatencyHistogram().snapshot());
+});
+
+Deno.test("LatencyHistogram addRaw() refuses a raw of another layout and adds nothing", () => {
+  const h = new LatencyHistogram();
+  h.record(1);
+  const bad = { ...h.raw(), fine: new Float64Array(10) };
+  assert.throws(() => h.addRaw(bad), /expected 896 fine buckets and 16 bounds, got 10 and 16/);
+  const plain = { ...h.raw(), above: Array.from(h.raw().above) as unknown as Float64Array };
+  assert.throws(() => h.addRaw(plain), RangeError);
+  assert.equal(h.count, 1);
 });
