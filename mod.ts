@@ -66,7 +66,9 @@ export type {
 export type { ListenAddress } from "./lib/worker/instance.ts";
 export type {
   BackendStats,
+  HistogramRaw,
   InstanceStats,
+  LatencySetRaw,
   LatencySnapshot,
   LatencyStats,
   ProxyStats,

@@ -64,9 +64,13 @@ export interface HistogramRaw {
 
 /** A LatencySet's four histograms as raws (see HistogramRaw). */
 export interface LatencySetRaw {
+  /** Queue time (Tw). */
   queue: HistogramRaw;
+  /** Connect time (Tc). */
   connect: HistogramRaw;
+  /** Response time (Tr). */
   response: HistogramRaw;
+  /** Total time (Ta/Tt). */
   total: HistogramRaw;
 }
 
