@@ -75,6 +75,9 @@ function loadFiles(files: string[], proc: CliProcess): SluiceConfig | null {
   if (proc.pidfile !== undefined) {
     load.config.global = { ...load.config.global, pidfile: proc.pidfile };
   }
+  if (proc.threads !== undefined) {
+    load.config.global = { ...load.config.global, nbthread: proc.threads };
+  }
   return load.config;
 }
 
@@ -146,13 +149,14 @@ async function main(): Promise<void> {
     }
   }
   if (proc.pidfile !== undefined) config.global = { ...config.global, pidfile: proc.pidfile };
+  if (proc.threads !== undefined) config.global = { ...config.global, nbthread: proc.threads };
   let guard: Usr1Guard;
   let proxy: SluiceHandle;
   try {
     if (proc.verbose && files === undefined) printSections(config);
     // First, before anything listens: SIGUSR1 must never open a debugger.
     guard = guardUsr1();
-    proxy = await startSluice(config);
+    proxy = await startSluice(config, { threads: defaultThreads() });
   } catch (err) {
     await echo?.close();
     fatal(err);
@@ -174,6 +178,15 @@ async function main(): Promise<void> {
         }`,
     );
   }
+}
+
+/**
+ * Threads when neither `--threads` nor `nbthread` says: `SLUICE_THREADS`,
+ * else the cores this process may use (as HAProxy >= 2.5).
+ */
+function defaultThreads(): number {
+  const env = Deno.env.get("SLUICE_THREADS");
+  return env !== undefined && env !== "" ? Number(env) : navigator.hardwareConcurrency;
 }
 
 /** The ready line for `config` now running as `proxy` (JSON under `--log-format json`). */

@@ -123,6 +123,18 @@ function proxyHeaderOf(strm: Stream, version: 1 | 2): Uint8Array {
   return version === 1 ? ppHeaderV1(src, dst) : ppHeaderV2(src, dst);
 }
 
+/** A server's state as the control thread publishes it to worker threads. */
+export interface ServerStateView {
+  /** Operational state (health checks). */
+  up: boolean;
+  /** SRV_ADMIN_* state. */
+  admin: number;
+  /** Weight set at run time (`uweight`). */
+  weight: number;
+  /** maxconn set at run time (`maxconnCfg`). */
+  maxconn: number;
+}
+
 /**
  * HAProxy's `http-reuse`: which requests may go over an idle server
  * connection. "never": only the next requests of the client that opened it
@@ -172,6 +184,12 @@ export class Backend implements StreamBackend {
   readonly persist: CookiePersist | null;
   /** Where limits reached are reported (rate-limited), or null. */
   limitEvents: LimitEvents | null = null;
+  /** With worker threads: a slot of `srv` was freed here while streams of other threads wait for it. */
+  onSlotFree: ((be: Backend, srv: Server) => void) | null = null;
+  /** With worker threads (the control thread): a server's state or weight changed, to publish. */
+  onServerChange: ((be: Backend, srv: Server) => void) | null = null;
+  /** Applying a state published by the control thread: it logged and counted it already. */
+  #quiet = false;
   /** TypeScript hooks of this backend (HTTP), or null. */
   hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
@@ -573,9 +591,20 @@ export class Backend implements StreamBackend {
     if (!(strm.flags & SF_SRV_SLOT)) return;
     strm.flags &= ~SF_SRV_SLOT;
     const srv = strm.target as Server;
-    srv.cur--;
+    srv.dropSlot();
     srv.counters.scur--;
     (srv.backup ? this.lbBackup : this.lb).dropConn(srv);
+    if (srv.queue.length > 0 || this.queue.length > 0) this.#dequeue(srv);
+    else if (srv.queue.othersWaiting() > 0 || this.queue.othersWaiting() > 0) {
+      this.onSlotFree?.(this, srv);
+    }
+  }
+
+  /**
+   * With worker threads: another thread freed a slot of `srv` while streams
+   * of this thread wait for it; the oldest take it if it is still free.
+   */
+  slotFreed(srv: Server): void {
     if (srv.queue.length > 0 || this.queue.length > 0) this.#dequeue(srv);
   }
 
@@ -597,12 +626,30 @@ export class Backend implements StreamBackend {
     this.#stateChanged(srv, now);
     if (up) {
       this.#log(srv, `is UP, reason: ${reason}.`, "notice");
-    } else {
+    } else if (!this.#quiet) {
       this.counters.chkdown++;
       srv.counters.chkdown++;
       this.#log(srv, `is DOWN, reason: ${reason}.`, "warning");
     }
+    this.onServerChange?.(this, srv);
     return true;
+  }
+
+  /**
+   * With worker threads: takes a server's state as the control thread
+   * publishes it (its health checks, runtime API changes), without logging
+   * or counting it again.
+   */
+  applyState(srv: Server, st: ServerStateView, now: number): void {
+    this.#quiet = true;
+    try {
+      this.setOpState(srv, st.up, "", now);
+      this.setAdmin(srv, st.admin, now);
+      if (st.weight !== srv.uweight) this.setWeight(srv, st.weight, now);
+      if (st.maxconn !== srv.maxconnCfg) this.setMaxconn(srv, st.maxconn);
+    } finally {
+      this.#quiet = false;
+    }
   }
 
   /** Admin state: SRV_ADMIN_READY, SRV_ADMIN_DRAIN or SRV_ADMIN_MAINT. */
@@ -613,6 +660,7 @@ export class Backend implements StreamBackend {
     // Only maintenance restarts slowstart (drain <-> ready does not).
     if (before === SRV_ADMIN_MAINT || admin === SRV_ADMIN_MAINT) srv.lastChange = now;
     this.#stateChanged(srv, now);
+    this.onServerChange?.(this, srv);
     const name = SRV_ADMIN_NAMES[admin];
     this.#log(
       srv,
@@ -631,6 +679,7 @@ export class Backend implements StreamBackend {
     srv.rampWeight(now);
     this.#weightMoved(srv, now);
     if (srv.effWeight < srv.uweight) this.#ramp.add(srv, now);
+    this.onServerChange?.(this, srv);
   }
 
   /**
@@ -646,6 +695,7 @@ export class Backend implements StreamBackend {
     this.#dynamic = this.servers.filter((s) => s.dynamicLimit);
     (srv.backup ? this.lbBackup : this.lb).update(srv);
     this.#dequeueAll();
+    this.onServerChange?.(this, srv);
   }
 
   /**
@@ -674,6 +724,7 @@ export class Backend implements StreamBackend {
   // -- internals -------------------------------------------------------------
 
   #log(srv: Server, what: string, level: "notice" | "warning" | "alert"): void {
+    if (this.#quiet) return;
     const q = srv.queue.length + this.queue.length;
     this.#events(
       `Server ${this.name}/${srv.name} ${what} ${this.activeUp} active and ${this.backupUp} backup servers ${
@@ -722,8 +773,8 @@ export class Backend implements StreamBackend {
     let sticky = strm.stickTo as Server | null;
     if (sticky === null && this.stick !== null) sticky = this.stick.get(strm.cliAddr, now);
     if (sticky !== null && sticky !== avoid && sticky.stickyUp()) {
-      if (sticky.hasSlot() && sticky.queue.length === 0) return this.#take(strm, sticky, now);
-      if (sticky.queueRoom()) return this.#enqueue(strm, sticky.queue, sticky.counters, now);
+      if (sticky.queue.length === 0 && sticky.takeSlot()) return this.#take(strm, sticky, now);
+      if (sticky.queueRoom()) return this.#enqueue(strm, sticky, now);
       // Its queue is full: let the algorithm choose, like HAProxy.
     }
     const lb = this.activeUp > 0 ? this.lb : this.backupUp > 0 ? this.lbBackup : null;
@@ -736,15 +787,15 @@ export class Backend implements StreamBackend {
     const srv = lb.pick(key, avoid) as Server | null;
     if (srv === null) {
       // Every candidate is full: wait in the backend queue.
-      if (this.#backendQueueRoom()) return this.#enqueue(strm, this.queue, this.counters, now);
+      if (this.#backendQueueRoom()) return this.#enqueue(strm, null, now);
       this.limitEvents?.report(
         `queue:${this.name}`,
         `backend ${this.name}: queue full (${this.queue.length} waiting), answering 503`,
       );
       return FULL;
     }
-    if (srv.hasSlot() && srv.queue.length === 0) return this.#take(strm, srv, now);
-    if (srv.queueRoom()) return this.#enqueue(strm, srv.queue, srv.counters, now);
+    if (srv.queue.length === 0 && srv.takeSlot()) return this.#take(strm, srv, now);
+    if (srv.queueRoom()) return this.#enqueue(strm, srv, now);
     this.limitEvents?.report(
       `queue:${this.name}/${srv.name}`,
       `server ${this.name}/${srv.name}: queue full (maxqueue ${srv.maxqueue}), answering 503`,
@@ -762,23 +813,33 @@ export class Backend implements StreamBackend {
     return this.queue.length < room;
   }
 
+  /** Assigns `srv`, whose slot the caller took (`takeSlot()`), to `strm`. */
   #take(strm: Stream, srv: Server, now: number): number {
     strm.target = srv;
     strm.flags |= SF_SRV_SLOT;
-    srv.cur++;
-    idleNoteUse(srv, srv.cur);
+    idleNoteUse(srv, srv.curLocal);
     srv.counters.open(now);
     (srv.backup ? this.lbBackup : this.lb).takeConn(srv);
     return ASSIGNED;
   }
 
-  #enqueue(strm: Stream, q: PendQueue, c: Counters, now: number): number {
+  /** Queues `strm` on `srv`'s queue, or the backend's (`srv` null). */
+  #enqueue(strm: Stream, srv: Server | null, now: number): number {
+    const q = srv === null ? this.queue : srv.queue;
+    const c = srv === null ? this.counters : srv.counters;
     const p = new Pend(strm, now);
     if (q === this.queue) strm.beQueuePos = q.length;
     else strm.srvQueuePos = q.length;
     q.push(p);
     strm.pend = p;
     if (q.length > c.qmax) c.qmax = q.length;
+    // With worker threads, a slot may have been freed by another thread
+    // between the full server seen and the queueing, when that thread saw
+    // no waiter to tell: now that the waiter counts, look again.
+    if (q.shared !== null) {
+      if (srv === null) this.#dequeueAll();
+      else this.#dequeue(srv);
+    }
     return QUEUED;
   }
 
@@ -795,7 +856,7 @@ export class Backend implements StreamBackend {
       let p = srv.stickyUp() ? srv.queue.peek() : null;
       const b = serving ? this.queue.peek() : null;
       if (p === null || (b !== null && b.since < p.since)) p = b;
-      if (p === null) return;
+      if (p === null || !srv.takeSlot()) return;
       p.queue!.remove(p);
       const strm = p.strm;
       strm.pend = null;

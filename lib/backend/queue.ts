@@ -8,6 +8,7 @@
  */
 import type { Stream } from "../stream/stream.ts";
 import type { StreamPend } from "../stream/stream_types.ts";
+import { sharedAdd, type SharedCount, sharedGet } from "../core/shared_count.ts";
 
 /** A stream's place in a queue. */
 export class Pend implements StreamPend {
@@ -35,6 +36,16 @@ export class PendQueue {
   #head: Pend | null = null;
   #tail: Pend | null = null;
   #length = 0;
+  /**
+   * With worker threads: streams waiting in this queue in every thread, so
+   * that a thread freeing a slot knows whether another thread waits for it.
+   */
+  shared: SharedCount | null = null;
+
+  /** Streams of other threads waiting in their copy of this queue. */
+  othersWaiting(): number {
+    return this.shared === null ? 0 : sharedGet(this.shared) - this.#length;
+  }
 
   /** Streams waiting. */
   get length(): number {
@@ -55,6 +66,7 @@ export class PendQueue {
     else this.#head = p;
     this.#tail = p;
     this.#length++;
+    if (this.shared !== null) sharedAdd(this.shared, 1);
   }
 
   /** Removes `p`, which must be in this queue. */
@@ -66,6 +78,7 @@ export class PendQueue {
     p.prev = p.next = null;
     p.queue = null;
     this.#length--;
+    if (this.shared !== null) sharedAdd(this.shared, -1);
   }
 
   /**
@@ -87,6 +100,7 @@ export class PendQueue {
     else after.next = p;
     p.next!.prev = p;
     this.#length++;
+    if (this.shared !== null) sharedAdd(this.shared, 1);
   }
 
   /** Removes and returns the oldest entry, or null. */

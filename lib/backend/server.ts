@@ -15,6 +15,7 @@
  * @module
  */
 import { TICK_ETERNITY } from "../core/time.ts";
+import { sharedAdd, type SharedCount, sharedGet, sharedTryTake } from "../core/shared_count.ts";
 import type { Address } from "../core/addr_types.ts";
 import type { Connection } from "../conn/connection.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
@@ -88,8 +89,13 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   /** Milliseconds spent DOWN before the current state, and the tick it went down (-1: up). */
   downMs = 0;
   downSince = -1;
-  /** Streams currently assigned (holding a slot). */
-  cur = 0;
+  /** Streams this thread assigned here (holding a slot). */
+  curLocal = 0;
+  /**
+   * With worker threads: every thread's streams on this server, so that
+   * its maxconn holds for the process and leastconn sees the real load.
+   */
+  shared: SharedCount | null = null;
   /** Streams waiting for a slot on this server. */
   readonly queue: PendQueue = new PendQueue();
   /** Consecutive errors seen on live traffic (passive health). */
@@ -181,9 +187,29 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
     return Math.max(this.minconn, Math.floor(beconn * max / fullconn));
   }
 
+  /** Streams currently assigned (holding a slot): every thread's with worker threads. */
+  get cur(): number {
+    return this.shared === null ? this.curLocal : sharedGet(this.shared);
+  }
+
   /** Has a free connection slot. */
   hasSlot(): boolean {
     return this.maxconn === 0 || this.cur < this.maxconn;
+  }
+
+  /** Takes a slot if one is free (atomically across threads); returns whether it did. */
+  takeSlot(): boolean {
+    if (this.shared !== null) {
+      if (!sharedTryTake(this.shared, this.maxconn)) return false;
+    } else if (this.maxconn !== 0 && this.curLocal >= this.maxconn) return false;
+    this.curLocal++;
+    return true;
+  }
+
+  /** Gives a slot back. */
+  dropSlot(): void {
+    this.curLocal--;
+    if (this.shared !== null) sharedAdd(this.shared, -1);
   }
 
   /** The queue has room for one more stream. */

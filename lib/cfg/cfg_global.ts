@@ -12,7 +12,7 @@
  * | `tune.runqueue-depth N`                  | `runqueueDepth`                      |
  * | `tune.io node\|ffi` (sluice)             | `io`                                 |
  * | `hard-stop-after D`                      | `graceMs`                            |
- * | `nbthread 1`                             | nothing (sluice runs one thread)     |
+ * | `nbthread N`                             | `nbthread` (worker threads)          |
  * | `stats socket PATH [mode M] [level admin]` | `adminSocket`                      |
  * | `stats timeout D`                        | `adminSocket.timeout`                |
  * | `pidfile FILE`                           | `pidfile`                            |
@@ -31,6 +31,7 @@
 import type { CfgStmt } from "./cfg_types.ts";
 import { cfgLogLine } from "./cfg_log.ts";
 import type { GlobalConfig } from "./config_types.ts";
+import { MAX_THREADS } from "./config_check.ts";
 import {
   cfgTlsCiphers,
   type CfgTlsDefaults,
@@ -196,7 +197,11 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
       return;
     case "nbthread":
       at.args(args, 1, 1);
-      if (args[0] !== "1") throw at.badValue(args[0], "sluice runs one thread (nbthread 1)");
+      g.global.nbthread = at.int(args[0]);
+      if (g.global.nbthread < 1 || g.global.nbthread > MAX_THREADS) {
+        throw at.badValue(args[0], `from 1 to ${MAX_THREADS}`);
+      }
+      g.wheres.nbthread = at.where;
       return;
     case "pidfile":
       at.args(args, 1, 1);

@@ -26,6 +26,7 @@ import type {
 import { parseDuration } from "./duration.ts";
 import { lbAlgoDef, lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import { CLI_FLAGS, type CliFlagDef, cliSuggest, cliUsage, DEMO_LISTEN } from "./cli_flags.ts";
+import { MAX_THREADS } from "./config_check.ts";
 
 /** How the process runs, whatever it runs: `-p` and `-V`, set only when given. */
 export interface CliProcess {
@@ -33,6 +34,8 @@ export interface CliProcess {
   pidfile?: string;
   /** `-V`: print the files read and the sections loaded. */
   verbose?: true;
+  /** `--threads N`: worker threads, instead of the configuration's `nbthread` and the default (cores). */
+  threads?: number;
 }
 
 /** What the command line asks for. */
@@ -212,6 +215,7 @@ function processOf(parsed: CliParsed, warn: (message: string) => void): CliProce
     proc.pidfile = v.pidfile;
   }
   if (v.verbose) proc.verbose = true;
+  if (v.threads !== undefined) proc.threads = count("threads", v.threads, 1, MAX_THREADS);
   return proc;
 }
 

@@ -301,6 +301,14 @@ export const CLI_FLAGS = {
     help: "tcplog or httplog (text, HAProxy-like), or json (default: text); json also makes " +
       "the ready line a JSON event",
   },
+  threads: {
+    type: "string",
+    arg: "N",
+    group: "Process",
+    withFile: true,
+    help: "worker threads, 1 to 64 (default: the configuration's nbthread, else the cores this " +
+      "process may use); 1 runs everything on one thread",
+  },
   pidfile: {
     type: "string",
     short: "p",

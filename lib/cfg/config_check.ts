@@ -139,6 +139,9 @@ function ioOf(io: unknown): "node" | "ffi" {
   resolveFail("SLUICE_IO", `expected "node" or "ffi", got ${JSON.stringify(env)}`);
 }
 
+/** Most worker threads (HAProxy's MAX_THREADS on 64-bit systems). */
+export const MAX_THREADS = 64;
+
 /** The global settings (all optional): limits, buffers, logs, stats, admin socket. */
 function globalOf(g: GlobalConfig): ResolvedGlobal {
   // Replaced by per-server settings sized by need (HAProxy's idle pools).
@@ -191,6 +194,9 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     stats: g.stats === undefined ? null : statsOf(g.stats),
     adminSocket: g.adminSocket === undefined ? null : adminSocketOf(g.adminSocket),
     pidfile: pidfileOf(g.pidfile),
+    nbthread: g.nbthread === undefined
+      ? null
+      : resolveInt("global.nbthread", g.nbthread, 1, 1, MAX_THREADS),
     log: {
       targets,
       format,

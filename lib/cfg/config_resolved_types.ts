@@ -196,6 +196,8 @@ export interface ResolvedGlobal extends
   readonly stats: ResolvedStats | null;
   readonly adminSocket: Readonly<Required<NonNullable<GlobalConfig["adminSocket"]>>> | null;
   readonly pidfile: string | null;
+  /** Worker threads asked for (`nbthread`), null when the configuration leaves it to the launcher. */
+  readonly nbthread: number | null;
 }
 
 /** A configuration ready to run. */

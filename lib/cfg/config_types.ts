@@ -127,6 +127,16 @@ export interface GlobalConfig {
    * either way.
    */
   io?: "node" | "ffi";
+  /**
+   * Worker threads (HAProxy's `nbthread`), 1 to 64: each runs its own
+   * scheduler, buffers, listeners (SO_REUSEPORT) and streams, under a
+   * control thread that runs the health checks and the runtime API (see
+   * docs/threads.md). Default: the number of cores the process may use when
+   * started from the command line or `{ configFile }`, 1 for a configuration
+   * object given to `startSluice()` (its hooks are functions, which cannot
+   * cross threads: see `StartOptions.hooksModule`).
+   */
+  nbthread?: number;
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
   /** Most header fields in an HTTP message (`tune.http.maxhdr`); more gets 431. Default 101. */

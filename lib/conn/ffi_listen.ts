@@ -15,6 +15,8 @@ import {
   EMFILE,
   ENFILE,
   errno,
+  fdClose,
+  fdOpened,
   IPPROTO_IPV6,
   IPV6_V6ONLY,
   libc,
@@ -65,7 +67,7 @@ export class FfiAccepted {
   /** Closes it (a refused or dropped connection). */
   destroy(): void {
     if (this.fd < 0) return;
-    libc().close(this.fd);
+    fdClose(this.fd);
     this.fd = -1;
   }
 
@@ -106,6 +108,11 @@ export class FfiAcceptor implements IoHandler {
     return this.#port;
   }
 
+  /** The listening socket's fd (-1 once closed). */
+  get fd(): number {
+    return this.#fd;
+  }
+
   /**
    * Binds `host:port` (an IP literal) and listens with `backlog`. Throws a
    * SysError (EADDRINUSE, EACCES…) for the caller to report.
@@ -117,6 +124,7 @@ export class FfiAcceptor implements IoHandler {
     const v6 = sa.length === 28;
     const fd = l.socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw new SysError("socket", errno());
+    fdOpened(fd);
     try {
       l.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, ONE_BYTES, 4);
       if (opts.reusePort) l.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, ONE_BYTES, 4);
@@ -131,7 +139,7 @@ export class FfiAcceptor implements IoHandler {
         throw new SysError("getsockname", errno());
       }
     } catch (err) {
-      l.close(fd);
+      fdClose(fd);
       throw err;
     }
     this.#fd = fd;
@@ -141,24 +149,27 @@ export class FfiAcceptor implements IoHandler {
     poller().registerListener(fd, this);
   }
 
-  ioEvent(): void {
-    if (this.#fd < 0 || this.#paused) return;
+  /** Accepts what is pending (a batch at most); returns how many connections it took. */
+  ioEvent(): number {
+    if (this.#fd < 0 || this.#paused) return 0;
     const l = libc();
     const sa = this.#sa, saLen = this.#saLen, saLenBytes = this.#saLenBytes;
+    let n = 0;
     for (let i = 0; i < ACCEPT_BATCH; i++) {
       saLen[0] = 28;
       const fd = l.accept4(this.#fd, sa, saLenBytes, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         const e = errno();
         if (e === EINTR) continue;
-        if (e === EAGAIN) return;
+        if (e === EAGAIN) return n;
         if (e === EMFILE || e === ENFILE) {
           this.#pause();
-          return;
+          return n;
         }
         // ECONNABORTED and the like: that client is gone, the next is not.
         continue;
       }
+      fdOpened(fd);
       tcpNoDelay(fd);
       const remote = sockaddrParse(sa);
       let local: Address = { kind: "tcp", host: this.#host, port: this.#port };
@@ -169,8 +180,19 @@ export class FfiAcceptor implements IoHandler {
           local = { kind: "tcp", host: a.host, port: a.port };
         }
       }
+      n++;
       this.onConn(new FfiAccepted(fd, remote, local));
     }
+    return n;
+  }
+
+  /**
+   * Accepts every connection already queued in the kernel, before a close:
+   * with SO_REUSEPORT, closing a listening socket resets the connections
+   * still in its queue, which no other socket of the group would take.
+   */
+  drain(): void {
+    while (this.ioEvent() === ACCEPT_BATCH);
   }
 
   /** Out of fds: stop accepting for a moment (the level-triggered event would spin). */
@@ -190,7 +212,7 @@ export class FfiAcceptor implements IoHandler {
     if (this.#fd < 0) return;
     clearTimeout(this.#pauseTimer);
     if (!this.#paused) poller().unregister(this.#fd, true);
-    libc().close(this.#fd);
+    fdClose(this.#fd);
     this.#fd = -1;
   }
 }

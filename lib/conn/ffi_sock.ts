@@ -46,6 +46,8 @@ import {
   EPOLLOUT,
   EPOLLRDHUP,
   errno,
+  fdClose,
+  fdOpened,
   libc,
   MSG_NOSIGNAL,
   SHUT_WR,
@@ -242,7 +244,7 @@ function ffiClose(conn: Connection): void {
   if (fd < 0) return;
   conn.fd = -1;
   if (conn.ffi !== null) poller().unregister(fd, true);
-  libc().close(fd);
+  fdClose(fd);
 }
 
 /** Kernel socket addresses of servers, made once per address. */
@@ -268,6 +270,7 @@ function ffiConnect(conn: Connection, addr: Address): void {
     fail(conn, new SysError("socket", errno()));
     return;
   }
+  fdOpened(fd);
   tcpNoDelay(fd);
   conn.fd = fd;
   const s = new FfiSock(conn, fd);

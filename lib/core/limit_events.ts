@@ -34,4 +34,13 @@ export class LimitEvents {
     this.#last.set(key, { at: now, skipped: 0 });
     this.#emit(line + more, "warning");
   }
+
+  /** The keys reported (or held back) within the last interval: the limits in force now. */
+  recent(now = Date.now()): string[] {
+    const out: string[] = [];
+    for (const [k, e] of this.#last) {
+      if (now - e.at < this.#intervalMs) out.push(k);
+    }
+    return out;
+  }
 }

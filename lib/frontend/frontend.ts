@@ -11,6 +11,7 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
+import type { SharedCount } from "../core/shared_count.ts";
 import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
@@ -99,6 +100,10 @@ export interface FrontendOptions {
   http: HttpOptions | null;
   /** How plain TCP listeners move bytes (default "node"; see ffi_sock.ts). */
   io?: IoMode;
+  /** With worker threads: the process-wide count of this frontend's connections (its maxconn holds across threads). */
+  sharedConns?: SharedCount | null;
+  /** With worker threads: listeners bind with SO_REUSEPORT, one socket per thread. */
+  reusePort?: boolean;
 }
 
 /** The largest response a hook's `respond()` may give (8 MiB). */
@@ -159,6 +164,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   };
   readonly #env: StreamEnv;
   readonly #processLimit: ConnLimit;
+  readonly #reusePort: boolean;
 
   constructor(
     env: StreamEnv,
@@ -179,7 +185,8 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     };
     this.clientTimeout = opts.clientTimeout;
     this.io = opts.io ?? "node";
-    this.limit = new ConnLimit(opts.maxconn);
+    this.limit = new ConnLimit(opts.maxconn, opts.sharedConns ?? null);
+    this.#reusePort = opts.reusePort ?? false;
     this.#processLimit = processLimit;
     this.http = opts.http ? new HttpAnalyser(opts.http, this) : null;
   }
@@ -564,11 +571,12 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     const li = new Listener(addr, tls, [this.limit, this.#processLimit], {
       backlog,
       io: this.io,
+      reusePort: this.#reusePort,
       onAccept: this.#onAccept,
       onLimit: (l) =>
         this.limitEvents?.report(
           `maxconn:${this.name}`,
-          `frontend ${this.name}: maxconn reached (${this.limit.cur} frontend, ${this.#processLimit.cur} process connections); new connections wait in the backlog of ${l.boundAddress()}`,
+          `frontend ${this.name}: maxconn reached (${this.limit.total} frontend, ${this.#processLimit.total} process connections); new connections wait in the backlog of ${l.boundAddress()}`,
         ),
     });
     li.acceptProxy = acceptProxy;

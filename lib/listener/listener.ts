@@ -18,13 +18,16 @@ import { FfiAccepted, FfiAcceptor } from "../conn/ffi_listen.ts";
 import { TlsCerts, type TlsVersions } from "../conn/tls_sock.ts";
 import type { HandshakeLayer } from "../conn/conn_types.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
+import { sharedAdd, type SharedCount, sharedGet, sharedTryTake } from "../core/shared_count.ts";
 
 /**
  * A connection count with a maximum, shared by the listeners it limits (a
- * frontend's maxconn, the process's maxconn).
+ * frontend's maxconn, the process's maxconn). With worker threads the limit
+ * is the process's: `shared` counts every thread's connections and the
+ * maximum applies to that sum, while `cur` stays this thread's.
  */
 export class ConnLimit {
-  /** Current connections. */
+  /** Current connections (of this thread). */
   cur = 0;
   /** Highest `cur` seen. */
   peak = 0;
@@ -32,16 +35,42 @@ export class ConnLimit {
   max: number;
   /** Listeners holding parked connections because of this limit. */
   readonly waiting = new Set<Listener>();
+  /** The process-wide count when worker threads share this limit, else null. */
+  readonly shared: SharedCount | null;
 
-  constructor(max: number) {
+  constructor(max: number, shared: SharedCount | null = null) {
     this.max = max;
+    this.shared = shared;
+  }
+
+  /** Connections counted against the maximum: every thread's when shared. */
+  get total(): number {
+    return this.shared === null ? this.cur : sharedGet(this.shared);
   }
 
   /** True when one more connection fits. */
   hasRoom(): boolean {
-    return this.max === 0 || this.cur < this.max;
+    return this.max === 0 || this.total < this.max;
+  }
+
+  /** Counts one more connection if it fits (atomically across threads); returns whether it did. */
+  take(): boolean {
+    if (this.shared !== null) {
+      if (!sharedTryTake(this.shared, this.max)) return false;
+    } else if (this.max !== 0 && this.cur >= this.max) return false;
+    if (++this.cur > this.peak) this.peak = this.cur;
+    return true;
+  }
+
+  /** Uncounts a connection. */
+  give(): void {
+    this.cur--;
+    if (this.shared !== null) sharedAdd(this.shared, -1);
   }
 }
+
+/** How often parked connections retry a limit that other threads free (ms). */
+const SHARED_RETRY_MS = 10;
 
 /** TLS material for a listener (PEM text). */
 export interface ListenerTls extends TlsVersions {
@@ -91,6 +120,10 @@ export class Listener {
   /** The listening socket when it is an FFI one (plain TCP with `io: "ffi"`). */
   #ffi: FfiAcceptor | null = null;
   #parked: AcceptedSock[] = [];
+  /** Retries parked connections while a limit shared with other threads is full. */
+  #retry: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Bind with SO_REUSEPORT (worker threads each bind the address). */
+  readonly #reusePort: boolean;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -104,6 +137,8 @@ export class Listener {
       onLimit?: (li: Listener) => void;
       /** Default "node". */
       io?: IoMode;
+      /** Bind with SO_REUSEPORT, so that every worker thread has its own socket on the address. */
+      reusePort?: boolean;
     },
   ) {
     this.addr = addr;
@@ -113,6 +148,7 @@ export class Listener {
     this.#onAccept = opts.onAccept;
     this.#onLimit = opts.onLimit ?? null;
     this.#io = opts.io ?? "node";
+    this.#reusePort = opts.reusePort ?? false;
   }
 
   /**
@@ -121,6 +157,11 @@ export class Listener {
    */
   get ffi(): boolean {
     return this.#ffi !== null;
+  }
+
+  /** Times the FFI socket paused accepting because the process was out of fds (EMFILE). */
+  get fdExhausted(): number {
+    return this.#ffi?.fdExhausted ?? 0;
   }
 
   /** The bound address as text (with the real port when 0 was asked). */
@@ -151,7 +192,7 @@ export class Listener {
     if (this.#io === "ffi" && a.kind === "tcp" && this.tls === null && !this.acceptProxy) {
       const acc = new FfiAcceptor(this.#onConnection);
       try {
-        acc.bind(a.host, a.port, this.backlog);
+        acc.bind(a.host, a.port, this.backlog, { reusePort: this.#reusePort });
       } catch (err) {
         return Promise.reject(err);
       }
@@ -165,7 +206,7 @@ export class Listener {
       srv.once("error", reject);
       const opts = a.kind === "unix"
         ? { path: a.path, backlog: this.backlog }
-        : { host: a.host, port: a.port, backlog: this.backlog };
+        : { host: a.host, port: a.port, backlog: this.backlog, reusePort: this.#reusePort };
       srv.listen(opts, () => {
         srv.off("error", reject);
         srv.on("error", ignoreError);
@@ -233,7 +274,7 @@ export class Listener {
    */
   release(): void {
     for (const lim of this.limits) {
-      lim.cur--;
+      lim.give();
       if (lim.waiting.size > 0 && lim.hasRoom()) {
         for (const li of [...lim.waiting]) li.#unpark();
       }
@@ -248,7 +289,10 @@ export class Listener {
    */
   close(): Promise<void> {
     this.#closing ??= new Promise((resolve) => {
+      // Connections the kernel already queued here are taken, not reset.
+      this.#ffi?.drain();
       this.#closed = true;
+      clearTimeout(this.#retry);
       for (const lim of this.limits) lim.waiting.delete(this);
       for (const s of this.#parked) s.destroy();
       this.#parked = [];
@@ -260,17 +304,20 @@ export class Listener {
     return this.#closing;
   }
 
-  #hasRoom(): boolean {
-    for (const lim of this.limits) if (!lim.hasRoom()) return false;
+  /** Counts the connection in every limit, or in none when one is full. */
+  #take(): boolean {
+    const lims = this.limits;
+    for (let i = 0; i < lims.length; i++) {
+      if (lims[i].take()) continue;
+      while (i-- > 0) lims[i].give();
+      return false;
+    }
     return true;
   }
 
+  /** Hands a connection already counted in every limit to the frontend. */
   #accept(sock: AcceptedSock): void {
     this.accepted++;
-    for (const lim of this.limits) {
-      lim.cur++;
-      if (lim.cur > lim.peak) lim.peak = lim.cur;
-    }
     // FFI sockets have TCP_NODELAY from accept.
     if (this.addr.kind === "tcp" && !(sock instanceof FfiAccepted)) sock.setNoDelay(true);
     this.#onAccept(sock, this);
@@ -281,7 +328,7 @@ export class Listener {
       sock.destroy();
       return;
     }
-    if (this.#parked.length === 0 && this.#hasRoom()) {
+    if (this.#parked.length === 0 && this.#take()) {
       this.#accept(sock);
       return;
     }
@@ -294,16 +341,36 @@ export class Listener {
     this.#parked.push(sock);
     this.#onLimit?.(this);
     for (const lim of this.limits) if (!lim.hasRoom()) lim.waiting.add(this);
+    this.#retryShared();
   };
 
   #unpark(): void {
-    while (this.#parked.length > 0 && this.#hasRoom()) {
-      const sock = this.#parked.shift()!;
+    while (this.#parked.length > 0) {
+      const sock = this.#parked[0];
+      if (sock.destroyed) {
+        this.#parked.shift()!.off("error", ignoreError);
+        continue;
+      }
+      if (!this.#take()) break;
+      this.#parked.shift();
       sock.off("error", ignoreError);
-      if (sock.destroyed) continue;
       this.#accept(sock);
     }
     if (this.#parked.length === 0) { for (const lim of this.limits) lim.waiting.delete(this); }
+    else this.#retryShared();
+  }
+
+  /**
+   * A place freed by another worker thread is not announced here: while
+   * connections are parked on a shared limit, try again every few ms.
+   */
+  #retryShared(): void {
+    if (this.#retry !== undefined || this.#closed) return;
+    if (!this.limits.some((l) => l.shared !== null)) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#unpark();
+    }, SHARED_RETRY_MS);
   }
 }
 

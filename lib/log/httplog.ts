@@ -86,8 +86,8 @@ export function httpLogRecord(
     bytes_out: strm.res.fwd - txn.resFwd0,
     bytes_in: strm.req.total - txn.reqTotal0,
     termination_state: SF_ERR_CHARS[txn.termCause] + SF_FINST_CHARS[txn.termPhase] + "--",
-    actconn: process.cur,
-    feconn: fe.limit.cur,
+    actconn: process.total,
+    feconn: fe.limit.total,
     beconn: (strm.be as Backend).counters.scur,
     srv_conn: srv === null ? 0 : srv.cur,
     retries: strm.scb.connRetries,
@@ -147,9 +147,9 @@ export function writeHttpLog(
   out.ch(SF_ERR_CODES[txn.termCause]);
   out.ch(SF_FINST_CODES[txn.termPhase]);
   out.str("-- ");
-  out.int(process.cur);
+  out.int(process.total);
   out.ch(0x2f);
-  out.int(fe.limit.cur);
+  out.int(fe.limit.total);
   out.ch(0x2f);
   out.int((strm.be as Backend).counters.scur);
   out.ch(0x2f);

@@ -69,8 +69,8 @@ export function tcpLogRecord(
     bytes_out: strm.res.total,
     bytes_in: strm.req.total,
     termination_state: streamTermState(strm),
-    actconn: process.cur,
-    feconn: fe.limit.cur,
+    actconn: process.total,
+    feconn: fe.limit.total,
     beconn: (strm.be as Backend).counters.scur,
     srv_conn: srv === null ? 0 : srv.cur,
     retries: strm.scb.connRetries,
@@ -111,9 +111,9 @@ export function writeTcpLog(out: LogBuf, strm: Stream, fe: Frontend, process: Co
   out.ch(0x20);
   out.str(streamTermState(strm));
   out.ch(0x20);
-  out.int(process.cur);
+  out.int(process.total);
   out.ch(0x2f);
-  out.int(fe.limit.cur);
+  out.int(fe.limit.total);
   out.ch(0x2f);
   out.int((strm.be as Backend).counters.scur);
   out.ch(0x2f);

@@ -431,7 +431,7 @@ export function formatInfo(
   const lines: [string, string | number][] = [
     ["Name", "sluice"],
     ["Version", VERSION],
-    ["Nbthread", 1],
+    ["Nbthread", info.nbthread ?? 1],
     ["Nbproc", 1],
     ["Process_num", 1],
     ["Pid", info.pid],
@@ -459,6 +459,11 @@ export function formatInfo(
     ["PoolUsed_bytes", p.inUse * p.size],
     ["Start_time_sec", Math.floor(info.startTime / 1000)],
   );
+  // sluice's own: each worker's resource-limit flags, and replaced workers.
+  if (info.threads !== undefined) {
+    info.threads.flags.forEach((f, i) => lines.push([`Thread_${i + 1}_limits`, f.join(" ")]));
+    lines.push(["Thread_restarts", info.threads.restarts]);
+  }
   return lines.map(([k, v]) => `${k}: ${v}\n`).join("");
 }
 

@@ -24,6 +24,14 @@ export interface AdminInfo {
   stopping: boolean;
   /** Host name shown as `node`, "" to leave it out. */
   node: string;
+  /** Worker threads (`nbthread`); 1 when sluice runs on one thread. Default 1. */
+  nbthread?: number;
+  /**
+   * With worker threads: the resource-limit flags each worker reported in
+   * the last seconds (CONNS, PAPER, QUEUE, FDS, TASKS, OOM), one entry per
+   * worker, and how many workers were replaced.
+   */
+  threads?: { flags: string[][]; restarts: number };
 }
 
 /** A frontend's settings that `stats()` does not carry. */

@@ -25,9 +25,14 @@ import { VERSION } from "../version.ts";
 import { hostName } from "../log/sink.ts";
 import type { SluiceConfig } from "../cfg/config_types.ts";
 import { errMsg, SluiceError } from "../core/errors.ts";
+import { MAX_THREADS } from "../cfg/config_check.ts";
 import { Instance, type ListenAddress } from "./instance.ts";
 import type { InstanceStats } from "../stats/stats_types.ts";
+import type { ResolvedConfig } from "../cfg/config_resolved_types.ts";
 import { pidfileRemove, pidfileWrite } from "./pidfile.ts";
+import { type Engine, groupEngine, instanceEngine } from "./engine.ts";
+import { WorkerGroup } from "./threads.ts";
+import { functionPath, withHooksModule } from "./thread_config.ts";
 
 /** Options of `SluiceHandle.close()`. */
 export interface CloseOptions {
@@ -90,6 +95,42 @@ export interface StartOptions {
    * ```
    */
   onListen?: (addresses: readonly ListenAddress[]) => void;
+  /**
+   * Worker threads (HAProxy's `nbthread`) when the configuration's
+   * `global.nbthread` does not say (also on reloads). Default: the number
+   * of cores the process may use for `{ configFile }`, 1 for a configuration
+   * object (whose hooks may be functions); the environment variable
+   * `SLUICE_THREADS` changes that default for objects without functions.
+   * With more than one, hooks come from `hooksModule` (a function cannot
+   * cross threads: passing one is an ERR_CONFIG error saying so). See
+   * docs/threads.md.
+   */
+  threads?: number;
+  /**
+   * URL of a module exporting `frontends` and/or `backends`: records from a
+   * proxy's name to its hooks (`FrontendHooks`). Every worker thread imports
+   * it; it works with one thread too.
+   *
+   * @example
+   * ```ts ignore
+   * // hooks.ts
+   * export const frontends = {
+   *   web: { onRequest: (ctx) => ctx.setHeader("X-Seen", "1") },
+   * };
+   * // main.ts
+   * await startSluice(config, { threads: 4, hooksModule: new URL("./hooks.ts", import.meta.url) });
+   * ```
+   */
+  hooksModule?: string | URL;
+  /**
+   * With threads: `"narrow"` (default) starts each worker with only the
+   * permissions it needs (network; reading the files its configuration
+   * reads; writing its log files and unix sockets; FFI for the FFI data
+   * layer; no environment, no subprocess), which needs Deno's
+   * `--unstable-worker-options` (without it Deno exits saying so);
+   * `"inherit"` gives workers the process's permissions.
+   */
+  workerPermissions?: "narrow" | "inherit";
 }
 
 /** A running sluice. */
@@ -227,12 +268,19 @@ export async function startSluice(
 ): Promise<SluiceHandle> {
   const { signal, onListen } = options;
   signal?.throwIfAborted();
-  const { resolved, warnings } = loadConfig(config);
-  let inst = new Instance(resolved);
-  await inst.start();
+  const hooksModule = options.hooksModule === undefined ? null : String(options.hooksModule);
+  const fromFile = "configFile" in config;
+  let { resolved, warnings, model } = loadConfig(config);
+  if (hooksModule !== null && !fromFile) {
+    // Checked here with the hooks in place: the same as what each worker runs.
+    resolved = resolveConfig(await withHooksModule(model, hooksModule));
+  }
+  let threads = threadsOf(options.threads, resolved, model, fromFile);
+  const inherit = options.workerPermissions === "inherit";
+  let inst = await startEngine(threads, resolved, model, hooksModule, null, inherit);
   // Like HAProxy's "Proxy ... started." lines, once per process start.
   for (const w of warnings) inst.event(w, "warning");
-  inst.event(`configuration loaded: ${configCount(resolved)}`);
+  inst.event(`configuration loaded: ${configCount(resolved)}${threadsNote(threads)}`);
   // The runtime API, the stats listener and the admin socket belong to the
   // handle: they survive reloads and always show the running configuration.
   const startTime = Date.now();
@@ -246,19 +294,16 @@ export async function startSluice(
       listeners: inst.addresses().length,
       stopping: closing !== null,
       node: hostName(),
+      nbthread: inst.threads,
+      threads: inst.group === null
+        ? undefined
+        : { flags: inst.group.flags(), restarts: inst.group.restarts },
     }),
     setServer: (b, s, change) => inst.setServer(b, s, change),
     setMaxconn: (b, s, n) => inst.setMaxconn(b, s, n),
     shutdownSessions: (b, s) => inst.shutdownSessions(b, s),
     sessions: () => inst.sessions(),
-    reopenLogs: () => {
-      try {
-        inst.logs.reopen();
-        return null;
-      } catch (err) {
-        return errMsg(err);
-      }
-    },
+    reopenLogs: () => inst.reopenLogs(),
   };
   const api = createAdminApi(target);
   let statsServer: StatsServer | null = null;
@@ -320,12 +365,23 @@ export async function startSluice(
       if (closing !== null) throw new SluiceError("ERR_STATE", "Cannot reload: sluice is closed");
       // Checked and started before anything changes: a bad configuration
       // never replaces the running one.
-      let fresh: Instance | undefined;
+      let fresh: Engine | undefined;
       let cfg, warnings;
       try {
-        ({ resolved: cfg, warnings } = loadConfig(next));
-        fresh = new Instance(cfg);
-        await fresh.startFrom(inst);
+        let nextModel;
+        ({ resolved: cfg, warnings, model: nextModel } = loadConfig(next));
+        if (hooksModule !== null && !("configFile" in next)) {
+          cfg = resolveConfig(await withHooksModule(nextModel, hooksModule));
+        }
+        const n = threadsOf(options.threads, cfg, nextModel, "configFile" in next);
+        if ((n > 1) !== (threads > 1)) {
+          throw new SluiceError(
+            "ERR_CONFIG",
+            `Cannot change from ${threads} to ${n} threads by a reload: restart sluice`,
+          );
+        }
+        fresh = await startEngine(n, cfg, nextModel, hooksModule, inst, inherit);
+        threads = n;
         if (cfg.global.pidfile !== null && cfg.global.pidfile !== pidfile) {
           pidfileWrite(cfg.global.pidfile);
         }
@@ -338,12 +394,16 @@ export async function startSluice(
         );
         throw err;
       }
+      // Worker threads: the old ones stop accepting before the reload is
+      // announced (a single thread's listeners were taken over already).
+      inst.group?.stopListening();
       for (const w of warnings) fresh.event(w, "warning");
-      fresh.event(`configuration reloaded: ${configCount(cfg)}`);
+      fresh.event(`configuration reloaded: ${configCount(cfg)}${threadsNote(threads)}`);
       if (pidfile !== null && pidfile !== cfg.global.pidfile) pidfileRemove(pidfile);
       pidfile = cfg.global.pidfile;
       const old = inst;
       inst = fresh;
+      resolved = cfg;
       const done = old.close({ graceful: true, graceMs: opts.graceMs });
       draining.add(done);
       done.finally(() => draining.delete(done));
@@ -383,20 +443,129 @@ export async function startSluice(
     throw err;
   }
   signal?.addEventListener("abort", onAbort, { once: true });
+  engines.set(handle, () => inst);
   return handle;
+}
+
+/** Each handle's running engine (for threadGroupOf()). */
+const engines = new WeakMap<SluiceHandle, () => Engine>();
+
+/**
+ * The worker group a handle runs on, or null on one thread. Not part of the
+ * public API (mod.ts does not export it): tests use it to reach the
+ * supervision hooks (`crashWorker()`).
+ */
+export function threadGroupOf(handle: SluiceHandle): WorkerGroup | null {
+  return engines.get(handle)?.().group ?? null;
 }
 
 /**
  * The configuration object resolved, or the one read from `configFile` with
- * its warnings (`file:line: warning: ...`). Throws every error at once (see
- * cfgErrors()).
+ * its warnings (`file:line: warning: ...`), and the model it came from.
+ * Throws every error at once (see cfgErrors()).
  */
 function loadConfig(
   config: SluiceConfig | { configFile: string | string[] },
-): { resolved: ReturnType<typeof resolveConfig>; warnings: string[] } {
-  if (!("configFile" in config)) return { resolved: resolveConfig(config), warnings: [] };
+): { resolved: ResolvedConfig; warnings: string[]; model: SluiceConfig } {
+  if (!("configFile" in config)) {
+    return { resolved: resolveConfig(config), warnings: [], model: config };
+  }
   const files = Array.isArray(config.configFile) ? config.configFile : [config.configFile];
   const load = loadConfigFiles(files);
   if (load.resolved === null) throw cfgErrors(load.errors);
-  return { resolved: load.resolved, warnings: load.warnings.map((w) => w.message) };
+  return {
+    resolved: load.resolved,
+    warnings: load.warnings.map((w) => w.message),
+    model: load.config,
+  };
+}
+
+/**
+ * Worker threads for a configuration: `global.nbthread`, else asked for,
+ * else the cores this process may use for configuration files, else 1 (or
+ * `SLUICE_THREADS` when readable, for a configuration without functions).
+ */
+function threadsOf(
+  asked: number | undefined,
+  cfg: ResolvedConfig,
+  model: SluiceConfig,
+  fromFile: boolean,
+): number {
+  let n = cfg.global.nbthread ?? asked ?? null;
+  if (n === null) {
+    const env = envThreads();
+    n = fromFile ? (env ?? navigator.hardwareConcurrency) : 1;
+    if (!fromFile && env !== null && functionPath(model) === null) n = env;
+  }
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new SluiceError("ERR_CONFIG", `Invalid threads ${n}: expected 1 to ${MAX_THREADS}`);
+  }
+  if (n > 1) {
+    const fn = functionPath(model);
+    if (fn !== null) {
+      throw new SluiceError(
+        "ERR_CONFIG",
+        `Cannot run ${n} threads with a function in the configuration (${fn}): functions ` +
+          `cannot cross threads; give hooks as a module (StartOptions.hooksModule), or use threads: 1`,
+      );
+    }
+  }
+  return n;
+}
+
+/** `SLUICE_THREADS` when set and readable, else null. */
+function envThreads(): number | null {
+  try {
+    if (
+      Deno.permissions.querySync({ name: "env", variable: "SLUICE_THREADS" }).state !== "granted"
+    ) {
+      return null;
+    }
+    const v = Deno.env.get("SLUICE_THREADS");
+    return v === undefined || v === "" ? null : Number(v);
+  } catch {
+    return null;
+  }
+}
+
+/** ", 4 threads" for the loaded event, "" for one. */
+function threadsNote(n: number): string {
+  return n > 1 ? `, ${n} threads` : "";
+}
+
+/**
+ * Starts a configuration on `threads` threads, in place of `old` when
+ * reloading (its listeners are taken over, or with threads its ports kept).
+ */
+async function startEngine(
+  threads: number,
+  resolved: ResolvedConfig,
+  model: SluiceConfig,
+  hooksModule: string | null,
+  old: Engine | null,
+  inheritPermissions: boolean,
+): Promise<Engine> {
+  if (threads > 1) {
+    const g = await WorkerGroup.start({
+      threads,
+      config: model,
+      hooksModule,
+      previous: old?.group ?? undefined,
+      inheritPermissions,
+    });
+    return groupEngine(g);
+  }
+  let cfg = resolved;
+  if (hooksModule !== null && functionPath(model) === null) {
+    cfg = resolveConfig(await withHooksModule(model, hooksModule));
+  }
+  const inst = new Instance(cfg);
+  try {
+    if (old === null) await inst.start();
+    else await inst.startFrom(old.local);
+  } catch (err) {
+    await inst.close();
+    throw err;
+  }
+  return instanceEngine(inst);
 }

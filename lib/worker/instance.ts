@@ -49,6 +49,42 @@ import { Scheduler } from "../sched/scheduler.ts";
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from "../stats/prometheus.ts";
 import { buildReply } from "../rules/act_reply.ts";
 import type { Stream, StreamEnv } from "../stream/stream.ts";
+import type { SharedCounts } from "../core/shared_count.ts";
+import type { ServerStateView } from "../backend/backend.ts";
+
+/**
+ * How an instance runs as one of several worker threads (`nbthread` > 1):
+ * the counts shared with the other workers, SO_REUSEPORT listeners, and
+ * whether it runs the health checks (the control thread's instance does,
+ * the workers take the results).
+ */
+export interface InstanceThread {
+  /** The shared counts (names from sharedCountNames()). */
+  counts: SharedCounts;
+  /** Listeners bind with SO_REUSEPORT: each worker has its own socket on each address. */
+  reusePort: boolean;
+  /** Run health checks here. */
+  checks: boolean;
+  /** Serve unix-socket listeners (one worker does: such a path cannot be bound twice). */
+  unix: boolean;
+  /** Where process events go instead of the global log targets (the control thread writes them once). */
+  events?: (line: string, level: "notice" | "warning" | "alert") => void;
+}
+
+/**
+ * The names of the counts worker threads share for a configuration: the
+ * process's connections, each frontend's, each server's streams, and the
+ * streams waiting in each server's and backend's queue.
+ */
+export function sharedCountNames(cfg: ResolvedConfig): string[] {
+  const names = ["process"];
+  for (const f of cfg.frontends) names.push(`fe/${f.name}`);
+  for (const b of cfg.backends) {
+    names.push(`beq/${b.name}`);
+    for (const s of b.servers) names.push(`srv/${b.name}/${s.name}`, `srvq/${b.name}/${s.name}`);
+  }
+  return names;
+}
 
 /** A listening address of a running instance. */
 export interface ListenAddress {
@@ -205,9 +241,12 @@ export class Instance {
   #sessSeq = 0;
   #drained: (() => void) | null = null;
   #closing: Promise<void> | null = null;
+  /** Worker-thread settings, or null for a single-threaded process. */
+  readonly thread: InstanceThread | null;
 
-  constructor(cfg: ResolvedConfig) {
+  constructor(cfg: ResolvedConfig, thread: InstanceThread | null = null) {
     this.#cfg = cfg;
+    this.thread = thread;
     const g = cfg.global;
     this.sched = newScheduler(g);
     this.io = g.io;
@@ -215,10 +254,10 @@ export class Instance {
     this.largePool = g.largeBuffers > 0
       ? new BufferPool(g.bufsize * LARGE_BUFFER_FACTOR[g.io], Math.max(2, g.largeBuffers))
       : null;
-    this.processLimit = new ConnLimit(g.maxconn);
+    this.processLimit = new ConnLimit(g.maxconn, thread?.counts.get("process") ?? null);
     this.graceMs = g.graceMs;
     this.logs = new LogSinks(g.log.targets, g.log.queueBytes, g.log.format === "json");
-    this.#event = this.logs.eventsTo(this.logs.global);
+    this.#event = thread?.events ?? this.logs.eventsTo(this.logs.global);
     this.idle = new IdleConns(this.sched);
     for (const b of cfg.backends) this.#addBackend(b);
     const env = this.#streamEnv();
@@ -257,6 +296,14 @@ export class Instance {
       events,
     });
     if (b.mode === "http") be.idle = this.idle;
+    const counts = this.thread?.counts;
+    if (counts !== undefined) {
+      be.queue.shared = counts.get(`beq/${b.name}`);
+      for (const s of servers) {
+        s.shared = counts.get(`srv/${b.name}/${s.name}`);
+        s.queue.shared = counts.get(`srvq/${b.name}/${s.name}`);
+      }
+    }
     be.http = b.http;
     if (b.rules !== null && b.rules.httpRequest.length + b.rules.httpResponse.length > 0) {
       be.rules = b.rules;
@@ -288,6 +335,8 @@ export class Instance {
       // The request line is kept for the log, and for unique ids (%r).
       http: httpOptions(f, g, loggers.sinks.length > 0 || f.log.uniqueId !== null),
       io: g.io,
+      sharedConns: this.thread?.counts.get(`fe/${f.name}`) ?? null,
+      reusePort: this.thread?.reusePort ?? false,
     }, this.processLimit);
     const json = g.log.format === "json";
     fe.logger = accessLogger(f, loggers, { json, process: this.processLimit, sched: this.sched });
@@ -320,7 +369,10 @@ export class Instance {
         ),
       };
     }
-    for (const b of f.binds) fe.addListener(b.addr, b.tls, b.acceptProxy);
+    for (const b of f.binds) {
+      if (b.addr.kind === "unix" && this.thread !== null && !this.thread.unix) continue;
+      fe.addListener(b.addr, b.tls, b.acceptProxy);
+    }
     this.frontends.push(fe);
   }
 
@@ -432,9 +484,37 @@ export class Instance {
     this.#event(line, level);
   }
 
-  /** Starts the health checks (after binding, so a failed start checks nothing). */
+  /**
+   * Starts the health checks (after binding, so a failed start checks
+   * nothing), unless this is a worker thread: the control thread checks.
+   */
   startChecks(): void {
+    if (this.thread !== null && !this.thread.checks) return;
     for (const c of this.checks) c.start();
+  }
+
+  /** Every server's state, as the control thread publishes it: `[backend][server]`. */
+  serverStates(): ServerStateView[][] {
+    return this.backends.map((be) =>
+      be.servers.map((s) => ({
+        up: s.opUp,
+        admin: s.admin,
+        weight: s.uweight,
+        maxconn: s.maxconnCfg,
+      }))
+    );
+  }
+
+  /** Takes the servers' states published by the control thread (see serverStates()). */
+  applyServerStates(states: ServerStateView[][]): void {
+    const now = this.sched.now = tickNow();
+    this.backends.forEach((be, i) => {
+      const row = states[i];
+      if (row === undefined) return;
+      be.servers.forEach((s, j) => {
+        if (row[j] !== undefined) be.applyState(s, row[j], now);
+      });
+    });
   }
 
   /**
@@ -627,6 +707,19 @@ export class Instance {
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: this.logs.counts(),
     };
+  }
+
+  /**
+   * Stops accepting (a reload on worker threads: before the new
+   * configuration is announced, so that every connection made after it
+   * meets the new one): connections already queued are taken, then the
+   * listening sockets close. Streams go on until close().
+   */
+  stopListening(): void {
+    for (const fe of this.frontends) {
+      fe.stopping = true;
+      for (const li of fe.listeners) li.close();
+    }
   }
 
   /**

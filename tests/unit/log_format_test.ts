@@ -54,8 +54,8 @@ function fakeStream(txn: HttpTxn | null) {
   } as unknown as Stream;
 }
 
-const fe = { name: "fe", limit: { cur: 5 }, logCaptures: [2, 1] } as unknown as Frontend;
-const process = { cur: 9 } as unknown as ConnLimit;
+const fe = { name: "fe", limit: { cur: 5, total: 5 }, logCaptures: [2, 1] } as unknown as Frontend;
+const process = { cur: 9, total: 9 } as unknown as ConnLimit;
 
 function fakeTxn(): HttpTxn {
   const txn = new HttpTxn(10);
@@ -91,7 +91,11 @@ function ctxOf(strm: Stream, f: Frontend): LogFmtCtx {
 }
 
 /** A frontend without captures. */
-const bare = { name: "fe", limit: { cur: 5 }, logCaptures: [0, 0] } as unknown as Frontend;
+const bare = {
+  name: "fe",
+  limit: { cur: 5, total: 5 },
+  logCaptures: [0, 0],
+} as unknown as Frontend;
 
 function line(
   fmt: string,

@@ -101,14 +101,14 @@ Deno.test("Server.hasSlot(): always with maxconn 0, otherwise while cur < maxcon
     const s = server({ maxconn: 0 });
     s.admin = admin;
     s.opUp = opUp;
-    s.cur = 1_000_000;
+    s.curLocal = 1_000_000;
     assert.equal(s.hasSlot(), true, "no limit, whatever the state");
   }
   const s = server({ maxconn: 2 });
   assert.equal(s.hasSlot(), true);
-  s.cur = 1;
+  s.curLocal = 1;
   assert.equal(s.hasSlot(), true);
-  s.cur = 2;
+  s.curLocal = 2;
   assert.equal(s.hasSlot(), false);
   s.maxconn = 3; // raised at run time
   assert.equal(s.hasSlot(), true);
@@ -116,9 +116,9 @@ Deno.test("Server.hasSlot(): always with maxconn 0, otherwise while cur < maxcon
   for (const [admin, opUp] of STATES) {
     s.admin = admin;
     s.opUp = opUp;
-    s.cur = 3;
+    s.curLocal = 3;
     assert.equal(s.hasSlot(), false);
-    s.cur = 2;
+    s.curLocal = 2;
     assert.equal(s.hasSlot(), true);
   }
 });

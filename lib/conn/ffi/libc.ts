@@ -208,3 +208,40 @@ export function soError(fd: number): number {
 // Linux): the library then belongs to the process from its start, not to
 // whichever instance or test first used it.
 if (ffiUnavailable() === null) open();
+
+/**
+ * With worker threads: the sockets this thread holds open, one byte per fd,
+ * in memory the control thread shares. libc fds belong to the process, not
+ * to the thread: if the thread dies, the control thread closes what is
+ * marked here, so that no client waits on a connection nobody serves and no
+ * listening socket keeps taking connections nobody accepts.
+ */
+let fdTable: Uint8Array | null = null;
+
+/** Marks this thread's sockets in `table` from now on (see fdTable). */
+export function fdTableUse(table: Uint8Array): void {
+  fdTable = table;
+}
+
+/** A socket was opened (accept4, socket). */
+export function fdOpened(fd: number): void {
+  if (fdTable !== null && fd < fdTable.length) fdTable[fd] = 1;
+}
+
+/** Closes `fd`, unmarking it. */
+export function fdClose(fd: number): void {
+  if (fdTable !== null && fd < fdTable.length) fdTable[fd] = 0;
+  libc().close(fd);
+}
+
+/** Closes every fd marked in `table` (a dead thread's), from another thread. */
+export function fdTableCloseAll(table: Uint8Array): number {
+  let n = 0;
+  for (let fd = 0; fd < table.length; fd++) {
+    if (table[fd] === 0) continue;
+    table[fd] = 0;
+    libc().close(fd);
+    n++;
+  }
+  return n;
+}

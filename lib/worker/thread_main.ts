@@ -1,0 +1,164 @@
+/**
+ * A worker thread's entry point (`new Worker(thread_main.ts)`, started by
+ * threads.ts): it resolves the configuration the control thread sent, runs
+ * one `Instance` on it with SO_REUSEPORT listeners and the shared counts,
+ * and follows the control protocol (thread_proto.ts).
+ *
+ * @module
+ */
+import { resolveConfig } from "../cfg/config_check.ts";
+import { errMsg, SluiceError } from "../core/errors.ts";
+import { SharedCounts } from "../core/shared_count.ts";
+import type { Backend } from "../backend/backend.ts";
+import type { Server } from "../backend/server.ts";
+import { withHooksModule, workerLogTargets } from "./thread_config.ts";
+import { Instance } from "./instance.ts";
+import type { AskQuery, FromWorker, LimitFlag, ToWorker, WorkerStart } from "./thread_proto.ts";
+import { writeReply } from "./thread_proto.ts";
+import { memoryUsage } from "node:process";
+import { fdTableUse } from "../conn/ffi/libc.ts";
+import { getHeapStatistics } from "node:v8";
+
+/** How often a worker reports its health (ms). */
+const HEALTH_MS = 1000;
+/** Heap use above this share of V8's limit is reported as OOM. */
+const OOM_SHARE = 0.9;
+
+/** The prefix of a LimitEvents key and the flag it raises. */
+const LIMIT_FLAGS: Record<string, LimitFlag> = { maxconn: "CONNS", pool: "PAPER", queue: "QUEUE" };
+
+// Deno's worker global: typed loosely, this module is only ever a worker.
+const self = globalThis as unknown as {
+  postMessage(m: FromWorker): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  close(): void;
+};
+
+let inst: Instance | null = null;
+let reply: SharedArrayBuffer | null = null;
+let slots: BroadcastChannel | null = null;
+let health: ReturnType<typeof setInterval> | undefined;
+let fdExhausted = 0;
+
+function post(m: FromWorker): void {
+  self.postMessage(m);
+}
+
+async function start(m: WorkerStart): Promise<void> {
+  reply = m.reply;
+  fdTableUse(new Uint8Array(m.fds));
+  const own = workerLogTargets(m.config, (fn, line) => post({ t: "log", fn, line }));
+  const config = m.hooksModule === null ? own : await withHooksModule(own, m.hooksModule);
+  const resolved = resolveConfig(config);
+  const counts = new SharedCounts(m.counts.names, m.counts.sab, m.counts.mine);
+  const i = new Instance(resolved, {
+    counts,
+    reusePort: true,
+    checks: false,
+    unix: m.index === 0,
+    events: (line, level) => post({ t: "event", line, level }),
+  });
+  i.applyServerStates(m.servers);
+  // A freed server slot that other workers wait for: tell them; the oldest
+  // waiter of the first one to look takes it.
+  const ch = new BroadcastChannel(m.slotChannel);
+  const onFree = (be: Backend, srv: Server) =>
+    ch.postMessage([i.backends.indexOf(be), be.servers.indexOf(srv)]);
+  for (const be of i.backends) be.onSlotFree = onFree;
+  ch.onmessage = (e: MessageEvent<[number, number]>) => {
+    const be = i.backends[e.data[0]];
+    const srv = be?.servers[e.data[1]];
+    if (srv !== undefined) be.slotFreed(srv);
+  };
+  slots = ch;
+  await i.start();
+  inst = i;
+  health = setInterval(reportHealth, HEALTH_MS);
+  post({ t: "ready", addresses: i.addresses() });
+}
+
+function reportHealth(): void {
+  const i = inst;
+  if (i === null) return;
+  const flags = new Set<LimitFlag>();
+  for (const k of i.limitEvents.recent()) {
+    const f = LIMIT_FLAGS[k.split(":")[0]];
+    if (f !== undefined) flags.add(f);
+  }
+  const fds = i.frontends.reduce(
+    (n, fe) => n + fe.listeners.reduce((m, li) => m + li.fdExhausted, 0),
+    0,
+  );
+  if (fds > fdExhausted) flags.add("FDS");
+  fdExhausted = fds;
+  const heap = getHeapStatistics();
+  if (memoryUsage().heapUsed > OOM_SHARE * heap.heap_size_limit) flags.add("OOM");
+  post({ t: "health", crashes: i.sched.counters().crashes, flags: [...flags] });
+}
+
+function answer(q: AskQuery): unknown {
+  const i = inst!;
+  switch (q.k) {
+    case "stats":
+      return i.stats({ raw: true });
+    case "sessions":
+      return i.sessions();
+    case "servers":
+      i.applyServerStates(q.states);
+      return null;
+    case "shutdown":
+      return i.shutdownSessions(q.backend, q.server);
+    case "unlisten":
+      i.stopListening();
+      return null;
+    case "reopen":
+      try {
+        i.logs.reopen();
+        return null;
+      } catch (err) {
+        return errMsg(err);
+      }
+  }
+}
+
+async function stop(graceful: boolean, graceMs?: number): Promise<void> {
+  clearInterval(health);
+  await inst?.close({ graceful, graceMs });
+  slots?.close();
+  post({ t: "stopped" });
+  self.close();
+}
+
+self.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  switch (m.t) {
+    case "start":
+      start(m).catch((err) => {
+        const code = err instanceof SluiceError ? err.code : "ERR_STATE";
+        post({ t: "failed", code, message: errMsg(err) });
+      });
+      return;
+    case "ask": {
+      let v: unknown;
+      try {
+        v = inst === null ? { error: "not started" } : answer(m.q);
+      } catch (err) {
+        v = { error: errMsg(err) };
+      }
+      writeReply(reply!, m.seq, v);
+      return;
+    }
+    case "servers":
+      inst?.applyServerStates(m.states);
+      return;
+    case "stop":
+      stop(m.graceful, m.graceMs);
+      return;
+    case "crash":
+      // Test hook: an exception no handler catches kills this isolate, as a bug would.
+      setTimeout(() => {
+        throw new Error("worker crash requested (test)");
+      });
+      return;
+  }
+};

@@ -1,0 +1,609 @@
+/**
+ * The control thread's side of worker threads (`nbthread` > 1): a
+ * `WorkerGroup` is one configuration running on N workers (Deno `Worker`s,
+ * thread_main.ts), each with its own scheduler, pool, listeners (SO_REUSEPORT:
+ * the kernel spreads connections over the workers' sockets) and streams,
+ * plus the control thread's own instance of the same configuration, which
+ * binds nothing: it runs the health checks once for the process, holds the
+ * servers' admin state, and publishes both to the workers.
+ *
+ * One proxy, not N: process, frontend and server connection counts and the
+ * queues' waiter counts are shared (`SharedCounts`, Atomics), so maxconn
+ * limits hold for the process; a server slot freed in one worker goes to a
+ * stream waiting in another (BroadcastChannel). Stats are the exact sum of
+ * every worker's (stats_merge.ts), asked synchronously (thread_proto.ts).
+ *
+ * Supervision: a worker whose isolate dies is replaced (its FFI listening
+ * sockets are closed first, so no connection waits on a socket nobody
+ * accepts from); a worker whose tasks crash repeatedly is replaced and asked
+ * to drain and exit (apoptosis). Other workers' connections are never
+ * touched.
+ *
+ * @module
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import type { SluiceConfig } from "../cfg/config_types.ts";
+import type { ResolvedConfig } from "../cfg/config_resolved_types.ts";
+import { resolveConfig } from "../cfg/config_check.ts";
+import { errMsg, SluiceError, type SluiceErrorCode } from "../core/errors.ts";
+import { SharedCounts, sharedGet } from "../core/shared_count.ts";
+import { addrFormat } from "../core/addr_types.ts";
+import { fdTableCloseAll } from "../conn/ffi/libc.ts";
+import type { InstanceStats } from "../stats/stats_types.ts";
+import type { AdminSession } from "../stats/admin_types.ts";
+import { mergeInstanceStats } from "../stats/stats_merge.ts";
+import { Instance, type ListenAddress, sharedCountNames } from "./instance.ts";
+import { withoutLogFunctions } from "./thread_config.ts";
+import {
+  type AskQuery,
+  FD_TABLE_SIZE,
+  type FromWorker,
+  type LimitFlag,
+  replyRegion,
+  type ToWorker,
+  waitReply,
+  type WorkerStart,
+} from "./thread_proto.ts";
+
+/** How long a synchronous question waits for every worker (ms). */
+const ASK_TIMEOUT_MS = 2000;
+/** How long a starting worker may take to bind (ms). */
+const START_TIMEOUT_MS = 30_000;
+/** Task crashes within CRASH_WINDOW_MS that make a worker sick. */
+const CRASH_LIMIT = 20;
+const CRASH_WINDOW_MS = 10_000;
+/** Replacements within RESTART_WINDOW_MS after which dead workers are no longer replaced. */
+const RESTART_LIMIT = 10;
+const RESTART_WINDOW_MS = 60_000;
+/** Time a stopping worker gets beyond the grace period before it is terminated (ms). */
+const STOP_SLACK_MS = 5000;
+
+/** Everything a group needs to start. */
+export interface GroupOptions {
+  /** Worker threads, 2 or more. */
+  threads: number;
+  /** The configuration model (no functions). */
+  config: SluiceConfig;
+  /** URL of the hooks module every worker imports, or null. */
+  hooksModule: string | null;
+  /** The group this one replaces (a reload): its port-0 addresses are kept. */
+  previous?: WorkerGroup;
+  /** Workers keep the process's permissions (no --unstable-worker-options needed). Default false. */
+  inheritPermissions?: boolean;
+}
+
+/** One worker slot. */
+interface Slot {
+  index: number;
+  worker: Worker;
+  reply: SharedArrayBuffer;
+  /** The fds it holds open (see fdTableUse()): closed here if it dies. */
+  fds: SharedArrayBuffer;
+  /** Its shares of the shared counts: taken back out if it dies. */
+  mine: SharedArrayBuffer;
+  ready: boolean;
+  /** Crash counts seen in health reports, with the time of the first of the window. */
+  crashes: number;
+  crashBase: number;
+  crashSince: number;
+  flags: LimitFlag[];
+  /** Resolves when it posted `stopped` (or died). */
+  stopped: Promise<void>;
+  onStopped: () => void;
+  /** Leaving: asked to stop, or replaced. */
+  leaving: boolean;
+}
+
+/**
+ * The Deno permissions of a worker: network, reading only the files its
+ * configuration reads, writing only its log files and unix sockets, FFI
+ * only for the FFI data layer; no environment, no subprocess.
+ */
+function workerPermissions(
+  cfg: ResolvedConfig,
+  reads: readonly string[],
+  writes: readonly string[],
+): Deno.PermissionOptionsObject {
+  let sys: Deno.PermissionOptionsObject["sys"] = false;
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
+      sys = ["hostname"];
+    }
+  } catch {
+    // No sys permission API: none.
+  }
+  return {
+    net: true,
+    read: reads.length > 0 ? [...reads] : false,
+    write: writes.length > 0 ? [...writes] : false,
+    ffi: cfg.global.io === "ffi",
+    env: false,
+    run: false,
+    sys,
+  };
+}
+
+/**
+ * Files a configuration writes: log files, unix-socket listeners, unix
+ * syslog sockets (and the temporary directory where a sink binds its own
+ * socket to send from, see syslog.ts).
+ */
+function writtenFiles(config: SluiceConfig, cfg: ResolvedConfig): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (v === null || typeof v !== "object") return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.file === "string" && Object.keys(o).length <= 2) out.add(o.file);
+    if (typeof o.syslog === "string" && /^(unix:)?\//.test(o.syslog)) {
+      out.add(o.syslog.replace(/^unix:/, ""));
+      out.add(tempDir());
+    }
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(config.global?.log);
+  for (const f of config.frontends) walk(f.log);
+  for (const b of config.backends ?? []) walk((b as { log?: unknown }).log);
+  for (const f of cfg.frontends) {
+    for (const b of f.binds) if (b.addr.kind === "unix") out.add(b.addr.path);
+  }
+  return [...out];
+}
+
+/** Where Deno.makeTempDir() creates directories: TMPDIR when readable, else /tmp. */
+function tempDir(): string {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: "TMPDIR" }).state === "granted") {
+      return Deno.env.get("TMPDIR") ?? "/tmp";
+    }
+  } catch {
+    // No env permission API: the default.
+  }
+  return "/tmp";
+}
+
+/**
+ * Runs `fn` (synchronous) and returns the files it read through
+ * Deno.readFileSync / readTextFileSync: what resolving a configuration
+ * reads (map files...), so that workers get read permission for exactly
+ * those. Resolution is synchronous, so nothing else runs meanwhile.
+ */
+function recordReads<T>(fn: () => T): { value: T; reads: string[] } {
+  const d = Deno as unknown as Record<string, (p: string | URL) => unknown>;
+  const names = ["readFileSync", "readTextFileSync"];
+  const saved = names.map((n) => d[n]);
+  const reads = new Set<string>();
+  names.forEach((n, i) => {
+    d[n] = (p: string | URL) => {
+      reads.add(String(p));
+      return saved[i].call(Deno, p);
+    };
+  });
+  try {
+    return { value: fn(), reads: [...reads] };
+  } finally {
+    names.forEach((n, i) => d[n] = saved[i]);
+  }
+}
+
+/** A configuration running on worker threads, under the control thread. */
+export class WorkerGroup {
+  /** The control thread's instance: checks, admin state, events. Binds nothing. */
+  readonly mirror: Instance;
+  readonly threads: number;
+  readonly counts: SharedCounts;
+  /** Workers replaced since start. */
+  restarts = 0;
+  readonly #opts: GroupOptions;
+  readonly #cfg: ResolvedConfig;
+  readonly #perms: Deno.PermissionOptionsObject;
+  readonly #slotChannel = `sluice-slots-${crypto.randomUUID()}`;
+  /** The model sent to workers: log functions as stand-ins, port 0 replaced by worker 0's ports. */
+  #model: SluiceConfig;
+  /** The log target functions the workers' lines go to. */
+  readonly #logFns: ((line: string) => void)[];
+  #slots: Slot[] = [];
+  #addresses: ListenAddress[] = [];
+  #seq = 0;
+  #closing: Promise<void> | null = null;
+  #publishQueued = false;
+  #restartTimes: number[] = [];
+
+  private constructor(opts: GroupOptions, cfg: ResolvedConfig, reads: string[]) {
+    this.#opts = opts;
+    this.#cfg = cfg;
+    this.threads = opts.threads;
+    const { config: model, fns } = withoutLogFunctions(opts.config);
+    this.#model = model;
+    this.#logFns = fns;
+    this.counts = new SharedCounts(sharedCountNames(cfg));
+    // A hooks module on disk is read by every worker's import.
+    const hooksFile = opts.hooksModule?.startsWith("file:") ? [fromFileUrl(opts.hooksModule)] : [];
+    const writes = writtenFiles(opts.config, cfg);
+    this.#perms = workerPermissions(cfg, [...reads, ...hooksFile, ...writes], writes);
+    this.mirror = new Instance(cfg, {
+      counts: this.counts,
+      reusePort: false,
+      checks: true,
+      unix: false,
+    });
+    for (const be of this.mirror.backends) be.onServerChange = () => this.#publishSoon();
+  }
+
+  /**
+   * Starts the workers: worker 0 first (it binds port-0 addresses, whose
+   * ports the others then bind too), then the others together. Throws the
+   * first worker's error (ERR_BIND, ERR_TLS...) with nothing left running.
+   */
+  static async start(opts: GroupOptions): Promise<WorkerGroup> {
+    const { value: cfg, reads } = recordReads(() => resolveConfig(opts.config));
+    const g = new WorkerGroup(opts, cfg, reads);
+    try {
+      if (opts.previous !== undefined) g.#model = keepPorts(g.#model, cfg, opts.previous);
+      const first = g.#spawn(0);
+      g.#addresses = await first;
+      g.#model = boundModel(g.#model, cfg, g.#addresses);
+      const rest = [];
+      for (let i = 1; i < opts.threads; i++) rest.push(g.#spawn(i));
+      await Promise.all(rest);
+    } catch (err) {
+      await g.close({ graceful: false });
+      throw err;
+    }
+    g.mirror.startChecks();
+    return g;
+  }
+
+  /** Starts worker `index` (a new one, or the replacement of a dead or sick one). */
+  #spawn(index: number): Promise<ListenAddress[]> {
+    const url = new URL("./thread_main.ts", import.meta.url);
+    // Narrowing a worker's permissions is unstable in Deno 2.9: it needs
+    // --unstable-worker-options (deno.json and the compile task pass it;
+    // without it Deno exits saying so), unless the embedder opts out.
+    const worker = this.#opts.inheritPermissions === true
+      ? new Worker(url, { type: "module" })
+      : new Worker(url, { type: "module", deno: { permissions: this.#perms } });
+    const { promise: stopped, resolve: onStopped } = Promise.withResolvers<void>();
+    const slot: Slot = {
+      index,
+      worker,
+      reply: replyRegion(),
+      fds: new SharedArrayBuffer(FD_TABLE_SIZE),
+      mine: new SharedArrayBuffer(SharedCounts.bytes(this.counts.names)),
+      ready: false,
+      crashes: 0,
+      crashBase: 0,
+      crashSince: Date.now(),
+      flags: [],
+      stopped,
+      onStopped,
+      leaving: false,
+    };
+    const { promise, resolve, reject } = Promise.withResolvers<ListenAddress[]>();
+    const timer = setTimeout(() => {
+      reject(new SluiceError("ERR_STATE", `Worker ${index + 1} did not start in time`));
+    }, START_TIMEOUT_MS);
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      switch (m.t) {
+        case "ready":
+          clearTimeout(timer);
+          slot.ready = true;
+          resolve(m.addresses);
+          return;
+        case "failed":
+          clearTimeout(timer);
+          reject(new SluiceError(m.code as SluiceErrorCode, m.message));
+          return;
+        case "event":
+          this.mirror.event(`worker ${index + 1}: ${m.line}`, m.level);
+          return;
+        case "log":
+          this.#logFns[m.fn]?.(m.line);
+          return;
+        case "health":
+          this.#health(slot, m.crashes, m.flags);
+          return;
+        case "stopped":
+          slot.onStopped();
+          return;
+      }
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      clearTimeout(timer);
+      reject(new SluiceError("ERR_STATE", `Worker ${index + 1} failed: ${e.message}`));
+      this.#died(slot, e.message);
+    };
+    this.#slots = this.#slots.filter((s) => s.index !== index || s.leaving);
+    this.#slots.push(slot);
+    const start: WorkerStart = {
+      t: "start",
+      index,
+      config: this.#model,
+      hooksModule: this.#opts.hooksModule,
+      counts: { sab: this.counts.sab, names: [...this.counts.names], mine: slot.mine },
+      reply: slot.reply,
+      fds: slot.fds,
+      slotChannel: this.#slotChannel,
+      servers: this.mirror.serverStates(),
+    };
+    worker.postMessage(start satisfies ToWorker);
+    return promise;
+  }
+
+  /** A worker's isolate died: close its listening sockets, replace it. */
+  #died(slot: Slot, why: string): void {
+    if (slot.leaving && !slot.ready) return;
+    const wasLeaving = slot.leaving;
+    slot.leaving = true;
+    slot.ready = false;
+    slot.worker.terminate();
+    this.#closeFds(slot);
+    slot.onStopped();
+    if (this.#closing !== null || wasLeaving) return;
+    this.#replace(slot, `worker ${slot.index + 1} died (${why})`);
+  }
+
+  /**
+   * Closes the sockets a terminated worker left open (FFI sockets are the
+   * process's) and takes its connections and queued streams out of the
+   * shared counts, so that no limit stays taken by a dead thread.
+   */
+  #closeFds(slot: Slot): void {
+    this.counts.forget(slot.mine);
+    const n = this.#cfg.global.io === "ffi" ? fdTableCloseAll(new Uint8Array(slot.fds)) : 0;
+    if (n > 0) this.mirror.event(`worker ${slot.index + 1}: closed ${n} sockets it left open`);
+  }
+
+  /** Starts a worker in place of `slot`, unless workers keep dying. */
+  #replace(slot: Slot, why: string): void {
+    const now = Date.now();
+    this.#restartTimes = this.#restartTimes.filter((t) => now - t < RESTART_WINDOW_MS);
+    if (this.#restartTimes.length >= RESTART_LIMIT) {
+      this.mirror.event(
+        `${why}: not replaced, ${RESTART_LIMIT} workers were replaced in the last minute`,
+        "alert",
+      );
+      return;
+    }
+    this.#restartTimes.push(now);
+    this.restarts++;
+    this.mirror.event(`${why}: starting a new worker ${slot.index + 1}`, "alert");
+    this.#spawn(slot.index).then(
+      () => {
+        // The sick one (still alive) drains and exits: apoptosis.
+        if (slot.ready) this.#stopSlot(slot, true);
+      },
+      (err) =>
+        this.mirror.event(`worker ${slot.index + 1} could not restart: ${errMsg(err)}`, "alert"),
+    );
+  }
+
+  #health(slot: Slot, crashes: number, flags: LimitFlag[]): void {
+    const now = Date.now();
+    if (now - slot.crashSince > CRASH_WINDOW_MS) {
+      slot.crashSince = now;
+      slot.crashBase = slot.crashes;
+    }
+    slot.crashes = crashes;
+    slot.flags = crashes > slot.crashBase ? [...flags, "TASKS"] : flags;
+    if (!slot.leaving && crashes - slot.crashBase >= CRASH_LIMIT && this.#closing === null) {
+      slot.leaving = true;
+      this.#replace(
+        slot,
+        `worker ${slot.index + 1} is sick (${crashes - slot.crashBase} task crashes)`,
+      );
+    }
+  }
+
+  /** Asks `slot` to stop; terminates it if it has not within the grace period. */
+  #stopSlot(slot: Slot, graceful: boolean, graceMs?: number): Promise<void> {
+    slot.leaving = true;
+    if (!slot.ready) {
+      slot.worker.terminate();
+      slot.onStopped();
+      return slot.stopped;
+    }
+    slot.worker.postMessage({ t: "stop", graceful, graceMs } satisfies ToWorker);
+    const limit = (graceful ? (graceMs ?? this.#cfg.global.graceMs) : 0) + STOP_SLACK_MS;
+    const timer = setTimeout(() => {
+      slot.ready = false;
+      slot.worker.terminate();
+      this.#closeFds(slot);
+      slot.onStopped();
+    }, limit);
+    return slot.stopped.then(() => {
+      clearTimeout(timer);
+      slot.ready = false;
+      slot.worker.terminate();
+    });
+  }
+
+  /** Publishes the mirror's server states to every worker, once per turn of changes. */
+  #publishSoon(): void {
+    if (this.#publishQueued) return;
+    this.#publishQueued = true;
+    queueMicrotask(() => {
+      this.#publishQueued = false;
+      const states = this.mirror.serverStates();
+      for (const s of this.#live()) s.worker.postMessage({ t: "servers", states });
+    });
+  }
+
+  #live(): Slot[] {
+    return this.#slots.filter((s) => s.ready && !s.leaving);
+  }
+
+  /**
+   * Asks every live worker `q` and waits (blocking this thread, at most
+   * ASK_TIMEOUT_MS in all) for their answers; a worker that does not answer
+   * in time is left out.
+   */
+  ask(q: AskQuery): unknown[] {
+    const seq = ++this.#seq;
+    const live = this.#live();
+    for (const s of live) s.worker.postMessage({ t: "ask", seq, q } satisfies ToWorker);
+    const deadline = performance.now() + ASK_TIMEOUT_MS;
+    const out: unknown[] = [];
+    for (const s of live) {
+      const v = waitReply(s.reply, seq, deadline);
+      if (v === undefined) {
+        this.mirror.event(
+          `worker ${s.index + 1} did not answer within ${ASK_TIMEOUT_MS} ms`,
+          "warning",
+        );
+        continue;
+      }
+      if (v !== null && typeof v === "object" && "error" in v) {
+        throw new SluiceError(
+          "ERR_STATE",
+          `worker ${s.index + 1}: ${(v as { error: string }).error}`,
+        );
+      }
+      out.push(v);
+    }
+    return out;
+  }
+
+  /** The bound addresses (every worker binds the same). */
+  addresses(): ListenAddress[] {
+    return this.#addresses;
+  }
+
+  /** Every worker's counters summed, with the control thread's view of servers and checks. */
+  stats(): InstanceStats {
+    const parts = this.ask({ k: "stats" }) as InstanceStats[];
+    const mine = this.mirror.stats({ raw: true });
+    // The control thread's pool and scheduler serve no stream: not counted.
+    for (const k of ["inUse", "free", "allocated", "waits", "waiting", "limit"] as const) {
+      mine.pool[k] = 0;
+    }
+    if (mine.largePool !== null) mine.largePool = null;
+    return mergeInstanceStats([mine, ...parts], {
+      overrides: { actconn: sharedGet(this.counts.get("process")) },
+    });
+  }
+
+  /** Live streams of every worker (ids made unique: id × 100 + worker). */
+  sessions(): AdminSession[] {
+    return (this.ask({ k: "sessions" }) as AdminSession[][]).flatMap((list, w) =>
+      list.map((s) => ({ ...s, id: s.id * 100 + w }))
+    );
+  }
+
+  /** Publishes the mirror's server states and waits until every worker has them. */
+  syncServers(): void {
+    this.ask({ k: "servers", states: this.mirror.serverStates() });
+  }
+
+  /** `shutdown sessions server` in every worker; returns how many streams were closed. */
+  shutdownSessions(backend: string, server: string): number {
+    this.mirror.shutdownSessions(backend, server); // checks the names
+    return (this.ask({ k: "shutdown", backend, server }) as number[]).reduce((a, b) => a + b, 0);
+  }
+
+  /** Every worker stops accepting now (a reload: see Instance.stopListening()). */
+  stopListening(): void {
+    this.ask({ k: "unlisten" });
+  }
+
+  /** Reopens every log file (control thread and workers); an error text or null. */
+  reopenLogs(): string | null {
+    try {
+      this.mirror.logs.reopen();
+    } catch (err) {
+      return errMsg(err);
+    }
+    for (const r of this.ask({ k: "reopen" })) if (typeof r === "string") return r;
+    return null;
+  }
+
+  /** Each live worker's resource-limit flags. */
+  flags(): string[][] {
+    return this.#slots.filter((s) => !s.leaving).sort((a, b) => a.index - b.index).map((s) =>
+      s.flags
+    );
+  }
+
+  /** Test hook: makes worker `index` die as an uncaught exception would. */
+  crashWorker(index: number): void {
+    this.#slots.find((s) => s.index === index && !s.leaving)?.worker.postMessage(
+      { t: "crash" } satisfies ToWorker,
+    );
+  }
+
+  /** Resolves once worker `index` is running again (after crashWorker()). */
+  async workerReady(index: number, timeoutMs = 10_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (this.#slots.some((s) => s.index === index && s.ready && !s.leaving)) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  /**
+   * Stops every worker (gracefully: they drain within graceMs) and the
+   * control thread's instance. Calling it again returns the same promise.
+   */
+  close(opts: { graceful?: boolean; graceMs?: number } = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all(
+        this.#slots.map((s) => this.#stopSlot(s, opts.graceful ?? false, opts.graceMs)),
+      );
+      await this.mirror.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/**
+ * The model with every port-0 bind replaced by the address worker 0 bound,
+ * so that the other workers bind the same ports (SO_REUSEPORT).
+ */
+function boundModel(
+  model: SluiceConfig,
+  cfg: ResolvedConfig,
+  addresses: ListenAddress[],
+): SluiceConfig {
+  let k = 0;
+  return {
+    ...model,
+    frontends: model.frontends.map((f, i) => ({
+      ...f,
+      binds: f.binds.map((b, j) => {
+        const a = cfg.frontends[i].binds[j].addr;
+        const bound = addresses[k++];
+        return a.kind === "tcp" && a.port === 0 && bound !== undefined
+          ? { ...b, address: bound.address }
+          : b;
+      }),
+    })),
+  };
+}
+
+/**
+ * A reload: port-0 binds of a frontend the previous group also had (same
+ * name, same position, same host) keep the port it bound, as a
+ * single-threaded reload keeps the socket.
+ */
+function keepPorts(model: SluiceConfig, cfg: ResolvedConfig, prev: WorkerGroup): SluiceConfig {
+  const old = prev.addresses();
+  return {
+    ...model,
+    frontends: model.frontends.map((f, i) => ({
+      ...f,
+      binds: f.binds.map((b, j) => {
+        const a = cfg.frontends[i].binds[j].addr;
+        if (a.kind !== "tcp" || a.port !== 0) return b;
+        const same = old.filter((o) => o.frontend === f.name)[j];
+        if (
+          same === undefined || !same.address.startsWith(addrFormat({ ...a, port: 0 }).slice(0, -1))
+        ) {
+          return b;
+        }
+        return { ...b, address: same.address };
+      }),
+    })),
+  };
+}
