@@ -1,0 +1,111 @@
+/**
+ * sluice's `static-*` keywords (HAProxy has none): a backend or listen
+ * section that serves a directory instead of servers. They fill the
+ * section's `static` draft; cfg_build.ts checks the section as a whole (a
+ * root is needed, no `server` lines beside it, mode http).
+ *
+ * @module
+ */
+import type { CfgProxyDraft, CfgStmt } from "./cfg_types.ts";
+import type { StaticConfig } from "./config_types.ts";
+import { cfgError } from "./cfg_at.ts";
+
+/** The draft's static settings, created by the first `static-*` line. */
+function draft(p: CfgProxyDraft, where: string): NonNullable<CfgProxyDraft["static"]> {
+  p.static ??= { value: {}, where, rootWhere: null };
+  return p.static;
+}
+
+/** Refuses a second line of the same keyword in one section. */
+function once(p: CfgProxyDraft, stmt: CfgStmt, field: keyof StaticConfig): void {
+  if (p.static?.value[field] !== undefined) {
+    throw stmt.at.fail(`"${stmt.at.kw}" is given twice in section "${p.label}"`);
+  }
+}
+
+/** `static-root DIR`. */
+export function cfgStaticRoot(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 1, 1);
+  once(p, stmt, "root");
+  const d = draft(p, at.where);
+  d.value.root = args[0];
+  d.rootWhere = at.where;
+}
+
+/** `static-index FILE`. */
+export function cfgStaticIndex(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 1, 1);
+  once(p, stmt, "index");
+  if (/[/\\]/.test(args[0]) || args[0] === "." || args[0] === "..") {
+    throw at.badValue(args[0], "expected a file name (no directory)");
+  }
+  draft(p, at.where).value.index = args[0];
+}
+
+/** `static-autoindex on|off`. */
+export function cfgStaticAutoindex(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 1, 1);
+  once(p, stmt, "autoindex");
+  at.oneOf(args[0], ["on", "off"]);
+  draft(p, at.where).value.autoindex = args[0] === "on";
+}
+
+/** `static-precompressed gzip|br ...` (order of preference). */
+export function cfgStaticPrecompressed(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 1, 2);
+  once(p, stmt, "precompressed");
+  const list: ("gzip" | "br")[] = [];
+  for (const a of args) {
+    at.oneOf(a, ["gzip", "br"]);
+    if (list.includes(a as "gzip" | "br")) throw at.badValue(a, "given twice");
+    list.push(a as "gzip" | "br");
+  }
+  draft(p, at.where).value.precompressed = list;
+}
+
+/** `static-cache-control VALUE` (one word: quote a value with spaces). */
+export function cfgStaticCacheControl(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 1, 1);
+  once(p, stmt, "cacheControl");
+  if (!/^[\x20-\x7e\t]*[\x21-\x7e]$/.test(args[0])) {
+    throw at.badValue(args[0], "expected a header value");
+  }
+  draft(p, at.where).value.cacheControl = args[0];
+}
+
+/** `static-dotfiles allow|deny`. */
+export function cfgStaticDotfiles(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const { at, args } = stmt;
+  at.args(args, 1, 1);
+  once(p, stmt, "dotfiles");
+  at.oneOf(args[0], ["allow", "deny"]);
+  draft(p, at.where).value.dotfiles = args[0] as "allow" | "deny";
+}
+
+/**
+ * The `static` field of the backend of section `p`, or undefined: a root is
+ * needed, `server` lines are refused beside it (a backend serves files or
+ * servers), and so is mode tcp.
+ */
+export function cfgStaticBuild(p: CfgProxyDraft, mode: string): StaticConfig | undefined {
+  const st = p.static;
+  if (st === undefined) return undefined;
+  if (st.rootWhere === null || st.value.root === undefined) {
+    throw cfgError(st.where, `"static-*" settings need "static-root" in section "${p.label}"`);
+  }
+  if (p.servers.length > 0) {
+    throw cfgError(
+      p.servers[0].where,
+      `"server" is not allowed beside "static-root" (at ${st.rootWhere}): a backend serves files or servers`,
+    );
+  }
+  if (mode !== "http") {
+    throw cfgError(st.rootWhere, `"static-root" needs "mode http" in section "${p.label}"`);
+  }
+  return { ...st.value, root: st.value.root };
+}
