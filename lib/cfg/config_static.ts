@@ -41,7 +41,8 @@ export function resolveStatic(
   }
   const index = s.index ?? "index.html";
   if (
-    typeof index !== "string" || !/^[^/\\\x00]+$/.test(index) || index === "." || index === ".."
+    typeof index !== "string" || !/^[^/\\]+$/.test(index) || index.includes("\0") ||
+    index === "." || index === ".."
   ) {
     resolveFail(`${at}.index`, `expected a file name, got ${JSON.stringify(index)}`);
   }
