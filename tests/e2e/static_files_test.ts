@@ -449,3 +449,30 @@ Deno.test("static: a 200 MB file streams whole with bounded memory", async () =>
     assert.ok(growth < 200, `RSS grew ${growth} MiB`);
   });
 });
+
+Deno.test("static: a client that leaves mid-file: the file is closed, the log says so", async () => {
+  await withTempDir(async (base) => {
+    const root = `${base}/root`;
+    await Deno.mkdir(root);
+    using f = await Deno.open(`${root}/big.bin`, { create: true, write: true });
+    await f.truncate(20 * 1024 * 1024);
+    await using p = await cfgProxy(site(root));
+    for (let i = 0; i < 3; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+      await conn.write(new TextEncoder().encode("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n"));
+      const buf = new Uint8Array(65536);
+      let got = 0;
+      while (got < 1024 * 1024) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        got += n;
+      }
+      conn.close();
+    }
+    await waitFor(() => p.logs.filter((l) => l.includes("GET /big.bin")).length === 3, 5000);
+    for (const l of p.logs.filter((l) => l.includes("GET /big.bin"))) {
+      assert.match(l, / 200 \d+ - - CD-- /, l);
+    }
+    // The test's resource sanitizer fails if a file handle was left open.
+  });
+});
