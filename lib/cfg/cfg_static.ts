@@ -23,34 +23,34 @@ function once(p: CfgProxyDraft, stmt: CfgStmt, field: keyof StaticConfig): void 
   }
 }
 
+/** The one word of a `static-*` line whose keyword may appear once per section. */
+function word(p: CfgProxyDraft, stmt: CfgStmt, field: keyof StaticConfig): string {
+  stmt.at.args(stmt.args, 1, 1);
+  once(p, stmt, field);
+  return stmt.args[0];
+}
+
 /** `static-root DIR`. */
 export function cfgStaticRoot(p: CfgProxyDraft, stmt: CfgStmt): void {
-  const { at, args } = stmt;
-  at.args(args, 1, 1);
-  once(p, stmt, "root");
-  const d = draft(p, at.where);
-  d.value.root = args[0];
-  d.rootWhere = at.where;
+  const dir = word(p, stmt, "root");
+  const d = draft(p, stmt.at.where);
+  d.value.root = dir;
+  d.rootWhere = stmt.at.where;
 }
 
 /** `static-index FILE`. */
 export function cfgStaticIndex(p: CfgProxyDraft, stmt: CfgStmt): void {
-  const { at, args } = stmt;
-  at.args(args, 1, 1);
-  once(p, stmt, "index");
-  if (/[/\\]/.test(args[0]) || args[0] === "." || args[0] === "..") {
-    throw at.badValue(args[0], "expected a file name (no directory)");
+  const name = word(p, stmt, "index");
+  if (/[/\\]/.test(name) || name === "." || name === "..") {
+    throw stmt.at.badValue(name, "expected a file name (no directory)");
   }
-  draft(p, at.where).value.index = args[0];
+  draft(p, stmt.at.where).value.index = name;
 }
 
 /** `static-autoindex on|off`. */
 export function cfgStaticAutoindex(p: CfgProxyDraft, stmt: CfgStmt): void {
-  const { at, args } = stmt;
-  at.args(args, 1, 1);
-  once(p, stmt, "autoindex");
-  at.oneOf(args[0], ["on", "off"]);
-  draft(p, at.where).value.autoindex = args[0] === "on";
+  const on = stmt.at.oneOf(word(p, stmt, "autoindex"), ["on", "off"]) === "on";
+  draft(p, stmt.at.where).value.autoindex = on;
 }
 
 /** `static-precompressed gzip|br ...` (order of preference). */
@@ -60,31 +60,24 @@ export function cfgStaticPrecompressed(p: CfgProxyDraft, stmt: CfgStmt): void {
   once(p, stmt, "precompressed");
   const list: ("gzip" | "br")[] = [];
   for (const a of args) {
-    at.oneOf(a, ["gzip", "br"]);
-    if (list.includes(a as "gzip" | "br")) throw at.badValue(a, "given twice");
-    list.push(a as "gzip" | "br");
+    const enc = at.oneOf(a, ["gzip", "br"]);
+    if (list.includes(enc)) throw at.badValue(a, "given twice");
+    list.push(enc);
   }
   draft(p, at.where).value.precompressed = list;
 }
 
 /** `static-cache-control VALUE` (one word: quote a value with spaces). */
 export function cfgStaticCacheControl(p: CfgProxyDraft, stmt: CfgStmt): void {
-  const { at, args } = stmt;
-  at.args(args, 1, 1);
-  once(p, stmt, "cacheControl");
-  if (!/^[\x20-\x7e\t]*[\x21-\x7e]$/.test(args[0])) {
-    throw at.badValue(args[0], "expected a header value");
-  }
-  draft(p, at.where).value.cacheControl = args[0];
+  const v = word(p, stmt, "cacheControl");
+  if (!/^[\x20-\x7e\t]*[\x21-\x7e]$/.test(v)) throw stmt.at.badValue(v, "expected a header value");
+  draft(p, stmt.at.where).value.cacheControl = v;
 }
 
 /** `static-dotfiles allow|deny`. */
 export function cfgStaticDotfiles(p: CfgProxyDraft, stmt: CfgStmt): void {
-  const { at, args } = stmt;
-  at.args(args, 1, 1);
-  once(p, stmt, "dotfiles");
-  at.oneOf(args[0], ["allow", "deny"]);
-  draft(p, at.where).value.dotfiles = args[0] as "allow" | "deny";
+  const v = stmt.at.oneOf(word(p, stmt, "dotfiles"), ["allow", "deny"]);
+  draft(p, stmt.at.where).value.dotfiles = v;
 }
 
 /**

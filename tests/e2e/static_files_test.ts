@@ -39,15 +39,19 @@ async function tree(base: string): Promise<string> {
   return root;
 }
 
+const DEFAULTS = [
+  "defaults",
+  "  mode http",
+  "  log global",
+  "  timeout client 5s",
+  "  timeout server 5s",
+  "  timeout connect 1s",
+];
+
 /** A frontend with a static default backend, extra `be` lines, from a root. */
 function site(root: string, be: string[] = []): string[] {
   return [
-    "defaults",
-    "  mode http",
-    "  log global",
-    "  timeout client 5s",
-    "  timeout server 5s",
-    "  timeout connect 1s",
+    ...DEFAULTS,
     "frontend fe",
     "  bind 127.0.0.1:0",
     "  default_backend files",
@@ -348,12 +352,7 @@ Deno.test("static: routed by use_backend from a frontend with rules; log line an
     const root = await tree(base);
     await using up = modelUpstream();
     await using p = await cfgProxy([
-      "defaults",
-      "  mode http",
-      "  log global",
-      "  timeout client 5s",
-      "  timeout server 5s",
-      "  timeout connect 1s",
+      ...DEFAULTS,
       "frontend fe",
       "  bind 127.0.0.1:0",
       "  http-request deny if { path_beg /blocked }",
