@@ -100,5 +100,23 @@ export function cfgStaticBuild(p: CfgProxyDraft, mode: string): StaticConfig | u
   if (mode !== "http") {
     throw cfgError(st.rootWhere, `"static-root" needs "mode http" in section "${p.label}"`);
   }
+  // What only means something for servers is refused when the section
+  // itself sets it (inherited from defaults, it simply does not apply).
+  const serverOnly: [{ where: string; inherited: boolean } | undefined, string][] = [
+    [p.balance, "balance"],
+    [p.cookie, "cookie"],
+    [p.stickTable, "stick-table"],
+    [p.httpReuse, "http-reuse"],
+    [p.httpchk, "option httpchk"],
+    [p.tcpCheckOpt, "option tcp-check"],
+  ];
+  for (const [set, kw] of serverOnly) {
+    if (set !== undefined && !set.inherited) {
+      throw cfgError(
+        set.where,
+        `"${kw}" is for servers: not allowed beside "static-root" (at ${st.rootWhere})`,
+      );
+    }
+  }
   return { ...st.value, root: st.value.root };
 }

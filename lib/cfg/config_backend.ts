@@ -278,6 +278,7 @@ function backendOf(
     b.static,
     mode,
     Array.isArray(b.servers) ? b.servers.length : 0,
+    b,
   );
   const servers = stat === null ? serversOf(at, b.servers, errs) : [];
   if (b.cookie !== undefined && mode !== "http") {

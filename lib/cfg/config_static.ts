@@ -17,10 +17,16 @@ export function resolveStatic(
   s: StaticConfig,
   mode: string,
   nServers: number,
+  be: { cookie?: unknown; stickSource?: unknown } = {},
 ): StaticSpec {
   if (typeof s !== "object" || s === null) resolveFail(at, "expected { root, ... }");
   if (mode !== "http") resolveFail(at, 'serving files needs mode "http"');
   if (nServers > 0) resolveFail(at, "a backend serving files has no servers");
+  for (const k of ["cookie", "stickSource"] as const) {
+    if (be[k] !== undefined) {
+      resolveFail(`${at}`, `a backend serving files has no ${k} (it has no servers)`);
+    }
+  }
   for (const k of Object.keys(s)) {
     if (!["root", "index", "autoindex", "precompressed", "cacheControl", "dotfiles"].includes(k)) {
       resolveFail(`${at}.${k}`, "unknown field");

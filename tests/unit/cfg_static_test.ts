@@ -96,6 +96,12 @@ Deno.test("static-*: refused with file:line", () => {
       [cfg([`static-root ${dir}`, "static-dotfiles maybe"]), /^t\.cfg:8: invalid value "maybe"/],
       [cfg([`static-root ${dir}`, "static-root"]), /^t\.cfg:8: missing value/],
       [
+        cfg([`static-root ${dir}`, "cookie SRV insert"]),
+        /^t\.cfg:8: "cookie" is for servers: not allowed beside "static-root" \(at t\.cfg:7\)/,
+      ],
+      [cfg(["balance leastconn", `static-root ${dir}`]), /^t\.cfg:7: "balance" is for servers/],
+      [cfg([`static-root ${dir}`, "option httpchk"]), /^t\.cfg:8: "option httpchk" is for servers/],
+      [
         ["frontend fe", "  bind :80", `  static-root ${dir}`],
         /^t\.cfg:3: keyword "static-root" is not allowed in section "frontend fe"/,
       ],
@@ -128,6 +134,8 @@ Deno.test("static: refused in the API model when mixed with servers or tcp", () 
       } as never,
     );
     assert.ok(tcp.errors.some((e) => /needs mode "http"/.test(e.message)));
+    const ck = checkConfig(base({ cookie: { name: "S" } }) as never);
+    assert.match(ck.errors[0].message, /static: a backend serving files has no cookie/);
     const bad = checkConfig(base({ static: { root: dir, dotfiles: "yes" } }) as never);
     assert.match(bad.errors[0].message, /static\.dotfiles: expected "allow" or "deny"/);
   });
