@@ -7,6 +7,15 @@
  * trailing slash (else a redirect), then its index file, else a listing
  * when allowed, else 403.
  *
+ * The lookups are synchronous system calls (realpath, stat, open, fstat),
+ * as nginx makes them: Deno's asynchronous ones hop through a thread pool
+ * and cost about seven times as much (measured: 420 µs against 55 µs per
+ * file on a loaded 2-core machine). A local file system is assumed; reading
+ * a file's bytes is asynchronous (static_sock.ts), and so is a listing.
+ * Opening follows a stat that said "regular file", so a FIFO is never
+ * opened (which would block) unless it replaces the file in between: the
+ * root must not be writable by whoever sends requests.
+ *
  * @module
  */
 import type { StaticPath } from "./static_path.ts";
@@ -43,10 +52,10 @@ const NOT_FOUND = { kind: "status", status: 404 } as const;
 const FORBIDDEN = { kind: "status", status: 403 } as const;
 
 /** The real path of `p` if it is inside the root (and allowed), else null. */
-async function inside(spec: StaticSpec, p: string): Promise<string | null> {
+function inside(spec: StaticSpec, p: string): string | null {
   let real: string;
   try {
-    real = await Deno.realPath(p);
+    real = Deno.realPathSync(p);
   } catch {
     return null;
   }
@@ -59,24 +68,24 @@ async function inside(spec: StaticSpec, p: string): Promise<string | null> {
 }
 
 /** Stat of `p`, or null. */
-async function statOf(p: string): Promise<Deno.FileInfo | null> {
+function statOf(p: string): Deno.FileInfo | null {
   try {
-    return await Deno.stat(p);
+    return Deno.statSync(p);
   } catch {
     return null;
   }
 }
 
 /** Opens a regular file for reading; its metadata come from the open file itself. */
-async function openFile(p: string): Promise<{ file: Deno.FsFile; meta: FileMeta } | null> {
+function openFile(p: string): { file: Deno.FsFile; meta: FileMeta } | null {
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(p, { read: true });
+    file = Deno.openSync(p, { read: true });
   } catch {
     return null;
   }
   try {
-    const st = await file.stat();
+    const st = file.statSync();
     if (st.isFile) return { file, meta: { size: st.size, mtime: st.mtime?.getTime() ?? 0 } };
   } catch {
     // fall through
@@ -89,20 +98,20 @@ async function openFile(p: string): Promise<{ file: Deno.FsFile; meta: FileMeta 
  * The file `real` (already checked inside the root), or its first
  * precompressed variant the client accepts.
  */
-async function fileOrVariant(
+function fileOrVariant(
   spec: StaticSpec,
   real: string,
   name: string,
   accepts: (e: StaticEncoding) => boolean,
-): Promise<Lookup> {
+): Lookup {
   for (const enc of spec.precompressed) {
     if (!accepts(enc)) continue;
-    const v = await inside(spec, real + STATIC_SUFFIX[enc]);
-    if (v === null || (await statOf(v))?.isFile !== true) continue;
-    const f = await openFile(v);
+    const v = inside(spec, real + STATIC_SUFFIX[enc]);
+    if (v === null || statOf(v)?.isFile !== true) continue;
+    const f = openFile(v);
     if (f !== null) return { kind: "file", ...f, name, encoding: enc };
   }
-  const f = await openFile(real);
+  const f = openFile(real);
   return f === null ? NOT_FOUND : { kind: "file", ...f, name, encoding: null };
 }
 
@@ -112,7 +121,7 @@ async function listDir(spec: StaticSpec, dir: string): Promise<ListEntry[]> {
   for await (const e of Deno.readDir(dir)) {
     if (!spec.dotfiles && e.name.startsWith(".")) continue;
     if (out.length >= MAX_LISTING) break;
-    const st = await statOf(`${dir}/${e.name}`);
+    const st = await Deno.stat(`${dir}/${e.name}`).catch(() => null);
     out.push({
       name: e.name,
       dir: st?.isDirectory ?? e.isDirectory,
@@ -135,20 +144,20 @@ export async function staticLookup(
 ): Promise<Lookup> {
   const segs = path.segments;
   if (!spec.dotfiles && segs.some((s) => s.startsWith("."))) return NOT_FOUND;
-  const real = await inside(spec, segs.length === 0 ? spec.root : `${spec.root}/${segs.join("/")}`);
+  const real = inside(spec, segs.length === 0 ? spec.root : `${spec.root}/${segs.join("/")}`);
   if (real === null) return NOT_FOUND;
-  const st = await statOf(real);
+  const st = statOf(real);
   if (st === null) return NOT_FOUND;
   if (st.isFile) {
     // "/file/" names no directory: as nginx, not found.
     if (path.trailingSlash) return NOT_FOUND;
-    return await fileOrVariant(spec, real, segs[segs.length - 1], accepts);
+    return fileOrVariant(spec, real, segs[segs.length - 1], accepts);
   }
   if (!st.isDirectory) return NOT_FOUND;
   if (!path.trailingSlash) return { kind: "redirect", location: staticUrlPath(segs, true) };
-  const idx = await inside(spec, `${real}/${spec.index}`);
-  if (idx !== null && (await statOf(idx))?.isFile === true) {
-    return await fileOrVariant(spec, idx, spec.index, accepts);
+  const idx = inside(spec, `${real}/${spec.index}`);
+  if (idx !== null && statOf(idx)?.isFile === true) {
+    return fileOrVariant(spec, idx, spec.index, accepts);
   }
   if (!spec.autoindex) return FORBIDDEN;
   try {
