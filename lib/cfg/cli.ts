@@ -469,7 +469,7 @@ export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
   if (!demo) {
     if (binds.length === 0) throw usage("At least one --listen is needed");
     if (servers.length === 0 && staticDir === undefined) {
-      throw usage("At least one --server (or --static DIR) is needed");
+      throw usage("At least one --server is needed");
     }
   }
   const config: SluiceConfig = {
