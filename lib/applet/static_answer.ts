@@ -42,9 +42,25 @@ export function htmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A head: status line, headers, empty line (`connection: close`: a new connection per request). */
+/** The Date header's value, made once per second. */
+let dateSec = -1, dateText = "";
+function dateNow(): string {
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== dateSec) {
+    dateSec = sec;
+    dateText = httpDate(sec * 1000);
+  }
+  return dateText;
+}
+
+/**
+ * A head: status line, `date` (an origin server with a clock sends one, RFC
+ * 9110 §6.6.1), headers, `connection: close` (a new connection per
+ * request), empty line.
+ */
 function head(status: number, hdrs: [string, string][]): Uint8Array {
-  let s = `HTTP/1.1 ${status} ${REASONS[status] ?? STATUS_TEXT[status] ?? "Unknown"}\r\n`;
+  let s = `HTTP/1.1 ${status} ${REASONS[status] ?? STATUS_TEXT[status] ?? "Unknown"}\r\n` +
+    `date: ${dateNow()}\r\n`;
   for (const [k, v] of hdrs) s += `${k}: ${v}\r\n`;
   return ENC.encode(s + "connection: close\r\n\r\n");
 }

@@ -7,6 +7,7 @@
  * streamed without holding it in memory.
  */
 import assert from "node:assert/strict";
+import { startSluice } from "../../mod.ts";
 import { cfgProxy, exchange } from "../helpers/http.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 import { waitFor } from "../helpers/net.ts";
@@ -108,6 +109,7 @@ Deno.test("static: GET, HEAD, keep-alive, 405, content types and validators", as
     assert.equal(r.headers.get("content-type"), "text/plain; charset=utf-8");
     assert.equal(r.headers.get("content-length"), "12");
     assert.equal(r.headers.get("cache-control"), "max-age=60");
+    assert.ok(Math.abs(Date.parse(r.headers.get("date")!) - Date.now()) < 60_000);
     assert.equal(r.headers.get("accept-ranges"), "bytes");
     assert.match(r.headers.get("etag")!, /^"[0-9a-f]+-c"$/);
     const st = await Deno.stat(`${root}/a.txt`);
@@ -473,5 +475,50 @@ Deno.test("static: a client that leaves mid-file: the file is closed, the log sa
       assert.match(l, / 200 \d+ - - CD-- /, l);
     }
     // The test's resource sanitizer fails if a file handle was left open.
+  });
+});
+
+Deno.test("static: TypeScript hooks route to a static backend and edit its responses", async () => {
+  await withTempDir(async (base) => {
+    const root = await tree(base);
+    await using up = modelUpstream();
+    const seen: string[] = [];
+    const h = await startSluice({
+      global: { log: { target: "none" } },
+      frontends: [{
+        name: "fe",
+        binds: [{ address: "127.0.0.1:0" }],
+        defaultBackend: "app",
+        hooks: {
+          onRequest(ctx) {
+            if (ctx.path.startsWith("/files/")) {
+              ctx.useBackend("files");
+              ctx.setPath(ctx.path.slice("/files".length));
+            }
+          },
+          onResponse(ctx) {
+            seen.push(`${ctx.server} ${ctx.status} ${ctx.header("content-type")}`);
+            ctx.setHeader("X-Hooked", "yes");
+          },
+        },
+      }],
+      backends: [
+        { name: "files", servers: [], static: { root } },
+        { name: "app", servers: [{ name: "s1", address: `127.0.0.1:${up.port}` }] },
+      ],
+    });
+    try {
+      const port = h.addresses[0].port;
+      const r = await get(port, "/files/a.txt");
+      assert.equal(r.body, "hello world\n");
+      assert.equal(r.headers.get("x-hooked"), "yes");
+      assert.equal((await get(port, "/other")).body, "/other");
+      assert.deepEqual(seen, [
+        "files/<STATIC> 200 text/plain; charset=utf-8",
+        "app/s1 200 null",
+      ]);
+    } finally {
+      await h.close();
+    }
   });
 });
