@@ -56,6 +56,7 @@ export type {
   ServerConfig,
   ServerTlsConfig,
   SluiceConfig,
+  StaticConfig,
   StatsConfig,
   StickSourceConfig,
   TcpCheckRuleConfig,

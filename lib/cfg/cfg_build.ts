@@ -28,6 +28,7 @@ import { cfgBackendLogBuild, cfgFrontendLogBuild } from "./cfg_proxy_log.ts";
 import type { CfgGlobalDraft } from "./cfg_global.ts";
 import type { CfgSources } from "./cfg_sources.ts";
 import { cfgServerBuild } from "./cfg_server.ts";
+import { cfgStaticBuild } from "./cfg_static.ts";
 import type { CfgProxyDraft, CfgSetting } from "./cfg_types.ts";
 import type {
   BackendConfig,
@@ -257,6 +258,8 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
   const http = cfgCheckHttp(p);
   const check = { timeout: p.timeouts.check?.value, http, tcpCheck: cfgTcpChecks(p) };
   b.servers = p.servers.map((s) => cfgServerBuild(s, check));
+  const st = cfgStaticBuild(p, mode);
+  if (st !== undefined) b.static = st;
   return b;
 }
 
@@ -291,6 +294,8 @@ function cfgProxySources(sources: CfgSources, path: string, p: CfgProxyDraft): v
     ]),
     ...p.binds.map((b, j): [string, { where: string }] => [`binds[${j}]`, b]),
     ...p.servers.map((b, j): [string, { where: string }] => [`servers[${j}]`, b]),
+    ["static", p.static],
+    ["static.root", p.static?.rootWhere ? { where: p.static.rootWhere } : undefined],
     ...Object.entries(p.rules).map(([k, list]): [string, { where: string } | undefined] => [
       `rules.${k}`,
       list[0],

@@ -14,6 +14,14 @@ import { X509Certificate } from "node:crypto";
 import { lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
+import {
+  cfgStaticAutoindex,
+  cfgStaticCacheControl,
+  cfgStaticDotfiles,
+  cfgStaticIndex,
+  cfgStaticPrecompressed,
+  cfgStaticRoot,
+} from "./cfg_static.ts";
 import { cfgExpectMatch, cfgTcpCheck } from "./cfg_tcpcheck.ts";
 import {
   cfgCapture,
@@ -611,6 +619,13 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "tcp-check expect": { caps: DEF_BE, apply: (p, stmt) => cfgTcpCheck(p, stmt, "expect") },
   "default-server": { caps: DEF_BE, apply: cfgDefaultServer },
   "server": { caps: CFG_CAP_BE, apply: cfgServer },
+  // sluice's own: a backend that serves a directory (cfg_static.ts).
+  "static-root": { caps: CFG_CAP_BE, apply: cfgStaticRoot },
+  "static-index": { caps: CFG_CAP_BE, apply: cfgStaticIndex },
+  "static-autoindex": { caps: CFG_CAP_BE, apply: cfgStaticAutoindex },
+  "static-precompressed": { caps: CFG_CAP_BE, apply: cfgStaticPrecompressed },
+  "static-cache-control": { caps: CFG_CAP_BE, apply: cfgStaticCacheControl },
+  "static-dotfiles": { caps: CFG_CAP_BE, apply: cfgStaticDotfiles },
   "cookie": { caps: DEF_BE, apply: cfgCookie },
   "stick-table": { caps: CFG_CAP_BE, apply: cfgStickTable },
   "stick on": { caps: CFG_CAP_BE, apply: cfgStickOn },

@@ -17,6 +17,7 @@ import type {
   LogTargetConfig,
   ObserveConfig,
   ProxyMode,
+  StaticConfig,
   StickSourceConfig,
   TcpCheckRuleConfig,
   TimeoutsConfig,
@@ -198,6 +199,8 @@ export interface CfgProxyDraft {
   /** Each address of the `bind` lines, with its line. */
   binds: { bind: BindConfig; where: string }[];
   servers: CfgServerDraft[];
+  /** `static-*` lines (sluice's): files served instead of servers; `where` is the first line's. */
+  static?: { value: Partial<StaticConfig>; where: string; rootWhere: string | null };
   /** `stats enable|uri|refresh|auth`: this section is the stats listener. */
   stats?: { where: string; uri?: string; refresh?: number; auth?: string };
   /** `acl`, `use_backend`, `http-request`, `http-response` lines, in order (words after the keyword). */

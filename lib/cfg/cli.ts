@@ -464,10 +464,17 @@ export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
     throw usage(`--balance ${balance} needs --mode http`);
   }
 
-  const demo = binds.length === 0 && servers.length === 0;
+  const staticDir = v.static;
+  if (staticDir !== undefined) {
+    if (servers.length > 0) throw usage("--static serves files in place of --server: not both");
+    if (mode !== "http") throw usage("--static needs --mode http");
+  }
+  const demo = binds.length === 0 && servers.length === 0 && staticDir === undefined;
   if (!demo) {
     if (binds.length === 0) throw usage("At least one --listen is needed");
-    if (servers.length === 0) throw usage("At least one --server is needed");
+    if (servers.length === 0 && staticDir === undefined) {
+      throw usage("At least one --server is needed");
+    }
   }
   const config: SluiceConfig = {
     global,
@@ -500,6 +507,7 @@ export function parseCli(args: string[], opts: CliOptions = {}): CliAction {
         queue: timeouts.queue,
       },
       servers,
+      ...(staticDir === undefined ? {} : { static: { root: staticDir } }),
     }],
   };
   if (v.check) {

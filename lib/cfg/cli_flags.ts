@@ -114,6 +114,14 @@ export const CLI_FLAGS = {
       "rise=N, fall=N, port=N (check port), observe=layer4|layer7, error-limit=N, " +
       "on-error=fail-check|fastinter|mark-down, send-proxy, send-proxy-v2 (PROXY header first)",
   },
+  static: {
+    type: "string",
+    arg: "DIR",
+    group: "Servers",
+    help: "serve the files of DIR instead of servers (HTTP: GET and HEAD, ranges, conditional " +
+      "requests, index.html for directories; sluice's own, as static-root in a file). Needs " +
+      "only --allow-read=DIR on it",
+  },
   "tls-ca": {
     type: "string",
     multiple: true,
@@ -402,6 +410,10 @@ export const CLI_EXAMPLES: readonly CliExample[] = [
   {
     args: ["--listen", ":8080", "--server", "10.0.0.1:80", "--server", "10.0.0.2:80,weight=2"],
     what: "HTTP on port 8080, two servers, the second taking twice the traffic",
+  },
+  {
+    args: ["--static", "./public", "--listen", ":8080"],
+    what: "a file server for ./public on port 8080",
   },
   {
     args: [

@@ -50,6 +50,7 @@ import {
   TOKEN,
 } from "./config_values.ts";
 import { resolveAgent, resolveCheck } from "./config_health.ts";
+import { resolveStatic } from "./config_static.ts";
 
 /** `"roundrobin"`, …, or `"hdr(name)"`. */
 function balanceSpec(where: string, v: unknown): LbSpec {
@@ -271,8 +272,15 @@ function backendOf(
   const balance = balanceSpec(`${at}.balance`, b.balance);
   const t = b.timeouts ?? {};
   const connect = resolveTimeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect);
-  const servers = serversOf(at, b.servers, errs);
   const mode = resolveMode(`${at}.mode`, b.mode);
+  const stat = b.static === undefined ? null : resolveStatic(
+    `${at}.static`,
+    b.static,
+    mode,
+    Array.isArray(b.servers) ? b.servers.length : 0,
+    b,
+  );
+  const servers = stat === null ? serversOf(at, b.servers, errs) : [];
   if (b.cookie !== undefined && mode !== "http") {
     resolveFail(`${at}.cookie`, 'cookie persistence needs mode "http"');
   }
@@ -330,6 +338,7 @@ function backendOf(
       tarpit: resolveTimeout(`${at}.timeouts.tarpit`, t.tarpit, connect),
     },
     servers,
+    static: stat,
   };
 }
 

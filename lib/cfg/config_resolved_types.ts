@@ -10,6 +10,7 @@
  * @module
  */
 import type { Address } from "../core/addr_types.ts";
+import type { StaticSpec } from "../applet/static_types.ts";
 import type { CookieSpec } from "../backend/persist.ts";
 import type { AgentConfig } from "../check/agent.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
@@ -102,6 +103,8 @@ export interface ResolvedBackend extends
   readonly http: HttpBackendOptions | null;
   readonly log: ResolvedBackendLog;
   readonly servers: readonly ResolvedServer[];
+  /** Files served instead of servers (then `servers` is empty), or null. */
+  readonly static: StaticSpec | null;
 }
 
 /** A listener with its address parsed. */

@@ -702,6 +702,29 @@ export interface HttpBackendConfig {
   abortOnClose?: boolean;
 }
 
+/**
+ * A backend that serves files from a directory instead of proxying to
+ * servers (sluice's `static-*` keywords; HAProxy has no equivalent). HTTP
+ * mode only; no `servers` beside it.
+ */
+export interface StaticConfig {
+  /** The directory served (`static-root`); must exist. Only read permission is needed. */
+  root: string;
+  /** File served for a directory URL (`static-index`). Default `"index.html"`. */
+  index?: string;
+  /** An HTML listing of a directory without index file (`static-autoindex`). Default false (403). */
+  autoindex?: boolean;
+  /**
+   * Serve `FILE.gz` / `FILE.br` in place of `FILE` to clients that accept the
+   * encoding, in this order of preference (`static-precompressed`). Default none.
+   */
+  precompressed?: ("gzip" | "br")[];
+  /** Cache-Control of file responses (`static-cache-control`). Default none. */
+  cacheControl?: string;
+  /** Names starting with a dot: `"deny"` (404) or `"allow"` (`static-dotfiles`). Default `"deny"`. */
+  dotfiles?: "allow" | "deny";
+}
+
 /** A backend: a pool of servers. */
 export interface BackendConfig {
   /** Unique name, used in logs and stats. */
@@ -757,8 +780,10 @@ export interface BackendConfig {
   hooks?: FrontendHooks;
   /** Where its events go, health check logging. */
   log?: BackendLogConfig;
-  /** The servers (at least one). */
+  /** The servers (at least one, none with `static`). */
   servers: ServerConfig[];
+  /** Serve files from a directory instead of servers (sluice extension). */
+  static?: StaticConfig;
 }
 
 /** A whole configuration. */

@@ -93,6 +93,11 @@ export class Connection {
   fd = -1;
   /** The FFI side of the connection (its readiness), or null. */
   ffi: FfiSock | null = null;
+  /**
+   * The in-process peer its data layer talks to instead of a socket (a
+   * static backend's request state), or null.
+   */
+  app: object | null = null;
   /** Moves bytes. */
   readonly xprt: DataLayer;
   /** Runs before data may flow, or null. */
@@ -260,7 +265,7 @@ export class Connection {
   shutw(): void {
     if (this.flags & (CO_FL_SOCK_WR_SH | CO_FL_CLOSED)) return;
     this.flags |= CO_FL_SOCK_WR_SH;
-    if (this.sock !== null || this.fd >= 0) this.xprt.shutw(this);
+    if (this.sock !== null || this.fd >= 0 || this.app !== null) this.xprt.shutw(this);
   }
 
   /**
@@ -279,6 +284,6 @@ export class Connection {
       this.wbuf!.sndPending = 0;
       this.wbuf = null;
     }
-    if (this.sock !== null || this.fd >= 0) this.xprt.close(this);
+    if (this.sock !== null || this.fd >= 0 || this.app !== null) this.xprt.close(this);
   }
 }

@@ -15,6 +15,7 @@ import type { UseBackendRule } from "../rules/http_rules.ts";
 import type { AclCtx } from "../rules/acl_types.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
+import { staticServer } from "../applet/static_server.ts";
 import type {
   ResolvedBackend,
   ResolvedConfig,
@@ -282,7 +283,9 @@ export class Instance {
 
   /** A backend, its servers and its health checks. */
   #addBackend(b: ResolvedBackend): void {
-    const servers = backendServers(b, this.io, this.sched.now);
+    const servers = b.static !== null
+      ? [staticServer(b.static, this.sched.now)]
+      : backendServers(b, this.io, this.sched.now);
     const events = this.logs.eventsTo(this.logs.loggersOf(b.log.targets));
     const be = new Backend(this.sched, b.name, servers, {
       timeouts: b.timeouts,
@@ -312,7 +315,7 @@ export class Instance {
     be.limitEvents = this.limitEvents;
     this.backends.push(be);
     const checks = new BackendChecks(this.sched, be, {
-      checks: b.servers.map((s) => s.check),
+      checks: b.static !== null ? [null] : b.servers.map((s) => s.check),
       agents: b.servers.map((s) => s.agent),
     });
     if (b.log.healthChecks) checks.logChecks = (line) => events(line, "notice");

@@ -1074,7 +1074,7 @@ Deno.test("every --help example parses", () => {
     Deno.writeTextFileSync(`${dir}/conf.d/x.cfg`, "backend other\n  server s 127.0.0.1:2\n");
     for (const ex of CLI_EXAMPLES) {
       const args = ex.args.map((a) =>
-        a === "haproxy.cfg" ? file : a === "conf.d" ? `${dir}/conf.d` : a
+        a === "haproxy.cfg" ? file : a === "conf.d" ? `${dir}/conf.d` : a === "./public" ? dir : a
       );
       const action = parseCli(args);
       if (action.kind === "load") {

@@ -158,6 +158,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     http: { connMode: 0, forwardFor: null, bufferRequest: false, abortOnClose: false },
     rules: null,
     log: { targets: ["global"], healthChecks: false },
+    static: null,
     servers: [{
       name: "s1",
       addr: { kind: "tcp", host: "127.0.0.1", port: 9000 },

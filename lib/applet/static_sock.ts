@@ -1,0 +1,260 @@
+/**
+ * The data layer of a static backend: the stream's server side talks to it
+ * as to a server connection, so everything around a proxied request (rules,
+ * routing, logs, counters, timeouts, hooks, keep-alive with the client)
+ * works the same. What it is sent is a request head (then a body it drops);
+ * what it delivers is the response static_answer.ts builds, head first, then
+ * the file a chunk at a time: a read goes into a private chunk while the
+ * client drains the stream's buffer, and only what fits the buffer's room is
+ * copied in, so a large file costs one chunk and the stream's buffers,
+ * whatever its size. A read in flight never writes into a pool buffer, so a
+ * stream that ends meanwhile gives its buffers back safely (the chunk is
+ * dropped when the read settles).
+ *
+ * Each request gets its own "connection" and its response says `connection:
+ * close`, so the analyser never parks it as an idle server connection.
+ *
+ * @module
+ */
+import type { Buf } from "../buf/buffer.ts";
+import type { Connection } from "../conn/connection.ts";
+import { CO_ER_OTHER, CO_FL_CLOSED, CO_FL_RD_PENDING, type DataLayer } from "../conn/conn_types.ts";
+import {
+  type Segment,
+  type StaticAnswer,
+  staticAnswer,
+  type StaticRequest,
+} from "./static_answer.ts";
+import type { StaticSpec } from "./static_types.ts";
+
+/** Bytes read from a file at once. */
+export const STATIC_CHUNK = 32 * 1024;
+/** The largest request head accepted (the analyser's own limit is lower). */
+const MAX_HEAD = 64 * 1024;
+
+/** Spare chunks, so that a steady download rate allocates nothing. */
+const spare: Uint8Array[] = [];
+const MAX_SPARE = 64;
+
+/** One request's exchange with the static backend. */
+class StaticConn {
+  readonly spec: StaticSpec;
+  readonly conn: Connection;
+  /** The request head as received so far (null once complete). */
+  headBuf: Uint8Array | null = new Uint8Array(1024);
+  headLen = 0;
+  /** The answer being delivered, once built. */
+  segs: Segment[] | null = null;
+  seg = 0;
+  /** Bytes of the current segment already delivered. */
+  segDone = 0;
+  file: Deno.FsFile | null = null;
+  chunk: Uint8Array | null = null;
+  chunkOff = 0;
+  chunkLen = 0;
+  /** A file read (or the answer) is being waited for. */
+  busy = false;
+  closed = false;
+
+  constructor(spec: StaticSpec, conn: Connection) {
+    this.spec = spec;
+    this.conn = conn;
+  }
+
+  /** Takes request bytes: the head until its empty line, anything after is dropped. */
+  take(view: Uint8Array): void {
+    let hb = this.headBuf;
+    if (hb === null) return;
+    if (this.headLen + view.length > hb.length) {
+      if (this.headLen + view.length > MAX_HEAD) {
+        this.headBuf = null;
+        this.start(null);
+        return;
+      }
+      const n = new Uint8Array(
+        Math.min(MAX_HEAD, Math.max(hb.length * 2, this.headLen + view.length)),
+      );
+      n.set(hb.subarray(0, this.headLen));
+      hb = this.headBuf = n;
+    }
+    const from = Math.max(0, this.headLen - 3);
+    hb.set(view, this.headLen);
+    this.headLen += view.length;
+    for (let i = from; i + 3 < this.headLen; i++) {
+      if (hb[i] === 13 && hb[i + 1] === 10 && hb[i + 2] === 13 && hb[i + 3] === 10) {
+        this.headBuf = null;
+        this.start(parseHead(hb.subarray(0, i + 2)));
+        return;
+      }
+    }
+  }
+
+  /** Builds the answer (asynchronously) and starts delivering it. */
+  start(req: StaticRequest | null): void {
+    this.busy = true;
+    const p = req === null
+      ? staticAnswer(this.spec, { method: "GET", target: "" })
+      : staticAnswer(this.spec, req);
+    p.then((a) => this.answered(a), (err) => this.conn.setError(CO_ER_OTHER, err));
+  }
+
+  answered(a: StaticAnswer): void {
+    this.busy = false;
+    if (this.closed) {
+      a.file?.close();
+      return;
+    }
+    this.segs = a.segs;
+    this.file = a.file;
+    this.pump();
+  }
+
+  /** Copies what is ready into the receive buffer while receiving is on and it has room. */
+  pump(): void {
+    const conn = this.conn, segs = this.segs;
+    if (segs === null || !(conn.flags & CO_FL_RD_PENDING)) return;
+    const buf = conn.rbuf!;
+    let moved = 0;
+    while (this.seg < segs.length && buf.room() > 0) {
+      const s = segs[this.seg];
+      if (s instanceof Uint8Array) {
+        const n = buf.putIn(s.subarray(this.segDone));
+        moved += n;
+        this.segDone += n;
+        if (this.segDone < s.length) break;
+      } else {
+        if (this.chunkOff === this.chunkLen) {
+          if (this.segDone === s.len) {
+            this.next();
+            continue;
+          }
+          this.read(s);
+          break;
+        }
+        const n = buf.putIn(this.chunk!.subarray(this.chunkOff, this.chunkLen));
+        moved += n;
+        this.chunkOff += n;
+        buf.lastChunk = this.chunkLen;
+        if (this.chunkOff < this.chunkLen) break;
+        if (this.segDone < s.len) {
+          this.read(s); // the next chunk is read while the client drains this one
+          break;
+        }
+      }
+      this.next();
+    }
+    if (buf.room() === 0) conn.rcvStopped();
+    if (moved > 0) conn.rcvDone(moved);
+  }
+
+  next(): void {
+    this.seg++;
+    this.segDone = 0;
+    if (this.seg === this.segs!.length) this.release();
+  }
+
+  /** Reads the next chunk of file segment `s` (one read at a time). */
+  read(s: { pos: number; len: number }): void {
+    if (this.busy) return;
+    const file = this.file!;
+    if (this.segDone === 0) file.seekSync(s.pos, Deno.SeekMode.Start);
+    this.chunk ??= spare.pop() ?? new Uint8Array(STATIC_CHUNK);
+    const want = Math.min(this.chunk.length, s.len - this.segDone);
+    this.busy = true;
+    file.read(this.chunk.subarray(0, want)).then((n) => {
+      this.busy = false;
+      if (this.closed) return this.release();
+      if (n === null || n === 0) {
+        // The file shrank under us: the response cannot be completed.
+        this.conn.setError(CO_ER_OTHER, new Error("file truncated while sent"));
+        return;
+      }
+      this.chunkOff = 0;
+      this.chunkLen = n;
+      this.segDone += n;
+      this.pump();
+    }, (err) => {
+      this.busy = false;
+      if (this.closed) return this.release();
+      this.conn.setError(CO_ER_OTHER, err);
+    });
+  }
+
+  /** Closes the file and gives the chunk back, unless a read still uses them. */
+  release(): void {
+    if (this.busy) return;
+    this.file?.close();
+    this.file = null;
+    const c = this.chunk;
+    this.chunk = null;
+    this.chunkOff = this.chunkLen = 0;
+    if (c !== null && spare.length < MAX_SPARE) spare.push(c);
+  }
+}
+
+const LATIN1 = new TextDecoder("latin1");
+const WANTED: Readonly<Record<string, keyof StaticRequest>> = {
+  "range": "range",
+  "if-range": "ifRange",
+  "if-match": "ifMatch",
+  "if-none-match": "ifNoneMatch",
+  "if-modified-since": "ifModifiedSince",
+  "if-unmodified-since": "ifUnmodifiedSince",
+  "accept-encoding": "acceptEncoding",
+};
+
+/** The request's method, target and the headers a static backend reads (the analyser validated the head). */
+export function parseHead(bytes: Uint8Array): StaticRequest {
+  const lines = LATIN1.decode(bytes).split("\r\n");
+  const [method = "", target = ""] = lines[0].split(" ");
+  const req: StaticRequest = { method, target };
+  for (let i = 1; i < lines.length; i++) {
+    const c = lines[i].indexOf(":");
+    if (c <= 0) continue;
+    const key = WANTED[lines[i].slice(0, c).toLowerCase()];
+    if (key === undefined) continue;
+    const v = lines[i].slice(c + 1).trim();
+    const prev = req[key];
+    req[key] = prev === undefined ? v : `${prev}, ${v}`;
+  }
+  return req;
+}
+
+function stateOf(conn: Connection): StaticConn {
+  return conn.app as StaticConn;
+}
+
+/** The data layer of a static backend serving `spec`. */
+export function staticLayer(spec: StaticSpec): DataLayer {
+  return {
+    name: "static",
+    attach() {},
+    connect(conn: Connection) {
+      conn.app = new StaticConn(spec, conn);
+      conn.connectStarted();
+      conn.connected();
+    },
+    rcvBuf(conn: Connection, buf: Buf) {
+      conn.rcvStarted(buf);
+      stateOf(conn).pump();
+    },
+    rcvStop(conn: Connection) {
+      conn.rcvStopped();
+    },
+    sndBuf(conn: Connection, buf: Buf) {
+      const view = buf.sndView();
+      const st = stateOf(conn);
+      st.take(view);
+      buf.sndCommit(view.length);
+      conn.sent += view.length;
+      conn.wake();
+    },
+    shutw() {},
+    close(conn: Connection) {
+      const st = stateOf(conn);
+      if (st.closed || !(conn.flags & CO_FL_CLOSED)) return;
+      st.closed = true;
+      st.release();
+    },
+  };
+}
