@@ -52,7 +52,7 @@ const name = args.name ?? `sluice_${args.io}${args.log === "file" ? "_log" : ""}
 // `--http-reuse always`: the harness's HAProxy runs with `http-reuse always` too.
 // The V8 flag is the one every launch path of sluice passes (deno.json, compile, unit, image).
 const cmd =
-  `${Deno.execPath()} run -A --v8-flags=--max-semi-space-size=4 ${root}main.ts --mode http --io ${args.io} ${logFlag} ` +
+  `${Deno.execPath()} run -A --unstable-worker-options --v8-flags=--max-semi-space-size=4 ${root}main.ts --mode http --io ${args.io} ${logFlag} ` +
   "--http-reuse always --listen 127.0.0.1:{port} --server {server}";
 const child = new Deno.Command("bash", {
   args: [harness],

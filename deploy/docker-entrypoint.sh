@@ -5,5 +5,5 @@ set -eu
 if [ -x /opt/sluice/dist/sluice ]; then
   exec /opt/sluice/dist/sluice "$@"
 fi
-exec deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi --unstable-net \
+exec deno run --allow-net --allow-read --allow-write --allow-env --allow-ffi --unstable-net --unstable-worker-options \
   --v8-flags=--max-semi-space-size=4 --no-prompt /opt/sluice/main.ts "$@"

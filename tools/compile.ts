@@ -25,6 +25,9 @@ const args = [
   // API. deno.json enables it as well; saying it here keeps the binary right
   // whichever configuration file deno compile finds.
   "--unstable-net",
+  // Worker threads start with narrowed permissions (Worker's
+  // deno.permissions option, unstable in Deno 2.9).
+  "--unstable-worker-options",
   // A young generation of 4 MiB per semi-space instead of V8's 16: peak RSS
   // at 1,000 connections 116 -> 98 MiB, throughput unchanged (pinned bench,
   // docs/performance.md).
@@ -33,6 +36,9 @@ const args = [
   // The demo's configuration file, read next to main.ts.
   "--include",
   `${root}examples/demo.cfg`,
+  // The worker threads' entry module, which main.ts loads only by URL.
+  "--include",
+  `${root}lib/worker/thread_main.ts`,
   "--output",
   `${root}dist/sluice`,
   `${root}main.ts`,

@@ -219,7 +219,9 @@ export class WorkerGroup {
     // A hooks module on disk is read by every worker's import.
     const hooksFile = opts.hooksModule?.startsWith("file:") ? [fromFileUrl(opts.hooksModule)] : [];
     const writes = writtenFiles(opts.config, cfg);
-    this.#perms = workerPermissions(cfg, [...reads, ...hooksFile, ...writes], writes);
+    // Static backends read their directory (and nothing outside it: static_sock.ts).
+    const roots = cfg.backends.flatMap((b) => b.static === null ? [] : [b.static.root]);
+    this.#perms = workerPermissions(cfg, [...reads, ...hooksFile, ...writes, ...roots], writes);
     this.mirror = new Instance(cfg, {
       counts: this.counts,
       reusePort: false,

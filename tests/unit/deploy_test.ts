@@ -97,6 +97,11 @@ Deno.test("sluice is started with the same Deno permissions everywhere", () => {
   for (const [where, cmd] of starts) assert.deepEqual(allowFlags(cmd), PERMISSIONS, where);
   for (const [where, cmd] of starts.slice(1)) {
     assert.match(cmd, /--unstable-net/, `${where}: unix syslog sockets need --unstable-net`);
+    assert.match(
+      cmd,
+      /--unstable-worker-options/,
+      `${where}: worker threads' narrowed permissions need --unstable-worker-options`,
+    );
   }
   // The V8 young generation that keeps memory bounded (docs/deployment.md).
   for (const [where, cmd] of starts) {
