@@ -15,6 +15,7 @@ import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
+import { tlsInfoOf } from "../conn/tls_bind.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import {
   type AcceptedSock,
@@ -256,6 +257,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = tcp ? sock.localAddress ?? "" : "";
     ctx.dstPort = tcp ? sock.localPort ?? 0 : 0;
     ctx.tls = li.certs !== null;
+    ctx.tlsInfo = null;
     ctx.sni = null;
     ctx.content = null;
     for (const r of this.connRules!) {
@@ -272,6 +274,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = strm.feAddr;
     ctx.dstPort = strm.fePort;
     ctx.tls = strm.cliTls;
+    ctx.tlsInfo = strm.cliTls ? tlsInfoOf(strm.scf.conn?.sock) : null;
   }
 
   /** The rule context for the head `msg` of `strm` (request or response); variables are the caller's. */
@@ -603,7 +606,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     }
     if (li.acceptHs === undefined) {
       // Made once per listener: PROXY header first, then TLS.
-      const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs) : null;
+      const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs, li.tls?.bind) : null;
       li.acceptHs = li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs;
     }
     const xprt = li.ffi ? FFI_SOCK : li.certs !== null ? TLS_SOCK : RAW_SOCK;
