@@ -220,3 +220,37 @@ Deno.test("TLS sessions resume on the bind side", async () => {
   assert.match(again.text, /^HTTP\/1\.1 200 /);
   assert.equal(again.reused, true);
 });
+
+/** One GET with `openssl s_client` (its session saved to / read from `sess`); its output. */
+async function opensslGet(port: number, args: string[]): Promise<string> {
+  const cmd = new Deno.Command("openssl", {
+    args: ["s_client", "-connect", `127.0.0.1:${port}`, "-ign_eof", ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const w = cmd.stdin.getWriter();
+  await w.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  await w.close();
+  const out = await cmd.output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test("a resumed session keeps its client certificate (verify required), TLS 1.2 and 1.3", async () => {
+  await using up = modelUpstream(headReply);
+  await using p = await proxy(
+    `verify required ca-file ${pki.ca}`,
+    ["http-request set-header X-Dn %[ssl_c_s_dn]"],
+    up.address,
+  );
+  for (const v of ["-tls1_2", "-tls1_3"]) {
+    const sess = `${pki.dir}/sess${v}`;
+    const c = ["-cert", pki.client.cert, "-key", pki.client.key, v];
+    const first = await opensslGet(p.port, [...c, "-sess_out", sess]);
+    assert.match(first, /^New, TLSv1\.[23]/m);
+    assert.match(first, /x-dn: \/C=FR\/O=Acme\/CN=alice/i);
+    const again = await opensslGet(p.port, [...c, "-sess_in", sess]);
+    assert.match(again, /^Reused, TLSv1\.[23]/m, `${v}: the session resumes`);
+    assert.match(again, /x-dn: \/C=FR\/O=Acme\/CN=alice/i, `${v}: the certificate is kept`);
+  }
+});

@@ -194,6 +194,7 @@ Deno.test("examples/*.cfg parse and pass resolveConfig()", () => {
     "http-lb.cfg",
     "routing.cfg",
     "tcp-lb.cfg",
+    "tls-edge.cfg",
   ]);
   for (const name of names) {
     const cfg = parseConfigFiles([join(dir, name)], {});
