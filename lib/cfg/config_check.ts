@@ -264,8 +264,9 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
       cert: resolvePem(`${bat}.tls.cert`, b.tls.cert),
       key: resolvePem(`${bat}.tls.key`, b.tls.key),
       ...resolveTlsVersions(`${bat}.tls`, b.tls),
-      bind: resolveBindTls(`${bat}.tls`, b.tls),
     };
+    const bind = resolveBindTls(`${bat}.tls`, b.tls);
+    if (Object.keys(bind).length > 0) tls.bind = bind;
     if (b.tls.filters !== undefined) tls.filters = filtersOf(`${bat}.tls.filters`, b.tls.filters);
     const more = b.tls.sniCerts;
     if (more !== undefined) {

@@ -109,7 +109,7 @@ export interface ResolvedBackend extends
 export interface ResolvedBind {
   readonly addr: Address;
   /** The TLS material, and the handshake options resolved from it (config_bind_tls.ts). */
-  readonly tls: (BindTlsConfig & { bind: TlsBindOptions }) | null;
+  readonly tls: (BindTlsConfig & { bind?: TlsBindOptions }) | null;
   readonly acceptProxy: boolean;
 }
 

@@ -56,7 +56,7 @@ Deno.test("bind ssl: verify, ca-file, crl-file, ignore lists, alpn, strict-sni b
   assert.deepEqual(t.alpn, ["http/1.1", "http/1.0"]);
   assert.equal(t.strictSni, true);
   const r = resolveConfig(c);
-  const bind = r.frontends[0].binds[0].tls!.bind;
+  const bind = r.frontends[0].binds[0].tls!.bind!;
   assert.equal(bind.verify?.mode, "optional");
   assert.equal(bind.verify?.crls.length, 1);
 });
