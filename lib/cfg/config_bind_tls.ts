@@ -74,11 +74,9 @@ export function resolveBindTls(at: string, t: BindTlsConfig): TlsBindOptions {
       caIgnore: ignoreOf(`${at}.caIgnoreErr`, t.caIgnoreErr),
       crtIgnore: ignoreOf(`${at}.crtIgnoreErr`, t.crtIgnoreErr),
     };
-  } else {
-    for (const k of ["ca", "crl", "caIgnoreErr", "crtIgnoreErr"] as const) {
-      if (t[k] !== undefined) resolveFail(`${at}.${k}`, 'needs verify "optional" or "required"');
-    }
   }
+  // With verify "none", `ca`, `crl` and the ignore lists change nothing, as
+  // in HAProxy (no certificate is requested): accepted, unused.
   if (t.alpn !== undefined) {
     if (!Array.isArray(t.alpn) || t.alpn.length === 0) {
       resolveFail(`${at}.alpn`, "expected a list of protocol names");

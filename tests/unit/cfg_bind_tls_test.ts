@@ -59,6 +59,11 @@ Deno.test("bind ssl: verify, ca-file, crl-file, ignore lists, alpn, strict-sni b
   const bind = r.frontends[0].binds[0].tls!.bind!;
   assert.equal(bind.verify?.mode, "optional");
   assert.equal(bind.verify?.crls.length, 1);
+  // ca-file without verify: accepted and unused, as in HAProxy (no certificate is asked for).
+  const plain = resolveConfig(
+    parseConfigText(cfgOf(`crt ${pki.srv.localhost} ca-file ${pki.ca}`), "t.cfg", {}),
+  );
+  assert.equal(plain.frontends[0].binds[0].tls!.bind, undefined);
 });
 
 Deno.test("bind ssl: crt-list lines give certificates with SNI filters", () => {
