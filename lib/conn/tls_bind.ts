@@ -106,7 +106,8 @@ function sentChain(t: tls.TLSSocket): X509Certificate[] {
 /**
  * Runs the listener's checks on a finished handshake; records the socket's
  * TlsInfo. Returns the Error to close the connection with (its `code`
- * makes it a TLS error), or null to go on.
+ * makes it a TLS error, its message starts with HAProxy's log text), or
+ * null to go on.
  */
 export function tlsBindCheck(
   t: tls.TLSSocket,
@@ -119,7 +120,7 @@ export function tlsBindCheck(
     // The SNI callback refuses a name no certificate holds during the
     // handshake; a client without SNI is only seen here.
     if (typeof sni !== "string" || sni === "" || (hasName !== null && !hasName(sni))) {
-      return fail("strict-sni: the client sent no server name a certificate holds");
+      return fail("SSL handshake failure (strict-sni: no server name a certificate holds)");
     }
   }
   const v = o.verify;
@@ -128,14 +129,32 @@ export function tlsBindCheck(
   if (v !== undefined && peer !== null) {
     const r = tlsVerifyChain(peer, sentChain(t), v, Date.now());
     code = r.code;
-    if (r.failure !== null) return fail(`client certificate rejected (${r.failure})`);
+    if (r.failure !== null) {
+      // HAProxy's texts (conn_err_code_str): the client's own certificate, or one above it.
+      const what = r.failure.startsWith("depth 0:")
+        ? "SSL client certificate not trusted"
+        : "SSL client CA chain cannot be verified";
+      return fail(`${what} (${r.failure})`);
+    }
   }
-  if (v?.mode === "required" && peer === null) return fail("no client certificate");
+  if (v?.mode === "required" && peer === null) {
+    return fail("SSL handshake failure (no client certificate)");
+  }
   INFOS.set(t, new TlsInfo(t, peer, code));
   return null;
 }
 
-/** DER bytes of `x`, its SHA-1, its serial as bytes: the fetches' binary samples. */
+/**
+ * The log line of a client connection whose TLS handshake failed, as
+ * HAProxy's session_kill_embryonic() (`ADDR:PORT FE/LISTENER: TEXT`, the
+ * accept date left to the log header): HAProxy's text, the cause after it
+ * in parentheses.
+ */
+export function tlsFailLine(who: string, errMsg: string): string {
+  return `${who}: ${errMsg.startsWith("SSL ") ? errMsg : `SSL handshake failure (${errMsg})`}`;
+}
+
+/** The SHA-1 of a certificate's DER (`ssl_c_sha1`). */
 export function certSha1(x: X509Certificate): Uint8Array {
   return new Uint8Array(createHash("sha1").update(x.raw).digest());
 }

@@ -15,7 +15,8 @@ import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
-import { tlsInfoOf } from "../conn/tls_bind.ts";
+import { tlsFailLine, tlsInfoOf } from "../conn/tls_bind.ts";
+import { CO_ER_TLS } from "../conn/conn_types.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import {
   type AcceptedSock,
@@ -580,6 +581,13 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   }
 
   streamEnd(strm: HttpStream): void {
+    const front = strm.scf.conn;
+    if (strm.cliTls && front !== null && front.errCode === CO_ER_TLS && strm.req.total === 0) {
+      // A failed TLS handshake (HAProxy logs it as an embryonic session).
+      const n = this.listeners.indexOf(strm.feCtx as Listener) + 1;
+      const who = `${strm.cliAddr}:${strm.cliPort} ${this.name}/${n}`;
+      this.events(tlsFailLine(who, front.errMsg), "notice");
+    }
     // HTTP streams log each transaction instead (txnEnd).
     if (strm.txn === null) {
       this.logger?.(strm, this);

@@ -10,6 +10,7 @@ import tls from "node:tls";
 import { cfgProxy } from "../helpers/http.ts";
 import { modelUpstream, type SeenRequest } from "../helpers/http.ts";
 import { makeTestCa } from "../helpers/test_ca.ts";
+import { waitFor } from "../helpers/net.ts";
 
 const pki = makeTestCa();
 globalThis.addEventListener("unload", () => pki[Symbol.dispose]());
@@ -75,6 +76,14 @@ Deno.test("verify required: no certificate and another CA's are refused, the CA'
   const good = await get(p.port, cert(pki.client));
   assert.match(good.text, /^HTTP\/1\.1 200 /);
   assert.equal(up.requests.length, 1, "only the good client reached the server");
+  // Each refusal is logged as HAProxy logs a failed handshake.
+  await waitFor(() => p.logs.filter((l) => l.includes(": SSL ")).length === 2, 5000, "2 lines");
+  const lines = p.logs.filter((l) => l.includes(": SSL "));
+  assert.match(lines[0], /127\.0\.0\.1:\d+ fe\/1: SSL handshake failure \(/);
+  assert.match(
+    lines[1],
+    /fe\/1: SSL client certificate not trusted \(depth 0: unable to get local issuer certificate\)/,
+  );
 });
 
 Deno.test("verify optional: no certificate passes, a bad one is refused unless its error is ignored", async () => {
@@ -109,6 +118,11 @@ Deno.test("crl-file: a revoked client certificate is refused, a good one served"
   );
   assert.equal((await get(p.port, cert(pki.revoked))).text, "");
   assert.match((await get(p.port, cert(pki.client))).text, /^HTTP\/1\.1 200 /);
+  await waitFor(() => p.logs.some((l) => l.includes("certificate revoked")), 5000, "the log");
+  assert.match(
+    p.logs.find((l) => l.includes("revoked"))!,
+    /SSL client certificate not trusted \(depth 0: certificate revoked\)/,
+  );
   await using q = await proxy(
     `verify required ca-file ${pki.ca} crl-file ${pki.crl} crt-ignore-err 23`,
     ["http-request set-header X-Verify %[ssl_c_verify]"],
