@@ -582,8 +582,12 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
 
   streamEnd(strm: HttpStream): void {
     const front = strm.scf.conn;
-    if (strm.cliTls && front !== null && front.errCode === CO_ER_TLS && strm.req.total === 0) {
-      // A failed TLS handshake (HAProxy logs it as an embryonic session).
+    if (
+      strm.txn !== null && strm.cliTls && front !== null && front.errCode === CO_ER_TLS &&
+      strm.req.total === 0
+    ) {
+      // HTTP: a failed TLS handshake has no transaction to log; HAProxy logs
+      // it as an embryonic session. (TCP streams log their CR line.)
       const n = this.listeners.indexOf(strm.feCtx as Listener) + 1;
       const who = `${strm.cliAddr}:${strm.cliPort} ${this.name}/${n}`;
       this.events(tlsFailLine(who, front.errMsg), "notice");
