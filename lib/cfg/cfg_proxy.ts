@@ -9,6 +9,7 @@
  */
 import type { CfgAt } from "./cfg_at.ts";
 import { cfgTlsOption, type CfgTlsVersionOpts, cfgTlsVersions } from "./cfg_tls.ts";
+import { type CfgBindTls, cfgBindTlsOption, cfgCrtList } from "./cfg_bind_tls.ts";
 import { cipherNeedOfKeys } from "./cfg_ciphers.ts";
 import { X509Certificate } from "node:crypto";
 import { lbAlgoExpected, parseBalance } from "../lb/lb_algos.ts";
@@ -401,8 +402,9 @@ function cfgStickOn(p: CfgProxyDraft, { at, args }: CfgStmt): void {
 function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
   let ssl = false, acceptProxy = false;
-  const crts: string[] = [];
+  const crts: { name: string; filters?: string[] }[] = [];
   const versions: CfgTlsVersionOpts = {};
+  const bindTls: CfgBindTls = {};
   let tlsOpt = "";
   let i = 1;
   while (i < args.length) {
@@ -410,9 +412,16 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
     const sub = at.sub(`bind ${opt}`);
     if (opt === "ssl") ssl = true;
     else if (opt === "accept-proxy") acceptProxy = true;
-    else if (opt === "crt") crts.push(at.tlsPath(sub.value(args, i++), "crt"));
-    else {
-      const next = cfgTlsOption(at.sub("bind"), args, i - 1, versions, { lists: true, bind: true });
+    else if (opt === "crt") crts.push({ name: at.tlsPath(sub.value(args, i++), "crt") });
+    else if (opt === "crt-list") {
+      for (const e of cfgCrtList(sub, at.tlsPath(sub.value(args, i++), "crt"))) {
+        crts.push({ name: at.tlsPath(e.crt, "crt"), filters: e.filters });
+      }
+    } else {
+      let next = cfgBindTlsOption(at, args, i - 1, bindTls);
+      if (next < 0) {
+        next = cfgTlsOption(at.sub("bind"), args, i - 1, versions, { lists: true, bind: true });
+      }
       if (next < 0) throw at.unsupported(`bind ${opt}`);
       tlsOpt ||= opt;
       i = next;
@@ -422,7 +431,16 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
     throw at.fail(ssl ? '"bind ... ssl" needs "crt FILE"' : '"bind ... crt" needs "ssl"');
   }
   if (!ssl && tlsOpt !== "") throw at.fail(`"bind ... ${tlsOpt}" needs "ssl"`);
-  const pairs = crts.flatMap((name) => cfgCrts(at.sub("bind crt"), name));
+  if ((bindTls.verify ?? "none") !== "none" && bindTls.ca === undefined) {
+    throw at.fail(
+      `"verify ${bindTls.verify}" needs "ca-file FILE" (the CAs client certificates are checked against)`,
+    );
+  }
+  const pairs = crts.flatMap((c) =>
+    cfgCrts(at.sub("bind crt"), c.name).map((x) =>
+      c.filters?.length ? { ...x, filters: c.filters } : x
+    )
+  );
   // The TLS 1.2 suites in play depend on the certificates' key types.
   const need12 = cipherNeedOfKeys(
     pairs.map((x) => new X509Certificate(x.cert).publicKey.asymmetricKeyType ?? ""),
@@ -432,7 +450,7 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
     const address = cfgAddress(at, text, { bind: true });
     const b: BindConfig = { address };
     if (pairs.length > 0) {
-      b.tls = { ...pairs[0], ...tlsVersions };
+      b.tls = { ...pairs[0], ...tlsVersions, ...bindTls };
       if (pairs.length > 1) b.tls.sniCerts = pairs.slice(1).map((x) => ({ ...x }));
     }
     if (acceptProxy) b.acceptProxy = true;

@@ -38,11 +38,11 @@ import type {
   ResolvedStats,
 } from "./config_resolved_types.ts";
 import { resolveRules } from "./config_rules.ts";
+import { resolveBindTls } from "./config_bind_tls.ts";
 import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
 import { frontendLogOf, globalLogTargetsOf } from "./config_log.ts";
 import type {
   BindConfig,
-  BindTlsConfig,
   FrontendConfig,
   GlobalConfig,
   ProxyMode,
@@ -248,11 +248,19 @@ function bindsOf(at: string, list: BindConfig[], errs: ResolveErrors): ResolvedB
     .filter((b) => b !== null);
 }
 
+/** SNI filters: a list of non-empty names. */
+function filtersOf(at: string, v: unknown): string[] {
+  if (!Array.isArray(v) || !v.every((f) => typeof f === "string" && f !== "")) {
+    resolveFail(at, "expected a list of names");
+  }
+  return [...v];
+}
+
 /** One listener at `bat`. */
 function bindOf(bat: string, b: BindConfig): ResolvedBind {
   if (typeof b !== "object" || b === null) resolveFail(bat, "expected a bind object");
   const { addr } = resolveAddress(`${bat}.address`, b.address, { port0: true });
-  let tls: BindTlsConfig | null = null;
+  let tls: ResolvedBind["tls"] = null;
   if (b.tls !== undefined) {
     if (typeof b.tls !== "object" || b.tls === null) {
       resolveFail(`${bat}.tls`, "expected { cert, key }");
@@ -263,6 +271,9 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
       key: resolvePem(`${bat}.tls.key`, b.tls.key),
       ...resolveTlsVersions(`${bat}.tls`, b.tls),
     };
+    const bind = resolveBindTls(`${bat}.tls`, b.tls);
+    if (Object.keys(bind).length > 0) tls.bind = bind;
+    if (b.tls.filters !== undefined) tls.filters = filtersOf(`${bat}.tls.filters`, b.tls.filters);
     const more = b.tls.sniCerts;
     if (more !== undefined) {
       if (!Array.isArray(more)) {
@@ -271,7 +282,13 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
       tls.sniCerts = more.map((c, k) => {
         const at = `${bat}.tls.sniCerts[${k}]`;
         if (typeof c !== "object" || c === null) resolveFail(at, "expected { cert, key }");
-        return { cert: resolvePem(`${at}.cert`, c.cert), key: resolvePem(`${at}.key`, c.key) };
+        const pair = {
+          cert: resolvePem(`${at}.cert`, c.cert),
+          key: resolvePem(`${at}.key`, c.key),
+        };
+        return c.filters === undefined
+          ? pair
+          : { ...pair, filters: filtersOf(`${at}.filters`, c.filters) };
       });
     }
   }

@@ -11,6 +11,7 @@
  */
 import type { Address } from "../core/addr_types.ts";
 import type { StaticSpec } from "../applet/static_types.ts";
+import type { TlsBindOptions } from "../conn/tls_bind.ts";
 import type { CookieSpec } from "../backend/persist.ts";
 import type { AgentConfig } from "../check/agent.ts";
 import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
@@ -110,7 +111,8 @@ export interface ResolvedBackend extends
 /** A listener with its address parsed. */
 export interface ResolvedBind {
   readonly addr: Address;
-  readonly tls: BindTlsConfig | null;
+  /** The TLS material, and the handshake options resolved from it (config_bind_tls.ts). */
+  readonly tls: (BindTlsConfig & { bind?: TlsBindOptions }) | null;
   readonly acceptProxy: boolean;
 }
 

@@ -192,12 +192,40 @@ export interface BindTlsConfig {
   /** Private key, PEM. */
   key: string;
   /**
+   * SNI filters of the default certificate (a `crt-list` line's): names
+   * (`*.example.com` wildcards) it is chosen for instead of the names it
+   * holds, `!name` to leave one out (`!*`: chosen only when nothing else
+   * matches). The same field on `sniCerts`.
+   */
+  filters?: string[];
+  /**
    * More certificates, chosen by the server name the client sends (SNI):
    * each serves the DNS names it holds (subjectAltName, else CN;
    * `*.example.com` wildcards cover one label). The first holding a name
    * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
    */
-  sniCerts?: { cert: string; key: string }[];
+  sniCerts?: { cert: string; key: string; filters?: string[] }[];
+  /**
+   * Client certificates (HAProxy's `verify`): `"none"` does not ask for
+   * one; `"optional"` and `"required"` do, and check the one sent against
+   * `ca` (and `crl`): a certificate that fails closes the connection after
+   * the handshake unless its error is ignored (`caIgnoreErr`,
+   * `crtIgnoreErr`); `"required"` also refuses a client that sends none.
+   * Default `"none"`.
+   */
+  verify?: "none" | "optional" | "required";
+  /** Trusted CA certificates for client certificates, PEM (`ca-file`). Needed by `verify`. */
+  ca?: string;
+  /** Certificate revocation lists, PEM (`crl-file`): each CA of a chain needs its list. */
+  crl?: string;
+  /** X509_V_ERR codes ignored at depth > 0, or `"all"` (`ca-ignore-err`). */
+  caIgnoreErr?: "all" | number[];
+  /** X509_V_ERR codes ignored for the client's own certificate, or `"all"` (`crt-ignore-err`). */
+  crtIgnoreErr?: "all" | number[];
+  /** ALPN protocols offered, in order of preference (`alpn`); HTTP/2 is refused. */
+  alpn?: string[];
+  /** Refuse a client whose SNI no certificate holds, or without SNI (`strict-sni`). */
+  strictSni?: boolean;
   /**
    * Oldest protocol version accepted (HAProxy's `ssl-min-ver`). sluice's
    * TLS has TLS 1.2 and 1.3 only. Default `"TLSv1.2"`.

@@ -13,6 +13,7 @@ import tls from "node:tls";
 import { errMsg } from "../core/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { DataLayer, HandshakeLayer } from "./conn_types.ts";
+import { tlsBindCheck, type TlsBindOptions, tlsBindSockOptions } from "./tls_bind.ts";
 import {
   sockAttach,
   sockClose,
@@ -94,9 +95,19 @@ export class TlsCerts {
   readonly default: tls.SecureContext;
   readonly #exact = new Map<string, tls.SecureContext>();
   readonly #wild = new Map<string, tls.SecureContext>();
+  /** Names (exact or `*.suffix`) left out per context: crt-list `!name` filters. */
+  readonly #neg = new Map<tls.SecureContext, string[]>();
+  readonly #count: number;
 
-  /** Checks and loads `pairs` (the first is the default); throws an Error naming the bad one. */
-  constructor(pairs: readonly { cert: string; key: string }[], versions: TlsVersions = {}) {
+  /**
+   * Checks and loads `pairs` (the first is the default); throws an Error
+   * naming the bad one. A pair's `filters` (crt-list SNI filters) replace
+   * the names it holds when any is positive; `!name` ones leave names out.
+   */
+  constructor(
+    pairs: readonly { cert: string; key: string; filters?: readonly string[] }[],
+    versions: TlsVersions = {},
+  ) {
     const ctxs = pairs.map((p, i) => {
       try {
         return tlsServerContext(p.cert, p.key, versions);
@@ -107,10 +118,14 @@ export class TlsCerts {
       }
     });
     this.default = ctxs[0];
-    if (pairs.length === 1) return;
+    this.#count = pairs.length;
     pairs.forEach((p, i) => {
-      for (const name of certNames(p.cert)) {
-        const n = name.toLowerCase();
+      const f = p.filters ?? [];
+      const pos = f.filter((x) => !x.startsWith("!")).map((x) => x.toLowerCase());
+      const neg = f.filter((x) => x.startsWith("!")).map((x) => x.slice(1).toLowerCase());
+      if (neg.length > 0) this.#neg.set(ctxs[i], neg);
+      for (const n of pos.length > 0 ? pos : certNames(p.cert).map((x) => x.toLowerCase())) {
+        if (neg.includes(n) || neg.includes("*")) continue;
         const map = n.startsWith("*.") ? this.#wild : this.#exact;
         const k = n.startsWith("*.") ? n.slice(2) : n;
         if (!map.has(k)) map.set(k, ctxs[i]);
@@ -120,16 +135,24 @@ export class TlsCerts {
 
   /** True when there is more than the default to choose from. */
   get chooses(): boolean {
-    return this.#exact.size + this.#wild.size > 0;
+    return this.#count > 1;
   }
 
   /** The context for SNI `name`. */
   pick(name: string): tls.SecureContext {
+    return this.find(name) ?? this.default;
+  }
+
+  /** The context of the certificate holding SNI `name`, or undefined when none does. */
+  find(name: string): tls.SecureContext | undefined {
     const n = name.toLowerCase();
     const exact = this.#exact.get(n);
     if (exact !== undefined) return exact;
     const dot = n.indexOf(".");
-    return (dot > 0 ? this.#wild.get(n.slice(dot + 1)) : undefined) ?? this.default;
+    const wild = dot > 0 ? this.#wild.get(n.slice(dot + 1)) : undefined;
+    // A wildcard entry does not cover a name its line excludes (`!name`).
+    if (wild !== undefined && this.#neg.get(wild)?.includes(n)) return undefined;
+    return wild;
   }
 }
 
@@ -145,12 +168,18 @@ function certNames(pem: string): string[] {
   return cn === undefined ? [] : [cn];
 }
 
-/** Builds the handshake layer of a TLS listener with its certificates. */
-export function tlsAcceptLayer(certs: TlsCerts): HandshakeLayer {
-  const sni = certs.chooses
-    ? (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) =>
-      cb(null, certs.pick(name))
+/** Builds the handshake layer of a TLS listener with its certificates and options (tls_bind.ts). */
+export function tlsAcceptLayer(certs: TlsCerts, bind: TlsBindOptions = {}): HandshakeLayer {
+  const strict = bind.strictSni === true;
+  const sni = certs.chooses || strict
+    ? (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => {
+      const ctx = strict ? certs.find(name) : certs.pick(name);
+      if (ctx === undefined) cb(new Error(`strict-sni: no certificate for "${name}"`));
+      else cb(null, ctx);
+    }
     : undefined;
+  const hasName = strict ? (name: string) => certs.find(name) !== undefined : null;
+  const sockOpts = tlsBindSockOptions(bind);
   return {
     name: "tls-accept",
     start(conn: Connection): void {
@@ -159,8 +188,14 @@ export function tlsAcceptLayer(certs: TlsCerts): HandshakeLayer {
         isServer: true,
         secureContext: certs.default,
         SNICallback: sni,
+        ...sockOpts,
       });
-      t.once("secure", () => conn.handshakeDone(t));
+      t.once("secure", () => {
+        const err = tlsBindCheck(t, bind, hasName);
+        if (err === null) return conn.handshakeDone(t);
+        t.destroy();
+        conn.sockError(err);
+      });
       t.on("error", (err) => conn.sockError(err));
       raw.resume();
     },

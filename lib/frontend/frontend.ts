@@ -16,6 +16,8 @@ import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
+import { tlsFailLine, tlsInfoOf } from "../conn/tls_bind.ts";
+import { CO_ER_TLS } from "../conn/conn_types.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import {
   type AcceptedSock,
@@ -263,6 +265,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = tcp ? sock.localAddress ?? "" : "";
     ctx.dstPort = tcp ? sock.localPort ?? 0 : 0;
     ctx.tls = li.certs !== null;
+    ctx.tlsInfo = null;
     ctx.sni = null;
     ctx.content = null;
     for (const r of this.connRules!) {
@@ -279,6 +282,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = strm.feAddr;
     ctx.dstPort = strm.fePort;
     ctx.tls = strm.cliTls;
+    ctx.tlsInfo = strm.cliTls ? tlsInfoOf(strm.scf.conn?.sock) : null;
   }
 
   /** The rule context for the head `msg` of `strm` (request or response); variables are the caller's. */
@@ -585,6 +589,17 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   }
 
   streamEnd(strm: HttpStream): void {
+    const front = strm.scf.conn;
+    if (
+      strm.txn !== null && strm.cliTls && front !== null && front.errCode === CO_ER_TLS &&
+      strm.req.total === 0
+    ) {
+      // HTTP: a failed TLS handshake has no transaction to log; HAProxy logs
+      // it as an embryonic session. (TCP streams log their CR line.)
+      const n = this.listeners.indexOf(strm.feCtx as Listener) + 1;
+      const who = `${strm.cliAddr}:${strm.cliPort} ${this.name}/${n}`;
+      this.events(tlsFailLine(who, front.errMsg), "notice");
+    }
     // HTTP streams log each transaction instead (txnEnd).
     if (strm.txn === null) {
       this.logger?.(strm, this);
@@ -611,7 +626,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     }
     if (li.acceptHs === undefined) {
       // Made once per listener: PROXY header first, then TLS.
-      const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs) : null;
+      const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs, li.tls?.bind) : null;
       li.acceptHs = li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs;
     }
     const xprt = li.ffi ? FFI_SOCK : li.certs !== null ? TLS_SOCK : RAW_SOCK;

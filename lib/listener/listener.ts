@@ -16,6 +16,7 @@ import net, { type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { FfiAccepted, FfiAcceptor } from "../conn/ffi_listen.ts";
 import { TlsCerts, type TlsVersions } from "../conn/tls_sock.ts";
+import type { TlsBindOptions } from "../conn/tls_bind.ts";
 import type { HandshakeLayer } from "../conn/conn_types.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
 import { sharedAdd, type SharedCount, sharedGet, sharedTryTake } from "../core/shared_count.ts";
@@ -76,8 +77,12 @@ const SHARED_RETRY_MS = 10;
 export interface ListenerTls extends TlsVersions {
   cert: string;
   key: string;
+  /** SNI filters of the default certificate (crt-list). */
+  filters?: readonly string[];
   /** More certificates, chosen by the SNI the client sends (the pair above is the default). */
-  sniCerts?: { cert: string; key: string }[];
+  sniCerts?: { cert: string; key: string; filters?: readonly string[] }[];
+  /** Client certificates, ALPN, strict-sni (tls_bind.ts). */
+  bind?: TlsBindOptions;
 }
 
 /** An accepted connection: a node:net socket, or an fd of the FFI layer. */

@@ -48,6 +48,14 @@ import {
 } from "./fetch_conn.ts";
 import { fetchHttpAuthGroupNew, fetchHttpAuthNew } from "./fetch_auth.ts";
 import {
+  fetchSslCDerNew,
+  fetchSslCSerialNew,
+  fetchSslCSha1New,
+  fetchSslCUsedNew,
+  fetchSslCVerifyNew,
+  fetchSslTextNew,
+} from "./fetch_ssl.ts";
+import {
   fetchBodySizeNew,
   fetchCookCntNew,
   fetchCookNew,
@@ -385,6 +393,79 @@ export const ACL_FETCHES: Readonly<Record<string, AclFetchDef>> = {
     type: SMP_T_STR,
     doc: "The server name the client sent in the TLS handshake terminated here (SNI)",
     compile: fetchSniNew,
+  },
+  "ssl_fc_protocol": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The TLS version of the client connection (`TLSv1.2`, `TLSv1.3`)",
+    compile: fetchSslTextNew("protocol"),
+  },
+  "ssl_fc_cipher": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The cipher suite of the client connection, OpenSSL's name",
+    compile: fetchSslTextNew("cipher"),
+  },
+  "ssl_fc_alpn": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The ALPN protocol chosen with the client (`bind ... alpn`); none when none",
+    compile: fetchSslTextNew("alpn"),
+  },
+  "ssl_c_used": {
+    use: HTTP | L6,
+    type: SMP_T_BOOL,
+    doc: "True when the client sent a certificate (`bind ... verify optional|required`)",
+    compile: fetchSslCUsedNew,
+  },
+  "ssl_c_verify": {
+    use: HTTP | L6,
+    type: SMP_T_INT,
+    doc: "The X509_V_ERR code of the client certificate's check (0: verified, or none sent); " +
+      "non-zero only when the error is ignored (`ca-ignore-err`, `crt-ignore-err`)",
+    compile: fetchSslCVerifyNew,
+  },
+  "ssl_c_s_dn": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The client certificate's subject, `/C=FR/O=Acme/CN=alice`",
+    compile: fetchSslTextNew("s_dn"),
+  },
+  "ssl_c_i_dn": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The client certificate's issuer, `/C=FR/O=Acme CA/CN=ca`",
+    compile: fetchSslTextNew("i_dn"),
+  },
+  "ssl_c_notafter": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The client certificate's end date, `YYMMDDhhmmssZ`",
+    compile: fetchSslTextNew("notafter"),
+  },
+  "ssl_c_notbefore": {
+    use: HTTP | L6,
+    type: SMP_T_STR,
+    doc: "The client certificate's start date, `YYMMDDhhmmssZ`",
+    compile: fetchSslTextNew("notbefore"),
+  },
+  "ssl_c_serial": {
+    use: HTTP | L6,
+    type: SMP_T_BIN,
+    doc: "The client certificate's serial number, bytes (`,hex` for text)",
+    compile: fetchSslCSerialNew,
+  },
+  "ssl_c_sha1": {
+    use: HTTP | L6,
+    type: SMP_T_BIN,
+    doc: "SHA-1 of the client certificate's DER, bytes (`,hex` for text)",
+    compile: fetchSslCSha1New,
+  },
+  "ssl_c_der": {
+    use: HTTP | L6,
+    type: SMP_T_BIN,
+    doc: "The client certificate, DER bytes (`,base64` for text)",
+    compile: fetchSslCDerNew,
   },
   "var": {
     use: HTTP,

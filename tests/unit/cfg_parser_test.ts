@@ -194,6 +194,7 @@ Deno.test("examples/*.cfg parse and pass resolveConfig()", () => {
     "http-lb.cfg",
     "routing.cfg",
     "tcp-lb.cfg",
+    "tls-edge.cfg",
   ]);
   for (const name of names) {
     const cfg = parseConfigFiles([join(dir, name)], {});
@@ -1631,9 +1632,9 @@ Deno.test("bind: ssl without crt, unreadable or keyless certificates and other o
     Deno.mkdirSync(join(dir, "empty"));
     throwsAt(run(["bind :443 ssl crt empty"]), at(3), /no certificate file in the directory/);
     throwsAt(
-      run(["bind :443 ssl crt nokey.pem alpn h2"]),
+      run(["bind :443 ssl crt nokey.pem npn h2"]),
       at(3),
-      /unsupported keyword "bind alpn" in section "frontend fe"/,
+      /unsupported keyword "bind npn" in section "frontend fe"/,
     );
     throwsAt(run(["bind :80 defer-accept"]), at(3), /unsupported keyword "bind defer-accept"/);
     throwsAt(run(["bind"]), at(3), /missing value for "bind"/);
