@@ -33,6 +33,7 @@ export type {
   BalanceAlgo,
   BindConfig,
   BindTlsConfig,
+  CacheConfig,
   CheckConfig,
   ConnectionMode,
   CookieConfig,

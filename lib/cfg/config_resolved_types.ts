@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { CacheRegistry } from "../http/cache_store.ts";
 import type { Address } from "../core/addr_types.ts";
 import type { CookieSpec } from "../backend/persist.ts";
 import type { AgentConfig } from "../check/agent.ts";
@@ -203,4 +204,6 @@ export interface ResolvedConfig {
   readonly global: ResolvedGlobal;
   readonly frontends: readonly ResolvedFrontend[];
   readonly backends: readonly ResolvedBackend[];
+  /** The caches (`cache` sections) and the cache counters of the proxies using them. */
+  readonly caches?: CacheRegistry;
 }

@@ -282,6 +282,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.base = base;
     this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.cache = strm.txn;
     return ctx;
   }
 
@@ -505,6 +506,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = strm.txn!.vars;
     ctx.uniqueId = strm.txn!.uniqueId;
+    ctx.cache = strm.txn;
     return ctx;
   }
 

@@ -106,6 +106,7 @@ import {
   TX_WAIT_BODY,
 } from "./http_txn.ts";
 import { monitorUriMatch } from "./http_monitor.ts";
+import { cacheHitBytes, cacheTap, cacheTapStart } from "./cache_txn.ts";
 
 /** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
 export const LINGER_MS = 1000;
@@ -606,6 +607,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
    * forward, body (buffered first with `option http-buffer-request`).
    */
   #forwardRequest(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    if (txn.cache?.hit != null) return this.#serveCached(strm, txn, now);
     const req = strm.req, buf = req.buf, msg = txn.req;
     const rw = txn.rw!;
     txn.rw = null;
@@ -930,14 +932,17 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       this.#tunnel(strm, txn);
       return true;
     }
+    cacheTapStart(txn.cache, res);
     txn.resBody.start(res, kind, msg.bodyLen);
     txn.rs = txn.resBody.st === BODY_DONE ? RS_DONE : RS_BODY;
+    cacheTap(txn.cache, res, txn.rs === RS_DONE, now);
     return true;
   }
 
   #responseBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const res = strm.res;
     const r = bodyForward(res, txn.resBody, 0, 502);
+    cacheTap(txn.cache, res, r === 1, now);
     if (r === 1) {
       txn.rs = RS_DONE;
       return true;
@@ -1104,8 +1109,43 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       return n > 0;
     }
     txn.replyRest = null;
+    if (txn.cache?.serving) {
+      // A cache hit ends like a forwarded response: logged, keep-alive.
+      txn.rs = RS_DONE;
+      return true;
+    }
     chnShutwNow(res);
     this.#log(strm, txn, now);
+    return true;
+  }
+
+  /**
+   * `http-request cache-use` found the response: it is sent from the cache
+   * (HAProxy's cache applet) and the server side is never started; the
+   * connection stays open as after a forwarded response.
+   */
+  #serveCached(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req, res = strm.res, c = txn.cache!;
+    txn.rw = null;
+    dropIn(req.buf, txn.req.headLen);
+    req.buf.reserve = 0;
+    const be = this.#hooks.backendHttp(strm);
+    const mode = be !== null && be.connMode > this.opts.connMode ? be.connMode : this.opts.connMode;
+    if (mode === HTTP_CLO || (req.flags & CF_SHUTR) || strm.fe.stopping) txn.flags &= ~TX_CLI_KAL;
+    const connection = !(txn.flags & TX_CLI_KAL)
+      ? "close"
+      : (txn.flags & TX_CLI_10)
+      ? "keep-alive"
+      : null;
+    txn.status = 200;
+    txn.tResHead = now;
+    txn.rq = RQ_DONE;
+    txn.rs = RS_REPLY;
+    res.buf.reserve = 0;
+    c.serving = true;
+    txn.replyRest = cacheHitBytes(c.hit!, { now, head: (txn.flags & TX_HEAD) !== 0, connection });
+    c.hit = null;
+    this.#replyMore(strm, txn, now);
     return true;
   }
 

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { noServerName } from "../http/cache_txn.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Frontend } from "../frontend/frontend.ts";
 import type { Server } from "../backend/server.ts";
@@ -74,7 +75,7 @@ export function httpLogRecord(
     request_date: "",
     frontend: fe.name,
     backend: strm.be.name,
-    server: srv === null ? "<NOSRV>" : srv.name,
+    server: srv === null ? noServerName(txn.cache) : srv.name,
     tr: txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead),
     tw: strm.tQueue < 0
       ? (strm.tConnStart < 0 ? -1 : 0)
@@ -124,7 +125,7 @@ export function writeHttpLog(
   out.ch(0x20);
   out.str(strm.be.name);
   out.ch(0x2f);
-  out.str(srv === null ? "<NOSRV>" : srv.name);
+  out.str(srv === null ? noServerName(txn.cache) : srv.name);
   out.ch(0x20);
   out.int(txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead));
   out.ch(0x2f);

@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { noServerName } from "../http/cache_txn.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
@@ -551,7 +552,9 @@ const VARS: Record<string, VarDef> = {
   },
   rc: { make: num((c) => c.strm.scb.connRetries) },
   rt: { make: (o) => (out, c) => (counter(out, reqId(c), o), true) },
-  s: { make: (o) => (out, c) => (text(out, server(c)?.name ?? "<NOSRV>", o), true) },
+  s: {
+    make: (o) => (out, c) => (text(out, server(c)?.name ?? noServerName(c.txn?.cache), o), true),
+  },
   sc: { make: num((c) => server(c)?.cur ?? 0) },
   si: {
     make: (o) => (out, c) => {

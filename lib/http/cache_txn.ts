@@ -1,0 +1,171 @@
+/**
+ * The HTTP cache's part of one transaction: what `http-request cache-use`
+ * found (the key, a hit), and the copy `http-response cache-store` takes of
+ * a response while it streams to the client. The copy reads the bytes the
+ * analyser forwards, from the response buffer, before they are sent: the
+ * client never waits for the cache. A copy that would grow past
+ * `max-object-size`, or that misses bytes, is abandoned; only a complete
+ * one is inserted.
+ *
+ * @module
+ */
+import type { Channel } from "../buf/channel.ts";
+import { type CacheEntry, HttpCache } from "./cache_store.ts";
+import type { VaryKey, VaryRequest } from "./cache_vary.ts";
+
+/** A response being copied into a cache. */
+export class CacheWriter {
+  readonly cache: HttpCache;
+  readonly key: string;
+  readonly vary: VaryKey | null;
+  readonly head: Uint8Array;
+  readonly ttl: number;
+  readonly age: number;
+  /** Body parts copied so far. */
+  readonly #parts: Uint8Array[] = [];
+  #bytes = 0;
+  /** The channel's `fwd` count up to which bytes were copied; -1 before the body starts. */
+  mark = -1;
+
+  constructor(
+    x: {
+      cache: HttpCache;
+      key: string;
+      vary: VaryKey | null;
+      head: Uint8Array;
+      ttl: number;
+      age: number;
+    },
+  ) {
+    this.cache = x.cache;
+    this.key = x.key;
+    this.vary = x.vary;
+    this.head = x.head;
+    this.ttl = x.ttl;
+    this.age = x.age;
+  }
+
+  /** Takes the bytes forwarded since the last call; false when the copy must be abandoned. */
+  take(res: Channel): boolean {
+    const n = res.fwd - this.mark;
+    if (n === 0) return true;
+    const buf = res.buf;
+    // Bytes already sent (or too many): the copy would have a hole.
+    if (n > buf.out) return false;
+    if (HttpCache.sizeOf(this.key, this.head.length, this.#bytes + n) > this.cache.spec.maxObject) {
+      return false;
+    }
+    const part = new Uint8Array(n);
+    const size = buf.area.length;
+    let p = buf.head + buf.out - n;
+    if (p >= size) p -= size;
+    const first = Math.min(n, size - p);
+    part.set(buf.area.subarray(p, p + first));
+    if (first < n) part.set(buf.area.subarray(0, n - first), first);
+    this.#parts.push(part);
+    this.#bytes += n;
+    this.mark = res.fwd;
+    return true;
+  }
+
+  /** The complete response goes into the cache. */
+  finish(now: number): void {
+    const body = new Uint8Array(this.#bytes);
+    let o = 0;
+    for (const p of this.#parts) {
+      body.set(p, o);
+      o += p.length;
+    }
+    const e: CacheEntry = {
+      key: this.key,
+      vary: this.vary,
+      head: this.head,
+      body,
+      stored: now,
+      expire: now + this.ttl * 1000,
+      age: this.age,
+      size: HttpCache.sizeOf(this.key, this.head.length, body.length),
+    };
+    this.cache.insert(e, now);
+  }
+}
+
+/** The cache state of one transaction (`HttpTxn.cache`), made by `cache-use`. */
+export class CacheTxn {
+  /** Primary key (Host and target). */
+  readonly key: string;
+  /** The request is GET or HEAD (else a successful response invalidates the key). */
+  readonly safe: boolean;
+  /** Its response may be stored. */
+  readonly store: boolean;
+  /** It carries Authorization. */
+  readonly auth: boolean;
+  /** The request's side of the secondary key. */
+  readonly vary: VaryRequest;
+  /** The entry that answers it, or null. */
+  hit: CacheEntry | null = null;
+  /** The copy being taken of its response, or null. */
+  writer: CacheWriter | null = null;
+  /** The hit is being sent. */
+  serving = false;
+
+  constructor(x: { key: string; safe: boolean; store: boolean; auth: boolean; vary: VaryRequest }) {
+    this.key = x.key;
+    this.safe = x.safe;
+    this.store = x.store;
+    this.auth = x.auth;
+    this.vary = x.vary;
+  }
+}
+
+/** What a rule context carries for the cache actions: the transaction's slot. */
+export interface CacheSlot {
+  cache: CacheTxn | null;
+}
+
+/** The response head is forwarded and the body is about to be: the copy starts at `res.fwd`. */
+export function cacheTapStart(t: CacheTxn | null, res: Channel): void {
+  if (t?.writer != null) t.writer.mark = res.fwd;
+}
+
+/** Copies what the response body forwarded; inserts the entry when `done`. */
+export function cacheTap(t: CacheTxn | null, res: Channel, done: boolean, now: number): void {
+  const w = t?.writer;
+  if (w == null || w.mark < 0) return;
+  if (!w.take(res)) {
+    t!.writer = null;
+    return;
+  }
+  if (done) {
+    t!.writer = null;
+    w.finish(now);
+  }
+}
+
+const enc = new TextEncoder();
+
+/**
+ * The bytes answering a hit: the stored head with `Age` (seconds stored
+ * plus the origin's) and the connection header the client needs, then the
+ * body unless the request is HEAD.
+ */
+export function cacheHitBytes(
+  e: CacheEntry,
+  x: { now: number; head: boolean; connection: string | null },
+): Uint8Array {
+  const age = Math.max(0, Math.floor((x.now - e.stored) / 1000)) + e.age;
+  const tail = enc.encode(
+    `Age: ${age}\r\n${x.connection === null ? "" : `Connection: ${x.connection}\r\n`}\r\n`,
+  );
+  const body = x.head ? e.body.subarray(0, 0) : e.body;
+  const out = new Uint8Array(e.head.length + tail.length + body.length);
+  out.set(e.head, 0);
+  out.set(tail, e.head.length);
+  out.set(body, e.head.length + tail.length);
+  return out;
+}
+
+/** The server name logs show for a transaction without a server: `<CACHE>` for a hit, as HAProxy. */
+export function noServerName(t: CacheTxn | null | undefined): string {
+  return t?.serving ? "<CACHE>" : "<NOSRV>";
+}
