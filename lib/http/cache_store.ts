@@ -185,3 +185,29 @@ export class CacheRegistry {
     return this.#counters.get(`${side} ${name}`);
   }
 }
+
+/** A proxy's `cache_lookups` and `cache_hits` for its stats row, or nothing when its rules use no cache. */
+export function cacheProxyFields(
+  reg: CacheRegistry | undefined,
+  side: "fe" | "be",
+  name: string,
+): { cache_lookups?: number; cache_hits?: number } {
+  const c = reg?.countersOf(side, name);
+  return c === undefined ? {} : { cache_lookups: c.lookups, cache_hits: c.hits };
+}
+
+/** `caches`, each cache's figures, for the stats (nothing when there is no cache). */
+export function cacheFigures(reg: CacheRegistry | undefined, now: number) {
+  if (reg === undefined || reg.caches.size === 0) return {};
+  return {
+    caches: [...reg.caches.values()].map((c) => ({
+      name: c.spec.name,
+      lookups: c.lookups,
+      hits: c.hits,
+      entries: c.entries(now).length,
+      used: c.used,
+      size: c.spec.totalMax,
+      evictions: c.evictions,
+    })),
+  };
+}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { HttpCache } from "../http/cache_store.ts";
 import type { InstanceStats } from "./stats_types.ts";
 
 /** Admin state of a server, as `setServer()` takes it. */
@@ -119,6 +120,8 @@ export interface AdminTarget {
   shutdownSessions(backend: string, server: string): number;
   /** Live streams for `show sess`; without it `show sess` prints counts only. */
   sessions?(): AdminSession[];
+  /** The HTTP caches, for `show cache` and `clear cache`; absent: none. */
+  caches?(): ReadonlyMap<string, HttpCache>;
 }
 
 /**
