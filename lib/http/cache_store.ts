@@ -124,7 +124,7 @@ export class HttpCache {
 
   /** Drops every variant of `key` (a successful unsafe request changed the resource). */
   invalidate(key: string): void {
-    for (const e of this.#byKey.get(key) ?? []) this.#remove(e);
+    for (const e of [...(this.#byKey.get(key) ?? [])]) this.#remove(e);
   }
 
   /** Drops everything; returns how many entries there were. */
