@@ -67,6 +67,7 @@ export type {
 export type { ListenAddress } from "./lib/worker/instance.ts";
 export type {
   BackendStats,
+  CacheStats,
   HistogramRaw,
   InstanceStats,
   LatencySetRaw,

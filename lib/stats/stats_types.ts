@@ -143,6 +143,7 @@ export interface ProxyStats {
 
 /** One HTTP cache (`cache NAME` section). */
 export interface CacheStats {
+  /** The section's name. */
   name: string;
   /** Lookups made in it, from every proxy. */
   lookups: number;
@@ -150,8 +151,9 @@ export interface CacheStats {
   hits: number;
   /** Objects held. */
   entries: number;
-  /** Bytes held, and the `total-max-size` bound. */
+  /** Bytes held. */
   used: number;
+  /** `total-max-size`, in bytes. */
   size: number;
   /** Objects evicted to make room for newer ones. */
   evictions: number;
