@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { frontendHit } from "../http/cache_txn.ts";
 import type { Address } from "../core/addr_types.ts";
 import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
@@ -204,7 +205,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     } else if (txn.status >= 400) c.ereq++;
     if (txn.status > 0) c.countStatus(txn.status);
     const be = strm.be as Backend;
-    if (txn.tResHead >= 0 || txn.status >= 500) {
+    if ((txn.tResHead >= 0 || txn.status >= 500) && !frontendHit(txn.cache)) {
       be.counters.countStatus(txn.status);
       const srv = strm.target as Server | null;
       if (srv !== null) {
@@ -359,6 +360,8 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
       if (answer.deny) this.counters.dreq++;
       return answer;
     }
+    // Answered by the frontend's cache: no backend, as HAProxy's applet target.
+    if (frontendHit(strm.txn!.cache)) return null;
     const be = useBackendPick(r.useBackends, ctx, {
       byName: this.backendsByName,
       dflt: this.backend,

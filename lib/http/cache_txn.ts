@@ -104,6 +104,12 @@ export class CacheTxn {
   readonly vary: VaryRequest;
   /** The entry that answers it, or null. */
   hit: CacheEntry | null = null;
+  /**
+   * Whose rule found the hit: a frontend's ("fe": as in HAProxy, no
+   * backend is chosen and the log names the frontend as backend) or a
+   * backend's.
+   */
+  hitSide: "fe" | "be" = "be";
   /** The copy being taken of its response, or null. */
   writer: CacheWriter | null = null;
   /** The hit is being sent. */
@@ -168,4 +174,9 @@ export function cacheHitBytes(
 /** The server name logs show for a transaction without a server: `<CACHE>` for a hit, as HAProxy. */
 export function noServerName(t: CacheTxn | null | undefined): string {
   return t?.serving ? "<CACHE>" : "<NOSRV>";
+}
+
+/** True when a frontend's `cache-use` answered the transaction (no backend took part). */
+export function frontendHit(t: CacheTxn | null | undefined): boolean {
+  return t != null && (t.hit !== null || t.serving) && t.hitSide === "fe";
 }

@@ -37,6 +37,7 @@ import {
   SF_ERR_SRVTO,
   SF_FINST_D,
   SF_FINST_H,
+  SF_FINST_NONE,
   SF_FINST_R,
   SF_FINST_T,
   SF_FIRST_REQ,
@@ -1110,7 +1111,12 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     }
     txn.replyRest = null;
     if (txn.cache?.serving) {
-      // A cache hit ends like a forwarded response: logged, keep-alive.
+      // A cache hit ends like a forwarded response (keep-alive), logged as
+      // HAProxy logs its cache applet (LR--); the termination state is
+      // this transaction's only.
+      this.#log(strm, txn, now);
+      strm.termCause = SF_ERR_NONE;
+      strm.termPhase = SF_FINST_NONE;
       txn.rs = RS_DONE;
       return true;
     }
@@ -1139,6 +1145,9 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       : null;
     txn.status = 200;
     txn.tResHead = now;
+    // The applet "connects" at once: HAProxy logs 0/0/0/0/0 timers.
+    strm.tConnStart = strm.tConnEnd = now;
+    strm.setTerm(SF_ERR_LOCAL, SF_FINST_R);
     txn.rq = RQ_DONE;
     txn.rs = RS_REPLY;
     res.buf.reserve = 0;

@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { noServerName } from "../http/cache_txn.ts";
+import { frontendHit, noServerName } from "../http/cache_txn.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
@@ -511,7 +511,13 @@ const VARS: Record<string, VarDef> = {
   Tw: { make: num(tQueue) },
   U: { make: num(bytesIn) },
   ac: { make: num((c) => c.process.cur) },
-  b: { make: (o) => (out, c) => (text(out, c.strm.be.name, o), true) },
+  b: {
+    make: (o) =>
+    (
+      out,
+      c,
+    ) => (text(out, frontendHit(c.txn?.cache) ? c.fe.name : c.strm.be.name, o), true),
+  },
   bc: { make: num((c) => (c.strm.be as Backend).counters.scur) },
   bq: { make: num((c) => c.strm.beQueuePos) },
   ci: { make: (o) => (out, c) => (ip(out, c.strm.cliAddr, o), true) },

@@ -78,10 +78,12 @@ function keyOf(ctx: AclCtx): string {
 class CacheUseAct implements HttpAct {
   readonly #cache: HttpCache;
   readonly #counters: CacheProxyCounters;
+  readonly #side: "fe" | "be";
 
-  constructor(x: { cache: HttpCache; counters: CacheProxyCounters }) {
+  constructor(x: { cache: HttpCache; counters: CacheProxyCounters; side: "fe" | "be" }) {
     this.#cache = x.cache;
     this.#counters = x.counters;
+    this.#side = x.side;
   }
 
   run(ctx: AclCtx): RuleAnswer | null {
@@ -107,6 +109,7 @@ class CacheUseAct implements HttpAct {
       this.#counters.hits++;
       this.#cache.hits++;
       t.hit = hit;
+      t.hitSide = this.#side;
     }
     return null;
   }
@@ -169,9 +172,11 @@ class CacheStoreAct implements HttpAct {
 export function actCacheUseCompile(w: readonly string[], c: HttpActCompile): HttpAct {
   const cache = cacheOf(w, c);
   // Counted on the proxy whose rule it is, as HAProxy's fe/be cache_lookups.
+  const side = SCOPE!.side;
   return new CacheUseAct({
     cache,
-    counters: SCOPE!.registry.counters(SCOPE!.side, authScopeProxy()),
+    counters: SCOPE!.registry.counters(side, authScopeProxy()),
+    side,
   });
 }
 
