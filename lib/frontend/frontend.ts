@@ -515,7 +515,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
 
   #responseRules(strm: HttpStream, view: ResponseHeadView): Reply | null {
     const fr = this.rules?.httpResponse ?? [];
-    const br = (strm.be as Backend).rules?.httpResponse ?? [];
+    const br = frontendHit(strm.txn!.cache) ? [] : (strm.be as Backend).rules?.httpResponse ?? [];
     if (fr.length === 0 && br.length === 0) return null;
     const ctx = this.#responseCtx(strm, view);
     let x = br.length === 0 ? null : runHttpRules(br, ctx, view.rw);

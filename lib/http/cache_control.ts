@@ -200,3 +200,56 @@ export function varyNames(msg: HttpMsg, a: Uint8Array, base: number): string[] {
   }
   return out;
 }
+
+const H_IF_NONE_MATCH = lc("if-none-match");
+const H_IF_MODIFIED_SINCE = lc("if-modified-since");
+const H_DATE = lc("date");
+
+/** What a stored response is validated by: its ETag and its last modification (s since epoch). */
+export interface Validators {
+  readonly etag: string | null;
+  readonly lastModified: number;
+}
+
+/**
+ * A response's validators (HAProxy's get_last_modified_time(): Last-Modified,
+ * else Date, else now).
+ */
+export function validatorsOf(msg: HttpMsg, a: Uint8Array, base: number, nowMs: number): Validators {
+  const etag = headerValues(msg, a, base, H_ETAG)[0]?.trim() ?? null;
+  let t = Date.parse(headerValues(msg, a, base, H_LAST_MODIFIED)[0] ?? "");
+  if (Number.isNaN(t)) t = Date.parse(headerValues(msg, a, base, H_DATE)[0] ?? "");
+  if (Number.isNaN(t)) t = nowMs;
+  return { etag, lastModified: Math.floor(t / 1000) };
+}
+
+/** An entity tag without its weak prefix, or null when it is not one (`"x"`, `W/"x"`). */
+function opaqueTag(t: string): string | null {
+  const s = t.startsWith("W/") ? t.slice(2) : t;
+  return /^"[^"]*"$/.test(s) ? s : null;
+}
+
+/**
+ * True when a conditional request is satisfied by the stored response, which
+ * is then answered 304 (HAProxy's should_send_notmodified_response(), RFC
+ * 9110 §13.1): If-None-Match `*` or a weakly equal tag; without
+ * If-None-Match, If-Modified-Since not before the last modification.
+ */
+export function notModified(msg: HttpMsg, a: Uint8Array, base: number, v: Validators): boolean {
+  const inm = headerValues(msg, a, base, H_IF_NONE_MATCH);
+  if (inm.length > 0) {
+    const mine = v.etag === null ? null : opaqueTag(v.etag);
+    for (const value of inm) {
+      for (const part of value.split(",")) {
+        const t = part.trim();
+        if (t === "*") return true;
+        if (mine !== null && opaqueTag(t) === mine) return true;
+      }
+    }
+    return false;
+  }
+  const ims = headerValues(msg, a, base, H_IF_MODIFIED_SINCE)[0];
+  if (ims === undefined) return false;
+  const t = Date.parse(ims);
+  return !Number.isNaN(t) && v.lastModified <= Math.floor(t / 1000);
+}

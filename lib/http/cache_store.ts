@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { Validators } from "./cache_control.ts";
 import { type VaryKey, varyMatch, type VaryRequest, varySame } from "./cache_vary.ts";
 
 /** Bytes an entry costs beyond its head, body and key (bookkeeping). */
@@ -46,6 +47,8 @@ export interface CacheEntry {
   readonly age: number;
   /** Bytes counted against total-max-size. */
   readonly size: number;
+  /** Its ETag and last modification, for conditional requests. */
+  readonly validators: Validators;
 }
 
 /** One cache: entries, LRU order, used bytes, counters. */

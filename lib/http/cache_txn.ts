@@ -11,6 +11,7 @@
  */
 import type { Channel } from "../buf/channel.ts";
 import { type CacheEntry, HttpCache } from "./cache_store.ts";
+import type { Validators } from "./cache_control.ts";
 import type { VaryKey, VaryRequest } from "./cache_vary.ts";
 
 /** A response being copied into a cache. */
@@ -21,6 +22,7 @@ export class CacheWriter {
   readonly head: Uint8Array;
   readonly ttl: number;
   readonly age: number;
+  readonly validators: Validators;
   /** Body parts copied so far. */
   readonly #parts: Uint8Array[] = [];
   #bytes = 0;
@@ -35,6 +37,7 @@ export class CacheWriter {
       head: Uint8Array;
       ttl: number;
       age: number;
+      validators: Validators;
     },
   ) {
     this.cache = x.cache;
@@ -43,6 +46,7 @@ export class CacheWriter {
     this.head = x.head;
     this.ttl = x.ttl;
     this.age = x.age;
+    this.validators = x.validators;
   }
 
   /** Takes the bytes forwarded since the last call; false when the copy must be abandoned. */
@@ -85,6 +89,7 @@ export class CacheWriter {
       expire: now + this.ttl * 1000,
       age: this.age,
       size: HttpCache.sizeOf(this.key, this.head.length, body.length),
+      validators: this.validators,
     };
     this.cache.insert(e, now);
   }
@@ -110,6 +115,10 @@ export class CacheTxn {
    * backend's.
    */
   hitSide: "fe" | "be" = "be";
+  /** The name of the cache that found it. */
+  hitCache = "";
+  /** The request is conditional and the hit satisfies it: answer 304. */
+  notModified = false;
   /** The copy being taken of its response, or null. */
   writer: CacheWriter | null = null;
   /** The hit is being sent. */
@@ -150,24 +159,27 @@ export function cacheTap(t: CacheTxn | null, res: Channel, done: boolean, now: n
 
 const enc = new TextEncoder();
 
+const NOT_MODIFIED = enc.encode("HTTP/1.1 304 Not Modified\r\n");
+
 /**
- * The bytes answering a hit: the stored head with `Age` (seconds stored
- * plus the origin's) and the connection header the client needs, then the
- * body unless the request is HEAD.
+ * The head answering a hit: the stored one with `Age` (seconds stored plus
+ * the origin's); with `notModified`, its status line is HAProxy's
+ * `304 Not Modified` (the headers stay).
  */
-export function cacheHitBytes(
-  e: CacheEntry,
-  x: { now: number; head: boolean; connection: string | null },
-): Uint8Array {
-  const age = Math.max(0, Math.floor((x.now - e.stored) / 1000)) + e.age;
-  const tail = enc.encode(
-    `Age: ${age}\r\n${x.connection === null ? "" : `Connection: ${x.connection}\r\n`}\r\n`,
-  );
-  const body = x.head ? e.body.subarray(0, 0) : e.body;
-  const out = new Uint8Array(e.head.length + tail.length + body.length);
-  out.set(e.head, 0);
-  out.set(tail, e.head.length);
-  out.set(body, e.head.length + tail.length);
+export function cacheHitHead(e: CacheEntry, now: number, notModified: boolean): Uint8Array {
+  const age = Math.max(0, Math.floor((now - e.stored) / 1000)) + e.age;
+  const tail = enc.encode(`Age: ${age}\r\n\r\n`);
+  let head = e.head;
+  if (notModified) {
+    const eol = head.indexOf(0x0a) + 1;
+    const h = new Uint8Array(NOT_MODIFIED.length + head.length - eol);
+    h.set(NOT_MODIFIED);
+    h.set(head.subarray(eol), NOT_MODIFIED.length);
+    head = h;
+  }
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
   return out;
 }
 

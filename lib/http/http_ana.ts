@@ -107,7 +107,7 @@ import {
   TX_WAIT_BODY,
 } from "./http_txn.ts";
 import { monitorUriMatch } from "./http_monitor.ts";
-import { cacheHitBytes, cacheTap, cacheTapStart } from "./cache_txn.ts";
+import { cacheHitHead, cacheTap, cacheTapStart } from "./cache_txn.ts";
 
 /** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
 export const LINGER_MS = 1000;
@@ -1143,17 +1143,51 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       : (txn.flags & TX_CLI_10)
       ? "keep-alive"
       : null;
-    txn.status = 200;
+    txn.status = c.notModified ? 304 : 200;
     txn.tResHead = now;
     // The applet "connects" at once: HAProxy logs 0/0/0/0/0 timers.
     strm.tConnStart = strm.tConnEnd = now;
     strm.setTerm(SF_ERR_LOCAL, SF_FINST_R);
     txn.rq = RQ_DONE;
-    txn.rs = RS_REPLY;
     res.buf.reserve = 0;
-    c.serving = true;
-    txn.replyRest = cacheHitBytes(c.hit!, { now, head: (txn.flags & TX_HEAD) !== 0, connection });
+    const e = c.hit!;
     c.hit = null;
+    c.serving = true;
+    // The http-response rules see the stored head, as HAProxy's do a hit.
+    const a = cacheHitHead(e, now, c.notModified), msg = txn.res;
+    const lim = { maxHead: a.length, maxHdrs: this.opts.maxHdrs, maxBody: 0 };
+    if (h1ParseHead(msg, a, 0, a.length, lim) <= 0) {
+      c.serving = false;
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_R);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return true;
+    }
+    const rw = this.#resRw;
+    rw.upgrade = false;
+    rw.connection = connection;
+    rw.drop!.length = rw.add!.length = 0;
+    const view = this.#resView;
+    view.msg = msg;
+    view.a = a;
+    view.base = 0;
+    view.rw = rw;
+    view.persist = false;
+    const answer = this.#hooks.responseRules(strm, view);
+    if (answer !== null) {
+      c.serving = false;
+      const cause = answer.deny ? SF_ERR_PRXCOND : SF_ERR_LOCAL;
+      strm.termCause = SF_ERR_NONE;
+      strm.setTerm(cause, SF_FINST_H);
+      this.#reply(strm, txn, answer.status, cause, now, answer.bytes);
+      return true;
+    }
+    const head = h1Rewrite(msg, a, 0, rw);
+    const body = (txn.flags & TX_HEAD) || c.notModified ? 0 : e.body.length;
+    const out = new Uint8Array(head.length + body);
+    out.set(head);
+    if (body > 0) out.set(e.body, head.length);
+    txn.rs = RS_REPLY;
+    txn.replyRest = out;
     this.#replyMore(strm, txn, now);
     return true;
   }

@@ -15,8 +15,10 @@
 import { tickNow } from "../core/time.ts";
 import {
   headerValues,
+  notModified,
   requestCacheability,
   responseFreshness,
+  validatorsOf,
   varyNames,
 } from "../http/cache_control.ts";
 import { type CacheProxyCounters, CacheRegistry, HttpCache } from "../http/cache_store.ts";
@@ -110,6 +112,8 @@ class CacheUseAct implements HttpAct {
       this.#cache.hits++;
       t.hit = hit;
       t.hitSide = this.#side;
+      t.hitCache = this.#cache.spec.name;
+      t.notModified = notModified(msg, ctx.a, ctx.base, hit.validators);
     }
     return null;
   }
@@ -132,7 +136,7 @@ class CacheStoreAct implements HttpAct {
       if (msg.status >= 200 && msg.status < 400) cache.invalidate(t.key);
       return null;
     }
-    if (!t.store || t.writer !== null) return null;
+    if (!t.store || t.writer !== null || t.serving) return null;
     const f = responseFreshness(msg, ctx.a, ctx.base, {
       maxAge: spec.maxAge,
       auth: t.auth,
@@ -163,6 +167,7 @@ class CacheStoreAct implements HttpAct {
       head: head.slice(0, head.length - 2),
       ttl: f.ttl,
       age: f.age,
+      validators: validatorsOf(msg, ctx.a, ctx.base, Date.now()),
     });
     return null;
   }

@@ -324,3 +324,60 @@ Deno.test("cache: cache-use in a backend logs the backend and counts there; a la
   assert.equal(st.backends[0].req_tot, 3);
   assert.equal(up.requests.length, 2);
 });
+
+Deno.test("cache: http-response rules run on hits; cache-store keeps the head as the rules before it left it", async () => {
+  await using up = modelUpstream(reply);
+  await using p = await cfgProxy([
+    "defaults",
+    "    mode http",
+    "cache c1",
+    "    total-max-size 1",
+    "frontend fe",
+    "    bind 127.0.0.1:0",
+    "    http-request cache-use c1",
+    "    http-response set-header X-Before stored",
+    "    http-response cache-store c1",
+    "    http-response set-header X-Hit %[res.cache_hit]",
+    "    http-response set-header X-Name %[res.cache_name] if { res.cache_hit }",
+    "    http-response deny if { res.cache_hit } { hdr(x-deny) -m found }",
+    "    default_backend be",
+    "backend be",
+    `    server s1 ${up.address}`,
+  ]);
+  const path = "/rules?h=Cache-Control:max-age=60";
+  const a = await get(p.port, path);
+  assert.equal(hdr(a, "x-before"), "stored");
+  assert.equal(hdr(a, "x-hit"), "0");
+  assert.equal(hdr(a, "x-name"), null);
+  const b = await get(p.port, path);
+  assert.equal(hdr(b, "age"), "0");
+  assert.equal(hdr(b, "x-before"), "stored");
+  assert.equal(hdr(b, "x-hit"), "1");
+  assert.equal(hdr(b, "x-name"), "c1");
+  // Only the rules' own X-Hit: the first response's was not stored.
+  assert.equal((b.match(/\r\nX-Hit: /gi) ?? []).length, 1);
+  // A hit that an http-response rule denies.
+  const d = await get(p.port, "/deny?h=Cache-Control:max-age=60&h=X-Deny:1");
+  assert.match(d, /^HTTP\/1.1 200/);
+  assert.match(await get(p.port, "/deny?h=Cache-Control:max-age=60&h=X-Deny:1"), /^HTTP\/1.1 502/);
+  assert.equal(up.requests.length, 2);
+});
+
+Deno.test("cache: a conditional request that the stored response satisfies gets 304 from the cache", async () => {
+  await using up = modelUpstream(reply);
+  await using p = await proxy(up.address);
+  const path = '/cond?h=Cache-Control:max-age=60&h=ETag:"v1"';
+  const first = await get(p.port, path);
+  const r = await get(p.port, path, ['If-None-Match: "v1"']);
+  assert.match(r, /^HTTP\/1.1 304 Not Modified\r\n/);
+  assert.equal(hdr(r, "etag"), '"v1"');
+  assert.equal(hdr(r, "age"), "0");
+  assert.equal(bodyOf(r), "");
+  // Another tag: the stored 200.
+  const o = await get(p.port, path, ['If-None-Match: "v0"']);
+  assert.match(o, /^HTTP\/1.1 200 OK\r\n/);
+  assert.equal(bodyOf(o), bodyOf(first));
+  assert.equal(up.requests.length, 1);
+  await waitFor(() => p.logs.length === 3);
+  assert.match(p.logs[1], / fe fe\/<CACHE> 0\/0\/0\/0\/0 304 /);
+});

@@ -6,8 +6,10 @@
 import assert from "node:assert/strict";
 import {
   cacheControl,
+  notModified,
   requestCacheability,
   responseFreshness,
+  validatorsOf,
 } from "../../lib/http/cache_control.ts";
 import { type CacheEntry, type CacheSpec, HttpCache } from "../../lib/http/cache_store.ts";
 import { varyKeyOf, varyMatch, varyRequest } from "../../lib/http/cache_vary.ts";
@@ -198,6 +200,7 @@ function entry(
     expire: x.expire ?? 1000,
     age: 0,
     size: HttpCache.sizeOf(key, 10, bodyLen),
+    validators: { etag: null, lastModified: 0 },
   };
 }
 
@@ -340,4 +343,33 @@ Deno.test("cache section: errors at file:line", () => {
       't.cfg:27: "cache-store" expects a cache name',
     ],
   );
+});
+
+Deno.test("conditional requests: If-None-Match (weak comparison, *) before If-Modified-Since", () => {
+  const res = head([
+    "HTTP/1.1 200 OK",
+    'ETag: W/"v1"',
+    "Last-Modified: Thu, 01 Jan 2026 00:00:00 GMT",
+    "Content-Length: 0",
+  ]);
+  const v = validatorsOf(res.msg, res.a, res.base, NOW);
+  assert.deepEqual(v, { etag: 'W/"v1"', lastModified: NOW / 1000 });
+  const nm = (lines: string[]) => {
+    const h = head(["GET / HTTP/1.1", "Host: h", ...lines]);
+    return notModified(h.msg, h.a, h.base, v);
+  };
+  assert.ok(nm(['If-None-Match: "v1"']));
+  assert.ok(nm(['If-None-Match: "v0", W/"v1"']));
+  assert.ok(nm(["If-None-Match: *"]));
+  assert.ok(!nm(['If-None-Match: "v2"']));
+  assert.ok(!nm(['If-None-Match: "v2"', "If-Modified-Since: Fri, 02 Jan 2026 00:00:00 GMT"]));
+  assert.ok(nm(["If-Modified-Since: Thu, 01 Jan 2026 00:00:00 GMT"]));
+  assert.ok(!nm(["If-Modified-Since: Wed, 31 Dec 2025 23:59:59 GMT"]));
+  assert.ok(!nm(["If-Modified-Since: yesterday"]));
+  assert.ok(!nm([]));
+  // Without Last-Modified, the Date; without either, the time it was stored.
+  const d = head(["HTTP/1.1 200 OK", "Date: Wed, 31 Dec 2025 00:00:00 GMT", "Content-Length: 0"]);
+  assert.equal(validatorsOf(d.msg, d.a, d.base, NOW).lastModified, NOW / 1000 - 86400);
+  const n = head(["HTTP/1.1 200 OK", "Content-Length: 0"]);
+  assert.deepEqual(validatorsOf(n.msg, n.a, n.base, NOW), { etag: null, lastModified: NOW / 1000 });
 });
