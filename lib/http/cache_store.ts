@@ -62,6 +62,8 @@ export class HttpCache {
   evictions = 0;
   /** Bytes held. */
   used = 0;
+  /** Bytes of responses being copied (not yet inserted). */
+  pending = 0;
   /** Variants by primary key. */
   readonly #byKey = new Map<string, CacheEntry[]>();
   /** Every entry, least recently used first. */

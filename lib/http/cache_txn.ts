@@ -56,9 +56,14 @@ export class CacheWriter {
     const buf = res.buf;
     // Bytes already sent (or too many): the copy would have a hole.
     if (n > buf.out) return false;
-    if (HttpCache.sizeOf(this.key, this.head.length, this.#bytes + n) > this.cache.spec.maxObject) {
+    const c = this.cache;
+    if (HttpCache.sizeOf(this.key, this.head.length, this.#bytes + n) > c.spec.maxObject) {
       return false;
     }
+    // Copies in progress count against total-max-size too: many concurrent
+    // misses cannot hold more than the cache itself may.
+    if (c.pending + n > c.spec.totalMax) return false;
+    c.pending += n;
     const part = new Uint8Array(n);
     const size = buf.area.length;
     let p = buf.head + buf.out - n;
@@ -72,6 +77,13 @@ export class CacheWriter {
     return true;
   }
 
+  /** Forgets the copy (abandoned, or inserted): its bytes no longer count as pending. */
+  release(): void {
+    this.cache.pending -= this.#bytes;
+    this.#bytes = 0;
+    this.#parts.length = 0;
+  }
+
   /** The complete response goes into the cache. */
   finish(now: number): void {
     const body = new Uint8Array(this.#bytes);
@@ -80,6 +92,7 @@ export class CacheWriter {
       body.set(p, o);
       o += p.length;
     }
+    this.release();
     const e: CacheEntry = {
       key: this.key,
       vary: this.vary,
@@ -149,12 +162,21 @@ export function cacheTap(t: CacheTxn | null, res: Channel, done: boolean, now: n
   if (w == null || w.mark < 0) return;
   if (!w.take(res)) {
     t!.writer = null;
+    w.release();
     return;
   }
   if (done) {
     t!.writer = null;
     w.finish(now);
   }
+}
+
+/** The transaction ends (or its stream does) with a copy unfinished: it is dropped. */
+export function cacheTapEnd(t: CacheTxn | null): void {
+  const w = t?.writer;
+  if (w == null) return;
+  t!.writer = null;
+  w.release();
 }
 
 const enc = new TextEncoder();

@@ -107,7 +107,7 @@ import {
   TX_WAIT_BODY,
 } from "./http_txn.ts";
 import { monitorUriMatch } from "./http_monitor.ts";
-import { cacheHitHead, cacheTap, cacheTapStart } from "./cache_txn.ts";
+import { cacheHitHead, cacheTap, cacheTapEnd, cacheTapStart } from "./cache_txn.ts";
 
 /** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
 export const LINGER_MS = 1000;
@@ -416,6 +416,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
 
   end(strm: HttpStream, now: number): void {
     const txn = strm.txn!;
+    cacheTapEnd(txn.cache);
     if (txn.flags & TX_LOGGED) return;
     // Nothing to log for a connection that closed between requests.
     if (txn.tStart < 0 && txn.rq === RQ_WAIT) return;

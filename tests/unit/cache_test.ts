@@ -16,6 +16,8 @@ import { varyKeyOf, varyMatch, varyRequest } from "../../lib/http/cache_vary.ts"
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { H1_MF_RESP, HTTP_METH_GET, HttpMsg } from "../../lib/http/h1_types.ts";
 import { loadConfig } from "../../lib/cfg/config_load.ts";
+import { Channel, chnForward } from "../../lib/buf/channel.ts";
+import { CacheWriter } from "../../lib/http/cache_txn.ts";
 
 const enc = new TextEncoder();
 const LIM = { maxHead: 16384, maxHdrs: 101, maxBody: 1 << 30 };
@@ -372,4 +374,57 @@ Deno.test("conditional requests: If-None-Match (weak comparison, *) before If-Mo
   assert.equal(validatorsOf(d.msg, d.a, d.base, NOW).lastModified, NOW / 1000 - 86400);
   const n = head(["HTTP/1.1 200 OK", "Content-Length: 0"]);
   assert.deepEqual(validatorsOf(n.msg, n.a, n.base, NOW), { etag: null, lastModified: NOW / 1000 });
+});
+
+Deno.test("CacheWriter: copies forwarded bytes (across the ring's end), abandons a hole or an overflow, releases pending bytes", () => {
+  const cache = new HttpCache({ ...SPEC, totalMax: 1000, maxObject: 500 });
+  const res = new Channel();
+  res.buf.attach(new Uint8Array(64));
+  const writer = () =>
+    new CacheWriter({
+      cache,
+      key: "k",
+      vary: null,
+      head: new Uint8Array(10),
+      ttl: 60,
+      age: 0,
+      validators: { etag: null, lastModified: 0 },
+    });
+  const w = writer();
+  w.mark = res.fwd;
+  const send = (s: string) => {
+    res.buf.putIn(enc.encode(s));
+    chnForward(res, s.length);
+  };
+  // Fill, send most of it, so the next bytes wrap around the ring's end.
+  send("a".repeat(50));
+  assert.ok(w.take(res));
+  res.buf.sndCommit(50);
+  send("b".repeat(30));
+  assert.ok(w.take(res));
+  assert.equal(cache.pending, 80);
+  w.finish(0);
+  assert.equal(cache.pending, 0);
+  const e = cache.lookup("k", ANY, 1)!;
+  assert.equal(new TextDecoder().decode(e.body), "a".repeat(50) + "b".repeat(30));
+  // Bytes sent before the copy saw them: a hole, abandoned.
+  const h = writer();
+  h.mark = res.fwd;
+  res.buf.sndCommit(30);
+  send("c".repeat(10));
+  res.buf.sndCommit(10);
+  assert.equal(h.take(res), false);
+  h.release();
+  // Past max-object-size.
+  const o = writer();
+  o.mark = res.fwd;
+  let ok = true;
+  for (let i = 0; i < 20 && ok; i++) {
+    send("d".repeat(40));
+    ok = o.take(res);
+    res.buf.sndCommit(40);
+  }
+  assert.equal(ok, false);
+  o.release();
+  assert.equal(cache.pending, 0);
 });
