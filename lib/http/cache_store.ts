@@ -107,7 +107,7 @@ export class HttpCache {
    */
   insert(e: CacheEntry, now: number): boolean {
     const s = this.spec;
-    if (e.size > s.maxObject || e.size > s.totalMax) return false;
+    if (e.head.length + e.body.length > s.maxObject || e.size > s.totalMax) return false;
     const list = this.#byKey.get(e.key) ?? [];
     for (const old of [...list]) {
       if (old.expire <= now || varySame(old.vary, e.vary)) this.#remove(old);

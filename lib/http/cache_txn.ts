@@ -57,9 +57,7 @@ export class CacheWriter {
     // Bytes already sent (or too many): the copy would have a hole.
     if (n > buf.out) return false;
     const c = this.cache;
-    if (HttpCache.sizeOf(this.key, this.head.length, this.#bytes + n) > c.spec.maxObject) {
-      return false;
-    }
+    if (this.head.length + this.#bytes + n > c.spec.maxObject) return false;
     // Copies in progress count against total-max-size too: many concurrent
     // misses cannot hold more than the cache itself may.
     if (c.pending + n > c.spec.totalMax) return false;

@@ -148,10 +148,8 @@ class CacheStoreAct implements HttpAct {
     const res = { msg, a: ctx.a, base: ctx.base };
     const vary = varyKeyOf(varyNames(msg, ctx.a, ctx.base), res, t.vary, spec.processVary);
     if (typeof vary === "string") return null;
-    if (
-      (msg.flags & H1_MF_CLEN) &&
-      HttpCache.sizeOf(t.key, msg.headLen, msg.bodyLen) > spec.maxObject
-    ) return null;
+    // HAProxy's check: head and announced body larger than max-object-size.
+    if ((msg.flags & H1_MF_CLEN) && msg.headLen + msg.bodyLen > spec.maxObject) return null;
     // The head as the rules so far made it, without the hop-by-hop headers
     // nor Age (a hit sends its own), and without its empty line.
     const head = h1Rewrite(msg, ctx.a, ctx.base, {
