@@ -631,7 +631,7 @@ export class Instance {
       sched: this.sched.counters(),
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: this.logs.counts(),
-      ...cacheFigures(this.#cfg.caches, now),
+      ...cacheFigures(this.#cfg.caches),
     };
   }
 

@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { waitFor } from "../helpers/net.ts";
+import { checkExposition, promValue } from "../helpers/prom_check.ts";
+import { formatPrometheus } from "../../lib/stats/prometheus.ts";
 import {
   cfgProxy,
   exchange,
@@ -290,6 +292,13 @@ Deno.test("cache: show cache, clear cache and the counters", async () => {
   const row = csv.find((l) => l.startsWith("fe,FRONTEND,"))!.split(",");
   assert.equal(row[cols.indexOf("cache_lookups")], "2");
   assert.equal(row[cols.indexOf("cache_hits")], "1");
+  const prom = checkExposition(formatPrometheus(p.handle.stats()));
+  assert.equal(promValue(prom, "sluice_frontend_http_cache_lookups_total", { frontend: "fe" }), 2);
+  assert.equal(promValue(prom, "sluice_frontend_http_cache_hits_total", { frontend: "fe" }), 1);
+  assert.equal(promValue(prom, "sluice_cache_lookups_total", { cache: "c1" }), 2);
+  assert.equal(promValue(prom, "sluice_cache_hits_total", { cache: "c1" }), 1);
+  assert.equal(promValue(prom, "sluice_cache_entries", { cache: "c1" }), 1);
+  assert.equal(promValue(prom, "sluice_cache_size_bytes", { cache: "c1" }), 1 << 20);
   assert.equal(p.handle.admin("clear cache nope"), "No such cache 'nope'.\n\n");
   assert.equal(p.handle.admin("clear cache c1"), "\n");
   assert.match(p.handle.admin("show cache"), /entries:0/);
