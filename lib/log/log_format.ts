@@ -312,6 +312,11 @@ function server(c: LogFmtCtx): Server | null {
   return c.strm.target as Server | null;
 }
 
+/** `%b`: the backend, or the frontend when its own cache answered (as HAProxy logs it). */
+function backendName(c: LogFmtCtx): string {
+  return frontendHit(c.txn?.cache) ? c.fe.name : c.strm.be.name;
+}
+
 /** `%rt`: the request's number (a TCP stream takes one when first asked). */
 function reqId(c: LogFmtCtx): number {
   if (c.txn !== null) return c.txn.uid;
@@ -511,13 +516,7 @@ const VARS: Record<string, VarDef> = {
   Tw: { make: num(tQueue) },
   U: { make: num(bytesIn) },
   ac: { make: num((c) => c.process.cur) },
-  b: {
-    make: (o) =>
-    (
-      out,
-      c,
-    ) => (text(out, frontendHit(c.txn?.cache) ? c.fe.name : c.strm.be.name, o), true),
-  },
+  b: { make: (o) => (out, c) => (text(out, backendName(c), o), true) },
   bc: { make: num((c) => (c.strm.be as Backend).counters.scur) },
   bq: { make: num((c) => c.strm.beQueuePos) },
   ci: { make: (o) => (out, c) => (ip(out, c.strm.cliAddr, o), true) },
