@@ -18,6 +18,8 @@ import { H1_MF_RESP, HTTP_METH_GET, HttpMsg } from "../../lib/http/h1_types.ts";
 import { loadConfig } from "../../lib/cfg/config_load.ts";
 import { Channel, chnForward } from "../../lib/buf/channel.ts";
 import { CacheWriter } from "../../lib/http/cache_txn.ts";
+import { mergeInstanceStats } from "../../lib/stats/stats_merge.ts";
+import type { InstanceStats } from "../../lib/stats/stats_types.ts";
 
 const enc = new TextEncoder();
 const LIM = { maxHead: 16384, maxHdrs: 101, maxBody: 1 << 30 };
@@ -427,4 +429,21 @@ Deno.test("CacheWriter: copies forwarded bytes (across the ring's end), abandons
   assert.equal(ok, false);
   o.release();
   assert.equal(cache.pending, 0);
+});
+
+Deno.test("mergeInstanceStats(): the cache counters of worker threads add up", () => {
+  const part = (n: number): InstanceStats => ({
+    frontends: [],
+    backends: [],
+    actconn: 0,
+    pool: { size: 1, limit: 1, inUse: 0, free: 0, waits: 0, allocated: 0 } as never,
+    largePool: null,
+    sched: {} as never,
+    idle: { reused: 0, expired: 0, parked: 0 },
+    log: { lines: 0, dropped: 0 },
+    caches: [{ name: "c", lookups: n, hits: n, entries: 1, used: 10, size: 100, evictions: 0 }],
+  });
+  assert.deepEqual(mergeInstanceStats([part(1), part(2)]).caches, [
+    { name: "c", lookups: 3, hits: 3, entries: 2, used: 20, size: 200, evictions: 0 },
+  ]);
 });
