@@ -151,12 +151,14 @@ class CacheStoreAct implements HttpAct {
     // HAProxy's check: head and announced body larger than max-object-size.
     if ((msg.flags & H1_MF_CLEN) && msg.headLen + msg.bodyLen > spec.maxObject) return null;
     // The head as the rules so far made it, without the hop-by-hop headers
-    // nor Age (a hit sends its own), and without its empty line.
+    // nor Age (a hit sends its own), and without its empty line. A
+    // Set-Cookie added for this client (cookie persistence) is not stored:
+    // HAProxy adds it after the rules, and it is this client's only.
     const head = h1Rewrite(msg, ctx.a, ctx.base, {
       upgrade: false,
       connection: null,
       drop: [...(rw.drop ?? []), H_AGE],
-      add: [...(rw.add ?? [])],
+      add: (rw.add ?? []).filter(([name]) => name.toLowerCase() !== "set-cookie"),
     });
     t.writer = new CacheWriter({
       cache,

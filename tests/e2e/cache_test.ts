@@ -400,3 +400,28 @@ Deno.test("cache: a conditional request that the stored response satisfies gets 
   await waitFor(() => p.logs.length === 3);
   assert.match(p.logs[1], / fe fe\/<CACHE> 0\/0\/0\/0\/0 304 /);
 });
+
+Deno.test("cache: a persistence cookie inserted for one client is not stored", async () => {
+  await using up = modelUpstream(reply);
+  await using p = await cfgProxy([
+    "defaults",
+    "    mode http",
+    "cache c1",
+    "    total-max-size 1",
+    "frontend fe",
+    "    bind 127.0.0.1:0",
+    "    default_backend be",
+    "backend be",
+    "    cookie SRV insert",
+    "    http-request cache-use c1",
+    "    http-response cache-store c1",
+    `    server s1 ${up.address} cookie s1`,
+  ]);
+  const path = "/ck?h=Cache-Control:max-age=60";
+  const a = await get(p.port, path);
+  assert.match(hdr(a, "set-cookie") ?? "", /^SRV=s1/);
+  const b = await get(p.port, path);
+  assert.equal(hdr(b, "age"), "0");
+  assert.equal(hdr(b, "set-cookie"), null);
+  assert.equal(up.requests.length, 1);
+});
