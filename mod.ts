@@ -33,6 +33,7 @@ export type {
   BalanceAlgo,
   BindConfig,
   BindTlsConfig,
+  CacheConfig,
   CheckConfig,
   ConnectionMode,
   CookieConfig,
@@ -67,6 +68,7 @@ export type {
 export type { ListenAddress } from "./lib/worker/instance.ts";
 export type {
   BackendStats,
+  CacheStats,
   HistogramRaw,
   InstanceStats,
   LatencySetRaw,

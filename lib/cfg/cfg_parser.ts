@@ -32,8 +32,9 @@ import { type CfgEnv, cfgLex, type CfgLine } from "./cfg_lexer.ts";
 import { CfgSources } from "./cfg_sources.ts";
 import { cfgProxyKeyword } from "./cfg_proxy.ts";
 import type { CfgProxyDraft, CfgProxyKind, CfgSetting } from "./cfg_types.ts";
-import type { SluiceConfig, UserlistConfig } from "./config_types.ts";
+import type { CacheConfig, SluiceConfig, UserlistConfig } from "./config_types.ts";
 import { cfgUserlistKeyword, cfgUserlistName } from "./cfg_userlist.ts";
+import { cfgCacheKeyword, cfgCacheName } from "./cfg_cache.ts";
 
 /** HAProxy sections sluice does not have. */
 const OTHER_SECTIONS = new Set([
@@ -43,7 +44,6 @@ const OTHER_SECTIONS = new Set([
   "program",
   "http-errors",
   "ring",
-  "cache",
   "fcgi-app",
   "crt-store",
   "log-forward",
@@ -112,12 +112,13 @@ class CfgParser {
   });
   #proxies: CfgProxyDraft[] = [];
   #userlists: UserlistConfig[] = [];
+  #caches: CacheConfig[] = [];
   /**
    * The section statements go to; null before the first header of a file,
    * "other" in a section sluice does not have (its lines are skipped), a
-   * userlist's index.
+   * userlist's index, a cache section's.
    */
-  #section: CfgProxyDraft | "global" | "other" | number | null = null;
+  #section: CfgProxyDraft | "global" | "other" | number | { cache: number } | null = null;
   /** `file:line` of the current section's header. */
   #headerAt = "";
 
@@ -167,6 +168,7 @@ class CfgParser {
       warnings: this.warnings,
     });
     if (this.#userlists.length > 0) config.userlists = this.#userlists;
+    if (this.#caches.length > 0) config.caches = this.#caches;
     const order = (a: { where?: string }, b: { where?: string }) =>
       this.sources.compare(a.where ?? "", b.where ?? "");
     this.errors.sort(order);
@@ -192,6 +194,12 @@ class CfgParser {
       this.#openUserlist(l);
       return;
     }
+    if (kw === "cache") {
+      this.#headerAt = l.where;
+      this.sources.statement(l.where, l.where);
+      this.#openCache(l);
+      return;
+    }
     if (OTHER_SECTIONS.has(kw)) {
       this.#headerAt = l.where;
       this.sources.statement(l.where, l.where);
@@ -212,6 +220,12 @@ class CfgParser {
       const ul = this.#userlists[s];
       const at = new CfgAt({ where: l.where, section: `userlist ${ul.name}`, kw, dir, warnings });
       cfgUserlistKeyword(ul, s, { at, words: l.words, sources: this.sources });
+      return;
+    }
+    if (typeof s === "object" && "cache" in s) {
+      const c = this.#caches[s.cache];
+      const at = new CfgAt({ where: l.where, section: `cache ${c.name}`, kw, dir, warnings });
+      cfgCacheKeyword(c, s.cache, { at, words: l.words, sources: this.sources });
       return;
     }
     if (s === "global") {
@@ -295,6 +309,29 @@ class CfgParser {
     this.sources.field(`userlists[${this.#userlists.length}]`, l.where);
     this.#section = this.#userlists.length;
     this.#userlists.push(ul);
+  }
+
+  /**
+   * Opens a `cache NAME` section; the lines of one in error are skipped
+   * (its error is the one reported).
+   */
+  #openCache(l: CfgLine): void {
+    const at = new CfgAt({ where: l.where, section: "cache", kw: "cache", dir: "" });
+    const c: CacheConfig = { name: l.words[1] ?? "", totalMaxSize: 0 };
+    this.#section = "other";
+    at.args(l.words.slice(1), 1, 1);
+    cfgCacheName(at, c.name);
+    const twin = this.#caches.findIndex((x) => x.name === c.name);
+    if (twin >= 0) {
+      throw at.fail(
+        `duplicate cache name "${c.name}" (first at ${
+          this.sources.whereOf(`caches[${twin}]`)?.where
+        })`,
+      );
+    }
+    this.sources.field(`caches[${this.#caches.length}]`, l.where);
+    this.#section = { cache: this.#caches.length };
+    this.#caches.push(c);
   }
 
   /** Refuses two frontends (or two backends) of one name; listen counts as both. */

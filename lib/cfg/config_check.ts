@@ -16,6 +16,8 @@ import { DEFAULT_BUDGET } from "../sched/scheduler.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
 import { authScope } from "../rules/auth.ts";
 import { resolveUserlists } from "./config_userlist.ts";
+import { resolveCaches } from "./config_cache.ts";
+import { cacheScope } from "../rules/act_cache.ts";
 import { GENERATED_STATUSES } from "../http/http_reply.ts";
 import { resolveBackends } from "./config_backend.ts";
 import {
@@ -450,23 +452,29 @@ export function checkConfig(
   const global = errs.run(() => globalOf(cfg.global ?? {}), null) ?? globalOf({ io: "node" });
   // Rules find the userlists that http_auth() names in the scope.
   const userlists = errs.run(() => resolveUserlists(cfg.userlists, errs), new Map());
+  // ... and the caches that cache-use and cache-store name.
+  const caches = errs.run(() => resolveCaches(cfg.caches, errs), resolveCaches(undefined, errs));
   const [backends, frontends] = authScope({ userlists, proxy: "" }, () => {
-    const backends = errs.run(() => resolveBackends(cfg.backends, errs, global.bufsize), []);
-    const frontends = errs.run(() => {
-      if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
-        resolveFail("frontends", "at least one frontend is needed");
-      }
-      const env: FrontendEnv = { global, backends, names: new Set(), errs };
-      return cfg.frontends.map((f, i) =>
-        errs.run(() => frontendOf(`frontends[${i}]`, f, env), null)
-      );
-    }, []);
+    const backends = errs.run(
+      () => cacheScope(caches, "be", () => resolveBackends(cfg.backends, errs, global.bufsize)),
+      [],
+    );
+    const frontends = errs.run(() =>
+      cacheScope(caches, "fe", () => {
+        if (!Array.isArray(cfg.frontends) || cfg.frontends.length === 0) {
+          resolveFail("frontends", "at least one frontend is needed");
+        }
+        const env: FrontendEnv = { global, backends, names: new Set(), errs };
+        return cfg.frontends.map((f, i) =>
+          errs.run(() => frontendOf(`frontends[${i}]`, f, env), null)
+        );
+      }), []);
     return [backends, frontends] as const;
   });
   if (errs.list.length > 0) return { resolved: null, errors: errs.list };
   const fes = frontends.filter((f) => f !== null);
   return {
-    resolved: { global, frontends: fes, backends: withFullconn(backends, fes) },
+    resolved: { global, frontends: fes, backends: withFullconn(backends, fes), caches },
     errors: [],
   };
 }

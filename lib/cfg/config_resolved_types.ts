@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { CacheRegistry } from "../http/cache_store.ts";
 import type { Address } from "../core/addr_types.ts";
 import type { StaticSpec } from "../applet/static_types.ts";
 import type { TlsBindOptions } from "../conn/tls_bind.ts";
@@ -210,4 +211,6 @@ export interface ResolvedConfig {
   readonly global: ResolvedGlobal;
   readonly frontends: readonly ResolvedFrontend[];
   readonly backends: readonly ResolvedBackend[];
+  /** The caches (`cache` sections) and the cache counters of the proxies using them. */
+  readonly caches?: CacheRegistry;
 }

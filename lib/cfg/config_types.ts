@@ -824,6 +824,24 @@ export interface SluiceConfig {
   backends: BackendConfig[];
   /** Userlists (HAProxy's `userlist` sections) for `http_auth()` and `http_auth_group()`. */
   userlists?: UserlistConfig[];
+  /** HTTP caches (HAProxy's `cache` sections) for `cache-use` and `cache-store` rules. */
+  caches?: CacheConfig[];
+}
+
+/** An HTTP cache (HAProxy's `cache NAME` section), in memory, per process. */
+export interface CacheConfig {
+  /** Name, as `http-request cache-use NAME` gives it. */
+  name: string;
+  /** `total-max-size`: megabytes of memory (1 to 4095). Required. */
+  totalMaxSize: number;
+  /** `max-object-size`: bytes (head and body) of the largest object stored; default a 256th of the total, at most half of it. */
+  maxObjectSize?: number;
+  /** `max-age`: seconds an object stays fresh at most (default 60). */
+  maxAge?: number;
+  /** `process-vary`: store responses with a Vary header on accept-encoding and referer (default false). */
+  processVary?: boolean;
+  /** `max-secondary-entries`: variants per URL with process-vary (default 10). */
+  maxSecondaryEntries?: number;
 }
 
 /**

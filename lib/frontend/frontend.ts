@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { frontendHit } from "../http/cache_txn.ts";
 import type { Address } from "../core/addr_types.ts";
 import type { SharedCount } from "../core/shared_count.ts";
 import { Connection } from "../conn/connection.ts";
@@ -213,7 +214,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     } else if (txn.status >= 400) c.ereq++;
     if (txn.status > 0) c.countStatus(txn.status);
     const be = strm.be as Backend;
-    if (txn.tResHead >= 0 || txn.status >= 500) {
+    if ((txn.tResHead >= 0 || txn.status >= 500) && !frontendHit(txn.cache)) {
       be.counters.countStatus(txn.status);
       const srv = strm.target as Server | null;
       if (srv !== null) {
@@ -293,6 +294,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.base = base;
     this.#connCtx(strm);
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    ctx.cache = strm.txn;
     return ctx;
   }
 
@@ -369,6 +371,8 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
       if (answer.deny) this.counters.dreq++;
       return answer;
     }
+    // Answered by the frontend's cache: no backend, as HAProxy's applet target.
+    if (frontendHit(strm.txn!.cache)) return null;
     const be = useBackendPick(r.useBackends, ctx, {
       byName: this.backendsByName,
       dflt: this.backend,
@@ -516,12 +520,13 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.sni = strm.cliTls ? sniOf(strm) : null;
     ctx.vars = strm.txn!.vars;
     ctx.uniqueId = strm.txn!.uniqueId;
+    ctx.cache = strm.txn;
     return ctx;
   }
 
   #responseRules(strm: HttpStream, view: ResponseHeadView): Reply | null {
     const fr = this.rules?.httpResponse ?? [];
-    const br = (strm.be as Backend).rules?.httpResponse ?? [];
+    const br = frontendHit(strm.txn!.cache) ? [] : (strm.be as Backend).rules?.httpResponse ?? [];
     if (fr.length === 0 && br.length === 0) return null;
     const ctx = this.#responseCtx(strm, view);
     let x = br.length === 0 ? null : runHttpRules(br, ctx, view.rw);

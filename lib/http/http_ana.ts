@@ -37,6 +37,7 @@ import {
   SF_ERR_SRVTO,
   SF_FINST_D,
   SF_FINST_H,
+  SF_FINST_NONE,
   SF_FINST_R,
   SF_FINST_T,
   SF_FIRST_REQ,
@@ -106,6 +107,7 @@ import {
   TX_WAIT_BODY,
 } from "./http_txn.ts";
 import { monitorUriMatch } from "./http_monitor.ts";
+import { cacheHitHead, cacheTap, cacheTapEnd, cacheTapStart } from "./cache_txn.ts";
 
 /** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
 export const LINGER_MS = 1000;
@@ -414,6 +416,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
 
   end(strm: HttpStream, now: number): void {
     const txn = strm.txn!;
+    cacheTapEnd(txn.cache);
     if (txn.flags & TX_LOGGED) return;
     // Nothing to log for a connection that closed between requests.
     if (txn.tStart < 0 && txn.rq === RQ_WAIT) return;
@@ -606,6 +609,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
    * forward, body (buffered first with `option http-buffer-request`).
    */
   #forwardRequest(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    if (txn.cache?.hit != null) return this.#serveCached(strm, txn, now);
     const req = strm.req, buf = req.buf, msg = txn.req;
     const rw = txn.rw!;
     txn.rw = null;
@@ -930,14 +934,17 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       this.#tunnel(strm, txn);
       return true;
     }
+    cacheTapStart(txn.cache, res);
     txn.resBody.start(res, kind, msg.bodyLen);
     txn.rs = txn.resBody.st === BODY_DONE ? RS_DONE : RS_BODY;
+    cacheTap(txn.cache, res, txn.rs === RS_DONE, now);
     return true;
   }
 
   #responseBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
     const res = strm.res;
     const r = bodyForward(res, txn.resBody, 0, 502);
+    cacheTap(txn.cache, res, r === 1, now);
     if (r === 1) {
       txn.rs = RS_DONE;
       return true;
@@ -1104,8 +1111,85 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       return n > 0;
     }
     txn.replyRest = null;
+    if (txn.cache?.serving) {
+      // A cache hit ends like a forwarded response (keep-alive), logged as
+      // HAProxy logs its cache applet (LR--); the termination state is
+      // this transaction's only.
+      this.#log(strm, txn, now);
+      strm.termCause = SF_ERR_NONE;
+      strm.termPhase = SF_FINST_NONE;
+      txn.rs = RS_DONE;
+      return true;
+    }
     chnShutwNow(res);
     this.#log(strm, txn, now);
+    return true;
+  }
+
+  /**
+   * `http-request cache-use` found the response: it is sent from the cache
+   * (HAProxy's cache applet) and the server side is never started; the
+   * connection stays open as after a forwarded response.
+   */
+  #serveCached(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    const req = strm.req, res = strm.res, c = txn.cache!;
+    txn.rw = null;
+    dropIn(req.buf, txn.req.headLen);
+    req.buf.reserve = 0;
+    const be = this.#hooks.backendHttp(strm);
+    const mode = be !== null && be.connMode > this.opts.connMode ? be.connMode : this.opts.connMode;
+    if (mode === HTTP_CLO || (req.flags & CF_SHUTR) || strm.fe.stopping) txn.flags &= ~TX_CLI_KAL;
+    const connection = !(txn.flags & TX_CLI_KAL)
+      ? "close"
+      : (txn.flags & TX_CLI_10)
+      ? "keep-alive"
+      : null;
+    txn.status = c.notModified ? 304 : 200;
+    txn.tResHead = now;
+    // The applet "connects" at once: HAProxy logs 0/0/0/0/0 timers.
+    strm.tConnStart = strm.tConnEnd = now;
+    strm.setTerm(SF_ERR_LOCAL, SF_FINST_R);
+    txn.rq = RQ_DONE;
+    res.buf.reserve = 0;
+    const e = c.hit!;
+    c.hit = null;
+    c.serving = true;
+    // The http-response rules see the stored head, as HAProxy's do a hit.
+    const a = cacheHitHead(e, now, c.notModified), msg = txn.res;
+    const lim = { maxHead: a.length, maxHdrs: this.opts.maxHdrs, maxBody: 0 };
+    if (h1ParseHead(msg, a, 0, a.length, lim) <= 0) {
+      c.serving = false;
+      strm.setTerm(SF_ERR_INTERNAL, SF_FINST_R);
+      this.#reply(strm, txn, 500, SF_ERR_INTERNAL, now);
+      return true;
+    }
+    const rw = this.#resRw;
+    rw.upgrade = false;
+    rw.connection = connection;
+    rw.drop!.length = rw.add!.length = 0;
+    const view = this.#resView;
+    view.msg = msg;
+    view.a = a;
+    view.base = 0;
+    view.rw = rw;
+    view.persist = false;
+    const answer = this.#hooks.responseRules(strm, view);
+    if (answer !== null) {
+      c.serving = false;
+      const cause = answer.deny ? SF_ERR_PRXCOND : SF_ERR_LOCAL;
+      strm.termCause = SF_ERR_NONE;
+      strm.setTerm(cause, SF_FINST_H);
+      this.#reply(strm, txn, answer.status, cause, now, answer.bytes);
+      return true;
+    }
+    const head = h1Rewrite(msg, a, 0, rw);
+    const body = (txn.flags & TX_HEAD) || c.notModified ? 0 : e.body.length;
+    const out = new Uint8Array(head.length + body);
+    out.set(head);
+    if (body > 0) out.set(e.body, head.length);
+    txn.rs = RS_REPLY;
+    txn.replyRest = out;
+    this.#replyMore(strm, txn, now);
     return true;
   }
 

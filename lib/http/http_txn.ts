@@ -11,6 +11,7 @@ import { bytesToStr } from "./h1_chars.ts";
 import { H1_MF_RESP, HttpMsg } from "./h1_types.ts";
 import type { RewriteOptions } from "./h1_rewrite.ts";
 import type { Reply } from "./http_reply.ts";
+import type { CacheTxn } from "./cache_txn.ts";
 import type { Stream } from "../stream/stream.ts";
 
 /** The request line of a request that could not be parsed. */
@@ -149,6 +150,8 @@ export class HttpTxn {
   hookReq: { method: string; path: string } | null = null;
   /** The answer a tarpit holds until its delay ends, or null. */
   tarpit: Reply | null = null;
+  /** The HTTP cache's state for this request (`cache-use`), or null. */
+  cache: CacheTxn | null = null;
   /** What an asynchronous request hook settled with (`undefined` while it runs). */
   hookResult: HookOutcome | undefined = undefined;
   /** Termination state of this transaction, when it ended on its own. */
@@ -215,6 +218,7 @@ export class HttpTxn {
     this.vars = null;
     this.replyRest = null;
     this.tarpit = null;
+    this.cache = null;
     this.uid = ++reqCount;
     this.uniqueId = null;
     this.reqLog?.fill(null);

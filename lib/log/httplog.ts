@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { frontendHit, noServerName } from "../http/cache_txn.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Frontend } from "../frontend/frontend.ts";
 import type { Server } from "../backend/server.ts";
@@ -73,8 +74,8 @@ export function httpLogRecord(
     client_port: strm.cliPort,
     request_date: "",
     frontend: fe.name,
-    backend: strm.be.name,
-    server: srv === null ? "<NOSRV>" : srv.name,
+    backend: frontendHit(txn.cache) ? fe.name : strm.be.name,
+    server: srv === null ? noServerName(txn.cache) : srv.name,
     tr: txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead),
     tw: strm.tQueue < 0
       ? (strm.tConnStart < 0 ? -1 : 0)
@@ -122,9 +123,9 @@ export function writeHttpLog(
   // HAProxy's %ft: a "~" after the name of a frontend terminating TLS.
   if (strm.cliTls) out.ch(0x7e);
   out.ch(0x20);
-  out.str(strm.be.name);
+  out.str(frontendHit(txn.cache) ? fe.name : strm.be.name);
   out.ch(0x2f);
-  out.str(srv === null ? "<NOSRV>" : srv.name);
+  out.str(srv === null ? noServerName(txn.cache) : srv.name);
   out.ch(0x20);
   out.int(txn.tHead < 0 ? -1 : tickSpan(start, txn.tHead));
   out.ch(0x2f);

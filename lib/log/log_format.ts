@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { frontendHit, noServerName } from "../http/cache_txn.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
@@ -312,6 +313,11 @@ function server(c: LogFmtCtx): Server | null {
   return c.strm.target as Server | null;
 }
 
+/** `%b`: the backend, or the frontend when its own cache answered (as HAProxy logs it). */
+function backendName(c: LogFmtCtx): string {
+  return frontendHit(c.txn?.cache) ? c.fe.name : c.strm.be.name;
+}
+
 /** `%rt`: the request's number (a TCP stream takes one when first asked). */
 function reqId(c: LogFmtCtx): number {
   if (c.txn !== null) return c.txn.uid;
@@ -512,7 +518,7 @@ const VARS: Record<string, VarDef> = {
   Tw: { make: num(tQueue) },
   U: { make: num(bytesIn) },
   ac: { make: num((c) => c.process.total) },
-  b: { make: (o) => (out, c) => (text(out, c.strm.be.name, o), true) },
+  b: { make: (o) => (out, c) => (text(out, backendName(c), o), true) },
   bc: { make: num((c) => (c.strm.be as Backend).counters.scur) },
   bq: { make: num((c) => c.strm.beQueuePos) },
   ci: { make: (o) => (out, c) => (ip(out, c.strm.cliAddr, o), true) },
@@ -553,7 +559,9 @@ const VARS: Record<string, VarDef> = {
   },
   rc: { make: num((c) => c.strm.scb.connRetries) },
   rt: { make: (o) => (out, c) => (counter(out, reqId(c), o), true) },
-  s: { make: (o) => (out, c) => (text(out, server(c)?.name ?? "<NOSRV>", o), true) },
+  s: {
+    make: (o) => (out, c) => (text(out, server(c)?.name ?? noServerName(c.txn?.cache), o), true),
+  },
   sc: { make: num((c) => server(c)?.cur ?? 0) },
   si: {
     make: (o) => (out, c) => {

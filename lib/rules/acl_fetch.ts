@@ -47,6 +47,7 @@ import {
   fetchVarNew,
 } from "./fetch_conn.ts";
 import { fetchHttpAuthGroupNew, fetchHttpAuthNew } from "./fetch_auth.ts";
+import { fetchCacheHitNew, fetchCacheNameNew } from "./fetch_cache.ts";
 import {
   fetchSslCDerNew,
   fetchSslCSerialNew,
@@ -297,6 +298,18 @@ export const ACL_FETCHES: Readonly<Record<string, AclFetchDef>> = {
     type: SMP_T_INT,
     doc: "The response status",
     compile: fetchStatusNew,
+  },
+  "res.cache_hit": {
+    use: RES,
+    type: SMP_T_BOOL,
+    doc: "True when the response comes from a cache (`http-request cache-use`)",
+    compile: fetchCacheHitNew,
+  },
+  "res.cache_name": {
+    use: RES,
+    type: SMP_T_STR,
+    doc: "The name of the cache the response comes from; no sample otherwise",
+    compile: fetchCacheNameNew,
   },
   "src": {
     use: ANY,

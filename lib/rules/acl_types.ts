@@ -25,6 +25,7 @@
  *
  * @module
  */
+import type { CacheSlot } from "../http/cache_txn.ts";
 import type { FlagTable } from "../core/flags.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import type { TlsHelloScan } from "./tls_hello.ts";
@@ -61,6 +62,8 @@ export interface AclCtx {
   uniqueId?: string | null;
   /** TCP content inspection: the request bytes buffered so far; absent or null elsewhere. */
   content?: AclContent | null;
+  /** HTTP: the transaction's slot for the cache actions (`cache-use`, `cache-store`); absent or null elsewhere. */
+  cache?: CacheSlot | null;
 }
 
 /**

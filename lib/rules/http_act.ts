@@ -17,6 +17,7 @@ import {
   actSetHeaderCompile,
 } from "./act_header.ts";
 import { actAuthCompile } from "./act_auth.ts";
+import { actCacheStoreCompile, actCacheUseCompile } from "./act_cache.ts";
 import { actRedirectCompile } from "./act_redirect.ts";
 import { actDenyCompile, actReturnCompile, actTarpitCompile } from "./act_reply.ts";
 import { actServiceCompile } from "./act_service.ts";
@@ -75,6 +76,22 @@ export const HTTP_ACTIONS: Readonly<Record<string, HttpActionDef>> = {
     doc: "Answers with a service of this process: the Prometheus metrics",
     example: "use-service prometheus-exporter if { path /metrics }",
     compile: actServiceCompile,
+  },
+  "cache-use": {
+    phases: REQ,
+    syntax: "NAME",
+    doc: "Answers from cache NAME when it holds a fresh response (the server is not contacted; " +
+      "logged with server <CACHE>); needed by cache-store, which uses the key it computes",
+    example: "cache-use static",
+    compile: actCacheUseCompile,
+  },
+  "cache-store": {
+    phases: RES,
+    syntax: "NAME",
+    doc: "Stores the response in cache NAME, with its headers as the rules before this one " +
+      "left them, when HTTP caching rules allow it",
+    example: "cache-store static",
+    compile: actCacheStoreCompile,
   },
   "set-header": {
     phases: BOTH,

@@ -17,6 +17,8 @@
  * @module
  */
 import { errMsg } from "../core/errors.ts";
+import { tickNow } from "../core/time.ts";
+import { clearCache, formatShowCache } from "./admin_cache.ts";
 import { VERSION } from "../version.ts";
 import type {
   AdminApi,
@@ -277,6 +279,22 @@ const COMMANDS: readonly CliCmd[] = [
     usage: "show sess [<id>|all]",
     help: "report the list of current sessions",
     run: (ctx, args) => formatSess(ctx.target, args[0]),
+  },
+  {
+    kw: ["show", "cache"],
+    usage: "show cache",
+    help: "show cache status",
+    run: (ctx) =>
+      ctx.target.cacheCommand?.("show", undefined) ??
+        formatShowCache(ctx.target.caches?.() ?? new Map(), tickNow()),
+  },
+  {
+    kw: ["clear", "cache"],
+    usage: "clear cache [<name>]",
+    help: "remove every object of one cache or all (sluice extension)",
+    run: (ctx, args) =>
+      ctx.target.cacheCommand?.("clear", args[0]) ??
+        clearCache(ctx.target.caches?.() ?? new Map(), args[0]),
   },
   {
     kw: ["get", "weight"],

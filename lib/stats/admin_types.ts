@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { HttpCache } from "../http/cache_store.ts";
 import type { InstanceStats } from "./stats_types.ts";
 
 /** Admin state of a server, as `setServer()` takes it. */
@@ -127,6 +128,14 @@ export interface AdminTarget {
   shutdownSessions(backend: string, server: string): number;
   /** Live streams for `show sess`; without it `show sess` prints counts only. */
   sessions?(): AdminSession[];
+  /** The HTTP caches, for `show cache` and `clear cache`; absent: none. */
+  caches?(): ReadonlyMap<string, HttpCache>;
+  /**
+   * With worker threads, whose caches are their own: runs `show cache` or
+   * `clear cache [name]` in every worker and returns the output (null: use
+   * `caches()`).
+   */
+  cacheCommand?(cmd: "show" | "clear", name: string | undefined): string | null;
 }
 
 /**

@@ -75,6 +75,10 @@ function common(e: Exposition, kind: string, l: Labels, p: ProxyStats): void {
   e.add(m("bytes_in_total"), "counter", `Bytes received from clients.`, l, p.bin);
   e.add(m("bytes_out_total"), "counter", `Bytes sent to clients.`, l, p.bout);
   e.add(m("http_requests_total"), "counter", `HTTP requests.`, l, p.req_tot);
+  if (p.cache_lookups !== undefined) {
+    e.add(m("http_cache_lookups_total"), "counter", `HTTP cache lookups.`, l, p.cache_lookups);
+    e.add(m("http_cache_hits_total"), "counter", `HTTP cache hits.`, l, p.cache_hits ?? 0);
+  }
   for (const c of CODES) {
     e.add(
       m("http_responses_total"),
@@ -133,6 +137,21 @@ export function formatPrometheus(stats: InstanceStats): string {
     {},
     stats.log.dropped,
   );
+  for (const c of stats.caches ?? []) {
+    const l = { cache: c.name };
+    e.add("sluice_cache_lookups_total", "counter", "Lookups in the cache.", l, c.lookups);
+    e.add("sluice_cache_hits_total", "counter", "Lookups answered by the cache.", l, c.hits);
+    e.add("sluice_cache_entries", "gauge", "Objects in the cache.", l, c.entries);
+    e.add("sluice_cache_used_bytes", "gauge", "Bytes the cache holds.", l, c.used);
+    e.add("sluice_cache_size_bytes", "gauge", "The cache's total-max-size.", l, c.size);
+    e.add(
+      "sluice_cache_evictions_total",
+      "counter",
+      "Objects evicted to make room.",
+      l,
+      c.evictions,
+    );
+  }
   for (const f of stats.frontends) {
     const l = { frontend: f.name };
     common(e, "frontend", l, f);

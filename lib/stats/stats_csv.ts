@@ -162,6 +162,8 @@ function http(row: string[], p: ProxyStats): void {
   put(row, "hrsp_5xx", p.hrsp_5xx);
   put(row, "hrsp_other", p.hrsp_other);
   put(row, "req_tot", p.req_tot);
+  if (p.cache_lookups !== undefined) put(row, "cache_lookups", p.cache_lookups);
+  if (p.cache_hits !== undefined) put(row, "cache_hits", p.cache_hits);
 }
 
 /** Queue, connect, response and total times: average and max in ms, when recorded. */

@@ -42,6 +42,7 @@ import type { SchedCounters } from "../sched/scheduler.ts";
 import { LatencySet } from "./latency.ts";
 import type {
   BackendStats,
+  CacheStats,
   InstanceStats,
   LatencySetRaw,
   ProxyStats,
@@ -84,6 +85,19 @@ const PROXY_RULES: Record<keyof ProxyStats, Rule> = {
   hrsp_other: "sum",
   lat: "own",
   latRaw: "own",
+  cache_lookups: "sum",
+  cache_hits: "sum",
+};
+
+/** Each thread has its own cache memory: every figure sums (the sizes too). */
+const CACHE_RULES: Record<keyof CacheStats, Rule> = {
+  name: "first",
+  lookups: "sum",
+  hits: "sum",
+  entries: "sum",
+  used: "sum",
+  size: "sum",
+  evictions: "sum",
 };
 
 const SERVER_RULES: Record<keyof ServerStats, Rule> = {
@@ -216,6 +230,11 @@ export function mergeInstanceStats(
     idle: mergeFlat({ reused: "sum", expired: "sum", parked: "sum" }, parts.map((p) => p.idle)),
     log: mergeFlat({ lines: "sum", dropped: "sum" }, parts.map((p) => p.log)),
   };
+  if (first.caches !== undefined) {
+    out.caches = first.caches.map((_, i) =>
+      mergeFlat(CACHE_RULES, rowsAt(parts, (p) => p.caches ?? [], i, "cache"))
+    );
+  }
   if (opts.overrides !== undefined) applyOverrides(out, opts.overrides);
   return out;
 }

@@ -135,6 +135,28 @@ export interface ProxyStats {
    * what mergeInstanceStats() merges bucket by bucket (worker threads).
    */
   latRaw?: LatencySetRaw;
+  /** `http-request cache-use` lookups by this proxy's rules (absent when it has none). */
+  cache_lookups?: number;
+  /** Of those, the ones answered from the cache. */
+  cache_hits?: number;
+}
+
+/** One HTTP cache (`cache NAME` section). */
+export interface CacheStats {
+  /** The section's name. */
+  name: string;
+  /** Lookups made in it, from every proxy. */
+  lookups: number;
+  /** Lookups answered. */
+  hits: number;
+  /** Objects held. */
+  entries: number;
+  /** Bytes held. */
+  used: number;
+  /** `total-max-size`, in bytes. */
+  size: number;
+  /** Objects evicted to make room for newer ones. */
+  evictions: number;
 }
 
 /** A server's state and queue, named as HAProxy's stats fields. */
@@ -207,4 +229,6 @@ export interface InstanceStats {
   idle: { reused: number; expired: number; parked: number };
   /** Log lines written, and dropped because the destination was too slow. */
   log: { lines: number; dropped: number };
+  /** The HTTP caches, in configuration order (absent when there is none). */
+  caches?: CacheStats[];
 }

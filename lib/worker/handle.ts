@@ -303,6 +303,9 @@ export async function startSluice(
     setMaxconn: (b, s, n) => inst.setMaxconn(b, s, n),
     shutdownSessions: (b, s) => inst.shutdownSessions(b, s),
     sessions: () => inst.sessions(),
+    caches: () => inst.local.caches(),
+    // Worker threads each hold their own caches: asked of every worker.
+    cacheCommand: (cmd, name) => inst.group?.cacheCommand(cmd, name) ?? null,
     reopenLogs: () => inst.reopenLogs(),
   };
   const api = createAdminApi(target);

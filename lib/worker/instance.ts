@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { cacheFigures, cacheProxyFields, type HttpCache } from "../http/cache_store.ts";
 import { setImmediate } from "node:timers";
 import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../frontend/frontend.ts";
@@ -672,9 +673,13 @@ export class Instance {
     const raw = opts.raw === true;
     const now = tickNow();
     return {
-      frontends: this.frontends.map((fe) => proxyStats(fe.name, fe.counters, now, raw)),
+      frontends: this.frontends.map((fe) => ({
+        ...proxyStats(fe.name, fe.counters, now, raw),
+        ...cacheProxyFields(this.#cfg.caches, "fe", fe.name),
+      })),
       backends: this.backends.map((be, i) => ({
         ...proxyStats(be.name, be.counters, now, raw),
+        ...cacheProxyFields(this.#cfg.caches, "be", be.name),
         status: be.activeUp + be.backupUp > 0 ? "UP" : "DOWN",
         act: be.activeUp,
         bck: be.backupUp,
@@ -709,7 +714,13 @@ export class Instance {
       sched: this.sched.counters(),
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: this.logs.counts(),
+      ...cacheFigures(this.#cfg.caches),
     };
+  }
+
+  /** The HTTP caches (`show cache`, `clear cache`). */
+  caches(): ReadonlyMap<string, HttpCache> {
+    return this.#cfg.caches?.caches ?? new Map();
   }
 
   /**

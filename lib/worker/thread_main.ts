@@ -17,6 +17,8 @@ import type { AskQuery, FromWorker, LimitFlag, ToWorker, WorkerStart } from "./t
 import { writeReply } from "./thread_proto.ts";
 import { memoryUsage } from "node:process";
 import { fdTableUse } from "../conn/ffi/libc.ts";
+import { clearCache, formatShowCache } from "../stats/admin_cache.ts";
+import { tickNow } from "../core/time.ts";
 import { getHeapStatistics } from "node:v8";
 
 /** How often a worker reports its health (ms). */
@@ -108,6 +110,10 @@ function answer(q: AskQuery): unknown {
       return null;
     case "shutdown":
       return i.shutdownSessions(q.backend, q.server);
+    case "cache":
+      return q.cmd === "show"
+        ? formatShowCache(i.caches(), tickNow())
+        : clearCache(i.caches(), q.name);
     case "unlisten":
       i.stopListening();
       return null;

@@ -54,7 +54,8 @@ export type AskQuery =
   | { k: "servers"; states: ServerStateView[][] }
   | { k: "shutdown"; backend: string; server: string }
   | { k: "reopen" }
-  | { k: "unlisten" };
+  | { k: "unlisten" }
+  | { k: "cache"; cmd: "show" | "clear"; name?: string };
 
 /** Control thread to worker. */
 export type ToWorker =

@@ -504,6 +504,16 @@ export class WorkerGroup {
     return (this.ask({ k: "shutdown", backend, server }) as number[]).reduce((a, b) => a + b, 0);
   }
 
+  /**
+   * `show cache` / `clear cache [name]` in every worker (each has its own
+   * caches): the outputs, each worker's under a `# worker N` line for show.
+   */
+  cacheCommand(cmd: "show" | "clear", name: string | undefined): string {
+    const outs = this.ask({ k: "cache", cmd, name }) as string[];
+    if (cmd === "clear") return outs.find((o) => o !== "") ?? "";
+    return outs.map((o, i) => `# worker ${i + 1}\n${o}`).join("");
+  }
+
   /** Every worker stops accepting now (a reload: see Instance.stopListening()). */
   stopListening(): void {
     this.ask({ k: "unlisten" });

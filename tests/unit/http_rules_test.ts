@@ -4,6 +4,8 @@
  * configuration errors each one words, and the rule engine's order (an
  * answer stops the rules; header changes accumulate in the rewrite lists).
  */
+import { cacheScope } from "../../lib/rules/act_cache.ts";
+import { CacheRegistry, HttpCache } from "../../lib/http/cache_store.ts";
 import assert from "node:assert/strict";
 import { SluiceError } from "../../lib/core/errors.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
@@ -275,20 +277,20 @@ Deno.test("rules run in order, skip when their condition fails and stop at an an
 Deno.test("compileHttpRule() refuses an unknown action and lists those of its rule set (from HTTP_ACTIONS)", () => {
   refuses(
     "frobnicate",
-    'unsupported action "http-request frobnicate" (supported: deny, tarpit, auth, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request frobnicate" (supported: deny, tarpit, auth, return, redirect, use-service, cache-use, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
   refuses(
     "set-var(foo) path",
-    'unsupported action "http-request set-var(foo)" (supported: deny, tarpit, auth, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request set-var(foo)" (supported: deny, tarpit, auth, return, redirect, use-service, cache-use, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
   refuses(
     "frobnicate",
-    'unsupported action "http-response frobnicate" (supported: deny, return, redirect, set-header, add-header, del-header)',
+    'unsupported action "http-response frobnicate" (supported: deny, return, redirect, cache-store, set-header, add-header, del-header)',
     true,
   );
   refuses(
     "",
-    'unsupported action "http-request " (supported: deny, tarpit, auth, return, redirect, use-service, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
+    'unsupported action "http-request " (supported: deny, tarpit, auth, return, redirect, use-service, cache-use, set-header, add-header, del-header, replace-header, set-path, set-query, set-var(txn.NAME))',
   );
 });
 
@@ -297,6 +299,13 @@ Deno.test("compileHttpRule() refuses an unknown action and lists those of its ru
 const PHASES = [[ACT_F_HTTP_REQ, "http-request"], [ACT_F_HTTP_RES, "http-response"]] as const;
 
 Deno.test("every row of HTTP_ACTIONS compiles its example in each rule set it is in", () => {
+  // The cache actions name a cache of the configuration: `static` here.
+  const spec = { totalMax: 1 << 20, maxObject: 4096, maxAge: 60, processVary: false };
+  const caches = new CacheRegistry([new HttpCache({ ...spec, name: "static", maxSecondary: 10 })]);
+  cacheScope(caches, "fe", () => everyExample());
+});
+
+function everyExample(): void {
   for (const [name, def] of Object.entries(HTTP_ACTIONS)) {
     const words = cfgLexLine(def.example, WHERE, {});
     assert.ok(words[0] === name || words[0].startsWith(`${name}(`), `${name}: example uses it`);
@@ -307,7 +316,7 @@ Deno.test("every row of HTTP_ACTIONS compiles its example in each rule set it is
       assert.equal(typeof r.action.run, "function", `${rules} ${name}`);
     }
   }
-});
+}
 
 Deno.test("every row of HTTP_ACTIONS is refused in a rule set it is not in, saying why", () => {
   for (const [name, def] of Object.entries(HTTP_ACTIONS)) {
@@ -328,7 +337,7 @@ Deno.test("every row of HTTP_ACTIONS is refused in a rule set it is not in, sayi
 Deno.test("httpActSupported() lists the rows of one rule set in table order", () => {
   assert.equal(
     httpActSupported(ACT_F_HTTP_RES),
-    "deny, return, redirect, set-header, add-header, del-header",
+    "deny, return, redirect, cache-store, set-header, add-header, del-header",
   );
   assert.ok(httpActSupported(ACT_F_HTTP_REQ).endsWith("set-path, set-query, set-var(txn.NAME)"));
 });
