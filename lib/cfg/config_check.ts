@@ -39,6 +39,7 @@ import type {
 } from "./config_resolved_types.ts";
 import { resolveRules } from "./config_rules.ts";
 import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
+import { resolveCompression } from "./config_comp.ts";
 import { frontendLogOf, globalLogTargetsOf } from "./config_log.ts";
 import type {
   BindConfig,
@@ -318,6 +319,7 @@ function httpOf(at: string, f: FrontendConfig, bufsize: number): ResolvedHttp {
     ),
     forwardedProto: resolveBool(`${at}.http.forwardedProto`, h.forwardedProto, true),
     forwarded: resolveBool(`${at}.http.forwarded`, h.forwarded, false),
+    compression: resolveCompression(`${at}.http.compression`, h.compression),
     errorFiles,
   };
 }

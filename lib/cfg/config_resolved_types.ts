@@ -129,6 +129,7 @@ export interface ResolvedHttp extends
       | "bufferRequest"
       | "monitorUri"
       | "tarpitTimeout"
+      | "compression"
     >
   > {
   readonly errorFiles: ReadonlyMap<number, Uint8Array>;

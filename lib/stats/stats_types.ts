@@ -98,6 +98,14 @@ export interface ProxyStats {
   hrsp_other: number;
   /** Latency distributions (queue, connect, response, total), when recorded. */
   lat?: LatencyStats;
+  /** `compression` (frontends, backends): body bytes into the compressor. */
+  comp_in?: number;
+  /** Bytes out of the compressor. */
+  comp_out?: number;
+  /** Bytes that went through `identity` (HAProxy: bypassed the compressor). */
+  comp_byp?: number;
+  /** Responses compressed. */
+  comp_rsp?: number;
 }
 
 /** A server's state and queue, named as HAProxy's stats fields. */

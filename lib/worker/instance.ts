@@ -91,6 +91,10 @@ function proxyStats(name: string, c: Frontend["counters"], now: number): ProxySt
     hrsp_5xx: c.hrsp[4],
     hrsp_other: c.hrsp[5],
     lat: c.lat.snapshot(),
+    comp_in: c.compIn,
+    comp_out: c.compOut,
+    comp_byp: c.compByp,
+    comp_rsp: c.compRsp,
   };
 }
 
@@ -171,6 +175,7 @@ function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal, log: boolean): Http
     tarpitTimeout: f.http.tarpitTimeout,
     forwardedProto: f.http.forwardedProto,
     forwarded: f.http.forwarded,
+    compression: f.http.compression,
     replies: new Replies(f.http.errorFiles),
     log,
   };
