@@ -951,7 +951,9 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     }
     if (txn.comp?.body) {
       // The body goes through the compressor instead of being forwarded.
-      res.buf.reserve = compReserve(res.buf.size);
+      // The reserve is that of a normal buffer, also when the stream gives
+      // the channel a large one (it stays safe when the area changes).
+      res.buf.reserve = compReserve(this.opts.bufsize);
       txn.rs = RS_BODY;
       return true;
     }
