@@ -308,7 +308,10 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     strm.txn = txn;
     strm.req.flags &= ~CF_AUTO_CLOSE;
     strm.res.flags &= ~CF_AUTO_CLOSE;
-    strm.req.buf.reserve = this.opts.maxRewrite;
+    // Both channels keep room for their head's rewrite from the start: a
+    // server may fill the response buffer before the analyser first sees
+    // it (compression and http-response rules make heads longer).
+    strm.req.buf.reserve = strm.res.buf.reserve = this.opts.maxRewrite;
     strm.anaExp = tickAdd(now, this.opts.httpRequestTimeout);
   }
 
@@ -980,7 +983,10 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     const res = strm.res, body = txn.comp!.body!;
     const r = body.process(res);
     if (r === 1) {
-      res.buf.reserve = 0;
+      // The next response's head may arrive while this one's output is
+      // still leaving: keep room for its rewrite, which the compression
+      // headers make longer.
+      res.buf.reserve = this.opts.maxRewrite;
       txn.rs = RS_DONE;
       return true;
     }
@@ -1055,7 +1061,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     this.#hooks.serverDone(strm, reusable, now);
     if (txn.flags & TX_CLI_KAL) {
       txn.next(now, req.total, res.fwd);
-      req.buf.reserve = this.opts.maxRewrite;
+      req.buf.reserve = res.buf.reserve = this.opts.maxRewrite;
       strm.anaExp = tickAdd(now, this.opts.keepAliveTimeout || this.opts.httpRequestTimeout);
     } else {
       txn.rq = RQ_CLOSING;
