@@ -102,15 +102,22 @@ export class Compressor {
     } else this.#run(this.#br ? Z.BROTLI_OPERATION_PROCESS : Z.Z_NO_FLUSH, src);
   }
 
-  /** Everything added so far, compressed and flushed to a byte boundary (Z_SYNC_FLUSH). */
-  flush(): Uint8Array {
-    if (this.#z !== null) this.#run(this.#br ? Z.BROTLI_OPERATION_FLUSH : Z.Z_SYNC_FLUSH, EMPTY);
+  /**
+   * Everything added so far and `src`, compressed and flushed to a byte
+   * boundary (Z_SYNC_FLUSH). Giving the last input here rather than to
+   * add() saves a zlib call (measured on 16 KiB pieces of HTML, a
+   * loaded machine: 6.7-9.8 ms per MiB in one call, 11.0-11.5 in two).
+   */
+  flush(src: Uint8Array = EMPTY): Uint8Array {
+    if (this.#z === null) this.add(src);
+    else this.#run(this.#br ? Z.BROTLI_OPERATION_FLUSH : Z.Z_SYNC_FLUSH, src);
     return this.#take();
   }
 
-  /** The end of the stream (trailer included); the compressor is released. */
-  finish(): Uint8Array {
-    if (this.#z !== null) this.#run(this.#br ? Z.BROTLI_OPERATION_FINISH : Z.Z_FINISH, EMPTY);
+  /** `src` and the end of the stream (trailer included); the compressor is released. */
+  finish(src: Uint8Array = EMPTY): Uint8Array {
+    if (this.#z === null) this.add(src);
+    else this.#run(this.#br ? Z.BROTLI_OPERATION_FINISH : Z.Z_FINISH, src);
     const r = this.#take();
     this.close();
     return r;

@@ -134,7 +134,7 @@ export class CompStream {
     raw.end = n;
     buf.in = 0;
     const z = this.#z!;
-    let fed = 0, trailers: Uint8Array | null = null;
+    let fed = 0, trailers: Uint8Array | null = null, last: Uint8Array | null = null;
     parse: for (;;) {
       switch (this.#st) {
         case ST_CLEN:
@@ -142,7 +142,9 @@ export class CompStream {
           const k = Math.min(this.#left, raw.in, budget);
           if (k === 0) break parse;
           budget -= k;
-          z.add(raw.a.subarray(raw.off, raw.off + k));
+          // Each piece waits for the next: the last one goes with the flush.
+          if (last !== null) z.add(last);
+          last = raw.a.subarray(raw.off, raw.off + k);
           raw.off += k;
           fed += k;
           this.#left -= k;
@@ -193,7 +195,7 @@ export class CompStream {
     }
     const done = this.#st === ST_DONE;
     const tail = raw.end - raw.off;
-    const coded = done ? z.finish() : fed > 0 ? z.flush() : null;
+    const coded = done ? z.finish(last ?? undefined) : fed > 0 ? z.flush(last!) : null;
     if (done) this.#z = null;
     this.bytesIn += fed;
     // Write: [chunk of coded bytes] [last chunk, trailers, CRLF] [tail of input].
