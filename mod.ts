@@ -34,6 +34,7 @@ export type {
   BindConfig,
   BindTlsConfig,
   CheckConfig,
+  CompressionConfig,
   ConnectionMode,
   CookieConfig,
   ForwardForConfig,

@@ -712,8 +712,8 @@ export interface HttpBackendConfig {
    * queue or for the server connection is dropped instead of served
    * (HAProxy's `option abortonclose`; logged CQ or CC). Default false.
    */
-  abortOnClose?:
-    boolean; /** HTTP compression (see CompressionConfig); its algos and types win over the frontend's. */
+  abortOnClose?: boolean;
+  /** HTTP compression (see CompressionConfig); its algos and types win over the frontend's. */
   compression?: CompressionConfig;
 }
 
