@@ -104,7 +104,7 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]*/;
  * except MSIE 6 with XP SP2 and MSIE 7 and later (HAProxy's exception,
  * byte for byte).
  */
-function brokenAgent(ua: string | undefined): boolean {
+export function brokenAgent(ua: string | undefined): boolean {
   if (ua === undefined || ua.length < 9 || !ua.startsWith("Mozilla/4")) return false;
   if (ua.length < 31 || ua.slice(25, 30) !== "MSIE ") return true;
   const v = ua[30];
@@ -116,7 +116,7 @@ function brokenAgent(ua: string | undefined): boolean {
  * The algorithm for a request: the configured one the client accepts with
  * the highest q-value (q=0 refuses; on a tie the earlier element wins; `*`
  * takes the first of the list), or null (the caller falls back to
- * `identity` when it is configured).
+ * `identity` when it is configured). See also compAgentOk().
  */
 export function compSelect(
   s: CompSettings,
@@ -124,8 +124,6 @@ export function compSelect(
   a: Uint8Array,
   base: number,
 ): CompAlgoName | null {
-  const ua = headerValues(msg, a, base, H_USER_AGENT)[0];
-  if (brokenAgent(ua)) return null;
   let best: CompAlgoName | null = null, bestQ = 0;
   for (const e of elements(headerValues(msg, a, base, H_ACCEPT_ENCODING))) {
     const tok = TOKEN.exec(e)![0];
@@ -147,6 +145,11 @@ export function compSelect(
     }
   }
   return best;
+}
+
+/** False for a request from an agent that breaks on compressed responses (not even `identity` then). */
+export function compAgentOk(msg: HttpMsg, a: Uint8Array, base: number): boolean {
+  return !brokenAgent(headerValues(msg, a, base, H_USER_AGENT)[0]);
 }
 
 /** HAProxy's ETag types: a strong `"x"`, a weak `W/"x"`, or invalid. */

@@ -11,6 +11,7 @@ import type { CompAlgoName } from "./comp_algo.ts";
 import { compToken } from "./comp_algo.ts";
 import { CompStream } from "./comp_body.ts";
 import {
+  compAgentOk,
   type CompOptions,
   type CompResponseFacts,
   compResponseOk,
@@ -59,6 +60,8 @@ export function compRequest(
 ): CompTxn | null {
   const s = compSettings(fe, be);
   if (s === null || s.algos.length === 0) return null;
+  // HAProxy: old agents get no compression at all, not even identity.
+  if (!compAgentOk(msg, a, base)) return null;
   const negotiated = compSelect(s, msg, a, base);
   // HAProxy removes it only when the client's header chose an algorithm,
   // not for the implicit identity.

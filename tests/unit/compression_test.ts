@@ -18,6 +18,7 @@ import {
   etagType,
   parseQvalue,
 } from "../../lib/http/comp_negotiate.ts";
+import { compRequest } from "../../lib/http/comp_txn.ts";
 import { h1ParseHead } from "../../lib/http/h1_parser.ts";
 import { H1_MF_RESP, HttpMsg } from "../../lib/http/h1_types.ts";
 import { latin1 } from "../helpers/http.ts";
@@ -122,9 +123,14 @@ const S = (algos: CompSettings["algos"], types: string[] = []): CompSettings => 
   offload: false,
 });
 
+/** The algorithm a request gets, as the analyser asks (identity fallback and old agents included). */
 function select(s: CompSettings, hdrs: string): string | null {
   const { msg, a } = head(`GET / HTTP/1.1\r\nHost: x\r\n${hdrs}\r\n`);
-  return compSelect(s, msg, a, 0);
+  const rw = { upgrade: false, connection: null, drop: [], add: [] };
+  const got = compRequest(s, null, msg, a, 0, rw)?.algo ?? null;
+  // Without the agent check and the identity fallback, the negotiation alone agrees.
+  if (got !== null && got !== "identity") assert.equal(compSelect(s, msg, a, 0), got);
+  return got;
 }
 
 Deno.test("Accept-Encoding: q-values, q=0 refusal, *, ties, case, several headers", () => {
@@ -158,6 +164,10 @@ Deno.test("Accept-Encoding: q-values, q=0 refusal, *, ties, case, several header
     "gzip",
   );
   assert.equal(select(s, ae + "User-Agent: Mozilla/5.0\r\n"), "gzip");
+  // identity is the fallback, but not for such agents.
+  const si = S(["identity", "gzip"]);
+  assert.equal(select(si, "Accept-Encoding: br\r\n"), "identity");
+  assert.equal(select(si, "Accept-Encoding: br\r\nUser-Agent: Mozilla/4.0 (compatible)\r\n"), null);
 });
 
 Deno.test("qvalues and ETag types as HAProxy parses them", () => {
