@@ -67,6 +67,20 @@ Deno.test("compression keywords: lists add up, the last named first, defaults in
   });
 });
 
+Deno.test("compression keywords in a listen section apply to its frontend and backend", () => {
+  const c = parse([
+    "listen web",
+    "  mode http",
+    "  bind :80",
+    "  compression algo gzip",
+    "  compression offload",
+    "  server s1 127.0.0.1:9000",
+  ]);
+  const want = { algos: ["gzip"], offload: true };
+  assert.deepEqual(c.frontends[0].http?.compression, want);
+  assert.deepEqual(c.backends[0].http?.compression, want);
+});
+
 Deno.test("compression keywords: errors and warnings name the line", () => {
   rejects(
     [...FE, "  compression algo lzma", ...BE],
