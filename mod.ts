@@ -35,6 +35,7 @@ export type {
   BindTlsConfig,
   CacheConfig,
   CheckConfig,
+  CompressionConfig,
   ConnectionMode,
   CookieConfig,
   ForwardForConfig,

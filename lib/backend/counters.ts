@@ -54,6 +54,11 @@ export class Counters {
   srvAbrt = 0;
   /** HTTP requests (frontends), or requests sent (backends, servers). */
   reqTot = 0;
+  /** `compression`: body bytes into the compressor, out of it, through `identity`, and responses compressed. */
+  compIn = 0;
+  compOut = 0;
+  compByp = 0;
+  compRsp = 0;
   /** HTTP responses by status class: [1xx, 2xx, 3xx, 4xx, 5xx, other]. */
   readonly hrsp: number[] = [0, 0, 0, 0, 0, 0];
 
@@ -61,6 +66,16 @@ export class Counters {
   countStatus(status: number): void {
     const c = status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 5;
     this.hrsp[c]++;
+  }
+
+  /** Counts a compressed response's bytes (HAProxy counts `identity` as bypassed); `done`: it ended. */
+  countComp(algo: string, bytesIn: number, bytesOut: number, done: boolean): void {
+    if (algo === "identity") this.compByp += bytesIn;
+    else {
+      this.compIn += bytesIn;
+      this.compOut += bytesOut;
+    }
+    if (done) this.compRsp++;
   }
 
   /** Counts a new session at tick `now` (the scheduler's clock, read once per turn). */

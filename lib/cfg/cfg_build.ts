@@ -33,6 +33,7 @@ import type { CfgProxyDraft, CfgSetting } from "./cfg_types.ts";
 import type {
   BackendConfig,
   CheckConfig,
+  CompressionConfig,
   ConnectionMode,
   ForwardForConfig,
   FrontendConfig,
@@ -115,6 +116,7 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
       [p.bufferRequest, "option http-buffer-request"],
       [p.monitorUri, "monitor-uri"],
       [p.timeouts.tarpit, "timeout tarpit"],
+      ...cfgCompSettings(p),
       ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
     ]);
     return f;
@@ -130,12 +132,35 @@ function cfgFrontendBuild(p: CfgProxyDraft, be: CfgProxyDraft | undefined): Fron
   if (p.connMode !== undefined) f.http.connectionMode = p.connMode.value;
   if (p.bufferRequest?.value) f.http.bufferRequest = true;
   if (p.monitorUri !== undefined) f.http.monitorUri = p.monitorUri.value;
+  const comp = cfgCompression(p);
+  if (comp !== undefined) f.http.compression = comp;
   const errorFiles = {
     ...cfgErrorFiles(p),
     ...(other === undefined ? {} : cfgErrorFiles(other)),
   };
   if (Object.keys(errorFiles).length > 0) f.http.errorFiles = errorFiles;
   return f;
+}
+
+/** The `compression` lines of a section, for cfgHttpOnly(). */
+function cfgCompSettings(p: CfgProxyDraft): [CfgSetting<unknown> | undefined, string][] {
+  return [
+    [p.compAlgos, "compression algo"],
+    [p.compTypes, "compression type"],
+    [p.compOffload, "compression offload"],
+  ];
+}
+
+/** The model's compression settings of a section (algorithms in preference order), or undefined. */
+function cfgCompression(p: CfgProxyDraft): CompressionConfig | undefined {
+  if (p.compAlgos === undefined && p.compTypes === undefined && p.compOffload === undefined) {
+    return undefined;
+  }
+  const c: CompressionConfig = {};
+  if (p.compAlgos !== undefined) c.algos = [...p.compAlgos.value];
+  if (p.compTypes !== undefined) c.types = [...p.compTypes.value];
+  if (p.compOffload !== undefined) c.offload = true;
+  return c;
 }
 
 /** The options of `option forwardfor` as the model says them (true for none). */
@@ -165,6 +190,8 @@ function cfgBackendHttp(p: CfgProxyDraft): HttpBackendConfig | undefined {
   }
   if (p.bufferRequest?.value) h.bufferRequest = true;
   if (p.abortOnClose?.value) h.abortOnClose = true;
+  const comp = cfgCompression(p);
+  if (comp !== undefined) h.compression = comp;
   return Object.keys(h).length === 0 ? undefined : h;
 }
 
@@ -230,6 +257,7 @@ function cfgBackendBuild(p: CfgProxyDraft): BackendConfig {
       [p.bufferRequest, "option http-buffer-request"],
       [p.abortOnClose, "option abortonclose"],
       [p.timeouts.tarpit, "timeout tarpit"],
+      ...cfgCompSettings(p),
       ...Object.values(p.errorFiles).map((s): [CfgSetting<unknown>, string] => [s, "errorfile"]),
     ]);
   }

@@ -52,6 +52,7 @@ import type {
   StickSourceConfig,
 } from "./config_types.ts";
 import { ipNetParse } from "../rules/acl_ip.ts";
+import { cfgCompAlgo, cfgCompOffload, cfgCompType } from "./cfg_comp.ts";
 import { checkEditable } from "../rules/http_act_args.ts";
 
 /** A proxy keyword: where it is allowed and what it does. */
@@ -75,6 +76,7 @@ const GROUPS = new Set([
   "stick",
   "stats",
   "capture",
+  "compression",
 ]);
 
 /** Records `value` in the draft as set here (not inherited). */
@@ -591,6 +593,9 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "option abortonclose": { caps: DEF_BE, apply: cfgFlag("abortOnClose", true) },
   "no option abortonclose": { caps: DEF_BE, apply: cfgFlag("abortOnClose", false) },
   "monitor-uri": { caps: DEF_FE, apply: cfgMonitorUri },
+  "compression algo": { caps: ALL, apply: cfgCompAlgo },
+  "compression type": { caps: ALL, apply: cfgCompType },
+  "compression offload": { caps: ALL, apply: cfgCompOffload },
   "timeout tarpit": { caps: ALL, apply: cfgTimeout("tarpit") },
   "fullconn": {
     caps: DEF_BE,

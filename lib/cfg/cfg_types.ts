@@ -24,6 +24,7 @@ import type {
 } from "./config_types.ts";
 import type { CfgExpectMatch } from "./cfg_tcpcheck.ts";
 import type { CfgAt } from "./cfg_at.ts";
+import type { CompAlgoName } from "../http/comp_algo.ts";
 import type { CfgTlsVersionOpts } from "./cfg_tls.ts";
 
 /** Capability bit: the keyword may appear in a `defaults` section. */
@@ -163,6 +164,12 @@ export interface CfgProxyDraft {
   bufferRequest?: CfgSetting<boolean>;
   abortOnClose?: CfgSetting<boolean>;
   monitorUri?: CfgSetting<string>;
+  /** `compression algo` lines, most recent first (inherited ones after). */
+  compAlgos?: CfgSetting<CompAlgoName[]>;
+  /** `compression type` lines, lowercase, most recent first. */
+  compTypes?: CfgSetting<string[]>;
+  /** `compression offload` (never inherited). */
+  compOffload?: CfgSetting<true>;
   /** `option httplog`, `option tcplog` or `log-format` (the last one wins, as in HAProxy). */
   logFormat?: CfgSetting<"httplog" | "tcplog" | { format: string }>;
   /** `log` lines (`"global"` for `log global`), in order; `no log` empties the list. */

@@ -34,6 +34,7 @@ import type {
 } from "./config_types.ts";
 import type { HttpBackendOptions } from "../http/http_ana.ts";
 import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
+import { resolveCompression } from "./config_comp.ts";
 import { resolveRules } from "./config_rules.ts";
 import {
   resolveAddress,
@@ -350,6 +351,7 @@ function backendHttpOf(at: string, h: HttpBackendConfig): HttpBackendOptions {
     forwardFor: resolveForwardFor(`${at}.forwardFor`, h.forwardFor, false),
     bufferRequest: resolveBool(`${at}.bufferRequest`, h.bufferRequest, false),
     abortOnClose: resolveBool(`${at}.abortOnClose`, h.abortOnClose, false),
+    compression: resolveCompression(`${at}.compression`, h.compression),
   };
 }
 

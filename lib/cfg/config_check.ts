@@ -42,6 +42,7 @@ import type {
 import { resolveRules } from "./config_rules.ts";
 import { resolveBindTls } from "./config_bind_tls.ts";
 import { resolveConnMode, resolveForwardFor } from "./config_http.ts";
+import { resolveCompression } from "./config_comp.ts";
 import { frontendLogOf, globalLogTargetsOf } from "./config_log.ts";
 import type {
   BindConfig,
@@ -343,6 +344,7 @@ function httpOf(at: string, f: FrontendConfig, bufsize: number): ResolvedHttp {
     ),
     forwardedProto: resolveBool(`${at}.http.forwardedProto`, h.forwardedProto, true),
     forwarded: resolveBool(`${at}.http.forwarded`, h.forwarded, false),
+    compression: resolveCompression(`${at}.http.compression`, h.compression),
     errorFiles,
   };
 }

@@ -135,6 +135,7 @@ export interface ResolvedHttp extends
       | "bufferRequest"
       | "monitorUri"
       | "tarpitTimeout"
+      | "compression"
     >
   > {
   readonly errorFiles: ReadonlyMap<number, Uint8Array>;

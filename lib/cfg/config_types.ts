@@ -334,6 +334,29 @@ export interface HttpFrontendConfig {
    * ("HTTP/1.1 503 ...\r\n...\r\n\r\nbody"), like HAProxy's errorfile.
    */
   errorFiles?: Record<number, string | Uint8Array>;
+  /** HTTP compression of responses (HAProxy's `compression`). Default none. */
+  compression?: CompressionConfig;
+}
+
+/**
+ * HTTP compression (HAProxy's `compression algo|type|offload`): a response
+ * is compressed when the client accepts one of the algorithms and HAProxy's
+ * conditions hold (HTTP/1.1, status 200-203, a body, no Content-Encoding,
+ * no `Cache-Control: no-transform`, a listed Content-Type). A backend's
+ * `algos` and `types` replace the frontend's when it sets them.
+ */
+export interface CompressionConfig {
+  /**
+   * Algorithms, in order of preference (`Accept-Encoding: *` gets the
+   * first): "gzip", "deflate", "raw-deflate" (announced as deflate),
+   * "identity" (no encoding, used when nothing else is accepted), and "br"
+   * (a sluice extension). Empty or absent: no compression.
+   */
+  algos?: ("identity" | "gzip" | "deflate" | "raw-deflate" | "br")[];
+  /** Content-Type prefixes to compress, case-insensitive. Empty or absent: any type. */
+  types?: string[];
+  /** Remove Accept-Encoding from requests that negotiated an algorithm (the server does not compress). Default false. */
+  offload?: boolean;
 }
 
 /**
@@ -728,6 +751,8 @@ export interface HttpBackendConfig {
    * (HAProxy's `option abortonclose`; logged CQ or CC). Default false.
    */
   abortOnClose?: boolean;
+  /** HTTP compression (see CompressionConfig); its algos and types win over the frontend's. */
+  compression?: CompressionConfig;
 }
 
 /**

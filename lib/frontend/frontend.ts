@@ -35,7 +35,13 @@ import {
   type HttpHooks,
   type HttpOptions,
 } from "../http/http_ana.ts";
-import { type HookOutcome, type HttpStream, type HttpTxn, TX_NOLOG } from "../http/http_txn.ts";
+import {
+  type HookOutcome,
+  type HttpStream,
+  type HttpTxn,
+  RS_DONE,
+  TX_NOLOG,
+} from "../http/http_txn.ts";
 import { bytesToStr } from "../http/h1_chars.ts";
 import type { FrontendHooks } from "../backend/hook_types.ts";
 import { type HookHost, runRequestHook, runResponseHook, safeText } from "./hooks.ts";
@@ -222,6 +228,12 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
         srv.counters.reqTot++;
       }
       be.counters.reqTot++;
+    }
+    const comp = txn.comp?.body;
+    if (comp) {
+      const done = txn.rs === RS_DONE;
+      c.countComp(comp.algo, comp.bytesIn, comp.bytesOut, done);
+      be.counters.countComp(comp.algo, comp.bytesIn, comp.bytesOut, done);
     }
     if (!(txn.flags & TX_NOLOG)) this.logger?.(strm, this);
   }

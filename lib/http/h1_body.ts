@@ -38,6 +38,14 @@ export const MAX_CHUNK_LINE = 4096;
 /** Most bytes of trailers accepted. */
 export const MAX_TRAILERS = 16384;
 
+/** Input bytes to parse framing from: a channel's buffer, or a copy of it (compression). */
+export interface ByteSrc {
+  /** Bytes available. */
+  readonly in: number;
+  /** The byte at offset `off` of the available ones. */
+  inByte(off: number): number;
+}
+
 /** Progress of one message body. */
 export class BodyState {
   /** BODY_* state. */
@@ -83,8 +91,7 @@ function bodyFail(bs: BodyState, code: number, state: number, why: string): numb
  * within `max` bytes; -1 when not there yet, -2 on a bare LF or stray CR,
  * -3 when longer than `max`.
  */
-function lineEnd(chn: Channel, from: number, max: number): number {
-  const buf = chn.buf;
+export function lineEnd(buf: ByteSrc, from: number, max: number): number {
   const avail = buf.in;
   const lim = from + max < avail ? from + max : avail;
   for (let i = from; i < lim; i++) {
@@ -103,8 +110,7 @@ function lineEnd(chn: Channel, from: number, max: number): number {
  * BWS ( token / quoted-string ) ] ) CRLF`) of `len` bytes including CRLF.
  * Returns the chunk size, or -1 when invalid or too large.
  */
-function chunkSize(chn: Channel, len: number): number {
-  const buf = chn.buf;
+export function chunkSize(buf: ByteSrc, len: number): number {
   const end = len - 2;
   let i = 0, size = 0;
   while (i < end && HEXVAL[buf.inByte(i)]) {
@@ -153,8 +159,7 @@ function chunkSize(chn: Channel, len: number): number {
 }
 
 /** Validates one trailer field line of `len` bytes (with CRLF); returns false when bad. */
-function trailerField(chn: Channel, len: number): boolean {
-  const buf = chn.buf;
+export function trailerField(buf: ByteSrc, len: number): boolean {
   const end = len - 2;
   let i = 0;
   while (i < end && TCHAR[buf.inByte(i)]) i++;
@@ -204,7 +209,7 @@ export function bodyForward(chn: Channel, bs: BodyState, maxBody: number, bad: n
         break;
       }
       case BODY_CHUNK_SIZE: {
-        const lf = lineEnd(chn, 0, MAX_CHUNK_LINE);
+        const lf = lineEnd(chn.buf, 0, MAX_CHUNK_LINE);
         if (lf === -1) return 0;
         if (lf < 0) {
           return bodyFail(
@@ -214,7 +219,7 @@ export function bodyForward(chn: Channel, bs: BodyState, maxBody: number, bad: n
             lf === -3 ? "chunk size line too long" : "bad line ending",
           );
         }
-        const size = chunkSize(chn, lf + 1);
+        const size = chunkSize(chn.buf, lf + 1);
         if (size < 0) return bodyFail(bs, bad, H1_ST_CHUNK, "invalid chunk size line");
         bs.total += size;
         if (maxBody > 0 && bs.total > maxBody) {
@@ -230,7 +235,7 @@ export function bodyForward(chn: Channel, bs: BodyState, maxBody: number, bad: n
       }
       case BODY_TRAILERS: {
         const room = MAX_TRAILERS - bs.trailerBytes;
-        const lf = lineEnd(chn, 0, room > 2 ? room : 2);
+        const lf = lineEnd(chn.buf, 0, room > 2 ? room : 2);
         if (lf === -1) return 0;
         if (lf < 0) {
           return bodyFail(
@@ -246,7 +251,7 @@ export function bodyForward(chn: Channel, bs: BodyState, maxBody: number, bad: n
           bs.st = BODY_DONE;
           return 1;
         }
-        if (!trailerField(chn, len)) {
+        if (!trailerField(chn.buf, len)) {
           return bodyFail(bs, bad, H1_ST_TRAILERS, "invalid trailer field");
         }
         if (++bs.trailers > 100) {

@@ -107,6 +107,9 @@ import {
   TX_WAIT_BODY,
 } from "./http_txn.ts";
 import { monitorUriMatch } from "./http_monitor.ts";
+import { compRequest, compResponse } from "./comp_txn.ts";
+import { compReserve } from "./comp_body.ts";
+import type { CompOptions } from "./comp_negotiate.ts";
 import { cacheHitHead, cacheTap, cacheTapEnd, cacheTapStart } from "./cache_txn.ts";
 
 /** How long input is read and dropped after an error reply, so the reply is not lost to a reset. */
@@ -146,6 +149,8 @@ export interface HttpBackendOptions {
   readonly bufferRequest: boolean;
   /** `option abortonclose`: a client that closes while queued or connecting is dropped. */
   readonly abortOnClose: boolean;
+  /** `compression ...` of the backend (its settings win over the frontend's), or null. */
+  readonly compression?: CompOptions | null;
 }
 
 const H_EXPECT = lc("expect");
@@ -185,6 +190,8 @@ export interface HttpOptions {
   replies: Replies;
   /** Requests are logged (the request line is kept for the log). */
   log: boolean;
+  /** `compression ...` of the frontend, or null. */
+  compression?: CompOptions | null;
 }
 
 /** Hooks the analyser calls on the layers above (logs, counters, server connections). */
@@ -303,7 +310,10 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     strm.txn = txn;
     strm.req.flags &= ~CF_AUTO_CLOSE;
     strm.res.flags &= ~CF_AUTO_CLOSE;
-    strm.req.buf.reserve = this.opts.maxRewrite;
+    // Both channels keep room for their head's rewrite from the start: a
+    // server may fill the response buffer before the analyser first sees
+    // it (compression and http-response rules make heads longer).
+    strm.req.buf.reserve = strm.res.buf.reserve = this.opts.maxRewrite;
     strm.anaExp = tickAdd(now, this.opts.httpRequestTimeout);
   }
 
@@ -417,6 +427,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
   end(strm: HttpStream, now: number): void {
     const txn = strm.txn!;
     cacheTapEnd(txn.cache);
+    txn.comp?.close();
     if (txn.flags & TX_LOGGED) return;
     // Nothing to log for a connection that closed between requests.
     if (txn.tStart < 0 && txn.rq === RQ_WAIT) return;
@@ -617,6 +628,16 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     const o = this.opts, be = this.#hooks.backendHttp(strm);
     if (this.#hooks.requestHead(strm, msg, buf.area, buf.head, rw)) txn.flags |= TX_PERSIST_VALID;
     this.#forwardFor(strm, msg, buf.area, buf.head, rw, be);
+    if (o.compression || be?.compression) {
+      txn.comp = compRequest(
+        o.compression ?? null,
+        be?.compression ?? null,
+        msg,
+        buf.area,
+        buf.head,
+        rw,
+      );
+    }
     // The stronger connection mode of the frontend and the backend wins
     // (HAProxy's matrix: keep-alive < server-close < close).
     const mode = be !== null && be.connMode > o.connMode ? be.connMode : o.connMode;
@@ -877,6 +898,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     view.rw = rw;
     view.persist = (txn.flags & TX_PERSIST_VALID) !== 0;
     this.#hooks.responseHead(strm, status, view, now);
+    if (txn.comp !== null && !upgrade) this.#compHead(txn, kind, buf.area, buf.head, rw);
     const answer = this.#hooks.responseRules(strm, view);
     if (answer !== null) {
       // Denied (PH) or replaced (LH): the server's response is dropped with
@@ -934,6 +956,14 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
       this.#tunnel(strm, txn);
       return true;
     }
+    if (txn.comp?.body) {
+      // The body goes through the compressor instead of being forwarded.
+      // The reserve is that of a normal buffer, also when the stream gives
+      // the channel a large one (it stays safe when the area changes).
+      res.buf.reserve = compReserve(this.opts.bufsize);
+      txn.rs = RS_BODY;
+      return true;
+    }
     cacheTapStart(txn.cache, res);
     txn.resBody.start(res, kind, msg.bodyLen);
     txn.rs = txn.resBody.st === BODY_DONE ? RS_DONE : RS_BODY;
@@ -941,7 +971,50 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     return true;
   }
 
+  /** `compression`: the response is compressed when HAProxy's conditions hold (comp_txn.ts). */
+  #compHead(txn: HttpTxn, kind: number, a: Uint8Array, base: number, rw: RewriteOptions): void {
+    const msg = txn.res, f = msg.flags;
+    const chunked = kind === BODY_CHUNK_SIZE;
+    const facts = {
+      http11: (f & H1_MF_VER_11) !== 0 && (txn.req.flags & H1_MF_VER_11) !== 0,
+      head: (txn.flags & TX_HEAD) !== 0,
+      status: msg.status,
+      body: chunked || (kind === BODY_CLEN && msg.bodyLen > 0),
+    };
+    compResponse(txn.comp!, facts, chunked, msg.bodyLen, msg, a, base, rw);
+  }
+
+  /** The compressed body: what arrived goes out compressed; the end of the input ends it. */
+  #compBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    const res = strm.res, body = txn.comp!.body!;
+    const r = body.process(res);
+    if (r === 1) {
+      // The next response's head may arrive while this one's output is
+      // still leaving: keep room for its rewrite, which the compression
+      // headers make longer.
+      res.buf.reserve = this.opts.maxRewrite;
+      txn.rs = RS_DONE;
+      return true;
+    }
+    if (r < 0 && res.buf.sndPending === 0 && res.fwd - txn.resFwd0 === res.buf.out) {
+      // Not one byte has left yet: a clean 502, as for a forwarded body.
+      strm.setTerm(SF_ERR_PRXCOND, SF_FINST_D);
+      chnErase(res);
+      this.#badResponse(strm, txn, 502, SF_ERR_PRXCOND, now);
+      return true;
+    }
+    if (r < 0 || (r === 0 && (res.flags & CF_SHUTR)) || (strm.scb.flags & SC_FL_ERR)) {
+      // A malformed body, or the server left before its end: the client
+      // cannot get the rest.
+      strm.setTerm(r < 0 ? SF_ERR_PRXCOND : SF_ERR_SRVCL, SF_FINST_D);
+      this.#abort(strm, txn, now);
+      return true;
+    }
+    return false;
+  }
+
   #responseBody(strm: HttpStream, txn: HttpTxn, now: number): boolean {
+    if (txn.comp?.body) return this.#compBody(strm, txn, now);
     const res = strm.res;
     const r = bodyForward(res, txn.resBody, 0, 502);
     cacheTap(txn.cache, res, r === 1, now);
@@ -995,7 +1068,7 @@ export class HttpAnalyser implements StreamAnalyser<HttpTxn> {
     this.#hooks.serverDone(strm, reusable, now);
     if (txn.flags & TX_CLI_KAL) {
       txn.next(now, req.total, res.fwd);
-      req.buf.reserve = this.opts.maxRewrite;
+      req.buf.reserve = res.buf.reserve = this.opts.maxRewrite;
       strm.anaExp = tickAdd(now, this.opts.keepAliveTimeout || this.opts.httpRequestTimeout);
     } else {
       txn.rq = RQ_CLOSING;

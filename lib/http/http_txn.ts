@@ -13,6 +13,7 @@ import type { RewriteOptions } from "./h1_rewrite.ts";
 import type { Reply } from "./http_reply.ts";
 import type { CacheTxn } from "./cache_txn.ts";
 import type { Stream } from "../stream/stream.ts";
+import type { CompTxn } from "./comp_txn.ts";
 
 /** The request line of a request that could not be parsed. */
 const BADREQ = new TextEncoder().encode("<BADREQ>");
@@ -144,6 +145,8 @@ export class HttpTxn {
   resUpgrade = false;
   /** What is left to send of a generated response larger than the buffer, or null. */
   replyRest: Uint8Array | null = null;
+  /** `compression`: the algorithm chosen for this transaction and its body's state, or null. */
+  comp: CompTxn | null = null;
   /** Variables `http-request set-var` set for this request (`http-response` conditions read them). */
   vars: Map<string, string> | null = null;
   /** The request as an onResponse hook sees it (kept only when one is configured). */
@@ -217,6 +220,8 @@ export class HttpTxn {
     this.hookReq = null;
     this.vars = null;
     this.replyRest = null;
+    this.comp?.close();
+    this.comp = null;
     this.tarpit = null;
     this.cache = null;
     this.uid = ++reqCount;

@@ -99,6 +99,22 @@ function common(e: Exposition, kind: string, l: Labels, p: ProxyStats): void {
   );
 }
 
+/** HAProxy's http_comp_* families (frontends and backends), when the snapshot has them. */
+function compression(e: Exposition, kind: string, l: Labels, p: ProxyStats): void {
+  if (p.comp_in === undefined) return;
+  const m = (n: string) => `sluice_${kind}_http_comp_${n}`;
+  e.add(m("bytes_in_total"), "counter", "Body bytes into the HTTP compressor.", l, p.comp_in);
+  e.add(m("bytes_out_total"), "counter", "Bytes out of the HTTP compressor.", l, p.comp_out ?? 0);
+  e.add(
+    m("bytes_bypassed_total"),
+    "counter",
+    "Body bytes that went through the identity compressor.",
+    l,
+    p.comp_byp ?? 0,
+  );
+  e.add(m("responses_total"), "counter", "HTTP responses compressed.", l, p.comp_rsp ?? 0);
+}
+
 function latency(e: Exposition, kind: string, l: Labels, lat: LatencyStats | undefined): void {
   if (lat === undefined) return;
   const m = (n: string) => `sluice_${kind}_${n}_seconds`;
@@ -155,6 +171,7 @@ export function formatPrometheus(stats: InstanceStats): string {
   for (const f of stats.frontends) {
     const l = { frontend: f.name };
     common(e, "frontend", l, f);
+    compression(e, "frontend", l, f);
     e.add("sluice_frontend_request_errors_total", "counter", "Invalid requests.", l, f.ereq);
     e.add(
       "sluice_frontend_denied_requests_total",
@@ -189,6 +206,7 @@ export function formatPrometheus(stats: InstanceStats): string {
   for (const b of stats.backends) {
     const l = { backend: b.name };
     common(e, "backend", l, b);
+    compression(e, "backend", l, b);
     e.add(
       "sluice_backend_up",
       "gauge",

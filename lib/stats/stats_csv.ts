@@ -166,6 +166,15 @@ function http(row: string[], p: ProxyStats): void {
   if (p.cache_hits !== undefined) put(row, "cache_hits", p.cache_hits);
 }
 
+/** HAProxy's compression columns (frontends and backends), when the snapshot has them. */
+function comp(row: string[], p: ProxyStats): void {
+  if (p.comp_in === undefined) return;
+  put(row, "comp_in", p.comp_in);
+  put(row, "comp_out", p.comp_out ?? 0);
+  put(row, "comp_byp", p.comp_byp ?? 0);
+  put(row, "comp_rsp", p.comp_rsp ?? 0);
+}
+
 /** Queue, connect, response and total times: average and max in ms, when recorded. */
 function times(row: string[], p: ProxyStats): void {
   // Read structurally: latency recording is optional in InstanceStats.
@@ -194,6 +203,7 @@ function feRow(fe: ProxyStats, iid: number, st: AdminFeState | undefined): strin
   put(row, "sid", 0);
   put(row, "type", CSV_TYPE_FE);
   if (st === undefined || st.mode === "http") http(row, fe);
+  comp(row, fe);
   if (st !== undefined) put(row, "mode", st.mode);
   put(row, "conn_tot", fe.stot + fe.dcon);
   put(row, "dcon", fe.dcon);
@@ -234,6 +244,7 @@ function beRow(
   put(row, "lbtot", lbtot);
   put(row, "type", CSV_TYPE_BE);
   if (st === undefined || st.mode === "http") http(row, be);
+  comp(row, be);
   put(row, "cli_abrt", be.cli_abrt);
   put(row, "srv_abrt", be.srv_abrt);
   times(row, be);

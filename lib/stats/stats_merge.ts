@@ -87,6 +87,10 @@ const PROXY_RULES: Record<keyof ProxyStats, Rule> = {
   latRaw: "own",
   cache_lookups: "sum",
   cache_hits: "sum",
+  comp_in: "sum",
+  comp_out: "sum",
+  comp_byp: "sum",
+  comp_rsp: "sum",
 };
 
 /** Each thread has its own cache memory: every figure sums (the sizes too). */

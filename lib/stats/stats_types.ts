@@ -139,6 +139,14 @@ export interface ProxyStats {
   cache_lookups?: number;
   /** Of those, the ones answered from the cache. */
   cache_hits?: number;
+  /** `compression` (frontends, backends): body bytes into the compressor. */
+  comp_in?: number;
+  /** Bytes out of the compressor. */
+  comp_out?: number;
+  /** Bytes that went through `identity` (HAProxy: bypassed the compressor). */
+  comp_byp?: number;
+  /** Responses compressed. */
+  comp_rsp?: number;
 }
 
 /** One HTTP cache (`cache NAME` section). */

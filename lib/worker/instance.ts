@@ -130,6 +130,10 @@ function proxyStats(name: string, c: Frontend["counters"], now: number, raw = fa
     hrsp_other: c.hrsp[5],
     lat: c.lat.snapshot(),
     ...(raw ? { latRaw: c.lat.raw() } : {}),
+    comp_in: c.compIn,
+    comp_out: c.compOut,
+    comp_byp: c.compByp,
+    comp_rsp: c.compRsp,
   };
 }
 
@@ -210,6 +214,7 @@ function httpOptions(f: ResolvedFrontend, g: ResolvedGlobal, log: boolean): Http
     tarpitTimeout: f.http.tarpitTimeout,
     forwardedProto: f.http.forwardedProto,
     forwarded: f.http.forwarded,
+    compression: f.http.compression,
     replies: new Replies(f.http.errorFiles),
     log,
   };

@@ -2051,11 +2051,11 @@ Deno.test("errorfile and option forwardfor: errors in a tcp section, dropped whe
 
 // ---------------------------------------------------------------- not supported yet
 
-Deno.test("compression is an unsupported keyword", () => {
+Deno.test("filter is an unsupported keyword", () => {
   rejects(
-    feLines(["compression algo gzip"]),
+    feLines(["filter compression"]),
     3,
-    /^t\.cfg:3: unsupported keyword "compression" in section "frontend fe" \(see docs\/migrating-from-haproxy\.md\)$/,
+    /^t\.cfg:3: unsupported keyword "filter" in section "frontend fe" \(see docs\/migrating-from-haproxy\.md\)$/,
   );
 });
 

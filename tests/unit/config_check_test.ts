@@ -140,6 +140,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
       tarpitTimeout: 5000,
       forwardedProto: true,
       forwarded: false,
+      compression: null,
       errorFiles: new Map(),
     },
   }]);
@@ -155,7 +156,13 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     cookie: null,
     stickSource: null,
     hooks: null,
-    http: { connMode: 0, forwardFor: null, bufferRequest: false, abortOnClose: false },
+    http: {
+      connMode: 0,
+      forwardFor: null,
+      bufferRequest: false,
+      abortOnClose: false,
+      compression: null,
+    },
     rules: null,
     log: { targets: ["global"], healthChecks: false },
     static: null,
