@@ -15,7 +15,7 @@
  */
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { Connection } from "../conn/connection.ts";
-import { CO_FL_ERROR } from "../conn/conn_types.ts";
+import { CO_ER_TLS, CO_FL_ERROR } from "../conn/conn_types.ts";
 import { ppHeaderV1, ppHeaderV2 } from "../conn/proxy_proto.ts";
 import { hashAddr } from "../lb/hash.ts";
 import { createLb } from "../lb/lb_algos.ts";
@@ -359,7 +359,12 @@ export class Backend implements StreamBackend {
   #handleCer(strm: Stream, now: number): boolean {
     const sc = strm.scb;
     const srv = strm.target as Server;
-    sc.conn!.close();
+    const failed = sc.conn!;
+    if (failed.errCode === CO_ER_TLS) {
+      const line = srv.tlsFails.note(`${this.name}/${srv.name}`, failed.errMsg, now);
+      if (line !== null) this.#events(line, "warning");
+    }
+    failed.close();
     sc.conn = null;
     sc.exp = TICK_ETERNITY;
     this.counters.econ++;

@@ -20,6 +20,7 @@
  * | `ssl-default-bind-options OPT…`          | TLS versions of later `bind … ssl`   |
  * | `ssl-default-server-options OPT…`        | TLS versions of later `server … ssl` |
  * | `ssl-default-{bind,server}-ciphers[uites]` | checked cipher lists (cfg_ciphers.ts) |
+ * | `ssl-server-verify none\|required`      | `verify` of later `server … ssl`     |
  *
  * Process management that sluice leaves to the service manager loads with
  * one warning saying what to do instead: `daemon`, `master-worker`, `user`,
@@ -172,6 +173,10 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
       d.oldAt = o.oldAt;
       return;
     }
+    case "ssl-server-verify":
+      at.args(args, 1, 1);
+      g.tls.serverVerify = at.oneOf(args[0], ["none", "required"] as const);
+      return;
     case "ssl-default-bind-ciphers":
     case "ssl-default-bind-ciphersuites":
     case "ssl-default-server-ciphers":

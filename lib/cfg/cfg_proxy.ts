@@ -457,7 +457,7 @@ function cfgCrts(at: CfgAt, name: string): { cert: string; key: string }[] {
  * chain and the private key; when the key is not in it, `FILE.key`. Other
  * blocks (DH or EC parameters) are skipped.
  */
-function cfgCrt(at: CfgAt, file: string): { cert: string; key: string } {
+export function cfgCrt(at: CfgAt, file: string): { cert: string; key: string } {
   const blocks = (text: string) =>
     [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)].map((m) => ({
       label: m[1],

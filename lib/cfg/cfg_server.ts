@@ -26,6 +26,7 @@
  * | `sni str(NAME)`                         | `tls.sni`                             |
  * | `ssl-min-ver V`, `ssl-max-ver V`,       | `tls.minVersion`, `tls.maxVersion`    |
  * | `no-tlsv1x`, `force-tlsv1x`             | (over `ssl-default-server-options`)   |
+ * | `crt FILE`, `alpn LIST`, `no-ssl-reuse` | `tls.cert`/`key`, `tls.alpn` (cfg_server_tls.ts) |
  *
  * As in HAProxy, a server line starts from the `default-server` options in
  * force (those of the `defaults` section, then the section's own
@@ -35,6 +36,7 @@
  */
 import type { CfgAt } from "./cfg_at.ts";
 import { cfgTlsOption, cfgTlsVersions } from "./cfg_tls.ts";
+import { cfgServerTlsOption, cfgServerTlsSettle } from "./cfg_server_tls.ts";
 import { CIPHERS_ALL12 } from "./cfg_ciphers.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import type { CfgProxyDraft, CfgServerDraft, CfgServerOpts, CfgStmt } from "./cfg_types.ts";
@@ -63,6 +65,8 @@ const TLS_OPTS: [keyof CfgServerOpts, string][] = [
   ["ca", "ca-file"],
   ["sni", "sni"],
   ["tlsVersions", "ssl-min-ver"],
+  ["clientCert", "crt"],
+  ["alpn", "alpn"],
 ];
 /** Options that only matter with `observe`. */
 const OBSERVE_OPTS: [keyof CfgServerOpts, string][] = [
@@ -181,9 +185,12 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
       case "verify":
         o.verify = a.oneOf(val(), ["none", "required"] as const);
         break;
-      case "ca-file":
-        o.ca = a.readPem(a.tlsPath(val(), "ca"));
+      case "ca-file": {
+        const v = val();
+        if (v === "@system-ca") o.caSystem = true;
+        else o.ca = a.readPem(a.tlsPath(v, "ca"));
         break;
+      }
       case "sni": {
         const v = val();
         const m = /^str\(([^()]+)\)$/.exec(v);
@@ -197,6 +204,11 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         break;
       }
       default: {
+        const tlsNext = cfgServerTlsOption(at, args, i - 1, o, opts.line);
+        if (tlsNext >= 0) {
+          i = tlsNext;
+          break;
+        }
         const next = cfgTlsOption(at.sub(opts.line), args, i - 1, o.tlsVersions ??= {}, {
           lists: true,
           bind: false,
@@ -249,6 +261,7 @@ export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
   }
   if (opts.ssl) {
     Object.assign(opts, cfgTlsVersions(at, opts.tlsVersions ?? {}, at.tls.server, CIPHERS_ALL12));
+    cfgServerTlsSettle(at, opts, at.tls.serverVerify);
   }
   cfgServerNeeds(at, own, opts, { list: CHECK_OPTS, needed: "check", word: "check" });
   cfgServerNeeds(at, own, opts, { list: TLS_OPTS, needed: "ssl", word: "ssl" });
@@ -316,6 +329,11 @@ export function cfgServerBuild(
     if (o.verify !== undefined) srv.tls.verify = o.verify;
     if (o.ca !== undefined) srv.tls.ca = [o.ca];
     if (o.sni !== undefined) srv.tls.sni = o.sni;
+    // As HAProxy: without a name sent (`sni`) the certificate's names are
+    // not checked, only its chain.
+    else if (o.verify === "required") srv.tls.verifyHost = false;
+    if (o.clientCert !== undefined) Object.assign(srv.tls, o.clientCert);
+    if (o.alpn !== undefined) srv.tls.alpn = o.alpn;
     if (o.minVersion !== undefined) srv.tls.minVersion = o.minVersion;
     if (o.maxVersion !== undefined) srv.tls.maxVersion = o.maxVersion;
   }

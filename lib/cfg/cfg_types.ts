@@ -104,7 +104,13 @@ export interface CfgServerOpts {
   verify?: "none" | "required";
   /** `ca-file`, read. */
   ca?: string;
+  /** `ca-file @system-ca`: the runtime's trusted roots. */
+  caSystem?: boolean;
   sni?: string;
+  /** `crt FILE`: the client certificate shown to the server. */
+  clientCert?: { cert: string; key: string };
+  /** `alpn LIST`. */
+  alpn?: string[];
   /** `ssl-min-ver`, `ssl-max-ver`, `no-tlsv1x`, `force-tlsv1x`. */
   tlsVersions?: CfgTlsVersionOpts;
   /** What they (over `ssl-default-server-options`) come to, set on `server` lines with `ssl`. */

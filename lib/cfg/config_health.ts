@@ -23,14 +23,23 @@ import type { CheckConfig, ServerConfig, TcpCheckRuleConfig } from "./config_typ
 import { resolveBool, resolveFail, resolveInt, TOKEN } from "./config_values.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
 
-/** The check's TLS settings: the server's, or the defaults when the traffic is not TLS. */
+/**
+ * The check's TLS settings: the server's (trust, name, client certificate,
+ * versions; not ALPN, which HAProxy's checks take from `check-alpn`), or
+ * the defaults when the traffic is not TLS.
+ */
 function checkTls(tls: ResolvedServerTls | null): CheckTlsConfig {
-  return tls === null ? {} : {
+  if (tls === null) return {};
+  const c: CheckTlsConfig = {
     ca: tls.caCerts,
     sni: tls.serverName,
     verify: tls.noVerify ? "none" : "required",
     verifyHost: !tls.noVerifyHost,
   };
+  if (tls.clientCert !== undefined) c.clientCert = tls.clientCert;
+  if (tls.minVersion !== undefined) c.minVersion = tls.minVersion;
+  if (tls.maxVersion !== undefined) c.maxVersion = tls.maxVersion;
+  return c;
 }
 
 /** An optional comment: text. */

@@ -41,6 +41,8 @@ export interface ResolvedServerTls {
   readonly noVerify: boolean;
   readonly minVersion?: "TLSv1.2" | "TLSv1.3";
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
+  readonly clientCert?: { readonly cert: string; readonly key: string };
+  readonly alpn?: readonly string[];
 }
 
 /** Passive health settings with defaults applied. */

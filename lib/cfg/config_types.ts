@@ -440,6 +440,19 @@ export interface ServerTlsConfig {
   minVersion?: "TLSv1.2" | "TLSv1.3";
   /** Newest protocol version offered (HAProxy's `ssl-max-ver`). Default `"TLSv1.3"`. */
   maxVersion?: "TLSv1.2" | "TLSv1.3";
+  /**
+   * Client certificate chain (PEM) shown when the server asks for one
+   * (HAProxy's `crt`); needs `key`. Default: none.
+   */
+  cert?: string;
+  /** Private key (PEM) of `cert`. */
+  key?: string;
+  /**
+   * Protocols offered with ALPN, in order of preference (HAProxy's `alpn`).
+   * sluice speaks HTTP/1.x to servers, so an HTTP backend may offer only
+   * `"http/1.1"` and `"http/1.0"`; a TCP backend anything. Default: no ALPN.
+   */
+  alpn?: string[];
 }
 
 /** A health check (HAProxy's `check` with `option httpchk` / `http-check expect`). */

@@ -1,10 +1,8 @@
 /**
  * TLS: a data layer over `node:tls` sockets (the runtime does the record
- * layer, so bytes move through the same socket glue as raw ones) and the two
- * handshake layers: one wrapping an accepted socket as a TLS server, one
- * wrapping a connected socket as a TLS client. The L4 connect and the
- * handshake are separate steps, so the address connected to and the name
- * verified (SNI) are independent, like HAProxy's `sni` and `verifyhost`.
+ * layer, so bytes move through the same socket glue as raw ones) and the
+ * handshake layer wrapping an accepted socket as a TLS server. The client
+ * side (connections to servers) is in tls_client.ts.
  *
  * @module
  */
@@ -163,46 +161,6 @@ export function tlsAcceptLayer(certs: TlsCerts): HandshakeLayer {
       t.once("secure", () => conn.handshakeDone(t));
       t.on("error", (err) => conn.sockError(err));
       raw.resume();
-    },
-  };
-}
-
-/** Options of the client handshake to a server. */
-export interface TlsConnectOptions extends TlsVersions {
-  /** Name sent as SNI and verified against the certificate. */
-  serverName: string;
-  /**
-   * Trusted CA certificates (PEM). When given only these are trusted, like
-   * HAProxy's `ca-file`; otherwise the runtime's default roots are.
-   */
-  caCerts?: string[];
-  /** Skip the name check (the chain is still verified). */
-  noVerifyHost?: boolean;
-  /** Skip every check (HAProxy's `verify none`). */
-  noVerify?: boolean;
-}
-
-/** Builds the handshake layer for connections to one server. */
-export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
-  const ca = opts.caCerts;
-  const servername = /^[0-9.]+$|:/.test(opts.serverName) ? undefined : opts.serverName;
-  return {
-    name: "tls-connect",
-    start(conn: Connection): void {
-      const t = tls.connect({
-        socket: conn.sock!,
-        servername,
-        host: opts.serverName,
-        ca,
-        minVersion: opts.minVersion,
-        maxVersion: opts.maxVersion,
-        rejectUnauthorized: opts.noVerify !== true,
-        checkServerIdentity: opts.noVerifyHost || opts.noVerify
-          ? () => undefined
-          : (host, cert) => tls.checkServerIdentity(opts.serverName || host, cert),
-      });
-      t.once("secureConnect", () => conn.handshakeDone(t));
-      t.on("error", (err) => conn.sockError(err));
     },
   };
 }

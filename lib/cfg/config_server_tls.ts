@@ -1,0 +1,65 @@
+/**
+ * The server TLS settings beyond trust and versions: the client
+ * certificate shown to a server (`cert`/`key`, HAProxy's `crt`) and the
+ * protocols offered with ALPN (`alpn`), checked when a configuration is
+ * resolved.
+ *
+ * @module
+ */
+import { errMsg } from "../core/errors.ts";
+import { tlsServerContext } from "../conn/tls_sock.ts";
+import type { ServerConfig, ServerTlsConfig } from "./config_types.ts";
+import { resolveFail, resolvePem } from "./config_values.ts";
+
+/** The protocols sluice speaks to servers in HTTP mode (it has no HTTP/2 towards servers). */
+const HTTP_ALPN = new Set(["http/1.1", "http/1.0"]);
+
+/** `cert`/`key` and `alpn` of a server's `tls` at `at`, checked. */
+export function resolveServerTlsExtra(
+  at: string,
+  st: ServerTlsConfig,
+): {
+  clientCert?: { cert: string; key: string };
+  alpn?: string[];
+} {
+  const out: { clientCert?: { cert: string; key: string }; alpn?: string[] } = {};
+  if (st.cert !== undefined || st.key !== undefined) {
+    if (st.cert === undefined) resolveFail(`${at}.cert`, "a client key needs its certificate");
+    if (st.key === undefined) resolveFail(`${at}.key`, "a client certificate needs its key");
+    const cert = resolvePem(`${at}.cert`, st.cert);
+    const key = resolvePem(`${at}.key`, st.key);
+    try {
+      // Checks now what the first handshake would otherwise find out.
+      tlsServerContext(cert, key);
+    } catch (err) {
+      resolveFail(`${at}.cert`, errMsg(err));
+    }
+    out.clientCert = { cert, key };
+  }
+  if (st.alpn !== undefined) {
+    const ok = Array.isArray(st.alpn) && st.alpn.length > 0 &&
+      st.alpn.every((p) => typeof p === "string" && /^[\x21-\x7e]{1,255}$/.test(p));
+    if (!ok) resolveFail(`${at}.alpn`, "expected a non-empty list of protocol names");
+    out.alpn = [...st.alpn];
+  }
+  return out;
+}
+
+/**
+ * Throws when a server of an HTTP backend offers with ALPN a protocol
+ * sluice would not speak on the connection (`h2`: HAProxy would switch to
+ * HTTP/2, sluice sends HTTP/1.1).
+ */
+export function resolveServerAlpnMode(at: string, servers: ServerConfig[], mode: string): void {
+  if (mode !== "http" || !Array.isArray(servers)) return;
+  servers.forEach((s, j) => {
+    const bad = s?.tls?.alpn?.find?.((p) => !HTTP_ALPN.has(p));
+    if (bad !== undefined) {
+      resolveFail(
+        `${at}.servers[${j}].tls.alpn`,
+        `"${bad}" cannot be offered in mode http: sluice speaks HTTP/1.x to servers ` +
+          '(offer "http/1.1", or use mode tcp)',
+      );
+    }
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * TLS towards servers: the client handshake layer of server connections and
+ * the `node:tls` options it shares with health checks (`check-ssl` uses the
+ * server's settings), plus the words of a failed handshake for logs.
+ *
+ * The L4 connect and the handshake are separate steps, so the address
+ * connected to and the name verified (SNI) are independent, like HAProxy's
+ * `sni` and `verifyhost`.
+ *
+ * Measured on Deno 2.9.6 (node:tls client over rustls): `cert`/`key` (a
+ * client certificate), `ALPNProtocols`, `ca`, `minVersion`/`maxVersion` are
+ * honoured; `session` is ignored (no handshake is ever resumed, against
+ * node:tls or `openssl s_server` alike: every connection does a full
+ * handshake), `crl` is parsed but never consulted, `ciphers` is ignored.
+ *
+ * @module
+ */
+import tls from "node:tls";
+import type { Connection } from "./connection.ts";
+import type { HandshakeLayer } from "./conn_types.ts";
+import type { TlsVersions } from "./tls_sock.ts";
+
+/** Options of the client handshake to a server. */
+export interface TlsConnectOptions extends TlsVersions {
+  /** Name sent as SNI and verified against the certificate. */
+  serverName: string;
+  /**
+   * Trusted CA certificates (PEM). When given only these are trusted, like
+   * HAProxy's `ca-file`; otherwise the runtime's default roots are.
+   */
+  caCerts?: string[];
+  /** Skip the name check (the chain is still verified). */
+  noVerifyHost?: boolean;
+  /** Skip every check (HAProxy's `verify none`). */
+  noVerify?: boolean;
+  /** Client certificate chain and key (PEM) shown when the server asks (HAProxy's `crt`). */
+  clientCert?: { readonly cert: string; readonly key: string };
+  /** Protocols offered with ALPN, in order of preference (HAProxy's `alpn`). */
+  alpn?: readonly string[];
+}
+
+/** SNI carries names only, never IP literals (RFC 6066). */
+function sniOf(name: string): string | undefined {
+  return /^[0-9.]+$|:/.test(name) ? undefined : name;
+}
+
+/**
+ * The `tls.connect()` options (without the socket) for `opts`; `name`
+ * replaces `opts.serverName` (a check without a name uses its address).
+ */
+export function tlsClientOptions(
+  opts: TlsConnectOptions,
+  name: string = opts.serverName,
+): tls.ConnectionOptions {
+  const o: tls.ConnectionOptions = {
+    servername: sniOf(name),
+    host: name,
+    ca: opts.caCerts,
+    minVersion: opts.minVersion,
+    maxVersion: opts.maxVersion,
+    rejectUnauthorized: opts.noVerify !== true,
+    checkServerIdentity: opts.noVerifyHost || opts.noVerify
+      ? () => undefined
+      : (host, cert) => tls.checkServerIdentity(name || host, cert),
+  };
+  if (opts.clientCert !== undefined) {
+    o.cert = opts.clientCert.cert;
+    o.key = opts.clientCert.key;
+  }
+  if (opts.alpn !== undefined) o.ALPNProtocols = [...opts.alpn];
+  return o;
+}
+
+/**
+ * The words of a failed TLS handshake, as HAProxy's "SSL handshake failure"
+ * followed by the runtime's reason ("certificate has expired",
+ * "self-signed certificate in certificate chain", "Hostname/IP does not
+ * match certificate's altnames: ...").
+ */
+export function tlsFailText(reason: string): string {
+  return reason === "" ? "SSL handshake failure" : `SSL handshake failure: ${reason}`;
+}
+
+/** Builds the handshake layer for connections to one server. */
+export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
+  const base = tlsClientOptions(opts);
+  return {
+    name: "tls-connect",
+    start(conn: Connection): void {
+      const t = tls.connect({ ...base, socket: conn.sock! });
+      t.once("secureConnect", () => conn.handshakeDone(t));
+      t.on("error", (err) => conn.sockError(err));
+    },
+  };
+}
