@@ -436,20 +436,24 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
  * The certificates of one `crt`: the file, or every file of the directory
  * in name order but `.key`, `.issuer`, `.ocsp` and `.sctl` ones (HAProxy's).
  */
-function cfgCrts(at: CfgAt, name: string): { cert: string; key: string }[] {
+function cfgCrts(at: CfgAt, name: string): { cert: string; key: string; file: string }[] {
   let dir = false;
   try {
     dir = Deno.statSync(at.path(name)).isDirectory;
   } catch {
     // Not there: cfgCrt() says so.
   }
-  if (!dir) return [cfgCrt(at, name)];
+  // Named by file for the runtime API (`show ssl cert`, `set ssl cert`).
+  if (!dir) return [{ ...cfgCrt(at, name), file: name }];
   const files = [...Deno.readDirSync(at.path(name))]
     .filter((e) => e.isFile && !/\.(key|issuer|ocsp|sctl)$/.test(e.name))
     .map((e) => e.name)
     .sort();
   if (files.length === 0) throw at.badValue(name, "no certificate file in the directory");
-  return files.map((f) => cfgCrt(at, `${name.replace(/\/$/, "")}/${f}`));
+  return files.map((f) => {
+    const file = `${name.replace(/\/$/, "")}/${f}`;
+    return { ...cfgCrt(at, file), file };
+  });
 }
 
 /**

@@ -242,6 +242,14 @@ function bindsOf(at: string, list: BindConfig[], errs: ResolveErrors): ResolvedB
     .filter((b) => b !== null);
 }
 
+/** A certificate's file name (runtime API name): text without spaces or control characters. */
+function certFileOf(where: string, v: unknown): string {
+  if (typeof v !== "string" || !/^[\x21-\x7e\x80-\uffff]+$/.test(v)) {
+    resolveFail(where, `expected a file name, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
 /** One listener at `bat`. */
 function bindOf(bat: string, b: BindConfig): ResolvedBind {
   if (typeof b !== "object" || b === null) resolveFail(bat, "expected a bind object");
@@ -257,6 +265,7 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
       key: resolvePem(`${bat}.tls.key`, b.tls.key),
       ...resolveTlsVersions(`${bat}.tls`, b.tls),
     };
+    if (b.tls.file !== undefined) tls.file = certFileOf(`${bat}.tls.file`, b.tls.file);
     const more = b.tls.sniCerts;
     if (more !== undefined) {
       if (!Array.isArray(more)) {
@@ -265,7 +274,11 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
       tls.sniCerts = more.map((c, k) => {
         const at = `${bat}.tls.sniCerts[${k}]`;
         if (typeof c !== "object" || c === null) resolveFail(at, "expected { cert, key }");
-        return { cert: resolvePem(`${at}.cert`, c.cert), key: resolvePem(`${at}.key`, c.key) };
+        const pair = {
+          cert: resolvePem(`${at}.cert`, c.cert),
+          key: resolvePem(`${at}.key`, c.key),
+        };
+        return c.file === undefined ? pair : { ...pair, file: certFileOf(`${at}.file`, c.file) };
       });
     }
   }

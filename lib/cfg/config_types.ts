@@ -187,7 +187,13 @@ export interface BindTlsConfig {
    * `*.example.com` wildcards cover one label). The first holding a name
    * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
    */
-  sniCerts?: { cert: string; key: string }[];
+  sniCerts?: { cert: string; key: string; file?: string }[];
+  /**
+   * The file `cert` and `key` came from: the name the runtime API's `show
+   * ssl cert` / `set ssl cert` use (HAProxy's `crt` file). Unnamed
+   * certificates are not listed there. Set by configuration files.
+   */
+  file?: string;
   /**
    * Oldest protocol version accepted (HAProxy's `ssl-min-ver`). sluice's
    * TLS has TLS 1.2 and 1.3 only. Default `"TLSv1.2"`.

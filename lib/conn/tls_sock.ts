@@ -81,6 +81,14 @@ export function tlsServerContext(
   });
 }
 
+/** A certificate chain and key (PEM), and the file they came from when named (runtime API). */
+export interface TlsCertPair {
+  readonly cert: string;
+  readonly key: string;
+  /** The `crt` file name, as `show ssl cert` lists it; absent for unnamed API certificates. */
+  readonly file?: string;
+}
+
 /**
  * The certificates of one listener: a default and more chosen by the name
  * the client sends (SNI), each by the DNS names it holds (subjectAltName,
@@ -89,31 +97,69 @@ export function tlsServerContext(
  * default (HAProxy's first `crt`).
  */
 export class TlsCerts {
-  readonly default: tls.SecureContext;
-  readonly #exact = new Map<string, tls.SecureContext>();
-  readonly #wild = new Map<string, tls.SecureContext>();
+  #default!: tls.SecureContext;
+  #exact = new Map<string, tls.SecureContext>();
+  #wild = new Map<string, tls.SecureContext>();
+  #pairs: readonly TlsCertPair[];
+  readonly #versions: TlsVersions;
 
   /** Checks and loads `pairs` (the first is the default); throws an Error naming the bad one. */
-  constructor(pairs: readonly { cert: string; key: string }[], versions: TlsVersions = {}) {
+  constructor(pairs: readonly TlsCertPair[], versions: TlsVersions = {}) {
+    this.#versions = versions;
+    this.#pairs = pairs;
+    this.#load(pairs);
+  }
+
+  /** The certificate of clients without SNI or with a name no certificate holds. */
+  get default(): tls.SecureContext {
+    return this.#default;
+  }
+
+  /** The certificates, in order (the first is the default). */
+  get pairs(): readonly TlsCertPair[] {
+    return this.#pairs;
+  }
+
+  /**
+   * Replaces the certificate and key of every pair loaded from `file` (the
+   * runtime API's `commit ssl cert`): handshakes from now on use them,
+   * connections already made keep theirs. Throws, changing nothing, when
+   * the pair is bad; returns false when no pair has that file.
+   */
+  replace(file: string, cert: string, key: string): boolean {
+    if (!this.#pairs.some((p) => p.file === file)) return false;
+    const pairs = this.#pairs.map((p) => p.file === file ? { ...p, cert, key } : p);
+    this.#load(pairs);
+    this.#pairs = pairs;
+    return true;
+  }
+
+  /** Builds the contexts and name maps of `pairs`, then swaps them in at once. */
+  #load(pairs: readonly TlsCertPair[]): void {
     const ctxs = pairs.map((p, i) => {
       try {
-        return tlsServerContext(p.cert, p.key, versions);
+        return tlsServerContext(p.cert, p.key, this.#versions);
       } catch (err) {
         throw new Error(
           pairs.length > 1 ? `certificate ${i + 1}: ${errMsg(err)}` : errMsg(err),
         );
       }
     });
-    this.default = ctxs[0];
-    if (pairs.length === 1) return;
-    pairs.forEach((p, i) => {
-      for (const name of certNames(p.cert)) {
-        const n = name.toLowerCase();
-        const map = n.startsWith("*.") ? this.#wild : this.#exact;
-        const k = n.startsWith("*.") ? n.slice(2) : n;
-        if (!map.has(k)) map.set(k, ctxs[i]);
-      }
-    });
+    const exact = new Map<string, tls.SecureContext>();
+    const wild = new Map<string, tls.SecureContext>();
+    if (pairs.length > 1) {
+      pairs.forEach((p, i) => {
+        for (const name of certNames(p.cert)) {
+          const n = name.toLowerCase();
+          const map = n.startsWith("*.") ? wild : exact;
+          const k = n.startsWith("*.") ? n.slice(2) : n;
+          if (!map.has(k)) map.set(k, ctxs[i]);
+        }
+      });
+    }
+    this.#default = ctxs[0];
+    this.#exact = exact;
+    this.#wild = wild;
   }
 
   /** True when there is more than the default to choose from. */

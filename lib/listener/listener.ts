@@ -48,7 +48,9 @@ export interface ListenerTls extends TlsVersions {
   cert: string;
   key: string;
   /** More certificates, chosen by the SNI the client sends (the pair above is the default). */
-  sniCerts?: { cert: string; key: string }[];
+  sniCerts?: { cert: string; key: string; file?: string }[];
+  /** The default certificate's file (runtime API name). */
+  file?: string;
 }
 
 /** An accepted connection: a node:net socket, or an fd of the FFI layer. */

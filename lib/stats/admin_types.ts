@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { TlsCertStore } from "../conn/tls_cert_store.ts";
 import type { InstanceStats } from "./stats_types.ts";
 
 /** Admin state of a server, as `setServer()` takes it. */
@@ -119,6 +120,8 @@ export interface AdminTarget {
   shutdownSessions(backend: string, server: string): number;
   /** Live streams for `show sess`; without it `show sess` prints counts only. */
   sessions?(): AdminSession[];
+  /** The listeners' certificates by file (`show/set/commit/abort ssl cert`); absent: none. */
+  sslCerts?(): TlsCertStore | null;
 }
 
 /**
@@ -135,7 +138,9 @@ export interface AdminApi {
   /**
    * Runs one command line (several commands separated by `;`) and returns
    * the whole answer: each command's output followed by an empty line, like
-   * HAProxy. Never throws.
+   * HAProxy. `payload` is the text a line ending with `<<` carries (up to an
+   * empty line), given to the line's last command (`set ssl cert`). Never
+   * throws.
    */
-  exec(line: string, cli?: AdminCliSession): string;
+  exec(line: string, cli?: AdminCliSession, payload?: string): string;
 }

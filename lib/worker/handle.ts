@@ -251,6 +251,7 @@ export async function startSluice(
     setMaxconn: (b, s, n) => inst.setMaxconn(b, s, n),
     shutdownSessions: (b, s) => inst.shutdownSessions(b, s),
     sessions: () => inst.sessions(),
+    sslCerts: () => inst.sslCerts(),
     reopenLogs: () => {
       try {
         inst.logs.reopen();

@@ -38,6 +38,7 @@ import { FFI_SOCK, ffiCanConnect } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK } from "../conn/tls_sock.ts";
 import { tlsConnectLayer } from "../conn/tls_client.ts";
+import { TlsCertStore } from "../conn/tls_cert_store.ts";
 import { ConnLimit, type Listener } from "../listener/listener.ts";
 import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
@@ -542,6 +543,21 @@ export class Instance {
   }
 
   /** Live streams, for `show sess`. */
+  /**
+   * The listeners' certificates by file for the runtime API, made at the
+   * first call (the listeners are bound by then); null when none is named.
+   */
+  sslCerts(): TlsCertStore | null {
+    if (this.#certStore === undefined) {
+      const users = this.frontends.flatMap((fe) => fe.listeners)
+        .map((li) => li.certs).filter((c) => c !== null);
+      const store = new TlsCertStore(users);
+      this.#certStore = store.files().length === 0 ? null : store;
+    }
+    return this.#certStore;
+  }
+  #certStore: TlsCertStore | null | undefined = undefined;
+
   sessions(): AdminSession[] {
     const now = Date.now();
     const out: AdminSession[] = [];
