@@ -10,6 +10,7 @@
  * | `tune.maxrewrite N`                      | `maxRewrite`                         |
  * | `tune.http.maxhdr N`                     | `maxHdrs`                            |
  * | `tune.runqueue-depth N`                  | `runqueueDepth`                      |
+ * | `ssl-cert-expiry-warning DAYS` (sluice)  | `sslCertExpiryWarning`               |
  * | `tune.io node\|ffi` (sluice)             | `io`                                 |
  * | `hard-stop-after D`                      | `graceMs`                            |
  * | `nbthread 1`                             | nothing (sluice runs one thread)     |
@@ -114,6 +115,7 @@ const TUNE: Record<string, keyof GlobalConfig> = {
   "tune.maxrewrite": "maxRewrite",
   "tune.http.maxhdr": "maxHdrs",
   "tune.runqueue-depth": "runqueueDepth",
+  "ssl-cert-expiry-warning": "sslCertExpiryWarning",
 };
 
 /**

@@ -20,6 +20,7 @@ import { GENERATED_STATUSES } from "../http/http_reply.ts";
 import { resolveBackends } from "./config_backend.ts";
 import {
   DEFAULT_ADMIN_TIMEOUT,
+  DEFAULT_CERT_EXPIRY_WARNING_DAYS,
   DEFAULT_GRACE_MS,
   DEFAULT_LARGE_BUFFERS,
   DEFAULT_LOG_QUEUE_BYTES,
@@ -186,6 +187,13 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     maxRewrite,
     maxBody: resolveInt("global.maxBody", g.maxBody, 0, 0, Number.MAX_SAFE_INTEGER),
     runqueueDepth: resolveInt("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
+    sslCertExpiryWarning: resolveInt(
+      "global.sslCertExpiryWarning",
+      g.sslCertExpiryWarning,
+      DEFAULT_CERT_EXPIRY_WARNING_DAYS,
+      0,
+      3650,
+    ),
     io: ioOf(g.io),
     graceMs: resolveTimeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
     stats: g.stats === undefined ? null : statsOf(g.stats),

@@ -182,6 +182,7 @@ export interface ResolvedGlobal extends
         | "buffers"
         | "largeBuffers"
         | "runqueueDepth"
+        | "sslCertExpiryWarning"
         | "io"
         | "graceMs"
         | "maxHdrs"

@@ -129,6 +129,12 @@ export interface GlobalConfig {
   io?: "node" | "ffi";
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
+  /**
+   * Days before a listener certificate's notAfter from which a warning is
+   * logged, checked at start and then once a day (sluice's
+   * `ssl-cert-expiry-warning`); 0 turns the warning off. Default 30.
+   */
+  sslCertExpiryWarning?: number;
   /** Most header fields in an HTTP message (`tune.http.maxhdr`); more gets 431. Default 101. */
   maxHdrs?: number;
   /**

@@ -133,6 +133,15 @@ export function formatPrometheus(stats: InstanceStats): string {
     {},
     stats.log.dropped,
   );
+  for (const c of stats.sslCerts ?? []) {
+    e.add(
+      "sluice_ssl_cert_not_after_seconds",
+      "gauge",
+      "End of validity of a listener certificate (Unix seconds).",
+      { file: c.file },
+      c.notAfter,
+    );
+  }
   for (const f of stats.frontends) {
     const l = { frontend: f.name };
     common(e, "frontend", l, f);

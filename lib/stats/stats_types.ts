@@ -170,4 +170,6 @@ export interface InstanceStats {
   idle: { reused: number; expired: number; parked: number };
   /** Log lines written, and dropped because the destination was too slow. */
   log: { lines: number; dropped: number };
+  /** The listeners' certificates by file, with their notAfter in Unix seconds (absent: none). */
+  sslCerts?: { file: string; notAfter: number }[];
 }

@@ -39,6 +39,7 @@ import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK } from "../conn/tls_sock.ts";
 import { tlsConnectLayer } from "../conn/tls_client.ts";
 import { TlsCertStore } from "../conn/tls_cert_store.ts";
+import { certExpiries, CertExpiryWatch } from "./cert_expiry.ts";
 import { ConnLimit, type Listener } from "../listener/listener.ts";
 import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
@@ -220,6 +221,11 @@ export class Instance {
     this.graceMs = g.graceMs;
     this.logs = new LogSinks(g.log.targets, g.log.queueBytes, g.log.format === "json");
     this.#event = this.logs.eventsTo(this.logs.global);
+    this.#certExpiry = new CertExpiryWatch(
+      g.sslCertExpiryWarning,
+      () => this.sslCerts(),
+      (line) => this.#event(line, "warning"),
+    );
     this.idle = new IdleConns(this.sched);
     for (const b of cfg.backends) this.#addBackend(b);
     const env = this.#streamEnv();
@@ -436,6 +442,7 @@ export class Instance {
   /** Starts the health checks (after binding, so a failed start checks nothing). */
   startChecks(): void {
     for (const c of this.checks) c.start();
+    this.#certExpiry.start();
   }
 
   /**
@@ -557,6 +564,7 @@ export class Instance {
     return this.#certStore;
   }
   #certStore: TlsCertStore | null | undefined = undefined;
+  readonly #certExpiry: CertExpiryWatch;
 
   sessions(): AdminSession[] {
     const now = Date.now();
@@ -641,6 +649,7 @@ export class Instance {
       sched: this.sched.counters(),
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: this.logs.counts(),
+      sslCerts: certExpiries(this.sslCerts()),
     };
   }
 
@@ -659,6 +668,7 @@ export class Instance {
     // with "Connection: close" instead of a cut connection.
     for (const fe of this.frontends) fe.stopping = true;
     for (const c of this.checks) c.stop();
+    this.#certExpiry.stop();
     for (const be of this.backends) be.stop();
     const closing = this.frontends.flatMap((fe) => fe.listeners.map((li) => li.close()));
     if (this.#live > 0) {

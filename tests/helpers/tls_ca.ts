@@ -86,11 +86,11 @@ export class TestCa {
   /**
    * Issues a certificate. `names` become DNS subjectAltNames (the first is
    * the CN); `client` makes a client certificate; `expired` one whose
-   * validity ended yesterday.
+   * validity ended yesterday; `days` sets the validity (default 365).
    */
   async issue(
     names: string[],
-    opts: { client?: boolean; expired?: boolean; file?: string } = {},
+    opts: { client?: boolean; expired?: boolean; days?: number; file?: string } = {},
   ): Promise<TestCert> {
     const base = opts.file ?? `${this.name}-${names[0].replace(/[^a-z0-9.-]/gi, "_")}-${++seq}`;
     await openssl(this.dir, [
@@ -133,7 +133,7 @@ export class TestCa {
       // -not_before/-not_after need openssl 3.4; a past window through `ca`
       // would need a database: sign with a negative day count instead.
       args.push("-days", "-1");
-    } else args.push("-days", "365");
+    } else args.push("-days", String(opts.days ?? 365));
     await openssl(this.dir, args);
     const cert = await Deno.readTextFile(`${this.dir}/${base}.crt`);
     const key = await Deno.readTextFile(`${this.dir}/${base}.key`);
