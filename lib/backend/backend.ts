@@ -71,7 +71,9 @@ import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
 import type { LimitEvents } from "../core/limit_events.ts";
-import type { AclCtx } from "../rules/acl_types.ts";
+import type { AclCtx, AclFetch } from "../rules/acl_types.ts";
+import { sampleText } from "../rules/act_template.ts";
+import { tlsNameOf } from "../conn/tls_client.ts";
 import type { HttpRule } from "../rules/http_rules.ts";
 
 /** Backend timeouts in ms (0: none). */
@@ -176,6 +178,8 @@ export class Backend implements StreamBackend {
   hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
   idle: IdleConns | null = null;
+  /** The distinct `sni EXPR` of the servers (Server.sniIdx points here); set by the instance. */
+  sniFetches: readonly AclFetch[] = [];
   /** HTTP settings applied to the requests routed here (null: the frontend's alone). */
   http: HttpBackendOptions | null = null;
   /** `http-request` / `http-response` rules of the backend, or null. */
@@ -322,6 +326,7 @@ export class Backend implements StreamBackend {
     if (strm.tConnStart < 0) strm.tConnStart = now;
     const conn = new Connection(this.#sched, srv.xprt, srv.hs);
     if (srv.sendProxy !== 0) conn.ppOut = proxyHeaderOf(strm, srv.sendProxy);
+    if (srv.sniIdx >= 0) conn.tlsName = this.#sniFor(strm, srv);
     conn.owner = strm;
     sc.conn = conn;
     sc.state = SC_ST_CON;
@@ -843,19 +848,32 @@ export class Backend implements StreamBackend {
       case "never": {
         const own = this.#private.get(strm);
         if (own === undefined) return null;
-        if (own.srv === srv) return pool.take(own);
+        if (own.srv === srv) return pool.take(own, false, this.#sniFor(strm, srv));
         // The next request went to another server: its old one is no use.
         this.#private.delete(strm);
         pool.closeOwner(own);
         return null;
       }
       case "safe":
-        return strm.flags & SF_FIRST_REQ ? null : pool.take(srv);
+        return strm.flags & SF_FIRST_REQ ? null : pool.take(srv, false, this.#sniFor(strm, srv));
       case "aggressive":
-        return pool.take(srv, (strm.flags & SF_FIRST_REQ) !== 0);
+        return pool.take(srv, (strm.flags & SF_FIRST_REQ) !== 0, this.#sniFor(strm, srv));
       case "always":
-        return pool.take(srv);
+        return pool.take(srv, false, this.#sniFor(strm, srv));
     }
+  }
+
+  /**
+   * HTTP: evaluates the servers' `sni EXPR` on the request in `ctx` (the
+   * names new connections send, and idle ones must have been made with).
+   */
+  requestSni(strm: Stream, ctx: AclCtx): void {
+    strm.srvSnis = this.sniFetches.map((f) => tlsNameOf(sampleText(f, ctx)));
+  }
+
+  /** The SNI a connection to `srv` must have for `strm`: null when the server's own name. */
+  #sniFor(strm: Stream, srv: Server): string | null {
+    return srv.sniIdx < 0 ? null : strm.srvSnis?.[srv.sniIdx] ?? "";
   }
 
   /** The stream's private pool for `srv` (a new one when it had one for another server). */

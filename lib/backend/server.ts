@@ -95,6 +95,8 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly queue: PendQueue = new PendQueue();
   /** Consecutive errors seen on live traffic (passive health). */
   consecErrors = 0;
+  /** Index in the backend's `sniFetches` of this server's `sni EXPR`, or -1. */
+  sniIdx = -1;
   /** Rate limit of the TLS handshake failure log lines (tls_fail_log.ts). */
   readonly tlsFails = new TlsFailLog();
   /** Traffic counters. */

@@ -23,7 +23,7 @@
  * | `ssl`                                   | `tls`                                 |
  * | `verify none\|required`                 | `tls.verify`                          |
  * | `ca-file FILE`                          | `tls.ca` (the file's PEM text)        |
- * | `sni str(NAME)`                         | `tls.sni`                             |
+ * | `sni str(NAME)`, `sni EXPR`             | `tls.sni`, `tls.sniExpr`              |
  * | `ssl-min-ver V`, `ssl-max-ver V`,       | `tls.minVersion`, `tls.maxVersion`    |
  * | `no-tlsv1x`, `force-tlsv1x`             | (over `ssl-default-server-options`)   |
  * | `crt FILE`, `alpn LIST`, `no-ssl-reuse` | `tls.cert`/`key`, `tls.alpn` (cfg_server_tls.ts) |
@@ -37,6 +37,7 @@
 import type { CfgAt } from "./cfg_at.ts";
 import { cfgTlsOption, cfgTlsVersions } from "./cfg_tls.ts";
 import { cfgServerTlsOption, cfgServerTlsSettle } from "./cfg_server_tls.ts";
+import { aclFetchParse } from "../rules/acl_fetch.ts";
 import { CIPHERS_ALL12 } from "./cfg_ciphers.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import type { CfgProxyDraft, CfgServerDraft, CfgServerOpts, CfgStmt } from "./cfg_types.ts";
@@ -64,6 +65,7 @@ const TLS_OPTS: [keyof CfgServerOpts, string][] = [
   ["verify", "verify"],
   ["ca", "ca-file"],
   ["sni", "sni"],
+  ["sniExpr", "sni"],
   ["tlsVersions", "ssl-min-ver"],
   ["clientCert", "crt"],
   ["alpn", "alpn"],
@@ -192,15 +194,19 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
         break;
       }
       case "sni": {
+        // A fixed name, or a sample expression evaluated on each request
+        // (checked when the configuration is resolved: config_server_tls.ts).
         const v = val();
         const m = /^str\(([^()]+)\)$/.exec(v);
         if (m === null) {
-          throw a.badValue(
-            v,
-            'only the str(NAME) form is supported (a fixed name, e.g. "str(example.com)")',
-          );
+          const spec = aclFetchParse(v, a.where);
+          if (typeof spec === "string") throw a.badValue(v, spec);
+          o.sniExpr = v;
+          delete o.sni;
+        } else {
+          o.sni = m[1];
+          delete o.sniExpr;
         }
-        o.sni = m[1];
         break;
       }
       default: {
@@ -329,9 +335,13 @@ export function cfgServerBuild(
     if (o.verify !== undefined) srv.tls.verify = o.verify;
     if (o.ca !== undefined) srv.tls.ca = [o.ca];
     if (o.sni !== undefined) srv.tls.sni = o.sni;
-    // As HAProxy: without a name sent (`sni`) the certificate's names are
-    // not checked, only its chain.
-    else if (o.verify === "required") srv.tls.verifyHost = false;
+    else if (o.sniExpr !== undefined) srv.tls.sniExpr = o.sniExpr;
+    // As HAProxy: without a fixed name sent (`sni str()`) the certificate's
+    // names are not checked by default, only its chain; with a sample
+    // expression, against the name each connection sends.
+    if (o.sni === undefined && o.sniExpr === undefined && o.verify === "required") {
+      srv.tls.verifyHost = false;
+    }
     if (o.clientCert !== undefined) Object.assign(srv.tls, o.clientCert);
     if (o.alpn !== undefined) srv.tls.alpn = o.alpn;
     if (o.minVersion !== undefined) srv.tls.minVersion = o.minVersion;

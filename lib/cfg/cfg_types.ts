@@ -107,6 +107,8 @@ export interface CfgServerOpts {
   /** `ca-file @system-ca`: the runtime's trusted roots. */
   caSystem?: boolean;
   sni?: string;
+  /** `sni EXPR` other than `str(NAME)`: a sample expression. */
+  sniExpr?: string;
   /** `crt FILE`: the client certificate shown to the server. */
   clientCert?: { cert: string; key: string };
   /** `alpn LIST`. */

@@ -50,7 +50,7 @@ import {
   TOKEN,
 } from "./config_values.ts";
 import { resolveAgent, resolveCheck } from "./config_health.ts";
-import { resolveServerAlpnMode, resolveServerTlsExtra } from "./config_server_tls.ts";
+import { resolveServerTlsExtra, resolveServerTlsMode } from "./config_server_tls.ts";
 
 /** `"roundrobin"`, …, or `"hdr(name)"`. */
 function balanceSpec(where: string, v: unknown): LbSpec {
@@ -275,7 +275,7 @@ function backendOf(
   const connect = resolveTimeout(`${at}.timeouts.connect`, t.connect, DEFAULT_TIMEOUTS.connect);
   const servers = serversOf(at, b.servers, errs);
   const mode = resolveMode(`${at}.mode`, b.mode);
-  resolveServerAlpnMode(at, b.servers, mode);
+  resolveServerTlsMode(at, b.servers, mode);
   if (b.cookie !== undefined && mode !== "http") {
     resolveFail(`${at}.cookie`, 'cookie persistence needs mode "http"');
   }

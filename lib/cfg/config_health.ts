@@ -34,7 +34,9 @@ function checkTls(tls: ResolvedServerTls | null): CheckTlsConfig {
     ca: tls.caCerts,
     sni: tls.serverName,
     verify: tls.noVerify ? "none" : "required",
-    verifyHost: !tls.noVerifyHost,
+    // A check has no request to take an `sni EXPR` name from: as HAProxy's
+    // checks without SNI, it verifies the chain only.
+    verifyHost: !tls.noVerifyHost && tls.sniExpr === undefined,
   };
   if (tls.clientCert !== undefined) c.clientCert = tls.clientCert;
   if (tls.minVersion !== undefined) c.minVersion = tls.minVersion;

@@ -16,7 +16,7 @@ import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import type { HttpBackendOptions, HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import type { ResolvedBackendLog, ResolvedFrontendLog, ResolvedLogTarget } from "./config_log.ts";
-import type { AclCtx } from "../rules/acl_types.ts";
+import type { AclCtx, AclFetch } from "../rules/acl_types.ts";
 import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts";
 import type { TcpContentRule } from "../rules/tcp_rules.ts";
 import type {
@@ -42,6 +42,8 @@ export interface ResolvedServerTls {
   readonly minVersion?: "TLSv1.2" | "TLSv1.3";
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
   readonly clientCert?: { readonly cert: string; readonly key: string };
+  /** `sniExpr` and its compiled fetch: evaluated on each request (the name replaces `serverName`). */
+  readonly sniExpr?: { readonly text: string; readonly fetch: AclFetch };
   readonly alpn?: readonly string[];
 }
 

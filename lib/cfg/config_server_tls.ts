@@ -8,6 +8,8 @@
  */
 import { errMsg } from "../core/errors.ts";
 import { tlsServerContext } from "../conn/tls_sock.ts";
+import { aclFetchParse } from "../rules/acl_fetch.ts";
+import { type AclFetch, SMP_USE_REQ } from "../rules/acl_types.ts";
 import type { ServerConfig, ServerTlsConfig } from "./config_types.ts";
 import { resolveFail, resolvePem } from "./config_values.ts";
 
@@ -21,8 +23,16 @@ export function resolveServerTlsExtra(
 ): {
   clientCert?: { cert: string; key: string };
   alpn?: string[];
+  sniExpr?: { text: string; fetch: AclFetch };
 } {
-  const out: { clientCert?: { cert: string; key: string }; alpn?: string[] } = {};
+  const out: {
+    clientCert?: { cert: string; key: string };
+    alpn?: string[];
+    sniExpr?: { text: string; fetch: AclFetch };
+  } = {};
+  if (st.sniExpr !== undefined) {
+    out.sniExpr = { text: st.sniExpr, fetch: sniExprOf(`${at}.sniExpr`, st) };
+  }
   if (st.cert !== undefined || st.key !== undefined) {
     if (st.cert === undefined) resolveFail(`${at}.cert`, "a client key needs its certificate");
     if (st.key === undefined) resolveFail(`${at}.key`, "a client certificate needs its key");
@@ -45,14 +55,36 @@ export function resolveServerTlsExtra(
   return out;
 }
 
+/** `sniExpr` compiled: one fetch (with converters) that can read the request. */
+function sniExprOf(at: string, st: ServerTlsConfig): AclFetch {
+  const v = st.sniExpr;
+  if (typeof v !== "string" || v === "") resolveFail(at, "expected a sample expression");
+  if (st.sni !== undefined) resolveFail(at, "give either sni (a fixed name) or sniExpr");
+  const spec = aclFetchParse(v, at);
+  if (typeof spec === "string") resolveFail(at, spec);
+  if ((spec.use & SMP_USE_REQ) === 0) {
+    resolveFail(at, `"${v}" is not known when connecting for a request`);
+  }
+  return spec.fetch.sample ?? spec.fetch;
+}
+
 /**
  * Throws when a server of an HTTP backend offers with ALPN a protocol
  * sluice would not speak on the connection (`h2`: HAProxy would switch to
- * HTTP/2, sluice sends HTTP/1.1).
+ * HTTP/2, sluice sends HTTP/1.1), or one of a TCP backend has an SNI
+ * expression (there is no request to evaluate it on).
  */
-export function resolveServerAlpnMode(at: string, servers: ServerConfig[], mode: string): void {
-  if (mode !== "http" || !Array.isArray(servers)) return;
+export function resolveServerTlsMode(at: string, servers: ServerConfig[], mode: string): void {
+  if (!Array.isArray(servers)) return;
   servers.forEach((s, j) => {
+    if (mode !== "http" && s?.tls?.sniExpr !== undefined) {
+      resolveFail(
+        `${at}.servers[${j}].tls.sniExpr`,
+        "a sample expression as sni needs mode http (it is evaluated on each request); " +
+          "use str(NAME) in mode tcp",
+      );
+    }
+    if (mode !== "http") return;
     const bad = s?.tls?.alpn?.find?.((p) => !HTTP_ALPN.has(p));
     if (bad !== undefined) {
       resolveFail(

@@ -440,6 +440,14 @@ export interface ServerTlsConfig {
   ca?: string[];
   /** Name sent as SNI and checked against the certificate. Default: the server's host. */
   sni?: string;
+  /**
+   * A sample expression (HAProxy's `sni`, e.g. `req.hdr(host),field(1,:)`)
+   * evaluated on each request of an HTTP backend: its value is sent as SNI
+   * and checked against the certificate (no value, or one that is no host
+   * name: no SNI and only the chain is checked). Connections are reused
+   * only for requests with the same name. Not with `sni`, nor in mode tcp.
+   */
+  sniExpr?: string;
   /** Check the certificate's name (the chain is checked unless `verify` is "none"). Default true. */
   verifyHost?: boolean;
   /**

@@ -41,7 +41,20 @@ export interface TlsConnectOptions extends TlsVersions {
 
 /** SNI carries names only, never IP literals (RFC 6066). */
 function sniOf(name: string): string | undefined {
-  return /^[0-9.]+$|:/.test(name) ? undefined : name;
+  return name === "" || /^[0-9.]+$|:/.test(name) ? undefined : name;
+}
+
+/** A DNS host name (what may be sent as SNI), at most 253 characters. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+
+/**
+ * The name a connection sends for an `sni EXPR` value: the value when it
+ * is a host name, else "" (no SNI, names not checked), as a value that is
+ * no name cannot be sent.
+ */
+export function tlsNameOf(value: string | null): string {
+  return value !== null && HOST_NAME.test(value) && !/^[0-9.]+$/.test(value) ? value : "";
 }
 
 /**
@@ -54,12 +67,12 @@ export function tlsClientOptions(
 ): tls.ConnectionOptions {
   const o: tls.ConnectionOptions = {
     servername: sniOf(name),
-    host: name,
+    host: name || undefined,
     ca: opts.caCerts,
     minVersion: opts.minVersion,
     maxVersion: opts.maxVersion,
     rejectUnauthorized: opts.noVerify !== true,
-    checkServerIdentity: opts.noVerifyHost || opts.noVerify
+    checkServerIdentity: opts.noVerifyHost || opts.noVerify || name === ""
       ? () => undefined
       : (host, cert) => tls.checkServerIdentity(name || host, cert),
   };
@@ -81,13 +94,17 @@ export function tlsFailText(reason: string): string {
   return reason === "" ? "SSL handshake failure" : `SSL handshake failure: ${reason}`;
 }
 
-/** Builds the handshake layer for connections to one server. */
+/**
+ * Builds the handshake layer for connections to one server. A connection
+ * with a `tlsName` (per-request SNI) sends and verifies that name instead.
+ */
 export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
   const base = tlsClientOptions(opts);
   return {
     name: "tls-connect",
     start(conn: Connection): void {
-      const t = tls.connect({ ...base, socket: conn.sock! });
+      const o = conn.tlsName === null ? base : tlsClientOptions(opts, conn.tlsName);
+      const t = tls.connect({ ...o, socket: conn.sock! });
       t.once("secureConnect", () => conn.handshakeDone(t));
       t.on("error", (err) => conn.sockError(err));
     },

@@ -12,7 +12,7 @@ import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../frontend/frontend.ts";
 import type { UseBackendRt } from "../frontend/use_backend.ts";
 import type { UseBackendRule } from "../rules/http_rules.ts";
-import type { AclCtx } from "../rules/acl_types.ts";
+import type { AclCtx, AclFetch } from "../rules/acl_types.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
 import type {
@@ -114,6 +114,26 @@ function serverLayers(
     xprt: ffi ? FFI_SOCK : s.tls ? TLS_SOCK : RAW_SOCK,
     hs: s.sendProxy !== 0 ? proxySendLayer(tlsHs) : tlsHs,
   };
+}
+
+/**
+ * The distinct `sni EXPR` fetches of a backend's servers, each server
+ * pointed at its own (servers sharing a default-server line share one).
+ */
+function sniFetchesOf(b: ResolvedBackend, servers: Server[]): AclFetch[] {
+  const out: AclFetch[] = [];
+  const texts: string[] = [];
+  b.servers.forEach((s, i) => {
+    const e = s.tls?.sniExpr;
+    if (e === undefined) return;
+    let k = texts.indexOf(e.text);
+    if (k < 0) {
+      texts.push(e.text);
+      k = out.push(e.fetch) - 1;
+    }
+    servers[i].sniIdx = k;
+  });
+  return out;
 }
 
 /** The instance's scheduler, polling the FFI sockets of the thread when `io` is "ffi". */
@@ -264,6 +284,7 @@ export class Instance {
       events,
     });
     if (b.mode === "http") be.idle = this.idle;
+    be.sniFetches = sniFetchesOf(b, servers);
     be.http = b.http;
     if (b.rules !== null && b.rules.httpRequest.length + b.rules.httpResponse.length > 0) {
       be.rules = b.rules;

@@ -245,3 +245,105 @@ Deno.test("check-ssl: the check uses the server's TLS settings and reports the T
     await waitFor(() => px.logs.some((l) => /be\/s is DOWN/.test(l)), 5000, "DOWN");
   }
 });
+
+/** A TLS upstream speaking HTTP/1.1 keep-alive: each answer's body is the connection's SNI and number. */
+async function httpTlsUpstream(c: TestCert) {
+  const snis: (string | false)[] = [];
+  const server = tls.createServer({ cert: c.cert, key: c.key }, (sock) => {
+    const n = snis.push((sock as unknown as { servername: string | false }).servername);
+    let buf = "";
+    sock.on("error", () => {});
+    sock.on("data", (d) => {
+      buf += String(d);
+      for (let i = buf.indexOf("\r\n\r\n"); i >= 0; i = buf.indexOf("\r\n\r\n")) {
+        buf = buf.slice(i + 4);
+        const body = `${snis[n - 1]}#${n}`;
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      }
+    });
+  });
+  server.on("tlsClientError", () => {});
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    snis,
+    async [Symbol.asyncDispose]() {
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Sends `reqs` one after the other on one connection to `port`; returns each response's body (or status line). */
+async function keepAlive(port: number, hosts: string[]): Promise<string[]> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const out: string[] = [];
+  try {
+    const buf = new Uint8Array(65536);
+    for (const h of hosts) {
+      await conn.write(new TextEncoder().encode(`GET / HTTP/1.1\r\nHost: ${h}\r\n\r\n`));
+      let text = "";
+      for (;;) {
+        const end = text.indexOf("\r\n\r\n");
+        if (end >= 0) {
+          const head = text.slice(0, end);
+          const len = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+          if (text.length >= end + 4 + len) {
+            const status = head.split("\r\n")[0];
+            out.push(
+              status.startsWith("HTTP/1.1 200") ? text.slice(end + 4, end + 4 + len) : status,
+            );
+            break;
+          }
+        }
+        const n = await conn.read(buf);
+        if (n === null) {
+          out.push(text.split("\r\n")[0] || "closed");
+          return out;
+        }
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+    }
+    return out;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("sni EXPR: the name comes from each request; connections are reused only for the same name", async () => {
+  const multi = await P.ca.issue(["a.test", "b.test"]);
+  await using up = await httpTlsUpstream(multi);
+  const text = [
+    "defaults",
+    "  mode http",
+    "  timeout connect 2s",
+    "  timeout client 5s",
+    "  timeout server 5s",
+    "  retries 0",
+    "frontend fe",
+    "  bind 127.0.0.1:0",
+    "  default_backend be",
+    "backend be",
+    "  http-reuse always",
+    `  server s 127.0.0.1:${up.port} ssl ca-file ${P.ca.certFile} sni req.hdr(host),field(1,:)`,
+  ].join("\n") + "\n";
+  const cfg = parseConfigText(text, "sni.cfg", {});
+  const logs: string[] = [];
+  cfg.global = { ...cfg.global, log: { target: logInto(logs) } };
+  await using h = await startSluice(cfg);
+  const port = h.addresses[0].port;
+  // a.test, then b.test (a new connection: another name), then a.test again
+  // (the first connection, idle, is reused).
+  assert.deepEqual(await keepAlive(port, ["a.test", "b.test:8443", "a.test"]), [
+    "a.test#1",
+    "b.test#2",
+    "a.test#1",
+  ]);
+  // A name the certificate does not hold fails the verification.
+  assert.deepEqual(await keepAlive(port, ["c.test"]), ["HTTP/1.1 503 Service Unavailable"]);
+  await waitFor(
+    () => logs.some((l) => /SSL handshake failure: Hostname\/IP does not match .*c\.test/.test(l)),
+    5000,
+    "the failure logged",
+  );
+  assert.deepEqual(up.snis, ["a.test", "b.test"]);
+});

@@ -133,3 +133,24 @@ Deno.test("server no-ssl-reuse loads (sluice never resumes); crl-file is refused
     );
   });
 });
+
+Deno.test("server sni: str(NAME) is fixed, another expression is evaluated per request (mode http)", () => {
+  const http = { mode: "http" };
+  const s = server("server s 127.0.0.1:443 ssl verify none sni req.hdr(host),field(1,:)", http);
+  assert.deepEqual(s.tls, { verify: "none", sniExpr: "req.hdr(host),field(1,:)" });
+  resolveConfig(parse("server s 127.0.0.1:443 ssl verify none sni req.hdr(host)", http));
+  assert.equal(server("server s 127.0.0.1:443 ssl verify none sni str(a.test)").tls?.sni, "a.test");
+  assert.throws(
+    () => resolveConfig(parse("server s 127.0.0.1:443 ssl verify none sni req.hdr(host)")),
+    /tls\.sniExpr: a sample expression as sni needs mode http/,
+  );
+  rejects(
+    "server s 127.0.0.1:443 ssl verify none sni bogus(1)",
+    /invalid value "bogus\(1\)" for "server sni": unknown fetch "bogus"/,
+    http,
+  );
+  assert.throws(
+    () => resolveConfig(parse("server s 127.0.0.1:443 ssl verify none sni res.hdr(x)", http)),
+    /tls\.sniExpr: "res\.hdr\(x\)" is not known when connecting for a request/,
+  );
+});
