@@ -80,6 +80,14 @@ export function createAdminApi(target: AdminTarget, opts: AdminApiOptions = {}):
   const now = opts.now ?? Date.now;
   return {
     exec(line: string, cli?: AdminCliSession, payload?: string): string {
+      // The whole text of a payload command at once (handle.admin()): the
+      // lines after "<<" up to an empty one (the socket splits them itself).
+      const m = payload === undefined ? /^([^\n]*?)[ \t]*<<[ \t]*\r?\n([\s\S]*)$/.exec(line) : null;
+      if (m !== null) {
+        line = m[1];
+        const end = m[2].search(/(^|\n)\r?\n/);
+        payload = end < 0 ? m[2] : m[2].slice(0, end + 1);
+      }
       const ctx: CliCtx = {
         target,
         now,

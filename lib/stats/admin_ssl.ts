@@ -9,7 +9,7 @@
  */
 import { createHash, type X509Certificate } from "node:crypto";
 import { errMsg } from "../core/errors.ts";
-import type { StoredCert, TlsCertStore } from "../conn/tls_cert_store.ts";
+import { type StoredCert, TlsCertStore } from "../conn/tls_cert_store.ts";
 import type { AdminTarget } from "./admin_types.ts";
 
 /** What these commands need of a command's context. */
@@ -80,11 +80,12 @@ function certDetail(c: StoredCert, status: string, star: boolean): string {
   return out;
 }
 
-/** The instance's store, or the answer when there is none. */
-function storeOf(ctx: SslCtx): TlsCertStore | string {
-  const s = ctx.target.sslCerts?.();
-  return s ?? "No certificate is loaded.\n";
+/** The instance's store; an empty one when no certificate is named (answers as HAProxy's). */
+function storeOf(ctx: SslCtx): TlsCertStore {
+  return ctx.target.sslCerts?.() ?? EMPTY;
 }
+
+const EMPTY = new TlsCertStore([]);
 
 /** Runs `fn` and returns its answer with a line feed, or the error's words. */
 function answer(fn: () => string): string {
@@ -103,7 +104,6 @@ export const SSL_COMMANDS: readonly SslCmd[] = [
     help: "display the SSL certificates used in memory, or the details of a file",
     run(ctx, args) {
       const store = storeOf(ctx);
-      if (typeof store === "string") return store;
       const name = args[0];
       if (name === undefined) {
         let out = "";
@@ -136,7 +136,6 @@ export const SSL_COMMANDS: readonly SslCmd[] = [
         return "'set ssl cert expects a filename and a certificate as a payload\n";
       }
       const store = storeOf(ctx);
-      if (typeof store === "string") return store;
       const file = args[0], payload = ctx.payload;
       try {
         return `${store.set(file, payload)}\n`;
@@ -152,7 +151,6 @@ export const SSL_COMMANDS: readonly SslCmd[] = [
     run(ctx, args) {
       if (args[0] === undefined) return "'commit ssl cert expects a filename\n";
       const store = storeOf(ctx);
-      if (typeof store === "string") return store;
       const file = args[0];
       try {
         return `${store.commit(file)}\n`;
@@ -168,7 +166,6 @@ export const SSL_COMMANDS: readonly SslCmd[] = [
     run(ctx, args) {
       if (args[0] === undefined) return "'abort ssl cert' expects a filename\n";
       const store = storeOf(ctx);
-      if (typeof store === "string") return store;
       const file = args[0];
       return answer(() => store.abort(file));
     },

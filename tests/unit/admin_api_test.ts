@@ -999,3 +999,30 @@ Deno.test("exec() never throws and always ends with an empty line, whatever the 
     assert.ok(out === "" || out.endsWith("\n"), JSON.stringify(line));
   }
 });
+
+Deno.test("a line ending with << carries the lines after it up to an empty one as payload", () => {
+  let seen: string | null = null;
+  const target = {
+    state: () => ({ frontends: [], backends: [] }),
+    sslCerts: () => ({
+      set(file: string, payload: string) {
+        seen = `${file}|${payload}`;
+        return `Transaction created for certificate ${file}!`;
+      },
+    }),
+  } as unknown as AdminTarget;
+  const api = createAdminApi(target);
+  assert.equal(
+    api.exec("set ssl cert a.pem <<\nLINE1\nLINE2\n\nignored"),
+    "Transaction created for certificate a.pem!\n\n",
+  );
+  assert.equal(seen, "a.pem|LINE1\nLINE2\n");
+  assert.equal(
+    api.exec("set ssl cert a.pem"),
+    "'set ssl cert expects a filename and a certificate as a payload\n\n",
+  );
+  const none = createAdminApi({ state: target.state } as unknown as AdminTarget);
+  assert.equal(none.exec("show ssl cert"), "# filename\n\n");
+  assert.equal(none.exec("abort ssl cert x.pem"), "No ongoing transaction!\n\n");
+  assert.equal(none.exec("show ssl crt-list"), "\n");
+});
