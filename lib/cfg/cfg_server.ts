@@ -14,7 +14,7 @@
  * | `check`                                 | `check` (type from `option httpchk`)  |
  * | `inter D`, `fastinter D`, `downinter D` | `check.*`                             |
  * | `rise N`, `fall N`, `port N`            | `check.*`                             |
- * | `check-ssl`                             | `check.tls`                           |
+ * | `check-ssl`, `check-sni NAME`            | `check.tls`, `check.sni`              |
  * | `check-send-proxy`                      | `check.sendProxy`                     |
  * | `agent-check`, `agent-port N`           | `agent`, `agent.port`                 |
  * | `agent-inter D`, `agent-send TEXT`      | `agent.inter`, `agent.send`           |
@@ -53,6 +53,7 @@ const CHECK_OPTS: [keyof CfgServerOpts, string][] = [
   ["port", "port"],
   ["checkSsl", "check-ssl"],
   ["checkSendProxy", "check-send-proxy"],
+  ["checkSni", "check-sni"],
 ];
 /** Options that only matter with `agent-check`. */
 const AGENT_OPTS: [keyof CfgServerOpts, string][] = [
@@ -69,6 +70,7 @@ const TLS_OPTS: [keyof CfgServerOpts, string][] = [
   ["tlsVersions", "ssl-min-ver"],
   ["clientCert", "crt"],
   ["alpn", "alpn"],
+  ["verifyhost", "verifyhost"],
 ];
 /** Options that only matter with `observe`. */
 const OBSERVE_OPTS: [keyof CfgServerOpts, string][] = [
@@ -313,6 +315,7 @@ export function cfgServerBuild(
     if (chk.timeout !== undefined) c.timeout = chk.timeout;
     if (o.port !== undefined) c.port = o.port;
     if (o.checkSsl) c.tls = true;
+    if (o.checkSni !== undefined) c.sni = o.checkSni;
     if (chk.http !== undefined) c.http = { ...chk.http };
     if (chk.tcpCheck !== undefined) c.tcpCheck = chk.tcpCheck.map((r) => ({ ...r }));
     if (o.checkSendProxy) c.sendProxy = true;
@@ -339,7 +342,8 @@ export function cfgServerBuild(
     // As HAProxy: without a fixed name sent (`sni str()`) the certificate's
     // names are not checked by default, only its chain; with a sample
     // expression, against the name each connection sends.
-    if (o.sni === undefined && o.sniExpr === undefined && o.verify === "required") {
+    if (o.verifyhost !== undefined) srv.tls.verifyHostName = o.verifyhost;
+    else if (o.sni === undefined && o.sniExpr === undefined && o.verify === "required") {
       srv.tls.verifyHost = false;
     }
     if (o.clientCert !== undefined) Object.assign(srv.tls, o.clientCert);

@@ -1,8 +1,8 @@
 /**
  * The TLS options of `server` and `default-server` lines beyond `ssl`,
  * `verify`, `ca-file`, `sni` and versions (cfg_server.ts): `crt` (the
- * client certificate shown to the server), `alpn`, `no-ssl-reuse` /
- * `ssl-reuse`, and the refused `crl-file`; and how a server's trust settles
+ * client certificate shown to the server), `alpn`, `verifyhost`,
+ * `check-sni`, `no-ssl-reuse` / `ssl-reuse`, and the refused `crl-file`; and how a server's trust settles
  * against the global `ssl-server-verify` (HAProxy refuses a verifying
  * server without a CA file, and so does sluice).
  *
@@ -45,6 +45,18 @@ export function cfgServerTlsOption(
     // sluice's TLS client never resumes a session (Deno's node:tls ignores
     // the `session` option, measured): every connection does the full
     // handshake that `no-ssl-reuse` asks for, so both are what sluice does.
+    case "verifyhost": {
+      const v = a.value(args, i + 1);
+      if (!/^[\x21-\x7e]{1,253}$/.test(v)) throw a.badValue(v, "expected a host name");
+      o.verifyhost = v;
+      return i + 2;
+    }
+    case "check-sni": {
+      const v = a.value(args, i + 1);
+      if (!/^[\x21-\x7e]{1,253}$/.test(v)) throw a.badValue(v, "expected a host name");
+      o.checkSni = v;
+      return i + 2;
+    }
     case "no-ssl-reuse":
     case "ssl-reuse":
       return i + 1;

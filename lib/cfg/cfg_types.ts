@@ -113,6 +113,10 @@ export interface CfgServerOpts {
   clientCert?: { cert: string; key: string };
   /** `alpn LIST`. */
   alpn?: string[];
+  /** `verifyhost NAME`. */
+  verifyhost?: string;
+  /** `check-sni NAME`. */
+  checkSni?: string;
   /** `ssl-min-ver`, `ssl-max-ver`, `no-tlsv1x`, `force-tlsv1x`. */
   tlsVersions?: CfgTlsVersionOpts;
   /** What they (over `ssl-default-server-options`) come to, set on `server` lines with `ssl`. */

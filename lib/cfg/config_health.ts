@@ -35,10 +35,11 @@ function checkTls(tls: ResolvedServerTls | null): CheckTlsConfig {
     sni: tls.serverName,
     verify: tls.noVerify ? "none" : "required",
     // A check has no request to take an `sni EXPR` name from: as HAProxy's
-    // checks without SNI, it verifies the chain only.
-    verifyHost: !tls.noVerifyHost && tls.sniExpr === undefined,
+    // checks without SNI, it verifies the chain (and the `verifyhost` name).
+    verifyHost: !tls.noVerifyHost && (tls.sniExpr === undefined || tls.verifyName !== undefined),
   };
   if (tls.clientCert !== undefined) c.clientCert = tls.clientCert;
+  if (tls.verifyName !== undefined) c.verifyName = tls.verifyName;
   if (tls.minVersion !== undefined) c.minVersion = tls.minVersion;
   if (tls.maxVersion !== undefined) c.maxVersion = tls.maxVersion;
   return c;
@@ -183,7 +184,17 @@ export function resolveCheck(
   if (addr.kind === "unix" && c.port !== undefined) {
     resolveFail(`${where}.port`, "a unix socket has no port");
   }
-  if (resolveBool(`${where}.tls`, c.tls, tls !== null)) r.tls = checkTls(tls);
+  if (resolveBool(`${where}.tls`, c.tls, tls !== null)) {
+    r.tls = checkTls(tls);
+    if (c.sni !== undefined) {
+      if (typeof c.sni !== "string" || !/^[\x21-\x7e]{1,253}$/.test(c.sni)) {
+        resolveFail(`${where}.sni`, `expected a host name, got ${JSON.stringify(c.sni)}`);
+      }
+      // HAProxy's check-sni: sent, and the name checked (unless checks are off).
+      r.tls.sni = c.sni;
+      if (r.tls.verify !== "none") r.tls.verifyHost = true;
+    }
+  } else if (c.sni !== undefined) resolveFail(`${where}.sni`, "needs a check over TLS");
   // HAProxy: a server's PROXY header goes on its checks too, unless they use their own port.
   const pp = srv.sendProxy === 0 ? 1 : srv.sendProxy;
   if (resolveBool(`${where}.sendProxy`, c.sendProxy, srv.sendProxy !== 0 && c.port === undefined)) {

@@ -39,6 +39,8 @@ export interface ResolvedServerTls {
   readonly caCerts?: string[];
   readonly noVerifyHost: boolean;
   readonly noVerify: boolean;
+  /** `verifyHostName`: the name checked when no SNI is sent. */
+  readonly verifyName?: string;
   readonly minVersion?: "TLSv1.2" | "TLSv1.3";
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
   readonly clientCert?: { readonly cert: string; readonly key: string };

@@ -24,12 +24,23 @@ export function resolveServerTlsExtra(
   clientCert?: { cert: string; key: string };
   alpn?: string[];
   sniExpr?: { text: string; fetch: AclFetch };
+  verifyName?: string;
 } {
   const out: {
     clientCert?: { cert: string; key: string };
     alpn?: string[];
     sniExpr?: { text: string; fetch: AclFetch };
+    verifyName?: string;
   } = {};
+  if (st.verifyHostName !== undefined) {
+    if (typeof st.verifyHostName !== "string" || !/^[\x21-\x7e]{1,253}$/.test(st.verifyHostName)) {
+      resolveFail(
+        `${at}.verifyHostName`,
+        `expected a host name, got ${JSON.stringify(st.verifyHostName)}`,
+      );
+    }
+    out.verifyName = st.verifyHostName;
+  }
   if (st.sniExpr !== undefined) {
     out.sniExpr = { text: st.sniExpr, fetch: sniExprOf(`${at}.sniExpr`, st) };
   }

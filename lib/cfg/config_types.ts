@@ -451,6 +451,11 @@ export interface ServerTlsConfig {
   /** Check the certificate's name (the chain is checked unless `verify` is "none"). Default true. */
   verifyHost?: boolean;
   /**
+   * The name the certificate is checked against when no SNI is sent
+   * (HAProxy's `verifyhost`); also used by health checks. Default: none.
+   */
+  verifyHostName?: string;
+  /**
    * `"required"` (default) checks the certificate chain; `"none"` accepts any
    * certificate, like HAProxy's `verify none` (encryption without
    * authentication: only for servers on a trusted network).
@@ -495,6 +500,8 @@ export interface CheckConfig {
   port?: number;
   /** Check over TLS (default: like the traffic, when the server uses TLS). */
   tls?: boolean;
+  /** SNI of TLS checks (HAProxy's `check-sni`). Default: the server's `tls.sni`, else none. */
+  sni?: string;
   /** HTTP check request and expectation. */
   http?: {
     /** Default `"GET"`. */

@@ -90,6 +90,7 @@ export function checkTlsConnect(raw: Socket, t: CheckTlsConfig, addr: ProbeAddr)
       caCerts: t.ca,
       noVerify: t.verify === "none",
       noVerifyHost: t.verifyHost === false,
+      verifyName: t.verifyName,
       clientCert: t.clientCert,
       minVersion: t.minVersion,
       maxVersion: t.maxVersion,

@@ -33,6 +33,8 @@ export interface TlsConnectOptions extends TlsVersions {
   noVerifyHost?: boolean;
   /** Skip every check (HAProxy's `verify none`). */
   noVerify?: boolean;
+  /** The name checked when no SNI is sent (HAProxy's `verifyhost`). */
+  verifyName?: string;
   /** Client certificate chain and key (PEM) shown when the server asks (HAProxy's `crt`). */
   clientCert?: { readonly cert: string; readonly key: string };
   /** Protocols offered with ALPN, in order of preference (HAProxy's `alpn`). */
@@ -65,6 +67,10 @@ export function tlsClientOptions(
   opts: TlsConnectOptions,
   name: string = opts.serverName,
 ): tls.ConnectionOptions {
+  // The name checked: the one sent, else `verifyhost`'s (as HAProxy), else
+  // the address's; none when name checks are off.
+  const sent = sniOf(name) !== undefined;
+  const target = opts.noVerifyHost ? "" : sent ? name : opts.verifyName ?? name;
   const o: tls.ConnectionOptions = {
     servername: sniOf(name),
     host: name || undefined,
@@ -72,9 +78,9 @@ export function tlsClientOptions(
     minVersion: opts.minVersion,
     maxVersion: opts.maxVersion,
     rejectUnauthorized: opts.noVerify !== true,
-    checkServerIdentity: opts.noVerifyHost || opts.noVerify || name === ""
+    checkServerIdentity: opts.noVerify || target === ""
       ? () => undefined
-      : (host, cert) => tls.checkServerIdentity(name || host, cert),
+      : (_host, cert) => tls.checkServerIdentity(target, cert),
   };
   if (opts.clientCert !== undefined) {
     o.cert = opts.clientCert.cert;

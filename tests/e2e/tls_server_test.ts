@@ -347,3 +347,37 @@ Deno.test("sni EXPR: the name comes from each request; connections are reused on
   );
   assert.deepEqual(up.snis, ["a.test", "b.test"]);
 });
+
+Deno.test("verifyhost: without SNI the certificate is checked against that name; check-sni for checks", async () => {
+  await using up = await tlsUpstream(P.good);
+  {
+    await using px = await proxy(up.port, `ssl ca-file ${P.ca.certFile} verifyhost a.test`);
+    assert.equal(await fetchText(px.port), "hi");
+    assert.ok(!up.seen.at(-1)!.sni);
+  }
+  {
+    await using px = await proxy(up.port, `ssl ca-file ${P.ca.certFile} verifyhost b.test`);
+    assert.equal(await fetchText(px.port), "");
+    await waitFor(
+      () => px.logs.some((l) => /Hostname\/IP does not match .*b\.test/.test(l)),
+      5000,
+      "the failure logged",
+    );
+  }
+  {
+    await using px = await proxy(
+      up.port,
+      `ssl ca-file ${P.ca.certFile} check check-sni a.test inter 100`,
+    );
+    // The name checked is the one sent: a.test passes, b.test (below) fails.
+    await waitFor(() => px.stats().check_status === "L6OK", 5000, "L6OK");
+  }
+  {
+    await using px = await proxy(
+      up.port,
+      `ssl ca-file ${P.ca.certFile} check check-sni b.test inter 100`,
+    );
+    await waitFor(() => px.stats().check_status === "L6RSP", 5000, "L6RSP");
+    assert.match(px.stats().check_desc, /SSL handshake failure: Hostname\/IP does not match/);
+  }
+});

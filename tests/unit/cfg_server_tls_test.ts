@@ -154,3 +154,19 @@ Deno.test("server sni: str(NAME) is fixed, another expression is evaluated per r
     /tls\.sniExpr: "res\.hdr\(x\)" is not known when connecting for a request/,
   );
 });
+
+Deno.test("server verifyhost and check-sni", () => {
+  const s = server(
+    "server s 127.0.0.1:443 ssl verify none verifyhost a.test check check-sni b.test",
+  );
+  assert.equal(s.tls?.verifyHostName, "a.test");
+  assert.equal(s.check?.sni, "b.test");
+  rejects("server s 127.0.0.1:443 verifyhost a.test", /"verifyhost" on server needs "ssl"/);
+  rejects("server s 127.0.0.1:443 check-sni a.test", /"check-sni" on server needs "check"/);
+  const r = resolveConfig(
+    parse("server s 127.0.0.1:443 ssl verify none verifyhost a.test check check-sni b.test"),
+  );
+  const chk = r.backends[0].servers[0].check!;
+  assert.equal(chk.tls?.sni, "b.test");
+  assert.equal(chk.tls?.verifyName, "a.test");
+});
