@@ -346,7 +346,11 @@ export function cfgServerBuild(
     else if (o.sni === undefined && o.sniExpr === undefined && o.verify === "required") {
       srv.tls.verifyHost = false;
     }
-    if (o.clientCert !== undefined) Object.assign(srv.tls, o.clientCert);
+    if (o.clientCert !== undefined) {
+      srv.tls.cert = o.clientCert.cert;
+      srv.tls.key = o.clientCert.key;
+      srv.tls.certFile = o.clientCert.file;
+    }
     if (o.alpn !== undefined) srv.tls.alpn = o.alpn;
     if (o.minVersion !== undefined) srv.tls.minVersion = o.minVersion;
     if (o.maxVersion !== undefined) srv.tls.maxVersion = o.maxVersion;

@@ -30,9 +30,11 @@ export function cfgServerTlsOption(
   const name = args[i];
   const a = at.sub(`${line} ${name}`);
   switch (name) {
-    case "crt":
-      o.clientCert = cfgCrt(a, a.tlsPath(a.value(args, i + 1), "crt"));
+    case "crt": {
+      const file = a.tlsPath(a.value(args, i + 1), "crt");
+      o.clientCert = { ...cfgCrt(a, file), file };
       return i + 2;
+    }
     case "alpn": {
       const v = a.value(args, i + 1);
       const list = v.split(",");

@@ -109,8 +109,8 @@ export interface CfgServerOpts {
   sni?: string;
   /** `sni EXPR` other than `str(NAME)`: a sample expression. */
   sniExpr?: string;
-  /** `crt FILE`: the client certificate shown to the server. */
-  clientCert?: { cert: string; key: string };
+  /** `crt FILE`: the client certificate shown to the server, and the file. */
+  clientCert?: { cert: string; key: string; file: string };
   /** `alpn LIST`. */
   alpn?: string[];
   /** `verifyhost NAME`. */

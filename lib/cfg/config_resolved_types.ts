@@ -43,7 +43,11 @@ export interface ResolvedServerTls {
   readonly verifyName?: string;
   readonly minVersion?: "TLSv1.2" | "TLSv1.3";
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
-  readonly clientCert?: { readonly cert: string; readonly key: string };
+  /**
+   * The client certificate: live (its `cert` and `key` are replaced by the
+   * runtime API's `commit ssl cert FILE`, and the checks share the object).
+   */
+  readonly clientCert?: { cert: string; key: string; readonly file?: string };
   /** `sniExpr` and its compiled fetch: evaluated on each request (the name replaces `serverName`). */
   readonly sniExpr?: { readonly text: string; readonly fetch: AclFetch };
   readonly alpn?: readonly string[];

@@ -21,13 +21,13 @@ export function resolveServerTlsExtra(
   at: string,
   st: ServerTlsConfig,
 ): {
-  clientCert?: { cert: string; key: string };
+  clientCert?: { cert: string; key: string; file?: string };
   alpn?: string[];
   sniExpr?: { text: string; fetch: AclFetch };
   verifyName?: string;
 } {
   const out: {
-    clientCert?: { cert: string; key: string };
+    clientCert?: { cert: string; key: string; file?: string };
     alpn?: string[];
     sniExpr?: { text: string; fetch: AclFetch };
     verifyName?: string;
@@ -56,6 +56,12 @@ export function resolveServerTlsExtra(
       resolveFail(`${at}.cert`, errMsg(err));
     }
     out.clientCert = { cert, key };
+    if (st.certFile !== undefined) {
+      if (typeof st.certFile !== "string" || !/^[\x21-\x7e\x80-\uffff]+$/.test(st.certFile)) {
+        resolveFail(`${at}.certFile`, `expected a file name, got ${JSON.stringify(st.certFile)}`);
+      }
+      out.clientCert.file = st.certFile;
+    }
   }
   if (st.alpn !== undefined) {
     const ok = Array.isArray(st.alpn) && st.alpn.length > 0 &&

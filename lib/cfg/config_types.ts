@@ -472,6 +472,8 @@ export interface ServerTlsConfig {
   cert?: string;
   /** Private key (PEM) of `cert`. */
   key?: string;
+  /** The file `cert` and `key` came from: the runtime API's name for them (`set ssl cert`). */
+  certFile?: string;
   /**
    * Protocols offered with ALPN, in order of preference (HAProxy's `alpn`).
    * sluice speaks HTTP/1.x to servers, so an HTTP backend may offer only

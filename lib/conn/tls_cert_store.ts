@@ -7,14 +7,44 @@
  * their certificate. Nothing is written to disk (as HAProxy: a reload reads
  * the files again).
  *
- * The store is generic over the listeners' SNI stores (TlsCerts): any
- * listener pair with a `file` is listed and replaced, whatever configured it.
+ * The store is generic over its users (TlsCertUser): the listeners' SNI
+ * stores (TlsCerts) and the servers' client certificates (`server ... crt`,
+ * as HAProxy 2.6 updates those too); any certificate with a `file` is listed
+ * and replaced, whatever configured it.
  *
  * @module
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { errMsg } from "../core/errors.ts";
-import type { TlsCerts } from "./tls_sock.ts";
+import type { TlsCertPair } from "./tls_sock.ts";
+
+/**
+ * What uses certificates by file: a listener's SNI store (TlsCerts), or a
+ * server's client certificate (clientCertUser()).
+ */
+export interface TlsCertUser {
+  /** The certificates, with the files they came from. */
+  readonly pairs: readonly TlsCertPair[];
+  /** Replaces the pairs of `file`; throws, changing nothing, when refused; false when none. */
+  replace(file: string, cert: string, key: string): boolean;
+}
+
+/** A server's client certificate (`crt`) as a store user: `live` is updated in place. */
+export function clientCertUser(
+  live: { cert: string; key: string; readonly file?: string },
+): TlsCertUser {
+  return {
+    get pairs() {
+      return [live];
+    },
+    replace(file, cert, key) {
+      if (live.file !== file) return false;
+      live.cert = cert;
+      live.key = key;
+      return true;
+    },
+  };
+}
 
 /** A certificate of the store: its chain and key as PEM, and the leaf parsed. */
 export interface StoredCert {
@@ -76,12 +106,12 @@ export function storedCertParse(file: string, text: string, key?: string): Store
 
 /** The committed certificates of the listeners, and the ongoing transaction. */
 export class TlsCertStore {
-  readonly #users: readonly TlsCerts[];
+  readonly #users: readonly TlsCertUser[];
   readonly #certs = new Map<string, StoredCert>();
   #txn: StoredCert | null = null;
 
-  /** Lists the named certificates of `users` (the listeners' SNI stores). */
-  constructor(users: readonly TlsCerts[]) {
+  /** Lists the named certificates of `users` (listeners' SNI stores, servers' client certificates). */
+  constructor(users: readonly TlsCertUser[]) {
     this.#users = users;
     for (const u of users) {
       for (const p of u.pairs) {

@@ -35,7 +35,10 @@ export interface TlsConnectOptions extends TlsVersions {
   noVerify?: boolean;
   /** The name checked when no SNI is sent (HAProxy's `verifyhost`). */
   verifyName?: string;
-  /** Client certificate chain and key (PEM) shown when the server asks (HAProxy's `crt`). */
+  /**
+   * Client certificate chain and key (PEM) shown when the server asks
+   * (HAProxy's `crt`); read at each connection.
+   */
   clientCert?: { readonly cert: string; readonly key: string };
   /** Protocols offered with ALPN, in order of preference (HAProxy's `alpn`). */
   alpn?: readonly string[];
@@ -110,7 +113,14 @@ export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
     name: "tls-connect",
     start(conn: Connection): void {
       const o = conn.tlsName === null ? base : tlsClientOptions(opts, conn.tlsName);
-      const t = tls.connect({ ...o, socket: conn.sock! });
+      // The client certificate is read at each connection: the runtime API
+      // may have replaced it (`commit ssl cert`).
+      const cc = opts.clientCert;
+      const t = tls.connect(
+        cc === undefined
+          ? { ...o, socket: conn.sock! }
+          : { ...o, cert: cc.cert, key: cc.key, socket: conn.sock! },
+      );
       t.once("secureConnect", () => conn.handshakeDone(t));
       t.on("error", (err) => conn.sockError(err));
     },

@@ -38,7 +38,7 @@ import { FFI_SOCK, ffiCanConnect } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK } from "../conn/tls_sock.ts";
 import { tlsConnectLayer } from "../conn/tls_client.ts";
-import { TlsCertStore } from "../conn/tls_cert_store.ts";
+import { clientCertUser, TlsCertStore, type TlsCertUser } from "../conn/tls_cert_store.ts";
 import { certExpiries, CertExpiryWatch } from "./cert_expiry.ts";
 import { ConnLimit, type Listener } from "../listener/listener.ts";
 import { tlsServerContext } from "../conn/tls_sock.ts";
@@ -577,8 +577,14 @@ export class Instance {
    */
   sslCerts(): TlsCertStore | null {
     if (this.#certStore === undefined) {
-      const users = this.frontends.flatMap((fe) => fe.listeners)
+      const users: TlsCertUser[] = this.frontends.flatMap((fe) => fe.listeners)
         .map((li) => li.certs).filter((c) => c !== null);
+      for (const b of this.#cfg.backends) {
+        for (const s of b.servers) {
+          const cc = s.tls?.clientCert;
+          if (cc?.file !== undefined) users.push(clientCertUser(cc));
+        }
+      }
       const store = new TlsCertStore(users);
       this.#certStore = store.files().length === 0 ? null : store;
     }

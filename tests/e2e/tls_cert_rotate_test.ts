@@ -182,3 +182,71 @@ Deno.test("set/commit ssl cert under load: zero failed handshakes, the new seria
     assert.equal(await cli(sock, "show ssl crt-list\n"), "\n");
   });
 });
+
+Deno.test("set/commit ssl cert also replaces a server's client certificate (crt)", async () => {
+  await withTempDir(async (dir) => {
+    const ca = await TestCa.create(dir);
+    const srvCert = await ca.issue(["a.test"]);
+    const one = await ca.issue(["client-one"], { client: true });
+    const two = await ca.issue(["client-two"], { client: true });
+    // An upstream that requires a client certificate and answers with its CN.
+    const upstreamTls = tls.createServer({
+      cert: srvCert.cert,
+      key: srvCert.key,
+      ca: [ca.cert],
+      requestCert: true,
+      rejectUnauthorized: true,
+    }, (s) => {
+      s.on("error", () => {});
+      s.end(String(s.getPeerCertificate().subject?.CN));
+    });
+    upstreamTls.on("tlsClientError", () => {});
+    await new Promise<void>((r) => upstreamTls.listen(0, "127.0.0.1", () => r()));
+    try {
+      const upPort = (upstreamTls.address() as { port: number }).port;
+      const sock = `${dir}/admin.sock`;
+      const text = [
+        "global",
+        `  stats socket ${sock} level admin`,
+        "defaults",
+        "  mode tcp",
+        "  timeout connect 2s",
+        "  timeout client 5s",
+        "  timeout server 5s",
+        "frontend fe",
+        "  bind 127.0.0.1:0",
+        "  default_backend be",
+        "backend be",
+        `  server s 127.0.0.1:${upPort} ssl ca-file ${ca.certFile} crt ${one.pemFile}`,
+      ].join("\n") + "\n";
+      const cfg = parseConfigText(text, `${dir}/t.cfg`, {});
+      cfg.global = { ...cfg.global, log: { target: "none" } };
+      await using h = await startSluice(cfg);
+      const port = h.addresses[0].port;
+      const ask = async () => {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          let out = "";
+          const b = new Uint8Array(1024);
+          for (let n = await c.read(b); n !== null; n = await c.read(b)) {
+            out += new TextDecoder().decode(b.subarray(0, n));
+          }
+          return out;
+        } finally {
+          c.close();
+        }
+      };
+      assert.equal(await ask(), "client-one");
+      assert.match(await cli(sock, "show ssl cert\n"), new RegExp(`^# filename\n${one.pemFile}\n`));
+      assert.equal(
+        await cli(sock, `set ssl cert ${one.pemFile} <<\n${two.cert}${two.key}\n`),
+        `Transaction created for certificate ${one.pemFile}!\n\n`,
+      );
+      assert.equal(await ask(), "client-one");
+      assert.match(await cli(sock, `commit ssl cert ${one.pemFile}\n`), /Success!/);
+      assert.equal(await ask(), "client-two");
+    } finally {
+      await new Promise((r) => upstreamTls.close(r));
+    }
+  });
+});
