@@ -130,7 +130,7 @@ export interface GlobalConfig {
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
   /**
-   * Days before a listener certificate's notAfter from which a warning is
+   * Days before a certificate (bind or server `crt`)'s notAfter from which a warning is
    * logged, checked at start and then once a day (sluice's
    * `ssl-cert-expiry-warning`); 0 turns the warning off. Default 30.
    */

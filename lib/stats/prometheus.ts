@@ -137,7 +137,7 @@ export function formatPrometheus(stats: InstanceStats): string {
     e.add(
       "sluice_ssl_cert_not_after_seconds",
       "gauge",
-      "End of validity of a listener certificate (Unix seconds).",
+      "End of validity of a certificate, bind or server crt (Unix seconds).",
       { file: c.file },
       c.notAfter,
     );

@@ -1,5 +1,5 @@
 /**
- * The listener certificates' expiry: their notAfter for the stats
+ * The certificates' expiry (bind and server `crt` files): their notAfter for the stats
  * (`sluice_ssl_cert_not_after_seconds`) and a warning in the event log from
  * `ssl-cert-expiry-warning` days before it (a sluice extension; HAProxy has
  * no such warning), checked when the instance starts and then once a day.
