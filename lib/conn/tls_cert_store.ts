@@ -116,7 +116,12 @@ export class TlsCertStore {
     for (const u of users) {
       for (const p of u.pairs) {
         if (p.file === undefined || this.#certs.has(p.file)) continue;
-        this.#certs.set(p.file, storedCertParse(p.file, p.cert + p.key));
+        try {
+          this.#certs.set(p.file, storedCertParse(p.file, p.cert + p.key));
+        } catch {
+          // Loaded by the TLS stack, so it parses; if not, it is not listed
+          // rather than breaking the stats and the runtime API.
+        }
       }
     }
   }
