@@ -15,7 +15,7 @@
  */
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { Connection } from "../conn/connection.ts";
-import { CO_FL_ERROR } from "../conn/conn_types.ts";
+import { CO_ER_TLS, CO_FL_ERROR } from "../conn/conn_types.ts";
 import { ppHeaderV1, ppHeaderV2 } from "../conn/proxy_proto.ts";
 import { hashAddr } from "../lb/hash.ts";
 import { createLb } from "../lb/lb_algos.ts";
@@ -71,7 +71,9 @@ import { Ramp } from "./ramp.ts";
 import { type Server, SRV_ADMIN_MAINT, SRV_ADMIN_NAMES } from "./server.ts";
 import { StickTable } from "./stick_table.ts";
 import type { LimitEvents } from "../core/limit_events.ts";
-import type { AclCtx } from "../rules/acl_types.ts";
+import type { AclCtx, AclFetch } from "../rules/acl_types.ts";
+import { sampleText } from "../rules/act_template.ts";
+import { tlsNameOf } from "../conn/tls_client.ts";
 import type { HttpRule } from "../rules/http_rules.ts";
 
 /** Backend timeouts in ms (0: none). */
@@ -194,6 +196,8 @@ export class Backend implements StreamBackend {
   hooks: FrontendHooks | null = null;
   /** Idle server connections for reuse (HTTP), or null. */
   idle: IdleConns | null = null;
+  /** The distinct `sni EXPR` of the servers (Server.sniIdx points here); set by the instance. */
+  sniFetches: readonly AclFetch[] = [];
   /** HTTP settings applied to the requests routed here (null: the frontend's alone). */
   http: HttpBackendOptions | null = null;
   /** `http-request` / `http-response` rules of the backend, or null. */
@@ -340,6 +344,7 @@ export class Backend implements StreamBackend {
     if (strm.tConnStart < 0) strm.tConnStart = now;
     const conn = new Connection(this.#sched, srv.xprt, srv.hs);
     if (srv.sendProxy !== 0) conn.ppOut = proxyHeaderOf(strm, srv.sendProxy);
+    if (srv.sniIdx >= 0) conn.tlsName = this.#sniFor(strm, srv);
     conn.owner = strm;
     sc.conn = conn;
     sc.state = SC_ST_CON;
@@ -377,7 +382,12 @@ export class Backend implements StreamBackend {
   #handleCer(strm: Stream, now: number): boolean {
     const sc = strm.scb;
     const srv = strm.target as Server;
-    sc.conn!.close();
+    const failed = sc.conn!;
+    if (failed.errCode === CO_ER_TLS) {
+      const line = srv.tlsFails.note(`${this.name}/${srv.name}`, failed.errMsg, now);
+      if (line !== null) this.#events(line, "warning");
+    }
+    failed.close();
     sc.conn = null;
     sc.exp = TICK_ETERNITY;
     this.counters.econ++;
@@ -899,19 +909,32 @@ export class Backend implements StreamBackend {
       case "never": {
         const own = this.#private.get(strm);
         if (own === undefined) return null;
-        if (own.srv === srv) return pool.take(own);
+        if (own.srv === srv) return pool.take(own, false, this.#sniFor(strm, srv));
         // The next request went to another server: its old one is no use.
         this.#private.delete(strm);
         pool.closeOwner(own);
         return null;
       }
       case "safe":
-        return strm.flags & SF_FIRST_REQ ? null : pool.take(srv);
+        return strm.flags & SF_FIRST_REQ ? null : pool.take(srv, false, this.#sniFor(strm, srv));
       case "aggressive":
-        return pool.take(srv, (strm.flags & SF_FIRST_REQ) !== 0);
+        return pool.take(srv, (strm.flags & SF_FIRST_REQ) !== 0, this.#sniFor(strm, srv));
       case "always":
-        return pool.take(srv);
+        return pool.take(srv, false, this.#sniFor(strm, srv));
     }
+  }
+
+  /**
+   * HTTP: evaluates the servers' `sni EXPR` on the request in `ctx` (the
+   * names new connections send, and idle ones must have been made with).
+   */
+  requestSni(strm: Stream, ctx: AclCtx): void {
+    strm.srvSnis = this.sniFetches.map((f) => tlsNameOf(sampleText(f, ctx)));
+  }
+
+  /** The SNI a connection to `srv` must have for `strm`: null when the server's own name. */
+  #sniFor(strm: Stream, srv: Server): string | null {
+    return srv.sniIdx < 0 ? null : strm.srvSnis?.[srv.sniIdx] ?? "";
   }
 
   /** The stream's private pool for `srv` (a new one when it had one for another server). */

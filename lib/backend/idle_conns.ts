@@ -105,9 +105,10 @@ export class IdleConns extends Task {
   /**
    * Takes the most recent usable idle connection of `owner`, or null; with
    * `provenOnly`, only one that was already reused (`http-reuse aggressive`
-   * for a client's first request).
+   * for a client's first request); only one made with SNI `tlsName` (a
+   * server with `sni EXPR`; null: the server's own).
    */
-  take(owner: IdleOwner, provenOnly = false): Connection | null {
+  take(owner: IdleOwner, provenOnly = false, tlsName: string | null = null): Connection | null {
     const list = owner.idle, since = owner.idleSince;
     for (let i = list.length - 1; i >= 0; i--) {
       const conn = list[i];
@@ -119,6 +120,7 @@ export class IdleConns extends Task {
         continue;
       }
       if (provenOnly && conn.reuses === 0) continue;
+      if (conn.tlsName !== tlsName) continue;
       if (i === list.length - 1) {
         list.pop();
         since.pop();

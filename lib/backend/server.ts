@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { TlsFailLog } from "./tls_fail_log.ts";
 import { TICK_ETERNITY } from "../core/time.ts";
 import { sharedAdd, type SharedCount, sharedGet, sharedTryTake } from "../core/shared_count.ts";
 import type { Address } from "../core/addr_types.ts";
@@ -100,6 +101,10 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   readonly queue: PendQueue = new PendQueue();
   /** Consecutive errors seen on live traffic (passive health). */
   consecErrors = 0;
+  /** Index in the backend's `sniFetches` of this server's `sni EXPR`, or -1. */
+  sniIdx = -1;
+  /** Rate limit of the TLS handshake failure log lines (tls_fail_log.ts). */
+  readonly tlsFails = new TlsFailLog();
   /** Traffic counters. */
   readonly counters: Counters = new Counters();
   /** Idle kept-alive connections (HTTP), most recently used last. */

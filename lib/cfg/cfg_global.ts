@@ -10,6 +10,7 @@
  * | `tune.maxrewrite N`                      | `maxRewrite`                         |
  * | `tune.http.maxhdr N`                     | `maxHdrs`                            |
  * | `tune.runqueue-depth N`                  | `runqueueDepth`                      |
+ * | `ssl-cert-expiry-warning DAYS` (sluice)  | `sslCertExpiryWarning`               |
  * | `tune.io node\|ffi` (sluice)             | `io`                                 |
  * | `hard-stop-after D`                      | `graceMs`                            |
  * | `nbthread N`                             | `nbthread` (worker threads)          |
@@ -20,6 +21,7 @@
  * | `ssl-default-bind-options OPT…`          | TLS versions of later `bind … ssl`   |
  * | `ssl-default-server-options OPT…`        | TLS versions of later `server … ssl` |
  * | `ssl-default-{bind,server}-ciphers[uites]` | checked cipher lists (cfg_ciphers.ts) |
+ * | `ssl-server-verify none\|required`      | `verify` of later `server … ssl`     |
  *
  * Process management that sluice leaves to the service manager loads with
  * one warning saying what to do instead: `daemon`, `master-worker`, `user`,
@@ -114,6 +116,7 @@ const TUNE: Record<string, keyof GlobalConfig> = {
   "tune.maxrewrite": "maxRewrite",
   "tune.http.maxhdr": "maxHdrs",
   "tune.runqueue-depth": "runqueueDepth",
+  "ssl-cert-expiry-warning": "sslCertExpiryWarning",
 };
 
 /**
@@ -173,6 +176,10 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
       d.oldAt = o.oldAt;
       return;
     }
+    case "ssl-server-verify":
+      at.args(args, 1, 1);
+      g.tls.serverVerify = at.oneOf(args[0], ["none", "required"] as const);
+      return;
     case "ssl-default-bind-ciphers":
     case "ssl-default-bind-ciphersuites":
     case "ssl-default-server-ciphers":

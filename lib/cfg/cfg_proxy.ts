@@ -464,20 +464,24 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
  * The certificates of one `crt`: the file, or every file of the directory
  * in name order but `.key`, `.issuer`, `.ocsp` and `.sctl` ones (HAProxy's).
  */
-function cfgCrts(at: CfgAt, name: string): { cert: string; key: string }[] {
+function cfgCrts(at: CfgAt, name: string): { cert: string; key: string; file: string }[] {
   let dir = false;
   try {
     dir = Deno.statSync(at.path(name)).isDirectory;
   } catch {
     // Not there: cfgCrt() says so.
   }
-  if (!dir) return [cfgCrt(at, name)];
+  // Named by file for the runtime API (`show ssl cert`, `set ssl cert`).
+  if (!dir) return [{ ...cfgCrt(at, name), file: name }];
   const files = [...Deno.readDirSync(at.path(name))]
     .filter((e) => e.isFile && !/\.(key|issuer|ocsp|sctl)$/.test(e.name))
     .map((e) => e.name)
     .sort();
   if (files.length === 0) throw at.badValue(name, "no certificate file in the directory");
-  return files.map((f) => cfgCrt(at, `${name.replace(/\/$/, "")}/${f}`));
+  return files.map((f) => {
+    const file = `${name.replace(/\/$/, "")}/${f}`;
+    return { ...cfgCrt(at, file), file };
+  });
 }
 
 /**
@@ -485,7 +489,7 @@ function cfgCrts(at: CfgAt, name: string): { cert: string; key: string }[] {
  * chain and the private key; when the key is not in it, `FILE.key`. Other
  * blocks (DH or EC parameters) are skipped.
  */
-function cfgCrt(at: CfgAt, file: string): { cert: string; key: string } {
+export function cfgCrt(at: CfgAt, file: string): { cert: string; key: string } {
   const blocks = (text: string) =>
     [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)].map((m) => ({
       label: m[1],

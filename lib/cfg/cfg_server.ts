@@ -14,7 +14,7 @@
  * | `check`                                 | `check` (type from `option httpchk`)  |
  * | `inter D`, `fastinter D`, `downinter D` | `check.*`                             |
  * | `rise N`, `fall N`, `port N`            | `check.*`                             |
- * | `check-ssl`                             | `check.tls`                           |
+ * | `check-ssl`, `check-sni NAME`            | `check.tls`, `check.sni`              |
  * | `check-send-proxy`                      | `check.sendProxy`                     |
  * | `agent-check`, `agent-port N`           | `agent`, `agent.port`                 |
  * | `agent-inter D`, `agent-send TEXT`      | `agent.inter`, `agent.send`           |
@@ -23,9 +23,10 @@
  * | `ssl`                                   | `tls`                                 |
  * | `verify none\|required`                 | `tls.verify`                          |
  * | `ca-file FILE`                          | `tls.ca` (the file's PEM text)        |
- * | `sni str(NAME)`                         | `tls.sni`                             |
+ * | `sni str(NAME)`, `sni EXPR`             | `tls.sni`, `tls.sniExpr`              |
  * | `ssl-min-ver V`, `ssl-max-ver V`,       | `tls.minVersion`, `tls.maxVersion`    |
  * | `no-tlsv1x`, `force-tlsv1x`             | (over `ssl-default-server-options`)   |
+ * | `crt FILE`, `alpn LIST`, `no-ssl-reuse` | `tls.cert`/`key`, `tls.alpn` (cfg_server_tls.ts) |
  *
  * As in HAProxy, a server line starts from the `default-server` options in
  * force (those of the `defaults` section, then the section's own
@@ -35,6 +36,8 @@
  */
 import type { CfgAt } from "./cfg_at.ts";
 import { cfgTlsOption, cfgTlsVersions } from "./cfg_tls.ts";
+import { cfgServerTlsOption, cfgServerTlsSettle } from "./cfg_server_tls.ts";
+import { aclFetchParse } from "../rules/acl_fetch.ts";
 import { CIPHERS_ALL12 } from "./cfg_ciphers.ts";
 import { cfgAddress } from "./cfg_address.ts";
 import type { CfgProxyDraft, CfgServerDraft, CfgServerOpts, CfgStmt } from "./cfg_types.ts";
@@ -50,6 +53,7 @@ const CHECK_OPTS: [keyof CfgServerOpts, string][] = [
   ["port", "port"],
   ["checkSsl", "check-ssl"],
   ["checkSendProxy", "check-send-proxy"],
+  ["checkSni", "check-sni"],
 ];
 /** Options that only matter with `agent-check`. */
 const AGENT_OPTS: [keyof CfgServerOpts, string][] = [
@@ -62,7 +66,11 @@ const TLS_OPTS: [keyof CfgServerOpts, string][] = [
   ["verify", "verify"],
   ["ca", "ca-file"],
   ["sni", "sni"],
+  ["sniExpr", "sni"],
   ["tlsVersions", "ssl-min-ver"],
+  ["clientCert", "crt"],
+  ["alpn", "alpn"],
+  ["verifyhost", "verifyhost"],
 ];
 /** Options that only matter with `observe`. */
 const OBSERVE_OPTS: [keyof CfgServerOpts, string][] = [
@@ -181,22 +189,34 @@ function cfgServerOptions(stmt: CfgStmt, opts: { line: string; first: number }):
       case "verify":
         o.verify = a.oneOf(val(), ["none", "required"] as const);
         break;
-      case "ca-file":
-        o.ca = a.readPem(a.tlsPath(val(), "ca"));
+      case "ca-file": {
+        const v = val();
+        if (v === "@system-ca") o.caSystem = true;
+        else o.ca = a.readPem(a.tlsPath(v, "ca"));
         break;
+      }
       case "sni": {
+        // A fixed name, or a sample expression evaluated on each request
+        // (checked when the configuration is resolved: config_server_tls.ts).
         const v = val();
         const m = /^str\(([^()]+)\)$/.exec(v);
         if (m === null) {
-          throw a.badValue(
-            v,
-            'only the str(NAME) form is supported (a fixed name, e.g. "str(example.com)")',
-          );
+          const spec = aclFetchParse(v, a.where);
+          if (typeof spec === "string") throw a.badValue(v, spec);
+          o.sniExpr = v;
+          delete o.sni;
+        } else {
+          o.sni = m[1];
+          delete o.sniExpr;
         }
-        o.sni = m[1];
         break;
       }
       default: {
+        const tlsNext = cfgServerTlsOption(at, args, i - 1, o, opts.line);
+        if (tlsNext >= 0) {
+          i = tlsNext;
+          break;
+        }
         const next = cfgTlsOption(at.sub(opts.line), args, i - 1, o.tlsVersions ??= {}, {
           lists: true,
           bind: false,
@@ -249,6 +269,7 @@ export function cfgServer(p: CfgProxyDraft, stmt: CfgStmt): void {
   }
   if (opts.ssl) {
     Object.assign(opts, cfgTlsVersions(at, opts.tlsVersions ?? {}, at.tls.server, CIPHERS_ALL12));
+    cfgServerTlsSettle(at, opts, at.tls.serverVerify);
   }
   cfgServerNeeds(at, own, opts, { list: CHECK_OPTS, needed: "check", word: "check" });
   cfgServerNeeds(at, own, opts, { list: TLS_OPTS, needed: "ssl", word: "ssl" });
@@ -294,6 +315,7 @@ export function cfgServerBuild(
     if (chk.timeout !== undefined) c.timeout = chk.timeout;
     if (o.port !== undefined) c.port = o.port;
     if (o.checkSsl) c.tls = true;
+    if (o.checkSni !== undefined) c.sni = o.checkSni;
     if (chk.http !== undefined) c.http = { ...chk.http };
     if (chk.tcpCheck !== undefined) c.tcpCheck = chk.tcpCheck.map((r) => ({ ...r }));
     if (o.checkSendProxy) c.sendProxy = true;
@@ -316,6 +338,20 @@ export function cfgServerBuild(
     if (o.verify !== undefined) srv.tls.verify = o.verify;
     if (o.ca !== undefined) srv.tls.ca = [o.ca];
     if (o.sni !== undefined) srv.tls.sni = o.sni;
+    else if (o.sniExpr !== undefined) srv.tls.sniExpr = o.sniExpr;
+    // As HAProxy: without a fixed name sent (`sni str()`) the certificate's
+    // names are not checked by default, only its chain; with a sample
+    // expression, against the name each connection sends.
+    if (o.verifyhost !== undefined) srv.tls.verifyHostName = o.verifyhost;
+    else if (o.sni === undefined && o.sniExpr === undefined && o.verify === "required") {
+      srv.tls.verifyHost = false;
+    }
+    if (o.clientCert !== undefined) {
+      srv.tls.cert = o.clientCert.cert;
+      srv.tls.key = o.clientCert.key;
+      srv.tls.certFile = o.clientCert.file;
+    }
+    if (o.alpn !== undefined) srv.tls.alpn = o.alpn;
     if (o.minVersion !== undefined) srv.tls.minVersion = o.minVersion;
     if (o.maxVersion !== undefined) srv.tls.maxVersion = o.maxVersion;
   }

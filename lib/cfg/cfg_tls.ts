@@ -64,6 +64,8 @@ export interface CfgTlsDefaults {
   bind: CfgTlsVersionOpts;
   /** The same for servers. */
   server: CfgTlsVersionOpts;
+  /** `ssl-server-verify`: the `verify` of servers without one (absent: "required"). */
+  serverVerify?: "none" | "required";
 }
 
 /** The defaults before any `global` line. */

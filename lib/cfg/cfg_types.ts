@@ -106,7 +106,19 @@ export interface CfgServerOpts {
   verify?: "none" | "required";
   /** `ca-file`, read. */
   ca?: string;
+  /** `ca-file @system-ca`: the runtime's trusted roots. */
+  caSystem?: boolean;
   sni?: string;
+  /** `sni EXPR` other than `str(NAME)`: a sample expression. */
+  sniExpr?: string;
+  /** `crt FILE`: the client certificate shown to the server, and the file. */
+  clientCert?: { cert: string; key: string; file: string };
+  /** `alpn LIST`. */
+  alpn?: string[];
+  /** `verifyhost NAME`. */
+  verifyhost?: string;
+  /** `check-sni NAME`. */
+  checkSni?: string;
   /** `ssl-min-ver`, `ssl-max-ver`, `no-tlsv1x`, `force-tlsv1x`. */
   tlsVersions?: CfgTlsVersionOpts;
   /** What they (over `ssl-default-server-options`) come to, set on `server` lines with `ssl`. */

@@ -52,6 +52,7 @@ import {
 } from "./config_values.ts";
 import { resolveAgent, resolveCheck } from "./config_health.ts";
 import { resolveStatic } from "./config_static.ts";
+import { resolveServerTlsExtra, resolveServerTlsMode } from "./config_server_tls.ts";
 
 /** `"roundrobin"`, …, or `"hdr(name)"`. */
 function balanceSpec(where: string, v: unknown): LbSpec {
@@ -194,6 +195,7 @@ function serverTlsOf(
     noVerifyHost: st.verifyHost === false,
     noVerify: st.verify === "none",
     ...resolveTlsVersions(`${sat}.tls`, st),
+    ...resolveServerTlsExtra(`${sat}.tls`, st),
   };
 }
 
@@ -282,6 +284,7 @@ function backendOf(
     b,
   );
   const servers = stat === null ? serversOf(at, b.servers, errs) : [];
+  resolveServerTlsMode(at, b.servers, mode);
   if (b.cookie !== undefined && mode !== "http") {
     resolveFail(`${at}.cookie`, 'cookie persistence needs mode "http"');
   }

@@ -22,6 +22,7 @@ import { GENERATED_STATUSES } from "../http/http_reply.ts";
 import { resolveBackends } from "./config_backend.ts";
 import {
   DEFAULT_ADMIN_TIMEOUT,
+  DEFAULT_CERT_EXPIRY_WARNING_DAYS,
   DEFAULT_GRACE_MS,
   DEFAULT_LARGE_BUFFERS,
   DEFAULT_LOG_QUEUE_BYTES,
@@ -192,6 +193,13 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     maxRewrite,
     maxBody: resolveInt("global.maxBody", g.maxBody, 0, 0, Number.MAX_SAFE_INTEGER),
     runqueueDepth: resolveInt("global.runqueueDepth", g.runqueueDepth, DEFAULT_BUDGET, 1, 100_000),
+    sslCertExpiryWarning: resolveInt(
+      "global.sslCertExpiryWarning",
+      g.sslCertExpiryWarning,
+      DEFAULT_CERT_EXPIRY_WARNING_DAYS,
+      0,
+      3650,
+    ),
     io: ioOf(g.io),
     graceMs: resolveTimeout("global.graceMs", g.graceMs, DEFAULT_GRACE_MS),
     stats: g.stats === undefined ? null : statsOf(g.stats),
@@ -259,6 +267,14 @@ function filtersOf(at: string, v: unknown): string[] {
   return [...v];
 }
 
+/** A certificate's file name (runtime API name): text without spaces or control characters. */
+function certFileOf(where: string, v: unknown): string {
+  if (typeof v !== "string" || !/^[\x21-\x7e\x80-\uffff]+$/.test(v)) {
+    resolveFail(where, `expected a file name, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
 /** One listener at `bat`. */
 function bindOf(bat: string, b: BindConfig): ResolvedBind {
   if (typeof b !== "object" || b === null) resolveFail(bat, "expected a bind object");
@@ -277,6 +293,7 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
     const bind = resolveBindTls(`${bat}.tls`, b.tls);
     if (Object.keys(bind).length > 0) tls.bind = bind;
     if (b.tls.filters !== undefined) tls.filters = filtersOf(`${bat}.tls.filters`, b.tls.filters);
+    if (b.tls.file !== undefined) tls.file = certFileOf(`${bat}.tls.file`, b.tls.file);
     const more = b.tls.sniCerts;
     if (more !== undefined) {
       if (!Array.isArray(more)) {
@@ -289,9 +306,12 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
           cert: resolvePem(`${at}.cert`, c.cert),
           key: resolvePem(`${at}.key`, c.key),
         };
-        return c.filters === undefined
-          ? pair
-          : { ...pair, filters: filtersOf(`${at}.filters`, c.filters) };
+        let out: typeof pair & { filters?: string[]; file?: string } = pair;
+        if (c.filters !== undefined) {
+          out = { ...out, filters: filtersOf(`${at}.filters`, c.filters) };
+        }
+        if (c.file !== undefined) out = { ...out, file: certFileOf(`${at}.file`, c.file) };
+        return out;
       });
     }
   }

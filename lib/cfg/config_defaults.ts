@@ -8,6 +8,8 @@ import type { TimeoutsConfig } from "./config_types.ts";
 
 /** Default process maxconn. */
 export const DEFAULT_MAXCONN = 4096;
+/** Days before a certificate expires from which a warning is logged (`ssl-cert-expiry-warning`). */
+export const DEFAULT_CERT_EXPIRY_WARNING_DAYS = 30;
 /** Default grace period after a stop signal, in ms. */
 export const DEFAULT_GRACE_MS = 10_000;
 /** Default timeouts, in ms (0: none). */

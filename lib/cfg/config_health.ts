@@ -23,14 +23,26 @@ import type { CheckConfig, ServerConfig, TcpCheckRuleConfig } from "./config_typ
 import { resolveBool, resolveFail, resolveInt, TOKEN } from "./config_values.ts";
 import { MAX_DURATION_MS } from "./duration.ts";
 
-/** The check's TLS settings: the server's, or the defaults when the traffic is not TLS. */
+/**
+ * The check's TLS settings: the server's (trust, name, client certificate,
+ * versions; not ALPN, which HAProxy's checks take from `check-alpn`), or
+ * the defaults when the traffic is not TLS.
+ */
 function checkTls(tls: ResolvedServerTls | null): CheckTlsConfig {
-  return tls === null ? {} : {
+  if (tls === null) return {};
+  const c: CheckTlsConfig = {
     ca: tls.caCerts,
     sni: tls.serverName,
     verify: tls.noVerify ? "none" : "required",
-    verifyHost: !tls.noVerifyHost,
+    // A check has no request to take an `sni EXPR` name from: as HAProxy's
+    // checks without SNI, it verifies the chain (and the `verifyhost` name).
+    verifyHost: !tls.noVerifyHost && (tls.sniExpr === undefined || tls.verifyName !== undefined),
   };
+  if (tls.clientCert !== undefined) c.clientCert = tls.clientCert;
+  if (tls.verifyName !== undefined) c.verifyName = tls.verifyName;
+  if (tls.minVersion !== undefined) c.minVersion = tls.minVersion;
+  if (tls.maxVersion !== undefined) c.maxVersion = tls.maxVersion;
+  return c;
 }
 
 /** An optional comment: text. */
@@ -172,7 +184,17 @@ export function resolveCheck(
   if (addr.kind === "unix" && c.port !== undefined) {
     resolveFail(`${where}.port`, "a unix socket has no port");
   }
-  if (resolveBool(`${where}.tls`, c.tls, tls !== null)) r.tls = checkTls(tls);
+  if (resolveBool(`${where}.tls`, c.tls, tls !== null)) {
+    r.tls = checkTls(tls);
+    if (c.sni !== undefined) {
+      if (typeof c.sni !== "string" || !/^[\x21-\x7e]{1,253}$/.test(c.sni)) {
+        resolveFail(`${where}.sni`, `expected a host name, got ${JSON.stringify(c.sni)}`);
+      }
+      // HAProxy's check-sni: sent, and the name checked (unless checks are off).
+      r.tls.sni = c.sni;
+      if (r.tls.verify !== "none") r.tls.verifyHost = true;
+    }
+  } else if (c.sni !== undefined) resolveFail(`${where}.sni`, "needs a check over TLS");
   // HAProxy: a server's PROXY header goes on its checks too, unless they use their own port.
   const pp = srv.sendProxy === 0 ? 1 : srv.sendProxy;
   if (resolveBool(`${where}.sendProxy`, c.sendProxy, srv.sendProxy !== 0 && c.port === undefined)) {

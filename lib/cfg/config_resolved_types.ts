@@ -19,7 +19,7 @@ import type { CheckConfig as ProbeCheckConfig } from "../check/check_types.ts";
 import type { HttpBackendOptions, HttpOptions } from "../http/http_ana.ts";
 import type { LbSpec } from "../lb/lb_types.ts";
 import type { ResolvedBackendLog, ResolvedFrontendLog, ResolvedLogTarget } from "./config_log.ts";
-import type { AclCtx } from "../rules/acl_types.ts";
+import type { AclCtx, AclFetch } from "../rules/acl_types.ts";
 import type { HttpRule, RuleCond, UseBackendRule } from "../rules/http_rules.ts";
 import type { TcpContentRule } from "../rules/tcp_rules.ts";
 import type {
@@ -42,8 +42,18 @@ export interface ResolvedServerTls {
   readonly caCerts?: string[];
   readonly noVerifyHost: boolean;
   readonly noVerify: boolean;
+  /** `verifyHostName`: the name checked when no SNI is sent. */
+  readonly verifyName?: string;
   readonly minVersion?: "TLSv1.2" | "TLSv1.3";
   readonly maxVersion?: "TLSv1.2" | "TLSv1.3";
+  /**
+   * The client certificate: live (its `cert` and `key` are replaced by the
+   * runtime API's `commit ssl cert FILE`, and the checks share the object).
+   */
+  readonly clientCert?: { cert: string; key: string; readonly file?: string };
+  /** `sniExpr` and its compiled fetch: evaluated on each request (the name replaces `serverName`). */
+  readonly sniExpr?: { readonly text: string; readonly fetch: AclFetch };
+  readonly alpn?: readonly string[];
 }
 
 /** Passive health settings with defaults applied. */
@@ -187,6 +197,7 @@ export interface ResolvedGlobal extends
         | "buffers"
         | "largeBuffers"
         | "runqueueDepth"
+        | "sslCertExpiryWarning"
         | "io"
         | "graceMs"
         | "maxHdrs"

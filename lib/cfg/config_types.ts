@@ -139,6 +139,12 @@ export interface GlobalConfig {
   nbthread?: number;
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
+  /**
+   * Days before a certificate (bind or server `crt`)'s notAfter from which a warning is
+   * logged, checked at start and then once a day (sluice's
+   * `ssl-cert-expiry-warning`); 0 turns the warning off. Default 30.
+   */
+  sslCertExpiryWarning?: number;
   /** Most header fields in an HTTP message (`tune.http.maxhdr`); more gets 431. Default 101. */
   maxHdrs?: number;
   /**
@@ -204,7 +210,7 @@ export interface BindTlsConfig {
    * `*.example.com` wildcards cover one label). The first holding a name
    * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
    */
-  sniCerts?: { cert: string; key: string; filters?: string[] }[];
+  sniCerts?: { cert: string; key: string; filters?: string[]; file?: string }[];
   /**
    * Client certificates (HAProxy's `verify`): `"none"` does not ask for
    * one; `"optional"` and `"required"` do, and check the one sent against
@@ -226,6 +232,12 @@ export interface BindTlsConfig {
   alpn?: string[];
   /** Refuse a client whose SNI no certificate holds, or without SNI (`strict-sni`). */
   strictSni?: boolean;
+  /**
+   * The file `cert` and `key` came from: the name the runtime API's `show
+   * ssl cert` / `set ssl cert` use (HAProxy's `crt` file). Unnamed
+   * certificates are not listed there. Set by configuration files.
+   */
+  file?: string;
   /**
    * Oldest protocol version accepted (HAProxy's `ssl-min-ver`). sluice's
    * TLS has TLS 1.2 and 1.3 only. Default `"TLSv1.2"`.
@@ -489,8 +501,21 @@ export interface ServerTlsConfig {
   ca?: string[];
   /** Name sent as SNI and checked against the certificate. Default: the server's host. */
   sni?: string;
+  /**
+   * A sample expression (HAProxy's `sni`, e.g. `req.hdr(host),field(1,:)`)
+   * evaluated on each request of an HTTP backend: its value is sent as SNI
+   * and checked against the certificate (no value, or one that is no host
+   * name: no SNI and only the chain is checked). Connections are reused
+   * only for requests with the same name. Not with `sni`, nor in mode tcp.
+   */
+  sniExpr?: string;
   /** Check the certificate's name (the chain is checked unless `verify` is "none"). Default true. */
   verifyHost?: boolean;
+  /**
+   * The name the certificate is checked against when no SNI is sent
+   * (HAProxy's `verifyhost`); also used by health checks. Default: none.
+   */
+  verifyHostName?: string;
   /**
    * `"required"` (default) checks the certificate chain; `"none"` accepts any
    * certificate, like HAProxy's `verify none` (encryption without
@@ -501,6 +526,21 @@ export interface ServerTlsConfig {
   minVersion?: "TLSv1.2" | "TLSv1.3";
   /** Newest protocol version offered (HAProxy's `ssl-max-ver`). Default `"TLSv1.3"`. */
   maxVersion?: "TLSv1.2" | "TLSv1.3";
+  /**
+   * Client certificate chain (PEM) shown when the server asks for one
+   * (HAProxy's `crt`); needs `key`. Default: none.
+   */
+  cert?: string;
+  /** Private key (PEM) of `cert`. */
+  key?: string;
+  /** The file `cert` and `key` came from: the runtime API's name for them (`set ssl cert`). */
+  certFile?: string;
+  /**
+   * Protocols offered with ALPN, in order of preference (HAProxy's `alpn`).
+   * sluice speaks HTTP/1.x to servers, so an HTTP backend may offer only
+   * `"http/1.1"` and `"http/1.0"`; a TCP backend anything. Default: no ALPN.
+   */
+  alpn?: string[];
 }
 
 /** A health check (HAProxy's `check` with `option httpchk` / `http-check expect`). */
@@ -523,6 +563,8 @@ export interface CheckConfig {
   port?: number;
   /** Check over TLS (default: like the traffic, when the server uses TLS). */
   tls?: boolean;
+  /** SNI of TLS checks (HAProxy's `check-sni`). Default: the server's `tls.sni`, else none. */
+  sni?: string;
   /** HTTP check request and expectation. */
   http?: {
     /** Default `"GET"`. */

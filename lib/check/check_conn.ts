@@ -7,6 +7,9 @@
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import { ppHeaderV1, ppHeaderV2 } from "../conn/proxy_proto.ts";
+import { connErrCode } from "../conn/connection.ts";
+import { CO_ER_TLS } from "../conn/conn_types.ts";
+import { tlsClientOptions, tlsFailText } from "../conn/tls_client.ts";
 import {
   CHECK_STATUS,
   type CheckResult,
@@ -35,12 +38,16 @@ const ERRNO_TEXT: Record<string, string> = {
   EAI_AGAIN: "Name resolution failed temporarily",
 };
 
-/** The text of a socket error, as HAProxy's strerror() words it when known. */
+/**
+ * The text of a socket error, as HAProxy's strerror() words it when known;
+ * a refused TLS handshake as "SSL handshake failure: REASON".
+ */
 export function errText(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
   if (typeof code === "string" && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
   const msg = (err as { message?: unknown })?.message;
-  return typeof msg === "string" && msg ? msg : String(err);
+  const text = typeof msg === "string" && msg ? msg : String(err);
+  return connErrCode(err) === CO_ER_TLS ? tlsFailText(text) : text;
 }
 
 /** Builds a result from a code; `start` is the check's `performance.now()` at its start. */
@@ -76,16 +83,18 @@ export function checkProxyHeader(version: 1 | 2): Uint8Array {
  * options; handshake failures come as 'error' events.
  */
 export function checkTlsConnect(raw: Socket, t: CheckTlsConfig, addr: ProbeAddr): tls.TLSSocket {
-  const noVerify = t.verify === "none";
   const name = t.sni ?? ("path" in addr ? "localhost" : addr.host);
   return tls.connect({
+    ...tlsClientOptions({
+      serverName: name,
+      caCerts: t.ca,
+      noVerify: t.verify === "none",
+      noVerifyHost: t.verifyHost === false,
+      verifyName: t.verifyName,
+      clientCert: t.clientCert,
+      minVersion: t.minVersion,
+      maxVersion: t.maxVersion,
+    }),
     socket: raw,
-    // SNI carries names only, never IP literals (RFC 6066).
-    servername: /^[0-9.]+$|:/.test(name) ? undefined : name,
-    ca: t.ca,
-    rejectUnauthorized: !noVerify,
-    checkServerIdentity: noVerify || t.verifyHost === false
-      ? () => undefined
-      : (_host, cert) => tls.checkServerIdentity(name, cert),
   });
 }

@@ -35,6 +35,13 @@ export interface CheckTlsConfig {
   verify?: "required" | "none";
   /** False: check the chain but not the name (like the server's traffic setting). Default true. */
   verifyHost?: boolean;
+  /** The name checked when no SNI is sent (the server's `verifyhost`). */
+  verifyName?: string;
+  /** Client certificate shown when the server asks (the server's `crt`). */
+  clientCert?: { readonly cert: string; readonly key: string };
+  /** Protocol versions offered (the server's `ssl-min-ver`/`ssl-max-ver`). */
+  minVersion?: "TLSv1.2" | "TLSv1.3";
+  maxVersion?: "TLSv1.2" | "TLSv1.3";
 }
 
 /** What an HTTP check response must look like to pass. */

@@ -123,6 +123,11 @@ export class Connection {
   proxied: { src: PpAddr | null; dst: PpAddr | null } | null = null;
   /** The PROXY header to send first on a server connection (`send-proxy`), or null. */
   ppOut: Uint8Array | null = null;
+  /**
+   * The name a server connection sends as SNI and verifies, when the server
+   * computes it per request (`sni EXPR`; "" for none); null: the server's.
+   */
+  tlsName: string | null = null;
   /** Task woken by completions; set by the owner before any I/O starts. */
   owner!: Task;
   /** Buffer received bytes go into while receiving is on. */

@@ -1,10 +1,8 @@
 /**
  * TLS: a data layer over `node:tls` sockets (the runtime does the record
- * layer, so bytes move through the same socket glue as raw ones) and the two
- * handshake layers: one wrapping an accepted socket as a TLS server, one
- * wrapping a connected socket as a TLS client. The L4 connect and the
- * handshake are separate steps, so the address connected to and the name
- * verified (SNI) are independent, like HAProxy's `sni` and `verifyhost`.
+ * layer, so bytes move through the same socket glue as raw ones) and the
+ * handshake layer wrapping an accepted socket as a TLS server. The client
+ * side (connections to servers) is in tls_client.ts.
  *
  * @module
  */
@@ -84,6 +82,16 @@ export function tlsServerContext(
   });
 }
 
+/** A certificate chain and key (PEM), and the file they came from when named (runtime API). */
+export interface TlsCertPair {
+  readonly cert: string;
+  readonly key: string;
+  /** The `crt` file name, as `show ssl cert` lists it; absent for unnamed API certificates. */
+  readonly file?: string;
+  /** crt-list SNI filters: names (wildcards too) replacing the certificate's own, `!name` leaving one out. */
+  readonly filters?: readonly string[];
+}
+
 /**
  * The certificates of one listener: a default and more chosen by the name
  * the client sends (SNI), each by the DNS names it holds (subjectAltName,
@@ -92,50 +100,84 @@ export function tlsServerContext(
  * default (HAProxy's first `crt`).
  */
 export class TlsCerts {
-  readonly default: tls.SecureContext;
-  readonly #exact = new Map<string, tls.SecureContext>();
-  readonly #wild = new Map<string, tls.SecureContext>();
+  #default!: tls.SecureContext;
+  #exact = new Map<string, tls.SecureContext>();
+  #wild = new Map<string, tls.SecureContext>();
   /** Names (exact or `*.suffix`) left out per context: crt-list `!name` filters. */
-  readonly #neg = new Map<tls.SecureContext, string[]>();
-  readonly #count: number;
+  #neg = new Map<tls.SecureContext, string[]>();
+  #pairs: readonly TlsCertPair[];
+  readonly #versions: TlsVersions;
 
   /**
    * Checks and loads `pairs` (the first is the default); throws an Error
    * naming the bad one. A pair's `filters` (crt-list SNI filters) replace
    * the names it holds when any is positive; `!name` ones leave names out.
    */
-  constructor(
-    pairs: readonly { cert: string; key: string; filters?: readonly string[] }[],
-    versions: TlsVersions = {},
-  ) {
+  constructor(pairs: readonly TlsCertPair[], versions: TlsVersions = {}) {
+    this.#versions = versions;
+    this.#pairs = pairs;
+    this.#load(pairs);
+  }
+
+  /** The certificate of clients without SNI or with a name no certificate holds. */
+  get default(): tls.SecureContext {
+    return this.#default;
+  }
+
+  /** The certificates, in order (the first is the default). */
+  get pairs(): readonly TlsCertPair[] {
+    return this.#pairs;
+  }
+
+  /**
+   * Replaces the certificate and key of every pair loaded from `file` (the
+   * runtime API's `commit ssl cert`): handshakes from now on use them,
+   * connections already made keep theirs. Throws, changing nothing, when
+   * the pair is bad; returns false when no pair has that file.
+   */
+  replace(file: string, cert: string, key: string): boolean {
+    if (!this.#pairs.some((p) => p.file === file)) return false;
+    const pairs = this.#pairs.map((p) => p.file === file ? { ...p, cert, key } : p);
+    this.#load(pairs);
+    this.#pairs = pairs;
+    return true;
+  }
+
+  /** Builds the contexts and name maps of `pairs`, then swaps them in at once. */
+  #load(pairs: readonly TlsCertPair[]): void {
     const ctxs = pairs.map((p, i) => {
       try {
-        return tlsServerContext(p.cert, p.key, versions);
+        return tlsServerContext(p.cert, p.key, this.#versions);
       } catch (err) {
         throw new Error(
           pairs.length > 1 ? `certificate ${i + 1}: ${errMsg(err)}` : errMsg(err),
         );
       }
     });
-    this.default = ctxs[0];
-    this.#count = pairs.length;
+    const exact = new Map<string, tls.SecureContext>();
+    const wild = new Map<string, tls.SecureContext>();
+    const negs = new Map<tls.SecureContext, string[]>();
     pairs.forEach((p, i) => {
       const f = p.filters ?? [];
       const pos = f.filter((x) => !x.startsWith("!")).map((x) => x.toLowerCase());
       const neg = f.filter((x) => x.startsWith("!")).map((x) => x.slice(1).toLowerCase());
-      if (neg.length > 0) this.#neg.set(ctxs[i], neg);
+      if (neg.length > 0) negs.set(ctxs[i], neg);
       for (const n of pos.length > 0 ? pos : certNames(p.cert).map((x) => x.toLowerCase())) {
         if (neg.includes(n) || neg.includes("*")) continue;
-        const map = n.startsWith("*.") ? this.#wild : this.#exact;
+        const map = n.startsWith("*.") ? wild : exact;
         const k = n.startsWith("*.") ? n.slice(2) : n;
         if (!map.has(k)) map.set(k, ctxs[i]);
       }
     });
+    this.#default = ctxs[0];
+    this.#exact = exact;
+    this.#wild = wild;
+    this.#neg = negs;
   }
 
   /** True when there is more than the default to choose from. */
   get chooses(): boolean {
-    return this.#count > 1;
+    return this.#pairs.length > 1;
   }
 
   /** The context for SNI `name`. */
@@ -198,46 +240,6 @@ export function tlsAcceptLayer(certs: TlsCerts, bind: TlsBindOptions = {}): Hand
       });
       t.on("error", (err) => conn.sockError(err));
       raw.resume();
-    },
-  };
-}
-
-/** Options of the client handshake to a server. */
-export interface TlsConnectOptions extends TlsVersions {
-  /** Name sent as SNI and verified against the certificate. */
-  serverName: string;
-  /**
-   * Trusted CA certificates (PEM). When given only these are trusted, like
-   * HAProxy's `ca-file`; otherwise the runtime's default roots are.
-   */
-  caCerts?: string[];
-  /** Skip the name check (the chain is still verified). */
-  noVerifyHost?: boolean;
-  /** Skip every check (HAProxy's `verify none`). */
-  noVerify?: boolean;
-}
-
-/** Builds the handshake layer for connections to one server. */
-export function tlsConnectLayer(opts: TlsConnectOptions): HandshakeLayer {
-  const ca = opts.caCerts;
-  const servername = /^[0-9.]+$|:/.test(opts.serverName) ? undefined : opts.serverName;
-  return {
-    name: "tls-connect",
-    start(conn: Connection): void {
-      const t = tls.connect({
-        socket: conn.sock!,
-        servername,
-        host: opts.serverName,
-        ca,
-        minVersion: opts.minVersion,
-        maxVersion: opts.maxVersion,
-        rejectUnauthorized: opts.noVerify !== true,
-        checkServerIdentity: opts.noVerifyHost || opts.noVerify
-          ? () => undefined
-          : (host, cert) => tls.checkServerIdentity(opts.serverName || host, cert),
-      });
-      t.once("secureConnect", () => conn.handshakeDone(t));
-      t.on("error", (err) => conn.sockError(err));
     },
   };
 }

@@ -572,7 +572,14 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     base: number,
     rw: RewriteOptions,
   ): boolean {
-    return (strm.be as Backend).requestHead(strm, msg, a, base, rw);
+    const be = strm.be as Backend;
+    if (be.sniFetches.length > 0) {
+      const ctx = this.#headCtx(strm, msg, a, base);
+      ctx.vars = strm.txn?.vars ?? null;
+      ctx.uniqueId = strm.txn?.uniqueId ?? null;
+      be.requestSni(strm, ctx);
+    }
+    return be.requestHead(strm, msg, a, base, rw);
   }
 
   /** HTTP: a response head (or none) for the backend (passive health, persistence). */

@@ -80,9 +80,11 @@ export interface ListenerTls extends TlsVersions {
   /** SNI filters of the default certificate (crt-list). */
   filters?: readonly string[];
   /** More certificates, chosen by the SNI the client sends (the pair above is the default). */
-  sniCerts?: { cert: string; key: string; filters?: readonly string[] }[];
+  sniCerts?: { cert: string; key: string; filters?: readonly string[]; file?: string }[];
   /** Client certificates, ALPN, strict-sni (tls_bind.ts). */
   bind?: TlsBindOptions;
+  /** The default certificate's file (runtime API name). */
+  file?: string;
 }
 
 /** An accepted connection: a node:net socket, or an fd of the FFI layer. */
@@ -182,6 +184,15 @@ export class Listener {
     return a !== null && typeof a === "object" ? a.port : 0;
   }
 
+  /**
+   * Checks and loads the certificates (TLS listeners; at bind, or for the
+   * control thread of worker threads, which binds nothing but answers the
+   * runtime API's certificate commands). Throws naming the bad one.
+   */
+  loadCerts(): void {
+    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
+  }
+
   /** Connections parked right now. */
   get parked(): number {
     return this.#parked.length;
@@ -192,7 +203,7 @@ export class Listener {
    * (EADDRINUSE, EACCES, bad certificate) for the caller to report.
    */
   bind(): Promise<void> {
-    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
+    this.loadCerts();
     const a = this.addr;
     if (this.#io === "ffi" && a.kind === "tcp" && this.tls === null && !this.acceptProxy) {
       const acc = new FfiAcceptor(this.#onConnection);
@@ -228,7 +239,7 @@ export class Listener {
    */
   adopt(old: Listener): void {
     // Certificate first: if it is bad, nothing has moved yet.
-    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
+    this.loadCerts();
     if (old.#ffi !== null) {
       this.#ffi = old.#ffi;
       this.#ffi.onConn = this.#onConnection;

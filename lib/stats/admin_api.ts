@@ -32,6 +32,7 @@ import type {
 } from "./admin_types.ts";
 import type { InstanceStats, ServerStats } from "./stats_types.ts";
 import { type CsvFilter, formatCsv } from "./stats_csv.ts";
+import { SSL_COMMANDS } from "./admin_ssl.ts";
 
 /** Options of `createAdminApi()`. */
 export interface AdminApiOptions {
@@ -44,6 +45,8 @@ interface CliCtx {
   readonly target: AdminTarget;
   readonly now: () => number;
   readonly cli: AdminCliSession;
+  /** The payload after `<<` (HAProxy's CLI payload), for the line's last command; or null. */
+  payload: string | null;
 }
 
 /** One command: its keywords, usage line, and handler (args after the keywords). */
@@ -78,11 +81,26 @@ interface CliCmd {
 export function createAdminApi(target: AdminTarget, opts: AdminApiOptions = {}): AdminApi {
   const now = opts.now ?? Date.now;
   return {
-    exec(line: string, cli?: AdminCliSession): string {
-      const ctx: CliCtx = { target, now, cli: cli ?? { interactive: false, quit: false } };
+    exec(line: string, cli?: AdminCliSession, payload?: string): string {
+      // The whole text of a payload command at once (handle.admin()): the
+      // lines after "<<" up to an empty one (the socket splits them itself).
+      const m = payload === undefined ? /^([^\n]*?)[ \t]*<<[ \t]*\r?\n([\s\S]*)$/.exec(line) : null;
+      if (m !== null) {
+        line = m[1];
+        const end = m[2].search(/(^|\n)\r?\n/);
+        payload = end < 0 ? m[2] : m[2].slice(0, end + 1);
+      }
+      const ctx: CliCtx = {
+        target,
+        now,
+        cli: cli ?? { interactive: false, quit: false },
+        payload: null,
+      };
       let out = "";
-      for (const words of cliSplit(line)) {
+      const cmds = cliSplit(line);
+      for (const [i, words] of cmds.entries()) {
         if (ctx.cli.quit) break;
+        ctx.payload = i === cmds.length - 1 ? payload ?? null : null;
         const res = cliRun(ctx, words);
         // `quit` answers nothing, not even the empty line: the socket closes.
         if (!ctx.cli.quit) out += res + "\n";
@@ -380,6 +398,7 @@ const COMMANDS: readonly CliCmd[] = [
       return err === null ? "" : `Cannot reopen the log file: ${err}\n`;
     },
   },
+  ...SSL_COMMANDS,
 ];
 
 function cliHelp(prefix: string[]): string {

@@ -44,6 +44,8 @@ export interface AdminSocket extends AsyncDisposable {
 }
 
 const LF = 0x0a;
+/** Most payload bytes a `<<` command takes (a certificate chain and its key fit easily). */
+const MAX_PAYLOAD = 256 * 1024;
 
 /**
  * Listens on the unix socket `path` and answers each connection with
@@ -242,19 +244,16 @@ async function adminServe(
   // client can never make it grow.
   const buf = new Uint8Array(o.maxLine + 1);
   let len = 0;
-  for (;;) {
+  /** The next line (null: the client closed without sending one; "long": over maxLine). */
+  const nextLine = async (): Promise<{ line: string; eof: boolean } | null | "long"> => {
     let nl = buf.subarray(0, len).indexOf(LF);
     let eof = false;
     while (nl < 0) {
-      if (len === buf.length) {
-        await adminWrite(c, enc.encode("Command line too long.\n\n"), o.timeoutMs);
-        await adminLinger(c, o.timeoutMs);
-        return;
-      }
+      if (len === buf.length) return "long";
       const n = await c.timed(c.conn.read(buf.subarray(len)), o.timeoutMs);
       if (n === null) {
         // The client closed its side: run what it sent without a newline.
-        if (len === 0) return;
+        if (len === 0) return null;
         eof = true;
         nl = len;
         break;
@@ -268,9 +267,38 @@ async function adminServe(
     const rest = eof ? len : nl + 1;
     buf.copyWithin(0, rest, len);
     len -= rest;
+    return { line, eof };
+  };
+  const tooLong = async (what: string) => {
+    await adminWrite(c, enc.encode(`${what} too long.\n\n`), o.timeoutMs);
+    await adminLinger(c, o.timeoutMs);
+  };
+  for (;;) {
+    const got = await nextLine();
+    if (got === null) return;
+    if (got === "long") return await tooLong("Command line");
+    let { line, eof } = got;
+    // HAProxy's payload: a line ending with "<<" is followed by lines up to
+    // an empty one (or the end), given to the command (`set ssl cert`).
+    let payload: string | undefined;
+    const m = /^(.*?)[ \t]*<<[ \t\r]*$/.exec(line);
+    if (m !== null) {
+      line = m[1];
+      payload = "";
+      while (!eof) {
+        const p = await nextLine();
+        if (p === null) break;
+        if (p === "long") return await tooLong("Payload line");
+        eof = p.eof;
+        const pl = p.line.replace(/\r$/, "");
+        if (pl === "") break;
+        payload += pl + "\n";
+        if (payload.length > MAX_PAYLOAD) return await tooLong("Payload");
+      }
+    }
     let out: string;
     try {
-      out = api.exec(line, cli);
+      out = api.exec(line, cli, payload);
     } catch {
       out = "Internal error.\n\n";
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { HttpCache } from "../http/cache_store.ts";
+import type { TlsCertStore } from "../conn/tls_cert_store.ts";
 import type { InstanceStats } from "./stats_types.ts";
 
 /** Admin state of a server, as `setServer()` takes it. */
@@ -136,6 +137,14 @@ export interface AdminTarget {
    * `caches()`).
    */
   cacheCommand?(cmd: "show" | "clear", name: string | undefined): string | null;
+  /** The listeners' certificates by file (`show/set/commit/abort ssl cert`); absent: none. */
+  sslCerts?(): TlsCertStore | null;
+  /**
+   * With worker threads, each holding its own certificates: runs a
+   * certificate command (`set`/`commit`/`abort ssl cert`, with its payload)
+   * that succeeded here in every worker too, before the reply.
+   */
+  forwardSsl?(command: string, payload: string | null): void;
 }
 
 /**
@@ -152,7 +161,9 @@ export interface AdminApi {
   /**
    * Runs one command line (several commands separated by `;`) and returns
    * the whole answer: each command's output followed by an empty line, like
-   * HAProxy. Never throws.
+   * HAProxy. `payload` is the text a line ending with `<<` carries (up to an
+   * empty line), given to the line's last command (`set ssl cert`). Never
+   * throws.
    */
-  exec(line: string, cli?: AdminCliSession): string;
+  exec(line: string, cli?: AdminCliSession, payload?: string): string;
 }

@@ -168,6 +168,15 @@ export function formatPrometheus(stats: InstanceStats): string {
       c.evictions,
     );
   }
+  for (const c of stats.sslCerts ?? []) {
+    e.add(
+      "sluice_ssl_cert_not_after_seconds",
+      "gauge",
+      "End of validity of a certificate, bind or server crt (Unix seconds).",
+      { file: c.file },
+      c.notAfter,
+    );
+  }
   for (const f of stats.frontends) {
     const l = { frontend: f.name };
     common(e, "frontend", l, f);

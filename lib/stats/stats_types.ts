@@ -239,4 +239,6 @@ export interface InstanceStats {
   log: { lines: number; dropped: number };
   /** The HTTP caches, in configuration order (absent when there is none). */
   caches?: CacheStats[];
+  /** The listeners' certificates by file, with their notAfter in Unix seconds (absent: none). */
+  sslCerts?: { file: string; notAfter: number }[];
 }

@@ -140,6 +140,8 @@ export class Stream<Txn = unknown> extends Task implements BufWaiter {
   cliTls = false;
   /** Hash of the request's load-balancing key (uri, header), -1 for none. */
   lbKey = -1;
+  /** The request's SNI names for servers with `sni EXPR` (one per distinct expression), or null. */
+  srvSnis: string[] | null = null;
   /** A server the stream must go to if it can (persistence, retry), or null. */
   stickTo: StreamTarget | null = null;
   /** A server to avoid (it just failed), or null. */

@@ -150,11 +150,14 @@ export interface SluiceHandle extends AsyncDisposable {
    * `show servers state`, `show sess`, `set server b/s state drain`,
    * `set weight b/s 50%`, `set maxconn server b/s 10`,
    * `disable server b/s`, `shutdown sessions server b/s`, `help`;
-   * several separated by `;`.
+   * several separated by `;`. A command line ending with `<<` takes the
+   * lines after it, up to an empty line, as its payload (`set ssl cert`).
    *
    * @example
    * ```ts ignore
    * console.log(handle.admin("show stat"));
+   * handle.admin(`set ssl cert /etc/sluice/site.pem <<\n${pem}`);
+   * handle.admin("commit ssl cert /etc/sluice/site.pem");
    * ```
    */
   admin(line: string): string;
@@ -307,6 +310,8 @@ export async function startSluice(
     // Worker threads each hold their own caches: asked of every worker.
     cacheCommand: (cmd, name) => inst.group?.cacheCommand(cmd, name) ?? null,
     reopenLogs: () => inst.reopenLogs(),
+    sslCerts: () => inst.local.sslCerts(),
+    forwardSsl: (command, payload) => inst.group?.forwardSsl(command, payload),
   };
   const api = createAdminApi(target);
   let statsServer: StatsServer | null = null;

@@ -13,7 +13,7 @@ import { Backend } from "../backend/backend.ts";
 import { Frontend } from "../frontend/frontend.ts";
 import type { UseBackendRt } from "../frontend/use_backend.ts";
 import type { UseBackendRule } from "../rules/http_rules.ts";
-import type { AclCtx } from "../rules/acl_types.ts";
+import type { AclCtx, AclFetch } from "../rules/acl_types.ts";
 import { Server, SRV_ADMIN_NAMES } from "../backend/server.ts";
 import { BackendChecks } from "../backend/checks.ts";
 import { staticServer } from "../applet/static_server.ts";
@@ -38,7 +38,10 @@ import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { pollerAttach, pollerDetach } from "../conn/ffi/poller.ts";
 import { FFI_SOCK, ffiCanConnect } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
-import { TLS_SOCK, tlsConnectLayer } from "../conn/tls_sock.ts";
+import { TLS_SOCK } from "../conn/tls_sock.ts";
+import { tlsConnectLayer } from "../conn/tls_client.ts";
+import { clientCertUser, TlsCertStore, type TlsCertUser } from "../conn/tls_cert_store.ts";
+import { certExpiries, CertExpiryWatch } from "./cert_expiry.ts";
 import { ConnLimit, type Listener } from "../listener/listener.ts";
 import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
@@ -156,6 +159,26 @@ function serverLayers(
   };
 }
 
+/**
+ * The distinct `sni EXPR` fetches of a backend's servers, each server
+ * pointed at its own (servers sharing a default-server line share one).
+ */
+function sniFetchesOf(b: ResolvedBackend, servers: Server[]): AclFetch[] {
+  const out: AclFetch[] = [];
+  const texts: string[] = [];
+  b.servers.forEach((s, i) => {
+    const e = s.tls?.sniExpr;
+    if (e === undefined) return;
+    let k = texts.indexOf(e.text);
+    if (k < 0) {
+      texts.push(e.text);
+      k = out.push(e.fetch) - 1;
+    }
+    servers[i].sniIdx = k;
+  });
+  return out;
+}
+
 /** The instance's scheduler, polling the FFI sockets of the thread when `io` is "ffi". */
 function newScheduler(g: ResolvedGlobal): Scheduler {
   const sched = new Scheduler({ budget: g.runqueueDepth });
@@ -265,6 +288,11 @@ export class Instance {
     this.graceMs = g.graceMs;
     this.logs = new LogSinks(g.log.targets, g.log.queueBytes, g.log.format === "json");
     this.#event = thread?.events ?? this.logs.eventsTo(this.logs.global);
+    this.#certExpiry = new CertExpiryWatch(
+      g.sslCertExpiryWarning,
+      () => this.sslCerts(),
+      (line) => this.#event(line, "warning"),
+    );
     this.idle = new IdleConns(this.sched);
     for (const b of cfg.backends) this.#addBackend(b);
     const env = this.#streamEnv();
@@ -313,6 +341,7 @@ export class Instance {
         s.queue.shared = counts.get(`srvq/${b.name}/${s.name}`);
       }
     }
+    be.sniFetches = sniFetchesOf(b, servers);
     be.http = b.http;
     if (b.rules !== null && b.rules.httpRequest.length + b.rules.httpResponse.length > 0) {
       be.rules = b.rules;
@@ -500,6 +529,7 @@ export class Instance {
   startChecks(): void {
     if (this.thread !== null && !this.thread.checks) return;
     for (const c of this.checks) c.start();
+    this.#certExpiry.start();
   }
 
   /** Every server's state, as the control thread publishes it: `[backend][server]`. */
@@ -631,6 +661,28 @@ export class Instance {
   }
 
   /** Live streams, for `show sess`. */
+  /**
+   * The listeners' certificates by file for the runtime API, made at the
+   * first call (the listeners are bound by then); null when none is named.
+   */
+  sslCerts(): TlsCertStore | null {
+    if (this.#certStore === undefined) {
+      const users: TlsCertUser[] = this.frontends.flatMap((fe) => fe.listeners)
+        .map((li) => li.certs).filter((c) => c !== null);
+      for (const b of this.#cfg.backends) {
+        for (const s of b.servers) {
+          const cc = s.tls?.clientCert;
+          if (cc?.file !== undefined) users.push(clientCertUser(cc));
+        }
+      }
+      const store = new TlsCertStore(users);
+      this.#certStore = store.files().length === 0 ? null : store;
+    }
+    return this.#certStore;
+  }
+  #certStore: TlsCertStore | null | undefined = undefined;
+  readonly #certExpiry: CertExpiryWatch;
+
   sessions(): AdminSession[] {
     const now = Date.now();
     const out: AdminSession[] = [];
@@ -720,6 +772,7 @@ export class Instance {
       idle: { reused: this.idle.reused, expired: this.idle.expired, parked: this.idle.parked },
       log: this.logs.counts(),
       ...cacheFigures(this.#cfg.caches),
+      sslCerts: certExpiries(this.sslCerts()),
     };
   }
 
@@ -756,6 +809,7 @@ export class Instance {
     // with "Connection: close" instead of a cut connection.
     for (const fe of this.frontends) fe.stopping = true;
     for (const c of this.checks) c.stop();
+    this.#certExpiry.stop();
     for (const be of this.backends) be.stop();
     const closing = this.frontends.flatMap((fe) => fe.listeners.map((li) => li.close()));
     if (this.#live > 0) {

@@ -18,6 +18,8 @@ import { writeReply } from "./thread_proto.ts";
 import { memoryUsage } from "node:process";
 import { fdTableUse } from "../conn/ffi/libc.ts";
 import { clearCache, formatShowCache } from "../stats/admin_cache.ts";
+import { createAdminApi } from "../stats/admin_api.ts";
+import type { AdminTarget } from "../stats/admin_types.ts";
 import { tickNow } from "../core/time.ts";
 import { getHeapStatistics } from "node:v8";
 
@@ -114,6 +116,11 @@ function answer(q: AskQuery): unknown {
       return q.cmd === "show"
         ? formatShowCache(i.caches(), tickNow())
         : clearCache(i.caches(), q.name);
+    case "ssl": {
+      // The worker's own certificates, through the same commands.
+      const target = { sslCerts: () => i.sslCerts() } as unknown as AdminTarget;
+      return createAdminApi(target).exec(q.command, undefined, q.payload ?? undefined);
+    }
     case "unlisten":
       i.stopListening();
       return null;

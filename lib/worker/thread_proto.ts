@@ -55,7 +55,8 @@ export type AskQuery =
   | { k: "shutdown"; backend: string; server: string }
   | { k: "reopen" }
   | { k: "unlisten" }
-  | { k: "cache"; cmd: "show" | "clear"; name?: string };
+  | { k: "cache"; cmd: "show" | "clear"; name?: string }
+  | { k: "ssl"; command: string; payload: string | null };
 
 /** Control thread to worker. */
 export type ToWorker =

@@ -229,6 +229,8 @@ export class WorkerGroup {
       unix: false,
     });
     for (const be of this.mirror.backends) be.onServerChange = () => this.#publishSoon();
+    // The runtime API's certificate commands and expiry figures are answered here.
+    for (const fe of this.mirror.frontends) for (const li of fe.listeners) li.loadCerts();
   }
 
   /**
@@ -512,6 +514,11 @@ export class WorkerGroup {
     const outs = this.ask({ k: "cache", cmd, name }) as string[];
     if (cmd === "clear") return outs.find((o) => o !== "") ?? "";
     return outs.map((o, i) => `# worker ${i + 1}\n${o}`).join("");
+  }
+
+  /** A certificate command that succeeded on the control thread, run in every worker too. */
+  forwardSsl(command: string, payload: string | null): void {
+    this.ask({ k: "ssl", command, payload });
   }
 
   /** Every worker stops accepting now (a reload: see Instance.stopListening()). */

@@ -352,7 +352,7 @@ Deno.test("help lists every command in HAProxy's '  usage : description' format"
 Deno.test("help with words lists only the matching commands", () => {
   const { api } = setup();
   const lines = api.exec("help show").split("\n").filter((l) => l.startsWith("  "));
-  assert.equal(lines.length, 5);
+  assert.equal(lines.length, 6); // info, stat, servers state, sess, ssl cert, ssl crt-list
   assert.ok(lines.every((l) => l.startsWith("  show ")));
   const set = api.exec("help set server").split("\n").filter((l) => l.startsWith("  "));
   assert.equal(set.length, 1);
@@ -998,4 +998,31 @@ Deno.test("exec() never throws and always ends with an empty line, whatever the 
     const out = api.exec(line);
     assert.ok(out === "" || out.endsWith("\n"), JSON.stringify(line));
   }
+});
+
+Deno.test("a line ending with << carries the lines after it up to an empty one as payload", () => {
+  let seen: string | null = null;
+  const target = {
+    state: () => ({ frontends: [], backends: [] }),
+    sslCerts: () => ({
+      set(file: string, payload: string) {
+        seen = `${file}|${payload}`;
+        return `Transaction created for certificate ${file}!`;
+      },
+    }),
+  } as unknown as AdminTarget;
+  const api = createAdminApi(target);
+  assert.equal(
+    api.exec("set ssl cert a.pem <<\nLINE1\nLINE2\n\nignored"),
+    "Transaction created for certificate a.pem!\n\n",
+  );
+  assert.equal(seen, "a.pem|LINE1\nLINE2\n");
+  assert.equal(
+    api.exec("set ssl cert a.pem"),
+    "'set ssl cert expects a filename and a certificate as a payload\n\n",
+  );
+  const none = createAdminApi({ state: target.state } as unknown as AdminTarget);
+  assert.equal(none.exec("show ssl cert"), "# filename\n\n");
+  assert.equal(none.exec("abort ssl cert x.pem"), "No ongoing transaction!\n\n");
+  assert.equal(none.exec("show ssl crt-list"), "\n");
 });

@@ -80,6 +80,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     buffers: 2 * 4096 + 64,
     largeBuffers: 256,
     runqueueDepth: 200,
+    sslCertExpiryWarning: 30,
     // SLUICE_IO sets the default (CI runs the suite once with "node"),
     // else the FFI layer where it can run.
     io: Deno.env.get("SLUICE_IO") || (ffiUnavailable() === null ? "ffi" : "node"),
@@ -102,6 +103,7 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
     stats: null,
     adminSocket: null,
     pidfile: null,
+    nbthread: null,
   });
   assert.deepEqual(r.frontends, [{
     name: "fe",
