@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { sharedAdd, type SharedCount, sharedGet } from "../core/shared_count.ts";
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_ER_TLS, CO_FL_ERROR } from "../conn/conn_types.ts";
@@ -189,7 +190,13 @@ export class Backend implements StreamBackend {
   /** With worker threads: a slot of `srv` was freed here while streams of other threads wait for it. */
   onSlotFree: ((be: Backend, srv: Server) => void) | null = null;
   /** With worker threads (the control thread): a server's state or weight changed, to publish. */
-  onServerChange: ((be: Backend, srv: Server) => void) | null = null;
+  onServerChange: ((be: Backend, srv: Server, reason?: string) => void) | null = null;
+  /** With worker threads: a client address learnt for `srv` (source stickiness), for the other threads. */
+  onStickLearn: ((be: Backend, key: string, srv: Server) => void) | null = null;
+  /** With worker threads: every thread's streams in this backend (the load dynamic limits follow). */
+  sharedScur: SharedCount | null = null;
+  /** Log server state changes (worker threads leave it to the control thread). */
+  logStates = true;
   /** Applying a state published by the control thread: it logged and counted it already. */
   #quiet = false;
   /** TypeScript hooks of this backend (HTTP), or null. */
@@ -301,6 +308,7 @@ export class Backend implements StreamBackend {
     if (!(strm.flags & SF_BE_ASSIGNED)) {
       strm.flags |= SF_BE_ASSIGNED;
       this.counters.open(now);
+      if (this.sharedScur !== null) sharedAdd(this.sharedScur, 1);
       if (this.#dynamic.length > 0) this.#retune();
     }
     const r = this.#assign(strm, now);
@@ -528,6 +536,7 @@ export class Backend implements StreamBackend {
       if (!retry) {
         strm.flags &= ~SF_BE_ASSIGNED;
         this.counters.scur--;
+        if (this.sharedScur !== null) sharedAdd(this.sharedScur, -1);
         if (this.#dynamic.length > 0) this.#retune();
       }
     }
@@ -593,6 +602,7 @@ export class Backend implements StreamBackend {
     if (!(strm.flags & SF_BE_ASSIGNED)) return;
     strm.flags &= ~SF_BE_ASSIGNED;
     this.counters.scur--;
+    if (this.sharedScur !== null) sharedAdd(this.sharedScur, -1);
     if (this.#dynamic.length > 0) this.#retune();
   }
 
@@ -615,6 +625,7 @@ export class Backend implements StreamBackend {
    * of this thread wait for it; the oldest take it if it is still free.
    */
   slotFreed(srv: Server): void {
+    if (this.#dynamic.length > 0) this.#retune();
     if (srv.queue.length > 0 || this.queue.length > 0) this.#dequeue(srv);
   }
 
@@ -636,12 +647,12 @@ export class Backend implements StreamBackend {
     this.#stateChanged(srv, now);
     if (up) {
       this.#log(srv, `is UP, reason: ${reason}.`, "notice");
-    } else if (!this.#quiet) {
+    } else if (!this.#quiet && this.logStates) {
       this.counters.chkdown++;
       srv.counters.chkdown++;
       this.#log(srv, `is DOWN, reason: ${reason}.`, "warning");
     }
-    this.onServerChange?.(this, srv);
+    this.onServerChange?.(this, srv, reason);
     return true;
   }
 
@@ -701,7 +712,7 @@ export class Backend implements StreamBackend {
     if (srv.minconn === srv.maxconnCfg) srv.minconn = maxconn;
     srv.maxconnCfg = maxconn;
     if (srv.minconn > maxconn && maxconn > 0) srv.minconn = maxconn;
-    srv.maxconn = srv.limitFor(this.counters.scur, this.fullconn);
+    srv.maxconn = srv.limitFor(this.#beconn(), this.fullconn);
     this.#dynamic = this.servers.filter((s) => s.dynamicLimit);
     (srv.backup ? this.lbBackup : this.lb).update(srv);
     this.#dequeueAll();
@@ -714,16 +725,27 @@ export class Backend implements StreamBackend {
    * load), and a raised limit serves waiting streams.
    */
   #retune(): void {
-    const beconn = this.counters.scur;
+    const beconn = this.#beconn();
     let raised = false;
     for (const s of this.#dynamic) {
       const m = s.limitFor(beconn, this.fullconn);
       if (m === s.maxconn) continue;
-      if (m > s.maxconn) raised = true;
+      if (m > s.maxconn) {
+        raised = true;
+        // Other threads' streams may wait for the new slots.
+        if (s.queue.othersWaiting() > 0 || this.queue.othersWaiting() > 0) {
+          this.onSlotFree?.(this, s);
+        }
+      }
       s.maxconn = m;
       (s.backup ? this.lbBackup : this.lb).update(s);
     }
     if (raised) this.#dequeueAll();
+  }
+
+  /** The backend's streams: every thread's with worker threads. */
+  #beconn(): number {
+    return this.sharedScur === null ? this.counters.scur : sharedGet(this.sharedScur);
   }
 
   /** Stops the slowstart task (instance shutdown). */
@@ -734,7 +756,7 @@ export class Backend implements StreamBackend {
   // -- internals -------------------------------------------------------------
 
   #log(srv: Server, what: string, level: "notice" | "warning" | "alert"): void {
-    if (this.#quiet) return;
+    if (this.#quiet || !this.logStates) return;
     const q = srv.queue.length + this.queue.length;
     this.#events(
       `Server ${this.name}/${srv.name} ${what} ${this.activeUp} active and ${this.backupUp} backup servers ${
@@ -820,7 +842,7 @@ export class Backend implements StreamBackend {
       if (s.maxqueue === 0) return true;
       room += s.maxqueue;
     }
-    return this.queue.length < room;
+    return this.queue.total < room;
   }
 
   /** Assigns `srv`, whose slot the caller took (`takeSlot()`), to `strm`. */
@@ -954,6 +976,11 @@ export class Backend implements StreamBackend {
   #established(strm: Stream, now: number): void {
     const srv = strm.target as Server;
     if (srv.observe !== null && !srv.observe.layer7) srv.consecErrors = 0;
-    this.stick?.set(strm.cliAddr, srv, now);
+    const st = this.stick;
+    if (st === null) return;
+    if (this.onStickLearn !== null && st.get(strm.cliAddr, now) !== srv) {
+      this.onStickLearn(this, strm.cliAddr, srv);
+    }
+    st.set(strm.cliAddr, srv, now);
   }
 }

@@ -42,6 +42,11 @@ export class PendQueue {
    */
   shared: SharedCount | null = null;
 
+  /** Streams waiting in this queue in every thread (this thread's alone without threads). */
+  get total(): number {
+    return this.shared === null ? this.#length : sharedGet(this.shared);
+  }
+
   /** Streams of other threads waiting in their copy of this queue. */
   othersWaiting(): number {
     return this.shared === null ? 0 : sharedGet(this.shared) - this.#length;

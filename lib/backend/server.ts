@@ -219,7 +219,7 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
 
   /** The queue has room for one more stream. */
   queueRoom(): boolean {
-    return this.maxqueue === 0 || this.queue.length < this.maxqueue;
+    return this.maxqueue === 0 || this.queue.total < this.maxqueue;
   }
 
   /**

@@ -85,7 +85,7 @@ export function sharedCountNames(cfg: ResolvedConfig): string[] {
   const names = ["process"];
   for (const f of cfg.frontends) names.push(`fe/${f.name}`);
   for (const b of cfg.backends) {
-    names.push(`beq/${b.name}`);
+    names.push(`be/${b.name}`, `beq/${b.name}`);
     for (const s of b.servers) names.push(`srv/${b.name}/${s.name}`, `srvq/${b.name}/${s.name}`);
   }
   return names;
@@ -335,7 +335,10 @@ export class Instance {
     if (b.mode === "http") be.idle = this.idle;
     const counts = this.thread?.counts;
     if (counts !== undefined) {
+      be.sharedScur = counts.get(`be/${b.name}`);
       be.queue.shared = counts.get(`beq/${b.name}`);
+      // Workers leave logging server state changes to the control thread.
+      if (!this.thread!.checks) be.logStates = false;
       for (const s of servers) {
         s.shared = counts.get(`srv/${b.name}/${s.name}`);
         s.queue.shared = counts.get(`srvq/${b.name}/${s.name}`);

@@ -9,7 +9,7 @@
 import { resolveConfig } from "../cfg/config_check.ts";
 import { errMsg, SluiceError } from "../core/errors.ts";
 import { SharedCounts } from "../core/shared_count.ts";
-import type { Backend } from "../backend/backend.ts";
+import type { Backend, ServerStateView } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { withHooksModule, workerLogTargets } from "./thread_config.ts";
 import { Instance } from "./instance.ts";
@@ -44,6 +44,18 @@ let slots: BroadcastChannel | null = null;
 let health: ReturnType<typeof setInterval> | undefined;
 let fdExhausted = 0;
 
+/** Applying states the control thread published (not to be reported back). */
+let applying = false;
+
+function apply(i: Instance, states: ServerStateView[][]): void {
+  applying = true;
+  try {
+    i.applyServerStates(states);
+  } finally {
+    applying = false;
+  }
+}
+
 function post(m: FromWorker): void {
   self.postMessage(m);
 }
@@ -62,17 +74,29 @@ async function start(m: WorkerStart): Promise<void> {
     unix: m.index === 0,
     events: (line, level) => post({ t: "event", line, level }),
   });
-  i.applyServerStates(m.servers);
-  // A freed server slot that other workers wait for: tell them; the oldest
-  // waiter of the first one to look takes it.
+  apply(i, m.servers);
+  // Between workers: a freed server slot that others wait for (the oldest
+  // waiter of the first one to look takes it), and a client address learnt
+  // by source stickiness.
   const ch = new BroadcastChannel(m.slotChannel);
-  const onFree = (be: Backend, srv: Server) =>
-    ch.postMessage([i.backends.indexOf(be), be.servers.indexOf(srv)]);
-  for (const be of i.backends) be.onSlotFree = onFree;
-  ch.onmessage = (e: MessageEvent<[number, number]>) => {
-    const be = i.backends[e.data[0]];
-    const srv = be?.servers[e.data[1]];
-    if (srv !== undefined) be.slotFreed(srv);
+  const at = (be: Backend, srv: Server) => [i.backends.indexOf(be), be.servers.indexOf(srv)];
+  for (const be of i.backends) {
+    be.onSlotFree = (b, srv) => ch.postMessage(["slot", ...at(b, srv)]);
+    be.onStickLearn = (b, key, srv) => ch.postMessage(["stick", ...at(b, srv), key]);
+    // Passive health seen here: the control thread decides for every worker.
+    be.onServerChange = (b, srv, reason) => {
+      if (applying || reason === undefined) return;
+      const [backend, server] = at(b, srv);
+      post({ t: "opstate", backend, server, up: srv.opUp, reason });
+    };
+  }
+  ch.onmessage = (e: MessageEvent<[string, number, number, string?]>) => {
+    const [kind, b, s, key] = e.data;
+    const be = i.backends[b];
+    const srv = be?.servers[s];
+    if (srv === undefined) return;
+    if (kind === "slot") be.slotFreed(srv);
+    else if (kind === "stick" && key !== undefined) be.stick?.set(key, srv, i.sched.now);
   };
   slots = ch;
   await i.start();
@@ -108,7 +132,7 @@ function answer(q: AskQuery): unknown {
     case "sessions":
       return i.sessions();
     case "servers":
-      i.applyServerStates(q.states);
+      apply(i, q.states);
       return null;
     case "shutdown":
       return i.shutdownSessions(q.backend, q.server);
@@ -162,7 +186,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     }
     case "servers":
-      inst?.applyServerStates(m.states);
+      if (inst !== null) apply(inst, m.states);
       return;
     case "stop":
       stop(m.graceful, m.graceMs);

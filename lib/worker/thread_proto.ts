@@ -77,6 +77,8 @@ export type FromWorker =
   /** A line for log target function number `fn` (see thread_config.ts). */
   | { t: "log"; fn: number; line: string }
   | { t: "health"; crashes: number; flags: LimitFlag[] }
+  /** Passive health (`observe`) changed a server's state here: the control thread applies and publishes it. */
+  | { t: "opstate"; backend: number; server: number; up: boolean; reason: string }
   | { t: "stopped" };
 
 /** Fds a worker's fd table covers (one byte each, committed only where written). */

@@ -26,6 +26,7 @@ import type { SluiceConfig } from "../cfg/config_types.ts";
 import type { ResolvedConfig } from "../cfg/config_resolved_types.ts";
 import { resolveConfig } from "../cfg/config_check.ts";
 import { errMsg, SluiceError, type SluiceErrorCode } from "../core/errors.ts";
+import { tickNow } from "../core/time.ts";
 import { SharedCounts, sharedGet } from "../core/shared_count.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { fdTableCloseAll } from "../conn/ffi/libc.ts";
@@ -304,6 +305,12 @@ export class WorkerGroup {
         case "log":
           this.#logFns[m.fn]?.(m.line);
           return;
+        case "opstate": {
+          const be = this.mirror.backends[m.backend];
+          const srv = be?.servers[m.server];
+          if (srv !== undefined) be.setOpState(srv, m.up, m.reason, tickNow());
+          return;
+        }
         case "health":
           this.#health(slot, m.crashes, m.flags);
           return;

@@ -43,7 +43,9 @@ function numberedUpstream() {
 
 async function proxy(port: number, be: Partial<BackendConfig>, srv: Partial<ServerConfig> = {}) {
   const config: SluiceConfig = {
-    global: { log: { target: "none" } },
+    // Idle server connections are each worker thread's own (as HAProxy's
+    // per-thread pools): these tests follow one pool.
+    global: { log: { target: "none" }, nbthread: 1 },
     frontends: [{
       name: "fe",
       mode: "http",

@@ -286,3 +286,39 @@ Deno.test("nbthread 2: a worker that dies is replaced; requests keep succeeding"
   const r = await load(port, 40);
   assert.ok(r.every((x) => x.status === 200));
 });
+
+Deno.test("nbthread 2: source stickiness holds across workers; passive health seen by one worker takes the server out of all", async () => {
+  await using f = farm(2);
+  const config = cfg(f);
+  config.backends![0].stickSource = {};
+  await using p = {
+    h: await startSluice(config),
+    [Symbol.asyncDispose]() {
+      return this.h.close();
+    },
+  };
+  // The first request's worker learns the address and tells the others (a
+  // message: requests on two workers at the very same moment may differ).
+  const first = await request(p.h.addresses[0].port);
+  await sleep(50);
+  // Fresh connections from one address land on both workers.
+  const replies = await load(p.h.addresses[0].port, 40, 4);
+  assert.deepEqual(new Set(replies.map((r) => r.body)), new Set([first.body]));
+
+  await using g = farm(2);
+  g[0].status = 503;
+  const c2 = cfg(g);
+  c2.backends![0].servers[0].observe = { mode: "layer7", errorLimit: 2, onError: "mark-down" };
+  c2.backends![0].servers[0].check = { inter: 60_000 };
+  await using p2 = {
+    h: await startSluice(c2),
+    [Symbol.asyncDispose]() {
+      return this.h.close();
+    },
+  };
+  await load(p2.h.addresses[0].port, 20, 4);
+  await waitFor(() => p2.h.stats().backends[0].servers[0].status === "DOWN", 5000, "s1 DOWN");
+  const before = g[0].count;
+  await load(p2.h.addresses[0].port, 20, 4);
+  assert.equal(g[0].count, before, "no worker sends to the server marked down");
+});
