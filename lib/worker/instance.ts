@@ -76,6 +76,16 @@ export interface InstanceThread {
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }
 
+/** True when a frontend of `cfg` answers with `use-service prometheus-exporter`. */
+export function usesPrometheusService(cfg: ResolvedConfig): boolean {
+  return cfg.frontends.some((f) =>
+    f.rules?.httpRequest.some((r) => {
+      const a = (r.action as { answer?: { kind?: string; name?: string } }).answer;
+      return a?.kind === "service" && a.name === "prometheus-exporter";
+    }) ?? false
+  );
+}
+
 /**
  * The names of the counts worker threads share for a configuration: the
  * process's connections, each frontend's, each server's streams, and the
@@ -273,6 +283,12 @@ export class Instance {
   #closing: Promise<void> | null = null;
   /** Worker-thread settings, or null for a single-threaded process. */
   readonly thread: InstanceThread | null;
+  /**
+   * With worker threads: the whole process's counters for
+   * `use-service prometheus-exporter` (as the control thread last sent
+   * them), instead of this worker's alone.
+   */
+  processStats: (() => InstanceStats) | null = null;
 
   constructor(cfg: ResolvedConfig, thread: InstanceThread | null = null) {
     this.#cfg = cfg;
@@ -391,7 +407,7 @@ export class Instance {
         buildReply(
           200,
           [["Content-Type", PROMETHEUS_CONTENT_TYPE], ["Cache-Control", "no-store"]],
-          formatPrometheus(this.stats()),
+          formatPrometheus(this.processStats?.() ?? this.stats()),
         ),
     };
     if (f.mode === "http") this.#httpRouting(fe, f);

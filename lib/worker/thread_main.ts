@@ -14,6 +14,7 @@ import type { Server } from "../backend/server.ts";
 import { withHooksModule, workerLogTargets } from "./thread_config.ts";
 import { Instance } from "./instance.ts";
 import type { AskQuery, FromWorker, LimitFlag, ToWorker, WorkerStart } from "./thread_proto.ts";
+import type { InstanceStats } from "../stats/stats_types.ts";
 import { writeReply } from "./thread_proto.ts";
 import { memoryUsage } from "node:process";
 import { fdTableUse } from "../conn/ffi/libc.ts";
@@ -43,6 +44,8 @@ let reply: SharedArrayBuffer | null = null;
 let slots: BroadcastChannel | null = null;
 let health: ReturnType<typeof setInterval> | undefined;
 let fdExhausted = 0;
+/** The process's counters as the control thread last sent them (Prometheus service). */
+let processStats: InstanceStats | null = null;
 
 /** Applying states the control thread published (not to be reported back). */
 let applying = false;
@@ -99,6 +102,7 @@ async function start(m: WorkerStart): Promise<void> {
     else if (kind === "stick" && key !== undefined) be.stick?.set(key, srv, i.sched.now);
   };
   slots = ch;
+  i.processStats = () => processStats ?? i.stats();
   await i.start();
   inst = i;
   health = setInterval(reportHealth, HEALTH_MS);
@@ -187,6 +191,9 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     }
     case "servers":
       if (inst !== null) apply(inst, m.states);
+      return;
+    case "stats":
+      processStats = m.stats;
       return;
     case "stop":
       stop(m.graceful, m.graceMs);

@@ -25,6 +25,7 @@
 import type { SluiceConfig } from "../cfg/config_types.ts";
 import type { ServerStateView } from "../backend/backend.ts";
 import type { ListenAddress } from "./instance.ts";
+import type { InstanceStats } from "../stats/stats_types.ts";
 
 /** Where a worker's configuration comes from: the control thread's checked model. */
 export interface WorkerStart {
@@ -63,6 +64,8 @@ export type ToWorker =
   | WorkerStart
   | { t: "ask"; seq: number; q: AskQuery }
   | { t: "servers"; states: ServerStateView[][] }
+  /** The whole process's counters, every second, for `use-service prometheus-exporter`. */
+  | { t: "stats"; stats: InstanceStats }
   | { t: "stop"; graceful: boolean; graceMs?: number }
   | { t: "crash" };
 

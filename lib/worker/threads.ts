@@ -33,7 +33,12 @@ import { fdTableCloseAll } from "../conn/ffi/libc.ts";
 import type { InstanceStats } from "../stats/stats_types.ts";
 import type { AdminSession } from "../stats/admin_types.ts";
 import { mergeInstanceStats } from "../stats/stats_merge.ts";
-import { Instance, type ListenAddress, sharedCountNames } from "./instance.ts";
+import {
+  Instance,
+  type ListenAddress,
+  sharedCountNames,
+  usesPrometheusService,
+} from "./instance.ts";
 import { withoutLogFunctions } from "./thread_config.ts";
 import {
   type AskQuery,
@@ -56,6 +61,8 @@ const CRASH_WINDOW_MS = 10_000;
 /** Replacements within RESTART_WINDOW_MS after which dead workers are no longer replaced. */
 const RESTART_LIMIT = 10;
 const RESTART_WINDOW_MS = 60_000;
+/** How often workers get the process's counters for their Prometheus service (ms). */
+const STATS_PUSH_MS = 1000;
 /** Time a stopping worker gets beyond the grace period before it is terminated (ms). */
 const STOP_SLACK_MS = 5000;
 
@@ -208,6 +215,7 @@ export class WorkerGroup {
   #closing: Promise<void> | null = null;
   #publishQueued = false;
   #restartTimes: number[] = [];
+  #statsTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   private constructor(opts: GroupOptions, cfg: ResolvedConfig, reads: string[]) {
     this.#opts = opts;
@@ -255,6 +263,7 @@ export class WorkerGroup {
       throw err;
     }
     g.mirror.startChecks();
+    if (usesPrometheusService(cfg)) g.#pushStats();
     return g;
   }
 
@@ -430,6 +439,27 @@ export class WorkerGroup {
     });
   }
 
+  /**
+   * `use-service prometheus-exporter` answers in a worker, which cannot ask
+   * the others without waiting for itself: every second the control thread
+   * sends every worker the process's merged counters to serve.
+   */
+  #pushStats(): void {
+    const tick = () => {
+      if (this.#closing !== null) return;
+      try {
+        const stats = this.stats();
+        for (const s of this.#live()) {
+          s.worker.postMessage({ t: "stats", stats } satisfies ToWorker);
+        }
+      } catch (err) {
+        this.mirror.event(`stats for the workers' Prometheus service: ${errMsg(err)}`, "warning");
+      }
+      this.#statsTimer = setTimeout(tick, STATS_PUSH_MS);
+    };
+    tick();
+  }
+
   /** Publishes the mirror's server states to every worker, once per turn of changes. */
   #publishSoon(): void {
     if (this.#publishQueued) return;
@@ -573,6 +603,7 @@ export class WorkerGroup {
    * control thread's instance. Calling it again returns the same promise.
    */
   close(opts: { graceful?: boolean; graceMs?: number } = {}): Promise<void> {
+    clearTimeout(this.#statsTimer);
     this.#closing ??= (async () => {
       await Promise.all(
         this.#slots.map((s) => this.#stopSlot(s, opts.graceful ?? false, opts.graceMs)),

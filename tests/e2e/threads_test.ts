@@ -12,6 +12,7 @@ import { type SluiceConfig, type SluiceHandle, startSluice } from "../../mod.ts"
 import { threadGroupOf } from "../../lib/worker/handle.ts";
 import { farm, type FarmServer, header, request } from "../helpers/http_farm.ts";
 import { logInto, refusedPort, sleep, waitFor } from "../helpers/net.ts";
+import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 
 function cfg(f: FarmServer[], over: Partial<SluiceConfig> = {}, logs?: string[]): SluiceConfig {
   return {
@@ -321,4 +322,39 @@ Deno.test("nbthread 2: source stickiness holds across workers; passive health se
   const before = g[0].count;
   await load(p2.h.addresses[0].port, 20, 4);
   assert.equal(g[0].count, before, "no worker sends to the server marked down");
+});
+
+Deno.test("nbthread 2: use-service prometheus-exporter in a worker shows the whole process's counters", async () => {
+  await using f = farm(1);
+  const config = parseConfigText(
+    [
+      "global",
+      "    nbthread 2",
+      "defaults",
+      "    mode http",
+      "frontend prometheus",
+      "    bind 127.0.0.1:0",
+      "    http-request use-service prometheus-exporter if { path /metrics }",
+      "frontend web",
+      "    bind 127.0.0.1:0",
+      "    default_backend app",
+      "backend app",
+      `    server s1 ${f[0].address}`,
+    ].join("\n"),
+    "t.cfg",
+    {},
+  );
+  await using p = {
+    h: await startSluice(config),
+    [Symbol.asyncDispose]() {
+      return this.h.close();
+    },
+  };
+  await load(p.h.addresses[1].port, 30, 6);
+  // The control thread sends the merged counters every second.
+  await sleep(1500);
+  for (let i = 0; i < 4; i++) {
+    const r = await request(p.h.addresses[0].port, "/metrics");
+    assert.match(r.body, /^sluice_frontend_http_requests_total\{frontend="web"\} 30$/m);
+  }
 });
