@@ -238,8 +238,6 @@ export class WorkerGroup {
       unix: false,
     });
     for (const be of this.mirror.backends) be.onServerChange = () => this.#publishSoon();
-    // The runtime API's certificate commands and expiry figures are answered here.
-    for (const fe of this.mirror.frontends) for (const li of fe.listeners) li.loadCerts();
   }
 
   /**
@@ -251,6 +249,20 @@ export class WorkerGroup {
     const { value: cfg, reads } = recordReads(() => resolveConfig(opts.config));
     const g = new WorkerGroup(opts, cfg, reads);
     try {
+      // The runtime API's certificate commands and expiry figures are
+      // answered here; a bad pair fails as a worker's bind would.
+      for (const fe of g.mirror.frontends) {
+        for (const li of fe.listeners) {
+          try {
+            li.loadCerts();
+          } catch (err) {
+            throw new SluiceError(
+              "ERR_TLS",
+              `Cannot use the certificate or key for "${addrFormat(li.addr)}": ${errMsg(err)}`,
+            );
+          }
+        }
+      }
       if (opts.previous !== undefined) g.#model = keepPorts(g.#model, cfg, opts.previous);
       const first = g.#spawn(0);
       g.#addresses = await first;
