@@ -6,6 +6,7 @@
  *
  *     deno task bench [--io node|ffi] [--log none|file] [--rounds 3]
  *                     [--phases "small bulk many"] [--targets "direct haproxy_http"]
+ *     deno task bench --threads "1 2 4" [--rounds 3]   (bench/threads.ts)
  *
  * `--log file` writes the access log to a file in a temporary directory (the
  * harness sends sluice's standard output to its own log file either way).
@@ -24,8 +25,28 @@ const args = parseArgs({
     phases: { type: "string", default: "small bulk many" },
     targets: { type: "string", default: "direct haproxy_http" },
     name: { type: "string" },
+    threads: { type: "string" },
   },
 }).values;
+
+// `--threads "1 2 4"`: worker threads compared in one run (bench/threads.ts),
+// instead of the harness, which gives the proxy one core.
+if (args.threads !== undefined) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("./threads.ts", import.meta.url).pathname,
+      "--threads",
+      args.threads,
+      "--rounds",
+      args.rounds,
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  Deno.exit(r.code);
+}
 
 const root = new URL("..", import.meta.url).pathname;
 const harness = new URL("../../shared/bench/anchors.sh", import.meta.url).pathname;

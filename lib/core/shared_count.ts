@@ -6,8 +6,10 @@
  * count that must be global (a server's connections, for leastconn) is one
  * number. A single-threaded process has none: the owners keep plain fields.
  *
- * Cost (bench/shared_count_bench.ts): an uncontended `tryTake()` is one
- * load and one compare-and-swap, a few nanoseconds.
+ * Cost (bench/shared_count_bench.ts, uncontended, 2-core VM under load): a
+ * ConnLimit take + give is 90 ns shared against 14 ns on one thread, so a
+ * keep-alive request (a server slot and the backend's count) pays about
+ * 0.15 µs of its 35.
  *
  * @module
  */

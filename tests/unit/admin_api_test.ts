@@ -352,7 +352,7 @@ Deno.test("help lists every command in HAProxy's '  usage : description' format"
 Deno.test("help with words lists only the matching commands", () => {
   const { api } = setup();
   const lines = api.exec("help show").split("\n").filter((l) => l.startsWith("  "));
-  assert.equal(lines.length, 6); // info, stat, servers state, sess, ssl cert, ssl crt-list
+  assert.equal(lines.length, 7); // info, stat, servers state, sess, cache, ssl cert, ssl crt-list
   assert.ok(lines.every((l) => l.startsWith("  show ")));
   const set = api.exec("help set server").split("\n").filter((l) => l.startsWith("  "));
   assert.equal(set.length, 1);
