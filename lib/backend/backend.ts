@@ -20,6 +20,7 @@ import { CO_ER_TLS, CO_FL_ERROR } from "../conn/conn_types.ts";
 import { ppHeaderV1, ppHeaderV2 } from "../conn/proxy_proto.ts";
 import { hashAddr } from "../lb/hash.ts";
 import { createLb } from "../lb/lb_algos.ts";
+import type { LbShared } from "../lb/lb_types.ts";
 import type { LbAlgo, LbSpec } from "../lb/lb_types.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import { TASK_WOKEN_MSG } from "../sched/task_types.ts";
@@ -98,6 +99,8 @@ export interface BackendRulesRt {
 /** How a backend is set up. */
 export interface BackendOptions {
   timeouts: BackendTimeouts;
+  /** With worker threads: the balancing state shared with the other threads (active, backup groups). */
+  lbShared?: { active: LbShared; backup: LbShared } | null;
   /** Connection attempts after the first one. */
   retries: number;
   /** Retry on another server: every Nth retry (N > 0), the last one (-1), never (0). */
@@ -239,8 +242,8 @@ export class Backend implements StreamBackend {
     this.active = servers.filter((s) => !s.backup);
     this.backups = servers.filter((s) => s.backup);
     const spec = opts.balance ?? { algo: "roundrobin" };
-    this.lb = createLb(spec, this.active);
-    this.lbBackup = createLb(spec, this.backups);
+    this.lb = createLb(spec, this.active, opts.lbShared?.active ?? null);
+    this.lbBackup = createLb(spec, this.backups, opts.lbShared?.backup ?? null);
     this.timeouts = opts.timeouts;
     this.retries = opts.retries;
     this.redispatch = opts.redispatch ?? -1;

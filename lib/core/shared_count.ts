@@ -88,6 +88,12 @@ export class SharedCounts {
     return { arr: this.#arr, i, mine: this.#mine };
   }
 
+  /** The count named `name`, or null when the layout has none. */
+  find(name: string): SharedCount | null {
+    const i = this.#index.get(name);
+    return i === undefined ? null : { arr: this.#arr, i, mine: this.#mine };
+  }
+
   /** Takes a dead thread's shares (`mine`, its table) back out of the counts. */
   forget(mine: SharedArrayBuffer): void {
     const m = new Int32Array(mine);

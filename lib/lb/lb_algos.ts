@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { LbAlgo, LbServer, LbSpec } from "./lb_types.ts";
+import type { LbAlgo, LbServer, LbShared, LbSpec } from "./lb_types.ts";
 import { SluiceError } from "../core/errors.ts";
 import { ConsistentHash } from "./chash.ts";
 import { First } from "./first.ts";
@@ -38,8 +38,12 @@ export interface LbAlgoDef {
   readonly http: boolean;
   /** One line for docs/keywords.md. */
   readonly doc: string;
-  /** Creates the algorithm over one group of servers (`spec.algo` is this row's name). */
-  create(spec: LbSpec, servers: readonly LbServer[]): LbAlgo;
+  /**
+   * Creates the algorithm over one group of servers (`spec.algo` is this
+   * row's name); `shared`, with worker threads, is the state to share with
+   * the other threads' copies (algorithms with state of their own use it).
+   */
+  create(spec: LbSpec, servers: readonly LbServer[], shared?: LbShared | null): LbAlgo;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -50,13 +54,13 @@ export const LB_ALGOS = {
     http: false,
     doc: "Smooth weighted round robin: weights 5,1,1 give a,a,b,a,c,a,a (spread, not bursts); " +
       "weight changes apply at once. The default",
-    create: (_spec, servers) => new RoundRobin(servers),
+    create: (_spec, servers, shared) => new RoundRobin(servers, shared ?? null),
   },
   "static-rr": {
     http: false,
     doc: "Weighted round robin over a precomputed schedule, rebuilt when a weight or state " +
       "changes; flat cost per pick",
-    create: (_spec, servers) => new StaticRr(servers),
+    create: (_spec, servers, shared) => new StaticRr(servers, shared ?? null),
   },
   "leastconn": {
     http: false,
@@ -218,7 +222,11 @@ export function parseBalance(text: string): LbSpec | string {
  * assert(lb.pick(0, null)?.name === "s0");
  * ```
  */
-export function createLb(spec: LbSpec, servers: readonly LbServer[]): LbAlgo {
+export function createLb(
+  spec: LbSpec,
+  servers: readonly LbServer[],
+  shared: LbShared | null = null,
+): LbAlgo {
   for (let i = 0; i < servers.length; i++) {
     if (servers[i].lbIndex !== i) {
       throw new RangeError(
@@ -235,5 +243,5 @@ export function createLb(spec: LbSpec, servers: readonly LbServer[]): LbAlgo {
       }`,
     );
   }
-  return def.create(spec, servers);
+  return def.create(spec, servers, shared);
 }

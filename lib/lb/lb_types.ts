@@ -73,3 +73,52 @@ export interface LbSpec {
   /** Query string parameter for "url_param". */
   param?: string;
 }
+
+/**
+ * With worker threads: the state an algorithm shares with its copies in the
+ * other threads (in a SharedArrayBuffer), so that the process balances as
+ * one — roundrobin's credits, static-rr's cursor — and the lock its picks
+ * take (HAProxy's lbprm lock). A pick is one short pass over the servers.
+ */
+export interface LbShared {
+  /** `[0]`: the lock (0 free, 1 held); `[1]`: a cursor. */
+  readonly words: Int32Array;
+  /** One number per server (by lbIndex). */
+  readonly nums: Float64Array;
+}
+
+/** Bytes of the shared state of a group of `n` servers (8-byte aligned). */
+export function lbSharedBytes(n: number): number {
+  return 8 + 8 * n;
+}
+
+/** The shared state of `n` servers at `offset` of `sab` (see lbSharedBytes()). */
+export function lbSharedAt(sab: SharedArrayBuffer, offset: number, n: number): LbShared {
+  return {
+    words: new Int32Array(sab, offset, 2),
+    nums: new Float64Array(sab, offset + 8, n),
+  };
+}
+
+/** A lock held longer than this (ms) belonged to a thread that died holding it: taken over. */
+const LB_LOCK_STEAL_MS = 50;
+
+/**
+ * Takes the lock. It is held for one pick (a pass over the servers, well
+ * under a microsecond), so waiting spins. A worker terminated in the middle
+ * of a pick never releases it: past LB_LOCK_STEAL_MS the lock is taken over
+ * (at worst, one pick's credit is counted twice).
+ */
+export function lbLock(words: Int32Array): void {
+  if (Atomics.compareExchange(words, 0, 0, 1) === 0) return;
+  const start = Date.now();
+  for (let spins = 1;; spins++) {
+    if (Atomics.compareExchange(words, 0, 0, 1) === 0) return;
+    if ((spins & 1023) === 0 && Date.now() - start > LB_LOCK_STEAL_MS) return;
+  }
+}
+
+/** Releases the lock. */
+export function lbUnlock(words: Int32Array): void {
+  Atomics.store(words, 0, 0);
+}

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { LbAlgo, LbServer } from "./lb_types.ts";
+import { type LbAlgo, lbLock, type LbServer, type LbShared, lbUnlock } from "./lb_types.ts";
 
 /** Smooth weighted round robin over a fixed list of servers. */
 export class RoundRobin implements LbAlgo {
@@ -23,11 +23,14 @@ export class RoundRobin implements LbAlgo {
   readonly #credit: Float64Array;
   /** lbUp() as last seen by update(), 1 or 0: only a flip resets the credit. */
   readonly #up: Uint8Array;
+  /** With worker threads: the credits are every thread's, and picks take the lock. */
+  readonly #shared: LbShared | null;
 
   /** `servers[i].lbIndex` must be `i`. */
-  constructor(servers: readonly LbServer[]) {
+  constructor(servers: readonly LbServer[], shared: LbShared | null = null) {
     this.#servers = servers;
-    this.#credit = new Float64Array(servers.length);
+    this.#shared = shared;
+    this.#credit = shared?.nums ?? new Float64Array(servers.length);
     this.#up = new Uint8Array(servers.length);
     for (let i = 0; i < servers.length; i++) this.#up[i] = servers[i].lbUp() ? 1 : 0;
   }
@@ -55,6 +58,17 @@ export class RoundRobin implements LbAlgo {
    * only candidate. Returns null when there is no candidate.
    */
   pick(_key: number, avoid: LbServer | null): LbServer | null {
+    const sh = this.#shared;
+    if (sh === null) return this.#pick(avoid);
+    lbLock(sh.words);
+    try {
+      return this.#pick(avoid);
+    } finally {
+      lbUnlock(sh.words);
+    }
+  }
+
+  #pick(avoid: LbServer | null): LbServer | null {
     const servers = this.#servers, credit = this.#credit;
     let best = -1, bestCredit = 0, total = 0, avoidOk = false;
     for (let i = 0; i < servers.length; i++) {

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { LbAlgo, LbServer } from "./lb_types.ts";
+import { type LbAlgo, lbLock, type LbServer, type LbShared, lbUnlock } from "./lb_types.ts";
 
 /** Weighted round robin with weights fixed at the last state change. */
 export class StaticRr implements LbAlgo {
@@ -31,9 +31,12 @@ export class StaticRr implements LbAlgo {
   #sched: Int32Array = new Int32Array(0);
   #pos = 0;
   #dirty = true;
+  /** With worker threads: the cursor is every thread's (`words[1]`), and picks take the lock. */
+  readonly #shared: LbShared | null;
 
   /** `servers[i].lbIndex` must be `i`. */
-  constructor(servers: readonly LbServer[]) {
+  constructor(servers: readonly LbServer[], shared: LbShared | null = null) {
+    this.#shared = shared;
     if (servers.length > IDX_SPAN) throw new RangeError(`Too many servers: ${servers.length}`);
     this.#servers = servers;
     this.#weight = new Int32Array(servers.length);
@@ -62,6 +65,20 @@ export class StaticRr implements LbAlgo {
    * sole candidate.
    */
   pick(_key: number, avoid: LbServer | null): LbServer | null {
+    const sh = this.#shared;
+    if (sh === null) return this.#pick(avoid);
+    lbLock(sh.words);
+    try {
+      this.#pos = sh.words[1];
+      const s = this.#pick(avoid);
+      sh.words[1] = this.#pos;
+      return s;
+    } finally {
+      lbUnlock(sh.words);
+    }
+  }
+
+  #pick(avoid: LbServer | null): LbServer | null {
     if (this.#dirty) this.#rebuild();
     const sched = this.#sched, servers = this.#servers, len = sched.length;
     if (len === 0) return null;

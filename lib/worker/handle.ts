@@ -283,7 +283,7 @@ export async function startSluice(
   let inst = await startEngine(threads, resolved, model, hooksModule, null, inherit);
   // Like HAProxy's "Proxy ... started." lines, once per process start.
   for (const w of warnings) inst.event(w, "warning");
-  inst.event(`configuration loaded: ${configCount(resolved)}${threadsNote(threads)}`);
+  inst.event(`configuration loaded: ${configCount(resolved)}`);
   // The runtime API, the stats listener and the admin socket belong to the
   // handle: they survive reloads and always show the running configuration.
   const startTime = Date.now();
@@ -406,7 +406,7 @@ export async function startSluice(
       // announced (a single thread's listeners were taken over already).
       inst.group?.stopListening();
       for (const w of warnings) fresh.event(w, "warning");
-      fresh.event(`configuration reloaded: ${configCount(cfg)}${threadsNote(threads)}`);
+      fresh.event(`configuration reloaded: ${configCount(cfg)}`);
       if (pidfile !== null && pidfile !== cfg.global.pidfile) pidfileRemove(pidfile);
       pidfile = cfg.global.pidfile;
       const old = inst;
@@ -534,11 +534,6 @@ function envThreads(): number | null {
   } catch {
     return null;
   }
-}
-
-/** ", 4 threads" for the loaded event, "" for one. */
-function threadsNote(n: number): string {
-  return n > 1 ? `, ${n} threads` : "";
 }
 
 /**

@@ -56,6 +56,7 @@ import { buildReply } from "../rules/act_reply.ts";
 import type { Stream, StreamEnv } from "../stream/stream.ts";
 import type { SharedCounts } from "../core/shared_count.ts";
 import type { ServerStateView } from "../backend/backend.ts";
+import { type LbShared, lbSharedAt, lbSharedBytes } from "../lb/lb_types.ts";
 
 /**
  * How an instance runs as one of several worker threads (`nbthread` > 1):
@@ -66,6 +67,8 @@ import type { ServerStateView } from "../backend/backend.ts";
 export interface InstanceThread {
   /** The shared counts (names from sharedCountNames()). */
   counts: SharedCounts;
+  /** The shared balancing state (lbSharedSize() bytes). */
+  lb: SharedArrayBuffer;
   /** Listeners bind with SO_REUSEPORT: each worker has its own socket on each address. */
   reusePort: boolean;
   /** Run health checks here. */
@@ -74,6 +77,40 @@ export interface InstanceThread {
   unix: boolean;
   /** Where process events go instead of the global log targets (the control thread writes them once). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
+}
+
+/**
+ * Bytes of the balancing state worker threads share for `cfg`: per backend,
+ * its active then its backup servers' (see lbSharedBytes()).
+ */
+export function lbSharedSize(cfg: ResolvedConfig): number {
+  let n = 0;
+  for (const b of cfg.backends) {
+    const backups = b.servers.filter((s) => s.backup).length;
+    n += lbSharedBytes(b.servers.length - backups) + lbSharedBytes(backups);
+  }
+  return Math.max(8, n);
+}
+
+/** Backend `index`'s part of the shared balancing state (see lbSharedSize()). */
+function lbSharedOf(
+  sab: SharedArrayBuffer,
+  cfg: ResolvedConfig,
+  index: number,
+): { active: LbShared; backup: LbShared } {
+  let off = 0;
+  for (let i = 0; i < index; i++) {
+    const b = cfg.backends[i];
+    const backups = b.servers.filter((s) => s.backup).length;
+    off += lbSharedBytes(b.servers.length - backups) + lbSharedBytes(backups);
+  }
+  const b = cfg.backends[index];
+  const backups = b.servers.filter((s) => s.backup).length;
+  const active = lbSharedAt(sab, off, b.servers.length - backups);
+  return {
+    active,
+    backup: lbSharedAt(sab, off + lbSharedBytes(b.servers.length - backups), backups),
+  };
 }
 
 /** True when a frontend of `cfg` answers with `use-service prometheus-exporter`. */
@@ -347,6 +384,10 @@ export class Instance {
       httpReuse: b.httpReuse,
       fullconn: b.fullconn,
       events,
+      // A static backend's own server is not among the configured ones: nothing to share.
+      lbShared: this.thread === null || b.static !== null
+        ? null
+        : lbSharedOf(this.thread.lb, this.#cfg, this.backends.length),
     });
     if (b.mode === "http") be.idle = this.idle;
     const counts = this.thread?.counts;
@@ -355,9 +396,10 @@ export class Instance {
       be.queue.shared = counts.get(`beq/${b.name}`);
       // Workers leave logging server state changes to the control thread.
       if (!this.thread!.checks) be.logStates = false;
+      // A static backend's own server (`<STATIC>`) has no limit to share.
       for (const s of servers) {
-        s.shared = counts.get(`srv/${b.name}/${s.name}`);
-        s.queue.shared = counts.get(`srvq/${b.name}/${s.name}`);
+        s.shared = counts.find(`srv/${b.name}/${s.name}`);
+        s.queue.shared = counts.find(`srvq/${b.name}/${s.name}`);
       }
     }
     be.sniFetches = sniFetchesOf(b, servers);

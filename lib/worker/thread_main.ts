@@ -72,6 +72,7 @@ async function start(m: WorkerStart): Promise<void> {
   const counts = new SharedCounts(m.counts.names, m.counts.sab, m.counts.mine);
   const i = new Instance(resolved, {
     counts,
+    lb: m.lb,
     reusePort: true,
     checks: false,
     unix: m.index === 0,

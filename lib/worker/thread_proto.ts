@@ -38,6 +38,8 @@ export interface WorkerStart {
   hooksModule: string | null;
   /** The shared counts of this generation (see SharedCounts). */
   counts: { sab: SharedArrayBuffer; names: string[]; mine: SharedArrayBuffer };
+  /** The shared balancing state (lbSharedSize() bytes). */
+  lb: SharedArrayBuffer;
   /** The reply region of this worker. */
   reply: SharedArrayBuffer;
   /** The worker's fd table (libc.ts fdTableUse()): one byte per fd it holds open. */

@@ -35,6 +35,7 @@ import type { AdminSession } from "../stats/admin_types.ts";
 import { mergeInstanceStats } from "../stats/stats_merge.ts";
 import {
   Instance,
+  lbSharedSize,
   type ListenAddress,
   sharedCountNames,
   usesPrometheusService,
@@ -199,6 +200,8 @@ export class WorkerGroup {
   readonly mirror: Instance;
   readonly threads: number;
   readonly counts: SharedCounts;
+  /** The balancing state the workers share (roundrobin credits, static-rr cursor). */
+  readonly lbState: SharedArrayBuffer;
   /** Workers replaced since start. */
   restarts = 0;
   readonly #opts: GroupOptions;
@@ -231,8 +234,10 @@ export class WorkerGroup {
     // Static backends read their directory (and nothing outside it: static_sock.ts).
     const roots = cfg.backends.flatMap((b) => b.static === null ? [] : [b.static.root]);
     this.#perms = workerPermissions(cfg, [...reads, ...hooksFile, ...writes, ...roots], writes);
+    this.lbState = new SharedArrayBuffer(lbSharedSize(cfg));
     this.mirror = new Instance(cfg, {
       counts: this.counts,
+      lb: this.lbState,
       reusePort: false,
       checks: true,
       unix: false,
@@ -354,6 +359,7 @@ export class WorkerGroup {
       config: this.#model,
       hooksModule: this.#opts.hooksModule,
       counts: { sab: this.counts.sab, names: [...this.counts.names], mine: slot.mine },
+      lb: this.lbState,
       reply: slot.reply,
       fds: slot.fds,
       slotChannel: this.#slotChannel,

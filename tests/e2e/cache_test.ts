@@ -18,6 +18,12 @@ import {
 } from "../helpers/http.ts";
 
 /** The origin's answer per path: `/name?h=Header:value&h=...&b=N` sets headers and a body of N bytes. */
+/**
+ * With worker threads each worker has its own cache (docs/http.md#caching):
+ * these tests follow one cache.
+ */
+const ONE_THREAD = ["global", "    nbthread 1"];
+
 function reply(req: SeenRequest): string {
   const target = req.line.split(" ")[1] ?? "/";
   const u = new URL(target, "http://x");
@@ -47,6 +53,7 @@ function pattern(n: number): string {
 /** sluice with one cache (settings `cache` after total-max-size 1) in front of `address`. */
 function proxy(address: string, cache: string[] = []) {
   return cfgProxy([
+    ...ONE_THREAD,
     "defaults",
     "    mode http",
     "    log global",
@@ -309,6 +316,7 @@ Deno.test("cache: show cache, clear cache and the counters", async () => {
 Deno.test("cache: cache-use in a backend logs the backend and counts there; a later miss logs ----", async () => {
   await using up = modelUpstream(reply);
   await using p = await cfgProxy([
+    ...ONE_THREAD,
     "defaults",
     "    mode http",
     "    log global",
@@ -347,6 +355,7 @@ Deno.test("cache: cache-use in a backend logs the backend and counts there; a la
 Deno.test("cache: http-response rules run on hits; cache-store keeps the head as the rules before it left it", async () => {
   await using up = modelUpstream(reply);
   await using p = await cfgProxy([
+    ...ONE_THREAD,
     "defaults",
     "    mode http",
     "cache c1",
@@ -404,6 +413,7 @@ Deno.test("cache: a conditional request that the stored response satisfies gets 
 Deno.test("cache: a persistence cookie inserted for one client is not stored", async () => {
   await using up = modelUpstream(reply);
   await using p = await cfgProxy([
+    ...ONE_THREAD,
     "defaults",
     "    mode http",
     "cache c1",

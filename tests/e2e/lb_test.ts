@@ -33,11 +33,13 @@ interface Lb extends AsyncDisposable {
 async function lb(
   servers: ServerConfig[],
   be: Partial<BackendConfig> = {},
-  nbthread?: number,
 ): Promise<Lb> {
   const logs: string[] = [];
   const handle = await startSluice({
-    global: { log: { target: logInto(logs) }, nbthread },
+    // One thread: these tests count exact per-request splits, orders and log
+    // lines of one balancer; threads_test.ts checks the same behaviours
+    // across worker threads.
+    global: { log: { target: logInto(logs) }, nbthread: 1 },
     frontends: [{
       name: "fe",
       binds: [{ address: "127.0.0.1:0" }],
@@ -71,12 +73,9 @@ async function tally(port: number, n: number, path = (_i: number) => "/") {
 Deno.test("roundrobin and static-rr give each server exactly its weight's share", async () => {
   await using f = farm(3);
   for (const balance of ["roundrobin", "static-rr"] as const) {
-    // Exact per request on one thread; with worker threads each worker
-    // alternates over its own connections (threads_test.ts).
     await using p = await lb(
       [srv(f[0], { weight: 1 }), srv(f[1], { weight: 2 }), srv(f[2], { weight: 3 })],
       { balance },
-      1,
     );
     assert.deepEqual(await tally(p.port, 60), { s1: 10, s2: 20, s3: 30 }, balance);
   }

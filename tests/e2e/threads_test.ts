@@ -62,8 +62,8 @@ for (const threads of [2, 4]) {
     assert.equal(st.backends[0].servers[0].stot + st.backends[0].servers[1].stot, 200);
     assert.equal(st.backends[0].lat?.total.count, 200, "histograms merged bucket by bucket");
     assert.equal(f[0].count + f[1].count, 200);
-    // roundrobin per worker over the workers' shares: even within one per worker.
-    assert.ok(Math.abs(f[0].count - f[1].count) <= threads, `${f[0].count} vs ${f[1].count}`);
+    // One roundrobin for the process (its credits are shared): an exact split.
+    assert.deepEqual([f[0].count, f[1].count], [100, 100]);
     assert.match(h.admin("show info"), new RegExp(`^Nbthread: ${threads}$`, "m"));
     assert.match(h.admin("show info"), /^Thread_restarts: 0$/m);
   });
@@ -356,5 +356,23 @@ Deno.test("nbthread 2: use-service prometheus-exporter in a worker shows the who
   for (let i = 0; i < 4; i++) {
     const r = await request(p.h.addresses[0].port, "/metrics");
     assert.match(r.body, /^sluice_frontend_http_requests_total\{frontend="web"\} 30$/m);
+  }
+});
+
+Deno.test("nbthread 2: roundrobin and static-rr give each server exactly its weight's share across workers", async () => {
+  await using f = farm(3);
+  for (const balance of ["roundrobin", "static-rr"] as const) {
+    const config = cfg(f);
+    config.backends![0].balance = balance;
+    config.backends![0].servers.forEach((s, i) => s.weight = i + 1);
+    await using p = {
+      h: await startSluice(config),
+      [Symbol.asyncDispose]() {
+        return this.h.close();
+      },
+    };
+    const before = f.map((s) => s.count);
+    await load(p.h.addresses[0].port, 60, 6);
+    assert.deepEqual(f.map((s, i) => s.count - before[i]), [10, 20, 30], balance);
   }
 });
