@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { sharedAdd, type SharedCount, sharedGet } from "../core/shared_count.ts";
+import { sharedAdd, type SharedCount, sharedGet, sharedRaise } from "../core/shared_count.ts";
 import { TICK_ETERNITY, tickAdd } from "../core/time.ts";
 import { Connection } from "../conn/connection.ts";
 import { CO_ER_TLS, CO_FL_ERROR } from "../conn/conn_types.ts";
@@ -198,6 +198,8 @@ export class Backend implements StreamBackend {
   onStickLearn: ((be: Backend, key: string, srv: Server) => void) | null = null;
   /** With worker threads: every thread's streams in this backend (the load dynamic limits follow). */
   sharedScur: SharedCount | null = null;
+  /** With worker threads: the most of them at once (smax). */
+  sharedPeak: SharedCount | null = null;
   /** Log server state changes (worker threads leave it to the control thread). */
   logStates = true;
   /** Applying a state published by the control thread: it logged and counted it already. */
@@ -311,7 +313,10 @@ export class Backend implements StreamBackend {
     if (!(strm.flags & SF_BE_ASSIGNED)) {
       strm.flags |= SF_BE_ASSIGNED;
       this.counters.open(now);
-      if (this.sharedScur !== null) sharedAdd(this.sharedScur, 1);
+      if (this.sharedScur !== null) {
+        sharedAdd(this.sharedScur, 1);
+        if (this.sharedPeak !== null) sharedRaise(this.sharedPeak, sharedGet(this.sharedScur));
+      }
       if (this.#dynamic.length > 0) this.#retune();
     }
     const r = this.#assign(strm, now);

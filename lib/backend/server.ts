@@ -16,7 +16,13 @@
  */
 import { TlsFailLog } from "./tls_fail_log.ts";
 import { TICK_ETERNITY } from "../core/time.ts";
-import { sharedAdd, type SharedCount, sharedGet, sharedTryTake } from "../core/shared_count.ts";
+import {
+  sharedAdd,
+  type SharedCount,
+  sharedGet,
+  sharedRaise,
+  sharedTryTake,
+} from "../core/shared_count.ts";
 import type { Address } from "../core/addr_types.ts";
 import type { Connection } from "../conn/connection.ts";
 import type { DataLayer, HandshakeLayer } from "../conn/conn_types.ts";
@@ -97,6 +103,8 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
    * its maxconn holds for the process and leastconn sees the real load.
    */
   shared: SharedCount | null = null;
+  /** With worker threads: the most streams on this server at once, process-wide (smax). */
+  sharedPeak: SharedCount | null = null;
   /** Streams waiting for a slot on this server. */
   readonly queue: PendQueue = new PendQueue();
   /** Consecutive errors seen on live traffic (passive health). */
@@ -206,6 +214,7 @@ export class Server implements LbServer, StreamTarget, IdleOwner {
   takeSlot(): boolean {
     if (this.shared !== null) {
       if (!sharedTryTake(this.shared, this.maxconn)) return false;
+      if (this.sharedPeak !== null) sharedRaise(this.sharedPeak, sharedGet(this.shared));
     } else if (this.maxconn !== 0 && this.curLocal >= this.maxconn) return false;
     this.curLocal++;
     return true;

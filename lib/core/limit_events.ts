@@ -9,12 +9,12 @@
 
 /** Rate-limited reporting of repeated events. */
 export class LimitEvents {
-  readonly #emit: (line: string, level: "notice" | "warning" | "alert") => void;
+  readonly #emit: (line: string, level: "notice" | "warning" | "alert", key: string) => void;
   readonly #intervalMs: number;
   readonly #last = new Map<string, { at: number; skipped: number }>();
 
   constructor(
-    emit: (line: string, level: "notice" | "warning" | "alert") => void,
+    emit: (line: string, level: "notice" | "warning" | "alert", key: string) => void,
     intervalMs = 10_000,
   ) {
     this.#emit = emit;
@@ -32,7 +32,7 @@ export class LimitEvents {
       ? ` (${e.skipped} more since the last report)`
       : "";
     this.#last.set(key, { at: now, skipped: 0 });
-    this.#emit(line + more, "warning");
+    this.#emit(line + more, "warning", key);
   }
 
   /** The keys reported (or held back) within the last interval: the limits in force now. */

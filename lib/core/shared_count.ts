@@ -47,6 +47,15 @@ export function sharedAdd(c: SharedCount, n: number): void {
   if (c.mine !== null) c.mine[c.i] += n;
 }
 
+/** Raises the count to `v` if it is lower (a peak: the highest value seen by any thread). */
+export function sharedRaise(c: SharedCount, v: number): void {
+  const { arr, i } = c;
+  for (;;) {
+    const cur = Atomics.load(arr, i);
+    if (cur >= v || Atomics.compareExchange(arr, i, cur, v) === cur) return;
+  }
+}
+
 /** The current value. */
 export function sharedGet(c: SharedCount): number {
   return Atomics.load(c.arr, c.i);

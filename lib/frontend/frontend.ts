@@ -111,6 +111,8 @@ export interface FrontendOptions {
   io?: IoMode;
   /** With worker threads: the process-wide count of this frontend's connections (its maxconn holds across threads). */
   sharedConns?: SharedCount | null;
+  /** With worker threads: the most of them at once (smax). */
+  sharedPeak?: SharedCount | null;
   /** With worker threads: listeners bind with SO_REUSEPORT, one socket per thread. */
   reusePort?: boolean;
 }
@@ -194,7 +196,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     };
     this.clientTimeout = opts.clientTimeout;
     this.io = opts.io ?? "node";
-    this.limit = new ConnLimit(opts.maxconn, opts.sharedConns ?? null);
+    this.limit = new ConnLimit(opts.maxconn, opts.sharedConns ?? null, opts.sharedPeak ?? null);
     this.#reusePort = opts.reusePort ?? false;
     this.#processLimit = processLimit;
     this.http = opts.http ? new HttpAnalyser(opts.http, this) : null;

@@ -19,7 +19,13 @@ import { TlsCerts, type TlsVersions } from "../conn/tls_sock.ts";
 import type { TlsBindOptions } from "../conn/tls_bind.ts";
 import type { HandshakeLayer } from "../conn/conn_types.ts";
 import { type Address, addrFormat } from "../core/addr_types.ts";
-import { sharedAdd, type SharedCount, sharedGet, sharedTryTake } from "../core/shared_count.ts";
+import {
+  sharedAdd,
+  type SharedCount,
+  sharedGet,
+  sharedRaise,
+  sharedTryTake,
+} from "../core/shared_count.ts";
 
 /**
  * A connection count with a maximum, shared by the listeners it limits (a
@@ -38,10 +44,13 @@ export class ConnLimit {
   readonly waiting = new Set<Listener>();
   /** The process-wide count when worker threads share this limit, else null. */
   readonly shared: SharedCount | null;
+  /** With worker threads: the highest process-wide count seen (the stats' smax). */
+  readonly sharedPeak: SharedCount | null;
 
-  constructor(max: number, shared: SharedCount | null = null) {
+  constructor(max: number, shared: SharedCount | null = null, peak: SharedCount | null = null) {
     this.max = max;
     this.shared = shared;
+    this.sharedPeak = peak;
   }
 
   /** Connections counted against the maximum: every thread's when shared. */
@@ -58,6 +67,7 @@ export class ConnLimit {
   take(): boolean {
     if (this.shared !== null) {
       if (!sharedTryTake(this.shared, this.max)) return false;
+      if (this.sharedPeak !== null) sharedRaise(this.sharedPeak, sharedGet(this.shared));
     } else if (this.max !== 0 && this.cur >= this.max) return false;
     if (++this.cur > this.peak) this.peak = this.cur;
     return true;

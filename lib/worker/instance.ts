@@ -75,6 +75,11 @@ export interface InstanceThread {
   checks: boolean;
   /** Serve unix-socket listeners (one worker does: such a path cannot be bound twice). */
   unix: boolean;
+  /**
+   * Where limits reached go instead of the log, by kind (the control thread
+   * rate-limits them for the whole process).
+   */
+  limit?: (key: string, line: string) => void;
   /** Where process events go instead of the global log targets (the control thread writes them once). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }
@@ -130,10 +135,16 @@ export function usesPrometheusService(cfg: ResolvedConfig): boolean {
  */
 export function sharedCountNames(cfg: ResolvedConfig): string[] {
   const names = ["process"];
-  for (const f of cfg.frontends) names.push(`fe/${f.name}`);
+  for (const f of cfg.frontends) names.push(`fe/${f.name}`, `fepk/${f.name}`);
   for (const b of cfg.backends) {
-    names.push(`be/${b.name}`, `beq/${b.name}`);
-    for (const s of b.servers) names.push(`srv/${b.name}/${s.name}`, `srvq/${b.name}/${s.name}`);
+    names.push(`be/${b.name}`, `bepk/${b.name}`, `beq/${b.name}`);
+    for (const s of b.servers) {
+      names.push(
+        `srv/${b.name}/${s.name}`,
+        `srvpk/${b.name}/${s.name}`,
+        `srvq/${b.name}/${s.name}`,
+      );
+    }
   }
   return names;
 }
@@ -311,7 +322,9 @@ export class Instance {
   /** Health checks, one set per backend. */
   readonly checks: BackendChecks[] = [];
   /** Limits reached, reported at most every 10 s per kind. */
-  readonly limitEvents: LimitEvents = new LimitEvents((l, lv) => this.#event(l, lv));
+  readonly limitEvents: LimitEvents = new LimitEvents((l, lv, key) =>
+    this.thread?.limit !== undefined ? this.thread.limit(key, l) : this.#event(l, lv)
+  );
   readonly #cfg: ResolvedConfig;
   #live = 0;
   readonly #sessIds = new WeakMap<Stream, number>();
@@ -393,12 +406,14 @@ export class Instance {
     const counts = this.thread?.counts;
     if (counts !== undefined) {
       be.sharedScur = counts.get(`be/${b.name}`);
+      be.sharedPeak = counts.get(`bepk/${b.name}`);
       be.queue.shared = counts.get(`beq/${b.name}`);
       // Workers leave logging server state changes to the control thread.
       if (!this.thread!.checks) be.logStates = false;
       // A static backend's own server (`<STATIC>`) has no limit to share.
       for (const s of servers) {
         s.shared = counts.find(`srv/${b.name}/${s.name}`);
+        s.sharedPeak = counts.find(`srvpk/${b.name}/${s.name}`);
         s.queue.shared = counts.find(`srvq/${b.name}/${s.name}`);
       }
     }
@@ -435,6 +450,7 @@ export class Instance {
       http: httpOptions(f, g, loggers.sinks.length > 0 || f.log.uniqueId !== null),
       io: g.io,
       sharedConns: this.thread?.counts.get(`fe/${f.name}`) ?? null,
+      sharedPeak: this.thread?.counts.get(`fepk/${f.name}`) ?? null,
       reusePort: this.thread?.reusePort ?? false,
     }, this.processLimit);
     const json = g.log.format === "json";

@@ -77,6 +77,7 @@ async function start(m: WorkerStart): Promise<void> {
     checks: false,
     unix: m.index === 0,
     events: (line, level) => post({ t: "event", line, level }),
+    limit: (key, line) => post({ t: "limit", key, line }),
   });
   apply(i, m.servers);
   // Between workers: a freed server slot that others wait for (the oldest

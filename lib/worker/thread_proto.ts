@@ -79,6 +79,8 @@ export type FromWorker =
   | { t: "ready"; addresses: ListenAddress[] }
   | { t: "failed"; code: string; message: string }
   | { t: "event"; line: string; level: "notice" | "warning" | "alert" }
+  /** A limit reached (`key`: its kind), which the control thread rate-limits for the process. */
+  | { t: "limit"; key: string; line: string }
   /** A line for log target function number `fn` (see thread_config.ts). */
   | { t: "log"; fn: number; line: string }
   | { t: "health"; crashes: number; flags: LimitFlag[] }

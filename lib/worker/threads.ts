@@ -27,6 +27,7 @@ import type { ResolvedConfig } from "../cfg/config_resolved_types.ts";
 import { resolveConfig } from "../cfg/config_check.ts";
 import { errMsg, SluiceError, type SluiceErrorCode } from "../core/errors.ts";
 import { tickNow } from "../core/time.ts";
+import { LimitEvents } from "../core/limit_events.ts";
 import { SharedCounts, sharedGet } from "../core/shared_count.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { fdTableCloseAll } from "../conn/ffi/libc.ts";
@@ -133,8 +134,8 @@ function workerPermissions(
 }
 
 /**
- * Files a configuration writes: log files, unix-socket listeners, unix
- * syslog sockets (and the temporary directory where a sink binds its own
+ * Files a configuration writes: log files, unix-socket listeners and
+ * servers, unix syslog sockets (and the temporary directory where a sink binds its own
  * socket to send from, see syslog.ts).
  */
 function writtenFiles(config: SluiceConfig, cfg: ResolvedConfig): string[] {
@@ -154,6 +155,10 @@ function writtenFiles(config: SluiceConfig, cfg: ResolvedConfig): string[] {
   for (const b of config.backends ?? []) walk((b as { log?: unknown }).log);
   for (const f of cfg.frontends) {
     for (const b of f.binds) if (b.addr.kind === "unix") out.add(b.addr.path);
+  }
+  // Connecting to a unix socket server needs read and write on its path too.
+  for (const b of cfg.backends) {
+    for (const s of b.servers) if (s.addr.kind === "unix") out.add(s.addr.path);
   }
   return [...out];
 }
@@ -219,6 +224,8 @@ export class WorkerGroup {
   #publishQueued = false;
   #restartTimes: number[] = [];
   #statsTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Limits reached in any worker, logged at most every 10 s per kind for the process. */
+  readonly #limits: LimitEvents = new LimitEvents((line, level) => this.mirror.event(line, level));
 
   private constructor(opts: GroupOptions, cfg: ResolvedConfig, reads: string[]) {
     this.#opts = opts;
@@ -330,6 +337,9 @@ export class WorkerGroup {
           return;
         case "log":
           this.#logFns[m.fn]?.(m.line);
+          return;
+        case "limit":
+          this.#limits.report(m.key, m.line);
           return;
         case "opstate": {
           const be = this.mirror.backends[m.backend];
@@ -538,8 +548,20 @@ export class WorkerGroup {
       mine.pool[k] = 0;
     }
     if (mine.largePool !== null) mine.largePool = null;
+    // Peaks are the process's, kept in the shared counts (a sum would overstate them).
+    const peak = (name: string) => ({ smax: sharedGet(this.counts.get(name)) });
+    const cfg = this.#cfg;
     return mergeInstanceStats([mine, ...parts], {
-      overrides: { actconn: sharedGet(this.counts.get("process")) },
+      overrides: {
+        actconn: sharedGet(this.counts.get("process")),
+        frontends: Object.fromEntries(cfg.frontends.map((f) => [f.name, peak(`fepk/${f.name}`)])),
+        backends: Object.fromEntries(cfg.backends.map((b) => [b.name, peak(`bepk/${b.name}`)])),
+        servers: Object.fromEntries(
+          cfg.backends.flatMap((b) =>
+            b.servers.map((s) => [`${b.name}/${s.name}`, peak(`srvpk/${b.name}/${s.name}`)])
+          ),
+        ),
+      },
     });
   }
 

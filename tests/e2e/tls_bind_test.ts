@@ -52,8 +52,9 @@ const cert = (p: { cert: string; key: string }) => ({
   key: pki.read(p.key),
 });
 
-function proxy(bindOpts: string, rules: string[] = [], upAddr: string) {
+function proxy(bindOpts: string, rules: string[] = [], upAddr: string, threads?: number) {
   return cfgProxy([
+    ...(threads === undefined ? [] : ["global", `  nbthread ${threads}`]),
     "frontend fe",
     "  mode http",
     `  bind 127.0.0.1:0 ssl crt ${pki.srv.localhost} ${bindOpts}`,
@@ -227,7 +228,8 @@ Deno.test("crt-list SNI filters (wildcard, negative) and strict-sni", async () =
 
 Deno.test("TLS sessions resume on the bind side", async () => {
   await using up = modelUpstream();
-  await using p = await proxy("", [], up.address);
+  // One thread: each worker thread has its own ticket keys (docs/connections.md).
+  await using p = await proxy("", [], up.address, 1);
   const first = await get(p.port);
   assert.ok(first.session !== undefined, "the listener issued a session ticket");
   const again = await get(p.port, { session: first.session });
@@ -256,6 +258,7 @@ Deno.test("a resumed session keeps its client certificate (verify required), TLS
     `verify required ca-file ${pki.ca}`,
     ["http-request set-header X-Dn %[ssl_c_s_dn]"],
     up.address,
+    1, // each worker thread resumes only its own sessions
   );
   for (const v of ["-tls1_2", "-tls1_3"]) {
     const sess = `${pki.dir}/sess${v}`;

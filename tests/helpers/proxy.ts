@@ -27,6 +27,8 @@ export interface TcpProxyOptions {
   tls?: { cert: string; key: string };
   logFormat?: "tcplog" | "json";
   graceMs?: number;
+  /** Worker threads (`global.nbthread`); default: the launcher's. */
+  nbthread?: number;
 }
 
 /** Starts a TCP proxy to `servers` (addresses or server configs). */
@@ -42,6 +44,7 @@ export async function tcpProxy(
       buffers: opts.buffers,
       bufsize: opts.bufsize,
       graceMs: opts.graceMs,
+      nbthread: opts.nbthread,
     },
     frontends: [{
       name: "fe",
