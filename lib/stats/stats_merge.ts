@@ -234,6 +234,8 @@ export function mergeInstanceStats(
     idle: mergeFlat({ reused: "sum", expired: "sum", parked: "sum" }, parts.map((p) => p.idle)),
     log: mergeFlat({ lines: "sum", dropped: "sum" }, parts.map((p) => p.log)),
   };
+  // Certificates are the same files in every thread: the first part's view.
+  if (first.sslCerts !== undefined) out.sslCerts = first.sslCerts;
   if (first.caches !== undefined) {
     out.caches = first.caches.map((_, i) =>
       mergeFlat(CACHE_RULES, rowsAt(parts, (p) => p.caches ?? [], i, "cache"))

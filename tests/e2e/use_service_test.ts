@@ -33,7 +33,10 @@ async function exporter(address: string, n: number, logs: string[]) {
     "t.cfg",
     {},
   );
-  cfg.global = { log: { target: logInto(logs) } };
+  // One thread: with worker threads the exporter serves the process's
+  // counters as the control thread sent them, at most a second old
+  // (threads_test.ts); these tests read them right after the traffic.
+  cfg.global = { log: { target: logInto(logs) }, nbthread: 1 };
   const h = await startSluice(cfg);
   return { h, metrics: h.addresses[0].port, web: h.addresses[1].port };
 }
