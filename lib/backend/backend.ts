@@ -157,7 +157,7 @@ class PrivatePool implements IdleOwner {
   readonly poolMaxConn = 1;
   readonly poolPurgeDelay = -1;
   readonly poolLowConn = 0;
-  readonly cur = 0;
+  readonly curLocal = 0;
   maxUsed = 0;
   estNeed = 0;
   purgeAt = TICK_ETERNITY;

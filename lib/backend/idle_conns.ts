@@ -42,8 +42,11 @@ export interface IdleOwner {
   readonly poolPurgeDelay: number;
   /** Idle connections kept beyond the estimated need (`pool-low-conn`). */
   readonly poolLowConn: number;
-  /** Connections in use now (a server's streams holding a slot). */
-  readonly cur: number;
+  /**
+   * Connections in use now by this thread (a server's streams holding a
+   * slot): idle pools are each thread's, so they are sized by its own use.
+   */
+  readonly curLocal: number;
   /** The most in use at once since the last purge. */
   maxUsed: number;
   /** Estimated need: at least the recent peak, decaying by halves. */
@@ -79,7 +82,8 @@ export class IdleConns extends Task {
     const n = owner.idle.length;
     const purge = owner.poolPurgeDelay;
     const keep = purge !== 0 && (owner.poolMaxConn < 0 || n < owner.poolMaxConn) &&
-      (n === 0 || owner.cur + n <= Math.max(owner.cur, owner.estNeed) + owner.poolLowConn);
+      (n === 0 ||
+        owner.curLocal + n <= Math.max(owner.curLocal, owner.estNeed) + owner.poolLowConn);
     if (!keep) {
       conn.close();
       return;
@@ -198,10 +202,10 @@ export class IdleConns extends Task {
    */
   #purge(owner: IdleOwner, now: number): void {
     const list = owner.idle, since = owner.idleSince;
-    const exceed = owner.cur + list.length - Math.max(owner.maxUsed, owner.estNeed);
+    const exceed = owner.curLocal + list.length - Math.max(owner.maxUsed, owner.estNeed);
     const kill = exceed > 0 ? Math.min(list.length, (exceed >> 1) + (exceed & 1)) : 0;
     owner.estNeed = Math.max(owner.maxUsed, (owner.estNeed + owner.maxUsed) >> 1);
-    owner.maxUsed = owner.cur;
+    owner.maxUsed = owner.curLocal;
     if (kill > 0) {
       for (let i = 0; i < kill; i++) list[i].close();
       list.splice(0, kill);

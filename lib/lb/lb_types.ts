@@ -102,23 +102,38 @@ export function lbSharedAt(sab: SharedArrayBuffer, offset: number, n: number): L
 
 /** A lock held longer than this (ms) belonged to a thread that died holding it: taken over. */
 const LB_LOCK_STEAL_MS = 50;
+/** Tries before sleeping on the lock: a pick holds it well under a microsecond. */
+const LB_LOCK_SPINS = 64;
 
 /**
- * Takes the lock. It is held for one pick (a pass over the servers, well
- * under a microsecond), so waiting spins. A worker terminated in the middle
- * of a pick never releases it: past LB_LOCK_STEAL_MS the lock is taken over
- * (at worst, one pick's credit is counted twice).
+ * Takes the lock: a futex mutex (Drepper's: 0 free, 1 held, 2 held with
+ * waiters). It is held for one pick, so a few tries usually get it; after
+ * that the thread sleeps in Atomics.wait() until the holder lets go — not
+ * spinning, which would burn the holder's CPU when threads share a core (a
+ * holder preempted by the OS). A worker terminated in the middle of a pick
+ * never releases it: past LB_LOCK_STEAL_MS the lock is taken over (at
+ * worst, one pick's credit is counted twice).
  */
 export function lbLock(words: Int32Array): void {
-  if (Atomics.compareExchange(words, 0, 0, 1) === 0) return;
+  let c = Atomics.compareExchange(words, 0, 0, 1);
+  if (c === 0) return;
+  for (let i = 0; i < LB_LOCK_SPINS; i++) {
+    c = Atomics.compareExchange(words, 0, 0, 1);
+    if (c === 0) return;
+  }
   const start = Date.now();
-  for (let spins = 1;; spins++) {
-    if (Atomics.compareExchange(words, 0, 0, 1) === 0) return;
-    if ((spins & 1023) === 0 && Date.now() - start > LB_LOCK_STEAL_MS) return;
+  if (c !== 2) c = Atomics.exchange(words, 0, 2);
+  while (c !== 0) {
+    Atomics.wait(words, 0, 2, 5);
+    if (Date.now() - start > LB_LOCK_STEAL_MS) {
+      Atomics.store(words, 0, 2);
+      return;
+    }
+    c = Atomics.exchange(words, 0, 2);
   }
 }
 
-/** Releases the lock. */
+/** Releases the lock, waking a thread that sleeps on it. */
 export function lbUnlock(words: Int32Array): void {
-  Atomics.store(words, 0, 0);
+  if (Atomics.exchange(words, 0, 0) === 2) Atomics.notify(words, 0, 1);
 }
