@@ -185,7 +185,9 @@ async function main(): Promise<void> {
  * else the cores this process may use (as HAProxy >= 2.5).
  */
 function defaultThreads(): number {
-  const env = Deno.env.get("SLUICE_THREADS");
+  const granted =
+    Deno.permissions.querySync({ name: "env", variable: "SLUICE_THREADS" }).state === "granted";
+  const env = granted ? Deno.env.get("SLUICE_THREADS") : undefined;
   return env !== undefined && env !== "" ? Number(env) : navigator.hardwareConcurrency;
 }
 
