@@ -128,7 +128,7 @@ class StaticConn {
             this.next();
             continue;
           }
-          this.read(s);
+          if (this.read(s)) continue;
           break;
         }
         const n = buf.putIn(this.chunk!.subarray(this.chunkOff, this.chunkLen));
@@ -137,7 +137,8 @@ class StaticConn {
         buf.lastChunk = this.chunkLen;
         if (this.chunkOff < this.chunkLen) break;
         if (this.segDone < s.len) {
-          this.read(s); // the next chunk is read while the client drains this one
+          // The next chunk is read while the client drains this one.
+          if (this.read(s)) continue;
           break;
         }
       }
@@ -153,13 +154,36 @@ class StaticConn {
     if (this.seg === this.segs!.length) this.release();
   }
 
-  /** Reads the next chunk of file segment `s` (one read at a time). */
-  read(s: { pos: number; len: number }): void {
-    if (this.busy) return;
+  /**
+   * Reads the next chunk of file segment `s` (one read at a time); returns
+   * true when it is already there. A small segment (one chunk at most) is
+   * read at once: from the page cache that is a few microseconds, where an
+   * async read goes through the runtime's thread pool (measured ~0.4 ms
+   * each, which made small files 0.22× nginx).
+   */
+  read(s: { pos: number; len: number }): boolean {
+    if (this.busy) return false;
     const file = this.file!;
     if (this.segDone === 0) file.seekSync(s.pos, Deno.SeekMode.Start);
     this.chunk ??= spare.pop() ?? new Uint8Array(STATIC_CHUNK);
     const want = Math.min(this.chunk.length, s.len - this.segDone);
+    if (s.len <= STATIC_CHUNK) {
+      let n: number | null;
+      try {
+        n = file.readSync(this.chunk.subarray(0, want));
+      } catch (err) {
+        this.conn.setError(CO_ER_OTHER, err);
+        return false;
+      }
+      if (n === null || n === 0) {
+        this.conn.setError(CO_ER_OTHER, new Error("file truncated while sent"));
+        return false;
+      }
+      this.chunkOff = 0;
+      this.chunkLen = n;
+      this.segDone += n;
+      return true;
+    }
     this.busy = true;
     file.read(this.chunk.subarray(0, want)).then((n) => {
       this.busy = false;
@@ -178,6 +202,7 @@ class StaticConn {
       if (this.closed) return this.release();
       this.conn.setError(CO_ER_OTHER, err);
     });
+    return false;
   }
 
   /** Closes the file and gives the chunk back, unless a read still uses them. */
