@@ -17,7 +17,7 @@ import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
-import { tlsFailLine, tlsInfoOf } from "../conn/tls_bind.ts";
+import { tlsFailLine } from "../conn/tls_bind.ts";
 import { CO_ER_TLS } from "../conn/conn_types.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import {
@@ -280,7 +280,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = tcp ? sock.localAddress ?? "" : "";
     ctx.dstPort = tcp ? sock.localPort ?? 0 : 0;
     ctx.tls = li.certs !== null;
-    ctx.tlsInfo = null;
+    ctx.tlsSock = null;
     ctx.sni = null;
     ctx.content = null;
     for (const r of this.connRules!) {
@@ -297,7 +297,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = strm.feAddr;
     ctx.dstPort = strm.fePort;
     ctx.tls = strm.cliTls;
-    ctx.tlsInfo = strm.cliTls ? tlsInfoOf(strm.scf.conn?.sock) : null;
+    ctx.tlsSock = strm.cliTls ? strm.scf.conn?.sock : null;
   }
 
   /** The rule context for the head `msg` of `strm` (request or response); variables are the caller's. */
@@ -342,12 +342,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
   ): Reply | null {
     const h = this.logHeads;
     if (h === null) return this.#requestRules(strm, msg, a, base, rw);
-    const ctx = this.#ctx;
-    ctx.msg = msg;
-    ctx.a = a;
-    ctx.base = base;
-    this.#connCtx(strm);
-    ctx.sni = strm.cliTls ? sniOf(strm) : null;
+    const ctx = this.#headCtx(strm, msg, a, base);
     ctx.vars = null;
     logRequestHead(h, strm, ctx, rw);
     const answer = this.#requestRules(strm, msg, a, base, rw);

@@ -30,7 +30,6 @@ import { frontendHit, noServerName } from "../http/cache_txn.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { Server } from "../backend/server.ts";
 import { tickSpan } from "../core/time.ts";
-import { tlsInfoOf } from "../conn/tls_bind.ts";
 import type { Frontend } from "../frontend/frontend.ts";
 import { sampleText } from "../frontend/log_heads.ts";
 import { HttpMsg } from "../http/h1_types.ts";
@@ -432,7 +431,7 @@ export function connCtxOf(c: LogFmtCtx): AclCtx {
   connCtx.dst = s.feAddr;
   connCtx.dstPort = s.fePort;
   connCtx.tls = s.cliTls;
-  connCtx.tlsInfo = s.cliTls ? tlsInfoOf(s.scf.conn?.sock) : null;
+  connCtx.tlsSock = s.cliTls ? s.scf.conn?.sock : null;
   connCtx.vars = c.txn?.vars ?? null;
   return connCtx;
 }

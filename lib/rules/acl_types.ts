@@ -29,7 +29,6 @@ import type { CacheSlot } from "../http/cache_txn.ts";
 import type { FlagTable } from "../core/flags.ts";
 import type { HttpMsg } from "../http/h1_types.ts";
 import type { TlsHelloScan } from "./tls_hello.ts";
-import type { TlsInfo } from "../conn/tls_bind.ts";
 
 /**
  * What an ACL is evaluated against: a parsed request head and the
@@ -56,8 +55,12 @@ export interface AclCtx {
   dstPort?: number;
   /** The client connection is TLS (terminated here). */
   tls?: boolean;
-  /** What the client connection's TLS handshake left (ssl_fc_*, ssl_c_*), null or absent: none. */
-  tlsInfo?: TlsInfo | null;
+  /**
+   * The client connection's TLS socket (null or absent: not TLS). The
+   * ssl_fc_* / ssl_c_* fetches read what its handshake left (tlsInfoOf()),
+   * only when a rule uses them: nothing is looked up per request otherwise.
+   */
+  tlsSock?: unknown;
   /** The request's unique id (`unique-id-format`), null or absent when none. */
   uniqueId?: string | null;
   /** TCP content inspection: the request bytes buffered so far; absent or null elsewhere. */

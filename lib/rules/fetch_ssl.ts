@@ -2,13 +2,13 @@
  * Sample fetches on the TLS handshake of the client connection (HAProxy's
  * ssl_fc_* and ssl_c_*): protocol, cipher, ALPN, and the client
  * certificate with the result of its check (tls_bind.ts). Values come from
- * the connection's TlsInfo (`ctx.tlsInfo`); text samples are written into a
+ * the connection's TlsInfo (`tlsInfoOf(ctx.tlsSock)`); text samples are written into a
  * scratch buffer so matchers see bytes.
  *
  * @module
  */
 import type { X509Certificate } from "node:crypto";
-import { certSha1, type TlsInfo } from "../conn/tls_bind.ts";
+import { certSha1, type TlsInfo, tlsInfoOf } from "../conn/tls_bind.ts";
 import {
   type AclCtx,
   type AclFetch,
@@ -67,8 +67,8 @@ class FetchSslText implements AclFetch {
   readonly type = SMP_T_STR;
   constructor(readonly kw: string, readonly kind: Kind) {}
   exec(ctx: AclCtx, m: AclSampleSink): boolean {
-    const t = ctx.tlsInfo;
-    if (t == null) return false;
+    const t = tlsInfoOf(ctx.tlsSock);
+    if (t === null) return false;
     const v = textOf(t, this.kind);
     return v !== "" && matchText(m, v);
   }
@@ -101,7 +101,7 @@ class FetchSslBin implements AclFetch {
   readonly type = SMP_T_BIN;
   constructor(readonly kw: string, readonly of: (c: X509Certificate) => Uint8Array) {}
   exec(ctx: AclCtx, m: AclSampleSink): boolean {
-    const c = ctx.tlsInfo?.peer;
+    const c = tlsInfoOf(ctx.tlsSock)?.peer;
     if (c == null) return false;
     const b = this.of(c);
     return m.matchBytes(b, 0, b.length);
@@ -112,8 +112,8 @@ class FetchSslBin implements AclFetch {
 class FetchSslInt implements AclFetch {
   constructor(readonly kw: string, readonly type: number, readonly verify: boolean) {}
   exec(ctx: AclCtx, m: AclSampleSink): boolean {
-    const t = ctx.tlsInfo;
-    if (t == null) return false;
+    const t = tlsInfoOf(ctx.tlsSock);
+    if (t === null) return false;
     return m.matchInt(this.verify ? t.verify : t.peer !== null ? 1 : 0);
   }
 }
