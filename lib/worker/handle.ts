@@ -273,11 +273,8 @@ export async function startSluice(
   signal?.throwIfAborted();
   const hooksModule = options.hooksModule === undefined ? null : String(options.hooksModule);
   const fromFile = "configFile" in config;
+  // The hooks module is applied where the configuration runs (startEngine()).
   let { resolved, warnings, model } = loadConfig(config);
-  if (hooksModule !== null && !fromFile) {
-    // Checked here with the hooks in place: the same as what each worker runs.
-    resolved = resolveConfig(await withHooksModule(model, hooksModule));
-  }
   let threads = threadsOf(options.threads, resolved, model, fromFile);
   const inherit = options.workerPermissions === "inherit";
   let inst = await startEngine(threads, resolved, model, hooksModule, null, inherit);
@@ -378,9 +375,6 @@ export async function startSluice(
       try {
         let nextModel;
         ({ resolved: cfg, warnings, model: nextModel } = loadConfig(next));
-        if (hooksModule !== null && !("configFile" in next)) {
-          cfg = resolveConfig(await withHooksModule(nextModel, hooksModule));
-        }
         const n = threadsOf(options.threads, cfg, nextModel, "configFile" in next);
         if ((n > 1) !== (threads > 1)) {
           throw new SluiceError(
@@ -558,10 +552,9 @@ async function startEngine(
     });
     return groupEngine(g);
   }
-  let cfg = resolved;
-  if (hooksModule !== null && functionPath(model) === null) {
-    cfg = resolveConfig(await withHooksModule(model, hooksModule));
-  }
+  const cfg = hooksModule === null
+    ? resolved
+    : resolveConfig(await withHooksModule(model, hooksModule));
   const inst = new Instance(cfg);
   try {
     if (old === null) await inst.start();

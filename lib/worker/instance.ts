@@ -84,37 +84,31 @@ export interface InstanceThread {
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
 }
 
-/**
- * Bytes of the balancing state worker threads share for `cfg`: per backend,
- * its active then its backup servers' (see lbSharedBytes()).
- */
-export function lbSharedSize(cfg: ResolvedConfig): number {
-  let n = 0;
-  for (const b of cfg.backends) {
-    const backups = b.servers.filter((s) => s.backup).length;
-    n += lbSharedBytes(b.servers.length - backups) + lbSharedBytes(backups);
-  }
-  return Math.max(8, n);
+/** Bytes of a backend's part of the shared balancing state: its active, then its backup servers'. */
+function lbSharedBytesOf(b: ResolvedBackend): number {
+  const backups = b.servers.filter((s) => s.backup).length;
+  return lbSharedBytes(b.servers.length - backups) + lbSharedBytes(backups);
 }
 
-/** Backend `index`'s part of the shared balancing state (see lbSharedSize()). */
+/** Bytes of the balancing state worker threads share for `cfg` (see lbSharedOf()). */
+export function lbSharedSize(cfg: ResolvedConfig): number {
+  return Math.max(8, cfg.backends.reduce((n, b) => n + lbSharedBytesOf(b), 0));
+}
+
+/** Backend `index`'s part of the shared balancing state, laid out backend after backend. */
 function lbSharedOf(
   sab: SharedArrayBuffer,
   cfg: ResolvedConfig,
   index: number,
 ): { active: LbShared; backup: LbShared } {
   let off = 0;
-  for (let i = 0; i < index; i++) {
-    const b = cfg.backends[i];
-    const backups = b.servers.filter((s) => s.backup).length;
-    off += lbSharedBytes(b.servers.length - backups) + lbSharedBytes(backups);
-  }
+  for (let i = 0; i < index; i++) off += lbSharedBytesOf(cfg.backends[i]);
   const b = cfg.backends[index];
   const backups = b.servers.filter((s) => s.backup).length;
-  const active = lbSharedAt(sab, off, b.servers.length - backups);
+  const actives = b.servers.length - backups;
   return {
-    active,
-    backup: lbSharedAt(sab, off + lbSharedBytes(b.servers.length - backups), backups),
+    active: lbSharedAt(sab, off, actives),
+    backup: lbSharedAt(sab, off + lbSharedBytes(actives), backups),
   };
 }
 
