@@ -14,6 +14,8 @@
  * | `tune.io node\|ffi` (sluice)             | `io`                                 |
  * | `hard-stop-after D`                      | `graceMs`                            |
  * | `nbthread N`                             | `nbthread` (worker threads)          |
+ * | `tls-isolation on\|off` (sluice)         | `tlsIsolation` (TLS worker threads)  |
+ * | `tls-threads N` (sluice)                 | `tlsThreads`                         |
  * | `stats socket PATH [mode M] [level admin]` | `adminSocket`                      |
  * | `stats timeout D`                        | `adminSocket.timeout`                |
  * | `pidfile FILE`                           | `pidfile`                            |
@@ -209,6 +211,17 @@ export function cfgGlobalKeyword(g: CfgGlobalDraft, stmt: CfgStmt): void {
         throw at.badValue(args[0], `from 1 to ${MAX_THREADS}`);
       }
       g.wheres.nbthread = at.where;
+      return;
+    case "tls-isolation":
+      at.args(args, 1, 1);
+      g.global.tlsIsolation = at.oneOf(args[0], ["on", "off"]) === "on";
+      return;
+    case "tls-threads":
+      at.args(args, 1, 1);
+      g.global.tlsThreads = at.int(args[0]);
+      if (g.global.tlsThreads < 1 || g.global.tlsThreads > MAX_THREADS) {
+        throw at.badValue(args[0], `from 1 to ${MAX_THREADS}`);
+      }
       return;
     case "pidfile":
       at.args(args, 1, 1);

@@ -208,6 +208,8 @@ function globalOf(g: GlobalConfig): ResolvedGlobal {
     nbthread: g.nbthread === undefined
       ? null
       : resolveInt("global.nbthread", g.nbthread, 1, 1, MAX_THREADS),
+    tlsIsolation: resolveBool("global.tlsIsolation", g.tlsIsolation, false),
+    tlsThreads: resolveInt("global.tlsThreads", g.tlsThreads, 1, 1, MAX_THREADS),
     log: {
       targets,
       format,
@@ -285,6 +287,10 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
       resolveFail(`${bat}.tls`, "expected { cert, key }");
     }
     if (addr.kind === "unix") resolveFail(`${bat}.tls`, "TLS on a unix socket is not supported");
+    if (b.tls.isolated === true) {
+      // An HTTP worker's copy under tls-isolation: the TLS worker has the rest.
+      return { addr, tls: { cert: "", key: "", isolated: true }, acceptProxy: false };
+    }
     tls = {
       cert: resolvePem(`${bat}.tls.cert`, b.tls.cert),
       key: resolvePem(`${bat}.tls.key`, b.tls.key),

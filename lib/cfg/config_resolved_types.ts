@@ -216,6 +216,10 @@ export interface ResolvedGlobal extends
   readonly pidfile: string | null;
   /** Worker threads asked for (`nbthread`), null when the configuration leaves it to the launcher. */
   readonly nbthread: number | null;
+  /** TLS in dedicated TLS worker threads (`tls-isolation on`). */
+  readonly tlsIsolation: boolean;
+  /** TLS worker threads under tlsIsolation (`tls-threads`). */
+  readonly tlsThreads: number;
 }
 
 /** A configuration ready to run. */

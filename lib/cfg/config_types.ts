@@ -137,6 +137,18 @@ export interface GlobalConfig {
    * cross threads: see `StartOptions.hooksModule`).
    */
   nbthread?: number;
+  /**
+   * Keeps TLS keys apart from HTTP (sluice's `tls-isolation on`): TLS
+   * listeners are served by dedicated TLS worker threads, which alone hold
+   * the certificates and keys and do every handshake, and hand the
+   * plaintext to the HTTP worker threads through shared-memory rings. HTTP
+   * workers get neither the key material nor permission to read it. Needs
+   * `--unstable-worker-options` like worker threads. See docs/threads.md.
+   * Default false.
+   */
+  tlsIsolation?: boolean;
+  /** TLS worker threads under `tlsIsolation` (sluice's `tls-threads`), 1 to 64. Default 1. */
+  tlsThreads?: number;
   /** Tasks run per scheduler turn (`tune.runqueue-depth`). Default 200. */
   runqueueDepth?: number;
   /**
@@ -211,6 +223,12 @@ export interface BindTlsConfig {
    * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
    */
   sniCerts?: { cert: string; key: string; filters?: string[]; file?: string }[];
+  /**
+   * Set by sluice itself in the configuration it gives HTTP worker threads
+   * under `global.tlsIsolation`: the listener's TLS runs in a TLS worker,
+   * and `cert`/`key` are empty. Not for configurations.
+   */
+  isolated?: boolean;
   /**
    * Client certificates (HAProxy's `verify`): `"none"` does not ask for
    * one; `"optional"` and `"required"` do, and check the one sent against

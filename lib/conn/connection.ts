@@ -42,6 +42,7 @@ import {
 } from "./conn_types.ts";
 import { sockAdopt } from "./sock.ts";
 import { FfiAccepted } from "./ffi_listen.ts";
+import { RingAccepted } from "./ring_sock.ts";
 import type { FfiSock } from "./ffi_sock.ts";
 import type { PpAddr } from "./proxy_proto.ts";
 
@@ -165,10 +166,15 @@ export class Connection {
   }
 
   /** Adopts an accepted socket; a handshake layer then starts at once. */
-  attachAccepted(sock: Socket | FfiAccepted): void {
+  attachAccepted(sock: Socket | FfiAccepted | RingAccepted): void {
     if (sock instanceof FfiAccepted) {
       this.fd = sock.fd;
       sock.fd = -1;
+    } else if (sock instanceof RingAccepted) {
+      // TLS (and any PROXY header) ran in a TLS worker: plaintext from here.
+      this.app = sock.end;
+      this.proxied = sock.proxied;
+      sock.end = null;
     } else {
       this.sock = sock;
       sockAdopt(this, sock);

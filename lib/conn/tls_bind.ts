@@ -34,10 +34,35 @@ export function tlsBindSockOptions(o: TlsBindOptions): tls.TLSSocketOptions {
 }
 
 /** What the handshake of one client connection left: the fetches read it. */
-export class TlsInfo {
+export interface TlsInfo {
   /** The client's certificate, or null. */
   readonly peer: X509Certificate | null;
   /** OpenSSL's X509_V_ERR code of the check (0: fine, or no certificate). */
+  readonly verify: number;
+  /** `TLSv1.2` or `TLSv1.3`; "" when unknown. */
+  readonly protocol: string;
+  /** The suite's OpenSSL name (`TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`). */
+  readonly cipher: string;
+  /** The ALPN protocol chosen, or "" for none. */
+  readonly alpn: string;
+  /** The SNI the client sent, or "" for none. */
+  readonly sni: string;
+}
+
+/** A handshake's facts as plain data, to cross threads (`tls-isolation`). */
+export interface TlsFacts {
+  protocol: string;
+  cipher: string;
+  alpn: string;
+  sni: string;
+  verify: number;
+  /** The client certificate (DER), or null. */
+  peer: Uint8Array | null;
+}
+
+/** The TlsInfo of a local TLS socket: read from it when a fetch asks. */
+class SockTlsInfo implements TlsInfo {
+  readonly peer: X509Certificate | null;
   readonly verify: number;
   readonly #sock: tls.TLSSocket;
 
@@ -47,26 +72,49 @@ export class TlsInfo {
     this.verify = verify;
   }
 
-  /** `TLSv1.2` or `TLSv1.3`; "" when unknown. */
   get protocol(): string {
     return this.#sock.getProtocol() ?? "";
   }
 
-  /** The suite's OpenSSL name (`TLS_AES_256_GCM_SHA384`, `ECDHE-RSA-AES128-GCM-SHA256`). */
   get cipher(): string {
     return this.#sock.getCipher()?.name ?? "";
   }
 
-  /** The ALPN protocol chosen, or "" for none. */
   get alpn(): string {
     const p = this.#sock.alpnProtocol;
     return typeof p === "string" ? p : "";
   }
 
-  /** The SNI the client sent, or "" for none. */
   get sni(): string {
     const s = (this.#sock as { servername?: unknown }).servername;
     return typeof s === "string" ? s : "";
+  }
+}
+
+/** The TlsInfo of a handshake done in another thread; the certificate parsed when asked for. */
+class FactsTlsInfo implements TlsInfo {
+  readonly protocol: string;
+  readonly cipher: string;
+  readonly alpn: string;
+  readonly sni: string;
+  readonly verify: number;
+  readonly #der: Uint8Array | null;
+  #peer: X509Certificate | null | undefined = undefined;
+
+  constructor(f: TlsFacts) {
+    this.protocol = f.protocol;
+    this.cipher = f.cipher;
+    this.alpn = f.alpn;
+    this.sni = f.sni;
+    this.verify = f.verify;
+    this.#der = f.peer;
+  }
+
+  get peer(): X509Certificate | null {
+    if (this.#peer === undefined) {
+      this.#peer = this.#der === null ? null : new X509Certificate(this.#der);
+    }
+    return this.#peer;
   }
 }
 
@@ -81,9 +129,28 @@ export function tlsInfoOf(sock: unknown): TlsInfo | null {
   if (typeof t.getProtocol !== "function" || typeof t.getPeerX509Certificate !== "function") {
     return null;
   }
-  const info = new TlsInfo(t, t.getPeerX509Certificate() ?? null, 0);
+  const info = new SockTlsInfo(t, t.getPeerX509Certificate() ?? null, 0);
   INFOS.set(sock, info);
   return info;
+}
+
+/** The facts of a finished handshake on `t`, to hand to another thread. */
+export function tlsFactsOf(t: tls.TLSSocket): TlsFacts {
+  const i = tlsInfoOf(t)!;
+  const peer = i.peer;
+  return {
+    protocol: i.protocol,
+    cipher: i.cipher,
+    alpn: i.alpn,
+    sni: i.sni,
+    verify: i.verify,
+    peer: peer === null ? null : new Uint8Array(peer.raw),
+  };
+}
+
+/** Makes `facts` the TlsInfo of `end` (a connection's in-process peer whose TLS ran elsewhere). */
+export function tlsInfoFromFacts(end: object, facts: TlsFacts): void {
+  INFOS.set(end, new FactsTlsInfo(facts));
 }
 
 /** The certificates the client sent after its own (untrusted intermediates), bounded. */
@@ -140,7 +207,7 @@ export function tlsBindCheck(
   if (v?.mode === "required" && peer === null) {
     return fail("SSL handshake failure (no client certificate)");
   }
-  INFOS.set(t, new TlsInfo(t, peer, code));
+  INFOS.set(t, new SockTlsInfo(t, peer, code));
   return null;
 }
 

@@ -16,8 +16,9 @@ import type { SharedCount } from "../core/shared_count.ts";
 import { Connection } from "../conn/connection.ts";
 import { FFI_SOCK } from "../conn/ffi_sock.ts";
 import { RAW_SOCK } from "../conn/raw_sock.ts";
+import { RING_SOCK, RingAccepted } from "../conn/ring_sock.ts";
 import { TLS_SOCK, tlsAcceptLayer } from "../conn/tls_sock.ts";
-import { tlsFailLine } from "../conn/tls_bind.ts";
+import { tlsFailLine, tlsInfoOf } from "../conn/tls_bind.ts";
 import { CO_ER_TLS } from "../conn/conn_types.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import {
@@ -73,7 +74,12 @@ export interface TcpConnRule {
 
 /** The server name the client asked for in its TLS handshake, or null. */
 function sniOf(strm: HttpStream): string | null {
-  const sock = strm.scf.conn?.sock as { servername?: string | false } | null | undefined;
+  const conn = strm.scf.conn;
+  if (conn?.sock == null && conn?.app != null) {
+    // A TLS worker did the handshake (tls-isolation): its facts have the name.
+    return tlsInfoOf(conn.app)?.sni || null;
+  }
+  const sock = conn?.sock as { servername?: string | false } | null | undefined;
   return typeof sock?.servername === "string" && sock.servername !== "" ? sock.servername : null;
 }
 
@@ -279,7 +285,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.srcPort = tcp ? sock.remotePort ?? 0 : 0;
     ctx.dst = tcp ? sock.localAddress ?? "" : "";
     ctx.dstPort = tcp ? sock.localPort ?? 0 : 0;
-    ctx.tls = li.certs !== null;
+    ctx.tls = li.certs !== null || li.tls?.isolated === true;
     ctx.tlsSock = null;
     ctx.sni = null;
     ctx.content = null;
@@ -297,7 +303,8 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
     ctx.dst = strm.feAddr;
     ctx.dstPort = strm.fePort;
     ctx.tls = strm.cliTls;
-    ctx.tlsSock = strm.cliTls ? strm.scf.conn?.sock : null;
+    // A TLS worker's connection (tls-isolation) has its facts on its ring end.
+    ctx.tlsSock = strm.cliTls ? (strm.scf.conn?.sock ?? strm.scf.conn?.app) : null;
   }
 
   /** The rule context for the head `msg` of `strm` (request or response); variables are the caller's. */
@@ -650,8 +657,9 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
       const tlsHs = li.certs !== null ? tlsAcceptLayer(li.certs, li.tls?.bind) : null;
       li.acceptHs = li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs;
     }
-    const xprt = li.ffi ? FFI_SOCK : li.certs !== null ? TLS_SOCK : RAW_SOCK;
-    const conn = new Connection(env.sched, xprt, li.acceptHs);
+    const isolated = sock instanceof RingAccepted;
+    const xprt = li.ffi ? FFI_SOCK : isolated ? RING_SOCK : li.certs !== null ? TLS_SOCK : RAW_SOCK;
+    const conn = new Connection(env.sched, xprt, isolated ? null : li.acceptHs);
     const strm = new Stream<HttpTxn>(env, this, this.backend, conn);
     strm.feCtx = li;
     if (li.addr.kind === "tcp") {
@@ -660,7 +668,7 @@ export class Frontend implements StreamFrontend, HttpHooks, TcpInspectHost {
       strm.feAddr = sock.localAddress ?? "";
       strm.fePort = sock.localPort ?? 0;
     } else strm.cliAddr = "unix";
-    strm.cliTls = li.certs !== null;
+    strm.cliTls = li.certs !== null || isolated;
     if (this.http !== null) {
       strm.ana = this.http;
       this.http.init(strm, strm.tAccept);

@@ -15,6 +15,7 @@
 import net, { type Server, type Socket } from "node:net";
 import { setImmediate } from "node:timers";
 import { FfiAccepted, FfiAcceptor } from "../conn/ffi_listen.ts";
+import { RingAccepted } from "../conn/ring_sock.ts";
 import { TlsCerts, type TlsVersions } from "../conn/tls_sock.ts";
 import type { TlsBindOptions } from "../conn/tls_bind.ts";
 import type { HandshakeLayer } from "../conn/conn_types.ts";
@@ -95,10 +96,27 @@ export interface ListenerTls extends TlsVersions {
   bind?: TlsBindOptions;
   /** The default certificate's file (runtime API name). */
   file?: string;
+  /**
+   * TLS runs in a TLS worker (`tls-isolation`): this listener binds no
+   * socket and gets its connections, decrypted, from the worker's ring hub.
+   */
+  isolated?: boolean;
 }
 
-/** An accepted connection: a node:net socket, or an fd of the FFI layer. */
-export type AcceptedSock = Socket | FfiAccepted;
+/**
+ * Where the listeners of an HTTP worker under `tls-isolation` get the
+ * connections TLS workers hand over, by listener address (`host:port`).
+ */
+export interface RingHub {
+  listen(key: string, onConn: (sock: RingAccepted) => void): void;
+  unlisten(key: string): void;
+}
+
+/**
+ * An accepted connection: a node:net socket, an fd of the FFI layer, or a
+ * connection a TLS worker handed over (`tls-isolation`).
+ */
+export type AcceptedSock = Socket | FfiAccepted | RingAccepted;
 
 /** Receives accepted sockets (paused, unread). */
 export type AcceptHandler = (sock: AcceptedSock, li: Listener) => void;
@@ -126,6 +144,8 @@ export class Listener {
   acceptProxy = false;
   /** The handshake layers of its connections (made once by the frontend), or undefined. */
   acceptHs: HandshakeLayer | null | undefined = undefined;
+  /** Where an isolated TLS listener's connections come from (HTTP worker threads), or null. */
+  ringHub: RingHub | null = null;
   /** Connections handed to the frontend over the listener's life. */
   accepted = 0;
   /** Connections closed because the park was full. */
@@ -137,6 +157,8 @@ export class Listener {
   /** The listening socket when it is an FFI one (plain TCP with `io: "ffi"`). */
   #ffi: FfiAcceptor | null = null;
   #parked: AcceptedSock[] = [];
+  /** The hub key while listening on a ring hub (`tls-isolation`), else null. */
+  #ringKey: string | null = null;
   /** Retries parked connections while a limit shared with other threads is full. */
   #retry: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Bind with SO_REUSEPORT (worker threads each bind the address). */
@@ -190,6 +212,7 @@ export class Listener {
   /** The bound port (TCP only), or 0. */
   boundPort(): number {
     if (this.#ffi !== null) return this.#ffi.port;
+    if (this.#ringKey !== null) return this.addr.kind === "tcp" ? this.addr.port : 0;
     const a = this.#srv?.address();
     return a !== null && typeof a === "object" ? a.port : 0;
   }
@@ -200,7 +223,7 @@ export class Listener {
    * runtime API's certificate commands). Throws naming the bad one.
    */
   loadCerts(): void {
-    if (this.tls) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
+    if (this.tls && this.tls.isolated !== true) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
   }
 
   /** Connections parked right now. */
@@ -215,6 +238,15 @@ export class Listener {
   bind(): Promise<void> {
     this.loadCerts();
     const a = this.addr;
+    if (this.tls?.isolated === true) {
+      // The TLS worker bound the address; the handshake is done there.
+      if (this.ringHub === null) {
+        return Promise.reject(new Error("tls-isolation: no TLS worker serves this listener"));
+      }
+      this.#ringKey = addrFormat(a);
+      this.ringHub.listen(this.#ringKey, this.#onConnection);
+      return Promise.resolve();
+    }
     if (this.#io === "ffi" && a.kind === "tcp" && this.tls === null && !this.acceptProxy) {
       const acc = new FfiAcceptor(this.#onConnection);
       try {
@@ -254,6 +286,11 @@ export class Listener {
       this.#ffi = old.#ffi;
       this.#ffi.onConn = this.#onConnection;
       old.#ffi = null;
+    } else if (old.#ringKey !== null) {
+      this.ringHub = old.ringHub;
+      this.#ringKey = old.#ringKey;
+      this.ringHub!.listen(this.#ringKey, this.#onConnection);
+      old.#ringKey = null;
     } else {
       const srv = old.#srv!;
       srv.off("connection", old.#onConnection);
@@ -286,7 +323,7 @@ export class Listener {
 
   /** True while bound and accepting. */
   get bound(): boolean {
-    return (this.#srv !== null || this.#ffi !== null) && !this.#closed;
+    return (this.#srv !== null || this.#ffi !== null || this.#ringKey !== null) && !this.#closed;
   }
 
   /** Its I/O mode as configured. */
@@ -324,6 +361,7 @@ export class Listener {
       this.#parked = [];
       const srv = this.#srv;
       if (srv !== null && srv.listening) srv.close();
+      if (this.#ringKey !== null) this.ringHub?.unlisten(this.#ringKey);
       this.#ffi?.close();
       setImmediate(resolve);
     });
@@ -345,7 +383,9 @@ export class Listener {
   #accept(sock: AcceptedSock): void {
     this.accepted++;
     // FFI sockets have TCP_NODELAY from accept.
-    if (this.addr.kind === "tcp" && !(sock instanceof FfiAccepted)) sock.setNoDelay(true);
+    if (this.addr.kind === "tcp" && !(sock instanceof FfiAccepted) && !(sock instanceof RingAccepted)) {
+      sock.setNoDelay(true);
+    }
     this.#onAccept(sock, this);
   }
 

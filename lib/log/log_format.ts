@@ -431,7 +431,7 @@ export function connCtxOf(c: LogFmtCtx): AclCtx {
   connCtx.dst = s.feAddr;
   connCtx.dstPort = s.fePort;
   connCtx.tls = s.cliTls;
-  connCtx.tlsSock = s.cliTls ? s.scf.conn?.sock : null;
+  connCtx.tlsSock = s.cliTls ? (s.scf.conn?.sock ?? s.scf.conn?.app) : null;
   connCtx.vars = c.txn?.vars ?? null;
   return connCtx;
 }

@@ -376,10 +376,14 @@ export async function startSluice(
         let nextModel;
         ({ resolved: cfg, warnings, model: nextModel } = loadConfig(next));
         const n = threadsOf(options.threads, cfg, nextModel, "configFile" in next);
-        if ((n > 1) !== (threads > 1)) {
+        if (grouped(n, cfg) !== (inst.group !== null)) {
           throw new SluiceError(
             "ERR_CONFIG",
-            `Cannot change from ${threads} to ${n} threads by a reload: restart sluice`,
+            inst.group === null && n === 1
+              ? "Cannot turn tls-isolation on by a reload: restart sluice"
+              : threads === 1 && n === 1
+              ? "Cannot turn tls-isolation off by a reload: restart sluice"
+              : `Cannot change from ${threads} to ${n} threads by a reload: restart sluice`,
           );
         }
         fresh = await startEngine(n, cfg, nextModel, hooksModule, inst, inherit);
@@ -502,7 +506,7 @@ function threadsOf(
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
     throw new SluiceError("ERR_CONFIG", `Invalid threads ${n}: expected 1 to ${MAX_THREADS}`);
   }
-  if (n > 1) {
+  if (grouped(n, cfg)) {
     const fn = functionPath(model);
     if (fn !== null) {
       throw new SluiceError(
@@ -513,6 +517,15 @@ function threadsOf(
     }
   }
   return n;
+}
+
+/**
+ * True when a configuration runs on worker threads under this one: more
+ * than one thread, or TLS kept apart in TLS workers (`tls-isolation`, which
+ * needs HTTP workers too).
+ */
+function grouped(threads: number, cfg: ResolvedConfig): boolean {
+  return threads > 1 || cfg.global.tlsIsolation;
 }
 
 /** `SLUICE_THREADS` when set and readable, else null. */
@@ -542,7 +555,7 @@ async function startEngine(
   old: Engine | null,
   inheritPermissions: boolean,
 ): Promise<Engine> {
-  if (threads > 1) {
+  if (grouped(threads, resolved)) {
     const g = await WorkerGroup.start({
       threads,
       config: model,

@@ -42,7 +42,7 @@ import { TLS_SOCK } from "../conn/tls_sock.ts";
 import { tlsConnectLayer } from "../conn/tls_client.ts";
 import { clientCertUser, TlsCertStore, type TlsCertUser } from "../conn/tls_cert_store.ts";
 import { certExpiries, CertExpiryWatch } from "./cert_expiry.ts";
-import { ConnLimit, type Listener } from "../listener/listener.ts";
+import { ConnLimit, type Listener, type RingHub } from "../listener/listener.ts";
 import { tlsServerContext } from "../conn/tls_sock.ts";
 import { IdleConns } from "../backend/idle_conns.ts";
 import type { HttpOptions } from "../http/http_ana.ts";
@@ -82,6 +82,8 @@ export interface InstanceThread {
   limit?: (key: string, line: string) => void;
   /** Where process events go instead of the global log targets (the control thread writes them once). */
   events?: (line: string, level: "notice" | "warning" | "alert") => void;
+  /** Under `tls-isolation`: where TLS listeners get their connections from the TLS workers. */
+  ring?: RingHub;
 }
 
 /** Bytes of a backend's part of the shared balancing state: its active, then its backup servers'. */
@@ -480,7 +482,8 @@ export class Instance {
     }
     for (const b of f.binds) {
       if (b.addr.kind === "unix" && this.thread !== null && !this.thread.unix) continue;
-      fe.addListener(b.addr, b.tls, b.acceptProxy);
+      const li = fe.addListener(b.addr, b.tls, b.acceptProxy);
+      li.ringHub = this.thread?.ring ?? null;
     }
     this.frontends.push(fe);
   }

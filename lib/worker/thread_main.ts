@@ -23,6 +23,9 @@ import { createAdminApi } from "../stats/admin_api.ts";
 import type { AdminTarget } from "../stats/admin_types.ts";
 import { tickNow } from "../core/time.ts";
 import { getHeapStatistics } from "node:v8";
+import { RingLink } from "../conn/ring_link.ts";
+import { RingAccepted } from "../conn/ring_sock.ts";
+import type { RingHub } from "../listener/listener.ts";
 
 /** How often a worker reports its health (ms). */
 const HEALTH_MS = 1000;
@@ -47,6 +50,29 @@ let fdExhausted = 0;
 /** The process's counters as the control thread last sent them (Prometheus service). */
 let processStats: InstanceStats | null = null;
 
+/**
+ * `tls-isolation`: the links to the TLS workers, and the listeners their
+ * connections go to, by address.
+ */
+const links = new Map<number, RingLink>();
+const ringListeners = new Map<string, (sock: RingAccepted) => void>();
+const hub: RingHub = {
+  listen: (key, onConn) => ringListeners.set(key, onConn),
+  unlisten: (key) => ringListeners.delete(key),
+};
+
+function addLink(index: number, port: MessagePort): void {
+  links.get(index)?.close();
+  const link = new RingLink(port);
+  link.onConn = (m) => {
+    const sock = new RingAccepted(link, m);
+    const onConn = ringListeners.get(m.key);
+    if (onConn === undefined) sock.destroy();
+    else onConn(sock);
+  };
+  links.set(index, link);
+}
+
 /** Applying states the control thread published (not to be reported back). */
 let applying = false;
 
@@ -65,6 +91,7 @@ function post(m: FromWorker): void {
 
 async function start(m: WorkerStart): Promise<void> {
   reply = m.reply;
+  for (const l of m.links) addLink(l.index, l.port);
   fdTableUse(new Uint8Array(m.fds));
   const own = workerLogTargets(m.config, (fn, line) => post({ t: "log", fn, line }));
   const config = m.hooksModule === null ? own : await withHooksModule(own, m.hooksModule);
@@ -78,6 +105,7 @@ async function start(m: WorkerStart): Promise<void> {
     unix: m.index === 0,
     events: (line, level) => post({ t: "event", line, level }),
     limit: (key, line) => post({ t: "limit", key, line }),
+    ring: hub,
   });
   apply(i, m.servers);
   // Between workers: a freed server slot that others wait for (the oldest
@@ -168,6 +196,7 @@ async function stop(graceful: boolean, graceMs?: number): Promise<void> {
   clearInterval(health);
   await inst?.close({ graceful, graceMs });
   slots?.close();
+  for (const l of links.values()) l.close();
   post({ t: "stopped" });
   self.close();
 }
@@ -193,6 +222,13 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     }
     case "servers":
       if (inst !== null) apply(inst, m.states);
+      return;
+    case "link":
+      addLink(m.index, m.port);
+      return;
+    case "unlink":
+      links.get(m.index)?.close();
+      links.delete(m.index);
       return;
     case "stats":
       processStats = m.stats;

@@ -48,6 +48,22 @@ export interface WorkerStart {
   slotChannel: string;
   /** Server states to start with (the control thread's view), `[backend][server]`. */
   servers: ServerStateView[][];
+  /** Under `tls-isolation`: a link (MessagePort, transferred) to each TLS worker. */
+  links: { index: number; port: MessagePort }[];
+}
+
+/**
+ * A TLS worker's start (`tls-isolation`, tls_main.ts): the whole model,
+ * keys included, of which it serves the TLS listeners.
+ */
+export interface TlsWorkerStart {
+  t: "tls-start";
+  /** TLS worker number, 0-based. */
+  index: number;
+  config: SluiceConfig;
+  reply: SharedArrayBuffer;
+  /** A link to each HTTP worker (transferred). */
+  links: { index: number; port: MessagePort }[];
 }
 
 /** A question to every worker; the answer goes to the reply region. */
@@ -64,6 +80,11 @@ export type AskQuery =
 /** Control thread to worker. */
 export type ToWorker =
   | WorkerStart
+  | TlsWorkerStart
+  /** `tls-isolation`: a new link to worker `index` of the other kind (its port transferred). */
+  | { t: "link"; index: number; port: MessagePort }
+  /** `tls-isolation`: worker `index` of the other kind is gone: its connections are aborted. */
+  | { t: "unlink"; index: number }
   | { t: "ask"; seq: number; q: AskQuery }
   | { t: "servers"; states: ServerStateView[][] }
   /** The whole process's counters, every second, for `use-service prometheus-exporter`. */

@@ -48,6 +48,7 @@ import {
   type FromWorker,
   type LimitFlag,
   replyRegion,
+  type TlsWorkerStart,
   type ToWorker,
   waitReply,
   type WorkerStart,
@@ -84,7 +85,11 @@ export interface GroupOptions {
 
 /** One worker slot. */
 interface Slot {
+  /** An HTTP worker (thread_main.ts), or a TLS worker under `tls-isolation` (tls_main.ts). */
+  kind: "http" | "tls";
   index: number;
+  /** Its number on the ring links of `tls-isolation` (unique: a replacement gets a new one). */
+  link: number;
   worker: Worker;
   reply: SharedArrayBuffer;
   /** The fds it holds open (see fdTableUse()): closed here if it dies. */
@@ -212,6 +217,11 @@ export class WorkerGroup {
   readonly #opts: GroupOptions;
   readonly #cfg: ResolvedConfig;
   readonly #perms: Deno.PermissionOptionsObject;
+  /** TLS workers' permissions: network only (their keys come in the start message). */
+  readonly #tlsPerms: Deno.PermissionOptionsObject;
+  /** `tls-isolation`: the TLS workers. */
+  #tlsSlots: Slot[] = [];
+  #links = 0;
   readonly #slotChannel = `sluice-slots-${crypto.randomUUID()}`;
   /** The model sent to workers: log functions as stand-ins, port 0 replaced by worker 0's ports. */
   #model: SluiceConfig;
@@ -241,6 +251,7 @@ export class WorkerGroup {
     // Static backends read their directory (and nothing outside it: static_sock.ts).
     const roots = cfg.backends.flatMap((b) => b.static === null ? [] : [b.static.root]);
     this.#perms = workerPermissions(cfg, [...reads, ...hooksFile, ...writes, ...roots], writes);
+    this.#tlsPerms = { ...workerPermissions(cfg, [], []), ffi: false };
     this.lbState = new SharedArrayBuffer(lbSharedSize(cfg));
     this.mirror = new Instance(cfg, {
       counts: this.counts,
@@ -276,6 +287,13 @@ export class WorkerGroup {
         }
       }
       if (opts.previous !== undefined) g.#model = keepPorts(g.#model, cfg, opts.previous);
+      if (cfg.global.tlsIsolation) {
+        // TLS workers first: the first binds port-0 TLS addresses for all.
+        g.#model = boundModel(g.#model, cfg, await g.#spawn(0, "tls"));
+        const more = [];
+        for (let i = 1; i < cfg.global.tlsThreads; i++) more.push(g.#spawn(i, "tls"));
+        await Promise.all(more);
+      }
       const first = g.#spawn(0);
       g.#addresses = await first;
       g.#model = boundModel(g.#model, cfg, g.#addresses);
@@ -291,18 +309,25 @@ export class WorkerGroup {
     return g;
   }
 
-  /** Starts worker `index` (a new one, or the replacement of a dead or sick one). */
-  #spawn(index: number): Promise<ListenAddress[]> {
-    const url = new URL("./thread_main.ts", import.meta.url);
+  /**
+   * Starts worker `index` (a new one, or the replacement of a dead or sick
+   * one): an HTTP worker, or a TLS worker (`tls-isolation`).
+   */
+  #spawn(index: number, kind: "http" | "tls" = "http"): Promise<ListenAddress[]> {
+    const tls = kind === "tls";
+    const url = new URL(tls ? "./tls_main.ts" : "./thread_main.ts", import.meta.url);
     // Narrowing a worker's permissions is unstable in Deno 2.9: it needs
     // --unstable-worker-options (deno.json and the compile task pass it;
     // without it Deno exits saying so), unless the embedder opts out.
+    const perms = tls ? this.#tlsPerms : this.#perms;
     const worker = this.#opts.inheritPermissions === true
       ? new Worker(url, { type: "module" })
-      : new Worker(url, { type: "module", deno: { permissions: this.#perms } });
+      : new Worker(url, { type: "module", deno: { permissions: perms } });
     const { promise: stopped, resolve: onStopped } = Promise.withResolvers<void>();
     const slot: Slot = {
+      kind,
       index,
+      link: ++this.#links,
       worker,
       reply: replyRegion(),
       fds: new SharedArrayBuffer(FD_TABLE_SIZE),
@@ -318,7 +343,7 @@ export class WorkerGroup {
     };
     const { promise, resolve, reject } = Promise.withResolvers<ListenAddress[]>();
     const timer = setTimeout(() => {
-      reject(new SluiceError("ERR_STATE", `Worker ${index + 1} did not start in time`));
+      reject(new SluiceError("ERR_STATE", `${slotName(slot)} did not start in time`));
     }, START_TIMEOUT_MS);
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
@@ -333,7 +358,7 @@ export class WorkerGroup {
           reject(new SluiceError(m.code as SluiceErrorCode, m.message));
           return;
         case "event":
-          this.mirror.event(`worker ${index + 1}: ${m.line}`, m.level);
+          this.mirror.event(`${slotName(slot)}: ${m.line}`, m.level);
           return;
         case "log":
           this.#logFns[m.fn]?.(m.line);
@@ -358,15 +383,28 @@ export class WorkerGroup {
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       clearTimeout(timer);
-      reject(new SluiceError("ERR_STATE", `Worker ${index + 1} failed: ${e.message}`));
+      reject(new SluiceError("ERR_STATE", `${slotName(slot)} failed: ${e.message}`));
       this.#died(slot, e.message);
     };
+    if (tls) {
+      this.#tlsSlots = this.#tlsSlots.filter((s) => s.index !== index || s.leaving);
+      this.#tlsSlots.push(slot);
+      const start: TlsWorkerStart = {
+        t: "tls-start",
+        index,
+        config: this.#model,
+        reply: slot.reply,
+        links: this.#linkTo(slot, this.#slots),
+      };
+      worker.postMessage(start satisfies ToWorker, start.links.map((l) => l.port));
+      return promise;
+    }
     this.#slots = this.#slots.filter((s) => s.index !== index || s.leaving);
     this.#slots.push(slot);
     const start: WorkerStart = {
       t: "start",
       index,
-      config: this.#model,
+      config: this.#httpModel(),
       hooksModule: this.#opts.hooksModule,
       counts: { sab: this.counts.sab, names: [...this.counts.names], mine: slot.mine },
       lb: this.lbState,
@@ -374,9 +412,35 @@ export class WorkerGroup {
       fds: slot.fds,
       slotChannel: this.#slotChannel,
       servers: this.mirror.serverStates(),
+      links: this.#linkTo(slot, this.#tlsSlots),
     };
-    worker.postMessage(start satisfies ToWorker);
+    worker.postMessage(start satisfies ToWorker, start.links.map((l) => l.port));
     return promise;
+  }
+
+  /**
+   * `tls-isolation`: a ring link between `slot` and each worker of `others`
+   * (the other kind) still in service; theirs are posted now, `slot`'s are
+   * returned for its start message.
+   */
+  #linkTo(slot: Slot, others: Slot[]): { index: number; port: MessagePort }[] {
+    if (!this.#cfg.global.tlsIsolation) return [];
+    const out = [];
+    for (const o of others) {
+      if (o.leaving) continue;
+      const ch = new MessageChannel();
+      o.worker.postMessage(
+        { t: "link", index: slot.link, port: ch.port1 } satisfies ToWorker,
+        [ch.port1],
+      );
+      out.push({ index: o.link, port: ch.port2 });
+    }
+    return out;
+  }
+
+  /** The model HTTP workers get: under `tls-isolation`, TLS binds without their keys. */
+  #httpModel(): SluiceConfig {
+    return this.#cfg.global.tlsIsolation ? isolatedModel(this.#model) : this.#model;
   }
 
   /** A worker's isolate died: close its listening sockets, replace it. */
@@ -388,8 +452,13 @@ export class WorkerGroup {
     slot.worker.terminate();
     this.#closeFds(slot);
     slot.onStopped();
+    // Its ring links (tls-isolation): the other side aborts their connections.
+    const others = slot.kind === "tls" ? this.#slots : this.#tlsSlots;
+    for (const o of others) {
+      if (!o.leaving) o.worker.postMessage({ t: "unlink", index: slot.link } satisfies ToWorker);
+    }
     if (this.#closing !== null || wasLeaving) return;
-    this.#replace(slot, `worker ${slot.index + 1} died (${why})`);
+    this.#replace(slot, `${slotName(slot)} died (${why})`);
   }
 
   /**
@@ -398,6 +467,7 @@ export class WorkerGroup {
    * shared counts, so that no limit stays taken by a dead thread.
    */
   #closeFds(slot: Slot): void {
+    if (slot.kind === "tls") return;
     this.counts.forget(slot.mine);
     const n = this.#cfg.global.io === "ffi" ? fdTableCloseAll(new Uint8Array(slot.fds)) : 0;
     if (n > 0) this.mirror.event(`worker ${slot.index + 1}: closed ${n} sockets it left open`);
@@ -416,14 +486,14 @@ export class WorkerGroup {
     }
     this.#restartTimes.push(now);
     this.restarts++;
-    this.mirror.event(`${why}: starting a new worker ${slot.index + 1}`, "alert");
-    this.#spawn(slot.index).then(
+    this.mirror.event(`${why}: starting a new ${slotName(slot).toLowerCase()}`, "alert");
+    this.#spawn(slot.index, slot.kind).then(
       () => {
         // The sick one (still alive) drains and exits: apoptosis.
         if (slot.ready) this.#stopSlot(slot, true);
       },
       (err) =>
-        this.mirror.event(`worker ${slot.index + 1} could not restart: ${errMsg(err)}`, "alert"),
+        this.mirror.event(`${slotName(slot)} could not restart: ${errMsg(err)}`, "alert"),
     );
   }
 
@@ -508,9 +578,8 @@ export class WorkerGroup {
    * ASK_TIMEOUT_MS in all) for their answers; a worker that does not answer
    * in time is left out.
    */
-  ask(q: AskQuery): unknown[] {
+  ask(q: AskQuery, live: Slot[] = this.#live()): unknown[] {
     const seq = ++this.#seq;
-    const live = this.#live();
     for (const s of live) s.worker.postMessage({ t: "ask", seq, q } satisfies ToWorker);
     const deadline = performance.now() + ASK_TIMEOUT_MS;
     const out: unknown[] = [];
@@ -518,7 +587,7 @@ export class WorkerGroup {
       const v = waitReply(s.reply, seq, deadline);
       if (v === undefined) {
         this.mirror.event(
-          `worker ${s.index + 1} did not answer within ${ASK_TIMEOUT_MS} ms`,
+          `${slotName(s)} did not answer within ${ASK_TIMEOUT_MS} ms`,
           "warning",
         );
         continue;
@@ -526,7 +595,7 @@ export class WorkerGroup {
       if (v !== null && typeof v === "object" && "error" in v) {
         throw new SluiceError(
           "ERR_STATE",
-          `worker ${s.index + 1}: ${(v as { error: string }).error}`,
+          `${slotName(s)}: ${(v as { error: string }).error}`,
         );
       }
       out.push(v);
@@ -596,11 +665,18 @@ export class WorkerGroup {
   /** A certificate command that succeeded on the control thread, run in every worker too. */
   forwardSsl(command: string, payload: string | null): void {
     this.ask({ k: "ssl", command, payload });
+    // tls-isolation: the listeners' certificates are the TLS workers'.
+    this.ask({ k: "ssl", command, payload }, this.#liveTls());
   }
 
   /** Every worker stops accepting now (a reload: see Instance.stopListening()). */
   stopListening(): void {
+    this.ask({ k: "unlisten" }, this.#liveTls());
     this.ask({ k: "unlisten" });
+  }
+
+  #liveTls(): Slot[] {
+    return this.#tlsSlots.filter((s) => s.ready && !s.leaving);
   }
 
   /** Reopens every log file (control thread and workers); an error text or null. */
@@ -646,12 +722,39 @@ export class WorkerGroup {
     clearTimeout(this.#statsTimer);
     this.#closing ??= (async () => {
       await Promise.all(
-        this.#slots.map((s) => this.#stopSlot(s, opts.graceful ?? false, opts.graceMs)),
+        [...this.#tlsSlots, ...this.#slots].map((s) =>
+          this.#stopSlot(s, opts.graceful ?? false, opts.graceMs)
+        ),
       );
       await this.mirror.close();
     })();
     return this.#closing;
   }
+}
+
+/** "Worker N" or "TLS worker N", for events. */
+function slotName(s: Slot): string {
+  return `${s.kind === "tls" ? "TLS worker" : "Worker"} ${s.index + 1}`;
+}
+
+/**
+ * The model of HTTP workers under `tls-isolation`: each TLS bind keeps its
+ * address only, marked isolated (its connections come from a TLS worker),
+ * so that no certificate, key or TLS option reaches a worker that parses
+ * HTTP.
+ */
+export function isolatedModel(model: SluiceConfig): SluiceConfig {
+  return {
+    ...model,
+    frontends: model.frontends.map((f) => ({
+      ...f,
+      binds: f.binds.map((b) =>
+        b.tls === undefined
+          ? b
+          : { address: b.address, tls: { cert: "", key: "", isolated: true } }
+      ),
+    })),
+  };
 }
 
 /**
@@ -661,7 +764,7 @@ export class WorkerGroup {
 function boundModel(
   model: SluiceConfig,
   cfg: ResolvedConfig,
-  addresses: ListenAddress[],
+  addresses: (ListenAddress | undefined)[],
 ): SluiceConfig {
   let k = 0;
   return {
