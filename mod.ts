@@ -38,6 +38,7 @@ export type {
   CompressionConfig,
   ConnectionMode,
   CookieConfig,
+  CrtListRef,
   ForwardForConfig,
   FrontendConfig,
   FrontendHooks,

@@ -77,10 +77,11 @@ export function cfgBindTlsOption(at: CfgAt, args: string[], i: number, o: CfgBin
   return -1;
 }
 
-/** One certificate line of a `crt-list` file: the file and its SNI filters. */
+/** One certificate line of a `crt-list` file: the file, its SNI filters and the line number. */
 export interface CfgCrtListEntry {
   crt: string;
   filters: string[];
+  line: number;
 }
 
 /**
@@ -109,7 +110,7 @@ export function cfgCrtList(at: CfgAt, file: string): CfgCrtListEntry[] {
         throw at.badValue(file, `${where}: bad SNI filter "${f}"`);
       }
     }
-    out.push({ crt, filters });
+    out.push({ crt, filters, line: n + 1 });
   });
   if (out.length === 0) throw at.badValue(file, "no certificate in the list");
   return out;

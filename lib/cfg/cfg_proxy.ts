@@ -48,6 +48,7 @@ import type {
   BindConfig,
   ConnectionMode,
   CookieConfig,
+  CrtListRef,
   ForwardForConfig,
   StickSourceConfig,
 } from "./config_types.ts";
@@ -404,7 +405,7 @@ function cfgStickOn(p: CfgProxyDraft, { at, args }: CfgStmt): void {
 function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
   at.args(args, 1, Infinity);
   let ssl = false, acceptProxy = false;
-  const crts: { name: string; filters?: string[] }[] = [];
+  const crts: { name: string; filters?: string[]; crtList?: CrtListRef }[] = [];
   const versions: CfgTlsVersionOpts = {};
   const bindTls: CfgBindTls = {};
   let tlsOpt = "";
@@ -416,8 +417,12 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
     else if (opt === "accept-proxy") acceptProxy = true;
     else if (opt === "crt") crts.push({ name: at.tlsPath(sub.value(args, i++), "crt") });
     else if (opt === "crt-list") {
-      for (const e of cfgCrtList(sub, at.tlsPath(sub.value(args, i++), "crt"))) {
-        crts.push({ name: at.tlsPath(e.crt, "crt"), filters: e.filters });
+      // As HAProxy: `crt-base` applies to the list's lines, not to the list;
+      // named as its runtime API does (`show ssl crt-list`): no trailing "/".
+      const list = sub.value(args, i++).replace(/(.)\/+$/, "$1");
+      for (const e of cfgCrtList(sub, list)) {
+        const crtList = { file: list, line: e.line };
+        crts.push({ name: at.tlsPath(e.crt, "crt"), filters: e.filters, crtList });
       }
     } else {
       let next = cfgBindTlsOption(at, args, i - 1, bindTls);
@@ -439,9 +444,10 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
     );
   }
   const pairs = crts.flatMap((c) =>
-    cfgCrts(at.sub("bind crt"), c.name).map((x) =>
-      c.filters?.length ? { ...x, filters: c.filters } : x
-    )
+    cfgCrts(at.sub("bind crt"), c.name).map((x) => {
+      const y = c.crtList === undefined ? x : { ...x, crtList: c.crtList };
+      return c.filters?.length ? { ...y, filters: c.filters } : y;
+    })
   );
   // The TLS 1.2 suites in play depend on the certificates' key types.
   const need12 = cipherNeedOfKeys(
@@ -464,7 +470,10 @@ function cfgBind(p: CfgProxyDraft, { at, args }: CfgStmt): void {
  * The certificates of one `crt`: the file, or every file of the directory
  * in name order but `.key`, `.issuer`, `.ocsp` and `.sctl` ones (HAProxy's).
  */
-function cfgCrts(at: CfgAt, name: string): { cert: string; key: string; file: string }[] {
+function cfgCrts(
+  at: CfgAt,
+  name: string,
+): { cert: string; key: string; file: string; crtList?: CrtListRef }[] {
   let dir = false;
   try {
     dir = Deno.statSync(at.path(name)).isDirectory;
@@ -478,9 +487,11 @@ function cfgCrts(at: CfgAt, name: string): { cert: string; key: string; file: st
     .map((e) => e.name)
     .sort();
   if (files.length === 0) throw at.badValue(name, "no certificate file in the directory");
+  // A directory is listed by `show ssl crt-list` as HAProxy loads it: a list, line 0.
+  const crtList = { file: name.replace(/(.)\/+$/, "$1"), line: 0 };
   return files.map((f) => {
-    const file = `${name.replace(/\/$/, "")}/${f}`;
-    return { ...cfgCrt(at, file), file };
+    const file = `${crtList.file}/${f}`;
+    return { ...cfgCrt(at, file), file, crtList };
   });
 }
 

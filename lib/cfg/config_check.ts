@@ -47,6 +47,7 @@ import { resolveCompression } from "./config_comp.ts";
 import { frontendLogOf, globalLogTargetsOf } from "./config_log.ts";
 import type {
   BindConfig,
+  CrtListRef,
   FrontendConfig,
   GlobalConfig,
   ProxyMode,
@@ -277,6 +278,15 @@ function certFileOf(where: string, v: unknown): string {
   return v;
 }
 
+/** A certificate's `crtList` (where `show ssl crt-list` lists it): a file name and a line number. */
+function crtListOf(where: string, v: unknown): CrtListRef {
+  const r = v as CrtListRef;
+  if (typeof v !== "object" || v === null || !Number.isSafeInteger(r.line) || r.line < 0) {
+    resolveFail(where, "expected { file, line } (line: 0 or more)");
+  }
+  return { file: certFileOf(`${where}.file`, r.file), line: r.line };
+}
+
 /** One listener at `bat`. */
 function bindOf(bat: string, b: BindConfig): ResolvedBind {
   if (typeof b !== "object" || b === null) resolveFail(bat, "expected a bind object");
@@ -300,6 +310,7 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
     if (Object.keys(bind).length > 0) tls.bind = bind;
     if (b.tls.filters !== undefined) tls.filters = filtersOf(`${bat}.tls.filters`, b.tls.filters);
     if (b.tls.file !== undefined) tls.file = certFileOf(`${bat}.tls.file`, b.tls.file);
+    if (b.tls.crtList !== undefined) tls.crtList = crtListOf(`${bat}.tls.crtList`, b.tls.crtList);
     const more = b.tls.sniCerts;
     if (more !== undefined) {
       if (!Array.isArray(more)) {
@@ -312,11 +323,14 @@ function bindOf(bat: string, b: BindConfig): ResolvedBind {
           cert: resolvePem(`${at}.cert`, c.cert),
           key: resolvePem(`${at}.key`, c.key),
         };
-        let out: typeof pair & { filters?: string[]; file?: string } = pair;
+        let out: typeof pair & { filters?: string[]; file?: string; crtList?: CrtListRef } = pair;
         if (c.filters !== undefined) {
           out = { ...out, filters: filtersOf(`${at}.filters`, c.filters) };
         }
         if (c.file !== undefined) out = { ...out, file: certFileOf(`${at}.file`, c.file) };
+        if (c.crtList !== undefined) {
+          out = { ...out, crtList: crtListOf(`${at}.crtList`, c.crtList) };
+        }
         return out;
       });
     }

@@ -222,7 +222,13 @@ export interface BindTlsConfig {
    * `*.example.com` wildcards cover one label). The first holding a name
    * wins; no SNI or no match gets `cert`. HAProxy's several `crt`.
    */
-  sniCerts?: { cert: string; key: string; filters?: string[]; file?: string }[];
+  sniCerts?: {
+    cert: string;
+    key: string;
+    filters?: string[];
+    file?: string;
+    crtList?: CrtListRef;
+  }[];
   /**
    * Set by sluice itself in the configuration it gives HTTP worker threads
    * under `global.tlsIsolation`: the listener's TLS runs in a TLS worker,
@@ -257,12 +263,27 @@ export interface BindTlsConfig {
    */
   file?: string;
   /**
+   * The `crt-list` file (or `crt` directory) the certificate came from and
+   * its line there (0 for a directory's files): what the runtime API's
+   * `show ssl crt-list` lists. The same field on `sniCerts`. Set by
+   * configuration files.
+   */
+  crtList?: CrtListRef;
+  /**
    * Oldest protocol version accepted (HAProxy's `ssl-min-ver`). sluice's
    * TLS has TLS 1.2 and 1.3 only. Default `"TLSv1.2"`.
    */
   minVersion?: "TLSv1.2" | "TLSv1.3";
   /** Newest protocol version accepted (HAProxy's `ssl-max-ver`). Default `"TLSv1.3"`. */
   maxVersion?: "TLSv1.2" | "TLSv1.3";
+}
+
+/** Where a certificate was listed: a `crt-list` file and line, or a `crt` directory (line 0). */
+export interface CrtListRef {
+  /** The list's name as configured (`crt-base` applied), or the directory's, without trailing `/`. */
+  file: string;
+  /** Line number in the list (1-based); 0 for a directory's files. */
+  line: number;
 }
 
 /** One listening address of a frontend. */

@@ -2,8 +2,9 @@
  * The runtime API's certificate commands, in HAProxy 2.6's words and
  * formats: `show ssl cert [[*]FILE]`, `set ssl cert FILE <<` (the PEM as
  * the command's payload, ended by an empty line), `commit ssl cert FILE`,
- * `abort ssl cert FILE` and `show ssl crt-list`. The work is the instance's
- * TlsCertStore (lib/conn/tls_cert_store.ts); this file only formats.
+ * `abort ssl cert FILE` and `show ssl crt-list` (admin_crtlist.ts). The
+ * work is the instance's TlsCertStore (lib/conn/tls_cert_store.ts); this
+ * file only formats.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { createHash, type X509Certificate } from "node:crypto";
 import { errMsg } from "../core/errors.ts";
 import { type StoredCert, TlsCertStore } from "../conn/tls_cert_store.ts";
 import type { AdminTarget } from "./admin_types.ts";
+import { showCrtList } from "./admin_crtlist.ts";
 
 /** What these commands need of a command's context. */
 interface SslCtx {
@@ -180,10 +182,8 @@ export const SSL_COMMANDS: readonly SslCmd[] = [
   },
   {
     kw: ["show", "ssl", "crt-list"],
-    usage: "show ssl crt-list [<filename>]",
-    help: "show the list of crt-lists (none: sluice has no crt-list files yet)",
-    // HAProxy lists the crt-list files (and certificate directories) in use;
-    // sluice loads none, so the list is empty and no file can be named.
-    run: (_ctx, args) => args[0] === undefined ? "" : "didn't find the specified filename\n",
+    usage: "show ssl crt-list [-n] [<list>]",
+    help: "show the list of crt-lists or the content of a crt-list file <list>",
+    run: (ctx, args) => showCrtList(ctx.target.crtLists?.() ?? new Map(), args),
   },
 ];

@@ -9,6 +9,19 @@ import type { HttpCache } from "../http/cache_store.ts";
 import type { TlsCertStore } from "../conn/tls_cert_store.ts";
 import type { InstanceStats } from "./stats_types.ts";
 
+/** A certificate line of a crt-list file (or a file of a `crt` directory, line 0). */
+export interface CrtListEntry {
+  /** The certificate file, as `show ssl cert` names it. */
+  readonly crt: string;
+  /** Line number in the list; 0 for a directory's files. */
+  readonly line: number;
+  /** SNI filters of the line (`!name` ones too), as written. */
+  readonly filters: readonly string[];
+}
+
+/** The crt-lists and `crt` directories in use by name, their entries in file order. */
+export type CrtLists = ReadonlyMap<string, readonly CrtListEntry[]>;
+
 /** Admin state of a server, as `setServer()` takes it. */
 export type AdminSrvState = "ready" | "drain" | "maint";
 
@@ -145,6 +158,8 @@ export interface AdminTarget {
    * that succeeded here in every worker too, before the reply.
    */
   forwardSsl?(command: string, payload: string | null): void;
+  /** The listeners' crt-list files and `crt` directories (`show ssl crt-list`); absent: none. */
+  crtLists?(): CrtLists;
 }
 
 /**

@@ -309,6 +309,7 @@ export async function startSluice(
     reopenLogs: () => inst.reopenLogs(),
     sslCerts: () => inst.local.sslCerts(),
     forwardSsl: (command, payload) => inst.group?.forwardSsl(command, payload),
+    crtLists: () => inst.local.crtLists(),
   };
   const api = createAdminApi(target);
   let statsServer: StatsServer | null = null;

@@ -29,11 +29,12 @@ import { proxySendLayer } from "../conn/proxy_sock.ts";
 import { addrFormat } from "../core/addr_types.ts";
 import { errMsg, SluiceError } from "../core/errors.ts";
 import type { InstanceStats, ProxyStats } from "../stats/stats_types.ts";
-import type { AdminSession, AdminState } from "../stats/admin_types.ts";
+import type { AdminSession, AdminState, CrtLists } from "../stats/admin_types.ts";
 import { CHECK_DEFAULT_FALL, CHECK_DEFAULT_RISE } from "../check/check_types.ts";
 import { tickNow } from "../core/time.ts";
 import { BufferPool } from "../core/pool.ts";
 import { LARGE_BUFFER_FACTOR } from "../cfg/config_defaults.ts";
+import { crtListsOf } from "../cfg/config_crt_lists.ts";
 import { ffiUnavailable } from "../conn/ffi/libc.ts";
 import { pollerAttach, pollerDetach } from "../conn/ffi/poller.ts";
 import { FFI_SOCK, ffiCanConnect } from "../conn/ffi_sock.ts";
@@ -756,6 +757,15 @@ export class Instance {
   }
   #certStore: TlsCertStore | null | undefined = undefined;
   readonly #certExpiry: CertExpiryWatch;
+
+  /**
+   * The listeners' crt-list files and `crt` directories for `show ssl
+   * crt-list`, read from the configuration (the control thread's mirror
+   * instance binds nothing, and answers the same).
+   */
+  crtLists(): CrtLists {
+    return crtListsOf(this.#cfg.frontends);
+  }
 
   sessions(): AdminSession[] {
     const now = Date.now();
