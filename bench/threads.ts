@@ -9,14 +9,21 @@
  *   `Connection: close`) answered by sluice itself (`http-request return`),
  *   the proxy allowed on both CPUs: the proxy is the bottleneck, so a second
  *   thread shows what it adds on this 2-core machine (wrk shares CPU 0).
+ * - **tls keep-alive**: wrk at 64 keep-alive TLS connections through sluice
+ *   to the nginx backend, the proxy alone on CPU 1: the per-request cost of
+ *   TLS records, and with `tls-isolation` of the rings between threads.
  * - **memory**: RSS of an idle sluice with N threads after start, so the
  *   cost of each extra worker.
+ *
+ * `--tls-isolation on|off|both` (default off) runs the two TLS phases
+ * with `global tls-isolation on` (one TLS worker besides the N HTTP
+ * workers), without, or both in the same run.
  *
  * For each: requests/s (median of `--rounds`), sluice's CPU time per request
  * (utime + stime from /proc, all threads: reading /proc needs --allow-all), peak RSS. Needs wrk, nginx and
  * openssl (root installs them with apt-get, as the harness does).
  *
- *     deno task bench:threads [--threads "1 2 4"] [--rounds 3] [--duration 8]
+ *     deno task bench:threads [--threads "1 2 4"] [--rounds 3] [--duration 8] [--tls-isolation both]
  */
 import { parseArgs } from "node:util";
 
@@ -26,11 +33,15 @@ const args = parseArgs({
     threads: { type: "string", default: "1 2 4" },
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "8" },
+    "tls-isolation": { type: "string", default: "off" },
   },
 }).values;
 const threads = args.threads.split(/\s+/).filter((x) => x !== "").map(Number);
 const rounds = Number(args.rounds);
 const duration = Number(args.duration);
+const isolation = args["tls-isolation"] === "both"
+  ? [false, true]
+  : [args["tls-isolation"] === "on"];
 const root = new URL("..", import.meta.url).pathname;
 const tmp = Deno.makeTempDirSync({ prefix: "sluice-threads-" });
 const TICK = 100; // USER_HZ: /proc/PID/stat counts in 1/100 s on Linux
@@ -155,19 +166,30 @@ Deno.writeTextFileSync(
   Deno.readTextFileSync(`${tmp}/crt.pem`) + Deno.readTextFileSync(`${tmp}/key.pem`),
 );
 
-const smallPort = 18191, tlsPort = 18192;
+const smallPort = 18191, tlsPort = 18192, tlsKaPort = 18193;
 Deno.writeTextFileSync(
   `${tmp}/small.cfg`,
   `defaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n  timeout connect 5s\n  http-reuse always\n` +
     `frontend fe\n  bind 127.0.0.1:${smallPort}\n  default_backend be\n` +
     `backend be\n  server s 127.0.0.1:${nginxPort}\n`,
 );
-Deno.writeTextFileSync(
-  `${tmp}/tls.cfg`,
-  `defaults\n  mode http\n  timeout client 30s\n` +
-    `frontend fe\n  bind 127.0.0.1:${tlsPort} ssl crt ${tmp}/site.pem\n` +
-    `  http-request return status 200 content-type text/plain string ok\n`,
-);
+for (const iso of [false, true]) {
+  const g = iso ? "global\n  tls-isolation on\n" : "";
+  const name = iso ? "-iso" : "";
+  Deno.writeTextFileSync(
+    `${tmp}/tls${name}.cfg`,
+    g + `defaults\n  mode http\n  timeout client 30s\n` +
+      `frontend fe\n  bind 127.0.0.1:${tlsPort} ssl crt ${tmp}/site.pem\n` +
+      `  http-request return status 200 content-type text/plain string ok\n`,
+  );
+  Deno.writeTextFileSync(
+    `${tmp}/tlska${name}.cfg`,
+    g +
+      `defaults\n  mode http\n  timeout client 30s\n  timeout server 30s\n  timeout connect 5s\n  http-reuse always\n` +
+      `frontend fe\n  bind 127.0.0.1:${tlsKaPort} ssl crt ${tmp}/site.pem\n  default_backend be\n` +
+      `backend be\n  server s 127.0.0.1:${nginxPort}\n`,
+  );
+}
 
 interface Row {
   phase: string;
@@ -215,13 +237,24 @@ try {
     "1",
     () => wrk("0", 64, `http://127.0.0.1:${smallPort}/`),
   );
-  await phase(
-    "tls handshakes (c32, Connection: close, proxy on CPUs 0-1)",
-    `${tmp}/tls.cfg`,
-    tlsPort,
-    "0,1",
-    () => wrk("0", 32, `https://127.0.0.1:${tlsPort}/`, ["-H", "Connection: close"]),
-  );
+  for (const iso of isolation) {
+    const tag = iso ? ", tls-isolation on" : "";
+    const name = iso ? "-iso" : "";
+    await phase(
+      `tls handshakes (c32, Connection: close, proxy on CPUs 0-1${tag})`,
+      `${tmp}/tls${name}.cfg`,
+      tlsPort,
+      "0,1",
+      () => wrk("0", 32, `https://127.0.0.1:${tlsPort}/`, ["-H", "Connection: close"]),
+    );
+    await phase(
+      `tls keep-alive (c64, proxy on CPU 1${tag})`,
+      `${tmp}/tlska${name}.cfg`,
+      tlsKaPort,
+      "1",
+      () => wrk("0", 64, `https://127.0.0.1:${tlsKaPort}/`),
+    );
+  }
   // Memory: idle RSS after start, per thread count.
   const idle: [number, number][] = [];
   for (const n of threads) {

@@ -343,7 +343,7 @@ export class WorkerGroup {
     };
     const { promise, resolve, reject } = Promise.withResolvers<ListenAddress[]>();
     const timer = setTimeout(() => {
-      reject(new SluiceError("ERR_STATE", `${slotName(slot)} did not start in time`));
+      reject(new SluiceError("ERR_STATE", `${slotTitle(slot)} did not start in time`));
     }, START_TIMEOUT_MS);
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;
@@ -383,7 +383,7 @@ export class WorkerGroup {
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
       clearTimeout(timer);
-      reject(new SluiceError("ERR_STATE", `${slotName(slot)} failed: ${e.message}`));
+      reject(new SluiceError("ERR_STATE", `${slotTitle(slot)} failed: ${e.message}`));
       this.#died(slot, e.message);
     };
     if (tls) {
@@ -486,7 +486,7 @@ export class WorkerGroup {
     }
     this.#restartTimes.push(now);
     this.restarts++;
-    this.mirror.event(`${why}: starting a new ${slotName(slot).toLowerCase()}`, "alert");
+    this.mirror.event(`${why}: starting a new ${slotName(slot)}`, "alert");
     this.#spawn(slot.index, slot.kind).then(
       () => {
         // The sick one (still alive) drains and exits: apoptosis.
@@ -732,9 +732,15 @@ export class WorkerGroup {
   }
 }
 
-/** "Worker N" or "TLS worker N", for events. */
+/** "worker N" or "TLS worker N", for events. */
 function slotName(s: Slot): string {
-  return `${s.kind === "tls" ? "TLS worker" : "Worker"} ${s.index + 1}`;
+  return `${s.kind === "tls" ? "TLS worker" : "worker"} ${s.index + 1}`;
+}
+
+/** slotName() at the start of a sentence. */
+function slotTitle(s: Slot): string {
+  const n = slotName(s);
+  return n[0].toUpperCase() + n.slice(1);
 }
 
 /**

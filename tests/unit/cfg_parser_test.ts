@@ -328,6 +328,17 @@ Deno.test("global: bad log lines are errors naming the part, with their line", (
   );
 });
 
+Deno.test("global: tls-isolation on|off and tls-threads N (sluice), refused with file:line when wrong", () => {
+  const g = (...lines: string[]) =>
+    parse(["global", ...lines.map((l) => `  ${l}`), ...feLines(["bind :80"])]).global;
+  assert.equal(g("tls-isolation on", "tls-threads 2")?.tlsIsolation, true);
+  assert.equal(g("tls-isolation on", "tls-threads 2")?.tlsThreads, 2);
+  assert.equal(g("tls-isolation off")?.tlsIsolation, false);
+  rejects(["global", "  tls-isolation yes"], 2, /invalid value "yes"/);
+  rejects(["global", "  tls-threads 0"], 2, /invalid value "0" for "tls-threads": from 1 to 64/);
+  rejects(["global", "  tls-isolation"], 2, /tls-isolation/);
+});
+
 Deno.test("global: refuses nbthread outside 1..64, stats socket and unknown keywords", () => {
   rejects(["global", "  nbthread 65"], 2, /invalid value "65" for "nbthread": from 1 to 64/);
   rejects(["global", "  nbthread 0"], 2, /invalid value "0" for "nbthread": from 1 to 64/);

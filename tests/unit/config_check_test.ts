@@ -101,6 +101,8 @@ Deno.test("resolveConfig() applies every default to a minimal configuration", ()
       queueBytes: 1 << 20,
     },
     stats: null,
+    tlsIsolation: false,
+    tlsThreads: 1,
     adminSocket: null,
     pidfile: null,
     nbthread: null,
