@@ -75,7 +75,9 @@ export class RingEnd implements RingPeer {
       this.gone = true;
       this.link.peers.delete(this.id);
       if (conn !== null) {
-        conn.sockError(Object.assign(new Error("connection reset by peer"), { code: "ECONNRESET" }));
+        conn.sockError(
+          Object.assign(new Error("connection reset by peer"), { code: "ECONNRESET" }),
+        );
       }
       return;
     }

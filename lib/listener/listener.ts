@@ -223,7 +223,9 @@ export class Listener {
    * runtime API's certificate commands). Throws naming the bad one.
    */
   loadCerts(): void {
-    if (this.tls && this.tls.isolated !== true) this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
+    if (this.tls && this.tls.isolated !== true) {
+      this.certs = new TlsCerts([this.tls, ...(this.tls.sniCerts ?? [])], this.tls);
+    }
   }
 
   /** Connections parked right now. */
@@ -383,7 +385,9 @@ export class Listener {
   #accept(sock: AcceptedSock): void {
     this.accepted++;
     // FFI sockets have TCP_NODELAY from accept.
-    if (this.addr.kind === "tcp" && !(sock instanceof FfiAccepted) && !(sock instanceof RingAccepted)) {
+    if (
+      this.addr.kind === "tcp" && !(sock instanceof FfiAccepted) && !(sock instanceof RingAccepted)
+    ) {
       sock.setNoDelay(true);
     }
     this.#onAccept(sock, this);

@@ -217,7 +217,11 @@ export class WorkerGroup {
   readonly #opts: GroupOptions;
   readonly #cfg: ResolvedConfig;
   readonly #perms: Deno.PermissionOptionsObject;
-  /** TLS workers' permissions: network only (their keys come in the start message). */
+  /**
+   * TLS workers' permissions: network, and reading what resolving the
+   * configuration reads (map files...); their certificates and keys come in
+   * the start message.
+   */
   readonly #tlsPerms: Deno.PermissionOptionsObject;
   /** `tls-isolation`: the TLS workers. */
   #tlsSlots: Slot[] = [];
@@ -251,7 +255,7 @@ export class WorkerGroup {
     // Static backends read their directory (and nothing outside it: static_sock.ts).
     const roots = cfg.backends.flatMap((b) => b.static === null ? [] : [b.static.root]);
     this.#perms = workerPermissions(cfg, [...reads, ...hooksFile, ...writes, ...roots], writes);
-    this.#tlsPerms = { ...workerPermissions(cfg, [], []), ffi: false };
+    this.#tlsPerms = { ...workerPermissions(cfg, reads, []), ffi: false };
     this.lbState = new SharedArrayBuffer(lbSharedSize(cfg));
     this.mirror = new Instance(cfg, {
       counts: this.counts,
@@ -492,8 +496,7 @@ export class WorkerGroup {
         // The sick one (still alive) drains and exits: apoptosis.
         if (slot.ready) this.#stopSlot(slot, true);
       },
-      (err) =>
-        this.mirror.event(`${slotName(slot)} could not restart: ${errMsg(err)}`, "alert"),
+      (err) => this.mirror.event(`${slotName(slot)} could not restart: ${errMsg(err)}`, "alert"),
     );
   }
 
@@ -697,18 +700,24 @@ export class WorkerGroup {
     );
   }
 
-  /** Test hook: makes worker `index` die as an uncaught exception would. */
-  crashWorker(index: number): void {
-    this.#slots.find((s) => s.index === index && !s.leaving)?.worker.postMessage(
+  /** Test hook: makes worker `index` (a TLS worker with `kind` "tls") die as an uncaught exception would. */
+  crashWorker(index: number, kind: "http" | "tls" = "http"): void {
+    const slots = kind === "tls" ? this.#tlsSlots : this.#slots;
+    slots.find((s) => s.index === index && !s.leaving)?.worker.postMessage(
       { t: "crash" } satisfies ToWorker,
     );
   }
 
-  /** Resolves once worker `index` is running again (after crashWorker()). */
-  async workerReady(index: number, timeoutMs = 10_000): Promise<boolean> {
+  /** Resolves once worker `index` (of `kind`) is running again (after crashWorker()). */
+  async workerReady(
+    index: number,
+    timeoutMs = 10_000,
+    kind: "http" | "tls" = "http",
+  ): Promise<boolean> {
     const end = Date.now() + timeoutMs;
+    const slots = () => kind === "tls" ? this.#tlsSlots : this.#slots;
     while (Date.now() < end) {
-      if (this.#slots.some((s) => s.index === index && s.ready && !s.leaving)) return true;
+      if (slots().some((s) => s.index === index && s.ready && !s.leaving)) return true;
       await new Promise((r) => setTimeout(r, 20));
     }
     return false;
@@ -755,9 +764,7 @@ export function isolatedModel(model: SluiceConfig): SluiceConfig {
     frontends: model.frontends.map((f) => ({
       ...f,
       binds: f.binds.map((b) =>
-        b.tls === undefined
-          ? b
-          : { address: b.address, tls: { cert: "", key: "", isolated: true } }
+        b.tls === undefined ? b : { address: b.address, tls: { cert: "", key: "", isolated: true } }
       ),
     })),
   };

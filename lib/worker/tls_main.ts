@@ -23,12 +23,7 @@ import { addrFormat } from "../core/addr_types.ts";
 import type { Scheduler } from "../sched/scheduler.ts";
 import type { Task } from "../sched/task.ts";
 import { Connection } from "../conn/connection.ts";
-import {
-  CO_ER_TLS,
-  CO_FL_ERROR,
-  type DataLayer,
-  type HandshakeLayer,
-} from "../conn/conn_types.ts";
+import { CO_ER_TLS, CO_FL_ERROR, type DataLayer, type HandshakeLayer } from "../conn/conn_types.ts";
 import { proxyAcceptLayer } from "../conn/proxy_sock.ts";
 import { tlsAcceptLayer } from "../conn/tls_sock.ts";
 import { tlsFactsOf, tlsFailLine } from "../conn/tls_bind.ts";
@@ -309,6 +304,12 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     }
     case "stop":
       stop(m.graceful, m.graceMs ?? 0);
+      return;
+    case "crash":
+      // Test hook: an exception no handler catches kills this isolate, as a bug would.
+      setTimeout(() => {
+        throw new Error("TLS worker crash requested (test)");
+      });
       return;
   }
 };

@@ -17,6 +17,7 @@ import { makeTestCa } from "../helpers/test_ca.ts";
 import { waitFor } from "../helpers/net.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 import { startSluice } from "../../mod.ts";
+import { threadGroupOf } from "../../lib/worker/handle.ts";
 
 const pki = makeTestCa();
 globalThis.addEventListener("unload", () => pki[Symbol.dispose]());
@@ -35,7 +36,13 @@ function get(
   return new Promise((resolve) => {
     const out = { text: "", error: "" };
     const c = tls.connect(
-      { host: "127.0.0.1", port, rejectUnauthorized: false, ...(sock ? { socket: sock } : {}), ...o },
+      {
+        host: "127.0.0.1",
+        port,
+        rejectUnauthorized: false,
+        ...(sock ? { socket: sock } : {}),
+        ...o,
+      },
       () => c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
     );
     c.on("data", (d) => out.text += d.toString("latin1"));
@@ -234,7 +241,7 @@ Deno.test("tls-isolation: an HTTP worker cannot read the key file; commit ssl ce
   }
 });
 
-Deno.test("tls-isolation: the TLS workers get no file system access and HTTP workers no key material", async () => {
+Deno.test("tls-isolation: the model HTTP workers get has no certificate, key or TLS option", async () => {
   const { isolatedModel } = await import("../../lib/worker/threads.ts");
   const cfg = parseConfigText(
     [
@@ -252,4 +259,73 @@ Deno.test("tls-isolation: the TLS workers get no file system access and HTTP wor
   assert.deepEqual(m.frontends[0].binds[0].tls, { cert: "", key: "", isolated: true });
   assert.doesNotMatch(JSON.stringify(m), /PRIVATE KEY|BEGIN CERTIFICATE/);
   assert.deepEqual(m.frontends[0].binds[1], cfg.frontends[0].binds[1]);
+});
+
+Deno.test("tls-isolation: a TLS worker or an HTTP worker that dies is replaced; new connections keep succeeding", async () => {
+  await using up = modelUpstream(headReply);
+  await using p = await proxy("", [], up.address, ["tls-threads 2"]);
+  const g = threadGroupOf(p.handle)!;
+  let stop = false;
+  const failures: string[] = [];
+  let ok = 0;
+  const client = async () => {
+    while (!stop) {
+      const r = await get(p.port);
+      if (/^HTTP\/1\.1 200 /.test(r.text)) ok++;
+      else failures.push(r.error || r.text.slice(0, 40) || "nothing");
+    }
+  };
+  const clients = Array.from({ length: 3 }, client);
+  await waitFor(() => ok > 10, 10_000, "requests before");
+  g.crashWorker(1, "tls");
+  await waitFor(() => g.restarts === 1, 5000, "TLS worker replaced");
+  assert.ok(await g.workerReady(1, 10_000, "tls"));
+  g.crashWorker(1);
+  await waitFor(() => g.restarts === 2, 5000, "HTTP worker replaced");
+  assert.ok(await g.workerReady(1));
+  const before = ok;
+  await waitFor(() => ok > before + 20, 10_000, "requests after");
+  stop = true;
+  await Promise.all(clients);
+  // The connections the dead workers carried are lost with them; no other fails.
+  assert.ok(failures.length <= 6, failures.join("\n"));
+  assert.ok(p.logs.some((l) => /TLS worker 2 died .*starting a new TLS worker 2/.test(l)));
+  assert.ok(p.logs.some((l) => /worker 2 died .*starting a new worker 2/.test(l)));
+});
+
+Deno.test("tls-isolation: a reload replaces the TLS workers on the same port with no failed connection", async () => {
+  await using up = modelUpstream(headReply);
+  const lines = (tag: string) => [
+    "global",
+    "  tls-isolation on",
+    "  nbthread 2",
+    "frontend fe",
+    "  mode http",
+    `  bind 127.0.0.1:0 ssl crt ${pki.srv.localhost}`,
+    `  http-request set-header X-Gen ${tag}`,
+    "  default_backend be",
+    "backend be",
+    "  mode http",
+    `  server s ${up.address}`,
+  ];
+  await using p = await cfgProxy(lines("one"));
+  let stop = false;
+  const failures: string[] = [];
+  const gens = new Set<string>();
+  const client = async () => {
+    while (!stop) {
+      const r = await get(p.port);
+      const gen = header(r.text, "X-Gen");
+      if (gen === undefined) failures.push(r.error || r.text.slice(0, 40) || "nothing");
+      else gens.add(gen);
+    }
+  };
+  const clients = Array.from({ length: 3 }, client);
+  await waitFor(() => gens.has("one"), 10_000, "the first generation");
+  await p.handle.reload(parseConfigText(lines("two").join("\n"), "t.cfg", {}));
+  await waitFor(() => gens.has("two"), 10_000, "the second generation");
+  stop = true;
+  await Promise.all(clients);
+  assert.deepEqual(failures, []);
+  assert.equal(p.handle.addresses[0].port, p.port, "the port is kept");
 });

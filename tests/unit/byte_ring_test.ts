@@ -45,7 +45,9 @@ Deno.test("ByteRing: 1 MiB through a 4 KiB ring between two threads arrives inta
   const sab = new SharedArrayBuffer(ByteRing.bytes(cap));
   const total = 1 << 20;
   const src = `
-    import { ByteRing } from ${JSON.stringify(new URL("../../lib/core/byte_ring.ts", import.meta.url).href)};
+    import { ByteRing } from ${
+    JSON.stringify(new URL("../../lib/core/byte_ring.ts", import.meta.url).href)
+  };
     self.onmessage = (e) => {
       const ring = new ByteRing(e.data, 0, ${cap});
       let sent = 0;
