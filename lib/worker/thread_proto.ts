@@ -85,6 +85,8 @@ export type ToWorker =
   | { t: "link"; index: number; port: MessagePort }
   /** `tls-isolation`: worker `index` of the other kind is gone: its connections are aborted. */
   | { t: "unlink"; index: number }
+  /** `tls-isolation`, to TLS workers: HTTP worker `index` is stopping: no new connection for it. */
+  | { t: "retire"; index: number }
   | { t: "ask"; seq: number; q: AskQuery }
   | { t: "servers"; states: ServerStateView[][] }
   /** The whole process's counters, every second, for `use-service prometheus-exporter`. */

@@ -525,6 +525,12 @@ export class WorkerGroup {
       slot.onStopped();
       return slot.stopped;
     }
+    if (slot.kind === "http") {
+      // tls-isolation: the TLS workers send it no new connection; those it has go on.
+      for (const t of this.#tlsSlots) {
+        if (!t.leaving) t.worker.postMessage({ t: "retire", index: slot.link } satisfies ToWorker);
+      }
+    }
     slot.worker.postMessage({ t: "stop", graceful, graceMs } satisfies ToWorker);
     const limit = (graceful ? (graceMs ?? this.#cfg.global.graceMs) : 0) + STOP_SLACK_MS;
     const timer = setTimeout(() => {
@@ -537,6 +543,12 @@ export class WorkerGroup {
       clearTimeout(timer);
       slot.ready = false;
       slot.worker.terminate();
+      // tls-isolation: whatever it left open (cut by the grace period) is closed on the TLS side.
+      if (slot.kind === "http") {
+        for (const t of this.#tlsSlots) {
+          t.worker.postMessage({ t: "unlink", index: slot.link } satisfies ToWorker);
+        }
+      }
     });
   }
 

@@ -130,11 +130,13 @@ const HANDOFF: DataLayer = {
 };
 
 const links = new Map<number, RingLink>();
+/** Links to HTTP workers that are stopping: their connections go on, no new one is sent. */
+const retired = new Set<number>();
 /** Handshakes done while no HTTP worker was linked. */
 let waiting: Handshake[] = [];
 let next = 0;
 let ringCap = 16384;
-let served: Served[] = [];
+const served: Served[] = [];
 let reply: SharedArrayBuffer | null = null;
 let certStore: TlsCertStore | null | undefined = undefined;
 /** Connections handed over and still open. */
@@ -143,7 +145,7 @@ let onIdle: (() => void) | null = null;
 const seq = new Map<RingLink, number>();
 
 function handOff(h: Handshake): void {
-  const list = [...links.values()];
+  const list = [...links].filter(([i]) => !retired.has(i)).map(([, l]) => l);
   if (list.length === 0) {
     waiting.push(h);
     return;
@@ -288,6 +290,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     case "unlink":
       links.get(m.index)?.close();
       links.delete(m.index);
+      retired.delete(m.index);
+      return;
+    case "retire":
+      retired.add(m.index);
       return;
     case "ask": {
       let v: unknown = null;
