@@ -48,7 +48,7 @@ export interface WorkerStart {
   slotChannel: string;
   /** Server states to start with (the control thread's view), `[backend][server]`. */
   servers: ServerStateView[][];
-  /** Under `tls-isolation`: a link (MessagePort, transferred) to each TLS worker. */
+  /** Under `tls-isolation`: links (MessagePorts, transferred) to TLS workers; more come as `link` messages. */
   links: { index: number; port: MessagePort }[];
 }
 

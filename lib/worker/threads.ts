@@ -355,6 +355,12 @@ export class WorkerGroup {
         case "ready":
           clearTimeout(timer);
           slot.ready = true;
+          // tls-isolation: only now may TLS workers send it connections (its listeners are up).
+          if (!tls) {
+            for (const l of this.#linkTo(slot, this.#tlsSlots)) {
+              worker.postMessage({ t: "link", ...l } satisfies ToWorker, [l.port]);
+            }
+          }
           resolve(m.addresses);
           return;
         case "failed":
@@ -398,7 +404,7 @@ export class WorkerGroup {
         index,
         config: this.#model,
         reply: slot.reply,
-        links: this.#linkTo(slot, this.#slots),
+        links: this.#linkTo(slot, this.#slots.filter((s) => s.ready)),
       };
       worker.postMessage(start satisfies ToWorker, start.links.map((l) => l.port));
       return promise;
@@ -416,7 +422,7 @@ export class WorkerGroup {
       fds: slot.fds,
       slotChannel: this.#slotChannel,
       servers: this.mirror.serverStates(),
-      links: this.#linkTo(slot, this.#tlsSlots),
+      links: [],
     };
     worker.postMessage(start satisfies ToWorker, start.links.map((l) => l.port));
     return promise;
@@ -425,7 +431,8 @@ export class WorkerGroup {
   /**
    * `tls-isolation`: a ring link between `slot` and each worker of `others`
    * (the other kind) still in service; theirs are posted now, `slot`'s are
-   * returned for its start message.
+   * returned. An HTTP worker is linked once ready (its listeners bound), so
+   * that no TLS worker hands it a connection it cannot take yet.
    */
   #linkTo(slot: Slot, others: Slot[]): { index: number; port: MessagePort }[] {
     if (!this.#cfg.global.tlsIsolation) return [];
