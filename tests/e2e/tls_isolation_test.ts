@@ -329,3 +329,39 @@ Deno.test("tls-isolation: a reload replaces the TLS workers on the same port wit
   assert.deepEqual(failures, []);
   assert.equal(p.handle.addresses[0].port, p.port, "the port is kept");
 });
+
+Deno.test("tls-isolation: a TCP-mode frontend forwards the plaintext both ways, half-close included", async () => {
+  const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+    const got: Uint8Array[] = [];
+    s.on("data", (d: Uint8Array) => got.push(d));
+    s.on("end", () => s.end(`echo:${Buffer.concat(got).toString("latin1")}`));
+  });
+  await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+  try {
+    await using p = await cfgProxy([
+      "global",
+      "  tls-isolation on",
+      "  nbthread 1",
+      "frontend fe",
+      "  mode tcp",
+      `  bind 127.0.0.1:0 ssl crt ${pki.srv.localhost}`,
+      "  default_backend be",
+      "backend be",
+      "  mode tcp",
+      `  server s 127.0.0.1:${(echo.address() as net.AddressInfo).port}`,
+    ]);
+    const text = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const c = tls.connect({ host: "127.0.0.1", port: p.port, rejectUnauthorized: false }, () => {
+        c.write("hello ");
+        c.end("world");
+      });
+      c.on("data", (d) => out += d.toString("latin1"));
+      c.on("end", () => resolve(out));
+      c.on("error", reject);
+    });
+    assert.equal(text, "echo:hello world");
+  } finally {
+    await new Promise((r) => echo.close(r));
+  }
+});
