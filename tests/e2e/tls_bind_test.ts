@@ -71,7 +71,9 @@ Deno.test("verify required: no certificate and another CA's are refused, the CA'
   await using p = await proxy(`verify required ca-file ${pki.ca}`, [], up.address);
   const none = await get(p.port);
   assert.equal(none.text, "");
-  assert.match(none.error, /CertificateRequired|alert|reset|socket/i);
+  // The refusal reaches the client as an alert, or (TLS 1.3, the client
+  // done with its side) as a plain close before any response.
+  assert.match(none.error, /^$|CertificateRequired|alert|reset|socket/i);
   const other = await get(p.port, cert(pki.other));
   assert.equal(other.text, "", "a certificate from another CA gets no response");
   const good = await get(p.port, cert(pki.client));
