@@ -10,7 +10,14 @@
  * @module
  */
 import { REASONS } from "../http/http_reply.ts";
-import { type CondHeaders, etagOf, evalConditions, httpDate, ifRangeHolds } from "./static_cond.ts";
+import {
+  type CondHeaders,
+  etagOf,
+  evalConditions,
+  type FileMeta,
+  httpDate,
+  ifRangeHolds,
+} from "./static_cond.ts";
 import { type Lookup, staticLookup } from "./static_lookup.ts";
 import { mimeType } from "./static_mime.ts";
 import { staticPath, staticUrlPath } from "./static_path.ts";
@@ -125,6 +132,20 @@ function listing(l: Extract<Lookup, { kind: "listing" }>, isHead: boolean): Stat
   return { status: 200, segs: isHead ? [h] : [h, body], file: null };
 }
 
+/**
+ * Last-Modified and ETag of `meta`, made once per cached file (the cache
+ * hands out the same metadata object while the file is unchanged).
+ */
+const VALIDATORS = new WeakMap<FileMeta, readonly [string, string][]>();
+function validatorsOf(meta: FileMeta): [string, string][] {
+  let v = VALIDATORS.get(meta);
+  if (v === undefined) {
+    v = [["last-modified", httpDate(meta.mtime)], ["etag", etagOf(meta)]];
+    VALIDATORS.set(meta, v);
+  }
+  return [...v];
+}
+
 /** The response to a file, given its lookup: preconditions, ranges, headers. */
 function fileAnswer(
   spec: StaticSpec,
@@ -136,10 +157,7 @@ function fileAnswer(
   /** Bytes `pos`, `len` of the file: a slice of its cached content, or a range read later. */
   const part = (pos: number, len: number): Segment =>
     bytes === null ? { pos, len } : bytes.subarray(pos, pos + len);
-  const validators: [string, string][] = [
-    ["last-modified", httpDate(meta.mtime)],
-    ["etag", etagOf(meta)],
-  ];
+  const validators: [string, string][] = validatorsOf(meta);
   if (spec.cacheControl !== null) validators.push(["cache-control", spec.cacheControl]);
   if (spec.precompressed.length > 0) validators.push(["vary", "Accept-Encoding"]);
   const cond = evalConditions(req, meta);

@@ -20,6 +20,12 @@
  * `open_file_cache_errors off`): a file that appears is served at once, and
  * requests for names that do not exist cannot fill the cache.
  *
+ * A file changed less than `settleMs` (50) ago by the wall clock keeps no
+ * bytes (it is read for each response until checked again): file times
+ * have a coarse granularity (a kernel tick), so a second write of the same
+ * size within the same tick would otherwise go unnoticed, as "racy" entries
+ * in git's index.
+ *
  * Bounds: at most `entries` paths and `bytes` bytes of content per worker
  * thread (module state), files of at most `fileBytes` kept; the least
  * recently used go first. A larger file keeps only its metadata; its bytes
@@ -39,6 +45,11 @@ export interface StaticEntry {
   readonly meta: FileMeta;
   /** Device, inode and change time: a different file, or one rewritten, has another. */
   readonly ident: string;
+  /** The change time (wall clock ms). */
+  readonly ctime: number;
+  /** Device and inode: which file it is. */
+  readonly dev: number;
+  readonly ino: number | null;
   /** When the file system was last asked (monotonic ms). */
   checked: number;
   /** The whole content once read (small regular files only). */
@@ -79,6 +90,9 @@ function fresh(path: string, now: number): StaticEntry | null {
     isDirectory: st.isDirectory,
     meta: { size: st.size, mtime: st.mtime?.getTime() ?? 0 },
     ident: identOf(st),
+    ctime: st.ctime?.getTime() ?? 0,
+    dev: st.dev,
+    ino: st.ino,
     checked: now,
     bytes: null,
     noBytes: false,
@@ -99,12 +113,15 @@ function same(a: StaticEntry, b: StaticEntry): boolean {
 /** Paths to what they resolved to, least recently used first. */
 export class StaticFileCache {
   readonly limits: StaticCacheLimits;
+  /** A file changed less than this ago (wall clock ms) keeps no bytes. */
+  readonly settleMs: number;
   #map = new Map<string, StaticEntry>();
   #bytes = 0;
 
-  constructor(limits: StaticCacheLimits = STATIC_CACHE_LIMITS) {
+  constructor(limits: StaticCacheLimits = STATIC_CACHE_LIMITS, settleMs = 50) {
     if (limits.fileBytes > limits.bytes) throw new RangeError("fileBytes > bytes");
     this.limits = limits;
+    this.settleMs = settleMs;
   }
 
   /** Paths remembered. */
@@ -136,6 +153,7 @@ export class StaticFileCache {
     if (e === null) return null;
     if (old !== undefined && same(old, e)) {
       old.checked = now;
+      old.noBytes = false; // room, or a settled file, may be there now
       this.#bytes += old.bytes?.length ?? 0;
       this.#map.set(path, old);
       return old;
@@ -153,7 +171,8 @@ export class StaticFileCache {
   content(path: string, e: StaticEntry): Uint8Array | null {
     if (e.bytes !== null || e.noBytes) return e.bytes;
     if (
-      !e.isFile || e.meta.size > this.limits.fileBytes || this.#map.get(path) !== e
+      !e.isFile || e.meta.size > this.limits.fileBytes || this.#map.get(path) !== e ||
+      !(Date.now() - e.ctime >= this.settleMs)
     ) {
       e.noBytes = true;
       return null;
@@ -167,6 +186,14 @@ export class StaticFileCache {
     this.#bytes += bytes.length;
     this.#evict();
     return e.bytes;
+  }
+
+  /** Forgets `path` (found to be another file than its entry says). */
+  forget(path: string): void {
+    const e = this.#map.get(path);
+    if (e === undefined) return;
+    this.#map.delete(path);
+    this.#bytes -= e.bytes?.length ?? 0;
   }
 
   /** Forgets the least recently used until within bounds. */

@@ -79,8 +79,16 @@ function inside(spec: StaticSpec, p: string, now: number): StaticEntry | null {
 }
 
 /**
+ * Thrown when the file opened is not the one the cache resolved (replaced
+ * since, possibly by a link to elsewhere): the lookup is made again, fresh.
+ */
+class Stale extends Error {}
+
+/**
  * Regular file `e` (resolved from `p`): its bytes from the cache when it
- * keeps them, else opened, its metadata from the open file itself.
+ * keeps them, else opened, its metadata from the open file itself. The file
+ * opened must be the one resolved (device and inode): the cached real path
+ * may lead elsewhere now, and what was checked inside the root is the entry.
  */
 function openFile(
   p: string,
@@ -96,11 +104,16 @@ function openFile(
   }
   try {
     const st = file.statSync();
+    if (st.dev !== e.dev || st.ino !== e.ino) {
+      file.close();
+      staticCache.forget(p);
+      throw new Stale();
+    }
     if (st.isFile) {
       return { file, bytes: null, meta: { size: st.size, mtime: st.mtime?.getTime() ?? 0 } };
     }
-  } catch {
-    // fall through
+  } catch (err) {
+    if (err instanceof Stale) throw err;
   }
   file.close();
   return null;
@@ -151,15 +164,35 @@ async function listDir(spec: StaticSpec, dir: string): Promise<ListEntry[]> {
   return out;
 }
 
-/** What `path` names under the root of `spec`. */
+/**
+ * What `path` names under the root of `spec`. A lookup that opened another
+ * file than the cache said is made again with fresh entries; twice in a row
+ * (the file is being replaced right now) is "not found".
+ */
 export async function staticLookup(
   spec: StaticSpec,
   path: StaticPath,
   accepts: (e: StaticEncoding) => boolean,
 ): Promise<Lookup> {
+  if (!spec.dotfiles && path.segments.some((s) => s.startsWith("."))) return NOT_FOUND;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return await lookupOnce(spec, path, accepts, performance.now());
+    } catch (err) {
+      if (!(err instanceof Stale)) throw err;
+    }
+  }
+  return NOT_FOUND;
+}
+
+/** One lookup of `path` with the cache's entries at `now`. */
+async function lookupOnce(
+  spec: StaticSpec,
+  path: StaticPath,
+  accepts: (e: StaticEncoding) => boolean,
+  now: number,
+): Promise<Lookup> {
   const segs = path.segments;
-  if (!spec.dotfiles && segs.some((s) => s.startsWith("."))) return NOT_FOUND;
-  const now = performance.now();
   const p = segs.length === 0 ? spec.root : `${spec.root}/${segs.join("/")}`;
   const e = inside(spec, p, now);
   if (e === null) return NOT_FOUND;

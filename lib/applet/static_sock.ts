@@ -40,9 +40,11 @@ const MAX_SPARE = 64;
 class StaticConn {
   readonly spec: StaticSpec;
   readonly conn: Connection;
-  /** The request head as received so far (null once complete). */
-  headBuf: Uint8Array | null = new Uint8Array(1024);
+  /** The request head as received so far, when it came in pieces (allocated then). */
+  headBuf: Uint8Array | null = null;
   headLen = 0;
+  /** The whole head was received (the rest, a body, is dropped). */
+  headDone = false;
   /** The answer being delivered, once built. */
   segs: Segment[] | null = null;
   seg = 0;
@@ -63,14 +65,16 @@ class StaticConn {
 
   /** Takes request bytes: the head until its empty line, anything after is dropped. */
   take(view: Uint8Array): void {
-    let hb = this.headBuf;
-    if (hb === null) return;
+    if (this.headDone) return;
+    if (this.headLen === 0) {
+      // Usually the whole head comes at once: parsed where it is, no copy.
+      const end = headEnd(view, 0, view.length);
+      if (end >= 0) return this.headed(view.subarray(0, end + 2));
+      if (view.length > MAX_HEAD) return this.headed(null);
+    }
+    let hb = this.headBuf ??= new Uint8Array(1024);
     if (this.headLen + view.length > hb.length) {
-      if (this.headLen + view.length > MAX_HEAD) {
-        this.headBuf = null;
-        this.start(null);
-        return;
-      }
+      if (this.headLen + view.length > MAX_HEAD) return this.headed(null);
       const n = new Uint8Array(
         Math.min(MAX_HEAD, Math.max(hb.length * 2, this.headLen + view.length)),
       );
@@ -80,13 +84,15 @@ class StaticConn {
     const from = Math.max(0, this.headLen - 3);
     hb.set(view, this.headLen);
     this.headLen += view.length;
-    for (let i = from; i + 3 < this.headLen; i++) {
-      if (hb[i] === 13 && hb[i + 1] === 10 && hb[i + 2] === 13 && hb[i + 3] === 10) {
-        this.headBuf = null;
-        this.start(parseHead(hb.subarray(0, i + 2)));
-        return;
-      }
-    }
+    const end = headEnd(hb, from, this.headLen);
+    if (end >= 0) this.headed(hb.subarray(0, end + 2));
+  }
+
+  /** The head is complete (its lines, through the last line's CRLF), or too long (null). */
+  headed(head: Uint8Array | null): void {
+    this.headDone = true;
+    this.headBuf = null;
+    this.start(head === null ? null : parseHead(head));
   }
 
   /** Builds the answer (asynchronously) and starts delivering it. */
@@ -217,6 +223,14 @@ class StaticConn {
   }
 }
 
+/** Where the CRLF CRLF ending a head starts in `b[from..to)`, or -1. */
+function headEnd(b: Uint8Array, from: number, to: number): number {
+  for (let i = from; i + 3 < to; i++) {
+    if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
+  }
+  return -1;
+}
+
 const LATIN1 = new TextDecoder("latin1");
 const WANTED: Readonly<Record<string, keyof StaticRequest>> = {
   "range": "range",
@@ -234,6 +248,9 @@ export function parseHead(bytes: Uint8Array): StaticRequest {
   const [method = "", target = ""] = lines[0].split(" ");
   const req: StaticRequest = { method, target };
   for (let i = 1; i < lines.length; i++) {
+    // Only names starting with r, i or a are wanted: skip the others unsliced.
+    const f = lines[i].charCodeAt(0) | 0x20;
+    if (f !== 0x72 && f !== 0x69 && f !== 0x61) continue;
     const c = lines[i].indexOf(":");
     if (c <= 0) continue;
     const key = WANTED[lines[i].slice(0, c).toLowerCase()];
