@@ -4,12 +4,13 @@
  * routing, logs, counters, timeouts, hooks, keep-alive with the client)
  * works the same. What it is sent is a request head (then a body it drops);
  * what it delivers is the response static_answer.ts builds, head first, then
- * the file a chunk at a time: a read goes into a private chunk while the
- * client drains the stream's buffer, and only what fits the buffer's room is
- * copied in, so a large file costs one chunk and the stream's buffers,
- * whatever its size. A read in flight never writes into a pool buffer, so a
- * stream that ends meanwhile gives its buffers back safely (the chunk is
- * dropped when the read settles).
+ * the file as the client drains the stream's buffer: each time the buffer
+ * has room, one synchronous read fills it straight from the file (no copy,
+ * no read in flight when the stream ends), so a large file costs the
+ * stream's buffers whatever its size. A bulk download thus gets the large
+ * buffer (`tune.bufsize` × 16 with the ffi I/O) and moves in reads and
+ * sends of that size. A small file's bytes come from the cache
+ * (static_cache.ts) as literal segments.
  *
  * Each request gets its own "connection" and its response says `connection:
  * close`, so the analyser never parks it as an idle server connection.
@@ -27,14 +28,8 @@ import {
 } from "./static_answer.ts";
 import type { StaticSpec } from "./static_types.ts";
 
-/** Bytes read from a file at once. */
-export const STATIC_CHUNK = 32 * 1024;
 /** The largest request head accepted (the analyser's own limit is lower). */
 const MAX_HEAD = 64 * 1024;
-
-/** Spare chunks, so that a steady download rate allocates nothing. */
-const spare: Uint8Array[] = [];
-const MAX_SPARE = 64;
 
 /** One request's exchange with the static backend. */
 class StaticConn {
@@ -51,10 +46,9 @@ class StaticConn {
   /** Bytes of the current segment already delivered. */
   segDone = 0;
   file: Deno.FsFile | null = null;
-  chunk: Uint8Array | null = null;
-  chunkOff = 0;
-  chunkLen = 0;
-  /** A file read (or the answer) is being waited for. */
+  /** The file's offset (a seek is made only when a segment starts elsewhere). */
+  filePos = 0;
+  /** The answer is being waited for. */
   busy = false;
   closed = false;
 
@@ -121,6 +115,7 @@ class StaticConn {
     if (segs === null || !(conn.flags & CO_FL_RD_PENDING)) return;
     const buf = conn.rbuf!;
     let moved = 0;
+    let failed: unknown = null;
     while (this.seg < segs.length && buf.room() > 0) {
       const s = segs[this.seg];
       if (s instanceof Uint8Array) {
@@ -128,30 +123,25 @@ class StaticConn {
         moved += n;
         this.segDone += n;
         if (this.segDone < s.length) break;
-      } else {
-        if (this.chunkOff === this.chunkLen) {
-          if (this.segDone === s.len) {
-            this.next();
-            continue;
-          }
-          if (this.read(s)) continue;
+      } else if (this.segDone < s.len) {
+        try {
+          moved += this.read(buf, s);
+        } catch (err) {
+          failed = err;
           break;
         }
-        const n = buf.putIn(this.chunk!.subarray(this.chunkOff, this.chunkLen));
-        moved += n;
-        this.chunkOff += n;
-        buf.lastChunk = this.chunkLen;
-        if (this.chunkOff < this.chunkLen) break;
-        if (this.segDone < s.len) {
-          // The next chunk is read while the client drains this one.
-          if (this.read(s)) continue;
-          break;
-        }
+        continue;
       }
       this.next();
     }
+    if (moved > 0) {
+      // Filled with more to come: this producer sends in bulk, as a socket
+      // read that did not fit (the stream then gives it a large buffer).
+      buf.lastChunk = moved + (buf.room() === 0 && this.seg < segs.length ? 1 : 0);
+    }
     if (buf.room() === 0) conn.rcvStopped();
     if (moved > 0) conn.rcvDone(moved);
+    if (failed !== null) conn.setError(CO_ER_OTHER, failed);
   }
 
   next(): void {
@@ -161,65 +151,36 @@ class StaticConn {
   }
 
   /**
-   * Reads the next chunk of file segment `s` (one read at a time); returns
-   * true when it is already there. A small segment (one chunk at most) is
-   * read at once: from the page cache that is a few microseconds, where an
-   * async read goes through the runtime's thread pool (measured ~0.4 ms
-   * each, which made small files 0.22× nginx).
+   * Reads the next bytes of file segment `s` straight into the buffer's
+   * contiguous room (one read, at most a buffer); returns the count. The
+   * read is synchronous, as nginx's (sendfile) is: from the page cache it
+   * costs a few microseconds per 16 KiB, where an asynchronous read goes
+   * through the runtime's thread pool (measured ~0.4 ms each, which made
+   * small files 0.22× nginx) and leaves the thread idle meanwhile. A file
+   * that is not in the page cache blocks the thread for one read.
    */
-  read(s: { pos: number; len: number }): boolean {
-    if (this.busy) return false;
+  read(buf: Buf, s: { pos: number; len: number }): number {
     const file = this.file!;
-    if (this.segDone === 0) file.seekSync(s.pos, Deno.SeekMode.Start);
-    this.chunk ??= spare.pop() ?? new Uint8Array(STATIC_CHUNK);
-    const want = Math.min(this.chunk.length, s.len - this.segDone);
-    if (s.len <= STATIC_CHUNK) {
-      let n: number | null;
-      try {
-        n = file.readSync(this.chunk.subarray(0, want));
-      } catch (err) {
-        this.conn.setError(CO_ER_OTHER, err);
-        return false;
-      }
-      if (n === null || n === 0) {
-        this.conn.setError(CO_ER_OTHER, new Error("file truncated while sent"));
-        return false;
-      }
-      this.chunkOff = 0;
-      this.chunkLen = n;
-      this.segDone += n;
-      return true;
+    const at = s.pos + this.segDone;
+    if (this.filePos !== at) {
+      file.seekSync(at, Deno.SeekMode.Start);
+      this.filePos = at;
     }
-    this.busy = true;
-    file.read(this.chunk.subarray(0, want)).then((n) => {
-      this.busy = false;
-      if (this.closed) return this.release();
-      if (n === null || n === 0) {
-        // The file shrank under us: the response cannot be completed.
-        this.conn.setError(CO_ER_OTHER, new Error("file truncated while sent"));
-        return;
-      }
-      this.chunkOff = 0;
-      this.chunkLen = n;
-      this.segDone += n;
-      this.pump();
-    }, (err) => {
-      this.busy = false;
-      if (this.closed) return this.release();
-      this.conn.setError(CO_ER_OTHER, err);
-    });
-    return false;
+    const view = buf.rcvView();
+    const want = Math.min(view.length, s.len - this.segDone);
+    const n = file.readSync(view.subarray(0, want));
+    // The file shrank under us: the response cannot be completed.
+    if (n === null || n === 0) throw new Error("file truncated while sent");
+    buf.rcvCommit(n);
+    this.segDone += n;
+    this.filePos += n;
+    return n;
   }
 
-  /** Closes the file and gives the chunk back, unless a read still uses them. */
+  /** Closes the file (the answer is delivered, or the stream ended). */
   release(): void {
-    if (this.busy) return;
     this.file?.close();
     this.file = null;
-    const c = this.chunk;
-    this.chunk = null;
-    this.chunkOff = this.chunkLen = 0;
-    if (c !== null && spare.length < MAX_SPARE) spare.push(c);
   }
 }
 
