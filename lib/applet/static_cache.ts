@@ -206,11 +206,8 @@ export class StaticFileCache {
   }
 }
 
-/**
- * The content of `e.real`, or null when the file opened is not the one
- * stated (replaced or changed since) or reads short.
- */
-function readWhole(e: StaticEntry): Uint8Array | null {
+/** `e.real` opened, with the open file's stat; null when either fails. */
+export function openEntry(e: StaticEntry): { file: Deno.FsFile; st: Deno.FileInfo } | null {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(e.real, { read: true });
@@ -218,7 +215,22 @@ function readWhole(e: StaticEntry): Uint8Array | null {
     return null;
   }
   try {
-    const st = file.statSync();
+    return { file, st: file.statSync() };
+  } catch {
+    file.close();
+    return null;
+  }
+}
+
+/**
+ * The content of `e.real`, or null when the file opened is not the one
+ * stated (replaced or changed since) or reads short.
+ */
+function readWhole(e: StaticEntry): Uint8Array | null {
+  const o = openEntry(e);
+  if (o === null) return null;
+  const { file, st } = o;
+  try {
     if (
       !st.isFile || st.size !== e.meta.size || (st.mtime?.getTime() ?? 0) !== e.meta.mtime ||
       identOf(st) !== e.ident

@@ -29,7 +29,7 @@ import type { StaticPath } from "./static_path.ts";
 import { staticUrlPath } from "./static_path.ts";
 import { STATIC_SUFFIX, type StaticEncoding, type StaticSpec } from "./static_types.ts";
 import type { FileMeta } from "./static_cond.ts";
-import { staticCache, type StaticEntry } from "./static_cache.ts";
+import { openEntry, staticCache, type StaticEntry } from "./static_cache.ts";
 
 /** What a path names. */
 export type Lookup =
@@ -96,24 +96,16 @@ function openFile(
 ): { file: Deno.FsFile | null; bytes: Uint8Array | null; meta: FileMeta } | null {
   const bytes = staticCache.content(p, e);
   if (bytes !== null) return { file: null, bytes, meta: e.meta };
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(e.real, { read: true });
-  } catch {
-    return null;
+  const o = openEntry(e);
+  if (o === null) return null;
+  const { file, st } = o;
+  if (st.dev !== e.dev || st.ino !== e.ino) {
+    file.close();
+    staticCache.forget(p);
+    throw new Stale();
   }
-  try {
-    const st = file.statSync();
-    if (st.dev !== e.dev || st.ino !== e.ino) {
-      file.close();
-      staticCache.forget(p);
-      throw new Stale();
-    }
-    if (st.isFile) {
-      return { file, bytes: null, meta: { size: st.size, mtime: st.mtime?.getTime() ?? 0 } };
-    }
-  } catch (err) {
-    if (err instanceof Stale) throw err;
+  if (st.isFile) {
+    return { file, bytes: null, meta: { size: st.size, mtime: st.mtime?.getTime() ?? 0 } };
   }
   file.close();
   return null;
