@@ -10,7 +10,14 @@
  * @module
  */
 import { REASONS } from "../http/http_reply.ts";
-import { type CondHeaders, etagOf, evalConditions, httpDate, ifRangeHolds } from "./static_cond.ts";
+import {
+  type CondHeaders,
+  etagOf,
+  evalConditions,
+  type FileMeta,
+  httpDate,
+  ifRangeHolds,
+} from "./static_cond.ts";
 import { type Lookup, staticLookup } from "./static_lookup.ts";
 import { mimeType } from "./static_mime.ts";
 import { staticPath, staticUrlPath } from "./static_path.ts";
@@ -125,6 +132,20 @@ function listing(l: Extract<Lookup, { kind: "listing" }>, isHead: boolean): Stat
   return { status: 200, segs: isHead ? [h] : [h, body], file: null };
 }
 
+/**
+ * Last-Modified and ETag of `meta`, made once per cached file (the cache
+ * hands out the same metadata object while the file is unchanged).
+ */
+const VALIDATORS = new WeakMap<FileMeta, readonly [string, string][]>();
+function validatorsOf(meta: FileMeta): [string, string][] {
+  let v = VALIDATORS.get(meta);
+  if (v === undefined) {
+    v = [["last-modified", httpDate(meta.mtime)], ["etag", etagOf(meta)]];
+    VALIDATORS.set(meta, v);
+  }
+  return [...v];
+}
+
 /** The response to a file, given its lookup: preconditions, ranges, headers. */
 function fileAnswer(
   spec: StaticSpec,
@@ -132,16 +153,16 @@ function fileAnswer(
   f: Extract<Lookup, { kind: "file" }>,
   isHead: boolean,
 ): StaticAnswer {
-  const { meta, file } = f;
-  const validators: [string, string][] = [
-    ["last-modified", httpDate(meta.mtime)],
-    ["etag", etagOf(meta)],
-  ];
+  const { meta, file, bytes } = f;
+  /** Bytes `pos`, `len` of the file: a slice of its cached content, or a range read later. */
+  const part = (pos: number, len: number): Segment =>
+    bytes === null ? { pos, len } : bytes.subarray(pos, pos + len);
+  const validators: [string, string][] = validatorsOf(meta);
   if (spec.cacheControl !== null) validators.push(["cache-control", spec.cacheControl]);
   if (spec.precompressed.length > 0) validators.push(["vary", "Accept-Encoding"]);
   const cond = evalConditions(req, meta);
   if (cond !== 0) {
-    file.close();
+    file?.close();
     if (cond === 304) return { status: 304, segs: [head(304, validators)], file: null };
     return page(412, isHead);
   }
@@ -152,16 +173,16 @@ function fileAnswer(
   let ranges: ByteRange[] | "unsatisfiable" | null = null;
   if (req.range !== undefined && ifRangeHolds(req, meta)) ranges = parseRange(req.range, size);
   if (ranges === "unsatisfiable") {
-    file.close();
+    file?.close();
     return page(416, isHead, [["content-range", `bytes */${size}`]]);
   }
   if (ranges === null) {
     const h = head(200, [["content-type", type], ["content-length", String(size)], ...common]);
     if (isHead || size === 0) {
-      file.close();
+      file?.close();
       return { status: 200, segs: [h], file: null };
     }
-    return { status: 200, segs: [h, { pos: 0, len: size }], file };
+    return { status: 200, segs: [h, part(0, size)], file };
   }
   if (ranges.length === 1) {
     const r = ranges[0], len = r.end - r.start + 1;
@@ -172,20 +193,20 @@ function fileAnswer(
       ...common,
     ]);
     if (isHead) {
-      file.close();
+      file?.close();
       return { status: 206, segs: [h], file: null };
     }
-    return { status: 206, segs: [h, { pos: r.start, len }], file };
+    return { status: 206, segs: [h, part(r.start, len)], file };
   }
   const boundary = crypto.randomUUID().replaceAll("-", "");
   const body: Segment[] = [];
   let total = 0;
   for (const r of ranges) {
-    const part = ENC.encode(
+    const sep = ENC.encode(
       `\r\n--${boundary}\r\ncontent-type: ${type}\r\ncontent-range: bytes ${r.start}-${r.end}/${size}\r\n\r\n`,
     );
-    body.push(part, { pos: r.start, len: r.end - r.start + 1 });
-    total += part.length + r.end - r.start + 1;
+    body.push(sep, part(r.start, r.end - r.start + 1));
+    total += sep.length + r.end - r.start + 1;
   }
   const end = ENC.encode(`\r\n--${boundary}--\r\n`);
   body.push(end);
@@ -196,7 +217,7 @@ function fileAnswer(
     ...common,
   ]);
   if (isHead) {
-    file.close();
+    file?.close();
     return { status: 206, segs: [h], file: null };
   }
   return { status: 206, segs: [h, ...body], file };

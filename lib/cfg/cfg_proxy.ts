@@ -18,6 +18,7 @@ import { cfgDefaultServer, cfgServer } from "./cfg_server.ts";
 import {
   cfgStaticAutoindex,
   cfgStaticCacheControl,
+  cfgStaticCacheValid,
   cfgStaticDotfiles,
   cfgStaticIndex,
   cfgStaticPrecompressed,
@@ -664,6 +665,7 @@ const KEYWORDS: Record<string, CfgProxyKeyword> = {
   "static-precompressed": { caps: CFG_CAP_BE, apply: cfgStaticPrecompressed },
   "static-cache-control": { caps: CFG_CAP_BE, apply: cfgStaticCacheControl },
   "static-dotfiles": { caps: CFG_CAP_BE, apply: cfgStaticDotfiles },
+  "static-cache-valid": { caps: CFG_CAP_BE, apply: cfgStaticCacheValid },
   "cookie": { caps: DEF_BE, apply: cfgCookie },
   "stick-table": { caps: CFG_CAP_BE, apply: cfgStickTable },
   "stick on": { caps: CFG_CAP_BE, apply: cfgStickOn },

@@ -9,6 +9,7 @@
 import type { CfgProxyDraft, CfgStmt } from "./cfg_types.ts";
 import type { StaticConfig } from "./config_types.ts";
 import { cfgError } from "./cfg_at.ts";
+import { STATIC_CACHE_VALID_MAX_MS } from "../applet/static_types.ts";
 
 /** The draft's static settings, created by the first `static-*` line. */
 function draft(p: CfgProxyDraft, where: string): NonNullable<CfgProxyDraft["static"]> {
@@ -78,6 +79,14 @@ export function cfgStaticCacheControl(p: CfgProxyDraft, stmt: CfgStmt): void {
 export function cfgStaticDotfiles(p: CfgProxyDraft, stmt: CfgStmt): void {
   const v = stmt.at.oneOf(word(p, stmt, "dotfiles"), ["allow", "deny"]);
   draft(p, stmt.at.where).value.dotfiles = v;
+}
+
+/** `static-cache-valid TIME` (0: no cache). */
+export function cfgStaticCacheValid(p: CfgProxyDraft, stmt: CfgStmt): void {
+  const text = word(p, stmt, "cacheValid");
+  const ms = stmt.at.duration(text);
+  if (ms > STATIC_CACHE_VALID_MAX_MS) throw stmt.at.badValue(text, "at most 1h");
+  draft(p, stmt.at.where).value.cacheValid = ms;
 }
 
 /**

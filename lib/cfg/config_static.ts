@@ -7,8 +7,14 @@
  * @module
  */
 import type { StaticConfig } from "./config_types.ts";
-import { STATIC_SUFFIX, type StaticEncoding, type StaticSpec } from "../applet/static_types.ts";
-import { resolveBool, resolveFail } from "./config_values.ts";
+import {
+  STATIC_CACHE_VALID_MAX_MS,
+  STATIC_CACHE_VALID_MS,
+  STATIC_SUFFIX,
+  type StaticEncoding,
+  type StaticSpec,
+} from "../applet/static_types.ts";
+import { resolveBool, resolveFail, resolveInt } from "./config_values.ts";
 import { SluiceError } from "../core/errors.ts";
 
 /** The static settings at `at` of a backend in `mode` with `nServers` servers. */
@@ -28,7 +34,17 @@ export function resolveStatic(
     }
   }
   for (const k of Object.keys(s)) {
-    if (!["root", "index", "autoindex", "precompressed", "cacheControl", "dotfiles"].includes(k)) {
+    if (
+      ![
+        "root",
+        "index",
+        "autoindex",
+        "precompressed",
+        "cacheControl",
+        "dotfiles",
+        "cacheValid",
+      ].includes(k)
+    ) {
       resolveFail(`${at}.${k}`, "unknown field");
     }
   }
@@ -77,5 +93,12 @@ export function resolveStatic(
     precompressed: [...seen],
     cacheControl: cc ?? null,
     dotfiles: dot === "allow",
+    cacheValid: resolveInt(
+      `${at}.cacheValid`,
+      s.cacheValid,
+      STATIC_CACHE_VALID_MS,
+      0,
+      STATIC_CACHE_VALID_MAX_MS,
+    ),
   };
 }

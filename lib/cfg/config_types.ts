@@ -857,6 +857,12 @@ export interface StaticConfig {
   cacheControl?: string;
   /** Names starting with a dot: `"deny"` (404) or `"allow"` (`static-dotfiles`). Default `"deny"`. */
   dotfiles?: "allow" | "deny";
+  /**
+   * How long a path's real path, stat and (small file) content are trusted
+   * before being checked again, ms; 0 disables the cache (`static-cache-valid`).
+   * Default 1000.
+   */
+  cacheValid?: number;
 }
 
 /** A backend: a pool of servers. */

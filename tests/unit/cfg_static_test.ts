@@ -36,6 +36,7 @@ Deno.test("static-*: the model's static field and its resolved settings", () => 
       "static-precompressed br gzip",
       'static-cache-control "public, max-age=60"',
       "static-dotfiles allow",
+      "static-cache-valid 250ms",
     ]));
     assert.deepEqual(l.errors, []);
     assert.deepEqual(l.config.backends[0].static, {
@@ -45,6 +46,7 @@ Deno.test("static-*: the model's static field and its resolved settings", () => 
       precompressed: ["br", "gzip"],
       cacheControl: "public, max-age=60",
       dotfiles: "allow",
+      cacheValid: 250,
     });
     assert.deepEqual(l.config.backends[0].servers, []);
     assert.deepEqual(l.resolved!.backends[0].static, {
@@ -54,6 +56,7 @@ Deno.test("static-*: the model's static field and its resolved settings", () => 
       precompressed: ["br", "gzip"],
       cacheControl: "public, max-age=60",
       dotfiles: true,
+      cacheValid: 250,
     });
     // Defaults.
     const d = load(cfg([`static-root ${dir}`]));
@@ -64,6 +67,7 @@ Deno.test("static-*: the model's static field and its resolved settings", () => 
       precompressed: [],
       cacheControl: null,
       dotfiles: false,
+      cacheValid: 1000,
     });
     // A listen section serves files too.
     const li = load(["listen web", "  mode http", "  bind :80", `  static-root ${dir}`]);
@@ -95,6 +99,12 @@ Deno.test("static-*: refused with file:line", () => {
       [cfg([`static-root ${dir}`, "static-precompressed gzip gzip"]), /^t\.cfg:8: .*given twice/],
       [cfg([`static-root ${dir}`, "static-dotfiles maybe"]), /^t\.cfg:8: invalid value "maybe"/],
       [cfg([`static-root ${dir}`, "static-root"]), /^t\.cfg:8: missing value/],
+      [cfg([`static-root ${dir}`, "static-cache-valid 1x"]), /^t\.cfg:8: invalid value "1x"/],
+      [cfg([`static-root ${dir}`, "static-cache-valid 2h"]), /^t\.cfg:8: .*"2h".*at most 1h/],
+      [
+        cfg([`static-root ${dir}`, "static-cache-valid 1s", "static-cache-valid 0"]),
+        /^t\.cfg:9: "static-cache-valid" is given twice/,
+      ],
       [
         cfg([`static-root ${dir}`, "cookie SRV insert"]),
         /^t\.cfg:8: "cookie" is for servers: not allowed beside "static-root" \(at t\.cfg:7\)/,
@@ -138,6 +148,8 @@ Deno.test("static: refused in the API model when mixed with servers or tcp", () 
     assert.match(ck.errors[0].message, /static: a backend serving files has no cookie/);
     const bad = checkConfig(base({ static: { root: dir, dotfiles: "yes" } }) as never);
     assert.match(bad.errors[0].message, /static\.dotfiles: expected "allow" or "deny"/);
+    const cv = checkConfig(base({ static: { root: dir, cacheValid: -1 } }) as never);
+    assert.match(cv.errors[0].message, /static\.cacheValid: -1 is outside 0\.\.3600000/);
   });
 });
 
