@@ -368,3 +368,48 @@ Deno.test("tls-isolation: a TCP-mode frontend forwards the plaintext both ways, 
     await new Promise((r) => echo.close(r));
   }
 });
+
+Deno.test("tls-isolation: connections over the frontend's maxconn wait (parked in the HTTP worker) and are all served", async () => {
+  await using up = modelUpstream(headReply);
+  await using p = await cfgProxy([
+    "global",
+    "  tls-isolation on",
+    "  nbthread 1",
+    "frontend fe",
+    "  mode http",
+    "  maxconn 2",
+    `  bind 127.0.0.1:0 ssl crt ${pki.srv.localhost}`,
+    "  default_backend be",
+    "backend be",
+    "  mode http",
+    `  server s ${up.address}`,
+  ]);
+  const rs = await Promise.all(Array.from({ length: 8 }, () => get(p.port)));
+  assert.ok(rs.every((r) => /^HTTP\/1\.1 200 /.test(r.text)), rs.map((r) => r.error).join(","));
+  // show stat: pxname,svname,qcur,qmax,scur,smax,...
+  const smax = Number(/^fe,FRONTEND,(?:[^,]*,){3}(\d+)/m.exec(p.handle.admin("show stat"))?.[1]);
+  assert.ok(smax >= 1 && smax <= 2, `the frontend's peak stays within maxconn (${smax})`);
+});
+
+Deno.test("tls-isolation: a client that never finishes its handshake is closed after timeout client", async () => {
+  await using up = modelUpstream(headReply);
+  await using p = await cfgProxy([
+    "global",
+    "  tls-isolation on",
+    "  nbthread 1",
+    "defaults",
+    "  mode http",
+    "  timeout client 300ms",
+    "frontend fe",
+    `  bind 127.0.0.1:0 ssl crt ${pki.srv.localhost}`,
+    "  default_backend be",
+    "backend be",
+    `  server s ${up.address}`,
+  ]);
+  const raw = net.connect(p.port, "127.0.0.1");
+  const closed = new Promise<void>((r) => raw.on("close", () => r()));
+  raw.on("error", () => {});
+  raw.write("\x16\x03\x01"); // the start of a ClientHello, and nothing more
+  await closed;
+  assert.match((await get(p.port)).text, /^HTTP\/1\.1 200 /, "others are served");
+});
