@@ -36,9 +36,12 @@ const args = [
   // The demo's configuration file, read next to main.ts.
   "--include",
   `${root}examples/demo.cfg`,
-  // The worker threads' entry module, which main.ts loads only by URL.
+  // The worker threads' entry modules (HTTP workers, and TLS workers of
+  // tls-isolation), which main.ts loads only by URL.
   "--include",
   `${root}lib/worker/thread_main.ts`,
+  "--include",
+  `${root}lib/worker/tls_main.ts`,
   "--output",
   `${root}dist/sluice`,
   `${root}main.ts`,

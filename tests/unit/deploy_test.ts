@@ -103,6 +103,11 @@ Deno.test("sluice is started with the same Deno permissions everywhere", () => {
       `${where}: worker threads' narrowed permissions need --unstable-worker-options`,
     );
   }
+  // A compiled binary holds every module a Worker is started from by URL.
+  const compile = read("tools/compile.ts");
+  for (const entry of ["thread_main.ts", "tls_main.ts"]) {
+    assert.match(compile, new RegExp(`--include",\\s*\`\\$\\{root\\}lib/worker/${entry}`), entry);
+  }
   // The V8 young generation that keeps memory bounded (docs/deployment.md).
   for (const [where, cmd] of starts) {
     assert.match(cmd, /--v8-flags=--max-semi-space-size=4\b/, `${where}: the V8 flag`);
