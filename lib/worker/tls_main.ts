@@ -136,6 +136,8 @@ const retired = new Set<number>();
 let waiting: Handshake[] = [];
 let next = 0;
 let ringCap = 16384;
+/** The configuration's grace period (`hard-stop-after`), for a stop that names none. */
+let graceDefault = 0;
 const served: Served[] = [];
 let reply: SharedArrayBuffer | null = null;
 let certStore: TlsCertStore | null | undefined = undefined;
@@ -210,6 +212,7 @@ async function start(m: TlsWorkerStart): Promise<void> {
   // It logs nothing itself (events go to the control thread): log functions' stand-ins stay idle.
   const cfg = resolveConfig(workerLogTargets(m.config, () => {}));
   ringCap = 1 << Math.ceil(Math.log2(Math.max(cfg.global.bufsize, 4096)));
+  graceDefault = cfg.global.graceMs;
   const limit = new ConnLimit(cfg.global.maxconn);
   // Every bind in order (the control thread reads the ports of port-0 TLS binds).
   const out: (ListenAddress | undefined)[] = [];
@@ -309,7 +312,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     }
     case "stop":
-      stop(m.graceful, m.graceMs ?? 0);
+      stop(m.graceful, m.graceMs ?? graceDefault);
       return;
     case "crash":
       // Test hook: an exception no handler catches kills this isolate, as a bug would.

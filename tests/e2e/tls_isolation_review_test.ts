@@ -89,3 +89,33 @@ Deno.test("tls-isolation review: set ssl cert of a listener's certificate sends 
     Worker.prototype.postMessage = orig;
   }
 });
+
+Deno.test("tls-isolation review: a request in flight when a reload comes gets its response", async () => {
+  // The server answers once released: after the reload.
+  const held: net.Socket[] = [];
+  const srv = net.createServer((s) => {
+    s.on("error", () => {});
+    s.once("data", () => held.push(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  try {
+    const cfg = [
+      ...lines(),
+      "backend be",
+      "  mode http",
+      `  server s 127.0.0.1:${(srv.address() as net.AddressInfo).port}`,
+    ];
+    await using p = await cfgProxy(cfg);
+    const r = get(p.port);
+    await waitFor(() => held.length === 1, 5000, "the request at the server");
+    await p.handle.reload(parseConfigText(cfg.join("\n"), "t.cfg", {}));
+    // Let the old workers begin their stop before the answer.
+    await new Promise((r) => setTimeout(r, 300));
+    held[0].end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    const res = await r;
+    assert.match(res.text, /^HTTP\/1\.1 200 [^]*ok$/, res.error || "nothing");
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise((r) => srv.close(r));
+  }
+});
