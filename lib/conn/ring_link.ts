@@ -47,6 +47,15 @@ export interface RingConnMsg {
   tls: TlsFacts;
 }
 
+/**
+ * The TLS worker sends no new connection on this link (it stops, or the
+ * HTTP worker does): after the connections sent before it, as port
+ * messages keep their order.
+ */
+export interface RingDoneMsg {
+  t: "done";
+}
+
 /** Bells waiting for the end of the turn, as (id, kind) pairs. */
 type Bells = number[];
 
@@ -56,6 +65,8 @@ export class RingLink {
   readonly peers = new Map<number, RingPeer>();
   /** New connections (HTTP side). */
   onConn: ((m: RingConnMsg) => void) | null = null;
+  /** HTTP side: the TLS worker said it sends no new connection (RingDoneMsg). */
+  done = false;
   readonly #port: MessagePort;
   #bells: Bells = [];
   #seen = new Set<number>();
@@ -64,7 +75,7 @@ export class RingLink {
 
   constructor(port: MessagePort) {
     this.#port = port;
-    port.onmessage = (e: MessageEvent<Bells | RingConnMsg>) => this.#receive(e.data);
+    port.onmessage = (e: MessageEvent<Bells | RingConnMsg | RingDoneMsg>) => this.#receive(e.data);
   }
 
   /** Tells the other side that connection `id` has news of `kind`, at the end of this turn. */
@@ -89,6 +100,13 @@ export class RingLink {
     this.#port.postMessage(m);
   }
 
+  /** TLS side: no new connection will be sent on this link. */
+  sendDone(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#port.postMessage({ t: "done" } satisfies RingDoneMsg);
+  }
+
   /** Posts the bells of this turn. */
   flush = (): void => {
     this.#queued = false;
@@ -110,9 +128,10 @@ export class RingLink {
     for (const p of peers) p.bell(BELL_ABORT);
   }
 
-  #receive(m: Bells | RingConnMsg): void {
+  #receive(m: Bells | RingConnMsg | RingDoneMsg): void {
     if (!Array.isArray(m)) {
-      this.onConn?.(m);
+      if (m.t === "done") this.done = true;
+      else this.onConn?.(m);
       return;
     }
     for (let i = 0; i < m.length; i += 2) this.peers.get(m[i])?.bell(m[i + 1]);

@@ -109,7 +109,6 @@ export interface ListenerTls extends TlsVersions {
  */
 export interface RingHub {
   listen(key: string, onConn: (sock: RingAccepted) => void): void;
-  unlisten(key: string): void;
 }
 
 /**
@@ -363,7 +362,6 @@ export class Listener {
       this.#parked = [];
       const srv = this.#srv;
       if (srv !== null && srv.listening) srv.close();
-      if (this.#ringKey !== null) this.ringHub?.unlisten(this.#ringKey);
       this.#ffi?.close();
       setImmediate(resolve);
     });
@@ -394,7 +392,10 @@ export class Listener {
   }
 
   #onConnection = (sock: AcceptedSock): void => {
-    if (this.#closed) {
+    // A TLS worker's connection (tls-isolation) was accepted there: it is
+    // served after this listener closes, until the TLS worker says it sends
+    // no more (thread_main.ts stop()), as a connection accepted here is.
+    if (this.#closed && !(sock instanceof RingAccepted)) {
       sock.destroy();
       return;
     }

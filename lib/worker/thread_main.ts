@@ -58,7 +58,6 @@ const links = new Map<number, RingLink>();
 const ringListeners = new Map<string, (sock: RingAccepted) => void>();
 const hub: RingHub = {
   listen: (key, onConn) => ringListeners.set(key, onConn),
-  unlisten: (key) => ringListeners.delete(key),
 };
 
 function addLink(index: number, port: MessagePort): void {
@@ -194,6 +193,16 @@ function answer(q: AskQuery): unknown {
 
 async function stop(graceful: boolean, graceMs?: number): Promise<void> {
   clearInterval(health);
+  if (graceful && inst !== null && links.size > 0) {
+    // tls-isolation: the TLS workers may still hand over connections they
+    // accepted (handshakes under way): served until each says it is done.
+    const grace = graceMs ?? inst.graceMs;
+    const t0 = Date.now();
+    while ([...links.values()].some((l) => !l.done) && Date.now() - t0 < grace) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    graceMs = Math.max(0, grace - (Date.now() - t0));
+  }
   await inst?.close({ graceful, graceMs });
   slots?.close();
   for (const l of links.values()) l.close();

@@ -686,9 +686,19 @@ export class WorkerGroup {
 
   /** A certificate command that succeeded on the control thread, run in every worker too. */
   forwardSsl(command: string, payload: string | null): void {
-    this.ask({ k: "ssl", command, payload });
+    // tls-isolation: HTTP workers hold only servers' client certificates; a
+    // listener's key (the payload of `set ssl cert`) must never reach them.
+    if (!this.#cfg.global.tlsIsolation || this.#httpCertFile(command)) {
+      this.ask({ k: "ssl", command, payload });
+    }
     // tls-isolation: the listeners' certificates are the TLS workers'.
     this.ask({ k: "ssl", command, payload }, this.#liveTls());
+  }
+
+  /** True when the file of `command` (`... ssl cert FILE`) is a server's client certificate. */
+  #httpCertFile(command: string): boolean {
+    const file = command.replace(/^\S+ ssl cert /, "");
+    return this.#cfg.backends.some((b) => b.servers.some((s) => s.tls?.clientCert?.file === file));
   }
 
   /** Every worker stops accepting now (a reload: see Instance.stopListening()). */

@@ -57,6 +57,11 @@ interface Served {
   n: number;
   /** Its handshake layers, made at the first connection (the certificates load at bind). */
   hs: HandshakeLayer | null;
+  /**
+   * Its bound address (`host:port`), which names it to the HTTP workers;
+   * kept from the bind, as a closed listener (a reload) no longer knows its port.
+   */
+  key: string;
 }
 
 /** A connection in its handshake (the owner task of its Connection). */
@@ -85,10 +90,17 @@ class Handshake {
     if (!this.settled && (this.conn.flags & CO_FL_ERROR)) this.fail(null);
   }
 
-  fail(why: string | null): void {
-    if (this.settled) return;
+  /** Ends the handshake phase once (failed or done); false if it had ended. */
+  settle(): boolean {
+    if (this.settled) return false;
     this.settled = true;
     clearTimeout(this.timer);
+    shaking--;
+    return true;
+  }
+
+  fail(why: string | null): void {
+    if (!this.settle()) return;
     const c = this.conn;
     if (why === null && c.errCode === CO_ER_TLS) {
       const { fe, n } = this.served;
@@ -115,8 +127,7 @@ const HANDOFF: DataLayer = {
   name: "handoff",
   attach(conn: Connection): void {
     const h = conn.owner as unknown as Handshake;
-    h.settled = true;
-    clearTimeout(h.timer);
+    h.settle();
     handOff(h);
   },
   connect(): void {},
@@ -136,12 +147,15 @@ const retired = new Set<number>();
 let waiting: Handshake[] = [];
 let next = 0;
 let ringCap = 16384;
+/** The configuration's grace period (`hard-stop-after`), for a stop that names none. */
+let graceDefault = 0;
 const served: Served[] = [];
 let reply: SharedArrayBuffer | null = null;
 let certStore: TlsCertStore | null | undefined = undefined;
 /** Connections handed over and still open. */
 let live = 0;
-let onIdle: (() => void) | null = null;
+/** Connections in their handshake (a stop lets them finish and be handed over). */
+let shaking = 0;
 const seq = new Map<RingLink, number>();
 
 function handOff(h: Handshake): void {
@@ -160,7 +174,7 @@ function handOff(h: Handshake): void {
     id,
     sab,
     cap: ringCap,
-    key: h.served.li.boundAddress(),
+    key: h.served.key,
     src: h.src,
     srcPort: h.srcPort,
     dst: h.dst,
@@ -177,7 +191,7 @@ function handOff(h: Handshake): void {
     new ByteRing(sab, ringDownOffset(ringCap), ringCap),
     () => {
       h.served.li.release();
-      if (--live === 0) onIdle?.();
+      live--;
     },
   );
 }
@@ -189,6 +203,7 @@ function onAccept(s: Served, sock: AcceptedSock): void {
     s.hs = s.li.acceptProxy ? proxyAcceptLayer(tlsHs) : tlsHs;
   }
   const conn = new Connection(SCHED, HANDOFF, s.hs);
+  shaking++;
   conn.owner = new Handshake(conn, s, sock) as unknown as Task;
   conn.attachAccepted(sock);
 }
@@ -210,6 +225,7 @@ async function start(m: TlsWorkerStart): Promise<void> {
   // It logs nothing itself (events go to the control thread): log functions' stand-ins stay idle.
   const cfg = resolveConfig(workerLogTargets(m.config, () => {}));
   ringCap = 1 << Math.ceil(Math.log2(Math.max(cfg.global.bufsize, 4096)));
+  graceDefault = cfg.global.graceMs;
   const limit = new ConnLimit(cfg.global.maxconn);
   // Every bind in order (the control thread reads the ports of port-0 TLS binds).
   const out: (ListenAddress | undefined)[] = [];
@@ -219,7 +235,7 @@ async function start(m: TlsWorkerStart): Promise<void> {
         out.push(undefined);
         continue;
       }
-      const s: Served = { li: null as unknown as Listener, fe, n: i + 1, hs: null };
+      const s: Served = { li: null as unknown as Listener, fe, n: i + 1, hs: null, key: "" };
       s.li = new Listener(b.addr, b.tls, [limit], {
         backlog: Math.min(Math.max(fe.maxconn || 1024, 128), 65535),
         onAccept: (sock) => onAccept(s, sock),
@@ -234,6 +250,7 @@ async function start(m: TlsWorkerStart): Promise<void> {
           `Cannot bind "${addrFormat(b.addr)}" (TLS worker ${m.index + 1}): ${errMsg(err)}`,
         );
       }
+      s.key = s.li.boundAddress();
       served.push(s);
       out.push({
         frontend: fe.name,
@@ -259,17 +276,26 @@ function unlisten(): void {
   for (const s of served) s.li.close();
 }
 
+/** Resolves once `cond()` holds, or at `end` (Date.now() ms). */
+async function until(cond: () => boolean, end: number): Promise<void> {
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
 async function stop(graceful: boolean, graceMs: number): Promise<void> {
   unlisten();
-  for (const h of waiting) h.fail("stopping");
-  waiting = [];
-  if (graceful && live > 0) {
-    // The HTTP workers drain their streams; their closes end ours.
-    await new Promise<void>((resolve) => {
-      onIdle = resolve;
-      setTimeout(resolve, graceMs);
-    });
+  const end = Date.now() + graceMs;
+  // Connections accepted here are served, as HAProxy's old process serves
+  // its own: handshakes under way finish and are handed over.
+  if (graceful) await until(() => shaking === 0, end);
+  for (const h of waiting) {
+    h.conn.close();
+    h.served.li.release();
   }
+  waiting = [];
+  // The HTTP workers may close once their streams end: nothing more comes.
+  for (const l of links.values()) l.sendDone();
+  // The HTTP workers drain their streams; their closes end ours.
+  if (graceful) await until(() => live === 0, end);
   for (const l of links.values()) l.close();
   post({ t: "stopped" });
   self.close();
@@ -294,6 +320,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     case "retire":
       retired.add(m.index);
+      // After the connections already sent to it: it may stop once they end.
+      links.get(m.index)?.sendDone();
       return;
     case "ask": {
       let v: unknown = null;
@@ -309,7 +337,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     }
     case "stop":
-      stop(m.graceful, m.graceMs ?? 0);
+      stop(m.graceful, m.graceMs ?? graceDefault);
       return;
     case "crash":
       // Test hook: an exception no handler catches kills this isolate, as a bug would.
