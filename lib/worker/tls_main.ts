@@ -10,7 +10,8 @@
  * A handshake is bounded by the frontend's `timeout client` (HAProxy's
  * default for `timeout client-hs`); its failure is logged as HAProxy logs
  * an embryonic session. Connections wait here, after their handshake, when
- * no HTTP worker is linked yet (at start, or while one is replaced).
+ * no HTTP worker is linked yet (at start, or while one is replaced), at
+ * most `timeout client`.
  *
  * @module
  */
@@ -73,6 +74,8 @@ class Handshake {
   readonly dst: string;
   readonly dstPort: number;
   readonly timer: ReturnType<typeof setTimeout>;
+  /** While it waits for an HTTP worker (none linked): the same bound, `timeout client`. */
+  waitTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   settled = false;
 
   constructor(conn: Connection, served: Served, sock: AcceptedSock) {
@@ -161,7 +164,13 @@ const seq = new Map<RingLink, number>();
 function handOff(h: Handshake): void {
   const list = [...links].filter(([i]) => !retired.has(i)).map(([, l]) => l);
   if (list.length === 0) {
+    // No HTTP worker (starting, or being replaced): it waits, within its client's timeout.
     waiting.push(h);
+    h.waitTimer = setTimeout(() => {
+      waiting = waiting.filter((x) => x !== h);
+      h.conn.close();
+      h.served.li.release();
+    }, h.served.fe.clientTimeout);
     return;
   }
   const link = list[next++ % list.length];
@@ -214,6 +223,7 @@ function addLink(index: number, port: MessagePort): void {
   const w = waiting;
   waiting = [];
   for (const h of w) {
+    clearTimeout(h.waitTimer);
     if (h.conn.sock?.destroyed) h.served.li.release();
     else handOff(h);
   }
@@ -288,6 +298,7 @@ async function stop(graceful: boolean, graceMs: number): Promise<void> {
   // its own: handshakes under way finish and are handed over.
   if (graceful) await until(() => shaking === 0, end);
   for (const h of waiting) {
+    clearTimeout(h.waitTimer);
     h.conn.close();
     h.served.li.release();
   }
