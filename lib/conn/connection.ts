@@ -247,6 +247,19 @@ export class Connection {
     this.wbuf = buf;
   }
 
+  /**
+   * A data layer whose sends complete at once (FFI, rings) takes back the
+   * send that waited for room (`sndStarted(buf, buf.out)`), to send it now.
+   */
+  sndResume(): Buf {
+    const buf = this.wbuf!;
+    this.flags &= ~CO_FL_WR_PENDING;
+    this.ioPending--;
+    buf.sndPending = 0;
+    this.wbuf = null;
+    return buf;
+  }
+
   /** The send in flight was written (or failed with `err`, or was cancelled by close). */
   sndDone(err: unknown): void {
     if (!(this.flags & CO_FL_WR_PENDING)) return;

@@ -100,12 +100,7 @@ export class FfiSock implements IoHandler {
       if (conn.flags & CO_FL_RD_PENDING) rcvNow(this);
     }
     if ((events & EPOLLOUT) && (conn.flags & CO_FL_WR_PENDING)) {
-      const buf = conn.wbuf!;
-      conn.flags &= ~CO_FL_WR_PENDING;
-      conn.ioPending--;
-      buf.sndPending = 0;
-      conn.wbuf = null;
-      sndNow(conn, this, buf);
+      sndNow(conn, this, conn.sndResume());
     }
   }
 }
@@ -196,10 +191,7 @@ function sndNow(conn: Connection, s: FfiSock, buf: Buf): void {
       if (n === len) continue;
     }
     // Full: the rest goes when the socket drains.
-    conn.flags |= CO_FL_WR_PENDING;
-    conn.ioPending++;
-    buf.sndPending = buf.out;
-    conn.wbuf = buf;
+    conn.sndStarted(buf, buf.out);
     break;
   }
   if (sent > 0) {

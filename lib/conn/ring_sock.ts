@@ -71,7 +71,8 @@ export class RingEnd implements RingPeer {
 
   bell(kind: number): void {
     const conn = this.conn;
-    if (kind === BELL_ABORT || kind === BELL_CLOSE) {
+    // The TLS side only aborts (its client went away): CLOSE goes the other way.
+    if (kind === BELL_ABORT) {
       this.gone = true;
       this.link.peers.delete(this.id);
       if (conn !== null) {
@@ -85,12 +86,7 @@ export class RingEnd implements RingPeer {
     if (kind === BELL_DATA) {
       if (conn.flags & CO_FL_RD_PENDING) pull(this, conn);
     } else if (kind === BELL_ROOM && (conn.flags & CO_FL_WR_PENDING)) {
-      const buf = conn.wbuf!;
-      conn.flags &= ~CO_FL_WR_PENDING;
-      conn.ioPending--;
-      buf.sndPending = 0;
-      conn.wbuf = null;
-      push(this, conn, buf);
+      push(this, conn, conn.sndResume());
     }
   }
 }
@@ -189,10 +185,8 @@ function push(end: RingEnd, conn: Connection, buf: Buf): void {
       if (n === view.length) continue;
     }
     if (ring.block()) continue;
-    conn.flags |= CO_FL_WR_PENDING;
-    conn.ioPending++;
-    buf.sndPending = buf.out;
-    conn.wbuf = buf;
+    // Full: the rest goes on a room bell.
+    conn.sndStarted(buf, buf.out);
     break;
   }
   if (sent > 0) {

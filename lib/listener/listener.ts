@@ -287,12 +287,9 @@ export class Listener {
       this.#ffi = old.#ffi;
       this.#ffi.onConn = this.#onConnection;
       old.#ffi = null;
-    } else if (old.#ringKey !== null) {
-      this.ringHub = old.ringHub;
-      this.#ringKey = old.#ringKey;
-      this.ringHub!.listen(this.#ringKey, this.#onConnection);
-      old.#ringKey = null;
     } else {
+      // (An isolated TLS listener is never adopted: it lives in a worker
+      // thread, and a reload with threads starts new workers.)
       const srv = old.#srv!;
       srv.off("connection", old.#onConnection);
       srv.on("connection", this.#onConnection);

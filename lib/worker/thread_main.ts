@@ -15,7 +15,7 @@ import { withHooksModule, workerLogTargets } from "./thread_config.ts";
 import { Instance } from "./instance.ts";
 import type { AskQuery, FromWorker, LimitFlag, ToWorker, WorkerStart } from "./thread_proto.ts";
 import type { InstanceStats } from "../stats/stats_types.ts";
-import { writeReply } from "./thread_proto.ts";
+import { waitUntil, writeReply } from "./thread_proto.ts";
 import { memoryUsage } from "node:process";
 import { fdTableUse } from "../conn/ffi/libc.ts";
 import { clearCache, formatShowCache } from "../stats/admin_cache.ts";
@@ -198,9 +198,7 @@ async function stop(graceful: boolean, graceMs?: number): Promise<void> {
     // accepted (handshakes under way): served until each says it is done.
     const grace = graceMs ?? inst.graceMs;
     const t0 = Date.now();
-    while ([...links.values()].some((l) => !l.done) && Date.now() - t0 < grace) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(() => [...links.values()].every((l) => l.done), t0 + grace);
     graceMs = Math.max(0, grace - (Date.now() - t0));
   }
   await inst?.close({ graceful, graceMs });

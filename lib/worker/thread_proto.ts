@@ -195,3 +195,8 @@ export function waitReply(region: SharedArrayBuffer, seq: number, deadline: numb
   const len = Atomics.load(hdr, 1);
   return decodeReply(new Uint8Array(region, HDR, len).slice());
 }
+
+/** Resolves once `cond()` holds, or at `end` (Date.now() ms), looking every 20 ms (a worker's stop). */
+export async function waitUntil(cond: () => boolean, end: number): Promise<void> {
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}

@@ -37,7 +37,13 @@ import { createAdminApi } from "../stats/admin_api.ts";
 import type { AdminTarget } from "../stats/admin_types.ts";
 import type { ListenAddress } from "./instance.ts";
 import { workerLogTargets } from "./thread_config.ts";
-import { type FromWorker, type TlsWorkerStart, type ToWorker, writeReply } from "./thread_proto.ts";
+import {
+  type FromWorker,
+  type TlsWorkerStart,
+  type ToWorker,
+  waitUntil,
+  writeReply,
+} from "./thread_proto.ts";
 
 // Deno's worker global: typed loosely, this module is only ever a worker.
 const self = globalThis as unknown as {
@@ -286,17 +292,12 @@ function unlisten(): void {
   for (const s of served) s.li.close();
 }
 
-/** Resolves once `cond()` holds, or at `end` (Date.now() ms). */
-async function until(cond: () => boolean, end: number): Promise<void> {
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
-
 async function stop(graceful: boolean, graceMs: number): Promise<void> {
   unlisten();
   const end = Date.now() + graceMs;
   // Connections accepted here are served, as HAProxy's old process serves
   // its own: handshakes under way finish and are handed over.
-  if (graceful) await until(() => shaking === 0, end);
+  if (graceful) await waitUntil(() => shaking === 0, end);
   for (const h of waiting) {
     clearTimeout(h.waitTimer);
     h.conn.close();
@@ -306,7 +307,7 @@ async function stop(graceful: boolean, graceMs: number): Promise<void> {
   // The HTTP workers may close once their streams end: nothing more comes.
   for (const l of links.values()) l.sendDone();
   // The HTTP workers drain their streams; their closes end ours.
-  if (graceful) await until(() => live === 0, end);
+  if (graceful) await waitUntil(() => live === 0, end);
   for (const l of links.values()) l.close();
   post({ t: "stopped" });
   self.close();

@@ -7,18 +7,12 @@
  */
 import assert from "node:assert/strict";
 import tls from "node:tls";
-import { cfgProxy } from "../helpers/http.ts";
-import { modelUpstream, type SeenRequest } from "../helpers/http.ts";
+import { cfgProxy, headReply, modelUpstream } from "../helpers/http.ts";
 import { makeTestCa } from "../helpers/test_ca.ts";
 import { waitFor } from "../helpers/net.ts";
 
 const pki = makeTestCa();
 globalThis.addEventListener("unload", () => pki[Symbol.dispose]());
-
-/** Echoes the request head as the body, so tests see the headers sluice set. */
-function headReply(req: SeenRequest): string {
-  return `HTTP/1.1 200 OK\r\nContent-Length: ${req.head.length}\r\n\r\n${req.head}`;
-}
 
 interface Outcome {
   /** The response (status line onwards), or "" when the connection failed. */

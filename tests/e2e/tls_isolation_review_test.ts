@@ -7,17 +7,14 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import tls from "node:tls";
-import { cfgProxy, modelUpstream, type SeenRequest } from "../helpers/http.ts";
+import { cfgProxy, headReply, modelUpstream } from "../helpers/http.ts";
+import { tlsGet } from "../helpers/tls_get.ts";
 import { makeTestCa } from "../helpers/test_ca.ts";
 import { waitFor } from "../helpers/net.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
 
 const pki = makeTestCa();
 globalThis.addEventListener("unload", () => pki[Symbol.dispose]());
-
-function headReply(req: SeenRequest): string {
-  return `HTTP/1.1 200 OK\r\nContent-Length: ${req.head.length}\r\n\r\n${req.head}`;
-}
 
 function lines(extra: string[] = [], global: string[] = []): string[] {
   return [
@@ -33,27 +30,9 @@ function lines(extra: string[] = [], global: string[] = []): string[] {
   ];
 }
 
-/** One request over TLS (on `sock` when given); the whole response text, or the error. */
-function get(
-  port: number,
-  sock?: net.Socket,
-  end = false,
-): Promise<{ text: string; error: string }> {
-  return new Promise((resolve) => {
-    const out = { text: "", error: "" };
-    const c = tls.connect(
-      { host: "127.0.0.1", port, rejectUnauthorized: false, ...(sock ? { socket: sock } : {}) },
-      () => {
-        const req = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-        if (end) c.end(req);
-        else c.write(req);
-      },
-    );
-    c.on("data", (d) => out.text += d.toString("latin1"));
-    c.on("error", (e) => out.error ||= e.message);
-    c.on("close", () => resolve(out));
-    c.setTimeout(10_000, () => c.destroy(new Error("timeout")));
-  });
+/** One request over TLS (on `sock` when given, shutting the write side after it with `end`). */
+function get(port: number, sock?: net.Socket, end = false) {
+  return tlsGet(port, { sock, end });
 }
 
 Deno.test("tls-isolation review: set ssl cert of a listener's certificate sends its key to no HTTP worker", async () => {

@@ -12,7 +12,8 @@ import http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import { createHash } from "node:crypto";
-import { cfgProxy, modelUpstream, type SeenRequest } from "../helpers/http.ts";
+import { cfgProxy, headReply, modelUpstream } from "../helpers/http.ts";
+import { headerIn, tlsGet } from "../helpers/tls_get.ts";
 import { makeTestCa } from "../helpers/test_ca.ts";
 import { waitFor } from "../helpers/net.ts";
 import { parseConfigText } from "../../lib/cfg/cfg_parser.ts";
@@ -22,34 +23,9 @@ import { threadGroupOf } from "../../lib/worker/handle.ts";
 const pki = makeTestCa();
 globalThis.addEventListener("unload", () => pki[Symbol.dispose]());
 
-function headReply(req: SeenRequest): string {
-  return `HTTP/1.1 200 OK\r\nContent-Length: ${req.head.length}\r\n\r\n${req.head}`;
-}
-
 /** One request over TLS to `port`; the whole response as text, or the error. */
-function get(
-  port: number,
-  o: tls.ConnectionOptions = {},
-  path = "/",
-  sock?: net.Socket,
-): Promise<{ text: string; error: string }> {
-  return new Promise((resolve) => {
-    const out = { text: "", error: "" };
-    const c = tls.connect(
-      {
-        host: "127.0.0.1",
-        port,
-        rejectUnauthorized: false,
-        ...(sock ? { socket: sock } : {}),
-        ...o,
-      },
-      () => c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
-    );
-    c.on("data", (d) => out.text += d.toString("latin1"));
-    c.on("error", (e) => out.error ||= e.message);
-    c.on("close", () => resolve(out));
-    c.setTimeout(5000, () => c.destroy(new Error("timeout")));
-  });
+function get(port: number, o: tls.ConnectionOptions = {}, path = "/", sock?: net.Socket) {
+  return tlsGet(port, { ...o, path, sock, timeoutMs: 5000 });
 }
 
 const cert = (p: { cert: string; key: string }) => ({
@@ -74,8 +50,7 @@ function proxy(bind: string, rules: string[], up: string, global: string[] = [])
   ]);
 }
 
-const header = (text: string, name: string) =>
-  new RegExp(`^${name}: (.*)\r?$`, "mi").exec(text)?.[1];
+const header = headerIn;
 
 Deno.test("tls-isolation: ssl fetches and client certificates work as without; refusals are logged by the TLS worker", async () => {
   await using up = modelUpstream(headReply);

@@ -165,6 +165,11 @@ export interface ModelUpstream extends Upstream {
   raw(): string;
 }
 
+/** A model origin answer echoing the request head as the body, so tests see the headers sluice set. */
+export function headReply(req: SeenRequest): string {
+  return `HTTP/1.1 200 OK\r\nContent-Length: ${req.head.length}\r\n\r\n${req.head}`;
+}
+
 /** The answer of the model origin when none is given: 200 with the path as body. */
 export function okReply(req: SeenRequest): string {
   const path = req.line.split(" ")[1] ?? "";
