@@ -47,6 +47,10 @@ async function until(port: number, target: string, ok: (r: Res) => boolean): Pro
 /** A site serving `root` with a 50 ms cache validity. */
 function site(root: string): string[] {
   return [
+    // One thread: each worker has its own cache, and these tests follow one
+    // cache's window (a second worker may still be inside its own).
+    "global",
+    "  nbthread 1",
     "defaults",
     "  mode http",
     "  timeout client 5s",
